@@ -1,0 +1,49 @@
+// Shared by every benchmark: print a table and write bench-results/<name>.json at the repo root.
+// Results are figures from ONE run, Stage and its peer side by side; quote the ratios, not the
+// absolute numbers, since the machines are shared and noisy.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface BenchReport {
+  readonly name: string;
+  readonly unit: string;
+  readonly results: Record<string, number>;
+  readonly ratios: Record<string, number>;
+  readonly notes?: Record<string, unknown>;
+}
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function writeReport(report: BenchReport): string {
+  const dir = join(repoRoot, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${report.name}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  const rows = [
+    ...Object.entries(report.results).map(([k, v]) => [k, `${format(v)} ${report.unit}`]),
+    ...Object.entries(report.ratios).map(([k, v]) => [k, `${v.toFixed(2)}x`]),
+  ];
+  const width = Math.max(...rows.map(([k]) => k!.length));
+  console.log(`\n${report.name} (${report.unit})`);
+  for (const [k, v] of rows) console.log(`  ${k!.padEnd(width)}  ${v}`);
+  console.log(`  -> ${file}`);
+  return file;
+}
+
+function format(n: number): string {
+  return n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}
+
+/** Runs `fn` `rounds` times after one warm-up and returns the best rate (ops per second). */
+export async function bestRate(ops: number, fn: () => Promise<void> | void, rounds = 3): Promise<number> {
+  await fn();
+  let best = 0;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await fn();
+    const seconds = (performance.now() - t0) / 1000;
+    best = Math.max(best, ops / seconds);
+  }
+  return best;
+}

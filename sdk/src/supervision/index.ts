@@ -1,0 +1,2 @@
+// @stage/sdk supervision: public face of this concept. Implementation files sit beside it.
+export {};

@@ -1,0 +1,2 @@
+// @stage/sdk vue: public face of this concept. Implementation files sit beside it.
+export {};
