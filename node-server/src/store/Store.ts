@@ -1,0 +1,193 @@
+// The hub's durable state behind one async interface, so the embedded SQLite store and the PostgreSQL store of the
+// scale-out issue are interchangeable. Domain data (users, groups, members, streams, topics, reviewers, votes,
+// messages), the per-user outcome log (delivery) and the command replies (idempotency) live here. Per-device
+// session state (read cursors, mutes) does NOT: it lives in the hub's memory and is recalled from the client's chain.
+//
+// Contract for implementers:
+// - Every method is async. Ids are strings chosen by the hub (UUIDs); the store never invents domain ids, except the
+//   message `seq` (a global, strictly increasing integer used for paging and unread counts) and outcome ids.
+// - `transaction(work)` runs `work` atomically: all writes made through the `StoreTx` commit together or not at all
+//   (the hub relies on this: a command's domain change, its pushed outcomes and its stored reply are one unit).
+//   Transactions on one store are serialized or isolated so that `appendOutcome` ids stay gap-free and monotonic
+//   per user even with several hubs on one database (PostgreSQL: lock the user's counter row).
+// - Methods called on the `Store` itself (outside `transaction`) each run in their own implicit transaction.
+// - Unique violations (username taken, stream name taken) reject with `StoreConflictError`.
+
+/** A registered user. `passwordHash` is the self-describing scrypt string made by `auth/password.ts`. */
+export interface UserRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+/** A group of users; streams are made visible to groups. */
+export interface GroupRecord {
+  id: string;
+  name: string;
+  description: string;
+  ownerId: string;
+  createdAt: number;
+}
+
+/** A stream (the seed's StreamScope): a named channel visible to the members of its groups. */
+export interface StreamRecord {
+  name: string;
+  creatorId: string;
+  createdAt: number;
+  /** Ids of the groups that can see the stream, sorted. */
+  groups: string[];
+}
+
+/**
+ * Topic status, as the seed's TopicType: 0 reject, 1 complete, 3 under review, 4 developing, 5 discussion.
+ * A topic that was never given a status is a discussion (5).
+ */
+export type TopicStatus = 0 | 1 | 3 | 4 | 5;
+
+export interface TopicRecord {
+  stream: string;
+  topic: string;
+  status: TopicStatus;
+}
+
+/** A reviewer's vote on a topic under review: 1 yes, 0 no (the seed's TopicReview). */
+export type VoteValue = 0 | 1;
+
+export interface MessageRecord {
+  id: string;
+  /** Global order: strictly increasing across all messages; pages and read cursors are expressed in it. */
+  seq: number;
+  stream: string;
+  topic: string;
+  senderId: string;
+  content: string;
+  createdAt: number;
+  editedAt: number | null;
+  deleted: boolean;
+}
+
+export interface NewMessage {
+  id: string;
+  stream: string;
+  topic: string;
+  senderId: string;
+  content: string;
+  createdAt: number;
+}
+
+export interface HistoryQuery {
+  stream: string;
+  /** Only this topic; all topics of the stream when absent. */
+  topic?: string;
+  /** Page backwards: messages with `seq < before` (newest page when absent). */
+  before?: number;
+  limit: number;
+}
+
+/** One entry of a user's outcome log: `id` is monotonic and gap-free per user, starting at 1. */
+export interface StoredOutcome {
+  id: number;
+  /** The pushed outcome, a JSON value (stored as text / jsonb). */
+  body: unknown;
+}
+
+/** What is left of a user's outcome log: `first` is the oldest retained id (0 when empty), `last` the newest. */
+export interface OutcomeBounds {
+  first: number;
+  last: number;
+}
+
+/** Unread counting: messages after `afterSeq` in one topic that someone else sent and that are not deleted. */
+export interface UnreadQuery {
+  stream: string;
+  topic: string;
+  afterSeq: number;
+  excludeSender: string;
+}
+
+/** Everything a command may read or write; available inside and outside a transaction. */
+export interface StoreTx {
+  // users
+  insertUser(user: UserRecord): Promise<void>;
+  userById(id: string): Promise<UserRecord | undefined>;
+  userByName(username: string): Promise<UserRecord | undefined>;
+
+  // groups and members
+  insertGroup(group: GroupRecord): Promise<void>;
+  groupById(id: string): Promise<GroupRecord | undefined>;
+  /** Deletes the group, its memberships and its stream visibility entries. */
+  deleteGroup(id: string): Promise<void>;
+  addMember(groupId: string, userId: string): Promise<void>;
+  removeMember(groupId: string, userId: string): Promise<void>;
+  /** Member user ids, sorted. */
+  members(groupId: string): Promise<string[]>;
+  isMember(groupId: string, userId: string): Promise<boolean>;
+  /** Groups the user belongs to, sorted by id. */
+  groupsOf(userId: string): Promise<GroupRecord[]>;
+
+  // streams
+  insertStream(stream: StreamRecord): Promise<void>;
+  streamByName(name: string): Promise<StreamRecord | undefined>;
+  setStreamGroups(name: string, groupIds: string[]): Promise<void>;
+  /** Streams at least one group of the user can see, sorted by name. */
+  streamsVisibleTo(userId: string): Promise<StreamRecord[]>;
+  /** Distinct ids of the users who can see the stream (members of its groups), sorted. */
+  streamAudience(name: string): Promise<string[]>;
+  canSee(userId: string, stream: string): Promise<boolean>;
+
+  // topics, reviewers, votes
+  topic(stream: string, topic: string): Promise<TopicRecord | undefined>;
+  setTopicStatus(stream: string, topic: string, status: TopicStatus): Promise<void>;
+  /** Topics that exist in a stream (have a status or messages), sorted by name. */
+  topicsOf(stream: string): Promise<TopicRecord[]>;
+  reviewers(stream: string): Promise<string[]>;
+  addReviewer(stream: string, userId: string): Promise<void>;
+  removeReviewer(stream: string, userId: string): Promise<void>;
+  /** Votes on a topic: reviewer id → vote. */
+  votes(stream: string, topic: string): Promise<Record<string, VoteValue>>;
+  setVote(stream: string, topic: string, reviewerId: string, vote: VoteValue): Promise<void>;
+  clearVotes(stream: string, topic: string): Promise<void>;
+
+  // messages
+  /** Inserts and returns the message with its assigned `seq`. */
+  insertMessage(message: NewMessage): Promise<MessageRecord>;
+  messageById(id: string): Promise<MessageRecord | undefined>;
+  editMessage(id: string, content: string, editedAt: number): Promise<void>;
+  /** Marks the message deleted and blanks its content. */
+  deleteMessage(id: string): Promise<void>;
+  /** Newest first is NOT what clients want: returns the page in ascending `seq` order. */
+  history(query: HistoryQuery): Promise<MessageRecord[]>;
+  countUnread(query: UnreadQuery): Promise<number>;
+
+  // delivery: per-user outcome log
+  /** Appends an outcome to the user's log and returns its id (last + 1). */
+  appendOutcome(userId: string, body: unknown): Promise<number>;
+  /** Outcomes with `id > afterId`, ascending, at most `limit`. */
+  outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]>;
+  outcomeBounds(userId: string): Promise<OutcomeBounds>;
+  /** Forgets outcomes with `id < keepFrom` (the retention window); the counter is kept. */
+  pruneOutcomes(userId: string, keepFrom: number): Promise<void>;
+
+  // idempotency: the stored reply of each (user, trace id)
+  findReply(userId: string, traceId: string): Promise<unknown | undefined>;
+  saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
+}
+
+export interface Store extends StoreTx {
+  /** Which implementation this is ("sqlite", "postgres"), for logs and metrics. */
+  readonly kind: string;
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Ids of users with a non-empty outcome log, for the retention sweep. */
+  usersWithOutcomes(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** A unique constraint was violated (username or stream name taken, member already in group). */
+export class StoreConflictError extends Error {
+  readonly code = 'conflict';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}
