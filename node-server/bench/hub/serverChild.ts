@@ -1,0 +1,61 @@
+// Parent side of a benchmark server process: spawns serverProcess.ts, waits for its port, and asks it for its
+// settled RSS and counters over IPC.
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerKind } from './protocol.js';
+
+const entry = join(dirname(fileURLToPath(import.meta.url)), 'serverProcess.ts');
+
+export interface ServerChild {
+  readonly kind: ServerKind;
+  readonly port: number;
+  readonly pid: number;
+  readonly info: Record<string, unknown>;
+  rss(): Promise<number>;
+  stats(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+export async function spawnServer(kind: ServerKind, options: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
+  const child: ChildProcess = fork(entry, [kind, JSON.stringify(options)], {
+    execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 1;
+  const waiting = new Map<number, (body: Record<string, unknown>) => void>();
+  const ready = new Promise<{ port: number; info: Record<string, unknown> }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${kind} server process exited (${code}) before it was ready`)));
+    child.on('message', (message: { id: number; ready?: boolean; port?: number; info?: Record<string, unknown> }) => {
+      if (message.ready) resolve({ port: message.port!, info: message.info ?? {} });
+      else waiting.get(message.id)?.(message as Record<string, unknown>);
+    });
+  });
+  const ask = (type: string, timeoutMs = 30_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => reject(new Error(`${kind} server did not answer '${type}' in ${timeoutMs} ms`)), timeoutMs);
+      waiting.set(id, (body) => { clearTimeout(timer); waiting.delete(id); resolve(body); });
+      child.send({ type, id });
+    });
+  const { port, info } = await ready;
+  return {
+    kind,
+    port,
+    pid: child.pid!,
+    info,
+    rss: async () => (await ask('rss')).rss as number,
+    stats: async () => (await ask('stats')).stats as Record<string, number>,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      try {
+        await ask('stop', 10_000);
+      } catch {
+        child.kill('SIGKILL');
+      }
+      await exited;
+    },
+  };
+}
