@@ -1,0 +1,345 @@
+// The mailbox's state and algorithms, shared by its faces (Mailbox, MailboxReceiver, Lease).
+// Internal: not exported from the package. The hot paths (room available / a receiver waiting)
+// are synchronous and allocate only the message record and the lease.
+import { Deque } from './Deque.js';
+import { Lease } from './Lease.js';
+import type { MailboxBacking, MailboxEntry } from './MailboxBacking.js';
+import { MailboxClosedError, MailboxError } from './MailboxError.js';
+
+/** A message while the mailbox owns it. `deliveries` counts hand-outs so far. */
+export interface QueuedMessage<T> {
+  readonly id: number;
+  readonly value: T;
+  deliveries: number;
+}
+
+/** One consumer: the unacked leases it holds, as a doubly linked list in delivery order. */
+export class Consumer<T> {
+  first: Lease<T> | undefined = undefined;
+  last: Lease<T> | undefined = undefined;
+  held = 0;
+  released = false;
+}
+
+/** Someone blocked in receive. `deliver`/`fail` are called at most once per wait. */
+export interface ReceiveWaiter<T> {
+  readonly consumer: Consumer<T>;
+  /** Set when the waiter was satisfied or cancelled; such waiters are skipped (lazy removal). */
+  done: boolean;
+  deliver(lease: Lease<T>): void;
+  fail(error: Error): void;
+}
+
+interface SendWaiter<T> {
+  readonly value: T;
+  done: boolean;
+  resolve(): void;
+  reject(error: unknown): void;
+  cleanup(): void;
+}
+
+/** A send whose backing write is in flight; messages enter the queue in id order. */
+interface PersistSlot<T> {
+  readonly message: QueuedMessage<T>;
+  state: 'writing' | 'written' | 'failed';
+}
+
+export const RESOLVED: Promise<void> = Promise.resolve();
+
+export class MailboxCore<T> {
+  readonly queue = new Deque<QueuedMessage<T>>();
+  private readonly senders = new Deque<SendWaiter<T>>();
+  private readonly receivers = new Deque<ReceiveWaiter<T>>();
+  private readonly persisting = new Deque<PersistSlot<T>>();
+  private readonly backingOps = new Set<Promise<unknown>>();
+  inFlight = 0;
+  closed = false;
+  nextId: number;
+
+  constructor(
+    readonly name: string,
+    readonly capacity: number,
+    readonly backing: MailboxBacking<T> | undefined,
+    private readonly onBackingError: (error: MailboxError) => void,
+    recovered: ReadonlyArray<MailboxEntry<T>> = [],
+  ) {
+    let maxId = 0;
+    for (const e of recovered) {
+      this.queue.push({ id: e.id, value: e.value, deliveries: e.deliveries });
+      if (e.id > maxId) maxId = e.id;
+    }
+    this.nextId = maxId + 1;
+  }
+
+  /** Messages the mailbox holds and has not had acked: queued, leased, or being persisted. */
+  get held(): number {
+    return this.queue.length + this.inFlight + this.persisting.length;
+  }
+
+  get drained(): boolean {
+    return this.closed && this.queue.length === 0 && this.inFlight === 0 && this.persisting.length === 0;
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  trySend(value: T): boolean {
+    if (this.closed) throw new MailboxClosedError(this.name);
+    if (this.senders.length > 0 || this.held >= this.capacity) return false;
+    if (this.backing === undefined) this.accept({ id: this.nextId++, value, deliveries: 0 });
+    else void this.persist(value).catch((error: MailboxError) => this.onBackingError(error));
+    return true;
+  }
+
+  send(value: T, signal: AbortSignal | undefined): Promise<void> {
+    if (this.closed) return Promise.reject(new MailboxClosedError(this.name));
+    if (this.senders.length === 0 && this.held < this.capacity) {
+      if (this.backing !== undefined) return this.persist(value);
+      this.accept({ id: this.nextId++, value, deliveries: 0 });
+      return RESOLVED;
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: SendWaiter<T> = {
+        value,
+        done: false,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+      };
+      const onAbort = (): void => {
+        if (waiter.done) return;
+        waiter.done = true;
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.senders.push(waiter);
+    });
+  }
+
+  /** Moves waiting senders into the mailbox while there is room. */
+  private admitSenders(): void {
+    while (this.senders.length > 0 && this.held < this.capacity) {
+      const waiter = this.senders.shift()!;
+      if (waiter.done) continue;
+      waiter.done = true;
+      waiter.cleanup();
+      if (this.backing === undefined) {
+        this.accept({ id: this.nextId++, value: waiter.value, deliveries: 0 });
+        waiter.resolve();
+      } else {
+        this.persist(waiter.value).then(waiter.resolve, waiter.reject);
+      }
+    }
+  }
+
+  /** Writes a new message to the backing; it becomes receivable once written (in id order). */
+  private persist(value: T): Promise<void> {
+    const slot: PersistSlot<T> = { message: { id: this.nextId++, value, deliveries: 0 }, state: 'writing' };
+    this.persisting.push(slot);
+    const write = this.backing!.put({ id: slot.message.id, value, deliveries: 0 });
+    return this.track(write).then(
+      () => {
+        slot.state = 'written';
+        this.flushPersisted();
+      },
+      (cause: unknown) => {
+        slot.state = 'failed';
+        this.flushPersisted();
+        this.admitSenders();
+        this.settleIfDrained();
+        throw new MailboxError('backing_failed', `mailbox "${this.name}": the backing did not store the message; it was not sent`, { cause });
+      },
+    );
+  }
+
+  private flushPersisted(): void {
+    for (let slot = this.persisting.peek(); slot !== undefined && slot.state !== 'writing'; slot = this.persisting.peek()) {
+      this.persisting.shift();
+      if (slot.state === 'written') this.accept(slot.message);
+    }
+  }
+
+  /** A message enters the mailbox: straight to a waiting receiver, else the tail of the queue. */
+  private accept(message: QueuedMessage<T>): void {
+    const waiter = this.nextReceiver();
+    if (waiter === undefined) this.queue.push(message);
+    else waiter.deliver(this.lease(message, waiter.consumer));
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  tryReceive(consumer: Consumer<T>): Lease<T> | undefined {
+    if (consumer.released) throw released(this.name);
+    const message = this.queue.shift();
+    return message === undefined ? undefined : this.lease(message, consumer);
+  }
+
+  /** Registers a waiter; the caller has checked that the queue is empty and not drained. */
+  wait(waiter: ReceiveWaiter<T>): void {
+    waiter.done = false;
+    this.receivers.push(waiter);
+  }
+
+  private nextReceiver(): ReceiveWaiter<T> | undefined {
+    while (this.receivers.length > 0) {
+      const waiter = this.receivers.shift()!;
+      if (waiter.done) continue;
+      waiter.done = true;
+      return waiter;
+    }
+    return undefined;
+  }
+
+  private lease(message: QueuedMessage<T>, consumer: Consumer<T>): Lease<T> {
+    message.deliveries++;
+    this.inFlight++;
+    const lease = new Lease(this, consumer, message);
+    lease._prev = consumer.last;
+    if (consumer.last === undefined) consumer.first = lease;
+    else consumer.last._next = lease;
+    consumer.last = lease;
+    consumer.held++;
+    return lease;
+  }
+
+  private unlink(lease: Lease<T>): void {
+    const consumer = lease._consumer;
+    if (lease._prev === undefined) consumer.first = lease._next;
+    else lease._prev._next = lease._next;
+    if (lease._next === undefined) consumer.last = lease._prev;
+    else lease._next._prev = lease._prev;
+    lease._prev = lease._next = undefined;
+    consumer.held--;
+    this.inFlight--;
+  }
+
+  // ---- settling ------------------------------------------------------------------------------
+
+  ack(lease: Lease<T>): void {
+    if (lease._state !== 'held') throw notHeld(this.name, lease);
+    lease._state = 'acked';
+    this.unlink(lease);
+    if (this.backing !== undefined) this.backgroundWrite(this.backing.delete(lease.id));
+    if (this.senders.length > 0) this.admitSenders();
+    if (this.closed) this.settleIfDrained();
+  }
+
+  nack(lease: Lease<T>): void {
+    if (lease._state !== 'held') throw notHeld(this.name, lease);
+    this.giveBack(lease._consumer);
+  }
+
+  /** The consumer is dead: fail its waits and give back its leases. Idempotent. */
+  release(consumer: Consumer<T>): void {
+    if (consumer.released) return;
+    consumer.released = true;
+    for (let i = 0; i < this.receivers.length; i++) {
+      const waiter = this.receivers.at(i)!;
+      if (!waiter.done && waiter.consumer === consumer) {
+        waiter.done = true;
+        waiter.fail(released(this.name));
+      }
+    }
+    this.giveBack(consumer);
+  }
+
+  /** Every unacked lease of the consumer goes back to the head of the queue, in send order. */
+  private giveBack(consumer: Consumer<T>): void {
+    if (consumer.held === 0) return;
+    const back: Array<QueuedMessage<T>> = [];
+    for (let lease = consumer.first; lease !== undefined; ) {
+      const next = lease._next;
+      lease._state = 'returned';
+      lease._prev = lease._next = undefined;
+      back.push(lease._message);
+      lease = next;
+    }
+    this.inFlight -= consumer.held;
+    consumer.first = consumer.last = undefined;
+    consumer.held = 0;
+    back.sort(byId);
+    this.returnToHead(back);
+    if (this.backing !== undefined) {
+      for (const m of back) this.backgroundWrite(this.backing.put({ id: m.id, value: m.value, deliveries: m.deliveries }));
+    }
+    // Hand the returned messages to whoever is waiting (other consumers, or this one again).
+    for (let waiter = this.receivers.length > 0 ? this.nextReceiver() : undefined; waiter !== undefined; ) {
+      const message = this.queue.shift();
+      if (message === undefined) {
+        // Nothing left for it: put it back at the front of the waiters, still waiting.
+        waiter.done = false;
+        this.receivers.unshift(waiter);
+        break;
+      }
+      waiter.deliver(this.lease(message, waiter.consumer));
+      waiter = this.queue.length > 0 ? this.nextReceiver() : undefined;
+    }
+  }
+
+  /**
+   * Merges sorted `back` into the queue's head so the queue stays in id (send) order. Returned
+   * messages are usually older than everything queued, so this is normally a plain prepend.
+   */
+  private returnToHead(back: Array<QueuedMessage<T>>): void {
+    const newest = back[back.length - 1]!.id;
+    const overtaken: Array<QueuedMessage<T>> = [];
+    while (this.queue.length > 0 && this.queue.peek()!.id < newest) overtaken.push(this.queue.shift()!);
+    const merged = overtaken.length === 0 ? back : back.concat(overtaken).sort(byId);
+    for (let i = merged.length - 1; i >= 0; i--) this.queue.unshift(merged[i]!);
+  }
+
+  // ---- closing -------------------------------------------------------------------------------
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (let w = this.senders.shift(); w !== undefined; w = this.senders.shift()) {
+      if (w.done) continue;
+      w.done = true;
+      w.cleanup();
+      w.reject(new MailboxClosedError(this.name, `mailbox "${this.name}" was closed before this send found room`));
+    }
+    this.settleIfDrained();
+  }
+
+  /** Once closed and empty, every waiting receiver learns it: there will be nothing more. */
+  settleIfDrained(): void {
+    if (!this.drained) return;
+    for (let w = this.nextReceiver(); w !== undefined; w = this.nextReceiver()) w.fail(new MailboxClosedError(this.name));
+  }
+
+  // ---- backing bookkeeping -------------------------------------------------------------------
+
+  private track<R>(op: Promise<R>): Promise<R> {
+    this.backingOps.add(op);
+    const done = (): void => void this.backingOps.delete(op);
+    op.then(done, done);
+    return op;
+  }
+
+  private backgroundWrite(op: Promise<void>): void {
+    this.track(op).catch((cause: unknown) =>
+      this.onBackingError(new MailboxError('backing_failed', `mailbox "${this.name}": a backing write failed`, { cause })),
+    );
+  }
+
+  /** Resolves when every backing write issued so far has settled. */
+  async flush(): Promise<void> {
+    while (this.backingOps.size > 0) await Promise.allSettled([...this.backingOps]);
+  }
+}
+
+function byId<T>(a: QueuedMessage<T>, b: QueuedMessage<T>): number {
+  return a.id - b.id;
+}
+
+function released(name: string): MailboxError {
+  return new MailboxError('receiver_released', `this receiver of mailbox "${name}" was released; make a new one with mailbox.receiver()`);
+}
+
+function notHeld<T>(name: string, lease: Lease<T>): MailboxError {
+  return new MailboxError(
+    'lease_not_held',
+    `lease of message ${lease.id} in mailbox "${name}" is ${lease._state}, not held: it can be acked or nacked only once, by the consumer holding it`,
+  );
+}
