@@ -33,6 +33,7 @@ export interface GroupRecord {
 /** A stream (the seed's StreamScope): a named channel visible to the members of its groups. */
 export interface StreamRecord {
   name: string;
+  description: string;
   creatorId: string;
   createdAt: number;
   /** Ids of the groups that can see the stream, sorted. */
@@ -49,6 +50,8 @@ export interface TopicRecord {
   stream: string;
   topic: string;
   status: TopicStatus;
+  /** seq of the newest message in the topic, 0 when none. */
+  lastSeq: number;
 }
 
 /** A reviewer's vote on a topic under review: 1 yes, 0 no (the seed's TopicReview). */
@@ -61,6 +64,8 @@ export interface MessageRecord {
   stream: string;
   topic: string;
   senderId: string;
+  /** The sender's username (joined from users). */
+  senderName: string;
   content: string;
   createdAt: number;
   editedAt: number | null;

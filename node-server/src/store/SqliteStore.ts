@@ -1,0 +1,413 @@
+// The embedded store: SQLite through better-sqlite3, one file in the data dir, WAL journal. better-sqlite3 is
+// synchronous; every call and every transaction is serialized through one promise queue and a transaction is
+// BEGIN IMMEDIATE … COMMIT, so an async `work` that only awaits its `tx` is atomic and isolated.
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { sqliteMigrations } from './migrations.js';
+import {
+  StoreConflictError,
+  type GroupRecord,
+  type HistoryQuery,
+  type MessageRecord,
+  type NewMessage,
+  type OutcomeBounds,
+  type Store,
+  type StoreTx,
+  type StoredOutcome,
+  type StreamRecord,
+  type TopicRecord,
+  type TopicStatus,
+  type UnreadQuery,
+  type UserRecord,
+  type VoteValue,
+} from './Store.js';
+
+interface MessageRow {
+  id: string;
+  seq: number;
+  stream: string;
+  topic: string;
+  sender_id: string;
+  sender_name: string;
+  content: string;
+  created_at: number;
+  edited_at: number | null;
+  deleted: number;
+}
+
+const toMessage = (r: MessageRow): MessageRecord => ({
+  id: r.id,
+  seq: r.seq,
+  stream: r.stream,
+  topic: r.topic,
+  senderId: r.sender_id,
+  senderName: r.sender_name,
+  content: r.content,
+  createdAt: r.created_at,
+  editedAt: r.edited_at,
+  deleted: r.deleted === 1,
+});
+
+const messageSelect = 'SELECT m.*, u.username AS sender_name FROM messages m JOIN users u ON u.id = m.sender_id';
+const topicSelect = `SELECT t.stream, t.topic, t.status,
+  COALESCE((SELECT MAX(seq) FROM messages m WHERE m.stream = t.stream AND m.topic = t.topic), 0) AS lastSeq FROM topics t`;
+
+const isUniqueViolation = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && 'code' in e && String((e as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT');
+
+export interface SqliteStoreConfig {
+  /** Database file; ':memory:' for tests that need no durability. */
+  file: string;
+}
+
+const storeTxMethods = [
+  'insertUser', 'userById', 'userByName', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
+  'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
+  'streamAudience', 'canSee', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
+  'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
+  'countUnread', 'appendOutcome', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
+] as const satisfies readonly (keyof StoreTx)[];
+
+// Declaration merging: the class gets every StoreTx method, installed in the constructor as serialized delegates.
+export interface SqliteStore extends StoreTx {}
+
+/**
+ * The public store. Every call, transaction or not, goes through one promise queue: a read made by another part
+ * of the hub while a transaction awaits between statements would otherwise see its uncommitted rows (one
+ * connection), e.g. an outcome that is then rolled back.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly ops: SqliteOps;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(config: SqliteStoreConfig) {
+    this.ops = new SqliteOps(config.file);
+    for (const name of storeTxMethods) {
+      const method = this.ops[name] as (...args: unknown[]) => Promise<unknown>;
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => this.serial(() => method.apply(this.ops, args));
+    }
+  }
+
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.serial(() => this.ops.transaction(work));
+  }
+
+  async usersWithOutcomes(): Promise<string[]> {
+    return this.serial(() => this.ops.usersWithOutcomes());
+  }
+
+  async close(): Promise<void> {
+    await this.serial(async () => this.ops.close());
+  }
+}
+
+/** The statements, unserialized; inside a transaction `work` receives this object directly. */
+class SqliteOps implements StoreTx {
+  private readonly db: Db;
+  private readonly stmts = new Map<string, Statement>();
+  private inTransaction = false;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a committed command survives a power loss, not only a process kill (the hub acks only what is durable).
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  /** Applies the migrations newer than the file's `user_version`, each in its own transaction. */
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (const m of sqliteMigrations) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      })();
+    }
+  }
+
+  private q(sql: string): Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.db.exec('BEGIN IMMEDIATE');
+    this.inTransaction = true;
+    try {
+      const result = await work(this);
+      this.db.exec('COMMIT');
+      return result;
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // users
+  async insertUser(u: UserRecord): Promise<void> {
+    try {
+      this.q('INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)').run(
+        u.id,
+        u.username,
+        u.passwordHash,
+        u.createdAt,
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreConflictError(`username "${u.username}" is taken`);
+      throw e;
+    }
+  }
+  async userById(id: string): Promise<UserRecord | undefined> {
+    return this.q('SELECT id, username, password_hash AS passwordHash, created_at AS createdAt FROM users WHERE id = ?').get(id) as
+      | UserRecord
+      | undefined;
+  }
+  async userByName(username: string): Promise<UserRecord | undefined> {
+    return this.q(
+      'SELECT id, username, password_hash AS passwordHash, created_at AS createdAt FROM users WHERE username = ?',
+    ).get(username) as UserRecord | undefined;
+  }
+
+  // groups
+  async insertGroup(g: GroupRecord): Promise<void> {
+    this.q('INSERT INTO groups (id, name, description, owner_id, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      g.id,
+      g.name,
+      g.description,
+      g.ownerId,
+      g.createdAt,
+    );
+  }
+  async groupById(id: string): Promise<GroupRecord | undefined> {
+    return this.q(
+      'SELECT id, name, description, owner_id AS ownerId, created_at AS createdAt FROM groups WHERE id = ?',
+    ).get(id) as GroupRecord | undefined;
+  }
+  async deleteGroup(id: string): Promise<void> {
+    this.q('DELETE FROM group_members WHERE group_id = ?').run(id);
+    this.q('DELETE FROM stream_groups WHERE group_id = ?').run(id);
+    this.q('DELETE FROM groups WHERE id = ?').run(id);
+  }
+  async addMember(groupId: string, userId: string): Promise<void> {
+    this.q('INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)').run(groupId, userId);
+  }
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    this.q('DELETE FROM group_members WHERE group_id = ? AND user_id = ?').run(groupId, userId);
+  }
+  async members(groupId: string): Promise<string[]> {
+    return (this.q('SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id').all(groupId) as { user_id: string }[]).map(
+      (r) => r.user_id,
+    );
+  }
+  async isMember(groupId: string, userId: string): Promise<boolean> {
+    return this.q('SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?').get(groupId, userId) !== undefined;
+  }
+  async groupsOf(userId: string): Promise<GroupRecord[]> {
+    return this.q(
+      `SELECT g.id, g.name, g.description, g.owner_id AS ownerId, g.created_at AS createdAt
+       FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.id`,
+    ).all(userId) as GroupRecord[];
+  }
+
+  // streams
+  private streamGroups(name: string): string[] {
+    return (this.q('SELECT group_id FROM stream_groups WHERE stream = ? ORDER BY group_id').all(name) as { group_id: string }[]).map(
+      (r) => r.group_id,
+    );
+  }
+  async insertStream(s: StreamRecord): Promise<void> {
+    try {
+      this.q('INSERT INTO streams (name, description, creator_id, created_at) VALUES (?, ?, ?, ?)').run(
+        s.name,
+        s.description,
+        s.creatorId,
+        s.createdAt,
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreConflictError(`stream "${s.name}" already exists`);
+      throw e;
+    }
+    for (const g of s.groups) this.q('INSERT OR IGNORE INTO stream_groups (stream, group_id) VALUES (?, ?)').run(s.name, g);
+  }
+  async streamByName(name: string): Promise<StreamRecord | undefined> {
+    const row = this.q('SELECT name, description, creator_id AS creatorId, created_at AS createdAt FROM streams WHERE name = ?').get(name) as
+      | Omit<StreamRecord, 'groups'>
+      | undefined;
+    return row ? { ...row, groups: this.streamGroups(name) } : undefined;
+  }
+  async setStreamGroups(name: string, groupIds: string[]): Promise<void> {
+    this.q('DELETE FROM stream_groups WHERE stream = ?').run(name);
+    for (const g of groupIds) this.q('INSERT OR IGNORE INTO stream_groups (stream, group_id) VALUES (?, ?)').run(name, g);
+  }
+  async streamsVisibleTo(userId: string): Promise<StreamRecord[]> {
+    const rows = this.q(
+      `SELECT DISTINCT s.name, s.description, s.creator_id AS creatorId, s.created_at AS createdAt
+       FROM streams s JOIN stream_groups sg ON sg.stream = s.name JOIN group_members m ON m.group_id = sg.group_id
+       WHERE m.user_id = ? ORDER BY s.name`,
+    ).all(userId) as Omit<StreamRecord, 'groups'>[];
+    return rows.map((r) => ({ ...r, groups: this.streamGroups(r.name) }));
+  }
+  async streamAudience(name: string): Promise<string[]> {
+    return (
+      this.q(
+        `SELECT DISTINCT m.user_id FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
+         WHERE sg.stream = ? ORDER BY m.user_id`,
+      ).all(name) as { user_id: string }[]
+    ).map((r) => r.user_id);
+  }
+  async canSee(userId: string, stream: string): Promise<boolean> {
+    return (
+      this.q(
+        `SELECT 1 FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
+         WHERE sg.stream = ? AND m.user_id = ? LIMIT 1`,
+      ).get(stream, userId) !== undefined
+    );
+  }
+
+  // topics, reviewers, votes
+  async topic(stream: string, topic: string): Promise<TopicRecord | undefined> {
+    return this.q(`${topicSelect} WHERE t.stream = ? AND t.topic = ?`).get(stream, topic) as TopicRecord | undefined;
+  }
+  async setTopicStatus(stream: string, topic: string, status: TopicStatus): Promise<void> {
+    this.q(
+      'INSERT INTO topics (stream, topic, status) VALUES (?, ?, ?) ON CONFLICT (stream, topic) DO UPDATE SET status = excluded.status',
+    ).run(stream, topic, status);
+  }
+  async topicsOf(stream: string): Promise<TopicRecord[]> {
+    return this.q(`${topicSelect} WHERE t.stream = ? ORDER BY t.topic`).all(stream) as TopicRecord[];
+  }
+  async reviewers(stream: string): Promise<string[]> {
+    return (this.q('SELECT user_id FROM reviewers WHERE stream = ? ORDER BY user_id').all(stream) as { user_id: string }[]).map(
+      (r) => r.user_id,
+    );
+  }
+  async addReviewer(stream: string, userId: string): Promise<void> {
+    this.q('INSERT OR IGNORE INTO reviewers (stream, user_id) VALUES (?, ?)').run(stream, userId);
+  }
+  async removeReviewer(stream: string, userId: string): Promise<void> {
+    this.q('DELETE FROM reviewers WHERE stream = ? AND user_id = ?').run(stream, userId);
+  }
+  async votes(stream: string, topic: string): Promise<Record<string, VoteValue>> {
+    const rows = this.q('SELECT reviewer_id, vote FROM votes WHERE stream = ? AND topic = ? ORDER BY reviewer_id').all(stream, topic) as {
+      reviewer_id: string;
+      vote: VoteValue;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.reviewer_id, r.vote]));
+  }
+  async setVote(stream: string, topic: string, reviewerId: string, vote: VoteValue): Promise<void> {
+    this.q(
+      `INSERT INTO votes (stream, topic, reviewer_id, vote) VALUES (?, ?, ?, ?)
+       ON CONFLICT (stream, topic, reviewer_id) DO UPDATE SET vote = excluded.vote`,
+    ).run(stream, topic, reviewerId, vote);
+  }
+  async clearVotes(stream: string, topic: string): Promise<void> {
+    this.q('DELETE FROM votes WHERE stream = ? AND topic = ?').run(stream, topic);
+  }
+
+  // messages
+  async insertMessage(m: NewMessage): Promise<MessageRecord> {
+    try {
+      const info = this.q(
+        'INSERT INTO messages (id, stream, topic, sender_id, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt);
+      this.q('INSERT OR IGNORE INTO topics (stream, topic, status) VALUES (?, ?, 5)').run(m.stream, m.topic);
+      const sender = this.q('SELECT username FROM users WHERE id = ?').get(m.senderId) as { username: string } | undefined;
+      return { ...m, seq: Number(info.lastInsertRowid), senderName: sender?.username ?? '', editedAt: null, deleted: false };
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StoreConflictError(`message id "${m.id}" already exists`);
+      throw e;
+    }
+  }
+  async messageById(id: string): Promise<MessageRecord | undefined> {
+    const r = this.q(`${messageSelect} WHERE m.id = ?`).get(id) as MessageRow | undefined;
+    return r ? toMessage(r) : undefined;
+  }
+  async editMessage(id: string, content: string, editedAt: number): Promise<void> {
+    this.q('UPDATE messages SET content = ?, edited_at = ? WHERE id = ?').run(content, editedAt, id);
+  }
+  async deleteMessage(id: string): Promise<void> {
+    this.q("UPDATE messages SET deleted = 1, content = '' WHERE id = ?").run(id);
+  }
+  async history(query: HistoryQuery): Promise<MessageRecord[]> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = (
+      query.topic === undefined
+        ? this.q(`${messageSelect} WHERE m.stream = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`).all(query.stream, before, query.limit)
+        : this.q(`${messageSelect} WHERE m.stream = ? AND m.topic = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`).all(
+            query.stream,
+            query.topic,
+            before,
+            query.limit,
+          )
+    ) as MessageRow[];
+    return rows.reverse().map(toMessage);
+  }
+  async countUnread(q: UnreadQuery): Promise<number> {
+    return (
+      this.q(
+        'SELECT COUNT(*) AS n FROM messages WHERE stream = ? AND topic = ? AND seq > ? AND sender_id <> ? AND deleted = 0',
+      ).get(q.stream, q.topic, q.afterSeq, q.excludeSender) as { n: number }
+    ).n;
+  }
+
+  // delivery
+  async appendOutcome(userId: string, body: unknown): Promise<number> {
+    const run = (): number => {
+      const row = this.q(
+        `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, 1)
+         ON CONFLICT (user_id) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`,
+      ).get(userId) as { last_id: number };
+      this.q('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run(userId, row.last_id, JSON.stringify(body));
+      return row.last_id;
+    };
+    return this.inTransaction ? run() : this.db.transaction(run)();
+  }
+  async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
+    const rows = this.q('SELECT id, body FROM outcomes WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?').all(userId, afterId, limit) as {
+      id: number;
+      body: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, body: JSON.parse(r.body) as unknown }));
+  }
+  async outcomeBounds(userId: string): Promise<OutcomeBounds> {
+    const last = (this.q('SELECT last_id FROM outcome_counters WHERE user_id = ?').get(userId) as { last_id: number } | undefined)?.last_id ?? 0;
+    const first = (this.q('SELECT MIN(id) AS id FROM outcomes WHERE user_id = ?').get(userId) as { id: number | null }).id ?? 0;
+    return { first, last };
+  }
+  async pruneOutcomes(userId: string, keepFrom: number): Promise<void> {
+    this.q('DELETE FROM outcomes WHERE user_id = ? AND id < ?').run(userId, keepFrom);
+  }
+  async usersWithOutcomes(): Promise<string[]> {
+    return (this.q('SELECT DISTINCT user_id FROM outcomes').all() as { user_id: string }[]).map((r) => r.user_id);
+  }
+
+  // idempotency
+  async findReply(userId: string, traceId: string): Promise<unknown | undefined> {
+    const r = this.q('SELECT reply FROM replies WHERE user_id = ? AND trace_id = ?').get(userId, traceId) as { reply: string } | undefined;
+    return r ? (JSON.parse(r.reply) as unknown) : undefined;
+  }
+  async saveReply(userId: string, traceId: string, reply: unknown): Promise<void> {
+    this.q('INSERT OR REPLACE INTO replies (user_id, trace_id, reply) VALUES (?, ?, ?)').run(userId, traceId, JSON.stringify(reply));
+  }
+}

@@ -1,0 +1,94 @@
+// The hub's SQL schema as an ordered list of migrations. SQLite applies them by `PRAGMA user_version`; the
+// PostgreSQL store keeps its own dialect of the same tables. Never edit a shipped migration: append a new one.
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const sqliteMigrations: Migration[] = [
+  {
+    version: 1,
+    description: 'domain tables, outcome log, replies',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE groups (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        owner_id TEXT NOT NULL REFERENCES users(id),
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE group_members (
+        group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE INDEX group_members_by_user ON group_members(user_id);
+      CREATE TABLE streams (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        creator_id TEXT NOT NULL REFERENCES users(id),
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE stream_groups (
+        stream TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        PRIMARY KEY (stream, group_id)
+      );
+      CREATE INDEX stream_groups_by_group ON stream_groups(group_id);
+      CREATE TABLE topics (
+        stream TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        topic TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        PRIMARY KEY (stream, topic)
+      );
+      CREATE TABLE reviewers (
+        stream TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        PRIMARY KEY (stream, user_id)
+      );
+      CREATE TABLE votes (
+        stream TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        reviewer_id TEXT NOT NULL,
+        vote INTEGER NOT NULL,
+        PRIMARY KEY (stream, topic, reviewer_id)
+      );
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        stream TEXT NOT NULL REFERENCES streams(name),
+        topic TEXT NOT NULL,
+        sender_id TEXT NOT NULL REFERENCES users(id),
+        content TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        edited_at INTEGER,
+        deleted INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX messages_by_topic ON messages(stream, topic, seq);
+      CREATE TABLE outcome_counters (
+        user_id TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL
+      );
+      CREATE TABLE outcomes (
+        user_id TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE replies (
+        user_id TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        reply TEXT NOT NULL,
+        PRIMARY KEY (user_id, trace_id)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

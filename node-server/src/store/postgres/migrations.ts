@@ -1,0 +1,89 @@
+// The hub's schema in PostgreSQL's dialect: the same tables, columns and keys as the SQLite migrations
+// (`../migrations.ts`), version for version. Text keys sort with COLLATE "C" so ORDER BY matches SQLite's byte
+// order whatever the cluster's locale. Never edit a shipped migration: append a new one with the next version.
+import type { Migration } from '../migrations.js';
+
+export const postgresMigrations: Migration[] = [
+  {
+    version: 1,
+    description: 'domain tables, outcome log, replies',
+    sql: `
+      CREATE TABLE users (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        username TEXT COLLATE "C" NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE groups (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        owner_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE group_members (
+        group_id TEXT COLLATE "C" NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE INDEX group_members_by_user ON group_members(user_id);
+      CREATE TABLE streams (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        creator_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE stream_groups (
+        stream TEXT COLLATE "C" NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        group_id TEXT COLLATE "C" NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        PRIMARY KEY (stream, group_id)
+      );
+      CREATE INDEX stream_groups_by_group ON stream_groups(group_id);
+      CREATE TABLE topics (
+        stream TEXT COLLATE "C" NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        topic TEXT COLLATE "C" NOT NULL,
+        status INTEGER NOT NULL,
+        PRIMARY KEY (stream, topic)
+      );
+      CREATE TABLE reviewers (
+        stream TEXT COLLATE "C" NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        PRIMARY KEY (stream, user_id)
+      );
+      CREATE TABLE votes (
+        stream TEXT COLLATE "C" NOT NULL,
+        topic TEXT COLLATE "C" NOT NULL,
+        reviewer_id TEXT COLLATE "C" NOT NULL,
+        vote INTEGER NOT NULL,
+        PRIMARY KEY (stream, topic, reviewer_id)
+      );
+      CREATE TABLE messages (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT COLLATE "C" NOT NULL UNIQUE,
+        stream TEXT COLLATE "C" NOT NULL REFERENCES streams(name),
+        topic TEXT COLLATE "C" NOT NULL,
+        sender_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        content TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        edited_at BIGINT,
+        deleted BOOLEAN NOT NULL DEFAULT FALSE
+      );
+      CREATE INDEX messages_by_topic ON messages(stream, topic, seq);
+      CREATE TABLE outcome_counters (
+        user_id TEXT COLLATE "C" PRIMARY KEY,
+        last_id BIGINT NOT NULL
+      );
+      CREATE TABLE outcomes (
+        user_id TEXT COLLATE "C" NOT NULL,
+        id BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (user_id, id)
+      );
+      CREATE TABLE replies (
+        user_id TEXT COLLATE "C" NOT NULL,
+        trace_id TEXT COLLATE "C" NOT NULL,
+        reply TEXT NOT NULL,
+        PRIMARY KEY (user_id, trace_id)
+      );
+    `,
+  },
+];
