@@ -1,0 +1,288 @@
+// The server side of sealed sessions (the seed's SessionHandler): initiates sessions, routes each
+// sealed entry to its session's state, and when a session is unknown (crash, eviction by the
+// failure detector) recalls it lazily: asks the client for its chain through an injected async
+// function, verifies every seal from genesis, replays the updates into a fresh state, then handles
+// the entry that triggered the recall. Nothing is installed until all of that succeeded, so a
+// refused chain changes nothing. Transport-agnostic: the recall function may go over WebSocket,
+// HTTP or a direct call.
+import { Subject, type Observable } from 'rxjs';
+import { ChainError } from './ChainError.js';
+import { ChainVerifier } from './ChainVerifier.js';
+import { defaultSealing } from './defaultSealing.js';
+import { deriveSessionKey } from './deriveSessionKey.js';
+import type { FailureDetector, SessionWatch } from './FailureDetector.js';
+import { HeartbeatFailureDetector } from './HeartbeatFailureDetector.js';
+import { parseSealedEntry, type ChainPosition, type SealedEntry } from './SealedEntry.js';
+import type { Sealing } from './Sealing.js';
+import type { SessionDefinition } from './SessionDefinition.js';
+
+/**
+ * Asks the client of `sessionId` for its entries with seq < `upTo`, from genesis, in order, as one
+ * array or as pages. Entries are untrusted: every one is checked.
+ */
+export type RecallFunction<B> = (
+  sessionId: string,
+  upTo: number,
+) => Promise<readonly SealedEntry<B>[]> | AsyncIterable<readonly SealedEntry<B>[]>;
+
+export interface SessionHandlerConfig<S, B> {
+  /** The server's secret (≥ 16 bytes): session keys are derived from it, never stored. */
+  readonly secret: Uint8Array;
+  readonly definition: SessionDefinition<S, B>;
+  readonly sealing?: Sealing;
+  /** Default: HeartbeatFailureDetector with a 60 s timeout; null: sessions live until deleted. */
+  readonly failureDetector?: FailureDetector | null;
+  /** Default: 128 random bits as 32 hex characters. */
+  readonly newSessionId?: () => string;
+}
+
+export interface InitiatedSession {
+  readonly sessionId: string;
+  readonly key: Uint8Array;
+  /** The key as hex, the form it travels in. */
+  readonly keyHex: string;
+}
+
+export interface Received<S> {
+  /** The session's state after the entry. */
+  readonly state: S;
+  /** True when the session was unknown and was rebuilt from the client's chain for this entry. */
+  readonly recalled: boolean;
+  /** True when the entry was the last one applied, come again: nothing was applied twice. */
+  readonly duplicate: boolean;
+  /** definition.reply(state, body), when the definition has one. */
+  readonly reply?: unknown;
+}
+
+export type SessionEvent =
+  | { readonly type: 'initiated'; readonly sessionId: string }
+  | { readonly type: 'recalled'; readonly sessionId: string; readonly entries: number; readonly ms: number }
+  | { readonly type: 'rejected'; readonly sessionId: string; readonly error: ChainError }
+  | { readonly type: 'deleted'; readonly sessionId: string; readonly reason: 'failure' | 'deleted' | 'closed' };
+
+interface LiveSession<S> {
+  state: S;
+  readonly verifier: ChainVerifier;
+  readonly watch: SessionWatch | undefined;
+  last: SealedEntry<unknown> | undefined;
+}
+
+export class SessionHandler<S, B = unknown> {
+  readonly #secret: Uint8Array;
+  readonly #definition: SessionDefinition<S, B>;
+  readonly #sealing: Sealing;
+  readonly #detector: FailureDetector | null;
+  readonly #newSessionId: () => string;
+  readonly #sessions = new Map<string, LiveSession<S>>();
+  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #events = new Subject<SessionEvent>();
+  #closed = false;
+
+  /** initiated, recalled, rejected and deleted sessions, as they happen. */
+  readonly events$: Observable<SessionEvent> = this.#events.asObservable();
+
+  constructor(config: SessionHandlerConfig<S, B>) {
+    if (!(config.secret instanceof Uint8Array) || config.secret.length < 16) {
+      throw new TypeError('SessionHandler: `secret` must be at least 16 random bytes (keep it stable across restarts so chains still verify)');
+    }
+    this.#secret = config.secret;
+    this.#definition = config.definition;
+    this.#sealing = config.sealing ?? defaultSealing();
+    this.#detector = config.failureDetector === undefined ? new HeartbeatFailureDetector() : config.failureDetector;
+    this.#newSessionId = config.newSessionId ?? randomSessionId;
+  }
+
+  /** Starts a new session: its id and key, to send to the client (the seed's initiate_session). */
+  initiate(): InitiatedSession {
+    this.#assertOpen();
+    const sessionId = this.#newSessionId();
+    const key = this.keyOf(sessionId);
+    this.#install(sessionId, {
+      state: this.#definition.initial(),
+      verifier: new ChainVerifier({ key, sessionId, sealing: this.#sealing }),
+      last: undefined,
+    });
+    this.#events.next({ type: 'initiated', sessionId });
+    return { sessionId, key, keyHex: this.#sealing.toHex(key) };
+  }
+
+  /** The key of `sessionId`, derived again (the seed's prev_keys without storing them). */
+  keyOf(sessionId: string): Uint8Array {
+    return deriveSessionKey(this.#secret, sessionId, this.#sealing);
+  }
+
+  has(sessionId: string): boolean {
+    return this.#sessions.has(sessionId);
+  }
+
+  state(sessionId: string): S | undefined {
+    return this.#sessions.get(sessionId)?.state;
+  }
+
+  /** The last applied entry's seq and seal, if the session is live here. */
+  position(sessionId: string): ChainPosition | undefined {
+    return this.#sessions.get(sessionId)?.verifier.position;
+  }
+
+  /** Sessions live in memory. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Proof of life for the failure detector, without a message. */
+  heartbeat(sessionId: string): void {
+    this.#sessions.get(sessionId)?.watch?.heartbeat();
+  }
+
+  /** Drops the session's in-memory state (the seed's delete_session); it is recalled on its next entry. */
+  delete(sessionId: string): boolean {
+    return this.#drop(sessionId, 'deleted');
+  }
+
+  /**
+   * Routes a sealed entry to its session and applies it. Entries of one session are handled one
+   * at a time, in call order. When the session is unknown, recalls it first (see the class
+   * comment). Rejects with ChainError when the entry or chain is refused; then nothing changed.
+   * When definition.apply throws, the entry is refused with that error but stays part of the
+   * chain (the client has sealed and kept it): the state is unchanged and the chain moves on,
+   * and a replay skips it the same way.
+   */
+  receive(sessionId: string, entry: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
+    this.#assertOpen();
+    const previous = this.#queues.get(sessionId);
+    const run = previous === undefined ? this.#receive(sessionId, entry, recall) : previous.then(() => this.#receive(sessionId, entry, recall));
+    const tail = run.then(noop, noop);
+    this.#queues.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.#queues.get(sessionId) === tail) this.#queues.delete(sessionId);
+    });
+    return run;
+  }
+
+  /** Drops every session and stops the failure detector. */
+  close(): void {
+    if (this.#closed) return;
+    for (const sessionId of [...this.#sessions.keys()]) this.#drop(sessionId, 'closed');
+    this.#closed = true;
+    this.#detector?.close();
+    this.#events.complete();
+  }
+
+  async #receive(sessionId: string, entry: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
+    try {
+      if (this.#closed) throw new ChainError('unknown_session', `SessionHandler is closed; session ${sessionId} cannot be handled`, { sessionId });
+      const live = this.#sessions.get(sessionId);
+      return live === undefined ? await this.#recallAndApply(sessionId, entry, recall) : this.#applyLive(sessionId, live, entry);
+    } catch (error) {
+      if (error instanceof ChainError) this.#events.next({ type: 'rejected', sessionId, error });
+      throw error;
+    }
+  }
+
+  #applyLive(sessionId: string, live: LiveSession<S>, raw: SealedEntry<B>): Received<S> {
+    live.watch?.heartbeat();
+    const entry = parseSealedEntry<B>(raw, sessionId);
+    const last = live.last;
+    if (last !== undefined && entry.seq === last.seq && entry.seal === last.seal) {
+      return this.#result(live.state, entry.body, false, true);
+    }
+    const run = live.verifier.check<B>([entry]);
+    const next = this.#apply(live.state, entry);
+    live.verifier.advance(run);
+    live.last = entry;
+    if (next.error !== undefined) throw next.error;
+    live.state = next.state;
+    return this.#result(live.state, entry.body, false, false);
+  }
+
+  async #recallAndApply(sessionId: string, raw: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
+    const started = Date.now();
+    const entry = parseSealedEntry<B>(raw, sessionId);
+    const verifier = new ChainVerifier({ key: this.keyOf(sessionId), sessionId, sealing: this.#sealing });
+    let state = this.#definition.initial();
+    const upTo = entry.seq;
+    if (upTo > 0) {
+      for await (const page of pagesOf(recall(sessionId, upTo))) {
+        const cut = page.findIndex((item) => typeof (item as { seq?: unknown } | null)?.seq === 'number' && (item as SealedEntry).seq >= upTo);
+        const run = verifier.check<B>(cut === -1 ? page : page.slice(0, cut));
+        for (const recalled of run.entries) state = this.#apply(state, recalled).state;
+        verifier.advance(run);
+        if (cut !== -1) break;
+      }
+      if (verifier.verified === 0) {
+        throw new ChainError('unknown_session', `session ${sessionId} is not known here and its client has no chain for it; initiate a new session`, {
+          sessionId,
+          seq: upTo,
+        });
+      }
+      if (verifier.nextSeq < upTo) {
+        throw new ChainError('truncated', `the chain of session ${sessionId} ends at seq ${verifier.nextSeq - 1} but the message claims seq ${upTo}`, {
+          sessionId,
+          seq: verifier.nextSeq,
+        });
+      }
+    }
+    const run = verifier.check<B>([entry]);
+    const next = this.#apply(state, entry);
+    verifier.advance(run);
+    // Another receive for this session cannot have installed it meanwhile: they are queued.
+    this.#install(sessionId, { state: next.state, verifier, last: entry });
+    if (upTo > 0) this.#events.next({ type: 'recalled', sessionId, entries: upTo, ms: Date.now() - started });
+    if (next.error !== undefined) throw next.error;
+    return this.#result(next.state, entry.body, upTo > 0, false);
+  }
+
+  #apply(state: S, entry: SealedEntry<B>): { state: S; error?: unknown } {
+    try {
+      return { state: this.#definition.apply(state, entry.body) };
+    } catch (error) {
+      return { state, error: error ?? new Error(`session definition refused entry ${entry.seq}`) };
+    }
+  }
+
+  #result(state: S, body: B, recalled: boolean, duplicate: boolean): Received<S> {
+    const reply = this.#definition.reply;
+    return reply === undefined ? { state, recalled, duplicate } : { state, recalled, duplicate, reply: reply(state, body) };
+  }
+
+  #install(sessionId: string, session: Omit<LiveSession<S>, 'watch'>): void {
+    const watch = this.#detector?.watch(sessionId, () => this.#drop(sessionId, 'failure'));
+    this.#sessions.set(sessionId, { ...session, watch });
+  }
+
+  #drop(sessionId: string, reason: 'failure' | 'deleted' | 'closed'): boolean {
+    const live = this.#sessions.get(sessionId);
+    if (live === undefined) return false;
+    this.#sessions.delete(sessionId);
+    live.watch?.stop();
+    this.#events.next({ type: 'deleted', sessionId, reason });
+    return true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('SessionHandler is closed; create a new one');
+  }
+}
+
+async function* pagesOf<B>(answer: Promise<readonly SealedEntry<B>[]> | AsyncIterable<readonly SealedEntry<B>[]>): AsyncIterable<readonly unknown[]> {
+  if (Symbol.asyncIterator in answer) {
+    for await (const page of answer) {
+      if (!Array.isArray(page)) throw new ChainError('malformed', 'a recall answer page must be an array of sealed entries');
+      yield page;
+    }
+  } else {
+    const all = await answer;
+    if (!Array.isArray(all)) throw new ChainError('malformed', 'a recall answer must be an array of sealed entries');
+    yield all;
+  }
+}
+
+function randomSessionId(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+function noop(): void {}
