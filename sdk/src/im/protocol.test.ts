@@ -1,0 +1,156 @@
+// The protocol schemas: what the hub accepts and refuses, and what it answers for refused frames.
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_CONTENT_LENGTH,
+  MAX_FRAME_BYTES,
+  commandSchema,
+  commandTypes,
+  decodeClientFrame,
+  decodeHubFrame,
+  deviceSession,
+  encodePushFrame,
+  hubFrameSchema,
+  mutedTopicsOf,
+  outcomeTypes,
+  readCursorsOf,
+  replyDataSchemas,
+  serializeOutcome,
+  topicStatusCodes,
+  topicStatusFromCode,
+  type Command,
+  type Outcome,
+} from './index.js';
+
+const seal = 'ab'.repeat(32);
+const commandFrame = (command: unknown) => JSON.stringify({ kind: 'command', sessionId: 's1', seq: 0, seal, command });
+
+describe('commands', () => {
+  it('accepts every command type with its fields and a trace id', () => {
+    const samples: Command[] = [
+      { type: 'SendMessage', traceId: 't1', stream: 'general', topic: 'hello', content: 'hi' },
+      { type: 'SendMessage', traceId: 't1b', stream: 'general', topic: 'hello', content: 'hi', recipients: ['u2'] },
+      { type: 'EditMessage', traceId: 't2', messageId: 'm1', content: 'hi!' },
+      { type: 'DeleteMessage', traceId: 't3', messageId: 'm1' },
+      { type: 'CreateStream', traceId: 't4', stream: 'general', groups: ['g1'] },
+      { type: 'SetStreamGroups', traceId: 't5', stream: 'general', groups: ['g1', 'g2'] },
+      { type: 'SetTopicStatus', traceId: 't6', stream: 'general', topic: 'hello', status: 'under_review' },
+      { type: 'AppointReviewer', traceId: 't7', stream: 'general', reviewer: 'u2' },
+      { type: 'DismissReviewer', traceId: 't8', stream: 'general', reviewer: 'u2' },
+      { type: 'Vote', traceId: 't9', stream: 'general', topic: 'hello', vote: 'yes' },
+      { type: 'CreateGroup', traceId: 't10', name: 'Core team', description: 'x' },
+      { type: 'DismissGroup', traceId: 't11', groupId: 'g1' },
+      { type: 'AddGroupMember', traceId: 't12', groupId: 'g1', userId: 'u2' },
+      { type: 'DismissMember', traceId: 't13', groupId: 'g1', userId: 'u2' },
+      { type: 'GetHistory', traceId: 't14', stream: 'general', topic: 'hello', before: 10, limit: 20 },
+      { type: 'GetStreams', traceId: 't15' },
+      { type: 'GetGroups', traceId: 't16' },
+      { type: 'GetGroupMembers', traceId: 't17', groupId: 'g1' },
+      { type: 'FindUser', traceId: 't18', username: 'alice' },
+      { type: 'MarkRead', traceId: 't19', stream: 'general', topic: 'hello', upTo: 7 },
+      { type: 'MuteTopic', traceId: 't20', stream: 'general', topic: 'hello' },
+      { type: 'UnmuteTopic', traceId: 't21', stream: 'general', topic: 'hello' },
+      { type: 'GetSessionState', traceId: 't22' },
+    ];
+    expect(new Set(samples.map((c) => c.type))).toEqual(new Set(commandTypes));
+    for (const sample of samples) expect(commandSchema.parse(sample)).toEqual(sample);
+  });
+
+  it('refuses unknown fields, missing trace ids, bad names and oversized content', () => {
+    const bad = [
+      { type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: 'x', extra: 1 },
+      { type: 'SendMessage', stream: 'a', topic: 'b', content: 'x' },
+      { type: 'SendMessage', traceId: 'has space', stream: 'a', topic: 'b', content: 'x' },
+      { type: 'SendMessage', traceId: 't', stream: ' padded', topic: 'b', content: 'x' },
+      { type: 'SendMessage', traceId: 't', stream: 'a\u0001', topic: 'b', content: 'x' },
+      { type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: '' },
+      { type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: 'x'.repeat(MAX_CONTENT_LENGTH + 1) },
+      { type: 'Vote', traceId: 't', stream: 'a', topic: 'b', vote: 1 },
+      { type: 'SetTopicStatus', traceId: 't', stream: 'a', topic: 'b', status: 'done' },
+      { type: 'CreateStream', traceId: 't', stream: 'a', groups: [] },
+      { type: 'GetHistory', traceId: 't', stream: 'a', limit: 10_000 },
+      { type: 'Launch', traceId: 't' },
+    ];
+    for (const sample of bad) expect(commandSchema.safeParse(sample).success, JSON.stringify(sample).slice(0, 80)).toBe(false);
+  });
+
+  it('has a reply data schema for every command type', () => {
+    expect(Object.keys(replyDataSchemas).sort()).toEqual([...commandTypes].sort());
+  });
+});
+
+describe('decodeClientFrame', () => {
+  it('answers a schema error with the trace id and the failing path', () => {
+    const result = decodeClientFrame(commandFrame({ type: 'SendMessage', traceId: 'x-1', stream: 'a', topic: 'b', content: 5 }));
+    expect(result).toMatchObject({ ok: false, traceId: 'x-1', error: { code: 'bad_schema', path: ['command', 'content'] } });
+  });
+
+  it('closes with 1007 when no trace id can be read, and 1009 when the frame is too large', () => {
+    expect(decodeClientFrame('{not json')).toMatchObject({ ok: false, closeCode: 1007, error: { code: 'bad_frame' } });
+    expect(decodeClientFrame('[1,2]')).toMatchObject({ ok: false, closeCode: 1007 });
+    expect(decodeClientFrame(JSON.stringify({ kind: 'ack', outcomeId: -1 }))).toMatchObject({ ok: false, closeCode: 1007 });
+    expect(decodeClientFrame(commandFrame({ type: 'SendMessage' }))).toMatchObject({ ok: false, closeCode: 1007 });
+    const big = commandFrame({ type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: 'é'.repeat(MAX_FRAME_BYTES / 2) });
+    expect(decodeClientFrame(big)).toMatchObject({ ok: false, closeCode: 1009, error: { code: 'payload_too_large' } });
+  });
+
+  it('accepts hello, command, ack, chain and ping frames', () => {
+    const command = { type: 'GetStreams', traceId: 't' };
+    for (const frame of [
+      { kind: 'hello', protocol: 1, lastOutcomeId: 0 },
+      { kind: 'hello', protocol: 1, sessionId: 's1', chainLength: 4, lastOutcomeId: 17 },
+      { kind: 'command', sessionId: 's1', seq: 3, seal, command },
+      { kind: 'ack', outcomeId: 17 },
+      { kind: 'chain', recallId: 'r1', sessionId: 's1', entries: [{ seq: 0, body: command, seal }], done: true },
+      { kind: 'ping', t: 1 },
+    ]) {
+      expect(decodeClientFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
+    }
+  });
+});
+
+describe('push frames', () => {
+  it('splice one serialized outcome into each recipient frame and decode back', () => {
+    const outcome: Outcome = { type: 'VoteUpdated', stream: 's', topic: 't', votes: { u1: 'yes', u2: 'no' } };
+    const json = serializeOutcome(outcome);
+    for (const outcomeId of [1, 42]) {
+      expect(decodeHubFrame(encodePushFrame(outcomeId, json))).toEqual({ ok: true, frame: { kind: 'push', outcomeId, outcome } });
+    }
+  });
+
+  it('names every outcome type of the issue', () => {
+    for (const type of [
+      'NewMessage', 'MessageEdited', 'MessageDeleted', 'StreamCreated', 'StreamGroupsChanged', 'TopicStatusChanged',
+      'NewReviewer', 'ReviewerDismissed', 'VoteUpdated', 'NewGroup', 'GroupDissolved', 'NewMember', 'MemberDismissed',
+      'ReviewConcluded', 'TimeOut',
+    ]) expect(outcomeTypes).toContain(type);
+  });
+
+  it('decodes a typed Err reply and a resync', () => {
+    const err = { kind: 'reply', traceId: 't', ok: false, error: { code: 'forbidden', message: 'not a member of g1' } };
+    expect(hubFrameSchema.parse(err)).toEqual(err);
+    expect(hubFrameSchema.safeParse({ ...err, error: { code: 'oops', message: '' } }).success).toBe(false);
+    const resync = { kind: 'resync', reason: 'beyond_retention', lastOutcomeId: 900 };
+    expect(hubFrameSchema.parse(resync)).toEqual(resync);
+  });
+});
+
+describe('deviceSession', () => {
+  it('keeps read cursors monotonic and mutes as a set, ignoring other commands', () => {
+    const commands: Command[] = [
+      { type: 'MarkRead', traceId: 'a', stream: 's', topic: 't', upTo: 5 },
+      { type: 'MarkRead', traceId: 'b', stream: 's', topic: 't', upTo: 3 },
+      { type: 'MuteTopic', traceId: 'c', stream: 's', topic: 'u' },
+      { type: 'MuteTopic', traceId: 'd', stream: 's', topic: 'v' },
+      { type: 'UnmuteTopic', traceId: 'e', stream: 's', topic: 'v' },
+      { type: 'SendMessage', traceId: 'f', stream: 's', topic: 't', content: 'x' },
+    ];
+    const state = commands.reduce(deviceSession.apply, deviceSession.initial());
+    expect(readCursorsOf(state)).toEqual([{ stream: 's', topic: 't', upTo: 5 }]);
+    expect(mutedTopicsOf(state)).toEqual([{ stream: 's', topic: 'u' }]);
+  });
+
+  it('maps topic statuses to the seed codes and back', () => {
+    for (const [status, code] of Object.entries(topicStatusCodes)) expect(topicStatusFromCode(code)).toBe(status);
+    expect(() => topicStatusFromCode(2)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,170 @@
+// Commands: what a client asks the hub to do (client → hub). Each carries a client-chosen `traceId` that makes
+// it idempotent for its user and correlates its one reply. Command objects are strict: unknown fields are a
+// bad_schema error, so a typo never silently does less than asked.
+import { z } from 'zod';
+import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH } from './limits.js';
+import {
+  contentSchema,
+  descriptionSchema,
+  groupNameSchema,
+  idSchema,
+  messageSeqSchema,
+  streamNameSchema,
+  topicNameSchema,
+  topicStatusSchema,
+  traceIdSchema,
+  usernameSchema,
+  voteSchema,
+} from './model.js';
+
+function command<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.strictObject({ type: z.literal(type), traceId: traceIdSchema, ...shape });
+}
+
+const groupList = z.array(idSchema).max(MAX_LIST_LENGTH);
+
+// ---- messages
+/** Post to a topic. `recipients` may only NARROW the stream's audience (the hub intersects), never widen it. */
+export const sendMessageSchema = command('SendMessage', {
+  stream: streamNameSchema,
+  topic: topicNameSchema,
+  content: contentSchema,
+  recipients: z.array(idSchema).max(MAX_LIST_LENGTH).optional(),
+});
+/** Change the content of your own message. */
+export const editMessageSchema = command('EditMessage', { messageId: idSchema, content: contentSchema });
+/** Delete your own message (its content is blanked; it stays in history as deleted). */
+export const deleteMessageSchema = command('DeleteMessage', { messageId: idSchema });
+
+// ---- streams and topics
+/** Create a stream visible to the given groups (you must belong to each of them). */
+export const createStreamSchema = command('CreateStream', {
+  stream: streamNameSchema,
+  description: descriptionSchema.optional(),
+  groups: groupList.min(1),
+});
+/** Replace the groups a stream is visible to (stream creator or owner of a listed group). */
+export const setStreamGroupsSchema = command('SetStreamGroups', { stream: streamNameSchema, groups: groupList.min(1) });
+/** Set a topic's status. Setting `under_review` starts a fresh review (clears votes); reviewers only may set reject/complete. */
+export const setTopicStatusSchema = command('SetTopicStatus', {
+  stream: streamNameSchema,
+  topic: topicNameSchema,
+  status: topicStatusSchema,
+});
+export const appointReviewerSchema = command('AppointReviewer', { stream: streamNameSchema, reviewer: idSchema });
+export const dismissReviewerSchema = command('DismissReviewer', { stream: streamNameSchema, reviewer: idSchema });
+/** A reviewer's vote on a topic under review; a second vote replaces the first. */
+export const voteCommandSchema = command('Vote', { stream: streamNameSchema, topic: topicNameSchema, vote: voteSchema });
+
+// ---- groups
+export const createGroupSchema = command('CreateGroup', { name: groupNameSchema, description: descriptionSchema.optional() });
+/** Dissolve a group (owner only); streams lose it from their visibility. */
+export const dismissGroupSchema = command('DismissGroup', { groupId: idSchema });
+/** Add a user to a group (any member may add). */
+export const addGroupMemberSchema = command('AddGroupMember', { groupId: idSchema, userId: idSchema });
+/** Remove a user from a group (the owner removes anyone; a member removes only themself). */
+export const dismissMemberSchema = command('DismissMember', { groupId: idSchema, userId: idSchema });
+
+// ---- reads (request messages: they change nothing)
+/** A page of a stream's (or one topic's) history, oldest first; page backwards with `before` = the page's first seq. */
+export const getHistorySchema = command('GetHistory', {
+  stream: streamNameSchema,
+  topic: topicNameSchema.optional(),
+  before: messageSeqSchema.optional(),
+  /** Page size, default DEFAULT_HISTORY_LIMIT (50). */
+  limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
+});
+/** The streams you can see, with their topics. */
+export const getStreamsSchema = command('GetStreams', {});
+/** The groups you belong to. */
+export const getGroupsSchema = command('GetGroups', {});
+/** The members of a group you belong to. */
+export const getGroupMembersSchema = command('GetGroupMembers', { groupId: idSchema });
+/** Resolve a username to a user id (to add members or appoint reviewers by name). */
+export const findUserSchema = command('FindUser', { username: usernameSchema });
+
+// ---- per-device session state (sealed updates, replayed on recall)
+/** Everything up to and including `upTo` (a message seq) in the topic is read on this device. Cursors never move back. */
+export const markReadSchema = command('MarkRead', { stream: streamNameSchema, topic: topicNameSchema, upTo: messageSeqSchema });
+export const muteTopicSchema = command('MuteTopic', { stream: streamNameSchema, topic: topicNameSchema });
+export const unmuteTopicSchema = command('UnmuteTopic', { stream: streamNameSchema, topic: topicNameSchema });
+/** This device's session state: read cursors, muted topics, unread counts. */
+export const getSessionStateSchema = command('GetSessionState', {});
+
+export const commandSchemas = {
+  SendMessage: sendMessageSchema,
+  EditMessage: editMessageSchema,
+  DeleteMessage: deleteMessageSchema,
+  CreateStream: createStreamSchema,
+  SetStreamGroups: setStreamGroupsSchema,
+  SetTopicStatus: setTopicStatusSchema,
+  AppointReviewer: appointReviewerSchema,
+  DismissReviewer: dismissReviewerSchema,
+  Vote: voteCommandSchema,
+  CreateGroup: createGroupSchema,
+  DismissGroup: dismissGroupSchema,
+  AddGroupMember: addGroupMemberSchema,
+  DismissMember: dismissMemberSchema,
+  GetHistory: getHistorySchema,
+  GetStreams: getStreamsSchema,
+  GetGroups: getGroupsSchema,
+  GetGroupMembers: getGroupMembersSchema,
+  FindUser: findUserSchema,
+  MarkRead: markReadSchema,
+  MuteTopic: muteTopicSchema,
+  UnmuteTopic: unmuteTopicSchema,
+  GetSessionState: getSessionStateSchema,
+} as const;
+
+export type CommandType = keyof typeof commandSchemas;
+export const commandTypes = Object.keys(commandSchemas) as CommandType[];
+
+export const commandSchema = z.discriminatedUnion('type', [
+  sendMessageSchema,
+  editMessageSchema,
+  deleteMessageSchema,
+  createStreamSchema,
+  setStreamGroupsSchema,
+  setTopicStatusSchema,
+  appointReviewerSchema,
+  dismissReviewerSchema,
+  voteCommandSchema,
+  createGroupSchema,
+  dismissGroupSchema,
+  addGroupMemberSchema,
+  dismissMemberSchema,
+  getHistorySchema,
+  getStreamsSchema,
+  getGroupsSchema,
+  getGroupMembersSchema,
+  findUserSchema,
+  markReadSchema,
+  muteTopicSchema,
+  unmuteTopicSchema,
+  getSessionStateSchema,
+]);
+
+/**
+ * A validated command. Schemas have no defaults and no transforms, so the parsed value is the value that was
+ * sent: the seal the client computed over it verifies against it.
+ */
+export type Command = z.infer<typeof commandSchema>;
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+/** A command's fields without `type` and `traceId`, as the client's methods take them. */
+export type CommandArgs<T extends CommandType> = Omit<CommandOf<T>, 'type' | 'traceId'>;
+
+/** Commands that change only the device's session state; replayed from the sealed chain on recall. */
+export const sessionUpdateTypes: ReadonlySet<CommandType> = new Set<CommandType>(['MarkRead', 'MuteTopic', 'UnmuteTopic']);
+/** Commands that change nothing (request messages): re-executed, not recorded, on a resend. */
+export const readCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>([
+  'GetHistory',
+  'GetStreams',
+  'GetGroups',
+  'GetGroupMembers',
+  'FindUser',
+  'GetSessionState',
+]);
+/** Commands that change domain data: executed once per (user, traceId); their reply is recorded. */
+export const domainCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>(
+  commandTypes.filter((type) => !sessionUpdateTypes.has(type) && !readCommandTypes.has(type)),
+);

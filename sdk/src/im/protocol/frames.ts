@@ -1,0 +1,243 @@
+// Frames: the JSON text messages on the WebSocket. Client → hub: hello, command (a sealed Command), ack,
+// chain (an answer to a recall), ping. Hub → client: welcome, reply, push (an Outcome with its outcome id),
+// recall, resync, pong. Every frame is an object with a string `kind`.
+import { z } from 'zod';
+import { commandSchema } from './commands.js';
+import { errorBodySchema, type ErrorBody } from './errors.js';
+import { DEFAULT_LIMITS, MAX_CHAIN_PAGE_ENTRIES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
+import { deviceIdSchema, idSchema, usernameSchema } from './model.js';
+import { outcomeSchema, type Outcome } from './outcomes.js';
+import { replyFrameSchema } from './replies.js';
+
+/** A sealed session id, chosen by the hub. */
+export const sessionIdSchema = z.string().min(1).max(200);
+/** 32 bytes as 64 lower-case hex digits (seals and session keys). */
+export const hex32Schema = z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits');
+/** Position in a device's sealed chain, from 0. */
+export const chainSeqSchema = z.number().int().nonnegative();
+/** A per-user outcome id: 1, 2, 3, ... (0 means "none yet"). */
+export const outcomeIdSchema = z.number().int().nonnegative();
+
+// ---------------------------------------------------------------- client → hub
+
+/** First frame on every connection. */
+export const helloFrameSchema = z.strictObject({
+  kind: z.literal('hello'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  /** The session this device's chain belongs to; absent for a fresh chain. The hub refuses ids not issued to this user and device. */
+  sessionId: sessionIdSchema.optional(),
+  /** Number of entries in the device's chain (next seq). Informative; lets the hub log and pre-check. */
+  chainLength: chainSeqSchema.optional(),
+  /** The highest outcome id this device has processed and acked (0 when none): replay starts after it. */
+  lastOutcomeId: outcomeIdSchema,
+});
+
+/** A command, sealed as entry `seq` of the device's chain: seal = HMAC-SHA-256(key, prevSeal ‖ seq ‖ canonicalJson(command)). */
+export const commandFrameSchema = z.strictObject({
+  kind: z.literal('command'),
+  sessionId: sessionIdSchema,
+  seq: chainSeqSchema,
+  seal: hex32Schema,
+  command: commandSchema,
+});
+
+/** Cumulative acknowledgement: every outcome with id <= outcomeId is processed by this device. */
+export const ackFrameSchema = z.strictObject({ kind: z.literal('ack'), outcomeId: outcomeIdSchema });
+
+/** One sealed entry of a device's chain: a command with its position and seal. */
+export const sealedCommandSchema = z.strictObject({ seq: chainSeqSchema, body: commandSchema, seal: hex32Schema });
+
+/** One page of the answer to a `recall`. Pages come in seq order; the last one has done: true. */
+export const chainFrameSchema = z.strictObject({
+  kind: z.literal('chain'),
+  recallId: z.string().min(1).max(64),
+  sessionId: sessionIdSchema,
+  entries: z.array(sealedCommandSchema).max(MAX_CHAIN_PAGE_ENTRIES),
+  done: z.boolean(),
+  /** Set (with done: true) when the device no longer has the requested entries: the hub answers broken_chain. */
+  missing: z.boolean().optional(),
+});
+
+/** Application-level heartbeat (browsers cannot send WebSocket pings). The hub answers with pong. */
+export const pingFrameSchema = z.strictObject({ kind: z.literal('ping'), t: z.number().optional() });
+
+export const clientFrameSchema = z.discriminatedUnion('kind', [
+  helloFrameSchema,
+  commandFrameSchema,
+  ackFrameSchema,
+  chainFrameSchema,
+  pingFrameSchema,
+]);
+
+export type HelloFrame = z.infer<typeof helloFrameSchema>;
+export type CommandFrame = z.infer<typeof commandFrameSchema>;
+export type AckFrame = z.infer<typeof ackFrameSchema>;
+export type SealedCommand = z.infer<typeof sealedCommandSchema>;
+export type ChainFrame = z.infer<typeof chainFrameSchema>;
+export type PingFrame = z.infer<typeof pingFrameSchema>;
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+// ---------------------------------------------------------------- hub → client
+
+export const limitsSchema = z.object({
+  maxFrameBytes: z.number().int().positive(),
+  ackWindow: z.number().int().positive(),
+  retransmitAfterMs: z.number().int().positive(),
+  heartbeatMs: z.number().int().positive(),
+  idleTimeoutMs: z.number().int().positive(),
+  commandsPerSecond: z.number().positive(),
+  commandBurst: z.number().int().positive(),
+  retainOutcomes: z.number().int().positive(),
+});
+export type Limits = z.infer<typeof limitsSchema>;
+export const defaultLimits: Limits = { ...DEFAULT_LIMITS };
+
+/** Answer to hello. Replayed pushes (outcome id > hello.lastOutcomeId) follow it. */
+export const welcomeFrameSchema = z.object({
+  kind: z.literal('welcome'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  userId: idSchema,
+  username: usernameSchema,
+  deviceId: deviceIdSchema,
+  /** The session the device's commands are sealed in: hello.sessionId when the hub accepted it, else a new one. */
+  sessionId: sessionIdSchema,
+  /** The session key (hex), derived by the hub from its secret and sessionId: the HMAC key of the seals. */
+  key: hex32Schema,
+  /** True when hello.sessionId was accepted (keep the chain); false when this is a new session (start a new chain at seq 0). */
+  resumed: z.boolean(),
+  /** The newest outcome id of the user at the time of welcome. */
+  latestOutcomeId: outcomeIdSchema,
+  limits: limitsSchema,
+});
+
+/** A pushed outcome. Ids are per user, gap-free, increasing; a connection carries them in increasing order. */
+export const pushFrameSchema = z.object({ kind: z.literal('push'), outcomeId: outcomeIdSchema.min(1), outcome: outcomeSchema });
+
+/** The hub needs the device's chain entries fromSeq <= seq < toSeq (it lost the session, or got a gap). */
+export const recallFrameSchema = z.object({
+  kind: z.literal('recall'),
+  recallId: z.string().min(1).max(64),
+  sessionId: sessionIdSchema,
+  fromSeq: chainSeqSchema,
+  toSeq: chainSeqSchema,
+});
+
+/**
+ * The hub cannot replay every outcome after hello.lastOutcomeId (beyond its retention window, or its log is
+ * behind the device's cursor). The device must refetch its state (GetStreams, GetGroups, GetHistory,
+ * GetSessionState), set its cursor to `lastOutcomeId` and ack it; pushes continue after it.
+ */
+export const resyncFrameSchema = z.object({
+  kind: z.literal('resync'),
+  reason: z.enum(['beyond_retention', 'ahead_of_hub']),
+  lastOutcomeId: outcomeIdSchema,
+});
+
+export const pongFrameSchema = z.object({ kind: z.literal('pong'), t: z.number().optional() });
+
+export const hubFrameSchema = z.discriminatedUnion('kind', [
+  welcomeFrameSchema,
+  replyFrameSchema,
+  pushFrameSchema,
+  recallFrameSchema,
+  resyncFrameSchema,
+  pongFrameSchema,
+]);
+
+export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
+export type PushFrame = z.infer<typeof pushFrameSchema>;
+export type RecallFrame = z.infer<typeof recallFrameSchema>;
+export type ResyncFrame = z.infer<typeof resyncFrameSchema>;
+export type PongFrame = z.infer<typeof pongFrameSchema>;
+export type HubFrame = z.infer<typeof hubFrameSchema>;
+
+// ---------------------------------------------------------------- encoding and decoding
+
+const utf8 = new TextEncoder();
+export function utf8ByteLength(text: string): number {
+  return utf8.encode(text).byteLength;
+}
+
+/** The JSON of an outcome, built once and spliced into every recipient's push frame. */
+export function serializeOutcome(outcome: Outcome): string {
+  return JSON.stringify(outcome);
+}
+
+/** A push frame from an outcome already serialized by serializeOutcome: no re-serialization per recipient. */
+export function encodePushFrame(outcomeId: number, outcomeJson: string): string {
+  return `{"kind":"push","outcomeId":${outcomeId},"outcome":${outcomeJson}}`;
+}
+
+export type DecodeResult<F> =
+  | { ok: true; frame: F }
+  /**
+   * The frame is refused. With `traceId` the sender answers `{ kind: 'reply', traceId, ok: false, error }` and
+   * keeps the connection; without one it closes with `closeCode` (1009 or 1007) and error.message as reason.
+   */
+  | { ok: false; error: ErrorBody; traceId?: string; closeCode?: number };
+
+function issuePath(path: ReadonlyArray<PropertyKey>): Array<string | number> {
+  return path.map((part) => (typeof part === 'number' ? part : String(part)));
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { message: string; path: Array<string | number> } {
+  const path = issuePath(issue.path);
+  return { path, message: `${path.length ? path.join('.') : 'frame'}: ${issue.message}` };
+}
+
+function readObject(text: string, maxBytes: number): DecodeResult<Record<string, unknown>> {
+  if (text.length > maxBytes || utf8ByteLength(text) > maxBytes) {
+    return { ok: false, closeCode: 1009, error: { code: 'payload_too_large', message: `frame larger than ${maxBytes} bytes` } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, closeCode: 1007, error: { code: 'bad_frame', message: 'frame is not valid JSON' } };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { kind?: unknown }).kind !== 'string') {
+    return { ok: false, closeCode: 1007, error: { code: 'bad_frame', message: 'frame must be a JSON object with a string "kind"' } };
+  }
+  return { ok: true, frame: value as Record<string, unknown> };
+}
+
+/** The command's trace id when it can be read from a (possibly invalid) command frame. */
+function readableTraceId(frame: Record<string, unknown>): string | undefined {
+  if (frame.kind !== 'command') return undefined;
+  const command = frame.command;
+  if (typeof command !== 'object' || command === null) return undefined;
+  const parsed = z.object({ traceId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/) }).safeParse(command);
+  return parsed.success ? parsed.data.traceId : undefined;
+}
+
+/**
+ * The hub's decoder: size check, JSON, kind, schema. A command frame that fails its schema but has a readable
+ * trace id yields an Err to answer (bad_schema with the failing path); anything else unreadable yields a close code.
+ */
+export function decodeClientFrame(text: string, maxBytes: number = MAX_FRAME_BYTES): DecodeResult<ClientFrame> {
+  const read = readObject(text, maxBytes);
+  if (!read.ok) return read;
+  const parsed = clientFrameSchema.safeParse(read.frame);
+  if (parsed.success) return { ok: true, frame: parsed.data };
+  const first = parsed.error.issues[0];
+  const { message, path } = first ? describeIssue(first) : { message: 'frame does not match the protocol', path: [] };
+  const traceId = readableTraceId(read.frame);
+  const known = ['hello', 'command', 'ack', 'chain', 'ping'].includes(read.frame.kind as string);
+  const error: ErrorBody = { code: known ? 'bad_schema' : 'bad_frame', message, path };
+  return traceId ? { ok: false, traceId, error } : { ok: false, closeCode: 1007, error };
+}
+
+/** The client's decoder for hub frames (lenient about unknown fields; strict about the fields it uses). */
+export function decodeHubFrame(text: string, maxBytes: number = MAX_FRAME_BYTES): DecodeResult<HubFrame> {
+  const read = readObject(text, maxBytes);
+  if (!read.ok) return read;
+  const parsed = hubFrameSchema.safeParse(read.frame);
+  if (parsed.success) return { ok: true, frame: parsed.data };
+  const first = parsed.error.issues[0];
+  const { message, path } = first ? describeIssue(first) : { message: 'frame does not match the protocol', path: [] };
+  return { ok: false, closeCode: 1007, error: { code: 'bad_schema', message, path } };
+}
+
+export function encodeFrame(frame: ClientFrame | HubFrame): string {
+  return JSON.stringify(frame);
+}

@@ -1,0 +1,51 @@
+// Protocol version and the limits both sides enforce. The hub announces its effective limits in the
+// welcome frame; these are the defaults and the upper bounds a client can rely on.
+
+/** Bumped on any incompatible change to a frame. Sent in `hello` and `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest WebSocket message (UTF-8 bytes) either side accepts; larger ones close the socket with 1009. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/**
+ * Headroom a client keeps below MAX_FRAME_BYTES for command frames, so every sealed command can be sent
+ * again inside a `chain` page (whose envelope is slightly larger) when the hub recalls it.
+ */
+export const COMMAND_FRAME_HEADROOM = 256;
+
+/** Largest command frame a client may send: MAX_FRAME_BYTES - COMMAND_FRAME_HEADROOM. */
+export const MAX_COMMAND_FRAME_BYTES = MAX_FRAME_BYTES - COMMAND_FRAME_HEADROOM;
+
+/** Message content, in UTF-16 code units (JSON-escaped worst case still fits a frame). */
+export const MAX_CONTENT_LENGTH = 10_000;
+
+export const MAX_NAME_LENGTH = 64;
+export const MAX_TOPIC_LENGTH = 128;
+export const MAX_DESCRIPTION_LENGTH = 1_000;
+export const MAX_TRACE_ID_LENGTH = 64;
+export const MAX_ID_LENGTH = 128;
+/** Groups a stream may be visible to; users a SendMessage may narrow its recipients to. */
+export const MAX_LIST_LENGTH = 256;
+/** GetHistory page size: default and maximum. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+export const MAX_HISTORY_LIMIT = 200;
+/** Sealed entries per `chain` page at most (the page must also fit MAX_FRAME_BYTES). */
+export const MAX_CHAIN_PAGE_ENTRIES = 256;
+
+/** Defaults of the delivery and liveness rules (the hub may announce other values in `welcome.limits`). */
+export const DEFAULT_LIMITS = {
+  maxFrameBytes: MAX_FRAME_BYTES,
+  /** Unacked outcomes a device may hold; when the window stays full the hub closes with 4008. */
+  ackWindow: 1024,
+  /** Unacked outcomes are sent again after this long without an ack (the seed's TimeOut). */
+  retransmitAfterMs: 10_000,
+  /** Either side sends a `ping` when it has sent nothing for this long. */
+  heartbeatMs: 25_000,
+  /** A connection silent for this long is dead and is closed (4010 from the hub). */
+  idleTimeoutMs: 60_000,
+  /** Commands per second per connection (token bucket refill) and burst size; beyond it: Err rate_limited. */
+  commandsPerSecond: 50,
+  commandBurst: 100,
+  /** Outcomes older than the retention window are pruned; a device further behind gets `resync`. */
+  retainOutcomes: 10_000,
+} as const;

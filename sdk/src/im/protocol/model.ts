@@ -1,0 +1,158 @@
+// The domain values that appear inside commands, replies and outcomes: users, groups, streams, topics,
+// reviews and messages. Hub and client validate them with these schemas and share the inferred types.
+import { z } from 'zod';
+import {
+  MAX_CONTENT_LENGTH,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TOPIC_LENGTH,
+  MAX_TRACE_ID_LENGTH,
+} from './limits.js';
+
+// Names are shown to people: no control characters, no leading/trailing blanks.
+const noControl = /^[^\u0000-\u001f\u007f]*$/;
+const trimmed = (value: string) => value.trim() === value;
+
+function displayName(max: number) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(noControl, 'must not contain control characters')
+    .refine(trimmed, 'must not start or end with white space');
+}
+
+/** A hub-assigned opaque id (users, groups, messages). */
+export const idSchema = z.string().min(1).max(MAX_ID_LENGTH);
+/** A client-chosen id that makes a command idempotent for its user. */
+export const traceIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_TRACE_ID_LENGTH)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+/** A device id chosen by the client (path segment of the WebSocket URL). */
+export const deviceIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+export const usernameSchema = z
+  .string()
+  .min(3)
+  .max(32)
+  .regex(/^[a-z0-9_.-]+$/, 'lower-case letters, digits and _ . - only');
+export const passwordSchema = z.string().min(8).max(256);
+export const streamNameSchema = displayName(MAX_NAME_LENGTH);
+export const topicNameSchema = displayName(MAX_TOPIC_LENGTH);
+export const groupNameSchema = displayName(MAX_NAME_LENGTH);
+export const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH);
+export const contentSchema = z.string().min(1).max(MAX_CONTENT_LENGTH);
+/** Milliseconds since the Unix epoch. */
+export const timestampSchema = z.number().int().nonnegative();
+/** The global message order (strictly increasing across all messages); history pages and read cursors use it. */
+export const messageSeqSchema = z.number().int().nonnegative();
+
+/**
+ * Topic status, the seed's TopicType. `discussion` is the status of a topic nobody set a status on.
+ * Codes in the seed: 0 reject, 1 complete, 3 under review, 4 developing, 5 discussion.
+ */
+export const topicStatuses = ['reject', 'complete', 'under_review', 'developing', 'discussion'] as const;
+export const topicStatusSchema = z.enum(topicStatuses);
+export type TopicStatus = z.infer<typeof topicStatusSchema>;
+export const topicStatusCodes = { reject: 0, complete: 1, under_review: 3, developing: 4, discussion: 5 } as const satisfies Record<
+  TopicStatus,
+  number
+>;
+export type TopicStatusCode = (typeof topicStatusCodes)[TopicStatus];
+export function topicStatusFromCode(code: number): TopicStatus {
+  const found = topicStatuses.find((status) => topicStatusCodes[status] === code);
+  if (!found) throw new RangeError(`Unknown topic status code ${code}; expected one of 0, 1, 3, 4, 5`);
+  return found;
+}
+
+/** A reviewer's vote, the seed's TopicReview (1 yes, 0 no). */
+export const voteValues = ['yes', 'no'] as const;
+export const voteSchema = z.enum(voteValues);
+export type Vote = z.infer<typeof voteSchema>;
+export const voteCodes = { no: 0, yes: 1 } as const satisfies Record<Vote, number>;
+/** Votes on one topic: reviewer user id → vote. Always the full map. */
+export const voteMapSchema = z.record(idSchema, voteSchema);
+export type VoteMap = z.infer<typeof voteMapSchema>;
+
+export const userRefSchema = z.object({ userId: idSchema, username: usernameSchema });
+export type UserRef = z.infer<typeof userRefSchema>;
+
+export const groupInfoSchema = z.object({
+  groupId: idSchema,
+  name: groupNameSchema,
+  description: descriptionSchema,
+  ownerId: idSchema,
+  createdAt: timestampSchema,
+});
+export type GroupInfo = z.infer<typeof groupInfoSchema>;
+
+export const streamInfoSchema = z.object({
+  name: streamNameSchema,
+  description: descriptionSchema,
+  creatorId: idSchema,
+  createdAt: timestampSchema,
+  /** Ids of the groups that can see the stream, sorted. */
+  groups: z.array(idSchema),
+  /** Reviewer user ids, sorted. */
+  reviewers: z.array(idSchema),
+});
+export type StreamInfo = z.infer<typeof streamInfoSchema>;
+
+export const topicRefSchema = z.object({ stream: streamNameSchema, topic: topicNameSchema });
+export type TopicRef = z.infer<typeof topicRefSchema>;
+
+export const topicInfoSchema = z.object({
+  stream: streamNameSchema,
+  topic: topicNameSchema,
+  status: topicStatusSchema,
+  /** The full vote map of the current review (empty when the topic is not under review). */
+  votes: voteMapSchema,
+  /** seq of the newest message in the topic, 0 when none. */
+  lastSeq: messageSeqSchema,
+});
+export type TopicInfo = z.infer<typeof topicInfoSchema>;
+
+export const messageSchema = z.object({
+  messageId: idSchema,
+  /** Global order; a topic's messages sorted by seq are in the order the hub accepted them. */
+  seq: messageSeqSchema,
+  stream: streamNameSchema,
+  topic: topicNameSchema,
+  senderId: idSchema,
+  senderName: usernameSchema,
+  /** Empty when deleted. */
+  content: z.string().max(MAX_CONTENT_LENGTH),
+  createdAt: timestampSchema,
+  editedAt: timestampSchema.nullable(),
+  deleted: z.boolean(),
+});
+export type Message = z.infer<typeof messageSchema>;
+
+/** One topic's unread count for this device. */
+export const unreadCountSchema = z.object({
+  stream: streamNameSchema,
+  topic: topicNameSchema,
+  count: z.number().int().nonnegative(),
+});
+export type UnreadCount = z.infer<typeof unreadCountSchema>;
+
+/** A device's read cursor in one topic: every message with seq <= upTo is read. */
+export const readCursorSchema = z.object({ stream: streamNameSchema, topic: topicNameSchema, upTo: messageSeqSchema });
+export type ReadCursor = z.infer<typeof readCursorSchema>;
+
+/**
+ * Per-device session state, kept only in the hub's memory and rebuilt from the device's sealed chain.
+ * `unread` lists topics with a non-zero count (muted topics included; the client decides how to show them).
+ */
+export const sessionStateSchema = z.object({
+  cursors: z.array(readCursorSchema),
+  muted: z.array(topicRefSchema),
+  unread: z.array(unreadCountSchema),
+});
+export type SessionState = z.infer<typeof sessionStateSchema>;
