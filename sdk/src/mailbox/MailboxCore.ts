@@ -55,6 +55,10 @@ export class MailboxCore<T> {
   inFlight = 0;
   closed = false;
   nextId: number;
+  /** Receivers blocked right now (entries of `receivers` not marked done). */
+  waiting = 0;
+  private wakeScheduled = false;
+  private readonly wakeTask = (): void => this.wake();
 
   constructor(
     readonly name: string,
@@ -159,25 +163,63 @@ export class MailboxCore<T> {
     }
   }
 
-  /** A message enters the mailbox: straight to a waiting receiver, else the tail of the queue. */
+  /**
+   * A message enters the mailbox at the tail. Waiting receivers are woken in a microtask, never
+   * inside send/ack: consumer code does not run on the sender's stack, and a producer that keeps
+   * sending meanwhile finds the consumer busy, so both stay on their synchronous fast paths.
+   */
   private accept(message: QueuedMessage<T>): void {
-    const waiter = this.nextReceiver();
-    if (waiter === undefined) this.queue.push(message);
-    else waiter.deliver(this.lease(message, waiter.consumer));
+    this.queue.push(message);
+    if (this.waiting > 0) this.scheduleWake();
+  }
+
+  private scheduleWake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    queueMicrotask(this.wakeTask);
+  }
+
+  /** Hands queued messages to waiting receivers in the order they started waiting. */
+  private wake(): void {
+    this.wakeScheduled = false;
+    while (this.waiting > 0 && this.queue.length > 0) {
+      const waiter = this.nextReceiver()!;
+      waiter.deliver(this.lease(this.queue.shift()!, waiter.consumer));
+    }
+    if (this.waiting > 0 && this.drained) {
+      for (let w = this.nextReceiver(); w !== undefined; w = this.nextReceiver()) w.fail(new MailboxClosedError(this.name));
+    }
   }
 
   // ---- receiving -----------------------------------------------------------------------------
 
+  /** Takes the head now, ignoring anyone waiting (tryReceive jumps the line by design). */
   tryReceive(consumer: Consumer<T>): Lease<T> | undefined {
     if (consumer.released) throw released(this.name);
     const message = this.queue.shift();
     return message === undefined ? undefined : this.lease(message, consumer);
   }
 
-  /** Registers a waiter; the caller has checked that the queue is empty and not drained. */
+  /** Takes the head now unless earlier receivers are waiting for it (FIFO among receivers). */
+  receiveNow(consumer: Consumer<T>): Lease<T> | undefined {
+    if (this.waiting > 0) return undefined;
+    const message = this.queue.shift();
+    return message === undefined ? undefined : this.lease(message, consumer);
+  }
+
+  /** Registers a waiter behind those already waiting. */
   wait(waiter: ReceiveWaiter<T>): void {
     waiter.done = false;
     this.receivers.push(waiter);
+    this.waiting++;
+    if (this.queue.length > 0 || this.drained) this.scheduleWake();
+  }
+
+  /** Withdraws a waiter (its receive was aborted). */
+  cancelWait(waiter: ReceiveWaiter<T>): void {
+    if (waiter.done) return;
+    waiter.done = true;
+    this.waiting--;
   }
 
   private nextReceiver(): ReceiveWaiter<T> | undefined {
@@ -185,6 +227,7 @@ export class MailboxCore<T> {
       const waiter = this.receivers.shift()!;
       if (waiter.done) continue;
       waiter.done = true;
+      this.waiting--;
       return waiter;
     }
     return undefined;
@@ -237,6 +280,7 @@ export class MailboxCore<T> {
       const waiter = this.receivers.at(i)!;
       if (!waiter.done && waiter.consumer === consumer) {
         waiter.done = true;
+        this.waiting--;
         waiter.fail(released(this.name));
       }
     }
@@ -262,18 +306,7 @@ export class MailboxCore<T> {
     if (this.backing !== undefined) {
       for (const m of back) this.backgroundWrite(this.backing.put({ id: m.id, value: m.value, deliveries: m.deliveries }));
     }
-    // Hand the returned messages to whoever is waiting (other consumers, or this one again).
-    for (let waiter = this.receivers.length > 0 ? this.nextReceiver() : undefined; waiter !== undefined; ) {
-      const message = this.queue.shift();
-      if (message === undefined) {
-        // Nothing left for it: put it back at the front of the waiters, still waiting.
-        waiter.done = false;
-        this.receivers.unshift(waiter);
-        break;
-      }
-      waiter.deliver(this.lease(message, waiter.consumer));
-      waiter = this.queue.length > 0 ? this.nextReceiver() : undefined;
-    }
+    if (this.waiting > 0) this.scheduleWake();
   }
 
   /**
@@ -302,10 +335,9 @@ export class MailboxCore<T> {
     this.settleIfDrained();
   }
 
-  /** Once closed and empty, every waiting receiver learns it: there will be nothing more. */
+  /** Once closed and empty, every waiting receiver learns it (in the wake microtask). */
   settleIfDrained(): void {
-    if (!this.drained) return;
-    for (let w = this.nextReceiver(); w !== undefined; w = this.nextReceiver()) w.fail(new MailboxClosedError(this.name));
+    if (this.waiting > 0 && this.drained) this.scheduleWake();
   }
 
   // ---- backing bookkeeping -------------------------------------------------------------------

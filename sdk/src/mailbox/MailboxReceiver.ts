@@ -53,7 +53,7 @@ export class MailboxReceiver<T> {
   receive(options?: ReceiveOptions): Promise<Lease<T>> {
     const core = this.core;
     if (this.consumer.released) return Promise.reject(releasedError(core.name));
-    const lease = core.tryReceive(this.consumer);
+    const lease = core.receiveNow(this.consumer);
     if (lease !== undefined) return Promise.resolve(lease);
     if (core.drained) return Promise.reject(new MailboxClosedError(core.name));
     const signal = options?.signal;
@@ -62,7 +62,7 @@ export class MailboxReceiver<T> {
       const consumer = this.consumer;
       const onAbort = (): void => {
         if (waiter.done) return;
-        waiter.done = true;
+        core.cancelWait(waiter);
         reject(signal!.reason);
       };
       const waiter: ReceiveWaiter<T> = {
@@ -121,7 +121,7 @@ export class MailboxReceiver<T> {
         pumping = true;
         try {
           while (!subscriber.closed) {
-            const lease = core.tryReceive(consumer);
+            const lease = core.receiveNow(consumer);
             if (lease !== undefined) {
               subscriber.next(lease);
               continue;
@@ -155,7 +155,7 @@ export class MailboxReceiver<T> {
       pump();
       return () => {
         signal?.removeEventListener('abort', onAbort);
-        waiter.done = true; // a registered wait is dropped, not failed
+        core.cancelWait(waiter); // a registered wait is dropped, not failed
         core.release(consumer);
       };
     });
