@@ -1,0 +1,344 @@
+// The engine: runs machines. One FIFO queue of deliveries per engine; each delivery runs one
+// handler to completion before the next starts (run-to-completion); a state change requested by
+// `goto` runs leave(old) then enter(new). Event-source emissions join the same queue. The trace
+// stream gets one line per delivery in the seed's format.
+import { Observable, Subject } from 'rxjs';
+import type { MessageMap, PayloadArgs } from './EventTag.js';
+import type { MachineRef } from './MachineRef.js';
+import type { MachineDefinition } from './defineMachine.js';
+import { Machine } from './Machine.js';
+import type { Channel } from './Channel.js';
+import { EngineStoppedError, HandlerError, MachineError, UnknownMessageError } from './MachineError.js';
+import { deliveryLine, type TraceEntry } from './TraceEntry.js';
+
+export interface EngineConfig {
+  /**
+   * What an unknown message (no handler in the current state) does: `'trace'` (default) puts an
+   * UnknownMessageError on the trace stream and the machine stays put; `'throw'` stops the
+   * engine with it (`done` rejects).
+   */
+  readonly onUnknown?: 'trace' | 'throw';
+  /**
+   * Deliveries run back to back before the engine yields to the host event loop, so machines
+   * that keep messaging each other cannot starve sockets and timers. Default 4096.
+   */
+  readonly sliceSize?: number;
+}
+
+export interface SpawnOptions {
+  /** Instance name; default `KIND-n`, n counting from 1 per kind. */
+  readonly name?: string;
+}
+
+type AnyMachine = Machine<MessageMap<unknown>, unknown, string>;
+
+interface Delivery {
+  target: AnyMachine;
+  tag: string;
+  payload: unknown;
+  from: AnyMachine | null;
+  channel: Channel | null;
+}
+
+const yieldToHost: (run: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? (run) => globalThis.setImmediate(run) : (run) => setTimeout(run, 0);
+
+export class Engine {
+  private readonly onUnknown: 'trace' | 'throw';
+  private readonly sliceSize: number;
+  private readonly traceSubject = new Subject<TraceEntry>();
+  private readonly all: AnyMachine[] = [];
+  private readonly counters = new Map<string, number>();
+  private queue: (Delivery | undefined)[] = [];
+  private head = 0;
+  private scheduled = false;
+  private draining = false;
+  private stopRequested = false;
+  private failure: MachineError | null = null;
+  private isStopped = false;
+  private resolveDone!: () => void;
+  private rejectDone!: (error: MachineError) => void;
+  private delivered = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  /** One entry per delivery (plus notes and errors). Completes when the engine stops. */
+  readonly trace$: Observable<TraceEntry> = this.traceSubject.asObservable();
+  /** Settles when the engine stops: resolves on `stop()`, rejects with the error that stopped it. */
+  readonly done: Promise<void>;
+
+  constructor(config: EngineConfig = {}) {
+    this.onUnknown = config.onUnknown ?? 'trace';
+    const sliceSize = config.sliceSize ?? 4096;
+    if (!Number.isInteger(sliceSize) || sliceSize < 1) {
+      throw new RangeError(`Engine: sliceSize must be an integer >= 1, got ${sliceSize}.`);
+    }
+    this.sliceSize = sliceSize;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // Whoever does not await `done` must not get an unhandled rejection; awaiting it still throws.
+    this.done.catch(() => undefined);
+  }
+
+  /** True once the engine has stopped (by `stop()` or a failure). */
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  /** Deliveries made so far. */
+  get deliveries(): number {
+    return this.delivered;
+  }
+
+  /** Every machine spawned on this engine, in spawn order. */
+  get machines(): readonly MachineRef<never>[] {
+    return this.all;
+  }
+
+  /**
+   * Creates a machine in its initial state and runs that state's `enter` right away (it usually
+   * prepares channels and sends `M0` to itself).
+   */
+  spawn<M extends MessageMap<M>, D, S extends string>(
+    definition: MachineDefinition<M, D, S>,
+    ...args: undefined extends D ? [data?: D, options?: SpawnOptions] : [data: D, options?: SpawnOptions]
+  ): Machine<M, D, S> {
+    if (this.isStopped || this.stopRequested) throw new EngineStoppedError(`spawn(${definition.kind})`);
+    const [data, options] = args;
+    let name = options?.name;
+    if (name === undefined) {
+      const n = (this.counters.get(definition.kind) ?? 0) + 1;
+      this.counters.set(definition.kind, n);
+      name = `${definition.kind}-${n}`;
+    }
+    const machine = new Machine<M, D, S>(this, definition, name, data as D);
+    const any = machine as unknown as AnyMachine;
+    this.all.push(any);
+    const enter = machine.currentSpec.enter;
+    if (enter !== undefined) {
+      this.guard(any, 'enter', () => enter(machine));
+      if (machine.pendingState !== undefined) this.transition(any);
+    }
+    return machine;
+  }
+
+  /** Sends a message from outside any machine (traced `from OS`). */
+  msgTo<TM extends MessageMap<TM>, K extends keyof TM & string>(
+    target: MachineRef<TM>,
+    tag: K,
+    ...payload: PayloadArgs<TM[K]>
+  ): void {
+    if (this.isStopped || this.stopRequested) throw new EngineStoppedError(`msgTo(${target.name}, '${tag}')`);
+    this.enqueue(target as unknown as AnyMachine, tag, payload[0], null);
+  }
+
+  /**
+   * Stops the event loop: once the running handler returns, every machine's current `leave` runs,
+   * every channel is disabled, queued messages are dropped and `done` resolves.
+   */
+  stop(): void {
+    if (this.isStopped || this.stopRequested) return;
+    this.stopRequested = true;
+    if (!this.draining) this.finish();
+  }
+
+  /**
+   * Resolves when no delivery is queued (right away if none is). Event sources may of course
+   * queue more later; this is for "everything sent so far has been handled".
+   */
+  whenIdle(): Promise<void> {
+    if (this.isStopped || (!this.draining && !this.scheduled && this.head === this.queue.length)) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** @internal used by Machine.msgTo */
+  enqueue(target: AnyMachine, tag: string, payload: unknown, from: AnyMachine | null): void {
+    if (this.stopRequested || this.isStopped) return;
+    this.queue.push({ target, tag, payload, from, channel: null });
+    if (!this.draining && !this.scheduled) this.schedule();
+  }
+
+  /** @internal used by channels */
+  enqueueEvent(target: AnyMachine, channel: Channel, payload: unknown): void {
+    if (this.stopRequested || this.isStopped || !channel.active) return;
+    this.queue.push({ target, tag: channel.tag, payload, from: null, channel });
+    if (!this.draining && !this.scheduled) this.schedule();
+  }
+
+  /** @internal an event source errored: that is a bug in the source, so the engine stops. */
+  channelFailed(machine: string, tag: string, error: unknown): void {
+    this.fail(
+      new MachineError(
+        'CHANNEL_FAILED',
+        `${machine}: the event source for '${tag}' errored (${error instanceof Error ? error.message : String(error)}); ` +
+          `sources must report failures as values (e.g. on a 'D2' source), not as Observable errors.`,
+        { cause: error },
+      ),
+    );
+  }
+
+  /** @internal used by Machine.note / print */
+  print(machine: string, line: string): void {
+    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'note', machine, line });
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    queueMicrotask(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    if (this.isStopped) return;
+    this.draining = true;
+    let budget = this.sliceSize;
+    const queue = this.queue;
+    while (this.head < queue.length && !this.stopRequested) {
+      if (budget-- === 0) {
+        this.scheduled = true;
+        yieldToHost(this.drain);
+        break;
+      }
+      const delivery = queue[this.head]!;
+      queue[this.head++] = undefined;
+      this.deliver(delivery);
+    }
+    this.draining = false;
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > queue.length) {
+      queue.copyWithin(0, this.head);
+      queue.length -= this.head;
+      this.head = 0;
+    }
+    if (this.stopRequested) this.finish();
+    else if (this.head === this.queue.length && this.idleWaiters.length > 0) this.wakeIdleWaiters();
+  };
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private deliver(delivery: Delivery): void {
+    const machine = delivery.target;
+    if (!machine.alive) return;
+    if (delivery.channel !== null && !delivery.channel.active) return;
+    this.delivered++;
+    const tag = delivery.tag;
+    const handler = (machine.currentSpec as Record<string, unknown>)[tag];
+    if (this.traceSubject.observed) {
+      const from = this.fromLabel(machine, delivery.from);
+      this.traceSubject.next({
+        kind: 'delivery',
+        machine: machine.name,
+        state: machine.currentState,
+        tag,
+        from,
+        line: deliveryLine(machine.name, machine.currentState, tag, from),
+      });
+    }
+    if (typeof handler !== 'function' || tag === 'enter' || tag === 'leave') {
+      this.unknown(machine, delivery);
+      return;
+    }
+    try {
+      (handler as (me: AnyMachine, payload: unknown, from: AnyMachine | null) => void)(
+        machine,
+        delivery.payload,
+        delivery.from,
+      );
+    } catch (error) {
+      this.fail(new HandlerError(machine.name, machine.currentState, `the '${tag}' handler`, error));
+      return;
+    }
+    if (machine.pendingState !== undefined) this.transition(machine);
+  }
+
+  private transition(machine: AnyMachine): void {
+    const states = machine.definition.states as Record<string, AnyMachine['currentSpec']>;
+    while (machine.pendingState !== undefined && !this.isStopped) {
+      const next = machine.pendingState;
+      machine.pendingState = undefined;
+      const leave = machine.currentSpec.leave;
+      if (leave !== undefined && !this.guard(machine, 'leave', () => leave(machine))) return;
+      const channels = machine.stateChannels;
+      if (channels.length > 0) {
+        machine.stateChannels = [];
+        for (const channel of channels) channel.disable();
+      }
+      machine.currentState = next;
+      machine.currentSpec = states[next]!;
+      const enter = machine.currentSpec.enter;
+      if (enter !== undefined && !this.guard(machine, 'enter', () => enter(machine))) return;
+    }
+  }
+
+  private guard(machine: AnyMachine, step: 'enter' | 'leave', run: () => void): boolean {
+    try {
+      run();
+      return true;
+    } catch (error) {
+      this.fail(new HandlerError(machine.name, machine.currentState, step, error));
+      return false;
+    }
+  }
+
+  private unknown(machine: AnyMachine, delivery: Delivery): void {
+    const error = new UnknownMessageError(
+      machine.name,
+      machine.currentState,
+      delivery.tag,
+      this.fromLabel(machine, delivery.from),
+    );
+    if (this.onUnknown === 'throw') {
+      this.fail(error);
+      return;
+    }
+    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'error', error, line: error.message });
+  }
+
+  private fromLabel(machine: AnyMachine, from: AnyMachine | null): string {
+    return from === null ? 'OS' : from === machine ? 'SELF' : from.name;
+  }
+
+  private fail(error: MachineError): void {
+    if (this.isStopped) return;
+    if (this.failure === null) this.failure = error;
+    if (this.traceSubject.observed) this.traceSubject.next({ kind: 'error', error, line: error.message });
+    this.stopRequested = true;
+    if (!this.draining) this.finish();
+  }
+
+  private finish(): void {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    this.queue = [];
+    this.head = 0;
+    for (const machine of this.all) {
+      // A graceful stop lets every machine say goodbye; after a failure only channels are closed.
+      const leave = machine.currentSpec.leave;
+      if (this.failure === null && leave !== undefined) {
+        try {
+          leave(machine);
+        } catch (error) {
+          this.failure ??= new HandlerError(machine.name, machine.currentState, 'leave (at stop)', error);
+        }
+      }
+      machine.alive = false;
+      for (const channel of machine.stateChannels) channel.disable();
+      for (const channel of machine.lifeChannels) channel.disable();
+      machine.stateChannels = [];
+      machine.lifeChannels = [];
+    }
+    this.traceSubject.complete();
+    this.wakeIdleWaiters();
+    if (this.failure === null) this.resolveDone();
+    else this.rejectDone(this.failure);
+  }
+}
