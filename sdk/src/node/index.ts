@@ -1,2 +1,3 @@
 // @stage/sdk node: public face of this concept. Implementation files sit beside it.
 export {};
+export * from './nodeSealing.js';

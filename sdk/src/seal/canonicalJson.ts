@@ -23,16 +23,85 @@ export class CanonicalJsonError extends TypeError {
 }
 
 const surrogate = /[\uD800-\uDFFF]/;
+/** Characters JSON.stringify escapes, plus surrogates (checked for pairing): strings without them are quoted as they are. */
+const special = /["\\\u0000-\u001f\uD800-\uDFFF]/;
+/** Deeper than this and a value is treated as a possible cycle and re-walked by the diagnosing pass. */
+const maxFastDepth = 256;
 
 /** The canonical JSON text of `value`; throws CanonicalJsonError for anything that is not JSON. */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$', []);
+  // The fast pass carries no path and no cycle stack; when it finds anything wrong it defers to
+  // the diagnosing pass, which finds the exact path (or, past maxFastDepth, a cycle).
+  const text = fast(value, 0);
+  return text === undefined ? diagnose(value, '$', []) : text;
 }
 
-function write(value: unknown, path: string, stack: object[]): string {
+function fast(value: unknown, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
-      return writeString(value, path);
+      return quote(value);
+    case 'number':
+      return Number.isFinite(value) ? (value === 0 ? '0' : String(value)) : undefined;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (depth > maxFastDepth) return undefined;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) return undefined;
+          const item = fast(value[i], depth + 1);
+          if (item === undefined) return undefined;
+          out += i === 0 ? item : ',' + item;
+        }
+        return out + ']';
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      const record = value as Record<string, unknown>;
+      const keys = sortKeys(Object.keys(record));
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const raw = record[key];
+        if (raw === undefined) continue;
+        const item = fast(raw, depth + 1);
+        const quotedKey = quote(key);
+        if (item === undefined || quotedKey === undefined) return undefined;
+        out += (out.length === 1 ? '' : ',') + quotedKey + ':' + item;
+      }
+      return out + '}';
+    }
+    default:
+      return undefined;
+  }
+}
+
+function quote(value: string): string | undefined {
+  if (!special.test(value)) return '"' + value + '"';
+  return surrogate.test(value) && !isWellFormed(value) ? undefined : JSON.stringify(value);
+}
+
+/** Sorts by UTF-16 code units, like Array.prototype.sort; insertion sort is faster for the few keys of a message body. */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 12) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+function diagnose(value: unknown, path: string, stack: object[]): string {
+  switch (typeof value) {
+    case 'string':
+      return diagnoseString(value, path);
     case 'number':
       if (!Number.isFinite(value)) throw new CanonicalJsonError(path, `${value} is not a JSON number`);
       return value === 0 ? '0' : String(value);
@@ -42,7 +111,7 @@ function write(value: unknown, path: string, stack: object[]): string {
       if (value === null) return 'null';
       if (stack.includes(value)) throw new CanonicalJsonError(path, 'a cycle');
       stack.push(value);
-      const text = Array.isArray(value) ? writeArray(value, path, stack) : writeObject(value, path, stack);
+      const text = Array.isArray(value) ? diagnoseArray(value, path, stack) : diagnoseObject(value, path, stack);
       stack.pop();
       return text;
     }
@@ -51,22 +120,22 @@ function write(value: unknown, path: string, stack: object[]): string {
   }
 }
 
-function writeString(value: string, path: string): string {
+function diagnoseString(value: string, path: string): string {
   if (surrogate.test(value) && !isWellFormed(value)) throw new CanonicalJsonError(path, 'a lone surrogate in a string');
   return JSON.stringify(value);
 }
 
-function writeArray(value: unknown[], path: string, stack: object[]): string {
+function diagnoseArray(value: unknown[], path: string, stack: object[]): string {
   let out = '[';
   for (let i = 0; i < value.length; i++) {
     if (!(i in value)) throw new CanonicalJsonError(`${path}[${i}]`, 'a hole in an array');
     if (i > 0) out += ',';
-    out += write(value[i], `${path}[${i}]`, stack);
+    out += diagnose(value[i], `${path}[${i}]`, stack);
   }
   return out + ']';
 }
 
-function writeObject(value: object, path: string, stack: object[]): string {
+function diagnoseObject(value: object, path: string, stack: object[]): string {
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) {
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
@@ -82,11 +151,10 @@ function writeObject(value: object, path: string, stack: object[]): string {
     const itemPath = `${path}.${key}`;
     if (!first) out += ',';
     first = false;
-    out += writeString(key, itemPath) + ':' + write(item, itemPath, stack);
+    out += diagnoseString(key, itemPath) + ':' + diagnose(item, itemPath, stack);
   }
   return out + '}';
 }
-
 function isWellFormed(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);

@@ -1,0 +1,115 @@
+// The one contract every SealedLogStore must meet, as a Vitest suite. Run it against each store
+// (memory, file, fake-indexeddb, real IndexedDB) with a factory that opens a fresh, empty store.
+import { describe, expect, it } from 'vitest';
+import { ChainError } from '../ChainError.js';
+import { LogStoreError } from '../LogStoreError.js';
+import { Sealer } from '../Sealer.js';
+import type { SealedEntry } from '../SealedEntry.js';
+import type { SealedLogStore } from '../SealedLogStore.js';
+
+export interface OpenedStore {
+  readonly store: SealedLogStore<Body>;
+  /** Closes and opens the same log again (a reload or restart); omitted for stores that do not persist. */
+  readonly reopen?: () => Promise<SealedLogStore<Body>>;
+}
+
+export interface Body {
+  readonly n: number;
+  readonly text: string;
+  readonly nested: { readonly list: readonly number[]; readonly flag: boolean | null };
+}
+
+export function sealedEntries(count: number, from = 0, key = '11'.repeat(32)): SealedEntry<Body>[] {
+  const sealer = new Sealer({ key });
+  const all: SealedEntry<Body>[] = [];
+  for (let n = 0; n < from + count; n++) {
+    all.push(sealer.seal<Body>({ n, text: `entry ${n} · é 😀`, nested: { list: [n, n * 2], flag: n % 3 === 0 ? null : n % 2 === 0 } }));
+  }
+  return all.slice(from);
+}
+
+export function describeLogStoreContract(name: string, open: () => Promise<OpenedStore>, options: { persistent: boolean }): void {
+  describe(`${name} meets the SealedLogStore contract`, () => {
+    it('starts empty', async () => {
+      const { store } = await open();
+      expect(await store.length()).toBe(0);
+      expect(await store.last()).toBeUndefined();
+      expect(await store.read(0, 10)).toEqual([]);
+      await store.close();
+    });
+
+    it('reads back appended batches in order, page by page', async () => {
+      const { store } = await open();
+      const entries = sealedEntries(25);
+      await store.append(entries.slice(0, 10));
+      await store.append(entries.slice(10, 11));
+      await store.append(entries.slice(11));
+      expect(await store.length()).toBe(25);
+      expect(await store.last()).toEqual(entries[24]);
+      expect(await store.read(0, 10)).toEqual(entries.slice(0, 10));
+      expect(await store.read(10, 10)).toEqual(entries.slice(10, 20));
+      expect(await store.read(20, 10)).toEqual(entries.slice(20));
+      expect(await store.read(25, 10)).toEqual([]);
+      expect(await store.read(3, 0)).toEqual([]);
+      await store.close();
+    });
+
+    it('keeps appends made without awaiting in call order', async () => {
+      const { store } = await open();
+      const entries = sealedEntries(12);
+      await Promise.all([store.append(entries.slice(0, 4)), store.append(entries.slice(4, 8)), store.append(entries.slice(8))]);
+      expect(await store.read(0, 100)).toEqual(entries);
+      await store.close();
+    });
+
+    it('refuses a batch that leaves a gap, and writes none of it', async () => {
+      const { store } = await open();
+      const entries = sealedEntries(10);
+      await store.append(entries.slice(0, 3));
+      const error = await store.append(entries.slice(4, 6)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChainError);
+      expect((error as ChainError).code).toBe('gap');
+      expect((error as ChainError).seq).toBe(3);
+      expect(await store.length()).toBe(3);
+      await store.close();
+    });
+
+    it('refuses a batch that rewrites existing seqs or is not contiguous inside, and writes none of it', async () => {
+      const { store } = await open();
+      const entries = sealedEntries(10);
+      await store.append(entries.slice(0, 3));
+      const rewrite = await store.append(entries.slice(2, 5)).catch((e: unknown) => e);
+      expect((rewrite as ChainError).code).toBe('fork');
+      const holey = await store.append([entries[3]!, entries[4]!, entries[6]!]).catch((e: unknown) => e);
+      expect((holey as ChainError).code).toBe('gap');
+      expect(await store.length()).toBe(3);
+      expect(await store.read(0, 10)).toEqual(entries.slice(0, 3));
+      await store.append(entries.slice(3));
+      expect(await store.read(0, 10)).toEqual(entries);
+      await store.close();
+    });
+
+    it('refuses use after close with LogStoreError closed', async () => {
+      const { store } = await open();
+      await store.append(sealedEntries(1));
+      await store.close();
+      const error = await store.append(sealedEntries(1, 1)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LogStoreError);
+      expect((error as LogStoreError).code).toBe('closed');
+    });
+
+    if (!options.persistent) return;
+    it('keeps a log across a reopen and continues it', async () => {
+      const opened = await open();
+      if (opened.reopen === undefined) throw new Error(`${name}: a persistent store's factory must provide reopen()`);
+      const entries = sealedEntries(30);
+      await opened.store.append(entries.slice(0, 20));
+      const again = await opened.reopen();
+      expect(await again.length()).toBe(20);
+      expect(await again.last()).toEqual(entries[19]);
+      await again.append(entries.slice(20));
+      expect(await again.read(0, 100)).toEqual(entries);
+      await again.close();
+    });
+  });
+}
