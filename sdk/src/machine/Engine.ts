@@ -86,6 +86,11 @@ export class Engine {
     return this.isStopped;
   }
 
+  /** True while someone watches `trace$`; lets machines skip formatting lines nobody reads. */
+  get tracing(): boolean {
+    return this.traceSubject.observed;
+  }
+
   /** Deliveries made so far. */
   get deliveries(): number {
     return this.delivered;

@@ -12,7 +12,6 @@ import { timerSource } from './timerSource.js';
 
 export class Machine<M extends MessageMap<M>, D = undefined, S extends string = string> implements MachineRef<M> {
   declare readonly '~accepts'?: (message: Envelope<M>) => void;
-  declare readonly '~messages'?: M;
 
   /** Per-instance data the handlers own (the seed's `me.data`). */
   data: D;
@@ -86,6 +85,17 @@ export class Machine<M extends MessageMap<M>, D = undefined, S extends string = 
     if (channel.active) channel.subscription = subscription;
     else subscription.unsubscribe();
     return channel;
+  }
+
+  /**
+   * Disables, now, every channel enabled in the current state (leaving the state would do it
+   * too). A handler that has finished the state's job calls it so that events already queued
+   * (a hang-up racing a read, a timeout racing a reply) are dropped instead of delivered.
+   */
+  disableChannels(): void {
+    const channels = this.stateChannels;
+    this.stateChannels = [];
+    for (const channel of channels) channel.disable();
   }
 
   /** Starts a one-shot timer delivering `tag` after `delayMs`; stopped when this state is left. */

@@ -13,8 +13,6 @@ export interface MachineRef<M extends MessageMap<M>> {
   readonly name: string;
   /** Type-level only: makes references contravariant in what they accept. Never set. */
   readonly '~accepts'?: (message: Envelope<M>) => void;
-  /** Type-level only: lets `msgTo` infer the target's map. Never set. */
-  readonly '~messages'?: M;
 }
 
 /** Any machine, for identity and tracing (the `from` of a delivery). */

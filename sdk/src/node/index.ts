@@ -1,3 +1,7 @@
 // @stage/sdk node: public face of this concept. Implementation files sit beside it.
 export {};
+export * from './SocketChannel.js';
+export * from './ListenerChannel.js';
+export * from './signalSource.js';
+export * from './watchSource.js';
 export * from './nodeSealing.js';

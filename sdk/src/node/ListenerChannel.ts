@@ -1,0 +1,73 @@
+// A listening TCP socket as a machine's event source: acceptable$ (D0) fires once per pending
+// connection and accept() takes one, the seed's LISTENER accepting on EPOLLIN. Connections that
+// arrive while nobody listens for D0 wait in the backlog and are announced on the next enable.
+import { createServer, type Server, type Socket } from 'node:net';
+import { Observable, type Subscriber } from 'rxjs';
+import { SocketChannel } from './SocketChannel.js';
+
+export interface ListenConfig {
+  /** Port to bind; 0 (default) picks a free one, see `port`. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Disable Nagle's algorithm on accepted sockets. Default true. */
+  readonly noDelay?: boolean;
+}
+
+export class ListenerChannel {
+  private readonly pending: Socket[] = [];
+  private readonly watchers = new Set<Subscriber<void>>();
+  private closed = false;
+
+  /** Binds and resolves once listening. Rejects with the bind error (e.g. EADDRINUSE). */
+  static listen(config: ListenConfig = {}): Promise<ListenerChannel> {
+    const server = createServer({ noDelay: config.noDelay ?? true });
+    const host = config.host ?? '127.0.0.1';
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve(new ListenerChannel(server, host));
+      });
+    });
+  }
+
+  private constructor(
+    readonly server: Server,
+    readonly host: string,
+  ) {
+    server.on('connection', (socket) => {
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
+      this.pending.push(socket);
+      for (const watcher of this.watchers) watcher.next();
+    });
+  }
+
+  /** The bound port. */
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  readonly acceptable$ = new Observable<void>((subscriber) => {
+    this.watchers.add(subscriber);
+    for (let i = 0; i < this.pending.length; i++) subscriber.next();
+    return () => this.watchers.delete(subscriber);
+  });
+
+  /** Takes the oldest pending connection, or null when none is waiting. */
+  accept(): SocketChannel | null {
+    const socket = this.pending.shift();
+    return socket === undefined ? null : new SocketChannel(socket);
+  }
+
+  /** Stops listening and drops connections not yet accepted. Resolves when the server is closed. */
+  close(): Promise<void> {
+    this.closed = true;
+    for (const socket of this.pending.splice(0)) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
