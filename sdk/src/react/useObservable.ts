@@ -14,6 +14,8 @@ import { observableStore } from './observableStore.js';
  * - Completion keeps the last value.
  */
 export function useObservable<T>(source: Observable<T>, initial: T): T;
+/** A source holding a current value (BehaviorSubject, ObservableValue) never reads as undefined. */
+export function useObservable<T>(source: Observable<T> & { getValue(): T }): T;
 export function useObservable<T>(source: Observable<T>): T | undefined;
 export function useObservable<T>(source: Observable<T>, initial?: T): T | undefined {
   // `initial` is only read when the store is created: changing it later must not resubscribe.

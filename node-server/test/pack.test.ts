@@ -1,0 +1,240 @@
+// The SDK as users get it: build it, `npm pack` it, install the tarball into a scratch Vite + React
+// app and a scratch Vite + Vue app in a temp dir OUTSIDE the workspace, build both, and load them
+// in Chromium. Also checks the package shape: every subpath export has its ESM file and .d.ts,
+// and no Node built-in is reachable from a browser entry point.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const workspace = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const sdkDir = join(workspace, 'sdk');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Entry points a browser bundle may import; `./node` is the only Node-only one. */
+const browserEntries = ['.', './im', './idb', './react', './vue'];
+
+interface ExportTarget {
+  types: string;
+  import: string;
+}
+const sdkPackage = JSON.parse(readFileSync(join(sdkDir, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  sideEffects: boolean;
+  exports: Record<string, ExportTarget>;
+};
+
+/** The version installed in the workspace, so the scratch apps install from the npm cache. */
+function workspaceVersion(name: string): string {
+  return (JSON.parse(readFileSync(join(workspace, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+let scratch: string;
+let tarball: string;
+let packedFiles: string[];
+let browser: Browser;
+
+/** Runs a command; on failure the error carries its output, so a broken build says why. */
+async function command(file: string, args: string[], cwd: string): Promise<string> {
+  try {
+    const { stdout } = await run(file, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } });
+    return stdout;
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${file} ${args.join(' ')} failed in ${cwd}:\n${stdout}\n${stderr}`.slice(0, 8000));
+  }
+}
+
+const npm = (args: string[], cwd: string): Promise<string> => command('npm', args, cwd);
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'stage-pack-'));
+  await npm(['run', 'build'], sdkDir);
+  const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', scratch], sdkDir)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const [first] = packed;
+  if (!first) throw new Error('npm pack printed no package');
+  tarball = join(scratch, first.filename);
+  packedFiles = first.files.map((file) => file.path);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('the packed @stage/sdk', () => {
+  it('ships ESM and .d.ts for every subpath export, and declares itself side-effect free', () => {
+    expect(sdkPackage.sideEffects).toBe(false);
+    for (const [subpath, target] of Object.entries(sdkPackage.exports)) {
+      expect(packedFiles, `${subpath} types`).toContain(target.types.replace(/^\.\//, ''));
+      expect(packedFiles, `${subpath} import`).toContain(target.import.replace(/^\.\//, ''));
+    }
+    expect(packedFiles.some((file) => file.startsWith('src/')), 'sources stay out of the tarball').toBe(false);
+    expect(packedFiles.some((file) => /\.test\.|test-support/.test(file)), 'tests stay out of the tarball').toBe(false);
+  });
+
+  it('reaches no Node built-in from any browser entry point', () => {
+    const builtins = new Set(builtinModules);
+    for (const entry of browserEntries) {
+      const target = sdkPackage.exports[entry];
+      if (!target) throw new Error(`exports has no ${entry}`);
+      const { bare, files } = reachableImports(join(sdkDir, target.import));
+      const nodeOnly = [...bare].filter((specifier) => specifier.startsWith('node:') || builtins.has(specifier.split('/')[0] ?? ''));
+      expect(nodeOnly, `${entry} reaches Node built-ins (through ${files.size} files)`).toEqual([]);
+    }
+  });
+
+  it('installs into a Vite + React app outside the workspace, type-checks, builds and renders in Chromium', async () => {
+    const app = join(scratch, 'react-app');
+    writeApp(app, {
+      'package.json': JSON.stringify({
+        name: 'scratch-react',
+        private: true,
+        type: 'module',
+        dependencies: {
+          '@stage/sdk': `file:${tarball}`,
+          react: workspaceVersion('react'),
+          'react-dom': workspaceVersion('react-dom'),
+          rxjs: workspaceVersion('rxjs'),
+        },
+        devDependencies: {
+          vite: workspaceVersion('vite'),
+          '@vitejs/plugin-react': workspaceVersion('@vitejs/plugin-react'),
+          typescript: workspaceVersion('typescript'),
+          '@types/react': workspaceVersion('@types/react'),
+          '@types/react-dom': workspaceVersion('@types/react-dom'),
+        },
+      }),
+      'vite.config.js': "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n",
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', jsx: 'react-jsx', strict: true, noEmit: true, skipLibCheck: false, lib: ['ES2023', 'DOM'] },
+        include: ['src'],
+      }),
+      'index.html': '<!doctype html><html><body><div id="root"></div><script type="module" src="/src/main.tsx"></script></body></html>',
+      'src/main.tsx': `import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BehaviorSubject } from 'rxjs';
+import { useObservable } from '@stage/sdk/react';
+import * as core from '@stage/sdk';
+import * as im from '@stage/sdk/im';
+import * as idb from '@stage/sdk/idb';
+
+const greeting$ = new BehaviorSubject<string>('starting');
+function App() {
+  const greeting: string = useObservable(greeting$, '');
+  const exported = Object.keys(core).length + Object.keys(im).length + Object.keys(idb).length;
+  return <p id="out">{greeting} with {exported > 0 ? 'the sdk' : 'an empty sdk'}</p>;
+}
+createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
+setTimeout(() => greeting$.next('react says hello'), 0);
+`,
+    });
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
+    await command(join(app, 'node_modules/.bin/vite'), ['build'], app);
+    expect(await renderedText(join(app, 'dist'), '#out')).toBe('react says hello with the sdk');
+  }, 240_000);
+
+  it('installs into a Vite + Vue app outside the workspace, builds and renders in Chromium', async () => {
+    const app = join(scratch, 'vue-app');
+    writeApp(app, {
+      'package.json': JSON.stringify({
+        name: 'scratch-vue',
+        private: true,
+        type: 'module',
+        dependencies: { '@stage/sdk': `file:${tarball}`, vue: workspaceVersion('vue'), rxjs: workspaceVersion('rxjs') },
+        devDependencies: { vite: workspaceVersion('vite'), '@vitejs/plugin-vue': workspaceVersion('@vitejs/plugin-vue') },
+      }),
+      'vite.config.js': "import { defineConfig } from 'vite';\nimport vue from '@vitejs/plugin-vue';\nexport default defineConfig({ plugins: [vue()] });\n",
+      'index.html': '<!doctype html><html><body><div id="app"></div><script type="module" src="/src/main.js"></script></body></html>',
+      'src/main.js': "import { createApp } from 'vue';\nimport App from './App.vue';\ncreateApp(App).mount('#app');\n",
+      'src/App.vue': `<script setup>
+import { BehaviorSubject } from 'rxjs';
+import { useObservable } from '@stage/sdk/vue';
+const greeting$ = new BehaviorSubject('starting');
+const greeting = useObservable(greeting$, { initial: '' });
+setTimeout(() => greeting$.next('vue says hello'), 0);
+</script>
+<template><p id="out">{{ greeting }}</p></template>
+`,
+    });
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    await command(join(app, 'node_modules/.bin/vite'), ['build'], app);
+    expect(await renderedText(join(app, 'dist'), '#out')).toBe('vue says hello');
+  }, 240_000);
+});
+
+function writeApp(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+}
+
+/** Follows relative imports (static and dynamic) from `entry`; returns the bare specifiers reached. */
+function reachableImports(entry: string): { bare: Set<string>; files: Set<string> } {
+  const files = new Set<string>();
+  const bare = new Set<string>();
+  const pending = [entry];
+  const specifiers = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (files.has(file)) continue;
+    if (!existsSync(file)) throw new Error(`${file} is imported but missing from dist; run the build`);
+    files.add(file);
+    for (const match of readFileSync(file, 'utf8').matchAll(specifiers)) {
+      const specifier = match[1] ?? match[2] ?? match[3] ?? '';
+      if (specifier.startsWith('.')) pending.push(resolve(dirname(file), specifier));
+      else bare.add(specifier);
+    }
+  }
+  return { bare, files };
+}
+
+const contentTypes: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+/** Serves `dir` on a loopback port, opens it in Chromium and returns the text of `selector` once it settles. */
+async function renderedText(dir: string, selector: string): Promise<string> {
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path === '/favicon.ico') {
+      response.writeHead(204).end();
+      return;
+    }
+    const file = join(dir, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(dir) || !existsSync(file)) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  try {
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction((sel) => /hello/.test(document.querySelector(sel)?.textContent ?? ''), selector, { timeout: 20_000 });
+    expect(errors).toEqual([]);
+    return (await page.textContent(selector)) ?? '';
+  } finally {
+    await page.close();
+    await new Promise((closed) => server.close(closed));
+  }
+}
