@@ -1,5 +1,20 @@
+// The web demo: the React app (index.html) and the small Vue page (vue.html), built into the hub's
+// static folder so `npm start` serves both. `source` resolves @stage/sdk to its TypeScript sources.
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import vue from '@vitejs/plugin-vue';
+
+const page = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+
 export default defineConfig({
+  plugins: [react(), vue()],
   resolve: { conditions: ['source'] },
-  build: { outDir: '../node-server/public', emptyOutDir: true },
+  define: { __VUE_OPTIONS_API__: 'false', __VUE_PROD_DEVTOOLS__: 'false', __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false' },
+  build: {
+    outDir: '../node-server/public',
+    emptyOutDir: true,
+    rollupOptions: { input: { main: page('index.html'), vue: page('vue.html') } },
+  },
+  server: { proxy: { '/api': 'http://127.0.0.1:8080', '/ws': { target: 'ws://127.0.0.1:8080', ws: true } } },
 });

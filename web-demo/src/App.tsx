@@ -1,0 +1,131 @@
+// The app shell: sign-in, then the chat — sidebar of streams and topics, the open topic, and side
+// panels (streams, groups, session, inspector). At phone width the sidebar and panels become drawers.
+import { useEffect, useMemo, useState } from 'react';
+import { useObservable } from '@stage/sdk/react';
+import { deviceId, forgetAccount, savedAccount, type Account } from './auth/account.js';
+import { LoginScreen } from './auth/LoginScreen.js';
+import { ChatContext, useChat as useChatStore } from './chat/ChatContext.js';
+import { ChatStore } from './chat/ChatStore.js';
+import { openImTransport } from './chat/imTransport.js';
+import { ConnectionBadge } from './components/ConnectionBadge.js';
+import { Sidebar } from './components/Sidebar.js';
+import { Toasts } from './components/Toasts.js';
+import { TopicView } from './components/TopicView.js';
+import { GroupsPanel } from './panels/GroupsPanel.js';
+import { InspectorPanel } from './panels/InspectorPanel.js';
+import { SessionPanel } from './panels/SessionPanel.js';
+import { StreamsPanel } from './panels/StreamsPanel.js';
+
+type PanelName = 'streams' | 'groups' | 'session' | 'inspector';
+const panelTitles: Record<PanelName, string> = { streams: 'Streams', groups: 'Groups', session: 'Session', inspector: 'Inspector' };
+
+export function App() {
+  const [account, setAccount] = useState<Account | undefined>(savedAccount);
+  if (!account) return <LoginScreen onSignedIn={setAccount} />;
+  return (
+    <Chat
+      key={account.userId}
+      account={account}
+      onSignOut={() => {
+        forgetAccount();
+        setAccount(undefined);
+      }}
+    />
+  );
+}
+
+function Chat({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
+  // One store per signed-in account. Created in an effect (not during render) so StrictMode's
+  // double mount opens and closes a connection cleanly instead of leaking one.
+  const [store, setStore] = useState<ChatStore>();
+  useEffect(() => {
+    const transport = openImTransport({ token: account.token, userId: account.userId, deviceId: deviceId() });
+    const created = new ChatStore(transport, { userId: account.userId, username: account.username });
+    setStore(created);
+    return () => created.dispose();
+  }, [account]);
+  if (!store) return null;
+  return (
+    <ChatContext.Provider value={store}>
+      <Shell account={account} onSignOut={onSignOut} />
+    </ChatContext.Provider>
+  );
+}
+
+function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
+  const [panel, setPanel] = useState<PanelName | undefined>(() => (window.innerWidth > 1100 ? 'session' : undefined));
+  const [drawer, setDrawer] = useState(false);
+  const storeSelected = useSelected();
+  const unreadTotal = useUnreadTotal();
+  useEffect(() => {
+    document.title = unreadTotal > 0 ? `(${unreadTotal}) Stage` : 'Stage';
+  }, [unreadTotal]);
+  return (
+    <div className={`shell${panel ? ' with-panel' : ''}${drawer ? ' drawer-open' : ''}`}>
+      <header className="topbar">
+        <button type="button" className="ghost icon menu" onClick={() => setDrawer(!drawer)} aria-label="Streams and topics" data-testid="menu">
+          ☰{unreadTotal > 0 && <span className="unread dot-count">{unreadTotal}</span>}
+        </button>
+        <div className="brand">
+          <span className="logo" aria-hidden="true">◆</span> Stage
+        </div>
+        <ConnectionBadge />
+        <nav className="panel-tabs" aria-label="Panels">
+          {(Object.keys(panelTitles) as PanelName[]).map((name) => (
+            <button
+              key={name}
+              type="button"
+              className={`ghost small${panel === name ? ' active' : ''}`}
+              onClick={() => setPanel(panel === name ? undefined : name)}
+              aria-pressed={panel === name}
+              data-testid={`panel-${name}`}
+            >
+              {panelTitles[name]}
+            </button>
+          ))}
+        </nav>
+        <span className="me" data-testid="me">
+          {account.username}
+        </span>
+        <button type="button" className="ghost small" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <Sidebar onNavigate={() => setDrawer(false)} onNewStream={() => setPanel('streams')} />
+      <main className="main">
+        {storeSelected ? (
+          <TopicView key={`${storeSelected.stream}/${storeSelected.topic}`} stream={storeSelected.stream} topic={storeSelected.topic} />
+        ) : (
+          <div className="welcome">
+            <h1>Welcome, {account.username}</h1>
+            <p>Pick a topic on the left, or start one: create a group, a stream visible to it, then type a topic name under the stream.</p>
+          </div>
+        )}
+      </main>
+      {panel && (
+        <aside className="side-panel">
+          <button type="button" className="ghost icon close" onClick={() => setPanel(undefined)} aria-label="Close panel">
+            ✕
+          </button>
+          {panel === 'streams' && <StreamsPanel />}
+          {panel === 'groups' && <GroupsPanel />}
+          {panel === 'session' && <SessionPanel />}
+          {panel === 'inspector' && <InspectorPanel />}
+        </aside>
+      )}
+      <Toasts />
+    </div>
+  );
+}
+
+function useSelected() {
+  const chat = useChatStore();
+  return useObservable(chat.selected$);
+}
+
+function useUnreadTotal(): number {
+  const chat = useChatStore();
+  const unread = useObservable(chat.unread$);
+  const muted = useObservable(chat.muted$);
+  return useMemo(() => [...unread].filter(([key]) => !muted.has(key)).reduce((sum, [, count]) => sum + count, 0), [unread, muted]);
+}

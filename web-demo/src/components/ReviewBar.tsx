@@ -1,0 +1,65 @@
+// Review of the open topic: put it under review, the live vote map, my vote if I am a reviewer of
+// the stream, and the concluded result.
+import { useObservable } from '@stage/sdk/react';
+import { useChat } from '../chat/ChatContext.js';
+import { topicKey } from '../chat/topicKey.js';
+
+export function ReviewBar({ stream, topic }: { stream: string; topic: string }) {
+  const chat = useChat();
+  const key = topicKey(stream, topic);
+  const info = useObservable(chat.topics$).get(key);
+  const streamInfo = useObservable(chat.streams$).find((known) => known.name === stream);
+  const result = useObservable(chat.reviewResults$).get(key);
+  useObservable(chat.users$);
+  if (!streamInfo || !info) return null;
+  const reviewers = streamInfo.reviewers;
+  const amReviewer = reviewers.includes(chat.me.userId);
+  const underReview = info.status === 'under_review';
+  const myVote = info.votes[chat.me.userId];
+
+  return (
+    <div className="review-bar" data-testid="review-bar" data-status={info.status}>
+      {underReview ? (
+        <>
+          <span className="review-label">Under review</span>
+          <ul className="votes" data-testid="votes">
+            {reviewers.map((reviewer) => {
+              const vote = info.votes[reviewer];
+              return (
+                <li key={reviewer} className={`vote vote-${vote ?? 'waiting'}`} data-testid="vote">
+                  {chat.userName(reviewer)}: {vote === 'yes' ? '✔ yes' : vote === 'no' ? '✘ no' : '… waiting'}
+                </li>
+              );
+            })}
+          </ul>
+          {amReviewer && (
+            <span className="vote-buttons">
+              <button type="button" className={`small${myVote === 'yes' ? '' : ' ghost'}`} onClick={() => void chat.vote(stream, topic, 'yes')} data-testid="vote-yes">
+                Vote yes
+              </button>
+              <button type="button" className={`small${myVote === 'no' ? '' : ' ghost'}`} onClick={() => void chat.vote(stream, topic, 'no')} data-testid="vote-no">
+                Vote no
+              </button>
+            </span>
+          )}
+        </>
+      ) : (
+        <>
+          {result ? (
+            <span className={`review-result result-${result.result}`} data-testid="review-result">
+              Review concluded: {result.result === 'complete' ? 'accepted (complete)' : 'rejected'} —{' '}
+              {Object.values(result.votes).filter((vote) => vote === 'yes').length} yes, {Object.values(result.votes).filter((vote) => vote === 'no').length} no
+            </span>
+          ) : (
+            <span className="review-label muted-text">{reviewers.length === 0 ? 'No reviewers for this stream' : `${reviewers.length} reviewer${reviewers.length === 1 ? '' : 's'}`}</span>
+          )}
+          {reviewers.length > 0 && (
+            <button type="button" className="ghost small" onClick={() => void chat.setTopicStatus(stream, topic, 'under_review')} data-testid="start-review">
+              Put under review
+            </button>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+// Streams I can see, their topics with unread counts and mute marks, and a way to start a topic.
+import { useState, type FormEvent } from 'react';
+import { useObservable } from '@stage/sdk/react';
+import { useChat } from '../chat/ChatContext.js';
+import { topicKey } from '../chat/topicKey.js';
+
+export function Sidebar({ onNavigate, onNewStream }: { onNavigate: () => void; onNewStream: () => void }) {
+  const chat = useChat();
+  const streams = useObservable(chat.streams$);
+  useObservable(chat.topics$);
+  const unread = useObservable(chat.unread$);
+  const muted = useObservable(chat.muted$);
+  const selected = useObservable(chat.selected$);
+  const ready = useObservable(chat.ready$);
+
+  const open = (stream: string, topic: string) => {
+    void chat.open(stream, topic);
+    onNavigate();
+  };
+
+  return (
+    <nav className="sidebar" aria-label="Streams and topics">
+      <div className="sidebar-head">
+        <h2>Streams</h2>
+        <button type="button" className="ghost small" onClick={onNewStream} data-testid="new-stream">
+          + Stream
+        </button>
+      </div>
+      {ready && streams.length === 0 && <p className="muted-text">No streams yet. Create a group, then a stream visible to it.</p>}
+      {streams.map((stream) => (
+        <section key={stream.name} className="stream" data-testid={`stream-${stream.name}`}>
+          <h3 title={stream.description || stream.name}># {stream.name}</h3>
+          <ul>
+            {chat.topicsOf(stream.name).map((topic) => {
+              const key = topicKey(stream.name, topic.topic);
+              const count = unread.get(key) ?? 0;
+              const isMuted = muted.has(key);
+              const active = selected?.stream === stream.name && selected.topic === topic.topic;
+              return (
+                <li key={key}>
+                  <button
+                    type="button"
+                    className={`topic${active ? ' active' : ''}${isMuted ? ' is-muted' : ''}${count > 0 && !isMuted ? ' has-unread' : ''}`}
+                    onClick={() => open(stream.name, topic.topic)}
+                    data-testid={`topic-${stream.name}-${topic.topic}`}
+                  >
+                    <span className="topic-name">{topic.topic}</span>
+                    {topic.status !== 'discussion' && <span className={`status status-${topic.status}`}>{statusLabel(topic.status)}</span>}
+                    {isMuted && <span aria-label="muted">🔕</span>}
+                    {count > 0 && (
+                      <span className={`unread${isMuted ? ' quiet' : ''}`} data-testid="unread">
+                        {count}
+                      </span>
+                    )}
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+          <NewTopic stream={stream.name} onOpen={open} />
+        </section>
+      ))}
+    </nav>
+  );
+}
+
+function NewTopic({ stream, onOpen }: { stream: string; onOpen: (stream: string, topic: string) => void }) {
+  const [name, setName] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const topic = name.trim();
+    if (!topic) return;
+    setName('');
+    onOpen(stream, topic);
+  };
+  return (
+    <form className="new-topic" onSubmit={submit}>
+      <input value={name} onChange={(event) => setName(event.target.value)} placeholder="New topic…" aria-label={`New topic in ${stream}`} data-testid={`new-topic-${stream}`} />
+    </form>
+  );
+}
+
+export function statusLabel(status: string): string {
+  return status === 'under_review' ? 'in review' : status;
+}

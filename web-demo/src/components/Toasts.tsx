@@ -1,0 +1,17 @@
+// Short notices (a command the hub refused, a timeout) in the corner.
+import { useObservable } from '@stage/sdk/react';
+import { useChat } from '../chat/ChatContext.js';
+
+export function Toasts() {
+  const chat = useChat();
+  const toasts = useObservable(chat.toasts$);
+  return (
+    <div className="toasts" aria-live="assertive">
+      {toasts.map((toast) => (
+        <div key={toast.id} className={`toast toast-${toast.tone}`} role={toast.tone === 'error' ? 'alert' : 'status'} data-testid="toast">
+          {toast.text}
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,183 @@
+// The open topic: its header (status, mute, review), the live message list and the composer.
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Message } from '@stage/sdk/im';
+import { useObservable } from '@stage/sdk/react';
+import { useChat } from '../chat/ChatContext.js';
+import type { PendingMessage } from '../chat/ChatStore.js';
+import { topicKey } from '../chat/topicKey.js';
+import { ReviewBar } from './ReviewBar.js';
+import { statusLabel } from './Sidebar.js';
+
+export function TopicView({ stream, topic }: { stream: string; topic: string }) {
+  const chat = useChat();
+  const key = topicKey(stream, topic);
+  const muted = useObservable(chat.muted$).has(key);
+  const info = useObservable(chat.topics$).get(key);
+  return (
+    <section className="topic-view" aria-label={`${stream} › ${topic}`}>
+      <header className="topic-head">
+        <div className="crumbs">
+          <span className="stream-name"># {stream}</span>
+          <span aria-hidden="true"> › </span>
+          <strong data-testid="topic-title">{topic}</strong>
+          {info && info.status !== 'discussion' && (
+            <span className={`status status-${info.status}`} data-testid="topic-status">
+              {statusLabel(info.status)}
+            </span>
+          )}
+        </div>
+        <button type="button" className="ghost small" onClick={() => void chat.toggleMute(stream, topic)} data-testid="mute" aria-pressed={muted}>
+          {muted ? '🔕 Unmute' : '🔔 Mute'}
+        </button>
+      </header>
+      <ReviewBar stream={stream} topic={topic} />
+      <MessageList stream={stream} topic={topic} />
+      <Composer stream={stream} topic={topic} />
+    </section>
+  );
+}
+
+function MessageList({ stream, topic }: { stream: string; topic: string }) {
+  const chat = useChat();
+  const messages = useObservable(chat.messages$(stream, topic));
+  const pending = useObservable(chat.pending$).filter((item) => item.stream === stream && item.topic === topic);
+  const end = useRef<HTMLDivElement>(null);
+  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [messages.length, pending.length]);
+  return (
+    <div className="messages" data-testid="messages" role="log" aria-live="polite">
+      {messages.length === 0 && pending.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
+      {messages.map((message, index) => (
+        <MessageItem key={message.messageId} message={message} grouped={index > 0 && messages[index - 1]?.senderId === message.senderId && message.createdAt - (messages[index - 1]?.createdAt ?? 0) < 5 * 60_000} />
+      ))}
+      {pending.map((item) => (
+        <PendingItem key={item.traceId} item={item} />
+      ))}
+      <div ref={end} />
+    </div>
+  );
+}
+
+function MessageItem({ message, grouped }: { message: Message; grouped: boolean }) {
+  const chat = useChat();
+  const mine = message.senderId === chat.me.userId;
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(message.content);
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const content = draft.trim();
+    if (content && content !== message.content) await chat.edit(message, content);
+    setEditing(false);
+  };
+  return (
+    <article className={`message${mine ? ' mine' : ''}${grouped ? ' grouped' : ''}`} data-testid="message" data-seq={message.seq} data-message-id={message.messageId}>
+      {!grouped && (
+        <header>
+          <span className="avatar" aria-hidden="true" style={{ background: colorFor(message.senderName) }}>
+            {message.senderName.slice(0, 1).toUpperCase()}
+          </span>
+          <span className="sender">{message.senderName}</span>
+          <time dateTime={new Date(message.createdAt).toISOString()}>{timeOf(message.createdAt)}</time>
+        </header>
+      )}
+      {message.deleted ? (
+        <p className="body deleted">This message was deleted.</p>
+      ) : editing ? (
+        <form className="edit" onSubmit={(event) => void save(event)}>
+          <input value={draft} onChange={(event) => setDraft(event.target.value)} autoFocus aria-label="Edit message" data-testid="edit-input" />
+          <button type="submit" className="small">
+            Save
+          </button>
+          <button type="button" className="ghost small" onClick={() => setEditing(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <p className="body" data-testid="message-body">
+          {message.content}
+          {message.editedAt !== null && <span className="edited"> (edited)</span>}
+        </p>
+      )}
+      {mine && !message.deleted && !editing && (
+        <div className="actions">
+          <button
+            type="button"
+            className="ghost small"
+            onClick={() => {
+              setDraft(message.content);
+              setEditing(true);
+            }}
+            data-testid="edit"
+          >
+            Edit
+          </button>
+          <button type="button" className="ghost small danger" onClick={() => void chat.remove(message)} data-testid="delete">
+            Delete
+          </button>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function PendingItem({ item }: { item: PendingMessage }) {
+  const chat = useChat();
+  return (
+    <article className={`message mine pending${item.failed ? ' failed' : ''}`} data-testid="pending-message">
+      <p className="body">
+        {item.content}
+        <span className="pending-note">{item.failed ? ` — not sent: ${item.failed}` : ' — pending'}</span>
+      </p>
+      {item.failed && (
+        <div className="actions">
+          <button type="button" className="ghost small" onClick={() => chat.discardPending(item.traceId)}>
+            Discard
+          </button>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function Composer({ stream, topic }: { stream: string; topic: string }) {
+  const chat = useChat();
+  const [draft, setDraft] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  const send = (event?: FormEvent) => {
+    event?.preventDefault();
+    const content = draft.trim();
+    if (!content) return;
+    setDraft('');
+    void chat.send(stream, topic, content);
+    input.current?.focus();
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey) send(event);
+  };
+  return (
+    <form className="composer" onSubmit={send}>
+      <textarea
+        ref={input}
+        value={draft}
+        rows={1}
+        onChange={(event) => setDraft(event.target.value)}
+        onKeyDown={onKeyDown}
+        placeholder={`Message # ${stream} › ${topic}`}
+        aria-label="Message"
+        data-testid="composer"
+      />
+      <button type="submit" disabled={!draft.trim()} data-testid="send">
+        Send
+      </button>
+    </form>
+  );
+}
+
+function timeOf(at: number): string {
+  return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function colorFor(name: string): string {
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return `hsl(${hash % 360} 55% 45%)`;
+}

@@ -1,0 +1,80 @@
+// Groups I belong to: create one, add members by username, remove members, dissolve.
+import { useEffect, useState, type FormEvent } from 'react';
+import { useObservable } from '@stage/sdk/react';
+import { useChat } from '../chat/ChatContext.js';
+
+export function GroupsPanel() {
+  const chat = useChat();
+  const groups = useObservable(chat.groups$);
+  const [name, setName] = useState('');
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!name.trim()) return;
+    const group = await chat.createGroup(name.trim(), '');
+    if (group) setName('');
+  };
+  return (
+    <section className="panel" aria-label="Groups" data-testid="groups-panel">
+      <h2>Groups</h2>
+      <form className="inline-form" onSubmit={(event) => void create(event)}>
+        <input value={name} onChange={(event) => setName(event.target.value)} placeholder="New group name" aria-label="New group name" data-testid="group-name" />
+        <button type="submit" className="small" data-testid="create-group">
+          Create
+        </button>
+      </form>
+      {groups.length === 0 && <p className="muted-text">You are in no group yet.</p>}
+      {groups.map((group) => (
+        <GroupCard key={group.groupId} groupId={group.groupId} name={group.name} ownerId={group.ownerId} />
+      ))}
+    </section>
+  );
+}
+
+function GroupCard({ groupId, name, ownerId }: { groupId: string; name: string; ownerId: string }) {
+  const chat = useChat();
+  const members = useObservable(chat.members$).get(groupId);
+  const [username, setUsername] = useState('');
+  const owner = ownerId === chat.me.userId;
+  useEffect(() => {
+    void chat.loadMembers(groupId).catch(() => undefined);
+  }, [chat, groupId]);
+  const add = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!username.trim()) return;
+    await chat.addMember(groupId, username.trim());
+    setUsername('');
+  };
+  return (
+    <div className="card" data-testid={`group-${name}`}>
+      <div className="card-head">
+        <strong>{name}</strong>
+        {owner && (
+          <button type="button" className="ghost small danger" onClick={() => void chat.dissolveGroup(groupId)} data-testid="dissolve-group">
+            Dissolve
+          </button>
+        )}
+      </div>
+      <ul className="members">
+        {(members ?? []).map((member) => (
+          <li key={member.userId} data-testid="member">
+            <span>
+              {member.username}
+              {member.userId === ownerId && <span className="tag">owner</span>}
+            </span>
+            {(owner || member.userId === chat.me.userId) && member.userId !== ownerId && (
+              <button type="button" className="ghost small danger" onClick={() => void chat.dismissMember(groupId, member.userId)} aria-label={`Remove ${member.username}`}>
+                Remove
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <form className="inline-form" onSubmit={(event) => void add(event)}>
+        <input value={username} onChange={(event) => setUsername(event.target.value)} placeholder="username" aria-label={`Add a member to ${name}`} data-testid="member-name" />
+        <button type="submit" className="small ghost" data-testid="add-member">
+          Add
+        </button>
+      </form>
+    </div>
+  );
+}
