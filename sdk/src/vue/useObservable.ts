@@ -13,6 +13,8 @@ export interface UseObservableConfig<T> {
 }
 
 export function useObservable<T>(source: MaybeRefOrGetter<Observable<T>>, config: UseObservableConfig<T>): Readonly<Ref<T>>;
+/** A source holding a current value (BehaviorSubject, ObservableValue) has it from the start: never undefined. */
+export function useObservable<T>(source: Observable<T> & { getValue(): T }): Readonly<Ref<T>>;
 export function useObservable<T>(source: MaybeRefOrGetter<Observable<T>>): Readonly<Ref<T | undefined>>;
 export function useObservable<T>(source: MaybeRefOrGetter<Observable<T>>, config?: UseObservableConfig<T>): Readonly<Ref<T | undefined>> {
   const value = shallowRef<T | undefined>(config?.initial);
