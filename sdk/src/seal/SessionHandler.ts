@@ -34,6 +34,8 @@ export interface SessionHandlerConfig<S, B> {
   readonly failureDetector?: FailureDetector | null;
   /** Default: 128 random bits as 32 hex characters. */
   readonly newSessionId?: () => string;
+  /** Recent seals kept per session to tell a duplicate from a fork. Default 1024. */
+  readonly remember?: number;
 }
 
 export interface InitiatedSession {
@@ -73,6 +75,7 @@ export class SessionHandler<S, B = unknown> {
   readonly #sealing: Sealing;
   readonly #detector: FailureDetector | null;
   readonly #newSessionId: () => string;
+  readonly #remember: number;
   readonly #sessions = new Map<string, LiveSession<S>>();
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #events = new Subject<SessionEvent>();
@@ -90,6 +93,7 @@ export class SessionHandler<S, B = unknown> {
     this.#sealing = config.sealing ?? defaultSealing();
     this.#detector = config.failureDetector === undefined ? new HeartbeatFailureDetector() : config.failureDetector;
     this.#newSessionId = config.newSessionId ?? randomSessionId;
+    this.#remember = config.remember ?? 1024;
   }
 
   /** Starts a new session: its id and key, to send to the client (the seed's initiate_session). */
@@ -99,7 +103,7 @@ export class SessionHandler<S, B = unknown> {
     const key = this.keyOf(sessionId);
     this.#install(sessionId, {
       state: this.#definition.initial(),
-      verifier: new ChainVerifier({ key, sessionId, sealing: this.#sealing }),
+      verifier: new ChainVerifier({ key, sessionId, sealing: this.#sealing, remember: this.#remember }),
       last: undefined,
     });
     this.#events.next({ type: 'initiated', sessionId });
@@ -198,16 +202,17 @@ export class SessionHandler<S, B = unknown> {
   async #recallAndApply(sessionId: string, raw: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
     const started = Date.now();
     const entry = parseSealedEntry<B>(raw, sessionId);
-    const verifier = new ChainVerifier({ key: this.keyOf(sessionId), sessionId, sealing: this.#sealing });
+    const verifier = new ChainVerifier({ key: this.keyOf(sessionId), sessionId, sealing: this.#sealing, remember: this.#remember });
     let state = this.#definition.initial();
     const upTo = entry.seq;
     if (upTo > 0) {
       for await (const page of pagesOf(recall(sessionId, upTo))) {
-        const cut = page.findIndex((item) => typeof (item as { seq?: unknown } | null)?.seq === 'number' && (item as SealedEntry).seq >= upTo);
-        const run = verifier.check<B>(cut === -1 ? page : page.slice(0, cut));
+        // Entries past upTo - 1 (a client may send its whole log) are not needed and not looked at.
+        const needed = upTo - verifier.nextSeq;
+        const run = verifier.check<B>(page.length > needed ? page.slice(0, needed) : page);
         for (const recalled of run.entries) state = this.#apply(state, recalled).state;
         verifier.advance(run);
-        if (cut !== -1) break;
+        if (page.length >= needed) break;
       }
       if (verifier.verified === 0) {
         throw new ChainError('unknown_session', `session ${sessionId} is not known here and its client has no chain for it; initiate a new session`, {
