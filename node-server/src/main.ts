@@ -1,7 +1,44 @@
-// Placeholder until the hub lands: serves the built web demo (or a note) on :8080.
-import { createServer } from 'node:http';
-const port = Number(process.env.PORT ?? 8080);
-createServer((_req, res) => {
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-  res.end('<!doctype html><title>Stage</title><h1>Stage hub</h1><p>The hub is being built.</p>');
-}).listen(port, '127.0.0.1', () => console.log(JSON.stringify({ level: 'info', msg: 'listening', url: `http://localhost:${port}` })));
+// The hub's command line: `tsx src/main.ts [--port 8080] [--data-dir ./data] [--secret S] [--log-level info]`,
+// or env PORT, STAGE_DATA_DIR, STAGE_SECRET, STAGE_LOG_LEVEL (flags win). STAGE_DATABASE_URL / STAGE_REDIS_URL
+// choose PostgreSQL / Redis. Serves the built web demo from node-server/public and shuts down gracefully on
+// SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { startHub } from './hub/startHub.js';
+import { isLogLevel, type LogLevel } from './hub/Logger.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    secret: { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+
+if (values.help) {
+  console.log('usage: stage-hub [--port 8080] [--host 0.0.0.0] [--data-dir ./data] [--secret S] [--log-level debug|info|warn|error|silent]');
+  process.exit(0);
+}
+
+const level = values['log-level'] ?? process.env.STAGE_LOG_LEVEL ?? 'info';
+if (!isLogLevel(level)) {
+  console.error(`--log-level must be one of debug, info, warn, error, silent (got "${level}")`);
+  process.exit(2);
+}
+const port = Number(values.port ?? process.env.PORT ?? 8080);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port must be an integer 0-65535 (got "${values.port ?? process.env.PORT}")`);
+  process.exit(2);
+}
+
+const secret = values.secret ?? process.env.STAGE_SECRET;
+await startHub({
+  port,
+  host: values.host ?? process.env.HOST ?? '0.0.0.0',
+  dataDir: values['data-dir'] ?? process.env.STAGE_DATA_DIR ?? './data',
+  ...(secret ? { secret } : {}),
+  logLevel: level as LogLevel,
+  handleSignals: true,
+});

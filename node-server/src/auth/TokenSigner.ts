@@ -1,0 +1,57 @@
+// Login tokens: `base64url(JSON {uid, exp}) . base64url(HMAC-SHA-256(secret, payload))`. Stateless, so any hub
+// sharing the secret verifies them; expiry is part of the signed payload.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export interface TokenClaims {
+  userId: string;
+  /** Expiry, ms since the epoch. */
+  expiresAt: number;
+}
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
+
+export interface TokenSignerConfig {
+  secret: Uint8Array;
+  /** Lifetime of a token, default 7 days. */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+export class TokenSigner {
+  private readonly secret: Uint8Array;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(config: TokenSignerConfig) {
+    this.secret = config.secret;
+    this.ttlMs = config.ttlMs ?? 7 * 24 * 3600_000;
+    this.now = config.now ?? Date.now;
+  }
+
+  private mac(payload: string): Buffer {
+    return createHmac('sha256', this.secret).update(`stage-token:${payload}`).digest();
+  }
+
+  sign(userId: string): { token: string; expiresAt: number } {
+    const expiresAt = this.now() + this.ttlMs;
+    const payload = Buffer.from(JSON.stringify({ uid: userId, exp: expiresAt })).toString('base64url');
+    return { token: `${payload}.${this.mac(payload).toString('base64url')}`, expiresAt };
+  }
+
+  verify(token: string): TokenCheck {
+    const [payload, sig, extra] = token.split('.');
+    if (!payload || !sig || extra !== undefined) return { ok: false, reason: 'malformed' };
+    const given = Buffer.from(sig, 'base64url');
+    const expected = this.mac(payload);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature' };
+    let claims: { uid?: unknown; exp?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return { ok: false, reason: 'malformed' };
+    }
+    if (typeof claims.uid !== 'string' || typeof claims.exp !== 'number') return { ok: false, reason: 'malformed' };
+    if (claims.exp <= this.now()) return { ok: false, reason: 'expired' };
+    return { ok: true, claims: { userId: claims.uid, expiresAt: claims.exp } };
+  }
+}

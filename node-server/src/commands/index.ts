@@ -1,0 +1,35 @@
+// The command table: every command type to its handler, one file per family.
+import type { CommandHandlers } from './CommandContext.js';
+import { appointReviewer, dismissReviewer, setTopicStatus, vote } from './topics.js';
+import { addGroupMember, createGroup, dismissGroup, dismissMember, findUser, getGroupMembers, getGroups } from './groups.js';
+import { deleteMessage, editMessage, getHistory, sendMessage } from './messages.js';
+import { getSessionState, markRead, muteTopic, unmuteTopic } from './sessionState.js';
+import { createStream, getStreams, setStreamGroups } from './streams.js';
+
+export const commandHandlers: CommandHandlers = {
+  SendMessage: sendMessage,
+  EditMessage: editMessage,
+  DeleteMessage: deleteMessage,
+  GetHistory: getHistory,
+  CreateStream: createStream,
+  SetStreamGroups: setStreamGroups,
+  GetStreams: getStreams,
+  SetTopicStatus: setTopicStatus,
+  AppointReviewer: appointReviewer,
+  DismissReviewer: dismissReviewer,
+  Vote: vote,
+  CreateGroup: createGroup,
+  DismissGroup: dismissGroup,
+  AddGroupMember: addGroupMember,
+  DismissMember: dismissMember,
+  GetGroups: getGroups,
+  GetGroupMembers: getGroupMembers,
+  FindUser: findUser,
+  MarkRead: markRead,
+  MuteTopic: muteTopic,
+  UnmuteTopic: unmuteTopic,
+  GetSessionState: getSessionState,
+};
+
+export { CommandError } from './CommandError.js';
+export type { CommandContext, CommandResult, Push } from './CommandContext.js';

@@ -1,0 +1,79 @@
+// Message commands: SendMessage, EditMessage, DeleteMessage, GetHistory. Pushes go to the stream's audience
+// (members of the groups that see it); SendMessage.recipients can only narrow that audience, never widen it.
+import { DEFAULT_HISTORY_LIMIT } from '@stage/sdk/im';
+import type { CommandHandler } from './CommandContext.js';
+import { CommandError } from './CommandError.js';
+import { messageOf, requireVisibleStream } from './visibility.js';
+import type { StoreTx } from '../store/Store.js';
+
+/** The message if it exists in a stream the user sees; not_found otherwise. */
+async function visibleMessage(tx: StoreTx, userId: string, messageId: string) {
+  const message = await tx.messageById(messageId);
+  if (!message || !(await tx.canSee(userId, message.stream))) {
+    throw new CommandError('not_found', `message "${messageId}" not found`, ['command', 'messageId']);
+  }
+  return message;
+}
+
+export const sendMessage: CommandHandler<'SendMessage'> = async (command, ctx, tx) => {
+  await requireVisibleStream(tx, ctx.userId, command.stream);
+  const audience = await tx.streamAudience(command.stream);
+  let recipients = audience;
+  if (command.recipients) {
+    const wanted = new Set([...command.recipients, ctx.userId]);
+    recipients = audience.filter((u) => wanted.has(u));
+  }
+  const record = await tx.insertMessage({
+    id: ctx.newId(),
+    stream: command.stream,
+    topic: command.topic,
+    senderId: ctx.userId,
+    content: command.content,
+    createdAt: ctx.now,
+  });
+  const message = messageOf(record);
+  return { data: { message }, pushes: [{ outcome: { type: 'NewMessage', message }, recipients }] };
+};
+
+export const editMessage: CommandHandler<'EditMessage'> = async (command, ctx, tx) => {
+  const found = await visibleMessage(tx, ctx.userId, command.messageId);
+  if (found.senderId !== ctx.userId) throw new CommandError('forbidden', 'only the sender can edit a message');
+  if (found.deleted) throw new CommandError('conflict', `message "${command.messageId}" was deleted`);
+  await tx.editMessage(found.id, command.content, ctx.now);
+  const message = messageOf({ ...found, content: command.content, editedAt: ctx.now });
+  return { data: { message }, pushes: [{ outcome: { type: 'MessageEdited', message }, recipients: await tx.streamAudience(found.stream) }] };
+};
+
+export const deleteMessage: CommandHandler<'DeleteMessage'> = async (command, ctx, tx) => {
+  const found = await visibleMessage(tx, ctx.userId, command.messageId);
+  if (found.senderId !== ctx.userId) throw new CommandError('forbidden', 'only the sender can delete a message');
+  if (found.deleted) throw new CommandError('conflict', `message "${command.messageId}" was already deleted`);
+  await tx.deleteMessage(found.id);
+  const message = messageOf({ ...found, content: '', deleted: true });
+  return {
+    data: { message },
+    pushes: [
+      {
+        outcome: { type: 'MessageDeleted', messageId: found.id, stream: found.stream, topic: found.topic },
+        recipients: await tx.streamAudience(found.stream),
+      },
+    ],
+  };
+};
+
+export const getHistory: CommandHandler<'GetHistory'> = async (command, ctx, tx) => {
+  await requireVisibleStream(tx, ctx.userId, command.stream);
+  const limit = command.limit ?? DEFAULT_HISTORY_LIMIT;
+  const page = await tx.history({
+    stream: command.stream,
+    ...(command.topic !== undefined ? { topic: command.topic } : {}),
+    ...(command.before !== undefined ? { before: command.before } : {}),
+    limit: limit + 1,
+  });
+  const hasMore = page.length > limit;
+  const messages = (hasMore ? page.slice(1) : page).map(messageOf);
+  return {
+    data: { stream: command.stream, ...(command.topic !== undefined ? { topic: command.topic } : {}), messages, hasMore },
+    pushes: [],
+  };
+};

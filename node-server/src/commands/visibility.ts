@@ -1,0 +1,70 @@
+// Visibility rules shared by the command families: a stream exists for a user only if a group of theirs sees it.
+// An invisible stream answers not_found, exactly like a missing one, so its existence does not leak.
+import type { GroupInfo, Message, StreamInfo, TopicInfo } from '@stage/sdk/im';
+import { topicStatusFromCode } from '@stage/sdk/im';
+import type { GroupRecord, MessageRecord, StoreTx, StreamRecord, TopicRecord } from '../store/Store.js';
+import { CommandError } from './CommandError.js';
+
+export async function requireVisibleStream(tx: StoreTx, userId: string, stream: string): Promise<StreamRecord> {
+  const record = await tx.streamByName(stream);
+  if (!record || !(await tx.canSee(userId, stream))) throw new CommandError('not_found', `stream "${stream}" not found`, ['command', 'stream']);
+  return record;
+}
+
+/** The group, if the user is a member; not_found otherwise (non-members do not learn it exists). */
+export async function requireMemberGroup(tx: StoreTx, userId: string, groupId: string): Promise<GroupRecord> {
+  const group = await tx.groupById(groupId);
+  if (!group || !(await tx.isMember(groupId, userId))) throw new CommandError('not_found', `group "${groupId}" not found`, ['command', 'groupId']);
+  return group;
+}
+
+export async function streamInfo(tx: StoreTx, record: StreamRecord): Promise<StreamInfo> {
+  return {
+    name: record.name,
+    description: record.description,
+    creatorId: record.creatorId,
+    createdAt: record.createdAt,
+    groups: record.groups,
+    reviewers: await tx.reviewers(record.name),
+  };
+}
+
+export function groupInfo(g: GroupRecord): GroupInfo {
+  return { groupId: g.id, name: g.name, description: g.description, ownerId: g.ownerId, createdAt: g.createdAt };
+}
+
+export function messageOf(m: MessageRecord): Message {
+  return {
+    messageId: m.id,
+    seq: m.seq,
+    stream: m.stream,
+    topic: m.topic,
+    senderId: m.senderId,
+    senderName: m.senderName,
+    content: m.content,
+    createdAt: m.createdAt,
+    editedAt: m.editedAt,
+    deleted: m.deleted,
+  };
+}
+
+/** Votes of the stream's current reviewers only (a dismissed reviewer's vote no longer counts). */
+export async function currentVotes(tx: StoreTx, stream: string, topic: string, reviewers?: string[]) {
+  const current = new Set(reviewers ?? (await tx.reviewers(stream)));
+  const votes = await tx.votes(stream, topic);
+  return Object.fromEntries(
+    Object.entries(votes)
+      .filter(([reviewer]) => current.has(reviewer))
+      .map(([reviewer, v]) => [reviewer, v === 1 ? ('yes' as const) : ('no' as const)]),
+  );
+}
+
+export async function topicInfo(tx: StoreTx, t: TopicRecord): Promise<TopicInfo> {
+  const status = topicStatusFromCode(t.status);
+  return { stream: t.stream, topic: t.topic, status, votes: status === 'under_review' ? await currentVotes(tx, t.stream, t.topic) : {}, lastSeq: t.lastSeq };
+}
+
+/** Streams the user sees, by name. */
+export async function visibleStreamNames(tx: StoreTx, userId: string): Promise<Set<string>> {
+  return new Set((await tx.streamsVisibleTo(userId)).map((s) => s.name));
+}

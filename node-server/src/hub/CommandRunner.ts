@@ -1,0 +1,206 @@
+// The supervised command handlers: N workers take command jobs from one mailbox and execute them. A domain
+// command runs in one store transaction that checks the (user, traceId) reply first, applies the change,
+// appends each pushed outcome to every recipient's log and stores the reply; only after the commit are the
+// outcomes published and the reply returned. A worker that crashes (a bug, not a CommandError) dies with its
+// lease, which goes back to the head of the mailbox; the worker is restarted and the job redelivered; a job that
+// keeps crashing is answered Err internal after maxDeliveries. Nothing is dropped.
+import { randomUUID } from 'node:crypto';
+import { Mailbox, MailboxClosedError, type Lease } from '@stage/sdk';
+import {
+  domainCommandTypes,
+  isTransientErrorCode,
+  type Command,
+  type DeviceSessionState,
+  type ErrReplyFrame,
+  type ErrorBody,
+  type OkReplyFrame,
+} from '@stage/sdk/im';
+import { commandHandlers, CommandError } from '../commands/index.js';
+import { dispatch, type CommandContext, type CommandHandlers } from '../commands/CommandContext.js';
+import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
+import type { Store, StoreTx } from '../store/Store.js';
+import type { Logger } from './Logger.js';
+import type { HubCounters } from './Metrics.js';
+
+export type ReplyFrame = OkReplyFrame | ErrReplyFrame;
+
+export interface CommandJob {
+  userId: string;
+  deviceId: string;
+  session: DeviceSessionState;
+  command: Command;
+  /** Called exactly once with the reply. */
+  done(reply: ReplyFrame): void;
+}
+
+export interface CommandRunnerConfig {
+  store: Store;
+  fanout: Fanout;
+  log: Logger;
+  counters: HubCounters;
+  workers: number;
+  maxDeliveries: number;
+  deadlineMs: number;
+  /** For tests of supervision: handlers to use instead of the real table. */
+  handlers?: CommandHandlers;
+}
+
+/** Thrown by the deadline guard when a command overran its deadline: the transaction rolls back. */
+class DeadlineExceeded extends Error {}
+
+export function errReply(traceId: string, error: ErrorBody): ErrReplyFrame {
+  return { kind: 'reply', traceId, ok: false, error };
+}
+
+export class CommandRunner {
+  private readonly mailbox = new Mailbox<CommandJob>({ capacity: Infinity, name: 'commands' });
+  private readonly workers: Promise<void>[] = [];
+  /** In-flight domain commands by user and trace id: a resend while the first is running waits for it. */
+  private readonly inflight = new Map<string, Promise<ReplyFrame>>();
+  private readonly handlers: CommandHandlers;
+  restarts = 0;
+
+  constructor(private readonly config: CommandRunnerConfig) {
+    this.handlers = config.handlers ?? commandHandlers;
+    for (let i = 0; i < config.workers; i++) this.workers.push(this.supervise(i));
+  }
+
+  /** Queues a command and resolves with its reply. */
+  run(job: Omit<CommandJob, 'done'>): Promise<ReplyFrame> {
+    return new Promise<ReplyFrame>((resolve) => {
+      const queued = this.mailbox.trySend({ ...job, done: resolve });
+      if (!queued) resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
+    });
+  }
+
+  /** Jobs waiting or running. */
+  get pending(): number {
+    return this.mailbox.size + this.mailbox.inFlight;
+  }
+
+  /** Executes what is queued, then stops the workers. */
+  async close(): Promise<void> {
+    this.mailbox.close();
+    await Promise.all(this.workers);
+  }
+
+  /** One worker slot: runs a worker, and restarts it (with a fresh receiver) whenever it crashes. */
+  private async supervise(slot: number): Promise<void> {
+    for (;;) {
+      const receiver = this.mailbox.receiver();
+      try {
+        for (;;) await receiver.process((job, lease) => this.execute(job, lease));
+      } catch (e) {
+        if (e instanceof MailboxClosedError) return;
+        this.restarts++;
+        this.config.log.error('command handler crashed; restarting it, its command is redelivered', { err: e, slot, restarts: this.restarts });
+      }
+    }
+  }
+
+  private async execute(job: CommandJob, lease: Lease<CommandJob>): Promise<void> {
+    const { command } = job;
+    if (lease.deliveries > this.config.maxDeliveries) {
+      job.done(errReply(command.traceId, { code: 'internal', message: `the hub failed to execute ${command.type} ${lease.deliveries - 1} times; nothing changed` }));
+      return;
+    }
+    const reply = domainCommandTypes.has(command.type) ? await this.executeOnce(job) : await this.executeRead(job);
+    this.config.counters.commands.inc();
+    if (!reply.ok) this.config.counters.commandErrors.inc();
+    job.done(reply);
+  }
+
+  private context(job: CommandJob): CommandContext {
+    return { userId: job.userId, deviceId: job.deviceId, session: job.session, now: Date.now(), newId: randomUUID };
+  }
+
+  /** Reads and session-state commands: nothing to record; a resend simply runs again. */
+  private async executeRead(job: CommandJob): Promise<ReplyFrame> {
+    try {
+      const result = await dispatch(this.handlers, job.command, this.context(job), this.config.store);
+      return { kind: 'reply', traceId: job.command.traceId, ok: true, type: job.command.type, data: result.data };
+    } catch (e) {
+      if (e instanceof CommandError) return errReply(job.command.traceId, errorBody(e));
+      throw e;
+    }
+  }
+
+  /** Domain commands: at most once per (user, traceId). */
+  private executeOnce(job: CommandJob): Promise<ReplyFrame> {
+    const key = `${job.userId}\u0000${job.command.traceId}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const run = this.executeDomain(job).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, run);
+    return run;
+  }
+
+  private async executeDomain(job: CommandJob): Promise<ReplyFrame> {
+    const { command, userId } = job;
+    const ctx = this.context(job);
+    const deadline = AbortSignal.timeout(this.config.deadlineMs);
+    let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
+    try {
+      outcome = await this.config.store.transaction(async (tx) => {
+        const prior = (await tx.findReply(userId, command.traceId)) as ReplyFrame | undefined;
+        if (prior) return { reply: prior, entries: [] };
+        const result = await dispatch(this.handlers, command, ctx, guard(tx, deadline));
+        const reply: ReplyFrame = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
+        const entries: FanoutEntry[] = [];
+        for (const push of result.pushes) {
+          for (const recipient of new Set(push.recipients)) {
+            entries.push({ userId: recipient, outcomeId: await tx.appendOutcome(recipient, push.outcome), outcome: push.outcome });
+          }
+        }
+        await tx.saveReply(userId, command.traceId, reply);
+        return { reply, entries };
+      });
+    } catch (e) {
+      if (e instanceof CommandError) return this.recordErr(job, errorBody(e));
+      if (e instanceof DeadlineExceeded) return this.timedOut(job);
+      throw e;
+    }
+    await this.config.fanout.publish(outcome.entries);
+    return outcome.reply;
+  }
+
+  /** A refused domain command: its Err is recorded (unless transient) so a resend answers the same. */
+  private async recordErr(job: CommandJob, error: ErrorBody): Promise<ReplyFrame> {
+    const reply = errReply(job.command.traceId, error);
+    if (isTransientErrorCode(error.code)) return reply;
+    return this.config.store.transaction(async (tx) => {
+      const prior = (await tx.findReply(job.userId, job.command.traceId)) as ReplyFrame | undefined;
+      if (prior) return prior;
+      await tx.saveReply(job.userId, job.command.traceId, reply);
+      return reply;
+    });
+  }
+
+  /** The seed's TimeOut: the command was rolled back; tell the user's devices, answer Err timeout. */
+  private async timedOut(job: CommandJob): Promise<ReplyFrame> {
+    const afterMs = this.config.deadlineMs;
+    this.config.log.warn('command exceeded its deadline and was rolled back', { userId: job.userId, type: job.command.type, traceId: job.command.traceId });
+    const outcome = { type: 'TimeOut' as const, traceId: job.command.traceId, command: job.command.type, afterMs };
+    const outcomeId = await this.config.store.appendOutcome(job.userId, outcome);
+    await this.config.fanout.publish([{ userId: job.userId, outcomeId, outcome }]);
+    return errReply(job.command.traceId, { code: 'timeout', message: `${job.command.type} did not finish within ${afterMs} ms; nothing changed, resend it` });
+  }
+}
+
+function errorBody(e: CommandError): ErrorBody {
+  return { code: e.code, message: e.message, ...(e.path ? { path: e.path } : {}) };
+}
+
+/** The transaction, refusing every further call once the deadline passed (so the work aborts and rolls back). */
+function guard(tx: StoreTx, deadline: AbortSignal): StoreTx {
+  return new Proxy(tx, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (deadline.aborted) throw new DeadlineExceeded('command deadline exceeded');
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}

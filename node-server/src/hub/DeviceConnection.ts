@@ -1,0 +1,345 @@
+// The reading side of one device's WebSocket: decodes and validates every frame, answers or closes as the
+// protocol says, and turns frames into messages for the sessions that own the work. Control frames (ack, chain,
+// ping) are handled as they arrive; command frames go through this connection's inbound mailbox and are
+// handled one at a time, in order (a device's commands form one sealed chain): seal check and lazy recall by the
+// SessionHandler, then execution by the supervised CommandRunner, then the reply through the writer session.
+import { randomUUID } from 'node:crypto';
+import type { WebSocket, RawData } from 'ws';
+import { Mailbox, MailboxClosedError, ChainError, type SealedEntry, type SessionHandler } from '@stage/sdk';
+import {
+  CloseCode,
+  MAX_CHAIN_PAGE_ENTRIES,
+  PROTOCOL_VERSION,
+  decodeClientFrame,
+  type ChainFrame,
+  type Command,
+  type CommandFrame,
+  type DeviceSessionState,
+  type HelloFrame,
+  type Limits,
+} from '@stage/sdk/im';
+import type { Store } from '../store/Store.js';
+import { errReply, type CommandRunner, type ReplyFrame } from './CommandRunner.js';
+import { DeviceWriter } from './DeviceWriter.js';
+import type { Logger } from './Logger.js';
+import type { HubCounters } from './Metrics.js';
+import type { Registry } from './Registry.js';
+import { TokenBucket } from './TokenBucket.js';
+
+export interface ConnectionDeps {
+  store: Store;
+  registry: Registry;
+  sessions: SessionHandler<DeviceSessionState, Command>;
+  runner: CommandRunner;
+  limits: Limits;
+  log: Logger;
+  counters: HubCounters;
+  /** How long the hub waits for the pages of a recall. */
+  recallTimeoutMs: number;
+  onRecall(sessionId: string): void;
+}
+
+export interface DeviceIdentity {
+  userId: string;
+  username: string;
+  deviceId: string;
+}
+
+/** Remembered per connection to recognise a resent older entry of the chain (same seq, same seal). */
+const rememberedEntries = 1024;
+/** Rate-limited frames in a row after which the connection is closed with 4029. */
+const rateLimitStrikes = 200;
+
+let nextConnectionId = 1;
+
+/** A recall in progress: pages of chain frames, consumed by the SessionHandler as an async iterable. */
+class RecallPages {
+  private readonly pages: ChainFrame[] = [];
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+  push(frame: ChainFrame): void {
+    this.pages.push(frame);
+    this.wake?.();
+  }
+  fail(error: Error): void {
+    this.failure = error;
+    this.wake?.();
+  }
+  async *iterate(timeoutMs: number): AsyncIterable<SealedEntry<Command>[]> {
+    for (;;) {
+      while (this.pages.length === 0) {
+        if (this.failure) throw this.failure;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.failure ??= new ChainError('truncated', `the device did not answer the recall within ${timeoutMs} ms`);
+            resolve();
+          }, timeoutMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+      const page = this.pages.shift()!;
+      if (page.missing) throw new ChainError('truncated', 'the device no longer has the entries the hub needs');
+      yield page.entries as SealedEntry<Command>[];
+      if (page.done) return;
+    }
+  }
+}
+
+export class DeviceConnection {
+  readonly connectionId = nextConnectionId++;
+  readonly writer: DeviceWriter;
+  private readonly inbound: Mailbox<CommandFrame>;
+  private readonly bucket: TokenBucket;
+  private readonly recalls = new Map<string, RecallPages>();
+  /** seq → seal of recently applied entries of this connection's session. */
+  private readonly applied = new Map<number, string>();
+  private state: 'hello' | 'welcoming' | 'ready' | 'closed' = 'hello';
+  private sessionId = '';
+  private strikes = 0;
+  /** The seq first refused for the rate limit: later seqs are refused too until it comes again (no holes). */
+  private rateLimitedFrom: number | undefined;
+  private helloTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastPongAt = 0;
+  private draining = false;
+  /** Set when the chain was refused: the connection is closing (4005), queued commands are not handled. */
+  private chainRefused = false;
+  /** Settles when the hello was answered; the command loop starts after it. */
+  private onWelcomed: () => void = () => undefined;
+  private welcomed: Promise<void> = new Promise<void>((resolve) => (this.onWelcomed = resolve));
+  /** Resolves when the command loop has finished (connection closed, queue drained). */
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly identity: DeviceIdentity,
+    private readonly deps: ConnectionDeps,
+  ) {
+    const log = deps.log.child({ userId: identity.userId, deviceId: identity.deviceId, connectionId: this.connectionId });
+    this.deps = { ...deps, log };
+    this.writer = new DeviceWriter(ws, `${identity.userId}/${identity.deviceId}`);
+    this.inbound = new Mailbox<CommandFrame>({ capacity: deps.limits.commandBurst * 2, name: `inbound:${identity.deviceId}` });
+    this.bucket = new TokenBucket(deps.limits.commandsPerSecond, deps.limits.commandBurst);
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('pong', () => this.alive(true));
+    ws.once('close', (code) => this.onClose(code));
+    ws.on('error', (err) => log.debug('socket error', { err }));
+    deps.counters.connectionsOpened.inc();
+    this.helloTimer = setTimeout(() => {
+      if (this.state === 'hello') this.refuse('no hello within the idle timeout', CloseCode.idle);
+    }, deps.limits.idleTimeoutMs);
+    this.helloTimer.unref();
+    log.info('device connected');
+    this.done = this.commandLoop();
+  }
+
+  /** Stops taking commands, lets the queued ones finish, then closes with 1001. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.inbound.close();
+    await this.done;
+    this.writer.disconnect(CloseCode.goingAway, 'hub shutting down');
+    await this.writer.done;
+  }
+
+  private reply(frame: ReplyFrame | object): void {
+    this.writer.send(JSON.stringify(frame));
+  }
+
+  /** Marks the device alive for the registry's idle check (at most once a second per connection). */
+  private alive(force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastPongAt < 1000) return;
+    this.lastPongAt = now;
+    if (this.state === 'ready') this.deps.registry.tell({ type: 'Pong', ...this.key() });
+  }
+
+  private key() {
+    return { userId: this.identity.userId, deviceId: this.identity.deviceId, connectionId: this.connectionId };
+  }
+
+  private refuse(message: string, code: number): void {
+    this.deps.counters.rejectedFrames.inc();
+    this.deps.log.info('frame refused; closing', { closeCode: code, reason: message });
+    this.writer.disconnect(code, message);
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    this.alive();
+    if (isBinary) return this.refuse('binary frames are not part of the protocol', CloseCode.unreadable);
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const decoded = decodeClientFrame(text, this.deps.limits.maxFrameBytes);
+    if (!decoded.ok) {
+      if (decoded.traceId !== undefined) {
+        this.deps.counters.rejectedFrames.inc();
+        return this.reply(errReply(decoded.traceId, decoded.error));
+      }
+      const wrongVersion = decoded.error.path?.[0] === 'protocol';
+      return this.refuse(decoded.error.message, wrongVersion ? CloseCode.protocolError : (decoded.closeCode ?? CloseCode.unreadable));
+    }
+    const frame = decoded.frame;
+    if (frame.kind === 'hello') {
+      if (this.state !== 'hello') return this.refuse('hello may be sent once, first', CloseCode.protocolError);
+      this.state = 'welcoming';
+      clearTimeout(this.helloTimer);
+      this.welcome(frame)
+        .catch((err: unknown) => {
+          this.deps.log.error('welcome failed', { err });
+          this.refuse('hub failed to open the session', CloseCode.internalError);
+        })
+        .finally(() => this.onWelcomed());
+      return;
+    }
+    if (this.state === 'hello') return this.refuse(`"${frame.kind}" before hello`, CloseCode.protocolError);
+    switch (frame.kind) {
+      case 'command':
+        return this.enqueue(frame);
+      case 'ack':
+        if (this.state === 'ready') this.deps.registry.tell({ type: 'Ack', ...this.key(), outcomeId: frame.outcomeId });
+        return;
+      case 'chain':
+        this.recalls.get(frame.recallId)?.push(frame);
+        return;
+      case 'ping':
+        return this.reply(frame.t === undefined ? { kind: 'pong' } : { kind: 'pong', t: frame.t });
+    }
+  }
+
+  private enqueue(frame: CommandFrame): void {
+    const traceId = frame.command.traceId;
+    if (this.draining) return this.reply(errReply(traceId, { code: 'unavailable', message: 'the hub is shutting down; resend after reconnecting' }));
+    const behindRefused = this.rateLimitedFrom !== undefined && frame.seq > this.rateLimitedFrom;
+    const wait = behindRefused ? 1000 / this.deps.limits.commandsPerSecond : this.bucket.take();
+    if (wait > 0 || !this.inbound.trySend(frame)) {
+      if (this.rateLimitedFrom === undefined || frame.seq < this.rateLimitedFrom) this.rateLimitedFrom = frame.seq;
+      this.deps.counters.rejectedFrames.inc();
+      if (++this.strikes >= rateLimitStrikes) return this.refuse('rate limit exceeded repeatedly', CloseCode.rateLimited);
+      return this.reply(
+        errReply(traceId, {
+          code: 'rate_limited',
+          message: `more than ${this.deps.limits.commandsPerSecond} commands/s; resend after ${Math.max(wait, 1)} ms`,
+          retryAfterMs: Math.max(Math.ceil(wait), 1),
+        }),
+      );
+    }
+    this.strikes = 0;
+    if (frame.seq === this.rateLimitedFrom) this.rateLimitedFrom = undefined;
+  }
+
+  private async welcome(hello: HelloFrame): Promise<void> {
+    const { userId, username, deviceId } = this.identity;
+    const prefix = `${userId}.${deviceId}.`;
+    const resumed = hello.sessionId !== undefined && hello.sessionId.startsWith(prefix);
+    this.sessionId = resumed ? hello.sessionId! : `${prefix}${randomUUID()}`;
+    const key = Buffer.from(this.deps.sessions.keyOf(this.sessionId)).toString('hex');
+    const { last } = await this.deps.store.outcomeBounds(userId);
+    if (this.state !== 'welcoming') return; // closed meanwhile
+    this.reply({
+      kind: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      userId,
+      username,
+      deviceId,
+      sessionId: this.sessionId,
+      key,
+      resumed,
+      latestOutcomeId: last,
+      limits: this.deps.limits,
+    });
+    this.state = 'ready';
+    this.deps.registry.tell({ type: 'Join', link: { ...this.key(), writer: this.writer }, lastOutcomeId: hello.lastOutcomeId });
+  }
+
+  private async commandLoop(): Promise<void> {
+    const receiver = this.inbound.receiver();
+    for (;;) {
+      let lease;
+      try {
+        lease = await receiver.receive();
+      } catch (e) {
+        if (e instanceof MailboxClosedError) return;
+        throw e;
+      }
+      try {
+        await this.welcomed;
+        const reply = await this.handleCommand(lease.value);
+        if (reply) this.reply(reply);
+      } catch (err) {
+        this.deps.log.error('command failed unexpectedly', { err });
+        this.reply(errReply(lease.value.command.traceId, { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
+      } finally {
+        lease.ack();
+      }
+    }
+  }
+
+  private async handleCommand(frame: CommandFrame): Promise<ReplyFrame | undefined> {
+    const { command } = frame;
+    if (this.state === 'closed' || this.chainRefused) return undefined;
+    if (frame.sessionId !== this.sessionId) {
+      this.deps.counters.rejectedFrames.inc();
+      return errReply(command.traceId, { code: 'unknown_session', message: `sessionId is not the one this connection was welcomed with (${this.sessionId})`, path: ['sessionId'] });
+    }
+    const entry: SealedEntry<Command> = { seq: frame.seq, body: command, seal: frame.seal };
+    let session: DeviceSessionState;
+    const position = this.deps.sessions.position(this.sessionId);
+    if (position && frame.seq < position.seq && this.applied.get(frame.seq) === frame.seal) {
+      // An older entry sent again (its reply was lost): already applied; answer it without applying twice.
+      session = this.deps.sessions.state(this.sessionId)!;
+    } else {
+      try {
+        const received = await this.deps.sessions.receive(this.sessionId, entry, (sessionId, upTo) => this.recall(sessionId, upTo));
+        if (received.recalled) this.deps.onRecall(this.sessionId);
+        session = received.state;
+      } catch (e) {
+        if (!(e instanceof ChainError)) throw e;
+        this.deps.counters.rejectedFrames.inc();
+        this.deps.log.info('sealed entry refused; closing 4005', { code: e.code, seq: frame.seq, reason: e.message });
+        this.chainRefused = true;
+        // The Err goes first through the same writer, then the close: the client restarts with a fresh chain.
+        this.reply(errReply(command.traceId, { code: 'broken_chain', message: `${e.code}: ${e.message}`, path: ['seal'] }));
+        this.writer.disconnect(CloseCode.brokenChain, 'sealed chain refused; reconnect with a fresh session');
+        return undefined;
+      }
+      this.applied.set(frame.seq, frame.seal);
+      if (this.applied.size > rememberedEntries) this.applied.delete(this.applied.keys().next().value as number);
+    }
+    return this.deps.runner.run({ userId: this.identity.userId, deviceId: this.identity.deviceId, session, command });
+  }
+
+  /** Asks the device for its chain entries [0, upTo) and yields them as they arrive. */
+  private recall(sessionId: string, upTo: number): AsyncIterable<SealedEntry<Command>[]> {
+    const recallId = randomUUID();
+    const pages = new RecallPages();
+    this.recalls.set(recallId, pages);
+    this.deps.log.info('recalling sealed session', { sessionId, upTo, pageSize: MAX_CHAIN_PAGE_ENTRIES });
+    this.reply({ kind: 'recall', recallId, sessionId, fromSeq: 0, toSeq: upTo });
+    const recalls = this.recalls;
+    const timeoutMs = this.deps.recallTimeoutMs;
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          yield* pages.iterate(timeoutMs);
+        } finally {
+          recalls.delete(recallId);
+        }
+      },
+    };
+  }
+
+  private onClose(code: number): void {
+    if (this.state === 'closed') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    this.inbound.close();
+    clearTimeout(this.helloTimer);
+    this.onWelcomed();
+    for (const pages of this.recalls.values()) pages.fail(new ChainError('truncated', 'the device disconnected during the recall'));
+    if (wasReady) this.deps.registry.tell({ type: 'Disconnect', ...this.key() });
+    this.deps.log.info('device disconnected', { closeCode: code });
+  }
+}

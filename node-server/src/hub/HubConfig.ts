@@ -1,0 +1,77 @@
+// The hub's configuration with defaults (CLI/env map onto it in main.ts). Limits default to the protocol's
+// DEFAULT_LIMITS and are announced to clients in `welcome.limits`.
+import { DEFAULT_LIMITS, type Limits } from '@stage/sdk/im';
+import type { ScryptCost } from '../auth/password.js';
+import type { Fanout } from '../fanout/Fanout.js';
+import type { Store } from '../store/Store.js';
+import type { LogLevel, Logger } from './Logger.js';
+
+export interface HubConfig {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Interface to bind. Default '0.0.0.0' (tests pass '127.0.0.1'). */
+  host?: string;
+  /** Where the SQLite file and the generated secret live. Default './data'. */
+  dataDir?: string;
+  /** Signs tokens and derives session keys; default: read or generated in `<dataDir>/secret`. */
+  secret?: string;
+  logLevel?: LogLevel;
+  /** A logger to use instead of stdout JSON lines. */
+  logger?: Logger;
+  /** Static files (the built web demo). Default: node-server/public. */
+  publicDir?: string;
+  /** Use this store instead of opening one from the data dir / STAGE_DATABASE_URL. */
+  store?: Store;
+  /** Use this fan-out instead of opening one from STAGE_REDIS_URL. */
+  fanout?: Fanout;
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Protocol limits (ack window, retransmit timeout, heartbeat, rate limit, retention). */
+  limits?: Partial<Limits>;
+  /** How long a device's ack window may stay full before it is disconnected with 4008. Default 30 s. */
+  windowStallMs?: number;
+  /** A command not finished after this long is rolled back and answered Err timeout (+ TimeOut push). Default 10 s. */
+  commandDeadlineMs?: number;
+  /** Supervised command handlers running concurrently. Default 4. */
+  commandWorkers?: number;
+  /** A command whose handler crashed this many times is answered Err internal. Default 3. */
+  maxCommandDeliveries?: number;
+  /** Sealed sessions idle this long are evicted from memory (recalled on their next command). Default 10 min. */
+  sessionIdleMs?: number;
+  /** How often old outcomes are pruned to `limits.retainOutcomes` per user. Default 60 s. */
+  retentionSweepMs?: number;
+  /** Password hashing cost; tests lower it. */
+  scryptCost?: ScryptCost;
+  /** Token lifetime, default 7 days. */
+  tokenTtlMs?: number;
+  /** Install SIGINT/SIGTERM handlers that shut down gracefully (the CLI does). Default false. */
+  handleSignals?: boolean;
+}
+
+export interface ResolvedHubConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  limits: Limits;
+  windowStallMs: number;
+  commandDeadlineMs: number;
+  commandWorkers: number;
+  maxCommandDeliveries: number;
+  sessionIdleMs: number;
+  retentionSweepMs: number;
+}
+
+export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
+  return {
+    port: config.port ?? 8080,
+    host: config.host ?? '0.0.0.0',
+    dataDir: config.dataDir ?? './data',
+    limits: { ...DEFAULT_LIMITS, ...config.limits },
+    windowStallMs: config.windowStallMs ?? 30_000,
+    commandDeadlineMs: config.commandDeadlineMs ?? 10_000,
+    commandWorkers: config.commandWorkers ?? 4,
+    maxCommandDeliveries: config.maxCommandDeliveries ?? 3,
+    sessionIdleMs: config.sessionIdleMs ?? 600_000,
+    retentionSweepMs: config.retentionSweepMs ?? 60_000,
+  };
+}

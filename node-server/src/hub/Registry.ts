@@ -1,0 +1,347 @@
+// The registry session (the seed's UserSessions): the one owner of uid → device → connection and of each
+// device's delivery state. Everything reaches it as a message in its mailbox (Join, Disconnect, Outcome, Ack,
+// TimeOut, Ping, Pong) and it handles them one at a time, so its maps need no locks. It decides what each
+// device is sent: pushes in outcome-id order within an ack window, retransmits after a timeout, replay from the
+// store on (re)connect, resync when the device is behind the retention window, and disconnects dead or stalled
+// devices.
+import { CloseCode, encodePushFrame, type Limits } from '@stage/sdk/im';
+import { Mailbox, MailboxClosedError } from '@stage/sdk';
+import type { FanoutEntry } from '../fanout/Fanout.js';
+import type { Store } from '../store/Store.js';
+import type { DeviceWriter } from './DeviceWriter.js';
+import type { Logger } from './Logger.js';
+import type { HubCounters } from './Metrics.js';
+
+/** A device's connection as the registry knows it. */
+export interface DeviceLink {
+  userId: string;
+  deviceId: string;
+  /** Distinguishes a device's successive connections (a late Disconnect of the old one is ignored). */
+  connectionId: number;
+  writer: DeviceWriter;
+}
+
+export type RegistryMessage =
+  | { type: 'Join'; link: DeviceLink; lastOutcomeId: number }
+  | { type: 'Disconnect'; userId: string; deviceId: string; connectionId: number }
+  | { type: 'Outcome'; entries: FanoutEntry[] }
+  | { type: 'Ack'; userId: string; deviceId: string; connectionId: number; outcomeId: number }
+  | { type: 'TimeOut'; userId: string; deviceId: string; connectionId: number }
+  | { type: 'Ping' }
+  | { type: 'Pong'; userId: string; deviceId: string; connectionId: number };
+
+interface Unacked {
+  id: number;
+  frame: string;
+  sentAt: number;
+}
+
+interface DeviceState {
+  link: DeviceLink;
+  /** Highest outcome id the device acked (cumulative). */
+  acked: number;
+  /** Highest outcome id sent on this connection. */
+  sent: number;
+  unacked: Unacked[];
+  windowFullSince: number | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  lastSeenAt: number;
+}
+
+interface UserState {
+  devices: Map<string, DeviceState>;
+  /** Newest outcome id known for the user. */
+  latest: number;
+  /** Recently published outcomes (id → push frame), so live pushes need no store read. */
+  recent: Map<number, string>;
+}
+
+export interface RegistryConfig {
+  store: Store;
+  limits: Limits;
+  windowStallMs: number;
+  log: Logger;
+  counters: HubCounters;
+  now?: () => number;
+}
+
+/** Live outcomes kept per user for direct sending; older ones are read back from the store. */
+const recentPerUser = 512;
+/** Outcomes read from the store per query when replaying. */
+const replayPage = 256;
+
+export class Registry {
+  private readonly mailbox = new Mailbox<RegistryMessage>({ capacity: Infinity, name: 'registry' });
+  private readonly users = new Map<string, UserState>();
+  private readonly now: () => number;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private restarts = 0;
+  /** Resolves when the registry loop has ended (after close()). */
+  readonly done: Promise<void>;
+
+  constructor(private readonly config: RegistryConfig) {
+    this.now = config.now ?? Date.now;
+    this.heartbeat = setInterval(() => this.tell({ type: 'Ping' }), config.limits.heartbeatMs);
+    this.heartbeat.unref();
+    this.done = this.supervise();
+  }
+
+  /** Sends a message to the registry; dropped once it is closed (the hub is shutting down). */
+  tell(message: RegistryMessage): void {
+    if (!this.mailbox.closed) this.mailbox.trySend(message);
+  }
+
+  /** Devices connected to this hub. */
+  get connections(): number {
+    let n = 0;
+    for (const u of this.users.values()) n += u.devices.size;
+    return n;
+  }
+
+  /** Unacked outcomes across devices (a gauge). */
+  get unacked(): number {
+    let n = 0;
+    for (const u of this.users.values()) for (const d of u.devices.values()) n += d.unacked.length;
+    return n;
+  }
+
+  /** Stops after handling what is already queued. */
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.mailbox.close();
+    await this.done;
+    for (const u of this.users.values()) for (const d of u.devices.values()) if (d.timer) clearTimeout(d.timer);
+    this.users.clear();
+  }
+
+  /**
+   * The registry's loop, restarted if a message handler throws: the lease of the failing message goes back to
+   * the mailbox and is handled again by the next incarnation, at most twice, then dropped with an error log
+   * (registry messages are idempotent or refreshed by the next ack, timeout or reconnect).
+   */
+  private async supervise(): Promise<void> {
+    for (;;) {
+      const receiver = this.mailbox.receiver();
+      try {
+        for (;;) {
+          await receiver.process(async (message, lease) => {
+            if (lease.deliveries > 2) {
+              this.config.log.error('registry dropped a message that kept failing', { message: message.type });
+              return;
+            }
+            await this.handle(message);
+          });
+        }
+      } catch (e) {
+        if (e instanceof MailboxClosedError) return;
+        this.restarts++;
+        this.config.log.error('registry session crashed; restarting', { err: e, restarts: this.restarts });
+      }
+    }
+  }
+
+  private async handle(m: RegistryMessage): Promise<void> {
+    switch (m.type) {
+      case 'Join':
+        return this.join(m.link, m.lastOutcomeId);
+      case 'Disconnect':
+        return this.disconnect(m.userId, m.deviceId, m.connectionId);
+      case 'Outcome':
+        return this.outcome(m.entries);
+      case 'Ack':
+        return this.ack(m.userId, m.deviceId, m.connectionId, m.outcomeId);
+      case 'TimeOut':
+        return this.timeOut(m.userId, m.deviceId, m.connectionId);
+      case 'Ping':
+        return this.ping();
+      case 'Pong': {
+        const d = this.device(m.userId, m.deviceId, m.connectionId);
+        if (d) d.lastSeenAt = this.now();
+        return;
+      }
+    }
+  }
+
+  private device(userId: string, deviceId: string, connectionId: number): DeviceState | undefined {
+    const d = this.users.get(userId)?.devices.get(deviceId);
+    return d && d.link.connectionId === connectionId ? d : undefined;
+  }
+
+  private async join(link: DeviceLink, lastOutcomeId: number): Promise<void> {
+    let user = this.users.get(link.userId);
+    const bounds = await this.config.store.outcomeBounds(link.userId);
+    if (!user) {
+      user = { devices: new Map(), latest: bounds.last, recent: new Map() };
+      this.users.set(link.userId, user);
+    }
+    user.latest = Math.max(user.latest, bounds.last);
+    const previous = user.devices.get(link.deviceId);
+    if (previous) {
+      this.drop(user, previous);
+      previous.link.writer.disconnect(CloseCode.replaced, 'replaced by a newer connection of this device');
+    }
+    const d: DeviceState = {
+      link,
+      acked: lastOutcomeId,
+      sent: lastOutcomeId,
+      unacked: [],
+      windowFullSince: undefined,
+      timer: undefined,
+      lastSeenAt: this.now(),
+    };
+    user.devices.set(link.deviceId, d);
+    const oldestKept = bounds.first === 0 ? bounds.last + 1 : bounds.first;
+    if (lastOutcomeId > bounds.last) this.resync(d, 'ahead_of_hub', bounds.last);
+    else if (lastOutcomeId < oldestKept - 1) this.resync(d, 'beyond_retention', bounds.last);
+    await this.pump(user, d);
+  }
+
+  private resync(d: DeviceState, reason: 'ahead_of_hub' | 'beyond_retention', lastOutcomeId: number): void {
+    this.config.log.info('device resync', { userId: d.link.userId, deviceId: d.link.deviceId, reason, from: d.sent, to: lastOutcomeId });
+    d.acked = d.sent = lastOutcomeId;
+    d.unacked = [];
+    d.link.writer.send(JSON.stringify({ kind: 'resync', reason, lastOutcomeId }));
+  }
+
+  private drop(user: UserState, d: DeviceState): void {
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = undefined;
+    if (user.devices.get(d.link.deviceId) === d) user.devices.delete(d.link.deviceId);
+    if (user.devices.size === 0) this.users.delete(d.link.userId);
+  }
+
+  private disconnect(userId: string, deviceId: string, connectionId: number): void {
+    const user = this.users.get(userId);
+    const d = this.device(userId, deviceId, connectionId);
+    if (user && d) this.drop(user, d);
+  }
+
+  private async outcome(entries: FanoutEntry[]): Promise<void> {
+    const touched = new Set<UserState>();
+    const frames = new Map<unknown, string>();
+    for (const e of entries) {
+      const user = this.users.get(e.userId);
+      if (!user) continue;
+      let json = frames.get(e.outcome);
+      if (json === undefined) {
+        json = JSON.stringify(e.outcome);
+        frames.set(e.outcome, json);
+      }
+      user.recent.set(e.outcomeId, encodePushFrame(e.outcomeId, json));
+      if (user.recent.size > recentPerUser) {
+        const oldest = user.recent.keys().next().value as number;
+        user.recent.delete(oldest);
+      }
+      user.latest = Math.max(user.latest, e.outcomeId);
+      touched.add(user);
+    }
+    for (const user of touched) for (const d of [...user.devices.values()]) await this.pump(user, d);
+  }
+
+  /** Sends the device what it may receive now: next ids in order, within the ack window. */
+  private async pump(user: UserState, d: DeviceState): Promise<void> {
+    const { ackWindow } = this.config.limits;
+    while (d.sent - d.acked < ackWindow && d.sent < user.latest) {
+      const next = d.sent + 1;
+      const frame = user.recent.get(next);
+      if (frame !== undefined) {
+        this.transmit(d, next, frame);
+        this.config.counters.outcomes.inc();
+        continue;
+      }
+      const page = await this.config.store.outcomesAfter(d.link.userId, d.sent, Math.min(replayPage, ackWindow - (d.sent - d.acked)));
+      if (user.devices.get(d.link.deviceId) !== d) return; // disconnected while reading
+      if (page.length === 0) break;
+      if (page[0]!.id !== next) {
+        // Pruned below the retention window while the device lagged: it must refetch its state.
+        this.resync(d, 'beyond_retention', user.latest);
+        continue;
+      }
+      for (const o of page) {
+        if (d.sent - d.acked >= ackWindow) break;
+        this.transmit(d, o.id, encodePushFrame(o.id, JSON.stringify(o.body)));
+        this.config.counters.replays.inc();
+      }
+    }
+    if (d.sent - d.acked >= ackWindow) d.windowFullSince ??= this.now();
+    else d.windowFullSince = undefined;
+  }
+
+  private transmit(d: DeviceState, id: number, frame: string): void {
+    d.link.writer.send(frame);
+    d.sent = id;
+    d.unacked.push({ id, frame, sentAt: this.now() });
+    this.arm(d);
+  }
+
+  private arm(d: DeviceState): void {
+    if (d.timer || d.unacked.length === 0) return;
+    const { userId, deviceId, connectionId } = d.link;
+    const wait = Math.max(1, d.unacked[0]!.sentAt + this.config.limits.retransmitAfterMs - this.now());
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      this.tell({ type: 'TimeOut', userId, deviceId, connectionId });
+    }, wait);
+    d.timer.unref();
+  }
+
+  private async ack(userId: string, deviceId: string, connectionId: number, outcomeId: number): Promise<void> {
+    const user = this.users.get(userId);
+    const d = this.device(userId, deviceId, connectionId);
+    if (!user || !d || outcomeId <= d.acked || outcomeId > d.sent) return;
+    d.acked = outcomeId;
+    let i = 0;
+    while (i < d.unacked.length && d.unacked[i]!.id <= outcomeId) i++;
+    d.unacked.splice(0, i);
+    if (d.unacked.length === 0 && d.timer) {
+      clearTimeout(d.timer);
+      d.timer = undefined;
+    }
+    await this.pump(user, d);
+  }
+
+  /** The seed's TimeOut: the oldest unacked outcome waited too long; send the unacked ones again. */
+  private timeOut(userId: string, deviceId: string, connectionId: number): void {
+    const user = this.users.get(userId);
+    const d = this.device(userId, deviceId, connectionId);
+    if (!user || !d) return;
+    if (this.stalled(user, d)) return;
+    const now = this.now();
+    const first = d.unacked[0];
+    if (first && now - first.sentAt >= this.config.limits.retransmitAfterMs) {
+      for (const u of d.unacked) {
+        d.link.writer.send(u.frame);
+        u.sentAt = now;
+      }
+      this.config.counters.retransmits.inc(d.unacked.length);
+      this.config.log.debug('retransmitted', { userId, deviceId, count: d.unacked.length, from: first.id });
+    }
+    this.arm(d);
+  }
+
+  /** Disconnects a device whose window stayed full too long (4008); it resumes from its last ack on reconnect. */
+  private stalled(user: UserState, d: DeviceState): boolean {
+    if (d.windowFullSince === undefined || this.now() - d.windowFullSince < this.config.windowStallMs) return false;
+    this.config.log.warn('slow consumer disconnected', { userId: d.link.userId, deviceId: d.link.deviceId, unacked: d.unacked.length });
+    this.config.counters.slowConsumers.inc();
+    this.drop(user, d);
+    d.link.writer.disconnect(CloseCode.windowFull, 'unacked window stayed full; reconnect to resume');
+    return true;
+  }
+
+  /** Heartbeat tick: ping every device, close the ones silent for longer than idleTimeoutMs (4010). */
+  private ping(): void {
+    const now = this.now();
+    for (const user of [...this.users.values()]) {
+      for (const d of [...user.devices.values()]) {
+        if (this.stalled(user, d)) continue;
+        if (now - d.lastSeenAt > this.config.limits.idleTimeoutMs) {
+          this.config.log.info('dead connection closed', { userId: d.link.userId, deviceId: d.link.deviceId });
+          this.drop(user, d);
+          d.link.writer.disconnect(CloseCode.idle, 'no frame or pong within the idle timeout');
+        } else d.link.writer.ping();
+      }
+    }
+  }
+}

@@ -1,0 +1,219 @@
+// Starts a hub: config → secret → store → fan-out → registry session, command runner, sealed sessions →
+// HTTP (register, login, static, healthz, metrics, SSE) and the WebSocket upgrade at /ws/:token/:deviceId
+// (token verified BEFORE the upgrade: 401/403). Returns the URL and a graceful close(): stop accepting, drain the
+// commands already received, close sockets with 1001, then the sessions and the store.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { HeartbeatFailureDetector, SessionHandler } from '@stage/sdk';
+import { deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
+import { loadSecret } from '../auth/loadSecret.js';
+import { TokenSigner } from '../auth/TokenSigner.js';
+import { openFanout } from '../fanout/openFanout.js';
+import { login, register } from '../http/authRoutes.js';
+import { HttpError, sendError, sendJson } from '../http/HttpError.js';
+import { serveStatic } from '../http/serveStatic.js';
+import { serveEvents } from '../http/serveEvents.js';
+import { openStore } from '../store/openStore.js';
+import type { Store } from '../store/Store.js';
+import { CommandRunner } from './CommandRunner.js';
+import { DeviceConnection } from './DeviceConnection.js';
+import { resolveHubConfig, type HubConfig } from './HubConfig.js';
+import { Logger } from './Logger.js';
+import { Metrics, hubMetrics } from './Metrics.js';
+import { Registry } from './Registry.js';
+
+export interface RunningHub {
+  /** http://host:port */
+  url: string;
+  port: number;
+  store: Store;
+  metrics: Metrics;
+  /** Graceful: drains in-flight commands, closes sockets with 1001, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+const defaultPublicDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../public');
+
+export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
+  const resolved = resolveHubConfig(config);
+  const log = config.logger ?? new Logger(config.logLevel ?? 'info');
+  const secret = loadSecret(resolved.dataDir, config.secret ?? process.env.STAGE_SECRET);
+  const store = config.store ?? (await openStore({ dataDir: resolved.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) }));
+  const fanout = config.fanout ?? (await openFanout(config.redisUrl ? { redisUrl: config.redisUrl } : {}));
+  const tokens = new TokenSigner({ secret, ...(config.tokenTtlMs ? { ttlMs: config.tokenTtlMs } : {}) });
+  const metrics = new Metrics();
+  const counters = hubMetrics(metrics);
+  const publicDir = config.publicDir ?? defaultPublicDir;
+
+  const registry = new Registry({ store, limits: resolved.limits, windowStallMs: resolved.windowStallMs, log: log.child({ session: 'registry' }), counters });
+  const fanoutSubscription = fanout.entries$.subscribe((entries) => registry.tell({ type: 'Outcome', entries }));
+  const runner = new CommandRunner({
+    store,
+    fanout,
+    log: log.child({ session: 'commands' }),
+    counters,
+    workers: resolved.commandWorkers,
+    maxDeliveries: resolved.maxCommandDeliveries,
+    deadlineMs: resolved.commandDeadlineMs,
+  });
+  const sessions = new SessionHandler<DeviceSessionState, Command>({
+    secret,
+    definition: deviceSession,
+    failureDetector: new HeartbeatFailureDetector({ timeoutMs: resolved.sessionIdleMs }),
+  });
+  const connections = new Set<DeviceConnection>();
+  metrics.gauge('stage_connections', 'Open device connections', () => connections.size);
+  metrics.gauge('stage_sessions_in_memory', 'Sealed device sessions held in memory', () => sessions.size);
+  metrics.gauge('stage_outcomes_unacked', 'Outcomes sent and not yet acked', () => registry.unacked);
+  metrics.gauge('stage_commands_pending', 'Commands queued or running', () => runner.pending);
+
+  const retention = setInterval(() => void sweepRetention(store, resolved.limits.retainOutcomes).catch((err: unknown) => log.error('retention sweep failed', { err })), resolved.retentionSweepMs);
+  retention.unref();
+
+  const auth = { store, tokens, ...(config.scryptCost ? { scryptCost: config.scryptCost } : {}) };
+  let closing = false;
+
+  const server = createServer((req, res) => {
+    void route(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) return sendError(res, err);
+      log.error('http handler failed', { err, url: req.url });
+      if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'the hub failed on this request'));
+      else res.destroy();
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (req.method === 'POST' && path === '/api/register') return register(auth, req, res);
+    if (req.method === 'POST' && path === '/api/login') return login(auth, req, res);
+    if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
+    if (path === '/healthz') return sendJson(res, closing ? 503 : 200, { ok: !closing, store: store.kind, fanout: fanout.kind, connections: connections.size });
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(metrics.render());
+      return;
+    }
+    if (path.startsWith('/sse/')) {
+      const userId = await authenticate(decodeURIComponent(path.slice('/sse/'.length)));
+      return serveEvents({ store, fanout, userId, req, res, log });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'bad_frame', `${req.method} not allowed here`);
+    serveStatic(publicDir, req, res);
+  }
+
+  /** The user id of a valid token for an existing user; HttpError 401 / 403 otherwise. */
+  async function authenticate(token: string): Promise<string> {
+    const check = tokens.verify(token);
+    if (!check.ok) throw new HttpError(401, 'unauthorized', check.reason === 'expired' ? 'token expired: log in again' : 'invalid token: log in again');
+    if (!(await store.userById(check.claims.userId))) throw new HttpError(403, 'forbidden', 'the account of this token no longer exists');
+    return check.claims.userId;
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes });
+
+  function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+    const body = JSON.stringify({ error: { code, message } });
+    const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void (async () => {
+      const match = /^\/ws\/([^/]+)\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+      if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:token/:deviceId');
+      if (closing) return rejectUpgrade(socket, 503, 'unavailable', 'hub shutting down');
+      const deviceId = decodeURIComponent(match[2]!);
+      let userId: string;
+      try {
+        userId = await authenticate(decodeURIComponent(match[1]!));
+      } catch (e) {
+        if (e instanceof HttpError) return rejectUpgrade(socket, e.status, e.code, e.message);
+        throw e;
+      }
+      if (!deviceIdSchema.safeParse(deviceId).success) return rejectUpgrade(socket, 400, 'bad_schema', 'deviceId: letters, digits, _ and - only (1-64)');
+      const user = await store.userById(userId);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const connection = new DeviceConnection(ws, { userId, username: user!.username, deviceId }, {
+          store,
+          registry,
+          sessions,
+          runner,
+          limits: resolved.limits,
+          log,
+          counters,
+          recallTimeoutMs: 30_000,
+          onRecall: (sessionId) => {
+            counters.recalls.inc();
+            log.info('sealed session recalled', { userId, deviceId, sessionId });
+          },
+        });
+        connections.add(connection);
+        ws.once('close', () => connections.delete(connection));
+      });
+    })().catch((err: unknown) => {
+      log.error('upgrade failed', { err });
+      rejectUpgrade(socket, 503, 'internal', 'the hub failed to open the connection');
+    });
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => resolveListen());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : resolved.port;
+  const url = `http://${resolved.host === '0.0.0.0' ? '127.0.0.1' : resolved.host}:${port}`;
+  log.info('hub listening', { url, dataDir: resolved.dataDir, store: store.kind, fanout: fanout.kind });
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      closing = true;
+      log.info('hub shutting down', { connections: connections.size, pendingCommands: runner.pending });
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      await Promise.all([...connections].map((c) => c.drain()));
+      await runner.close();
+      fanoutSubscription.unsubscribe();
+      await registry.close();
+      sessions.close();
+      clearInterval(retention);
+      wss.close();
+      server.closeAllConnections();
+      await stopped;
+      if (!config.fanout) await fanout.close();
+      if (!config.store) await store.close();
+      log.info('hub stopped');
+    })());
+
+  if (config.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info('signal received', { signal });
+      void close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error('shutdown failed', { err });
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  return { url, port, store, metrics, close };
+}
+
+/** Keeps the last `retain` outcomes of every user; older devices get a typed resync instead of a gap. */
+async function sweepRetention(store: Store, retain: number): Promise<void> {
+  for (const userId of await store.usersWithOutcomes()) {
+    const { last } = await store.outcomeBounds(userId);
+    if (last > retain) await store.pruneOutcomes(userId, last - retain + 1);
+  }
+}
+
