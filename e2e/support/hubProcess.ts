@@ -42,7 +42,7 @@ export async function startHub(settings: Omit<HubState, 'pid' | 'url'>): Promise
   const log = openSync(settings.logFile, 'a');
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', '--port', String(settings.port), '--data-dir', settings.dataDir, '--secret', settings.secret],
+    ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', '--host', '127.0.0.1', '--port', String(settings.port), '--data-dir', settings.dataDir, '--secret', settings.secret],
     {
       cwd: workspace,
       env: { ...process.env, PORT: String(settings.port), STAGE_DATA_DIR: settings.dataDir, STAGE_SECRET: settings.secret, STAGE_LOG_LEVEL: 'info' },
@@ -58,7 +58,7 @@ export async function startHub(settings: Omit<HubState, 'pid' | 'url'>): Promise
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the hub exited with ${child.exitCode} while starting; see ${settings.logFile}`);
     try {
-      const response = await fetch(`${state.url}/`);
+      const response = await fetch(`${state.url}/healthz`);
       if (response.ok) return state;
     } catch {
       // not listening yet
