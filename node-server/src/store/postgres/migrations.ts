@@ -29,6 +29,7 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX group_members_by_user ON group_members(user_id);
       CREATE TABLE streams (
         name TEXT COLLATE "C" PRIMARY KEY,
+        description TEXT NOT NULL,
         creator_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
         created_at BIGINT NOT NULL
       );

@@ -1,0 +1,526 @@
+// The hub's store on PostgreSQL (`pg`), for several hubs sharing one database: the same tables and behaviour as
+// the SQLite store, selected by `STAGE_DATABASE_URL=postgres://…` (see ../openStore.ts).
+//
+// - Migrations run on open under a session advisory lock keyed by the schema, so hubs starting together apply
+//   each migration exactly once; the applied versions are recorded in `stage_migrations`.
+// - Outcome ids come from PostgreSQL, not from a hub's memory: `appendOutcome` bumps the user's row in
+//   `outcome_counters` and inserts the outcome in ONE statement, inside the caller's transaction. The row lock
+//   held until commit serializes hubs per user, so ids stay gap-free and monotonic in commit order across hubs.
+// - Unique conflicts are detected with ON CONFLICT DO NOTHING (not by catching the error), so a conflict inside a
+//   transaction throws StoreConflictError WITHOUT aborting the transaction, as in SQLite.
+// - A transaction that PostgreSQL aborts for a deadlock or a serialization failure is re-run (at most 5 times):
+//   `work` must act only through its `tx`, which the Store contract already asks.
+// - `?schema=name` in the URL (or `config.schema`) puts every table in that schema (tests use one per run).
+import pg from 'pg';
+import { postgresMigrations } from './migrations.js';
+import {
+  StoreConflictError,
+  type GroupRecord,
+  type HistoryQuery,
+  type MessageRecord,
+  type NewMessage,
+  type OutcomeBounds,
+  type Store,
+  type StoreTx,
+  type StoredOutcome,
+  type StreamRecord,
+  type TopicRecord,
+  type TopicStatus,
+  type UnreadQuery,
+  type UserRecord,
+  type VoteValue,
+} from '../Store.js';
+
+export interface PostgresStoreConfig {
+  /** `postgres://user@host:port/db`; a `schema` query parameter is honoured and removed. */
+  url: string;
+  /** Schema for every table (created if missing); `public` when absent. */
+  schema?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+/** PostgreSQL could not be reached or refused the login; the message names the URL and how to fix it. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store_unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+// BIGINT (int8) and COUNT(*) arrive as strings by default; every integer here fits a double.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+type Row = Record<string, unknown>;
+/** Runs one statement; prepared by name, so each connection parses it once. */
+type Runner = <R extends Row = Row>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `stage_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+function runnerOf(db: pg.Pool | pg.PoolClient): Runner {
+  return <R extends Row>(text: string, values: unknown[] = []) =>
+    db.query<R>({ name: statementName(text), text, values }) as Promise<pg.QueryResult<R>>;
+}
+
+const isCode = (e: unknown, ...codes: string[]): boolean =>
+  typeof e === 'object' && e !== null && 'code' in e && codes.includes(String((e as { code: unknown }).code));
+
+interface MessageRow extends Row {
+  id: string;
+  seq: number;
+  stream: string;
+  topic: string;
+  sender_id: string;
+  sender_name: string;
+  content: string;
+  created_at: number;
+  edited_at: number | null;
+  deleted: boolean;
+}
+
+const toMessage = (r: MessageRow): MessageRecord => ({
+  id: r.id,
+  seq: r.seq,
+  stream: r.stream,
+  topic: r.topic,
+  senderId: r.sender_id,
+  senderName: r.sender_name,
+  content: r.content,
+  createdAt: r.created_at,
+  editedAt: r.edited_at,
+  deleted: r.deleted,
+});
+
+const USER_COLUMNS = 'id, username, password_hash AS "passwordHash", created_at AS "createdAt"';
+const GROUP_COLUMNS = 'id, name, description, owner_id AS "ownerId", created_at AS "createdAt"';
+const MESSAGE_SELECT = 'SELECT m.*, u.username AS sender_name FROM messages m JOIN users u ON u.id = m.sender_id';
+const TOPIC_SELECT = `SELECT t.stream, t.topic, t.status,
+  COALESCE((SELECT MAX(seq) FROM messages m WHERE m.stream = t.stream AND m.topic = t.topic), 0) AS "lastSeq" FROM topics t`;
+const STREAM_COLUMNS =
+  's.name, s.description, s.creator_id AS "creatorId", s.created_at AS "createdAt", ' +
+  'ARRAY(SELECT sg.group_id FROM stream_groups sg WHERE sg.stream = s.name ORDER BY sg.group_id) AS groups';
+
+/** Every StoreTx operation as SQL over a Runner: the pool (implicit transactions) or one transaction's client. */
+class PgOps implements StoreTx {
+  constructor(protected readonly run: Runner) {}
+
+  /** Runs several statements as one unit: inside a transaction that is the transaction itself. */
+  protected atomic<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  // users
+  async insertUser(u: UserRecord): Promise<void> {
+    const r = await this.run(
+      'INSERT INTO users (id, username, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [u.id, u.username, u.passwordHash, u.createdAt],
+    );
+    if (r.rowCount === 0) throw new StoreConflictError(`username "${u.username}" is taken`);
+  }
+  async userById(id: string): Promise<UserRecord | undefined> {
+    return (await this.run<UserRecord & Row>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id])).rows[0];
+  }
+  async userByName(username: string): Promise<UserRecord | undefined> {
+    return (await this.run<UserRecord & Row>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username])).rows[0];
+  }
+
+  // groups
+  async insertGroup(g: GroupRecord): Promise<void> {
+    await this.run('INSERT INTO groups (id, name, description, owner_id, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      g.id,
+      g.name,
+      g.description,
+      g.ownerId,
+      g.createdAt,
+    ]);
+  }
+  async groupById(id: string): Promise<GroupRecord | undefined> {
+    return (await this.run<GroupRecord & Row>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE id = $1`, [id])).rows[0];
+  }
+  async deleteGroup(id: string): Promise<void> {
+    // Memberships and stream visibility go with it (ON DELETE CASCADE): one statement, atomic on its own.
+    await this.run('DELETE FROM groups WHERE id = $1', [id]);
+  }
+  async addMember(groupId: string, userId: string): Promise<void> {
+    await this.run('INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [groupId, userId]);
+  }
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    await this.run('DELETE FROM group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId]);
+  }
+  async members(groupId: string): Promise<string[]> {
+    const r = await this.run<{ user_id: string }>('SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id', [groupId]);
+    return r.rows.map((x) => x.user_id);
+  }
+  async isMember(groupId: string, userId: string): Promise<boolean> {
+    return (await this.run('SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2', [groupId, userId])).rows.length > 0;
+  }
+  async groupsOf(userId: string): Promise<GroupRecord[]> {
+    const r = await this.run<GroupRecord & Row>(
+      `SELECT g.id, g.name, g.description, g.owner_id AS "ownerId", g.created_at AS "createdAt"
+       FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.id`,
+      [userId],
+    );
+    return r.rows;
+  }
+
+  // streams
+  async insertStream(s: StreamRecord): Promise<void> {
+    const r = await this.run<{ n: number }>(
+      `WITH s AS (
+         INSERT INTO streams (name, description, creator_id, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING name
+       ), sg AS (
+         INSERT INTO stream_groups (stream, group_id) SELECT s.name, g FROM s CROSS JOIN unnest($5::text[]) AS g ON CONFLICT DO NOTHING
+       )
+       SELECT COUNT(*) AS n FROM s`,
+      [s.name, s.description, s.creatorId, s.createdAt, s.groups],
+    );
+    if (r.rows[0]!.n === 0) throw new StoreConflictError(`stream "${s.name}" already exists`);
+  }
+  async streamByName(name: string): Promise<StreamRecord | undefined> {
+    return (await this.run<StreamRecord & Row>(`SELECT ${STREAM_COLUMNS} FROM streams s WHERE s.name = $1`, [name])).rows[0];
+  }
+  async setStreamGroups(name: string, groupIds: string[]): Promise<void> {
+    await this.atomic(async (ops) => {
+      await ops.run('DELETE FROM stream_groups WHERE stream = $1 AND NOT (group_id = ANY($2::text[]))', [name, groupIds]);
+      await ops.run(
+        'INSERT INTO stream_groups (stream, group_id) SELECT $1, g FROM unnest($2::text[]) AS g ON CONFLICT DO NOTHING',
+        [name, groupIds],
+      );
+    });
+  }
+  async streamsVisibleTo(userId: string): Promise<StreamRecord[]> {
+    const r = await this.run<StreamRecord & Row>(
+      `SELECT ${STREAM_COLUMNS} FROM streams s
+       WHERE EXISTS (SELECT 1 FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
+                     WHERE sg.stream = s.name AND m.user_id = $1)
+       ORDER BY s.name`,
+      [userId],
+    );
+    return r.rows;
+  }
+  async streamAudience(name: string): Promise<string[]> {
+    const r = await this.run<{ user_id: string }>(
+      `SELECT DISTINCT m.user_id FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
+       WHERE sg.stream = $1 ORDER BY m.user_id`,
+      [name],
+    );
+    return r.rows.map((x) => x.user_id);
+  }
+  async canSee(userId: string, stream: string): Promise<boolean> {
+    const r = await this.run(
+      `SELECT 1 FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
+       WHERE sg.stream = $1 AND m.user_id = $2 LIMIT 1`,
+      [stream, userId],
+    );
+    return r.rows.length > 0;
+  }
+
+  // topics, reviewers, votes
+  async topic(stream: string, topic: string): Promise<TopicRecord | undefined> {
+    return (await this.run<TopicRecord & Row>(`${TOPIC_SELECT} WHERE t.stream = $1 AND t.topic = $2`, [stream, topic])).rows[0];
+  }
+  async setTopicStatus(stream: string, topic: string, status: TopicStatus): Promise<void> {
+    await this.run(
+      'INSERT INTO topics (stream, topic, status) VALUES ($1, $2, $3) ON CONFLICT (stream, topic) DO UPDATE SET status = excluded.status',
+      [stream, topic, status],
+    );
+  }
+  async topicsOf(stream: string): Promise<TopicRecord[]> {
+    return (await this.run<TopicRecord & Row>(`${TOPIC_SELECT} WHERE t.stream = $1 ORDER BY t.topic`, [stream])).rows;
+  }
+  async reviewers(stream: string): Promise<string[]> {
+    const r = await this.run<{ user_id: string }>('SELECT user_id FROM reviewers WHERE stream = $1 ORDER BY user_id', [stream]);
+    return r.rows.map((x) => x.user_id);
+  }
+  async addReviewer(stream: string, userId: string): Promise<void> {
+    await this.run('INSERT INTO reviewers (stream, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [stream, userId]);
+  }
+  async removeReviewer(stream: string, userId: string): Promise<void> {
+    await this.run('DELETE FROM reviewers WHERE stream = $1 AND user_id = $2', [stream, userId]);
+  }
+  async votes(stream: string, topic: string): Promise<Record<string, VoteValue>> {
+    const r = await this.run<{ reviewer_id: string; vote: VoteValue }>(
+      'SELECT reviewer_id, vote FROM votes WHERE stream = $1 AND topic = $2 ORDER BY reviewer_id',
+      [stream, topic],
+    );
+    return Object.fromEntries(r.rows.map((x) => [x.reviewer_id, x.vote]));
+  }
+  async setVote(stream: string, topic: string, reviewerId: string, vote: VoteValue): Promise<void> {
+    await this.run(
+      `INSERT INTO votes (stream, topic, reviewer_id, vote) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (stream, topic, reviewer_id) DO UPDATE SET vote = excluded.vote`,
+      [stream, topic, reviewerId, vote],
+    );
+  }
+  async clearVotes(stream: string, topic: string): Promise<void> {
+    await this.run('DELETE FROM votes WHERE stream = $1 AND topic = $2', [stream, topic]);
+  }
+
+  // messages
+  async insertMessage(m: NewMessage): Promise<MessageRecord> {
+    let r: pg.QueryResult<{ seq: number; sender_name: string }>;
+    try {
+      r = await this.run<{ seq: number; sender_name: string }>(
+        `WITH m AS (
+           INSERT INTO messages (id, stream, topic, sender_id, content, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (id) DO NOTHING RETURNING seq
+         ), t AS (
+           INSERT INTO topics (stream, topic, status) SELECT $2, $3, 5 FROM m ON CONFLICT DO NOTHING
+         )
+         SELECT seq, (SELECT username FROM users WHERE id = $4) AS sender_name FROM m`,
+        [m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt],
+      );
+    } catch (e) {
+      // An unknown stream or sender: SQLite reports it as a constraint violation too.
+      if (isCode(e, '23503')) throw new StoreConflictError(`message "${m.id}" refers to an unknown stream or sender`);
+      throw e;
+    }
+    const row = r.rows[0];
+    if (row === undefined) throw new StoreConflictError(`message id "${m.id}" already exists`);
+    return { ...m, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false };
+  }
+  async messageById(id: string): Promise<MessageRecord | undefined> {
+    const r = await this.run<MessageRow>(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
+    return r.rows[0] ? toMessage(r.rows[0]) : undefined;
+  }
+  async editMessage(id: string, content: string, editedAt: number): Promise<void> {
+    await this.run('UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3', [content, editedAt, id]);
+  }
+  async deleteMessage(id: string): Promise<void> {
+    await this.run("UPDATE messages SET deleted = TRUE, content = '' WHERE id = $1", [id]);
+  }
+  async history(query: HistoryQuery): Promise<MessageRecord[]> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const r =
+      query.topic === undefined
+        ? await this.run<MessageRow>(`${MESSAGE_SELECT} WHERE m.stream = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
+            query.stream,
+            before,
+            query.limit,
+          ])
+        : await this.run<MessageRow>(
+            `${MESSAGE_SELECT} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`,
+            [query.stream, query.topic, before, query.limit],
+          );
+    return r.rows.reverse().map(toMessage);
+  }
+  async countUnread(q: UnreadQuery): Promise<number> {
+    const r = await this.run<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM messages WHERE stream = $1 AND topic = $2 AND seq > $3 AND sender_id <> $4 AND NOT deleted',
+      [q.stream, q.topic, q.afterSeq, q.excludeSender],
+    );
+    return r.rows[0]!.n;
+  }
+
+  // delivery
+  async appendOutcome(userId: string, body: unknown): Promise<number> {
+    const r = await this.run<{ id: number }>(
+      `WITH c AS (
+         INSERT INTO outcome_counters AS oc (user_id, last_id) VALUES ($1, 1)
+         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING last_id
+       )
+       INSERT INTO outcomes (user_id, id, body) SELECT $1, last_id, $2 FROM c RETURNING id`,
+      [userId, JSON.stringify(body)],
+    );
+    return r.rows[0]!.id;
+  }
+  /**
+   * Not in the Store interface (yet): appends the same outcome to many users' logs in ONE round trip and returns
+   * their ids in `userIds` order. Counter rows are locked in sorted order, so two hubs fanning out to overlapping
+   * audiences cannot deadlock. A fan-out to 1,000 users is one statement instead of 1,000.
+   */
+  async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
+    const unique = [...new Set(userIds)].sort();
+    const r = await this.run<{ user_id: string; id: number }>(
+      `WITH c AS (
+         INSERT INTO outcome_counters AS oc (user_id, last_id)
+         SELECT u, 1 FROM unnest($1::text[]) AS u ORDER BY u
+         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
+       )
+       INSERT INTO outcomes (user_id, id, body) SELECT user_id, last_id, $2 FROM c RETURNING user_id, id`,
+      [unique, JSON.stringify(body)],
+    );
+    const ids = new Map(r.rows.map((x) => [x.user_id, x.id]));
+    return userIds.map((u) => ids.get(u)!);
+  }
+  async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
+    const r = await this.run<{ id: number; body: string }>(
+      'SELECT id, body FROM outcomes WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+      [userId, afterId, limit],
+    );
+    return r.rows.map((x) => ({ id: x.id, body: JSON.parse(x.body) as unknown }));
+  }
+  async outcomeBounds(userId: string): Promise<OutcomeBounds> {
+    const r = await this.run<{ first: number | null; last: number | null }>(
+      `SELECT (SELECT MIN(id) FROM outcomes WHERE user_id = $1) AS first,
+              (SELECT last_id FROM outcome_counters WHERE user_id = $1) AS last`,
+      [userId],
+    );
+    return { first: r.rows[0]!.first ?? 0, last: r.rows[0]!.last ?? 0 };
+  }
+  async pruneOutcomes(userId: string, keepFrom: number): Promise<void> {
+    await this.run('DELETE FROM outcomes WHERE user_id = $1 AND id < $2', [userId, keepFrom]);
+  }
+
+  // idempotency
+  async findReply(userId: string, traceId: string): Promise<unknown | undefined> {
+    const r = await this.run<{ reply: string }>('SELECT reply FROM replies WHERE user_id = $1 AND trace_id = $2', [userId, traceId]);
+    return r.rows[0] ? (JSON.parse(r.rows[0].reply) as unknown) : undefined;
+  }
+  async saveReply(userId: string, traceId: string, reply: unknown): Promise<void> {
+    await this.run(
+      'INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, $3) ON CONFLICT (user_id, trace_id) DO UPDATE SET reply = excluded.reply',
+      [userId, traceId, JSON.stringify(reply)],
+    );
+  }
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const RETRYABLE = ['40P01' /* deadlock_detected */, '40001' /* serialization_failure */];
+
+function describe(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${u.username}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+export class PostgresStore extends PgOps implements Store {
+  readonly kind = 'postgres';
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+
+  private constructor(pool: pg.Pool, schema: string) {
+    super(runnerOf(pool));
+    this.pool = pool;
+    this.schema = schema;
+  }
+
+  /** Connects, creates the schema if needed and applies pending migrations (safe with several hubs at once). */
+  static async open(urlOrConfig: string | PostgresStoreConfig): Promise<PostgresStore> {
+    const config = typeof urlOrConfig === 'string' ? { url: urlOrConfig } : urlOrConfig;
+    const url = new URL(config.url);
+    const schema = config.schema ?? url.searchParams.get('schema') ?? 'public';
+    url.searchParams.delete('schema');
+    if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgreSQL schema name "${schema}" is not a plain identifier`);
+    const pool = new pg.Pool({
+      connectionString: url.toString(),
+      max: config.poolSize ?? 10,
+      types,
+      // Every connection resolves table names in the store's schema.
+      options: `-c search_path=${schema}`,
+    });
+    // An idle client losing its server (PostgreSQL restarted) must not crash the hub; the next query reconnects.
+    pool.on('error', () => {});
+    const store = new PostgresStore(pool, schema);
+    try {
+      await store.migrate();
+    } catch (e) {
+      await pool.end().catch(() => {});
+      if (isCode(e, 'ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '28000', '28P01', '3D000')) {
+        throw new StoreUnavailableError(
+          `PostgreSQL at ${describe(config.url)} is unavailable (${(e as Error).message}). ` +
+            'Start PostgreSQL or point STAGE_DATABASE_URL at a running server, e.g. postgres://postgres@127.0.0.1:5432/test.',
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+    return store;
+  }
+
+  /** Applies migrations newer than the recorded version, one transaction each, under an advisory lock. */
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`).catch((e: unknown) => {
+        // Two hubs creating the schema at the same instant: one of them gets a unique violation, which is fine.
+        if (!isCode(e, '23505', '42P06')) throw e;
+      });
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`stage-migrations:${this.schema}`]);
+      try {
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS stage_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+        );
+        const applied = new Set((await client.query<{ version: number }>('SELECT version FROM stage_migrations')).rows.map((r) => r.version));
+        for (const m of postgresMigrations) {
+          if (applied.has(m.version)) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(m.sql);
+            await client.query('INSERT INTO stage_migrations (version, description, applied_at) VALUES ($1, $2, $3)', [
+              m.version,
+              m.description,
+              Date.now(),
+            ]);
+            await client.query('COMMIT');
+          } catch (e) {
+            await client.query('ROLLBACK');
+            throw e;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`stage-migrations:${this.schema}`]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  protected override atomic<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => fn(tx as PgOps));
+  }
+
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(new PgOps(runnerOf(client)));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // the connection itself failed: do not return it to the pool
+        }
+        if (attempt < 5 && isCode(e, ...RETRYABLE)) continue;
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  async usersWithOutcomes(): Promise<string[]> {
+    return (await this.run<{ user_id: string }>('SELECT DISTINCT user_id FROM outcomes ORDER BY user_id')).rows.map((r) => r.user_id);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Drops the store's schema and everything in it, then closes: for tests that made a schema of their own. */
+  async dropSchemaAndClose(): Promise<void> {
+    if (this.schema === 'public') throw new Error('refusing to drop the public schema');
+    await this.pool.query(`DROP SCHEMA "${this.schema}" CASCADE`);
+    await this.close();
+  }
+}

@@ -1,0 +1,346 @@
+// The Store contract: behaviour every implementation of `src/store/Store.ts` must show, written once and run
+// against SQLite (store-contract.sqlite.test.ts) and PostgreSQL (store-contract.postgres.test.ts). Each test gets
+// a fresh, empty store from the factory (a new SQLite file / a new PostgreSQL schema) and disposes of it after.
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreConflictError, type NewMessage, type Store } from '../src/store/Store.js';
+
+export interface StoreFactory {
+  /** A fresh, migrated, empty store. */
+  open(): Promise<Store>;
+  /** A second store on the SAME database as the last `open()` (another hub), when the engine allows several. */
+  openPeer?(): Promise<Store>;
+  /** Disposes of everything `open` and `openPeer` made. */
+  dispose(): Promise<void>;
+}
+
+const now = 1_700_000_000_000;
+
+export function describeStoreContract(engine: string, factory: StoreFactory): void {
+  describe(`Store contract: ${engine}`, () => {
+    afterEach(async () => {
+      await factory.dispose();
+    });
+
+    async function seed(store: Store) {
+      await store.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h1', createdAt: now });
+      await store.insertUser({ id: 'u2', username: 'bob', passwordHash: 'h2', createdAt: now });
+      await store.insertUser({ id: 'u3', username: 'cy', passwordHash: 'h3', createdAt: now });
+      await store.insertGroup({ id: 'g1', name: 'core', description: 'core team', ownerId: 'u1', createdAt: now });
+      await store.insertGroup({ id: 'g2', name: 'ops', description: '', ownerId: 'u2', createdAt: now });
+      await store.addMember('g1', 'u1');
+      await store.addMember('g1', 'u2');
+      await store.addMember('g2', 'u2');
+      await store.addMember('g2', 'u3');
+      await store.insertStream({ name: 'general', description: 'all', creatorId: 'u1', createdAt: now, groups: ['g1'] });
+    }
+
+    const message = (id: string, over: Partial<NewMessage> = {}): NewMessage => ({
+      id,
+      stream: 'general',
+      topic: 'hello',
+      senderId: 'u1',
+      content: `text ${id}`,
+      createdAt: now,
+      ...over,
+    });
+
+    it('finds users by id and name, and refuses a taken username without harming the first', async () => {
+      const store = await factory.open();
+      await store.insertUser({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now });
+      await expect(store.insertUser({ id: 'u9', username: 'ada', passwordHash: 'other', createdAt: now })).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      expect(await store.userByName('ada')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now });
+      expect(await store.userById('u1')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now });
+      expect(await store.userById('u9')).toBeUndefined();
+      expect(await store.userByName('nobody')).toBeUndefined();
+    });
+
+    it('a conflict inside a transaction can be caught and the transaction still commits its other writes', async () => {
+      const store = await factory.open();
+      await store.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
+      const caught = await store.transaction(async (tx) => {
+        const error = await tx.insertUser({ id: 'u2', username: 'ada', passwordHash: 'h', createdAt: now }).catch((e: unknown) => e);
+        await tx.insertUser({ id: 'u3', username: 'cy', passwordHash: 'h', createdAt: now });
+        return error;
+      });
+      expect(caught).toBeInstanceOf(StoreConflictError);
+      expect((await store.userById('u3'))?.username).toBe('cy');
+      expect(await store.userById('u2')).toBeUndefined();
+    });
+
+    it('keeps group membership idempotent and sorted, and lists a user’s groups', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await store.addMember('g1', 'u2'); // again: no error, no duplicate
+      expect(await store.members('g1')).toEqual(['u1', 'u2']);
+      expect(await store.isMember('g1', 'u3')).toBe(false);
+      expect((await store.groupsOf('u2')).map((g) => g.id)).toEqual(['g1', 'g2']);
+      expect(await store.groupById('g1')).toEqual({ id: 'g1', name: 'core', description: 'core team', ownerId: 'u1', createdAt: now });
+      await store.removeMember('g1', 'u2');
+      expect(await store.members('g1')).toEqual(['u1']);
+    });
+
+    it('shows a stream only to members of its groups, and its audience is exactly them', async () => {
+      const store = await factory.open();
+      await seed(store);
+      expect(await store.streamByName('general')).toEqual({ name: 'general', description: 'all', creatorId: 'u1', createdAt: now, groups: ['g1'] });
+      expect(await store.canSee('u1', 'general')).toBe(true);
+      expect(await store.canSee('u3', 'general')).toBe(false);
+      expect(await store.streamAudience('general')).toEqual(['u1', 'u2']);
+      expect((await store.streamsVisibleTo('u3')).map((s) => s.name)).toEqual([]);
+
+      await store.setStreamGroups('general', ['g2', 'g1']);
+      expect((await store.streamByName('general'))?.groups).toEqual(['g1', 'g2']);
+      expect(await store.streamAudience('general')).toEqual(['u1', 'u2', 'u3']);
+      await store.setStreamGroups('general', ['g2']);
+      expect(await store.canSee('u1', 'general')).toBe(false);
+      expect(await store.streamsVisibleTo('u3')).toEqual([{ name: 'general', description: 'all', creatorId: 'u1', createdAt: now, groups: ['g2'] }]);
+    });
+
+    it('refuses a second stream of the same name', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await expect(store.insertStream({ name: 'general', description: '', creatorId: 'u2', createdAt: now, groups: [] })).rejects.toBeInstanceOf(
+        StoreConflictError,
+      );
+      expect((await store.streamByName('general'))?.creatorId).toBe('u1');
+    });
+
+    it('dissolving a group removes its memberships and the visibility it gave', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await store.deleteGroup('g1');
+      expect(await store.groupById('g1')).toBeUndefined();
+      expect(await store.groupsOf('u1')).toEqual([]);
+      expect(await store.streamAudience('general')).toEqual([]);
+      expect((await store.streamByName('general'))?.groups).toEqual([]);
+    });
+
+    it('numbers messages in a strictly increasing seq and pages history in ascending order', async () => {
+      const store = await factory.open();
+      await seed(store);
+      const seqs: number[] = [];
+      for (let i = 0; i < 7; i++) seqs.push((await store.insertMessage(message(`m${i}`, { topic: i % 2 ? 'odd' : 'even' }))).seq);
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
+
+      const newest = await store.history({ stream: 'general', limit: 3 });
+      expect(newest.map((m) => m.id)).toEqual(['m4', 'm5', 'm6']);
+      const older = await store.history({ stream: 'general', before: newest[0]!.seq, limit: 3 });
+      expect(older.map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+      expect((await store.history({ stream: 'general', topic: 'odd', limit: 10 })).map((m) => m.id)).toEqual(['m1', 'm3', 'm5']);
+      expect(newest[2]).toEqual({
+        id: 'm6', seq: seqs[6], stream: 'general', topic: 'even', senderId: 'u1', senderName: 'ada',
+        content: 'text m6', createdAt: now, editedAt: null, deleted: false,
+      });
+    });
+
+    it('returns the inserted message with its sender name and refuses a duplicate message id', async () => {
+      const store = await factory.open();
+      await seed(store);
+      const m = await store.insertMessage(message('m1', { senderId: 'u2' }));
+      expect(m).toMatchObject({ id: 'm1', senderId: 'u2', senderName: 'bob', editedAt: null, deleted: false });
+      await expect(store.insertMessage(message('m1'))).rejects.toBeInstanceOf(StoreConflictError);
+      expect((await store.history({ stream: 'general', limit: 10 })).length).toBe(1);
+    });
+
+    it('edits and deletes messages; a deleted message keeps its place with blank content', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await store.insertMessage(message('m1'));
+      await store.editMessage('m1', 'fixed', now + 5);
+      expect(await store.messageById('m1')).toMatchObject({ content: 'fixed', editedAt: now + 5, deleted: false });
+      await store.deleteMessage('m1');
+      expect(await store.messageById('m1')).toMatchObject({ content: '', deleted: true });
+      expect((await store.history({ stream: 'general', limit: 10 })).map((m) => m.id)).toEqual(['m1']);
+      expect(await store.messageById('nope')).toBeUndefined();
+    });
+
+    it('counts unread messages after a cursor, not one’s own and not deleted ones', async () => {
+      const store = await factory.open();
+      await seed(store);
+      const first = await store.insertMessage(message('m1', { senderId: 'u2' }));
+      await store.insertMessage(message('m2', { senderId: 'u2' }));
+      await store.insertMessage(message('m3', { senderId: 'u1' }));
+      await store.insertMessage(message('m4', { senderId: 'u2' }));
+      await store.deleteMessage('m4');
+      await store.insertMessage(message('m5', { senderId: 'u2', topic: 'other' }));
+      expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: 0, excludeSender: 'u1' })).toBe(2);
+      expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: first.seq, excludeSender: 'u1' })).toBe(1);
+    });
+
+    it('creates a topic on its first message as a discussion and tracks its last seq; statuses can be set', async () => {
+      const store = await factory.open();
+      await seed(store);
+      expect(await store.topic('general', 'hello')).toBeUndefined();
+      await store.insertMessage(message('m1'));
+      const m2 = await store.insertMessage(message('m2'));
+      expect(await store.topic('general', 'hello')).toEqual({ stream: 'general', topic: 'hello', status: 5, lastSeq: m2.seq });
+      await store.setTopicStatus('general', 'hello', 3);
+      await store.setTopicStatus('general', 'alpha', 4);
+      expect(await store.topicsOf('general')).toEqual([
+        { stream: 'general', topic: 'alpha', status: 4, lastSeq: 0 },
+        { stream: 'general', topic: 'hello', status: 3, lastSeq: m2.seq },
+      ]);
+    });
+
+    it('keeps reviewers as a set and one vote per reviewer per topic', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await store.addReviewer('general', 'u2');
+      await store.addReviewer('general', 'u1');
+      await store.addReviewer('general', 'u2');
+      expect(await store.reviewers('general')).toEqual(['u1', 'u2']);
+      await store.setVote('general', 'hello', 'u1', 1);
+      await store.setVote('general', 'hello', 'u2', 1);
+      await store.setVote('general', 'hello', 'u2', 0);
+      expect(await store.votes('general', 'hello')).toEqual({ u1: 1, u2: 0 });
+      await store.clearVotes('general', 'hello');
+      expect(await store.votes('general', 'hello')).toEqual({});
+      await store.removeReviewer('general', 'u1');
+      expect(await store.reviewers('general')).toEqual(['u2']);
+    });
+
+    it('numbers each user’s outcomes 1, 2, 3… independently and returns them in order after a cursor', async () => {
+      const store = await factory.open();
+      expect(await store.outcomeBounds('u1')).toEqual({ first: 0, last: 0 });
+      const a = [];
+      for (let i = 0; i < 5; i++) a.push(await store.appendOutcome('u1', { type: 'NewMessage', n: i }));
+      const b = await store.appendOutcome('u2', { type: 'NewGroup', nested: { list: [1, 'x', null] } });
+      expect(a).toEqual([1, 2, 3, 4, 5]);
+      expect(b).toBe(1);
+      expect(await store.outcomesAfter('u1', 2, 2)).toEqual([
+        { id: 3, body: { type: 'NewMessage', n: 2 } },
+        { id: 4, body: { type: 'NewMessage', n: 3 } },
+      ]);
+      expect(await store.outcomesAfter('u2', 0, 10)).toEqual([{ id: 1, body: { type: 'NewGroup', nested: { list: [1, 'x', null] } } }]);
+      expect(await store.outcomeBounds('u1')).toEqual({ first: 1, last: 5 });
+      expect((await store.usersWithOutcomes()).sort()).toEqual(['u1', 'u2']);
+    });
+
+    it('pruning forgets old outcomes but never reuses an id', async () => {
+      const store = await factory.open();
+      for (let i = 0; i < 4; i++) await store.appendOutcome('u1', { i });
+      await store.pruneOutcomes('u1', 3);
+      expect(await store.outcomeBounds('u1')).toEqual({ first: 3, last: 4 });
+      expect((await store.outcomesAfter('u1', 0, 10)).map((o) => o.id)).toEqual([3, 4]);
+      await store.pruneOutcomes('u1', 5);
+      expect(await store.outcomeBounds('u1')).toEqual({ first: 0, last: 4 });
+      expect(await store.appendOutcome('u1', { i: 5 })).toBe(5);
+    });
+
+    it('stores one reply per (user, trace id) for idempotent commands', async () => {
+      const store = await factory.open();
+      expect(await store.findReply('u1', 't1')).toBeUndefined();
+      await store.saveReply('u1', 't1', { ok: true, data: { id: 'm1' } });
+      await store.saveReply('u2', 't1', { ok: false, error: { code: 'forbidden' } });
+      expect(await store.findReply('u1', 't1')).toEqual({ ok: true, data: { id: 'm1' } });
+      expect(await store.findReply('u2', 't1')).toEqual({ ok: false, error: { code: 'forbidden' } });
+    });
+
+    it('a transaction that throws leaves nothing behind: no user, no outcome, no reply, no used outcome id', async () => {
+      const store = await factory.open();
+      await store.appendOutcome('u1', { before: true });
+      const boom = new Error('handler crashed');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
+          await tx.appendOutcome('u1', { lost: true });
+          await tx.saveReply('u1', 't1', { ok: true });
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(await store.userById('u1')).toBeUndefined();
+      expect(await store.findReply('u1', 't1')).toBeUndefined();
+      expect(await store.outcomeBounds('u1')).toEqual({ first: 1, last: 1 });
+      expect(await store.appendOutcome('u1', { after: true })).toBe(2);
+    });
+
+    it('a committed transaction’s writes are all visible, with its value returned', async () => {
+      const store = await factory.open();
+      const id = await store.transaction(async (tx) => {
+        await tx.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
+        await tx.saveReply('u1', 't1', { ok: true });
+        return tx.appendOutcome('u1', { hello: 1 });
+      });
+      expect(id).toBe(1);
+      expect(await store.userById('u1')).toBeDefined();
+      expect(await store.findReply('u1', 't1')).toEqual({ ok: true });
+      expect(await store.outcomesAfter('u1', 0, 10)).toEqual([{ id: 1, body: { hello: 1 } }]);
+    });
+
+    it('concurrent transactions appending to one user get gap-free, unique ids', async () => {
+      const store = await factory.open();
+      const ids = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.transaction(async (tx) => {
+            const a = await tx.appendOutcome('u1', { i, part: 'a' });
+            const b = await tx.appendOutcome('u2', { i });
+            const c = await tx.appendOutcome('u1', { i, part: 'c' });
+            return { a, b, c };
+          }),
+        ),
+      );
+      for (const { a, c } of ids) expect(c).toBe(a + 1); // a transaction's outcomes for one user are contiguous
+      expect(ids.flatMap(({ a, c }) => [a, c]).sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+      expect(ids.map(({ b }) => b).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      const stored = await store.outcomesAfter('u1', 0, 1000);
+      expect(stored.map((o) => o.id)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    });
+
+    if (factory.openPeer) {
+      const openPeer = factory.openPeer;
+      it('two hubs on one database keep each user’s outcome ids gap-free and monotonic in commit order', async () => {
+        const hubA = await factory.open();
+        const hubB = await openPeer();
+        const users = ['u1', 'u2', 'u3'];
+        const work = (hub: Store, name: string) =>
+          Promise.all(
+            Array.from({ length: 30 }, (_, i) =>
+              hub.transaction(async (tx) => {
+                const got: Record<string, number> = {};
+                // The hub fans out to a sorted audience (streamAudience is sorted), so locks are taken in one order.
+                for (const u of users) got[u] = await tx.appendOutcome(u, { hub: name, i });
+                return got;
+              }),
+            ),
+          );
+        const [a, b] = await Promise.all([work(hubA, 'A'), work(hubB, 'B')]);
+        for (const u of users) {
+          const ids = [...a, ...b].map((g) => g[u]!).sort((x, y) => x - y);
+          expect(ids).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+          const stored = await hubB.outcomesAfter(u, 0, 1000);
+          expect(stored.map((o) => o.id)).toEqual(ids);
+          // commit order = id order: within each transaction the ids of u1, u2, u3 came in one commit
+          for (const g of [...a, ...b]) expect(g.u2! - g.u1!).toBe(g.u3! - g.u2!);
+        }
+      });
+
+      it('two hubs that lock the same users in opposite orders both commit (the deadlock is retried, not surfaced)', async () => {
+        const hubA = await factory.open();
+        const hubB = await openPeer();
+        let firstWrites = 0;
+        let release!: () => void;
+        const bothHoldOneLock = new Promise<void>((resolve) => (release = resolve));
+        const crossing = (hub: Store, first: string, second: string) =>
+          hub.transaction(async (tx) => {
+            const a = await tx.appendOutcome(first, { first });
+            if (++firstWrites === 2) release();
+            await bothHoldOneLock;
+            const b = await tx.appendOutcome(second, { second });
+            return [a, b];
+          });
+        const [x, y] = await Promise.all([crossing(hubA, 'u1', 'u2'), crossing(hubB, 'u2', 'u1')]);
+        expect([x![0], y![1]].sort()).toEqual([1, 2]); // u1's ids
+        expect([x![1], y![0]].sort()).toEqual([1, 2]); // u2's ids
+        expect((await hubA.outcomesAfter('u1', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
+      });
+    }
+  });
+}
+
+/** A name no other test run uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+}
