@@ -5,3 +5,4 @@ export * from './ListenerChannel.js';
 export * from './signalSource.js';
 export * from './watchSource.js';
 export * from './nodeSealing.js';
+export * from './FileLogStore.js';
