@@ -5,7 +5,7 @@
 // lease, which goes back to the head of the mailbox; the worker is restarted and the job redelivered; a job that
 // keeps crashing is answered Err internal after maxDeliveries. Nothing is dropped.
 import { randomUUID } from 'node:crypto';
-import { Mailbox, MailboxClosedError, type Lease } from '@stage/sdk';
+import { Mailbox, serveMailbox, type Lease, type TaskFactory } from '@stage/sdk';
 import {
   domainCommandTypes,
   isTransientErrorCode,
@@ -54,15 +54,34 @@ export function errReply(traceId: string, error: ErrorBody): ErrReplyFrame {
 
 export class CommandRunner {
   private readonly mailbox = new Mailbox<CommandJob>({ capacity: Infinity, name: 'commands' });
-  private readonly workers: Promise<void>[] = [];
   /** In-flight domain commands by user and trace id: a resend while the first is running waits for it. */
   private readonly inflight = new Map<string, Promise<ReplyFrame>>();
   private readonly handlers: CommandHandlers;
-  restarts = 0;
 
   constructor(private readonly config: CommandRunnerConfig) {
     this.handlers = config.handlers ?? commandHandlers;
-    for (let i = 0; i < config.workers; i++) this.workers.push(this.supervise(i));
+  }
+
+  /**
+   * One command handler as a supervised task: run `workers` of them in a group. A handler that throws (a bug,
+   * not a CommandError) crashes its task; the group restarts it and the job's lease, back at the head of the
+   * mailbox, is redelivered. After `maxDeliveries` failures the job is answered Err internal (never dropped).
+   */
+  task(): TaskFactory {
+    return serveMailbox(this.mailbox, (job, lease) => this.execute(job, lease), {
+      maxDeliveries: this.config.maxDeliveries,
+      onDeadLetter: (letter) => {
+        this.config.log.error('command failed on every delivery; answered Err internal', { type: letter.message.command.type, err: letter.cause });
+        this.config.counters.commands.inc();
+        this.config.counters.commandErrors.inc();
+        letter.message.done(
+          errReply(letter.message.command.traceId, {
+            code: 'internal',
+            message: `the hub failed to execute ${letter.message.command.type} ${letter.deliveries} times; nothing changed`,
+          }),
+        );
+      },
+    });
   }
 
   /** Queues a command and resolves with its reply. */
@@ -78,33 +97,14 @@ export class CommandRunner {
     return this.mailbox.size + this.mailbox.inFlight;
   }
 
-  /** Executes what is queued, then stops the workers. */
-  async close(): Promise<void> {
+  /** Stops taking jobs: the tasks end once the queued ones are executed. */
+  close(): void {
     this.mailbox.close();
-    await Promise.all(this.workers);
-  }
-
-  /** One worker slot: runs a worker, and restarts it (with a fresh receiver) whenever it crashes. */
-  private async supervise(slot: number): Promise<void> {
-    for (;;) {
-      const receiver = this.mailbox.receiver();
-      try {
-        for (;;) await receiver.process((job, lease) => this.execute(job, lease));
-      } catch (e) {
-        if (e instanceof MailboxClosedError) return;
-        this.restarts++;
-        this.config.log.error('command handler crashed; restarting it, its command is redelivered', { err: e, slot, restarts: this.restarts });
-      }
-    }
   }
 
   private async execute(job: CommandJob, lease: Lease<CommandJob>): Promise<void> {
-    const { command } = job;
-    if (lease.deliveries > this.config.maxDeliveries) {
-      job.done(errReply(command.traceId, { code: 'internal', message: `the hub failed to execute ${command.type} ${lease.deliveries - 1} times; nothing changed` }));
-      return;
-    }
-    const reply = domainCommandTypes.has(command.type) ? await this.executeOnce(job) : await this.executeRead(job);
+    if (lease.deliveries > 1) this.config.log.warn('command redelivered after a handler crash', { type: job.command.type, deliveries: lease.deliveries });
+    const reply = domainCommandTypes.has(job.command.type) ? await this.executeOnce(job) : await this.executeRead(job);
     this.config.counters.commands.inc();
     if (!reply.ok) this.config.counters.commandErrors.inc();
     job.done(reply);

@@ -5,7 +5,7 @@
 // store on (re)connect, resync when the device is behind the retention window, and disconnects dead or stalled
 // devices.
 import { CloseCode, encodePushFrame, type Limits } from '@stage/sdk/im';
-import { Mailbox, MailboxClosedError } from '@stage/sdk';
+import { Mailbox, serveMailbox, type TaskFactory } from '@stage/sdk';
 import type { FanoutEntry } from '../fanout/Fanout.js';
 import type { Store } from '../store/Store.js';
 import type { DeviceWriter } from './DeviceWriter.js';
@@ -75,15 +75,24 @@ export class Registry {
   private readonly users = new Map<string, UserState>();
   private readonly now: () => number;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private restarts = 0;
-  /** Resolves when the registry loop has ended (after close()). */
-  readonly done: Promise<void>;
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
     this.heartbeat = setInterval(() => this.tell({ type: 'Ping' }), config.limits.heartbeatMs);
     this.heartbeat.unref();
-    this.done = this.supervise();
+  }
+
+  /**
+   * The registry session as a supervised task (run it in a group of size 1): it serves the mailbox one message
+   * at a time. If a handler throws, the task crashes, its group restarts it and the message is handled again by
+   * the next incarnation; after 3 failures it is dropped to the dead letters with an error log (registry messages
+   * are refreshed by the next ack, timeout or reconnect, so nothing delivered is lost: outcomes are in the store).
+   */
+  task(): TaskFactory {
+    return serveMailbox(this.mailbox, (message) => this.handle(message), {
+      maxDeliveries: 3,
+      onDeadLetter: (letter) => this.config.log.error('registry gave up on a message', { message: letter.message.type, err: letter.cause }),
+    });
   }
 
   /** Sends a message to the registry; dropped once it is closed (the hub is shutting down). */
@@ -105,40 +114,17 @@ export class Registry {
     return n;
   }
 
-  /** Stops after handling what is already queued. */
-  async close(): Promise<void> {
+  /** Stops taking messages: the task ends once what is queued is handled. */
+  close(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.mailbox.close();
-    await this.done;
-    for (const u of this.users.values()) for (const d of u.devices.values()) if (d.timer) clearTimeout(d.timer);
-    this.users.clear();
   }
 
-  /**
-   * The registry's loop, restarted if a message handler throws: the lease of the failing message goes back to
-   * the mailbox and is handled again by the next incarnation, at most twice, then dropped with an error log
-   * (registry messages are idempotent or refreshed by the next ack, timeout or reconnect).
-   */
-  private async supervise(): Promise<void> {
-    for (;;) {
-      const receiver = this.mailbox.receiver();
-      try {
-        for (;;) {
-          await receiver.process(async (message, lease) => {
-            if (lease.deliveries > 2) {
-              this.config.log.error('registry dropped a message that kept failing', { message: message.type });
-              return;
-            }
-            await this.handle(message);
-          });
-        }
-      } catch (e) {
-        if (e instanceof MailboxClosedError) return;
-        this.restarts++;
-        this.config.log.error('registry session crashed; restarting', { err: e, restarts: this.restarts });
-      }
-    }
+  /** Clears the retransmit timers (after the task ended). */
+  dispose(): void {
+    for (const u of this.users.values()) for (const d of u.devices.values()) if (d.timer) clearTimeout(d.timer);
+    this.users.clear();
   }
 
   private async handle(m: RegistryMessage): Promise<void> {

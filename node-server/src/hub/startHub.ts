@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { HeartbeatFailureDetector, SessionHandler } from '@stage/sdk';
+import { HeartbeatFailureDetector, SessionHandler, supervisor } from '@stage/sdk';
 import { deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
 import { loadSecret } from '../auth/loadSecret.js';
 import { TokenSigner } from '../auth/TokenSigner.js';
@@ -59,6 +59,22 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     maxDeliveries: resolved.maxCommandDeliveries,
     deadlineMs: resolved.commandDeadlineMs,
   });
+  // The hub's sessions under one supervisor: the registry session (one task) and the command handlers (a group).
+  // Groups are transient: a task that ends because its mailbox closed (shutdown) is not restarted.
+  const tree = supervisor({
+    name: 'hub',
+    strategy: 'one_for_one',
+    intensity: { maxRestarts: 20, withinMs: 10_000 },
+    children: [
+      { id: 'registry', group: registry.task(), config: { size: 1, restart: 'transient', intensity: { maxRestarts: 50, withinMs: 10_000 } } },
+      {
+        id: 'commands',
+        group: runner.task(),
+        config: { size: resolved.commandWorkers, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 }, backoff: { initialDelayMs: 10, maxDelayMs: 1000 } },
+      },
+    ],
+  });
+  tree.done.catch((err: unknown) => log.error('hub supervisor gave up: restart intensity exceeded', { err }));
   const sessions = new SessionHandler<DeviceSessionState, Command>({
     secret,
     definition: deviceSession,
@@ -178,9 +194,11 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       log.info('hub shutting down', { connections: connections.size, pendingCommands: runner.pending });
       const stopped = new Promise<void>((r) => server.close(() => r()));
       await Promise.all([...connections].map((c) => c.drain()));
-      await runner.close();
+      runner.close();
       fanoutSubscription.unsubscribe();
-      await registry.close();
+      registry.close();
+      await tree.shutdown();
+      registry.dispose();
       sessions.close();
       clearInterval(retention);
       wss.close();
