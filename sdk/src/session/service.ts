@@ -84,18 +84,25 @@ export function service<Req, Res>(
         if (isObservable(outcome)) {
           // Subscribed until its first value; cancelled with the service.
           let replied = false;
+          let ended = false;
           const handler = outcome.pipe(take(1)).subscribe({
             next: (value) => {
               replied = true;
               ok(value);
             },
-            error: failed,
+            error: (error: unknown) => {
+              ended = true;
+              failed(error);
+            },
             complete: () => {
-              handlers.delete(handler);
+              ended = true;
               if (!replied) failed(new SessionError('no_reply', `the handler of request ${index} completed without a reply`));
             },
           });
-          if (!handler.closed) handlers.add(handler);
+          if (!ended) {
+            handlers.add(handler);
+            handler.add(() => handlers.delete(handler));
+          }
         } else if (isPromiseLike(outcome)) {
           outcome.then(ok, failed);
         } else {
