@@ -154,5 +154,11 @@ export const sessionStateSchema = z.object({
   cursors: z.array(readCursorSchema),
   muted: z.array(topicRefSchema),
   unread: z.array(unreadCountSchema),
+  /**
+   * The highest message seq that existed when the counts were made. A client adds to a count only for
+   * NewMessage pushes with a higher seq, so a push racing the reply is not counted twice. Optional: without it
+   * the client uses the highest seq it has seen.
+   */
+  asOfSeq: messageSeqSchema.optional(),
 });
 export type SessionState = z.infer<typeof sessionStateSchema>;

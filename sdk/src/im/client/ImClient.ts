@@ -1,0 +1,1036 @@
+// The IM client (isomorphic: the browser's WebSocket, or `ws` in Node passed as config.WebSocket). It keeps a
+// connection to the hub with reconnect and backoff, turns every command into a promise of its typed reply,
+// sends commands through a persistent outbox (a Mailbox) so commands issued offline or before a crash are sent
+// on reconnect, in order, exactly once (trace ids make resends idempotent), seals each command into the device's
+// chain (SessionClient) and answers the hub's recalls from it, dedupes and acks pushed outcomes, and keeps an
+// observable local state (streams, topics and reviews, groups, messages, unread counts). Protocol:
+// docs/PROTOCOL.md.
+import { BehaviorSubject, Subject, distinctUntilChanged, map, type Observable } from 'rxjs';
+import type { Lease } from '../../mailbox/Lease.js';
+import { Mailbox } from '../../mailbox/Mailbox.js';
+import type { MailboxBacking, MailboxEntry } from '../../mailbox/MailboxBacking.js';
+import type { MailboxReceiver } from '../../mailbox/MailboxReceiver.js';
+import { ChainVerifier } from '../../seal/ChainVerifier.js';
+import type { SealedEntry } from '../../seal/SealedEntry.js';
+import { SessionClient } from '../../seal/SessionClient.js';
+import { CloseCode, terminalCloseCodes } from '../protocol/closeCodes.js';
+import { commandSchema, type Command, type CommandArgs, type CommandOf, type CommandType } from '../protocol/commands.js';
+import { topicKey } from '../protocol/deviceSession.js';
+import { ImError, isTransientErrorCode } from '../protocol/errors.js';
+import {
+  decodeHubFrame,
+  defaultLimits,
+  utf8ByteLength,
+  type ClientFrame,
+  type HubFrame,
+  type Limits,
+  type PushFrame,
+  type RecallFrame,
+  type ReplyFrame,
+  type WelcomeFrame,
+} from '../protocol/frames.js';
+import { webSocketUrl } from '../protocol/http.js';
+import { MAX_COMMAND_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
+import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef, VoteMap } from '../protocol/model.js';
+import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
+import { replyDataSchemas, type ReplyData } from '../protocol/replies.js';
+import { chainPages } from './chainPages.js';
+import { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
+import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
+import { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
+import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
+
+export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'recalling';
+
+export interface ConnectionInfo {
+  readonly state: ConnectionState;
+  /** Failed attempts since the last welcome. */
+  readonly attempt: number;
+  /** How the last connection ended. */
+  readonly lastClose?: { readonly code: number; readonly reason: string };
+  /** When offline after a terminal close (4001 unauthorized, 4003 forbidden, 4004 replaced): that code. */
+  readonly stoppedBy?: number;
+}
+
+export interface PendingCommand {
+  readonly traceId: string;
+  readonly type: CommandType;
+  readonly command: Command;
+  /** queued: in the outbox, not on the wire; sent: waiting for its reply. */
+  readonly status: 'queued' | 'sent';
+  readonly issuedAt: number;
+  /** Times it was put on the wire. */
+  readonly attempts: number;
+}
+
+export interface SealedLogInfo {
+  readonly sessionId: string;
+  /** Entries in the chain (= next seq). */
+  readonly length: number;
+  /** Seal of the last entry (hex), or undefined when empty. */
+  readonly lastSeal: string | undefined;
+  /** Recalls this device answered (the trace a hub restart leaves). */
+  readonly recalls: number;
+}
+
+export type LogVerification = { readonly ok: true; readonly length: number } | { readonly ok: false; readonly error: Error };
+
+/** A review as the UI shows it: a topic's status and votes with its stream's reviewers. */
+export interface Review {
+  readonly stream: string;
+  readonly topic: string;
+  readonly status: TopicInfo['status'];
+  readonly votes: VoteMap;
+  readonly reviewers: readonly string[];
+  readonly conclusion: OutcomeOf<'ReviewConcluded'> | undefined;
+}
+
+export interface CommandOptions {
+  /** Stop waiting for the reply. The command stays in the outbox and is still delivered. */
+  readonly signal?: AbortSignal;
+  /** Use this trace id (e.g. to retry an earlier call idempotently); default: a random one. */
+  readonly traceId?: string;
+}
+
+export interface ImClientConfig {
+  /** The hub's base URL, http(s)://host:port. */
+  readonly url: string;
+  /** This device's id, stable across runs (1–64 chars of A-Za-z0-9_-). */
+  readonly deviceId: string;
+  /** Session token from login/register; can be set later with setToken. */
+  readonly token?: string;
+  /** Default: globalThis.WebSocket. In Node pass `WebSocket` from 'ws'. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Default: memoryStorage(). The web app passes IndexedDB-backed storage, Node file-backed. */
+  readonly storage?: ImClientStorage;
+  readonly reconnect?: ReconnectConfig;
+  /** Commands on the wire without a reply yet. Default 16. */
+  readonly maxInFlight?: number;
+  /** Acks are sent after this idle time or every `ackEvery` pushes. Defaults 20 ms, 32. */
+  readonly ackDelayMs?: number;
+  readonly ackEvery?: number;
+  /** Fetch streams, groups and session state on the first welcome and after resync. Default true. */
+  readonly autoSync?: boolean;
+  /** Outbox capacity (commands waiting); issuing beyond waits. Default 10 000. */
+  readonly outboxCapacity?: number;
+  /** Random source for trace ids' fallback and backoff jitter (tests). */
+  readonly random?: () => number;
+}
+
+interface PendingRecord {
+  readonly command: Command;
+  readonly issuedAt: number;
+  status: 'queued' | 'sent';
+  attempts: number;
+  /** Callers awaiting the reply (none for commands recovered from the outbox). */
+  readonly waiters: Array<{ resolve: (data: unknown) => void; reject: (error: unknown) => void }>;
+}
+
+interface InFlight {
+  readonly lease: Lease<OutboxItem>;
+  readonly entry: SealedEntry<Command>;
+}
+
+interface Connection {
+  readonly socket: WebSocketLike;
+  readonly abort: AbortController;
+  finish(code: number, reason: string): void;
+  welcomed: boolean;
+  limits: Limits;
+  receiver: MailboxReceiver<OutboxItem> | undefined;
+  readonly inFlight: Map<string, InFlight>;
+  paused: boolean;
+  wake: (() => void) | undefined;
+  inbox: Promise<void>;
+  lastReceivedAt: number;
+  lastSentAt: number;
+  unacked: number;
+  ackTimer: ReturnType<typeof setTimeout> | undefined;
+  heartbeat: ReturnType<typeof setInterval> | undefined;
+  resumeTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+const DEVICE_ENTRY = 1;
+/** The largest envelope a command frame gets around its command (session id ≤ 200 chars, seq, seal). */
+const COMMAND_ENVELOPE_BYTES = utf8ByteLength(JSON.stringify({ kind: 'command', sessionId: 'x'.repeat(200), seq: Number.MAX_SAFE_INTEGER, seal: '0'.repeat(64), command: null }));
+
+export class ImClient {
+  readonly deviceId: string;
+  readonly url: string;
+  readonly #config: ImClientConfig;
+  readonly #storage: ImClientStorage;
+  readonly #outbox: Mailbox<OutboxItem>;
+  readonly #WebSocket: WebSocketConstructor;
+  #token: string | undefined;
+  #device: DeviceRecord | undefined;
+  #session: SessionClient<Command> | undefined;
+  #lastSeal: string | undefined;
+  #lastOutcomeId: number;
+  #freshSession = false;
+  #synced = false;
+  #closed = false;
+  #run: AbortController | undefined;
+  #conn: Connection | undefined;
+  #traceCounter = 0;
+  readonly #tracePrefix: string;
+  /** Unanswered commands sealed in the current session, by trace id. */
+  readonly #sealed = new Map<string, SealedEntry<Command>>();
+  /** Every command in the outbox (issued here or recovered), by trace id. */
+  readonly #pending = new Map<string, PendingRecord>();
+  /** Answered while their lease was not held (given back for a resend): ack when they come round. */
+  readonly #answered = new Set<string>();
+
+  readonly #state$ = new BehaviorSubject<ImState>(emptyImState);
+  readonly #connection$ = new BehaviorSubject<ConnectionInfo>({ state: 'offline', attempt: 0 });
+  readonly #pending$ = new BehaviorSubject<readonly PendingCommand[]>([]);
+  readonly #log$ = new BehaviorSubject<SealedLogInfo | undefined>(undefined);
+  readonly #outcomes$ = new Subject<{ readonly outcomeId: number; readonly outcome: Outcome }>();
+  readonly #failures$ = new Subject<ImError>();
+  readonly #resyncs$ = new Subject<{ readonly reason: string; readonly lastOutcomeId: number }>();
+
+  /** The whole local state, for selectors of your own. */
+  readonly state$: Observable<ImState> = this.#state$.asObservable();
+  readonly connection$: Observable<ConnectionInfo> = this.#connection$.asObservable();
+  readonly connectionState$: Observable<ConnectionState> = this.#connection$.pipe(
+    map((c) => c.state),
+    distinctUntilChanged(),
+  );
+  /** Commands issued and not answered yet, in issue order. */
+  readonly pending$: Observable<readonly PendingCommand[]> = this.#pending$.asObservable();
+  /** The device's sealed log: session, length, last seal, recalls answered. */
+  readonly log$: Observable<SealedLogInfo | undefined> = this.#log$.asObservable();
+  /** Every newly processed push (duplicates are not emitted). */
+  readonly outcomes$: Observable<{ readonly outcomeId: number; readonly outcome: Outcome }> = this.#outcomes$.asObservable();
+  /** Errors of commands nobody awaits any more (recovered from the outbox after a restart). */
+  readonly failures$: Observable<ImError> = this.#failures$.asObservable();
+  /** Resyncs the hub asked for (local state was dropped and refetched). */
+  readonly resyncs$: Observable<{ readonly reason: string; readonly lastOutcomeId: number }> = this.#resyncs$.asObservable();
+
+  readonly streams$: Observable<readonly StreamInfo[]> = this.#select((s) => s.streams, (streams) => [...streams.values()].sort(byName));
+  readonly groups$: Observable<readonly GroupInfo[]> = this.#select((s) => s.groups, (groups) => [...groups.values()].sort((a, b) => compare(a.name, b.name)));
+  readonly unread$: Observable<readonly UnreadCount[]> = this.#select(
+    (s) => s.unread,
+    (unread) => [...unread].map(([key, count]) => ({ ...splitKey(key), count })).sort(byTopic),
+  );
+  /** Sum of unread counts over topics that are not muted. */
+  readonly totalUnread$: Observable<number> = this.#state$.pipe(
+    map((s) => [...s.unread].reduce((sum, [key, count]) => (s.muted.has(key) ? sum : sum + count), 0)),
+    distinctUntilChanged(),
+  );
+  readonly muted$: Observable<readonly TopicRef[]> = this.#select((s) => s.muted, (muted) => [...muted].map(splitKey).sort(byTopic));
+  /** Topics under review or with a concluded review. */
+  readonly reviews$: Observable<readonly Review[]> = this.#state$.pipe(
+    map((s) => reviewsOf(s)),
+    distinctUntilChanged(sameReviews),
+  );
+
+  /** Opens the client over its storage (recovering the outbox, the device's session and its log). Call connect() next. */
+  static async open(config: ImClientConfig): Promise<ImClient> {
+    const storage = config.storage ?? memoryStorage();
+    const device = (await storage.device.load()).find((entry) => entry.id === DEVICE_ENTRY)?.value;
+    let recovered: Array<MailboxEntry<OutboxItem>> = [];
+    const backing: MailboxBacking<OutboxItem> = {
+      load: async () => (recovered = await storage.outbox.load()),
+      put: (entry) => storage.outbox.put(entry),
+      delete: (id) => storage.outbox.delete(id),
+    };
+    const outbox = await Mailbox.open<OutboxItem>({ backing, capacity: config.outboxCapacity ?? 10_000, name: `im-outbox:${config.deviceId}` });
+    const session = device ? await SessionClient.open<Command>({ sessionId: device.sessionId, key: device.key, store: await storage.openLog(device.sessionId) }) : undefined;
+    const client = new ImClient(config, storage, outbox, device, session);
+    await client.#recover([...recovered].sort((a, b) => a.id - b.id));
+    return client;
+  }
+
+  private constructor(config: ImClientConfig, storage: ImClientStorage, outbox: Mailbox<OutboxItem>, device: DeviceRecord | undefined, session: SessionClient<Command> | undefined) {
+    const WebSocketImpl = config.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WebSocketImpl) throw new TypeError('ImClient: no WebSocket available; in Node pass `WebSocket` from the "ws" package as config.WebSocket');
+    this.#config = config;
+    this.deviceId = config.deviceId;
+    this.url = config.url;
+    this.#storage = storage;
+    this.#outbox = outbox;
+    this.#WebSocket = WebSocketImpl;
+    this.#token = config.token;
+    this.#device = device;
+    this.#session = session;
+    this.#lastOutcomeId = device?.lastOutcomeId ?? 0;
+    this.#tracePrefix = randomHex(6, config.random);
+  }
+
+  // ------------------------------------------------------------------ public: connection
+
+  get connection(): ConnectionInfo {
+    return this.#connection$.value;
+  }
+
+  get state(): ImState {
+    return this.#state$.value;
+  }
+
+  /** The highest outcome id processed. */
+  get lastOutcomeId(): number {
+    return this.#lastOutcomeId;
+  }
+
+  get logInfo(): SealedLogInfo | undefined {
+    return this.#log$.value;
+  }
+
+  /** Replaces the token (after a 4001 close, log in again and call this, then connect()). */
+  setToken(token: string): void {
+    this.#token = token;
+  }
+
+  /** Starts connecting (and reconnecting with backoff until disconnect/close or a terminal close code). */
+  connect(): void {
+    if (this.#closed) throw new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' });
+    if (this.#run) return;
+    if (!this.#token) throw new ImError({ code: 'unauthorized', message: 'ImClient.connect needs a token: pass config.token or call setToken() after login()' });
+    const run = new AbortController();
+    this.#run = run;
+    void this.#connectLoop(run.signal).finally(() => {
+      if (this.#run === run) this.#run = undefined;
+    });
+  }
+
+  /** Closes the connection and stops reconnecting; commands keep queueing in the outbox. */
+  disconnect(): void {
+    const run = this.#run;
+    this.#run = undefined;
+    run?.abort();
+    this.#conn?.finish(CloseCode.normal, 'client disconnected');
+    if (!this.#closed) this.#setConnection({ state: 'offline', attempt: 0, ...this.#lastCloseField() });
+  }
+
+  /** Disconnects, closes the outbox and the log, completes every observable. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.disconnect();
+    this.#closed = true;
+    for (const record of this.#pending.values()) {
+      const error = new ImError({ code: 'unavailable', message: 'the ImClient was closed before the reply came; the command stays in the outbox' }, record.command.traceId);
+      for (const waiter of record.waiters.splice(0)) waiter.reject(error);
+    }
+    this.#outbox.close();
+    await this.#outbox.flush().catch(() => undefined);
+    await this.#session?.close().catch(() => undefined);
+    for (const subject of [this.#state$, this.#connection$, this.#pending$, this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$]) subject.complete();
+  }
+
+  /** Resolves when the connection state satisfies `predicate` (e.g. s => s === 'online'). */
+  whenConnection(predicate: (state: ConnectionState) => boolean, signal?: AbortSignal): Promise<ConnectionState> {
+    return new Promise((resolve, reject) => {
+      const subscription = this.connectionState$.subscribe((state) => {
+        if (predicate(state)) {
+          queueMicrotask(() => subscription.unsubscribe());
+          resolve(state);
+        }
+      });
+      signal?.addEventListener('abort', () => {
+        subscription.unsubscribe();
+        reject(signal.reason);
+      }, { once: true });
+    });
+  }
+
+  // ------------------------------------------------------------------ public: commands
+
+  /**
+   * Issues a command and resolves with its reply data, or rejects with ImError (a typed code). Invalid input
+   * rejects at once (bad_schema with the failing path, payload_too_large) and nothing is queued. Otherwise the
+   * command is stored in the outbox first, so it survives disconnects, reloads and crashes.
+   */
+  command<T extends CommandType>(type: T, args: CommandArgs<T>, options: CommandOptions = {}): Promise<ReplyData<T>> {
+    if (this.#closed) return Promise.reject(new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' }));
+    const traceId = options.traceId ?? this.#newTraceId();
+    const parsed = commandSchema.safeParse({ ...args, type, traceId });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
+      return Promise.reject(new ImError({ code: 'bad_schema', message: `${type}: ${path.join('.') || 'command'}: ${issue?.message ?? 'invalid'}`, path }, traceId));
+    }
+    const command = parsed.data as CommandOf<T>;
+    const bytes = utf8ByteLength(JSON.stringify(command)) + COMMAND_ENVELOPE_BYTES;
+    if (bytes > MAX_COMMAND_FRAME_BYTES) {
+      return Promise.reject(new ImError({ code: 'payload_too_large', message: `${type} would make a ${bytes}-byte frame; the limit is ${MAX_COMMAND_FRAME_BYTES}` }, traceId));
+    }
+    const existing = this.#pending.get(traceId);
+    if (existing) return this.#await(existing, options.signal) as Promise<ReplyData<T>>;
+    const record: PendingRecord = { command, issuedAt: Date.now(), status: 'queued', attempts: 0, waiters: [] };
+    this.#pending.set(traceId, record);
+    const reply = this.#await(record, options.signal) as Promise<ReplyData<T>>;
+    this.#publishPending();
+    this.#outbox.send({ command, issuedAt: record.issuedAt }).catch((error: unknown) => {
+      this.#pending.delete(traceId);
+      this.#publishPending();
+      for (const waiter of record.waiters.splice(0)) waiter.reject(error);
+    });
+    return reply;
+  }
+
+  sendMessage(args: CommandArgs<'SendMessage'>, options?: CommandOptions) {
+    return this.command('SendMessage', args, options);
+  }
+  editMessage(args: CommandArgs<'EditMessage'>, options?: CommandOptions) {
+    return this.command('EditMessage', args, options);
+  }
+  deleteMessage(args: CommandArgs<'DeleteMessage'>, options?: CommandOptions) {
+    return this.command('DeleteMessage', args, options);
+  }
+  createStream(args: CommandArgs<'CreateStream'>, options?: CommandOptions) {
+    return this.command('CreateStream', args, options);
+  }
+  setStreamGroups(args: CommandArgs<'SetStreamGroups'>, options?: CommandOptions) {
+    return this.command('SetStreamGroups', args, options);
+  }
+  setTopicStatus(args: CommandArgs<'SetTopicStatus'>, options?: CommandOptions) {
+    return this.command('SetTopicStatus', args, options);
+  }
+  appointReviewer(args: CommandArgs<'AppointReviewer'>, options?: CommandOptions) {
+    return this.command('AppointReviewer', args, options);
+  }
+  dismissReviewer(args: CommandArgs<'DismissReviewer'>, options?: CommandOptions) {
+    return this.command('DismissReviewer', args, options);
+  }
+  vote(args: CommandArgs<'Vote'>, options?: CommandOptions) {
+    return this.command('Vote', args, options);
+  }
+  createGroup(args: CommandArgs<'CreateGroup'>, options?: CommandOptions) {
+    return this.command('CreateGroup', args, options);
+  }
+  dismissGroup(args: CommandArgs<'DismissGroup'>, options?: CommandOptions) {
+    return this.command('DismissGroup', args, options);
+  }
+  addGroupMember(args: CommandArgs<'AddGroupMember'>, options?: CommandOptions) {
+    return this.command('AddGroupMember', args, options);
+  }
+  dismissMember(args: CommandArgs<'DismissMember'>, options?: CommandOptions) {
+    return this.command('DismissMember', args, options);
+  }
+  getHistory(args: CommandArgs<'GetHistory'>, options?: CommandOptions) {
+    return this.command('GetHistory', args, options);
+  }
+  getStreams(options?: CommandOptions) {
+    return this.command('GetStreams', {}, options);
+  }
+  getGroups(options?: CommandOptions) {
+    return this.command('GetGroups', {}, options);
+  }
+  getGroupMembers(args: CommandArgs<'GetGroupMembers'>, options?: CommandOptions) {
+    return this.command('GetGroupMembers', args, options);
+  }
+  findUser(args: CommandArgs<'FindUser'>, options?: CommandOptions) {
+    return this.command('FindUser', args, options);
+  }
+  markRead(args: CommandArgs<'MarkRead'>, options?: CommandOptions) {
+    return this.command('MarkRead', args, options);
+  }
+  muteTopic(args: CommandArgs<'MuteTopic'>, options?: CommandOptions) {
+    return this.command('MuteTopic', args, options);
+  }
+  unmuteTopic(args: CommandArgs<'UnmuteTopic'>, options?: CommandOptions) {
+    return this.command('UnmuteTopic', args, options);
+  }
+  getSessionState(options?: CommandOptions) {
+    return this.command('GetSessionState', {}, options);
+  }
+
+  /** Fetches streams (with topics), groups and this device's session state into the local state. */
+  async refresh(options?: CommandOptions): Promise<void> {
+    const signal = options?.signal ? { signal: options.signal } : {};
+    await Promise.all([this.getStreams(signal), this.getGroups(signal), this.getSessionState(signal)]);
+  }
+
+  /** Loads the newest page of a topic (or older ones with `before`) into messages$. */
+  async loadHistory(stream: string, topic: string, before?: number, options?: CommandOptions): Promise<ReplyData<'GetHistory'>> {
+    return this.getHistory({ stream, topic, ...(before !== undefined ? { before } : {}) }, options);
+  }
+
+  /** Marks everything known in the topic as read on this device. */
+  markTopicRead(stream: string, topic: string, options?: CommandOptions): Promise<ReplyData<'MarkRead'>> {
+    const known = this.state.topics.get(topicKey(stream, topic))?.lastSeq ?? 0;
+    const list = this.state.messages.get(topicKey(stream, topic));
+    const upTo = Math.max(known, list?.[list.length - 1]?.seq ?? 0);
+    return this.markRead({ stream, topic, upTo }, options);
+  }
+
+  // ------------------------------------------------------------------ public: selectors
+
+  topics$(stream: string): Observable<readonly TopicInfo[]> {
+    const prefix = topicKey(stream, '');
+    return this.#select(
+      (s) => s.topics,
+      (topics) => [...topics].filter(([key]) => key.startsWith(prefix)).map(([, t]) => t).sort((a, b) => compare(a.topic, b.topic)),
+    );
+  }
+
+  messages$(stream: string, topic: string): Observable<readonly Message[]> {
+    const key = topicKey(stream, topic);
+    return this.#select((s) => s.messages.get(key), (list) => list ?? []);
+  }
+
+  unreadCount$(stream: string, topic: string): Observable<number> {
+    const key = topicKey(stream, topic);
+    return this.#select((s) => s.unread.get(key) ?? 0, (count) => count);
+  }
+
+  members$(groupId: string): Observable<readonly UserRef[]> {
+    return this.#select((s) => s.members.get(groupId), (list) => list ?? []);
+  }
+
+  review$(stream: string, topic: string): Observable<Review | undefined> {
+    return this.reviews$.pipe(
+      map((reviews) => reviews.find((r) => r.stream === stream && r.topic === topic)),
+      distinctUntilChanged(),
+    );
+  }
+
+  // ------------------------------------------------------------------ public: sealed log
+
+  /** Re-verifies every seal of the device's chain with the session key. */
+  async verifyLog(): Promise<LogVerification> {
+    const session = this.#session;
+    const device = this.#device;
+    if (!session || !device) return { ok: true, length: 0 };
+    try {
+      const verifier = new ChainVerifier({ key: device.key, sessionId: session.sessionId });
+      for await (const page of session.chain(0)) verifier.verify(page);
+      return { ok: true, length: verifier.verified };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  // ------------------------------------------------------------------ internals: outbox recovery
+
+  async #recover(entries: Array<MailboxEntry<OutboxItem>>): Promise<void> {
+    for (const entry of entries) {
+      const command = entry.value.command;
+      this.#pending.set(command.traceId, { command, issuedAt: entry.value.issuedAt, status: 'queued', attempts: entry.deliveries, waiters: [] });
+    }
+    this.#publishPending();
+    const session = this.#session;
+    if (session) {
+      const length = await session.store.length();
+      // Sealed but unanswered entries are the tail of the chain (at most one in-flight window, plus resends).
+      const from = Math.max(0, length - Math.max(256, 4 * this.#maxInFlight));
+      for (const entry of await session.store.read(from, length - from)) {
+        if (this.#pending.has(entry.body.traceId)) this.#sealed.set(entry.body.traceId, entry);
+      }
+      this.#lastSeal = (await session.store.last())?.seal;
+      this.#publishLog();
+    }
+  }
+
+  // ------------------------------------------------------------------ internals: connection loop
+
+  get #maxInFlight(): number {
+    return Math.max(1, this.#config.maxInFlight ?? 16);
+  }
+
+  async #connectLoop(signal: AbortSignal): Promise<void> {
+    let attempt = 0;
+    let everWelcomed = false;
+    while (!signal.aborted) {
+      this.#setConnection({ state: everWelcomed || attempt > 0 ? 'reconnecting' : 'connecting', attempt, ...this.#lastCloseField() });
+      const closed = await this.#open();
+      this.#conn = undefined;
+      this.#lastClose = { code: closed.code, reason: closed.reason };
+      if (signal.aborted) break;
+      if (closed.welcomed) {
+        everWelcomed = true;
+        attempt = 0;
+      }
+      if (terminalCloseCodes.has(closed.code)) {
+        this.#run = undefined;
+        this.#setConnection({ state: 'offline', attempt, lastClose: this.#lastClose, stoppedBy: closed.code });
+        return;
+      }
+      const immediate = closed.code === CloseCode.brokenChain || closed.reason === 'user changed';
+      const delay = immediate ? 0 : reconnectDelay(this.#config.reconnect ?? {}, attempt, this.#config.random);
+      attempt++;
+      this.#setConnection({ state: 'reconnecting', attempt, lastClose: this.#lastClose });
+      await sleep(delay, signal);
+    }
+  }
+
+  #lastClose: { code: number; reason: string } | undefined;
+
+  #lastCloseField(): { lastClose?: { code: number; reason: string } } {
+    return this.#lastClose ? { lastClose: this.#lastClose } : {};
+  }
+
+  /** Opens one connection; resolves when it is over. */
+  #open(): Promise<{ code: number; reason: string; welcomed: boolean }> {
+    const url = webSocketUrl(this.url, this.#token ?? '', this.deviceId);
+    let socket: WebSocketLike;
+    let resolveClosed!: (value: { code: number; reason: string; welcomed: boolean }) => void;
+    const closed = new Promise<{ code: number; reason: string; welcomed: boolean }>((resolve) => (resolveClosed = resolve));
+    const abort = new AbortController();
+    try {
+      socket = new this.#WebSocket(url);
+    } catch (error) {
+      return Promise.resolve({ code: 1006, reason: `cannot open ${url}: ${String(error)}`, welcomed: false });
+    }
+    const now = Date.now();
+    const conn: Connection = {
+      socket,
+      abort,
+      finish: (code, reason) => {
+        if (abort.signal.aborted) return;
+        abort.abort();
+        socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+        if (socket.readyState <= WS_OPEN) {
+          try {
+            socket.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason.slice(0, 120));
+          } catch {
+            // already closing
+          }
+        }
+        this.#teardown(conn);
+        resolveClosed({ code, reason, welcomed: conn.welcomed });
+      },
+      welcomed: false,
+      limits: defaultLimits,
+      receiver: undefined,
+      inFlight: new Map(),
+      paused: false,
+      wake: undefined,
+      inbox: Promise.resolve(),
+      lastReceivedAt: now,
+      lastSentAt: now,
+      unacked: 0,
+      ackTimer: undefined,
+      heartbeat: undefined,
+      resumeTimer: undefined,
+    };
+    this.#conn = conn;
+    socket.onopen = () => {
+      const hello: ClientFrame = {
+        kind: 'hello',
+        protocol: PROTOCOL_VERSION,
+        lastOutcomeId: this.#lastOutcomeId,
+        ...(this.#session && !this.#freshSession ? { sessionId: this.#session.sessionId, chainLength: this.#session.nextSeq } : {}),
+      };
+      this.#send(conn, hello);
+      this.#startHeartbeat(conn);
+    };
+    socket.onmessage = (event) => {
+      conn.lastReceivedAt = Date.now();
+      if (typeof event.data !== 'string') {
+        conn.finish(1003, 'binary frames are not part of the protocol');
+        return;
+      }
+      const decoded = decodeHubFrame(event.data, Number.POSITIVE_INFINITY);
+      if (!decoded.ok) {
+        conn.finish(1007, `unreadable hub frame: ${decoded.error.message}`);
+        return;
+      }
+      const frame = decoded.frame;
+      conn.inbox = conn.inbox.then(() => this.#handle(conn, frame)).catch((error: unknown) => conn.finish(1011, `client error: ${String(error)}`));
+    };
+    socket.onclose = (event) => conn.finish(event.code, event.reason);
+    socket.onerror = () => {
+      // A close event follows; nothing to do here.
+    };
+    return closed;
+  }
+
+  #teardown(conn: Connection): void {
+    if (conn.ackTimer) clearTimeout(conn.ackTimer);
+    if (conn.heartbeat) clearInterval(conn.heartbeat);
+    if (conn.resumeTimer) clearTimeout(conn.resumeTimer);
+    conn.ackTimer = conn.heartbeat = conn.resumeTimer = undefined;
+    conn.receiver?.release();
+    conn.receiver = undefined;
+    conn.inFlight.clear();
+    conn.wake?.();
+    let changed = false;
+    for (const record of this.#pending.values()) {
+      if (record.status === 'sent') {
+        record.status = 'queued';
+        changed = true;
+      }
+    }
+    if (changed) this.#publishPending();
+  }
+
+  #send(conn: Connection, frame: ClientFrame): boolean {
+    if (conn.abort.signal.aborted || conn.socket.readyState !== WS_OPEN) return false;
+    conn.socket.send(JSON.stringify(frame));
+    conn.lastSentAt = Date.now();
+    return true;
+  }
+
+  #startHeartbeat(conn: Connection): void {
+    if (conn.heartbeat) clearInterval(conn.heartbeat);
+    const limits = conn.limits;
+    const every = Math.max(250, Math.min(limits.heartbeatMs, Math.floor(limits.idleTimeoutMs / 3)));
+    conn.heartbeat = setInterval(() => {
+      const now = Date.now();
+      if (now - conn.lastReceivedAt > limits.idleTimeoutMs) {
+        conn.finish(CloseCode.idle, `no frame from the hub for ${limits.idleTimeoutMs} ms`);
+      } else if (now - conn.lastSentAt >= limits.heartbeatMs || now - conn.lastReceivedAt >= limits.heartbeatMs) {
+        this.#send(conn, { kind: 'ping', t: now });
+      }
+    }, every);
+  }
+
+  async #handle(conn: Connection, frame: HubFrame): Promise<void> {
+    if (conn.abort.signal.aborted) return;
+    switch (frame.kind) {
+      case 'welcome':
+        return this.#onWelcome(conn, frame);
+      case 'reply':
+        return this.#onReply(conn, frame);
+      case 'push':
+        return this.#onPush(conn, frame);
+      case 'recall':
+        void this.#answerRecall(conn, frame);
+        return;
+      case 'resync':
+        return this.#onResync(conn, frame.lastOutcomeId, frame.reason);
+      case 'pong':
+        return;
+    }
+  }
+
+  async #onWelcome(conn: Connection, frame: WelcomeFrame): Promise<void> {
+    if (this.#device && this.#device.userId !== frame.userId) {
+      // Another user on this device's storage: their cursors and chain are not ours. Start over.
+      this.#device = undefined;
+      this.#lastOutcomeId = 0;
+      this.#freshSession = true;
+      this.#state$.next(emptyImState);
+      conn.finish(CloseCode.normal, 'user changed');
+      return;
+    }
+    this.#state$.next({ ...this.#state$.value, me: { userId: frame.userId, username: frame.username } });
+    if (!frame.resumed || !this.#session || this.#session.sessionId !== frame.sessionId) {
+      const old = this.#session;
+      const store = await this.#storage.openLog(frame.sessionId);
+      this.#session = await SessionClient.open<Command>({ sessionId: frame.sessionId, key: frame.key, store });
+      this.#lastSeal = (await store.last())?.seal;
+      this.#sealed.clear();
+      if (old && old.sessionId !== frame.sessionId) {
+        await old.close().catch(() => undefined);
+        await this.#storage.dropLog?.(old.sessionId);
+      }
+    }
+    this.#freshSession = false;
+    this.#device = { userId: frame.userId, sessionId: frame.sessionId, key: frame.key, lastOutcomeId: this.#lastOutcomeId };
+    await this.#saveDevice();
+    if (conn.abort.signal.aborted) return;
+    conn.limits = frame.limits;
+    conn.welcomed = true;
+    this.#startHeartbeat(conn);
+    this.#publishLog();
+    this.#setConnection({ state: 'online', attempt: 0, ...this.#lastCloseField() });
+    conn.receiver = this.#outbox.receiver();
+    void this.#sendLoop(conn);
+    if ((this.#config.autoSync ?? true) && (!this.#synced || !frame.resumed)) {
+      this.#synced = true;
+      this.refresh().catch((error: unknown) => this.#failures$.next(asImError(error)));
+    }
+  }
+
+  async #sendLoop(conn: Connection): Promise<void> {
+    const signal = conn.abort.signal;
+    while (!signal.aborted) {
+      while (!signal.aborted && (conn.paused || conn.inFlight.size >= this.#maxInFlight || !conn.receiver)) {
+        await new Promise<void>((resolve) => (conn.wake = resolve));
+        conn.wake = undefined;
+      }
+      const receiver = conn.receiver;
+      if (signal.aborted || !receiver) return;
+      let lease: Lease<OutboxItem>;
+      try {
+        lease = await receiver.receive({ signal });
+      } catch {
+        continue; // aborted, or the receiver was released for a resend: loop and re-check
+      }
+      const command = lease.value.command;
+      const traceId = command.traceId;
+      if (this.#answered.delete(traceId) || !this.#pending.has(traceId)) {
+        lease.ack();
+        continue;
+      }
+      const session = this.#session;
+      if (!session) {
+        lease.nack();
+        return;
+      }
+      let entry = this.#sealed.get(traceId);
+      if (!entry) {
+        try {
+          entry = await session.append(command);
+        } catch (error) {
+          // The log refused it (storage failure): it stays queued; drop the connection and retry later.
+          lease.nack();
+          conn.finish(1011, `the sealed log refused a command: ${String(error)}`);
+          return;
+        }
+        this.#sealed.set(traceId, entry);
+        this.#lastSeal = entry.seal;
+        this.#publishLog();
+      }
+      if (!lease.held || signal.aborted || conn.receiver !== receiver) continue; // given back meanwhile
+      conn.inFlight.set(traceId, { lease, entry });
+      const record = this.#pending.get(traceId);
+      if (record) {
+        record.status = 'sent';
+        record.attempts++;
+        this.#publishPending();
+      }
+      this.#send(conn, { kind: 'command', sessionId: session.sessionId, seq: entry.seq, seal: entry.seal, command: entry.body });
+    }
+  }
+
+  /** Gives every in-flight lease back (in order) and resends from the oldest after `delayMs`. */
+  #pauseAndResend(conn: Connection, delayMs: number): void {
+    if (conn.paused) return;
+    conn.paused = true;
+    conn.receiver?.release();
+    conn.receiver = undefined;
+    conn.inFlight.clear();
+    for (const record of this.#pending.values()) if (record.status === 'sent') record.status = 'queued';
+    this.#publishPending();
+    conn.resumeTimer = setTimeout(() => {
+      conn.resumeTimer = undefined;
+      if (conn.abort.signal.aborted) return;
+      conn.receiver = this.#outbox.receiver();
+      conn.paused = false;
+      conn.wake?.();
+    }, delayMs);
+  }
+
+  #onReply(conn: Connection, frame: ReplyFrame): void {
+    const traceId = frame.traceId;
+    const flight = conn.inFlight.get(traceId);
+    if (!frame.ok) {
+      const code = frame.error.code;
+      if (code === 'broken_chain' || code === 'unknown_session') {
+        // Our chain is of no use to the hub any more: reconnect with a fresh session and resend re-sealed.
+        this.#freshSession = true;
+        conn.finish(CloseCode.brokenChain, `hub refused the chain: ${frame.error.message}`.slice(0, 120));
+        return;
+      }
+      if (isTransientErrorCode(code)) {
+        if (flight) this.#pauseAndResend(conn, code === 'rate_limited' ? Math.max(50, frame.error.retryAfterMs ?? 1000) : reconnectDelay(this.#config.reconnect ?? {}, flight.lease.deliveries, this.#config.random));
+        return;
+      }
+    }
+    const record = this.#pending.get(traceId);
+    if (!record) return; // a stale duplicate reply
+    if (flight) {
+      conn.inFlight.delete(traceId);
+      flight.lease.ack();
+    } else {
+      this.#answered.add(traceId);
+    }
+    this.#sealed.delete(traceId);
+    this.#pending.delete(traceId);
+    this.#publishPending();
+    conn.wake?.();
+    if (frame.ok) {
+      const type = record.command.type;
+      const checked = replyDataSchemas[type].safeParse(frame.data);
+      if (!checked.success) {
+        const error = new ImError({ code: 'internal', message: `the hub's ${type} reply does not match the protocol: ${checked.error.issues[0]?.message ?? ''}` }, traceId);
+        this.#fail(record, error);
+        return;
+      }
+      this.#state$.next(applyReply(this.#state$.value, type, checked.data as ReplyData<typeof type>));
+      for (const waiter of record.waiters.splice(0)) waiter.resolve(checked.data);
+    } else {
+      this.#fail(record, new ImError(frame.error, traceId));
+    }
+  }
+
+  #onPush(conn: Connection, frame: PushFrame): void {
+    if (frame.outcomeId > this.#lastOutcomeId) {
+      this.#lastOutcomeId = frame.outcomeId;
+      this.#state$.next(applyOutcome(this.#state$.value, frame.outcome));
+      this.#outcomes$.next({ outcomeId: frame.outcomeId, outcome: frame.outcome });
+    }
+    // Duplicates (retransmits, replays) are acked again so the hub stops resending them.
+    conn.unacked++;
+    if (conn.unacked >= (this.#config.ackEvery ?? 32)) void this.#flushAck(conn);
+    else conn.ackTimer ??= setTimeout(() => void this.#flushAck(conn), this.#config.ackDelayMs ?? 20);
+  }
+
+  async #flushAck(conn: Connection): Promise<void> {
+    if (conn.ackTimer) clearTimeout(conn.ackTimer);
+    conn.ackTimer = undefined;
+    conn.unacked = 0;
+    const outcomeId = this.#lastOutcomeId;
+    await this.#saveDevice();
+    this.#send(conn, { kind: 'ack', outcomeId });
+  }
+
+  async #onResync(conn: Connection, lastOutcomeId: number, reason: string): Promise<void> {
+    this.#lastOutcomeId = lastOutcomeId;
+    this.#state$.next({ ...emptyImState, me: this.#state$.value.me });
+    await this.#flushAck(conn);
+    this.#resyncs$.next({ reason, lastOutcomeId });
+    if (this.#config.autoSync ?? true) {
+      this.#synced = true;
+      this.refresh().catch((error: unknown) => this.#failures$.next(asImError(error)));
+    }
+  }
+
+  async #answerRecall(conn: Connection, frame: RecallFrame): Promise<void> {
+    const session = this.#session;
+    const wasOnline = this.#connection$.value.state === 'online';
+    if (wasOnline) this.#setConnection({ ...this.#connection$.value, state: 'recalling' });
+    try {
+      if (!session || session.sessionId !== frame.sessionId) {
+        this.#send(conn, { kind: 'chain', recallId: frame.recallId, sessionId: frame.sessionId, entries: [], done: true, missing: true });
+        return;
+      }
+      const pages = frame.fromSeq === 0 ? session.answerRecall(frame.toSeq) : session.chain(frame.fromSeq, frame.toSeq);
+      const config = { recallId: frame.recallId, sessionId: frame.sessionId, fromSeq: frame.fromSeq, toSeq: frame.toSeq, maxFrameBytes: conn.limits.maxFrameBytes };
+      for await (const chain of chainPages(pages, config)) {
+        if (!this.#send(conn, chain)) return;
+      }
+    } finally {
+      this.#publishLog();
+      if (!conn.abort.signal.aborted && this.#connection$.value.state === 'recalling') this.#setConnection({ ...this.#connection$.value, state: 'online' });
+    }
+  }
+
+  // ------------------------------------------------------------------ internals: helpers
+
+  #fail(record: PendingRecord, error: ImError): void {
+    if (record.waiters.length === 0) this.#failures$.next(error);
+    for (const waiter of record.waiters.splice(0)) waiter.reject(error);
+  }
+
+  #await(record: PendingRecord, signal: AbortSignal | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const waiter = {
+        resolve: (data: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(data);
+        },
+        reject: (error: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        const at = record.waiters.indexOf(waiter);
+        if (at >= 0) record.waiters.splice(at, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      record.waiters.push(waiter);
+    });
+  }
+
+  async #saveDevice(): Promise<void> {
+    const device = this.#device;
+    if (!device) return;
+    const record: DeviceRecord = { ...device, lastOutcomeId: this.#lastOutcomeId };
+    this.#device = record;
+    await this.#storage.device.put({ id: DEVICE_ENTRY, value: record, deliveries: 0 });
+  }
+
+  #newTraceId(): string {
+    this.#traceCounter++;
+    return `${this.#tracePrefix}-${Date.now().toString(36)}-${this.#traceCounter.toString(36)}`;
+  }
+
+  #setConnection(info: ConnectionInfo): void {
+    if (!this.#closed) this.#connection$.next(info);
+  }
+
+  #publishPending(): void {
+    if (this.#closed) return;
+    this.#pending$.next(
+      [...this.#pending].map(([traceId, r]) => ({ traceId, type: r.command.type, command: r.command, status: r.status, issuedAt: r.issuedAt, attempts: r.attempts })),
+    );
+  }
+
+  #publishLog(): void {
+    const session = this.#session;
+    if (!session || this.#closed) return;
+    this.#log$.next({ sessionId: session.sessionId, length: session.nextSeq, lastSeal: this.#lastSeal, recalls: session.recalls });
+  }
+
+  #select<P, R>(pick: (state: ImState) => P, project: (part: P) => R): Observable<R> {
+    return this.#state$.pipe(map(pick), distinctUntilChanged(), map(project));
+  }
+}
+
+function asImError(error: unknown): ImError {
+  return error instanceof ImError ? error : new ImError({ code: 'internal', message: String(error) });
+}
+
+function randomHex(bytes: number, random?: () => number): string {
+  const buffer = new Uint8Array(bytes);
+  if (random) for (let i = 0; i < bytes; i++) buffer[i] = Math.floor(random() * 256);
+  else globalThis.crypto.getRandomValues(buffer);
+  return [...buffer].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byName(a: StreamInfo, b: StreamInfo): number {
+  return compare(a.name, b.name);
+}
+
+function byTopic(a: TopicRef, b: TopicRef): number {
+  return a.stream === b.stream ? compare(a.topic, b.topic) : compare(a.stream, b.stream);
+}
+
+function splitKey(key: string): TopicRef {
+  const at = key.indexOf('\u0000');
+  return { stream: key.slice(0, at), topic: key.slice(at + 1) };
+}
+
+function reviewsOf(state: ImState): Review[] {
+  const reviews: Review[] = [];
+  for (const [key, topic] of state.topics) {
+    const conclusion = state.conclusions.get(key);
+    if (topic.status !== 'under_review' && !conclusion) continue;
+    reviews.push({
+      stream: topic.stream,
+      topic: topic.topic,
+      status: topic.status,
+      votes: topic.votes,
+      reviewers: state.streams.get(topic.stream)?.reviewers ?? [],
+      conclusion,
+    });
+  }
+  return reviews.sort(byTopic);
+}
+
+function sameReviews(a: readonly Review[], b: readonly Review[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((r, i) => {
+      const o = b[i]!;
+      return r.stream === o.stream && r.topic === o.topic && r.status === o.status && r.votes === o.votes && r.reviewers === o.reviewers && r.conclusion === o.conclusion;
+    })
+  );
+}

@@ -1,0 +1,64 @@
+// Where an ImClient keeps what must survive a reload or restart: the outbox (commands not yet answered), the
+// device record (session id and key, last processed outcome id) and the sealed log of each session. The web app
+// passes IndexedDB-backed ones, Node passes file-backed ones, tests use memoryStorage().
+import type { MailboxBacking } from '../../mailbox/MailboxBacking.js';
+import { MemoryMailboxBacking } from '../../mailbox/MemoryMailboxBacking.js';
+import { MemoryLogStore } from '../../seal/MemoryLogStore.js';
+import type { SealedLogStore } from '../../seal/SealedLogStore.js';
+import type { Command } from '../protocol/commands.js';
+
+/** One queued command. */
+export interface OutboxItem {
+  readonly command: Command;
+  /** ms since epoch when it was issued. */
+  readonly issuedAt: number;
+}
+
+/** What the device remembers between runs. */
+export interface DeviceRecord {
+  readonly userId: string;
+  readonly sessionId: string;
+  /** Session key, hex. */
+  readonly key: string;
+  /** Highest outcome id processed (and acked). */
+  readonly lastOutcomeId: number;
+}
+
+export interface ImClientStorage {
+  /** Backing of the outbox mailbox. */
+  readonly outbox: MailboxBacking<OutboxItem>;
+  /** A one-entry store for the device record (entry id 1); any MailboxBacking works. */
+  readonly device: MailboxBacking<DeviceRecord>;
+  /** The log of one session; called with a new id when the hub starts a new session. */
+  openLog(sessionId: string): SealedLogStore<Command> | Promise<SealedLogStore<Command>>;
+  /** Forget the log of a session that will not be used again (optional). */
+  dropLog?(sessionId: string): void | Promise<void>;
+}
+
+/** Everything in memory: survives reconnects, not a reload. */
+export function memoryStorage(): ImClientStorage {
+  const logs = new Map<string, SealedLogStore<Command>>();
+  return {
+    outbox: new MemoryMailboxBacking<OutboxItem>(),
+    device: new MemoryMailboxBacking<DeviceRecord>(),
+    openLog(sessionId) {
+      let log = logs.get(sessionId);
+      if (!log) {
+        const inner = new MemoryLogStore<Command>();
+        // Closing is a no-op so a second client over the same storage (a modelled restart) finds the chain.
+        log = {
+          append: (entries) => inner.append(entries),
+          read: (fromSeq, limit) => inner.read(fromSeq, limit),
+          length: () => inner.length(),
+          last: () => inner.last(),
+          close: async () => {},
+        };
+        logs.set(sessionId, log);
+      }
+      return log;
+    },
+    dropLog(sessionId) {
+      logs.delete(sessionId);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// The IM client: ImClient, its storage, login/register, and the local state reducers.
+export {
+  ImClient,
+  type CommandOptions,
+  type ConnectionInfo,
+  type ConnectionState,
+  type ImClientConfig,
+  type LogVerification,
+  type PendingCommand,
+  type Review,
+  type SealedLogInfo,
+} from './ImClient.js';
+export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
+export { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
+export { chainPages, type ChainPagesConfig } from './chainPages.js';
+export { login } from './login.js';
+export { register } from './register.js';
+export type { AccountRequestOptions, FetchLike } from './postCredentials.js';
+export { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
+export type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from './WebSocketLike.js';
