@@ -1,0 +1,134 @@
+// A sealed log in IndexedDB (browser). Entries arrive already sealed (sealing is synchronous and
+// happens before any transaction opens), each append is ONE readwrite transaction with relaxed
+// durability holding the whole batch, and recall reads pages with getAll over a key range.
+// Records are keyed [logId, seq]; several logs (sessions) share one database.
+import { LogStoreError } from '../seal/LogStoreError.js';
+import { assertAppendable } from '../seal/assertAppendable.js';
+import type { SealedEntry } from '../seal/SealedEntry.js';
+import { MAX_SEQ } from '../seal/SealedEntry.js';
+import type { SealedLogStore } from '../seal/SealedLogStore.js';
+import { openStageDb, type StageDb } from './openStageDb.js';
+
+export interface IdbLogStoreConfig {
+  /** Which log in the database: usually the session id. */
+  readonly logId: string;
+  /** Default 'stage'. */
+  readonly dbName?: string;
+  /** Transaction durability; default 'relaxed' (committed to the OS, not flushed to disk: survives a tab crash or reload). */
+  readonly durability?: 'relaxed' | 'strict' | 'default';
+  /** Called when the store was closed under it (another tab upgraded the database). */
+  readonly onClose?: (reason: 'versionchange' | 'terminated') => void;
+}
+
+export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
+  readonly logId: string;
+  readonly #db: StageDb;
+  readonly #durability: 'relaxed' | 'strict' | 'default';
+  #length: number;
+  #last: SealedEntry<B> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed: 'closed' | 'versionchange' | 'terminated' | undefined;
+
+  static async open<B = unknown>(config: IdbLogStoreConfig): Promise<IdbLogStore<B>> {
+    if (typeof config.logId !== 'string' || config.logId.length === 0) throw new TypeError('IdbLogStore: logId must be a non-empty string');
+    let store: IdbLogStore<B> | undefined;
+    const db = await openStageDb({
+      dbName: config.dbName,
+      onClose: (reason) => {
+        store?.#closedUnder(reason);
+        config.onClose?.(reason);
+      },
+    });
+    const cursor = await db.transaction('sealedLog').store.openCursor(IDBKeyRange.bound([config.logId, 0], [config.logId, MAX_SEQ]), 'prev');
+    const last = cursor === null ? undefined : toEntry<B>(cursor.value);
+    store = new IdbLogStore<B>(config, db, last);
+    return store;
+  }
+
+  private constructor(config: IdbLogStoreConfig, db: StageDb, last: SealedEntry<B> | undefined) {
+    this.logId = config.logId;
+    this.#db = db;
+    this.#durability = config.durability ?? 'relaxed';
+    this.#last = last;
+    this.#length = last === undefined ? 0 : last.seq + 1;
+  }
+
+  append(entries: readonly SealedEntry<B>[]): Promise<void> {
+    // Serialized so that a refused batch can never be followed by a stored later one (a hole).
+    return this.#serially(async () => {
+      assertAppendable(this.#length, entries, `IdbLogStore ${this.logId}`);
+      if (entries.length === 0) return;
+      const tx = this.#db.transaction('sealedLog', 'readwrite', { durability: this.#durability });
+      const store = tx.store;
+      for (const entry of entries) void store.add({ log: this.logId, seq: entry.seq, seal: entry.seal, body: entry.body }).catch(() => undefined);
+      await tx.done;
+      this.#length += entries.length;
+      this.#last = entries[entries.length - 1];
+    });
+  }
+
+  read(fromSeq: number, limit: number): Promise<SealedEntry<B>[]> {
+    return this.#serially(async () => {
+      const from = Math.max(0, fromSeq);
+      const count = Math.min(Math.max(0, limit), this.#length - from);
+      if (count <= 0) return [];
+      const records = await this.#db.getAll('sealedLog', IDBKeyRange.bound([this.logId, from], [this.logId, from + count - 1]), count);
+      return records.map((r) => toEntry<B>(r));
+    });
+  }
+
+  async length(): Promise<number> {
+    this.#assertOpen();
+    return this.#length;
+  }
+
+  async last(): Promise<SealedEntry<B> | undefined> {
+    this.#assertOpen();
+    return this.#last;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed !== undefined) return;
+    this.#closed = 'closed';
+    await this.#queue.catch(() => undefined);
+    this.#db.close();
+  }
+
+  /** Deletes this log's entries (e.g. when the session is over). */
+  clear(): Promise<void> {
+    return this.#serially(async () => {
+      await this.#db.delete('sealedLog', IDBKeyRange.bound([this.logId, 0], [this.logId, MAX_SEQ]));
+      this.#length = 0;
+      this.#last = undefined;
+    });
+  }
+
+  #closedUnder(reason: 'versionchange' | 'terminated'): void {
+    this.#closed ??= reason;
+  }
+
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      this.#assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed === undefined) return;
+    throw new LogStoreError(
+      'closed',
+      this.#closed === 'closed'
+        ? `IdbLogStore ${this.logId} is closed; open it again with IdbLogStore.open`
+        : `IdbLogStore ${this.logId} was closed because ${this.#closed === 'versionchange' ? 'another tab upgraded the database' : 'the browser closed the database'}; reload the page`,
+    );
+  }
+}
+
+function toEntry<B>(record: { seq: number; seal: string; body: unknown }): SealedEntry<B> {
+  return { seq: record.seq, body: record.body as B, seal: record.seal };
+}
