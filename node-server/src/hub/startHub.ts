@@ -24,6 +24,7 @@ import { resolveHubConfig, type HubConfig } from './HubConfig.js';
 import { Logger } from './Logger.js';
 import { Metrics, hubMetrics } from './Metrics.js';
 import { Registry } from './Registry.js';
+import { sweepRetention } from './sweepRetention.js';
 
 export interface RunningHub {
   /** http://host:port */
@@ -226,12 +227,3 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
 
   return { url, port, store, metrics, close };
 }
-
-/** Keeps the last `retain` outcomes of every user; older devices get a typed resync instead of a gap. */
-async function sweepRetention(store: Store, retain: number): Promise<void> {
-  for (const userId of await store.usersWithOutcomes()) {
-    const { last } = await store.outcomeBounds(userId);
-    if (last > retain) await store.pruneOutcomes(userId, last - retain + 1);
-  }
-}
-

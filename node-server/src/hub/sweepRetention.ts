@@ -1,0 +1,10 @@
+// The retention window: keeps the last `retain` outcomes of every user. A device further behind gets a typed
+// resync (never a silent gap) when it reconnects or while it is being pumped.
+import type { Store } from '../store/Store.js';
+
+export async function sweepRetention(store: Store, retain: number): Promise<void> {
+  for (const userId of await store.usersWithOutcomes()) {
+    const { first, last } = await store.outcomeBounds(userId);
+    if (last - retain + 1 > first) await store.pruneOutcomes(userId, last - retain + 1);
+  }
+}
