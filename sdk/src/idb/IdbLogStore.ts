@@ -35,7 +35,7 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
     const db = await openStageDb({
       dbName: config.dbName,
       onClose: (reason) => {
-        store?.#closedUnder(reason);
+        if (store !== undefined) store.#closedUnder(reason);
         config.onClose?.(reason);
       },
     });

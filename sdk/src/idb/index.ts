@@ -8,3 +8,4 @@
 // store then refuses further use with LogStoreError('closed') asking for a reload.
 export * from './openStageDb.js';
 export * from './IdbLogStore.js';
+export * from './IdbMailboxBacking.js';

@@ -6,3 +6,4 @@ export * from './signalSource.js';
 export * from './watchSource.js';
 export * from './nodeSealing.js';
 export * from './FileLogStore.js';
+export * from './FileMailboxBacking.js';
