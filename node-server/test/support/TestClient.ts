@@ -34,6 +34,8 @@ export interface TestClientConfig {
   reconnect?: boolean;
   /** Ack pushes as they arrive (default true). */
   autoAck?: boolean;
+  /** Answer WebSocket pings (default true); false simulates a dead peer. */
+  autoPong?: boolean;
 }
 
 interface Pending {
@@ -77,7 +79,7 @@ export class TestClient {
   private open(): Promise<void> {
     const url = `${this.config.baseUrl.replace(/^http/, 'ws')}/ws/${encodeURIComponent(this.config.token)}/${encodeURIComponent(this.config.deviceId)}`;
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, { autoPong: this.config.autoPong ?? true });
       this.ws = ws;
       let welcomed = false;
       ws.on('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
@@ -140,6 +142,11 @@ export class TestClient {
 
   private transmit(entry: SealedEntry<Command>): void {
     this.rawSend(JSON.stringify({ kind: 'command', sessionId: this.sessionId, seq: entry.seq, seal: entry.seal, command: entry.body }));
+  }
+
+  /** Acks every outcome up to `outcomeId` (for tests that ack by hand). */
+  ack(outcomeId = this.lastOutcomeId): void {
+    this.rawSend(JSON.stringify({ kind: 'ack', outcomeId }));
   }
 
   rawSend(text: string): void {
