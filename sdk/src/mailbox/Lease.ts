@@ -1,39 +1,41 @@
 // A lease: one delivery of one message to one consumer. The consumer acks when it is done; until
 // then the message still belongs to the mailbox and comes back if the consumer dies or nacks.
-import type { MailboxCore, Consumer, QueuedMessage } from './MailboxCore.js';
+// The same object is the queue entry before delivery (so the hot path allocates one object per
+// message); a message given back is re-queued as a fresh Lease, so a stale handle stays stale.
+import type { Consumer, MailboxCore } from './MailboxCore.js';
 
 /** `held` until acked; `returned` once the mailbox took it back (nack, consumer death). */
 export type LeaseState = 'held' | 'acked' | 'returned';
 
 export class Lease<T> {
-  /** @internal */ _state: LeaseState = 'held';
+  /** @internal 'queued' before delivery; users only ever see the other states. */
+  _state: LeaseState | 'queued' = 'queued';
+  /** @internal */ _deliveries: number;
+  /** @internal the consumer holding it (set on delivery) */
+  _consumer: Consumer<T> | undefined = undefined;
   /** @internal links in the consumer's list of unacked leases (delivery order) */
   _prev: Lease<T> | undefined = undefined;
   /** @internal */ _next: Lease<T> | undefined = undefined;
-  /** 1 the first time this message is delivered, 2 on its first redelivery, ... */
-  readonly deliveries: number;
 
   /** @internal Leases are made by the mailbox only. */
   constructor(
     /** @internal */ readonly _core: MailboxCore<T>,
-    /** @internal */ readonly _consumer: Consumer<T>,
-    /** @internal */ readonly _message: QueuedMessage<T>,
+    /** The message id: unique in its mailbox, increasing in send order, the same on redelivery. */
+    readonly id: number,
+    /** The message. */
+    readonly value: T,
+    deliveries: number,
   ) {
-    this.deliveries = _message.deliveries;
+    this._deliveries = deliveries;
   }
 
-  /** The message. */
-  get value(): T {
-    return this._message.value;
-  }
-
-  /** The message id: unique in its mailbox, increasing in send order, the same on redelivery. */
-  get id(): number {
-    return this._message.id;
+  /** 1 the first time this message is delivered, 2 on its first redelivery, ... */
+  get deliveries(): number {
+    return this._deliveries;
   }
 
   get state(): LeaseState {
-    return this._state;
+    return this._state as LeaseState;
   }
 
   /** True while this consumer still holds it (it may ack or nack). */

@@ -6,13 +6,6 @@ import { Lease } from './Lease.js';
 import type { MailboxBacking, MailboxEntry } from './MailboxBacking.js';
 import { MailboxClosedError, MailboxError } from './MailboxError.js';
 
-/** A message while the mailbox owns it. `deliveries` counts hand-outs so far. */
-export interface QueuedMessage<T> {
-  readonly id: number;
-  readonly value: T;
-  deliveries: number;
-}
-
 /** One consumer: the unacked leases it holds, as a doubly linked list in delivery order. */
 export class Consumer<T> {
   first: Lease<T> | undefined = undefined;
@@ -26,6 +19,11 @@ export interface ReceiveWaiter<T> {
   readonly consumer: Consumer<T>;
   /** Set when the waiter was satisfied or cancelled; such waiters are skipped (lazy removal). */
   done: boolean;
+  /**
+   * True for a lease stream (RxJS face): it is handed a new message synchronously, on the
+   * sender's stack, like a Subject. Promise receivers are woken in a microtask instead.
+   */
+  readonly synchronous: boolean;
   deliver(lease: Lease<T>): void;
   fail(error: Error): void;
 }
@@ -40,14 +38,14 @@ interface SendWaiter<T> {
 
 /** A send whose backing write is in flight; messages enter the queue in id order. */
 interface PersistSlot<T> {
-  readonly message: QueuedMessage<T>;
+  readonly message: Lease<T>;
   state: 'writing' | 'written' | 'failed';
 }
 
 export const RESOLVED: Promise<void> = Promise.resolve();
 
 export class MailboxCore<T> {
-  readonly queue = new Deque<QueuedMessage<T>>();
+  readonly queue = new Deque<Lease<T>>();
   private readonly senders = new Deque<SendWaiter<T>>();
   private readonly receivers = new Deque<ReceiveWaiter<T>>();
   private readonly persisting = new Deque<PersistSlot<T>>();
@@ -69,7 +67,7 @@ export class MailboxCore<T> {
   ) {
     let maxId = 0;
     for (const e of recovered) {
-      this.queue.push({ id: e.id, value: e.value, deliveries: e.deliveries });
+      this.queue.push(new Lease(this, e.id, e.value, e.deliveries));
       if (e.id > maxId) maxId = e.id;
     }
     this.nextId = maxId + 1;
@@ -89,7 +87,7 @@ export class MailboxCore<T> {
   trySend(value: T): boolean {
     if (this.closed) throw new MailboxClosedError(this.name);
     if (this.senders.length > 0 || this.held >= this.capacity) return false;
-    if (this.backing === undefined) this.accept({ id: this.nextId++, value, deliveries: 0 });
+    if (this.backing === undefined) this.accept(new Lease(this, this.nextId++, value, 0));
     else void this.persist(value).catch((error: MailboxError) => this.onBackingError(error));
     return true;
   }
@@ -98,7 +96,7 @@ export class MailboxCore<T> {
     if (this.closed) return Promise.reject(new MailboxClosedError(this.name));
     if (this.senders.length === 0 && this.held < this.capacity) {
       if (this.backing !== undefined) return this.persist(value);
-      this.accept({ id: this.nextId++, value, deliveries: 0 });
+      this.accept(new Lease(this, this.nextId++, value, 0));
       return RESOLVED;
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -128,7 +126,7 @@ export class MailboxCore<T> {
       waiter.done = true;
       waiter.cleanup();
       if (this.backing === undefined) {
-        this.accept({ id: this.nextId++, value: waiter.value, deliveries: 0 });
+        this.accept(new Lease(this, this.nextId++, waiter.value, 0));
         waiter.resolve();
       } else {
         this.persist(waiter.value).then(waiter.resolve, waiter.reject);
@@ -138,7 +136,7 @@ export class MailboxCore<T> {
 
   /** Writes a new message to the backing; it becomes receivable once written (in id order). */
   private persist(value: T): Promise<void> {
-    const slot: PersistSlot<T> = { message: { id: this.nextId++, value, deliveries: 0 }, state: 'writing' };
+    const slot: PersistSlot<T> = { message: new Lease(this, this.nextId++, value, 0), state: 'writing' };
     this.persisting.push(slot);
     const write = this.backing!.put({ id: slot.message.id, value, deliveries: 0 });
     return this.track(write).then(
@@ -168,9 +166,23 @@ export class MailboxCore<T> {
    * inside send/ack: consumer code does not run on the sender's stack, and a producer that keeps
    * sending meanwhile finds the consumer busy, so both stay on their synchronous fast paths.
    */
-  private accept(message: QueuedMessage<T>): void {
+  private accept(message: Lease<T>): void {
     this.queue.push(message);
-    if (this.waiting > 0) this.scheduleWake();
+    if (this.waiting === 0) return;
+    const head = this.firstReceiver();
+    if (head !== undefined && head.synchronous) {
+      this.nextReceiver();
+      head.deliver(this.lease(this.queue.shift()!, head.consumer));
+    } else this.scheduleWake();
+  }
+
+  /** The receiver waiting longest, without taking it off the list. */
+  private firstReceiver(): ReceiveWaiter<T> | undefined {
+    for (let w = this.receivers.peek(); w !== undefined; w = this.receivers.peek()) {
+      if (!w.done) return w;
+      this.receivers.shift();
+    }
+    return undefined;
   }
 
   private scheduleWake(): void {
@@ -233,10 +245,12 @@ export class MailboxCore<T> {
     return undefined;
   }
 
-  private lease(message: QueuedMessage<T>, consumer: Consumer<T>): Lease<T> {
-    message.deliveries++;
+  /** Hands a queued entry to a consumer: the entry itself becomes the lease. */
+  private lease(lease: Lease<T>, consumer: Consumer<T>): Lease<T> {
+    lease._state = 'held';
+    lease._deliveries++;
+    lease._consumer = consumer;
     this.inFlight++;
-    const lease = new Lease(this, consumer, message);
     lease._prev = consumer.last;
     if (consumer.last === undefined) consumer.first = lease;
     else consumer.last._next = lease;
@@ -246,7 +260,7 @@ export class MailboxCore<T> {
   }
 
   private unlink(lease: Lease<T>): void {
-    const consumer = lease._consumer;
+    const consumer = lease._consumer!;
     if (lease._prev === undefined) consumer.first = lease._next;
     else lease._prev._next = lease._next;
     if (lease._next === undefined) consumer.last = lease._prev;
@@ -269,7 +283,7 @@ export class MailboxCore<T> {
 
   nack(lease: Lease<T>): void {
     if (lease._state !== 'held') throw notHeld(this.name, lease);
-    this.giveBack(lease._consumer);
+    this.giveBack(lease._consumer!);
   }
 
   /** The consumer is dead: fail its waits and give back its leases. Idempotent. */
@@ -290,12 +304,12 @@ export class MailboxCore<T> {
   /** Every unacked lease of the consumer goes back to the head of the queue, in send order. */
   private giveBack(consumer: Consumer<T>): void {
     if (consumer.held === 0) return;
-    const back: Array<QueuedMessage<T>> = [];
+    const back: Array<Lease<T>> = [];
     for (let lease = consumer.first; lease !== undefined; ) {
       const next = lease._next;
       lease._state = 'returned';
       lease._prev = lease._next = undefined;
-      back.push(lease._message);
+      back.push(new Lease(this, lease.id, lease.value, lease._deliveries)); // a fresh entry: the old handle stays stale
       lease = next;
     }
     this.inFlight -= consumer.held;
@@ -313,9 +327,9 @@ export class MailboxCore<T> {
    * Merges sorted `back` into the queue's head so the queue stays in id (send) order. Returned
    * messages are usually older than everything queued, so this is normally a plain prepend.
    */
-  private returnToHead(back: Array<QueuedMessage<T>>): void {
+  private returnToHead(back: Array<Lease<T>>): void {
     const newest = back[back.length - 1]!.id;
-    const overtaken: Array<QueuedMessage<T>> = [];
+    const overtaken: Array<Lease<T>> = [];
     while (this.queue.length > 0 && this.queue.peek()!.id < newest) overtaken.push(this.queue.shift()!);
     const merged = overtaken.length === 0 ? back : back.concat(overtaken).sort(byId);
     for (let i = merged.length - 1; i >= 0; i--) this.queue.unshift(merged[i]!);
@@ -361,7 +375,7 @@ export class MailboxCore<T> {
   }
 }
 
-function byId<T>(a: QueuedMessage<T>, b: QueuedMessage<T>): number {
+function byId<T>(a: Lease<T>, b: Lease<T>): number {
   return a.id - b.id;
 }
 

@@ -68,6 +68,7 @@ export class MailboxReceiver<T> {
       const waiter: ReceiveWaiter<T> = {
         consumer,
         done: false,
+        synchronous: false,
         deliver(lease) {
           signal?.removeEventListener('abort', onAbort);
           resolve(lease);
@@ -137,6 +138,7 @@ export class MailboxReceiver<T> {
       const waiter: ReceiveWaiter<T> = {
         consumer,
         done: false,
+        synchronous: true,
         deliver(lease) {
           subscriber.next(lease);
           pump();
