@@ -1,0 +1,95 @@
+// Redis fan-out between hubs (STAGE_TEST_REDIS_URL, default redis://127.0.0.1:6379), each test on a channel of its
+// own: what one hub publishes reaches every other hub once, in publish order, and the publishing hub itself at once.
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FanoutEntry } from '../src/fanout/Fanout.js';
+import { openFanout } from '../src/fanout/openFanout.js';
+import { decodeBatch, encodeBatch, RedisFanout } from '../src/fanout/RedisFanout.js';
+import { uniqueName } from './store-contract.js';
+import { requireService, testRedisUrl } from './scaleOutServices.js';
+
+beforeAll(async () => {
+  await requireService('redis');
+});
+
+let open: RedisFanout[] = [];
+afterEach(async () => {
+  for (const f of open) await f.close();
+  open = [];
+});
+
+async function hub(channel: string): Promise<RedisFanout> {
+  const f = await RedisFanout.open({ url: testRedisUrl, channel });
+  open.push(f);
+  return f;
+}
+
+describe('Redis fan-out', () => {
+  it('delivers every batch to the other hubs in publish order, and to the publisher once, locally', async () => {
+    const channel = uniqueName('stage-test');
+    const [a, b, c] = [await hub(channel), await hub(channel), await hub(channel)];
+    const outcome = (n: number) => ({ type: 'NewMessage', message: { id: `m${n}`, content: 'x'.repeat(50) } });
+    const batches = Array.from({ length: 50 }, (_, n) => {
+      const o = outcome(n);
+      return [
+        { userId: 'u1', outcomeId: n + 1, outcome: o },
+        { userId: 'u2', outcomeId: n + 1, outcome: o },
+      ] satisfies FanoutEntry[];
+    });
+    const atB = firstValueFrom(b.entries$.pipe(take(50), toArray()));
+    const atC = firstValueFrom(c.entries$.pipe(take(50), toArray()));
+    const atA: FanoutEntry[][] = [];
+    const subA = a.entries$.subscribe((e) => atA.push(e));
+    for (const batch of batches) await a.publish(batch);
+    expect(await atB).toEqual(batches);
+    expect(await atC).toEqual(batches);
+    // The publisher saw its own batches at once and never their echo from Redis: exactly 50, even after b and c got theirs.
+    const markerAtC = firstValueFrom(c.entries$.pipe(take(1)));
+    await b.publish([{ userId: 'u9', outcomeId: 1, outcome: { marker: true } }]);
+    await markerAtC;
+    subA.unsubscribe();
+    expect(atA.slice(0, 50)).toEqual(batches);
+    expect(atA).toHaveLength(50);
+  });
+
+  it('ignores foreign messages on its channel instead of crashing', async () => {
+    const channel = uniqueName('stage-test');
+    const [a, b] = [await hub(channel), await hub(channel)];
+    const got = firstValueFrom(b.entries$.pipe(take(1)));
+    const intruder = await RedisFanout.open({ url: testRedisUrl, channel: uniqueName('other') });
+    open.push(intruder);
+    const raw = (intruder as unknown as { pub: { publish(c: string, m: string): Promise<number> } }).pub;
+    await raw.publish(channel, 'not json');
+    await raw.publish(channel, '{"hello":1}');
+    await a.publish([{ userId: 'u1', outcomeId: 7, outcome: { ok: true } }]);
+    expect(await got).toEqual([{ userId: 'u1', outcomeId: 7, outcome: { ok: true } }]);
+    expect(b.malformed).toBe(2);
+  });
+
+  it('a batch to a thousand users carries its outcome once and arrives as entries sharing one object', () => {
+    const outcome = { type: 'NewMessage', text: 'y'.repeat(200) };
+    const entries = Array.from({ length: 1000 }, (_, i) => ({ userId: `user-${i}`, outcomeId: i + 1, outcome }));
+    const wire = encodeBatch('hub-1', entries);
+    expect(wire.split('y'.repeat(200)).length - 1).toBe(1);
+    const decoded = decodeBatch(wire);
+    expect(decoded.hub).toBe('hub-1');
+    expect(decoded.entries).toEqual(entries);
+    expect(decoded.entries[0]!.outcome).toBe(decoded.entries[999]!.outcome);
+  });
+
+  it('is what openFanout returns when STAGE_REDIS_URL is set, channel taken from the URL', async () => {
+    const channel = uniqueName('stage-test');
+    const url = new URL(testRedisUrl);
+    url.searchParams.set('channel', channel);
+    const f = await openFanout({ redisUrl: url.toString() });
+    open.push(f as RedisFanout);
+    expect(f.kind).toBe('redis');
+    expect((f as RedisFanout).channel).toBe(channel);
+  });
+
+  it('says which Redis is unreachable and how to fix it', async () => {
+    await expect(RedisFanout.open({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 1000 })).rejects.toThrow(
+      /Redis at redis:\/\/127\.0\.0\.1:1 is unavailable.*STAGE_REDIS_URL/,
+    );
+  });
+});
