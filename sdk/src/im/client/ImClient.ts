@@ -541,6 +541,8 @@ export class ImClient {
         everWelcomed = true;
         attempt = 0;
       }
+      // 4005: the hub refused our chain; the next hello asks for a fresh session.
+      if (closed.code === CloseCode.brokenChain) this.#freshSession = true;
       if (terminalCloseCodes.has(closed.code)) {
         this.#run = undefined;
         this.#setConnection({ state: 'offline', attempt, lastClose: this.#lastClose, stoppedBy: closed.code });
