@@ -112,10 +112,17 @@ export class MailboxCore<T> {
         if (waiter.done) return;
         waiter.done = true;
         reject(signal!.reason);
+        // Withdrawn senders stay in the deque until skipped; don't let a polling sender grow it.
+        if (this.senders.length > 64) this.compactSenders();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.senders.push(waiter);
     });
+  }
+
+  private compactSenders(): void {
+    const live = this.senders.drain().filter((w) => !w.done);
+    for (const w of live) this.senders.push(w);
   }
 
   /** Moves waiting senders into the mailbox while there is room. */
@@ -232,6 +239,12 @@ export class MailboxCore<T> {
     if (waiter.done) return;
     waiter.done = true;
     this.waiting--;
+    // Cancelled waits stay in the deque until skipped; a receiver polling with timeouts on an
+    // empty mailbox must not grow it without bound.
+    if (this.receivers.length > 64 && this.receivers.length > 2 * this.waiting) {
+      const live = this.receivers.drain().filter((w) => !w.done);
+      for (const w of live) this.receivers.push(w);
+    }
   }
 
   private nextReceiver(): ReceiveWaiter<T> | undefined {

@@ -115,6 +115,7 @@ export class MailboxReceiver<T> {
     const core = this.core;
     const signal = this.config.signal;
     return new Observable<Lease<T>>((subscriber) => {
+      if (this.consumer.released) return subscriber.error(releasedError(core.name));
       const consumer = new Consumer<T>();
       let pumping = false;
       const pump = (): void => {

@@ -186,6 +186,28 @@ describe('Mailbox: leases', () => {
     expect(rx.held).toBe(0);
   });
 
+  it('many abandoned waits (polling with timeouts) do not get in the way of a live one', async () => {
+    const mailbox = new Mailbox<number>();
+    const rx = mailbox.receiver();
+    for (let i = 0; i < 200; i++) {
+      const abort = new AbortController();
+      const wait = rx.receive({ signal: abort.signal });
+      abort.abort(new Error('timeout'));
+      await expect(wait).rejects.toThrow('timeout');
+    }
+    const live = rx.receive();
+    await mailbox.send(1);
+    expect((await live).value).toBe(1);
+  });
+
+  it('a released receiver refuses to stream leases', async () => {
+    const mailbox = await filled([1]);
+    const rx = mailbox.receiver();
+    rx.release();
+    await expect(firstValueFrom(rx.leases())).rejects.toMatchObject({ code: 'receiver_released' });
+    expect(mailbox.size).toBe(1);
+  });
+
   it("aborting a receiver's signal releases it: pending receives reject, leases come back", async () => {
     const mailbox = await filled([1]);
     const abort = new AbortController();
