@@ -5,9 +5,12 @@
 // Measures: deliveries/s (1,000 receivers in one room/stream, one sender, 1,000 messages of ~200 bytes),
 // p50/p99 send-to-receive latency at a fixed offered load, server RSS per idle authenticated connection (5,000).
 // Writes bench-results/hub.json via sdk/bench/report.ts.
-//   options: --receivers=1000 --messages=1000 --idle=5000 --rate=100 --window=64 --only=stage,socketio,ws,stage2
+//   options: --receivers=1000 --messages=1000 --idle=5000 --rates=100,10 --latency-seconds=3 --window=64
+//            --only=ws,socketio,stage,stage2
+// The first rate is THE fixed offered load of the latency comparison (100 msg/s x 1,000 receivers = 100k
+// deliveries/s, below Socket.IO's saturation); the second is a light load every implementation sustains.
 import { execSync } from 'node:child_process';
-import { writeReport } from '../../sdk/bench/report.ts';
+import { writeReport } from '../../sdk/bench/report.js';
 import { measureLatency, measureMemory, measureThroughput, openRoom, type LatencyResult, type MemoryResult, type ThroughputResult } from './hub/phases.js';
 import type { ServerKind } from './hub/protocol.js';
 import { spawnServer, type ServerChild } from './hub/serverChild.js';
@@ -25,8 +28,8 @@ const config = {
   receivers: Number(args.receivers ?? 1000),
   messages: Number(args.messages ?? 1000),
   idle: Number(args.idle ?? 5000),
-  rate: Number(args.rate ?? 100),
-  latencyMessages: Number(args['latency-messages'] ?? 300),
+  rates: (args.rates ?? '100,10').split(',').map(Number),
+  latencySeconds: Number(args['latency-seconds'] ?? 3),
   window: Number(args.window ?? 64),
   only: (args.only ?? 'ws,socketio,stage,stage2').split(','),
 };
@@ -44,6 +47,8 @@ interface Figures {
   memory?: MemoryResult;
   throughput?: ThroughputResult;
   latency?: LatencyResult;
+  /** At every configured rate, by rate. */
+  latencies?: Record<string, LatencyResult>;
   error?: string;
 }
 
@@ -51,14 +56,19 @@ interface Figures {
 async function run(label: string, servers: ServerChild[], targets: LoadTarget[], measureIdle: boolean): Promise<Figures> {
   const figures: Figures = {};
   try {
-    await targets[0]!.prepare(config.receivers);
+    for (const t of targets) await t.prepare(config.receivers);
     if (measureIdle) figures.memory = await measureMemory(targets[0]!, servers[0]!, config.idle);
-    const room = await openRoom(targets, config.receivers, config.latencyMessages * config.receivers);
+    const maxRate = Math.max(...config.rates);
+    const room = await openRoom(targets, config.receivers, Math.ceil(maxRate * config.latencySeconds) * config.receivers);
     try {
       log(`${label}: warm-up`);
-      await measureThroughput(`${label} warm-up`, room, Math.min(200, config.messages), config.window, 60_000);
-      figures.throughput = await measureThroughput(label, room, config.messages, config.window, 120_000);
-      figures.latency = await measureLatency(label, room, config.rate, config.latencyMessages, 60_000);
+      await measureThroughput(`${label} warm-up`, room, Math.min(100, config.messages), config.window, 120_000);
+      figures.throughput = await measureThroughput(label, room, config.messages, config.window, 300_000);
+      figures.latencies = {};
+      for (const rate of config.rates) {
+        figures.latencies[rate] = await measureLatency(label, room, rate, Math.ceil(rate * config.latencySeconds), 120_000);
+      }
+      figures.latency = figures.latencies[config.rates[0]!];
       for (const s of servers) log(`${label} server counters: ${JSON.stringify(await s.stats())}`);
     } finally {
       room.close();
@@ -93,9 +103,9 @@ if (config.only.includes('stage') || config.only.includes('stage2')) {
 const results: Record<string, number> = {};
 for (const [name, f] of Object.entries(all)) {
   if (f.throughput) results[`${name}.deliveriesPerSec`] = f.throughput.deliveriesPerSecond;
-  if (f.latency) {
-    results[`${name}.p50Ms`] = f.latency.p50;
-    results[`${name}.p99Ms`] = f.latency.p99;
+  for (const [rate, l] of Object.entries(f.latencies ?? {})) {
+    results[`${name}.p50Ms@${rate}msg/s`] = l.p50;
+    results[`${name}.p99Ms@${rate}msg/s`] = l.p99;
   }
   if (f.memory) results[`${name}.bytesPerIdleConn`] = f.memory.bytesPerConnection;
 }
@@ -103,7 +113,7 @@ const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined
 const ratios: Record<string, number> = {};
 const put = (name: string, value: number | undefined) => { if (value !== undefined && Number.isFinite(value)) ratios[name] = value; };
 put('stage/socketio.deliveries', ratio(all.stage?.throughput?.deliveriesPerSecond, all.socketio?.throughput?.deliveriesPerSecond));
-put('stage/socketio.p99', ratio(all.stage?.latency?.p99, all.socketio?.latency?.p99));
+for (const rate of config.rates) put(`stage/socketio.p99@${rate}msg/s`, ratio(all.stage?.latencies?.[rate]?.p99, all.socketio?.latencies?.[rate]?.p99));
 put('stage/socketio.memory', ratio(all.stage?.memory?.bytesPerConnection, all.socketio?.memory?.bytesPerConnection));
 put('stage/ws.deliveries', ratio(all.stage?.throughput?.deliveriesPerSecond, all.ws?.throughput?.deliveriesPerSecond));
 put('socketio/ws.deliveries', ratio(all.socketio?.throughput?.deliveriesPerSecond, all.ws?.throughput?.deliveriesPerSecond));
