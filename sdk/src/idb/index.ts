@@ -9,3 +9,4 @@
 export * from './openStageDb.js';
 export * from './IdbLogStore.js';
 export * from './IdbMailboxBacking.js';
+export * from './idbImStorage.js';

@@ -7,3 +7,4 @@ export * from './watchSource.js';
 export * from './nodeSealing.js';
 export * from './FileLogStore.js';
 export * from './FileMailboxBacking.js';
+export * from './fileImStorage.js';
