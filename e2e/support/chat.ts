@@ -25,6 +25,11 @@ export async function signUp(browser: Browser, base: string): Promise<Person> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const name = uniqueName(base);
+  // Page errors end up in the test output: a failing e2e test should say what the page saw.
+  page.on('pageerror', (error) => console.log(`[${name}] page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') console.log(`[${name}] console ${message.type()}: ${message.text()}`);
+  });
   await page.goto(hubUrl());
   await page.getByTestId('register-tab').click();
   await page.getByTestId('username').fill(name);

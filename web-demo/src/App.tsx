@@ -6,8 +6,8 @@ import { deviceId, forgetAccount, savedAccount, type Account } from './auth/acco
 import { LoginScreen } from './auth/LoginScreen.js';
 import { ChatContext, useChat as useChatStore } from './chat/ChatContext.js';
 import { ChatStore } from './chat/ChatStore.js';
-import { openImTransport } from './chat/imTransport.js';
-import { ConnectionBadge } from './components/ConnectionBadge.js';
+import { openClient } from './chat/openChat.js';
+import { ConnectionBadge, ProblemBanner } from './components/ConnectionBadge.js';
 import { Sidebar } from './components/Sidebar.js';
 import { Toasts } from './components/Toasts.js';
 import { TopicView } from './components/TopicView.js';
@@ -35,15 +35,28 @@ export function App() {
 }
 
 function Chat({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
-  // One store per signed-in account. Created in an effect (not during render) so StrictMode's
-  // double mount opens and closes a connection cleanly instead of leaking one.
+  // One store per signed-in account, opened in an effect (not during render); a store that
+  // finishes opening after its effect was cleaned up is closed at once, so nothing leaks.
   const [store, setStore] = useState<ChatStore>();
+  const [failure, setFailure] = useState<string>();
   useEffect(() => {
-    const transport = openImTransport({ token: account.token, userId: account.userId, deviceId: deviceId() });
-    const created = new ChatStore(transport, { userId: account.userId, username: account.username });
-    setStore(created);
-    return () => created.dispose();
+    let current: ChatStore | undefined;
+    let cancelled = false;
+    openClient(account, deviceId()).then(
+      (client) => {
+        if (cancelled) return void client.close();
+        current = new ChatStore(client, { userId: account.userId, username: account.username });
+        setStore(current);
+      },
+      (error: unknown) => setFailure(error instanceof Error ? error.message : String(error)),
+    );
+    return () => {
+      cancelled = true;
+      void current?.dispose();
+      setStore(undefined);
+    };
   }, [account]);
+  if (failure) return <p className="verdict bad">Could not open this device's storage: {failure}</p>;
   if (!store) return null;
   return (
     <ChatContext.Provider value={store}>
@@ -57,9 +70,6 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
   const [drawer, setDrawer] = useState(false);
   const storeSelected = useSelected();
   const unreadTotal = useUnreadTotal();
-  useEffect(() => {
-    document.title = unreadTotal > 0 ? `(${unreadTotal}) Stage` : 'Stage';
-  }, [unreadTotal]);
   return (
     <div className={`shell${panel ? ' with-panel' : ''}${drawer ? ' drawer-open' : ''}`}>
       <header className="topbar">
@@ -93,6 +103,7 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
       </header>
       <Sidebar onNavigate={() => setDrawer(false)} onNewStream={() => setPanel('streams')} />
       <main className="main">
+        <ProblemBanner />
         {storeSelected ? (
           <TopicView key={`${storeSelected.stream}/${storeSelected.topic}`} stream={storeSelected.stream} topic={storeSelected.topic} />
         ) : (

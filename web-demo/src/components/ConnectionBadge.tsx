@@ -1,25 +1,37 @@
 // The connection state, always visible in the top bar: online, offline, reconnecting, recalling.
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
-import type { ConnectionState } from '../chat/ChatTransport.js';
+import type { UiConnectionState } from '../chat/ChatStore.js';
 
-const labels: Record<ConnectionState, string> = {
+const labels: Record<UiConnectionState, string> = {
   connecting: 'Connecting…',
   online: 'Online',
   offline: 'Offline',
   reconnecting: 'Reconnecting…',
   recalling: 'Recalling session…',
-  closed: 'Signed out',
 };
 
 export function ConnectionBadge() {
   const chat = useChat();
-  const state = useObservable(chat.transport.connection$, 'connecting');
-  const problem = useObservable(chat.transport.problem$, undefined);
+  const state = useObservable(chat.connection$);
+  const pending = useObservable(chat.pending$).filter((item) => !item.failed).length;
   return (
-    <span className={`badge badge-${state}`} data-testid="connection" data-state={state} title={problem ?? labels[state]}>
+    <span className={`badge badge-${state}`} data-testid="connection" data-state={state} title={labels[state]}>
       <span className="dot" aria-hidden="true" />
       {labels[state]}
+      {pending > 0 && state !== 'online' && <span className="badge-pending"> · {pending} pending</span>}
     </span>
+  );
+}
+
+/** A banner under the top bar when something needs the user's attention (a refused session log, an expired sign-in). */
+export function ProblemBanner() {
+  const chat = useChat();
+  const problem = useObservable(chat.problem$);
+  if (!problem) return null;
+  return (
+    <div className="problem" role="alert" data-testid="problem">
+      <strong>Session problem.</strong> {problem}
+    </div>
   );
 }

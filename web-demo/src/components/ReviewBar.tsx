@@ -2,14 +2,14 @@
 // the stream, and the concluded result.
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
-import { topicKey } from '../chat/topicKey.js';
+import { topicKey } from '@stage/sdk/im';
 
 export function ReviewBar({ stream, topic }: { stream: string; topic: string }) {
   const chat = useChat();
   const key = topicKey(stream, topic);
   const info = useObservable(chat.topics$).get(key);
   const streamInfo = useObservable(chat.streams$).find((known) => known.name === stream);
-  const result = useObservable(chat.reviewResults$).get(key);
+  const result = useObservable(chat.conclusions$).get(key);
   useObservable(chat.users$);
   if (!streamInfo || !info) return null;
   const reviewers = streamInfo.reviewers;

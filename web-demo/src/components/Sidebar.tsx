@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
-import { topicKey } from '../chat/topicKey.js';
+import { topicKey } from '@stage/sdk/im';
 
 export function Sidebar({ onNavigate, onNewStream }: { onNavigate: () => void; onNewStream: () => void }) {
   const chat = useChat();
@@ -46,7 +46,7 @@ export function Sidebar({ onNavigate, onNewStream }: { onNavigate: () => void; o
                   >
                     <span className="topic-name">{topic.topic}</span>
                     {topic.status !== 'discussion' && <span className={`status status-${topic.status}`}>{statusLabel(topic.status)}</span>}
-                    {isMuted && <span aria-label="muted">🔕</span>}
+                    {isMuted && <span className="muted-tag">muted</span>}
                     {count > 0 && (
                       <span className={`unread${isMuted ? ' quiet' : ''}`} data-testid="unread">
                         {count}

@@ -1,10 +1,10 @@
 // The open topic: its header (status, mute, review), the live message list and the composer.
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Message } from '@stage/sdk/im';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
 import type { PendingMessage } from '../chat/ChatStore.js';
-import { topicKey } from '../chat/topicKey.js';
+import { topicKey } from '@stage/sdk/im';
 import { ReviewBar } from './ReviewBar.js';
 import { statusLabel } from './Sidebar.js';
 
@@ -27,7 +27,7 @@ export function TopicView({ stream, topic }: { stream: string; topic: string }) 
           )}
         </div>
         <button type="button" className="ghost small" onClick={() => void chat.toggleMute(stream, topic)} data-testid="mute" aria-pressed={muted}>
-          {muted ? '🔕 Unmute' : '🔔 Mute'}
+          <BellIcon muted={muted} /> {muted ? 'Unmute' : 'Mute'}
         </button>
       </header>
       <ReviewBar stream={stream} topic={topic} />
@@ -39,10 +39,14 @@ export function TopicView({ stream, topic }: { stream: string; topic: string }) 
 
 function MessageList({ stream, topic }: { stream: string; topic: string }) {
   const chat = useChat();
-  const messages = useObservable(chat.messages$(stream, topic));
+  const messages$ = useMemo(() => chat.messages$(stream, topic), [chat, stream, topic]);
+  const messages = useObservable(messages$, noMessages);
   const pending = useObservable(chat.pending$).filter((item) => item.stream === stream && item.topic === topic);
   const end = useRef<HTMLDivElement>(null);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [messages.length, pending.length]);
+  useEffect(() => {
+    // Braces matter: newer Chromium returns a promise from scrollIntoView, and an effect may only return a cleanup.
+    void end.current?.scrollIntoView({ block: 'end' });
+  }, [messages.length, pending.length]);
   return (
     <div className="messages" data-testid="messages" role="log" aria-live="polite">
       {messages.length === 0 && pending.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
@@ -169,6 +173,17 @@ function Composer({ stream, topic }: { stream: string; topic: string }) {
         Send
       </button>
     </form>
+  );
+}
+
+const noMessages: readonly Message[] = [];
+
+function BellIcon({ muted }: { muted: boolean }) {
+  return (
+    <svg className="icon-svg" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+      <path d="M8 1.5a4 4 0 0 0-4 4v2.8L2.5 11h11L12 8.3V5.5a4 4 0 0 0-4-4zM6.5 12.5a1.5 1.5 0 0 0 3 0" fill="none" stroke="currentColor" strokeWidth="1.3" strokeLinejoin="round" />
+      {muted && <path d="M2 2l12 12" stroke="currentColor" strokeWidth="1.4" />}
+    </svg>
   );
 }
 

@@ -1,0 +1,134 @@
+// The page's background work as a supervision tree from @stage/sdk, drawn live by the inspector:
+//
+//   web-client (system)
+//   └─ client (supervisor, one_for_one)
+//      ├─ connection   keeps the ImClient connected while the tree runs
+//      ├─ sync         first sign-in: load streams and open a topic; after a reconnect: reload the open topic
+//      ├─ read-marker  marks the open topic read as messages arrive in it
+//      ├─ history      2 workers serving a Mailbox of "load this topic's history" requests
+//      └─ title        an actor keeping the unread total in the tab title
+import { filter, map, distinctUntilChanged, pairwise, startWith, tap, type Observable } from 'rxjs';
+import { createSystem, defineActor, Mailbox, serveMailbox, type InspectionEvent, type Supervisor } from '@stage/sdk';
+import type { ChatStore } from './ChatStore.js';
+
+export interface ClientSystem {
+  readonly inspect$: Observable<InspectionEvent>;
+  loadHistory(stream: string, topic: string): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+interface HistoryRequest {
+  stream: string;
+  topic: string;
+  done: () => void;
+}
+
+const titleActor = defineActor<number, { total: number }>({
+  name: 'title',
+  initial: 0,
+  handle: (_previous, { total }) => {
+    document.title = total > 0 ? `(${total}) Stage` : 'Stage';
+    return total;
+  },
+});
+
+export function startClientSystem(chat: ChatStore): ClientSystem {
+  const { client } = chat;
+  const system = createSystem({ name: 'web-client' });
+  const history = new Mailbox<HistoryRequest>({ capacity: 64, name: 'history-requests' });
+
+  const supervisor: Supervisor = system.supervisor({
+    name: 'client',
+    strategy: 'one_for_one',
+    intensity: { maxRestarts: 10, withinMs: 10_000 },
+    children: [
+      {
+        id: 'connection',
+        task: ({ signal }) =>
+          new Promise<void>((resolve) => {
+            client.connect();
+            signal.addEventListener('abort', () => {
+              client.disconnect();
+              resolve();
+            });
+          }),
+      },
+      {
+        id: 'sync',
+        task: () =>
+          chat.connection$.pipe(
+            map((state) => state === 'online'),
+            distinctUntilChanged(),
+            startWith(false),
+            pairwise(),
+            filter(([before, now]) => !before && now),
+            tap(() => {
+              if (!chat.ready$.value) void firstSync(chat);
+              else {
+                const open = chat.selected$.value;
+                if (open) void chat.open(open.stream, open.topic);
+              }
+            }),
+          ),
+      },
+      {
+        id: 'read-marker',
+        task: () =>
+          client.outcomes$.pipe(
+            tap(({ outcome }) => {
+              if (outcome.type !== 'NewMessage') return;
+              const { message } = outcome;
+              if (message.senderId !== chat.me.userId && chat.isOpen(message.stream, message.topic) && document.visibilityState === 'visible') {
+                void chat.markRead(message.stream, message.topic);
+              }
+            }),
+          ),
+      },
+      {
+        id: 'history',
+        group: serveMailbox(history, async (request) => {
+          try {
+            await client.loadHistory(request.stream, request.topic);
+          } catch {
+            // A topic without messages yet has no history; other errors show as the topic staying empty.
+          } finally {
+            request.done();
+          }
+        }),
+        config: { size: 2 },
+      },
+      { id: 'title', actor: titleActor },
+    ],
+  });
+
+  const title = supervisor.actor('title', titleActor);
+  const unreadWatch = chat.unread$.subscribe((unread) => {
+    const muted = chat.muted$.value;
+    const total = [...unread].reduce((sum, [key, count]) => (muted.has(key) ? sum : sum + count), 0);
+    if (!title.stopped) title.tell({ total });
+  });
+
+  return {
+    inspect$: system.inspect$,
+    loadHistory: (stream, topic) => new Promise<void>((done) => void history.send({ stream, topic, done }).catch(() => done())),
+    async shutdown() {
+      unreadWatch.unsubscribe();
+      history.close();
+      await system.shutdown();
+    },
+  };
+}
+
+/** After the first welcome: wait for the lists, then open the first topic so the page is not empty. */
+async function firstSync(chat: ChatStore): Promise<void> {
+  try {
+    await chat.client.refresh();
+  } catch (error) {
+    chat.toast(`Could not load your streams: ${error instanceof Error ? error.message : String(error)}`, 'error');
+  }
+  chat.ready$.next(true);
+  if (chat.selected$.value) return;
+  const first = chat.streams$.value[0];
+  const topic = first && chat.topicsOf(first.name)[0];
+  if (first && topic) await chat.open(first.name, topic.topic);
+}
