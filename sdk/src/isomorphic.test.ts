@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 // The core must run unchanged in Node and in the browser: it may not import Node built-ins
 // or reach for DOM-only globals. Platform code lives in node/, idb/, react/, vue/ only.
 import { describe, expect, it } from 'vitest';

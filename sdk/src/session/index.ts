@@ -17,14 +17,14 @@
 //   service(requests, handle, { concurrency? })                    one correlated Reply per request; ends when input completes
 // `input` is an Observable, any ObservableInput (async iterable, array, promise) or a MailboxReceiver
 // (messages are acked once handled and go back to the mailbox if the session dies first).
-export { Scope, type ScopeConfig, type ScopeState, type SessionBody, type SessionContext, type SpawnOptions } from './Scope.js';
+export { Scope, type ScopeConfig, type ScopeState, type SessionBody, type SessionContext, type SpawnOptions as ScopeSpawnOptions } from './Scope.js';
 export { Task, type TaskState, type Settled } from './Task.js';
 export { SessionError, CancelledError, SessionFailedError, type SessionErrorCode } from './SessionError.js';
 export { Session, type RunOptions } from './Session.js';
 export { collector, type CollectorConfig } from './collector.js';
 export { listener, type ListenerConfig, type ListenerContext } from './listener.js';
 export { server, type ServerConfig } from './server.js';
-export { service, type Reply, type ServiceConfig, type ServiceContext } from './service.js';
+export { service, type Reply as ServiceReply, type ServiceConfig, type ServiceContext } from './service.js';
 export type { StepContext } from './foldSession.js';
 export type { SessionInput } from './sessionInput.js';
 export type { Shutdown } from './shutdownSignal.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Observable, Subject, firstValueFrom, from, lastValueFrom, of, toArray, EMPTY, NEVER } from 'rxjs';
 import { Mailbox } from '../mailbox/index.js';
-import { Scope, SessionError, collector, listener, server, service, type Reply } from './index.js';
+import { Scope, SessionError, collector, listener, server, service, type ServiceReply as Reply } from './index.js';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void } {
   let resolve!: (value: T) => void;
