@@ -57,6 +57,7 @@ export class ChatStore {
   private readonly subscription = new Subscription();
   private readonly system: ClientSystem;
   private toastId = 0;
+  private readonly membersRequested = new Set<string>();
   private readonly messageSubjects = new Map<string, Observable<readonly Message[]>>();
 
   constructor(
@@ -130,6 +131,21 @@ export class ChatStore {
 
   userName(userId: string): string {
     return this.users$.value.get(userId) ?? `${userId.slice(0, 8)}…`;
+  }
+
+  /**
+   * Makes the names of a stream's people known (reviewers are ids): loads the members of the
+   * stream's groups that were not loaded yet, once per group.
+   */
+  resolveNames(streamName: string): void {
+    const stream = this.streams$.value.find((known) => known.name === streamName);
+    if (!stream) return;
+    const mine = new Set(this.groups$.value.map((group) => group.groupId));
+    for (const groupId of stream.groups) {
+      if (!mine.has(groupId) || this.membersRequested.has(groupId) || this.members$.value.has(groupId)) continue;
+      this.membersRequested.add(groupId);
+      this.client.getGroupMembers({ groupId }).catch(() => this.membersRequested.delete(groupId));
+    }
   }
 
   isOpen(stream: string, topic: string): boolean {
@@ -290,9 +306,30 @@ function problemOf(info: ConnectionInfo): string | undefined {
   if (info.stoppedBy === 4004) return 'This device connected again from another tab, so this tab stopped. Reload to take over.';
   if (info.stoppedBy === 4003) return 'This account may no longer connect.';
   if (info.lastClose?.code === 4005) {
-    return `The hub could not verify this device's sealed session log (${info.lastClose.reason.replace(/^hub refused the chain: /, '')}). Nothing from that log was applied; this device started a fresh session, so read positions and mutes were reset.`;
+    return `The hub could not verify this device's sealed session log: ${chainProblem(info.lastClose.reason)}. Nothing from that log was applied; this device started a fresh session, so read positions and mutes were reset.`;
   }
   return undefined;
+}
+
+/** The hub's refusal (a close reason, cut to fit a close frame) in words: the ChainError code and entry. */
+function chainProblem(reason: string): string {
+  const detail = reason.replace(/^hub refused the chain: /, '');
+  const [, code, entry] = /^([a-z_]+)(?::\s*entry (\d+))?/.exec(detail) ?? [];
+  switch (code) {
+    case 'broken_seal':
+      return entry ? `entry ${entry} does not match its seal, so it was altered after it was sealed` : 'an entry does not match its seal';
+    case 'wrong_key':
+      return 'it was sealed with a key the hub never gave this session';
+    case 'gap':
+      return entry ? `entries are missing before entry ${entry}` : 'entries are missing';
+    case 'fork':
+      return entry ? `entry ${entry} differs from the one the hub already accepted` : 'it differs from what the hub already accepted';
+    case 'truncated':
+    case 'missing':
+      return 'the device could not send the whole log';
+    default:
+      return detail || 'the hub refused it';
+  }
 }
 
 export function describe(error: unknown): string {

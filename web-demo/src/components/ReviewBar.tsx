@@ -1,5 +1,6 @@
 // Review of the open topic: put it under review, the live vote map, my vote if I am a reviewer of
 // the stream, and the concluded result.
+import { useEffect } from 'react';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
 import { topicKey } from '@stage/sdk/im';
@@ -10,7 +11,11 @@ export function ReviewBar({ stream, topic }: { stream: string; topic: string }) 
   const info = useObservable(chat.topics$).get(key);
   const streamInfo = useObservable(chat.streams$).find((known) => known.name === stream);
   const result = useObservable(chat.conclusions$).get(key);
-  useObservable(chat.users$);
+  const users = useObservable(chat.users$);
+  const unknown = streamInfo?.reviewers.some((id) => !users.has(id)) ?? false;
+  useEffect(() => {
+    if (unknown) chat.resolveNames(stream);
+  }, [chat, stream, unknown]);
   if (!streamInfo || !info) return null;
   const reviewers = streamInfo.reviewers;
   const amReviewer = reviewers.includes(chat.me.userId);

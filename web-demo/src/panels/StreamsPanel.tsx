@@ -1,6 +1,6 @@
 // Streams: create one visible to some of my groups, change which groups see a stream, appoint and
 // dismiss its reviewers.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { StreamInfo } from '@stage/sdk/im';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
@@ -71,7 +71,11 @@ function NewStreamForm() {
 function StreamCard({ stream }: { stream: StreamInfo }) {
   const chat = useChat();
   const groups = useObservable(chat.groups$);
-  useObservable(chat.users$);
+  const users = useObservable(chat.users$);
+  const unknown = stream.reviewers.some((id) => !users.has(id));
+  useEffect(() => {
+    if (unknown) chat.resolveNames(stream.name);
+  }, [chat, stream.name, unknown]);
   const [editing, setEditing] = useState(false);
   const [chosen, setChosen] = useState(stream.groups);
   const [reviewer, setReviewer] = useState('');
