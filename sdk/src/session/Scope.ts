@@ -83,7 +83,7 @@ export class Scope<T = unknown> {
       await scope.cancel(error);
       throw scope.failure instanceof SessionFailedError ? scope.failure : error;
     }
-    await scope.end();
+    await scope.complete();
     if (scope.failure instanceof SessionFailedError) throw scope.failure;
     return result;
   }
@@ -118,7 +118,7 @@ export class Scope<T = unknown> {
     }
     const id = this.nextId++;
     const task = new Task<U>(id, options.name ?? `${this.name}#${id}`, new AbortController());
-    this.running.add(task as Task<T>);
+    this.running.add(task as unknown as Task<T>);
     this.start(task, body);
     return task;
   }
@@ -143,7 +143,7 @@ export class Scope<T = unknown> {
     await this.idle();
     const settled = this.unjoined.drain().sort((a, b) => a.task.id - b.task.id);
     const failed = settled.find((s) => s.state === 'failed') ?? settled.find((s) => s.state === 'cancelled');
-    if (failed !== undefined && failed.state !== 'completed') throw failed.error;
+    if (failed !== undefined) throw failed.error;
     return settled.map((s) => (s as Extract<Settled<T>, { state: 'completed' }>).value);
   }
 
@@ -266,7 +266,7 @@ export class Scope<T = unknown> {
   }
 
   private settle<U extends T>(task: Task<U>, outcome: { ok: true; value: U } | { ok: false; error: unknown }): void {
-    this.running.delete(task as Task<T>);
+    this.running.delete(task as unknown as Task<T>);
     let settled: Settled<U>;
     if (outcome.ok) {
       task._state = 'completed';
@@ -286,9 +286,9 @@ export class Scope<T = unknown> {
       settled = { task, state: 'failed', error };
     }
     const joiner = this.joinWaiters.shift();
-    if (joiner !== undefined) joiner(settled as Settled<T>);
-    else this.unjoined.push(settled as Settled<T>);
-    this.finished$.next(settled as Settled<T>);
+    if (joiner !== undefined) joiner(settled as unknown as Settled<T>);
+    else this.unjoined.push(settled as unknown as Settled<T>);
+    this.finished$.next(settled as unknown as Settled<T>);
     if (settled.state === 'failed' && this.failFast) this.end('failed', settled.error);
     if (this.running.size === 0) this.becameIdle();
   }

@@ -123,7 +123,7 @@ describe('server', () => {
 
   it('ends with its result when the input closes, and runs as a task in a scope', async () => {
     const scope = new Scope<number>();
-    const task = scope.spawn(server(from(['a', 'b', 'c']), counter));
+    const task = scope.spawn(server<string, number>(from(['a', 'b', 'c']), counter));
     expect(await task.result).toBe(3);
   });
 
