@@ -27,11 +27,19 @@ export interface Reply<R> {
   (value: R): void;
 }
 
-/** The askable messages of `M` (those with a `reply` field), without that field: what `ask` takes. */
-export type AskMessage<M> = M extends { readonly reply: Reply<never> } ? Omit<M, 'reply'> : never;
+/** The askable messages of `M` (those with a `reply` field, optional or not), without that field: what `ask` takes. */
+export type AskMessage<M> = M extends unknown ? ('reply' extends keyof M ? Omit<M, 'reply'> : never) : never;
 
 /** The reply type for ask message `A` of actor message type `M`. */
-export type ReplyTo<M, A> = M extends { readonly reply: Reply<infer R> } ? (A extends Omit<M, 'reply'> ? R : never) : never;
+export type ReplyTo<M, A> = M extends unknown
+  ? 'reply' extends keyof M
+    ? A extends Omit<M, 'reply'>
+      ? ReplyValue<M['reply']>
+      : never
+    : never
+  : never;
+
+type ReplyValue<F> = NonNullable<F> extends Reply<infer R> ? R : never;
 
 export interface ActorOptions {
   /** Node name (default: the definition's name); made unique among siblings (`name-2`, ...). */

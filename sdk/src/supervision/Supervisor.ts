@@ -129,8 +129,9 @@ export class Supervisor extends NodeCell {
     }
     core.start();
     return {
+      // Infinity (the default for supervisor children, as in OTP): each child within its own shutdown timeout.
       stop: (timeoutMs) =>
-        core.shutdown(timeoutMs).then(() => {
+        core.shutdown(timeoutMs === Infinity ? undefined : timeoutMs).then(() => {
           exitOnce(SHUTDOWN);
           return SHUTDOWN;
         }),
@@ -170,7 +171,10 @@ export class Supervisor extends NodeCell {
     return (cell as unknown as ActorCell<S, M>).ref;
   }
 
-  /** Stops for good: children stop in reverse start order, within `timeoutMs` overall (default Infinity, as OTP's supervisor shutdown). */
+  /**
+   * Stops for good: children stop in reverse start order, each within its own shutdownTimeoutMs
+   * (default), or all within `timeoutMs` overall.
+   */
   async shutdown(config: StopConfig = {}): Promise<Exit> {
     return this.removeFromParent(config.timeoutMs ?? Infinity);
   }

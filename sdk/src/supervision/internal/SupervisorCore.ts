@@ -104,6 +104,8 @@ export class SupervisorCore {
   private busy = false;
   private readonly deferred: Array<() => void> = [];
   private stopPromise: Promise<SlotReport[]> | undefined;
+  private immediateRestarts = 0;
+  private burstStartedAt = 0;
 
   constructor(readonly owner: CoreOwner) {}
 
@@ -243,7 +245,25 @@ export class SupervisorCore {
       if (this.state === 'running' && !slot.removed && !slot.running) this.startSlot(slot);
     };
     if (delayMs > 0) slot.timer = setTimeout(go, delayMs);
-    else queueMicrotask(go);
+    else if (this.immediate()) queueMicrotask(go);
+    else {
+      // A crash loop with an unlimited budget must not starve timers and I/O: after a burst of
+      // microtask restarts, go through the macrotask queue once.
+      slot.timer = setTimeout(() => {
+        this.immediateRestarts = 0;
+        go();
+      }, 0);
+    }
+  }
+
+  /** False once too many restarts happened back to back within a short burst. */
+  private immediate(): boolean {
+    const now = Date.now();
+    if (now - this.burstStartedAt > BURST_MS) {
+      this.burstStartedAt = now;
+      this.immediateRestarts = 0;
+    }
+    return ++this.immediateRestarts <= MAX_IMMEDIATE_RESTARTS;
   }
 
   /** one_for_all / rest_for_one: stop the others (reverse order), then start all of them in order. */
@@ -341,6 +361,10 @@ export class SupervisorCore {
     this.owner.onEnd(NORMAL);
   }
 }
+
+/** Restarts in a row without yielding to timers and I/O. */
+const MAX_IMMEDIATE_RESTARTS = 256;
+const BURST_MS = 50;
 
 /** Placeholder incarnation while a child's start() is still running. */
 const PENDING: Incarnation = { stop: () => Promise.resolve(SHUTDOWN) };

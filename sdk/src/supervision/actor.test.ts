@@ -1,0 +1,277 @@
+// Actors (third degree): tell/ask with typed replies and timeouts, redelivery after a crash,
+// dead letters after maxDeliveries, children stopped with their parent, escalation.
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import {
+  AskTimeoutError,
+  ChildFailedError,
+  createSystem,
+  DeadLetteredError,
+  defineActor,
+  InvalidConfigError,
+  StoppedError,
+  supervisor,
+  type ActorRef,
+  type DeadLetter,
+  type Reply,
+} from './index.js';
+
+type CounterMessage =
+  | { type: 'add'; by: number }
+  | { type: 'get'; reply: Reply<number> }
+  | { type: 'describe'; reply: Reply<string> }
+  | { type: 'crash' }
+  | { type: 'ignore'; reply: Reply<number> };
+
+const counter = defineActor<number, CounterMessage>({
+  name: 'counter',
+  initial: 0,
+  handle(count, message) {
+    switch (message.type) {
+      case 'add':
+        return count + message.by;
+      case 'get':
+        message.reply(count);
+        return count;
+      case 'describe':
+        message.reply(`count=${count}`);
+        return count;
+      case 'crash':
+        throw new Error('asked to crash');
+      case 'ignore':
+        return count;
+    }
+  },
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('actor', () => {
+  it('processes tells in order and answers asks with a typed reply', async () => {
+    const system = createSystem();
+    const ref = system.spawn(counter);
+    for (let i = 1; i <= 100; i++) ref.tell({ type: 'add', by: i });
+    const total = ref.ask({ type: 'get' });
+    expectTypeOf(total).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(ref.ask({ type: 'describe' })).toEqualTypeOf<Promise<string>>();
+    // Only messages with a reply field are askable.
+    // @ts-expect-error 'add' has no reply
+    const notAskable = (): unknown => ref.ask({ type: 'add', by: 1 });
+    expect(typeof notAskable).toBe('function');
+    expect(await total).toBe(5050);
+    expect(await ref.ask({ type: 'describe' })).toBe('count=5050');
+    await system.shutdown();
+  });
+
+  it('rejects an unanswered ask with AskTimeoutError after timeoutMs', async () => {
+    vi.useFakeTimers();
+    const ref = createSystem().spawn(counter);
+    const answer = ref.ask({ type: 'ignore' }, { timeoutMs: 250 });
+    const settled = answer.catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(249);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = await settled;
+    expect(error).toBeInstanceOf(AskTimeoutError);
+    expect(error).toMatchObject({ code: 'ask_timeout', actorId: 'stage/counter', timeoutMs: 250 });
+  });
+
+  it('redelivers the message being processed to the restarted actor, which starts from its initial state', async () => {
+    const seen: Array<[string, number, number]> = [];
+    const flaky = defineActor<number, { n: number; reply?: Reply<number> }>({
+      name: 'flaky',
+      initial: () => 0,
+      handle(state, message, ctx) {
+        seen.push([`m${message.n}`, ctx.deliveries, state]);
+        if (message.n === 2 && ctx.deliveries === 1) throw new Error('crash on first delivery of m2');
+        message.reply?.(state + 1);
+        return state + 1;
+      },
+    });
+    const system = createSystem();
+    const ref = system.spawn(flaky);
+    ref.tell({ n: 1 });
+    ref.tell({ n: 2 });
+    const last = await ref.ask({ n: 3 });
+    expect(seen).toEqual([
+      ['m1', 1, 0],
+      ['m2', 1, 1],
+      ['m2', 2, 0], // same message, second delivery, fresh state
+      ['m3', 1, 1],
+    ]);
+    expect(last).toBe(2);
+    expect(system.deadLetters()).toEqual([]);
+  });
+
+  it('moves a poison message to dead letters after exactly maxDeliveries attempts, with its cause, and goes on', async () => {
+    const system = createSystem();
+    const letters: DeadLetter[] = [];
+    system.deadLetters$.subscribe((l) => letters.push(l));
+    let attempts = 0;
+    const ref = system.spawn(
+      defineActor<number, CounterMessage>({
+        ...counter,
+        handle: (s, m, ctx) => {
+          if (m.type === 'crash') attempts++;
+          return counter.handle(s, m, ctx);
+        },
+      }),
+      { maxDeliveries: 3, intensity: { maxRestarts: 10 } },
+    );
+    ref.tell({ type: 'add', by: 5 });
+    ref.tell({ type: 'crash' });
+    ref.tell({ type: 'add', by: 1 });
+    expect(await ref.ask({ type: 'get' })).toBe(1); // state restarted from 0 after the crashes
+    expect(attempts).toBe(3);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ recipient: 'stage/counter', message: { type: 'crash' }, deliveries: 3 });
+    expect((letters[0]!.cause as Error).message).toBe('asked to crash');
+  });
+
+  it('rejects an ask whose message is dead-lettered with DeadLetteredError', async () => {
+    const ref = createSystem().spawn(
+      defineActor<null, { reply: Reply<number> }>({ name: 'broken', initial: null, handle: () => Promise.reject(new Error('cannot')) }),
+      { maxDeliveries: 2 },
+    );
+    const error = await ref.ask({}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadLetteredError);
+    expect(error).toMatchObject({ code: 'dead_lettered', deliveries: 2 });
+  });
+
+  it('handles async handlers one message at a time, in order', async () => {
+    const order: string[] = [];
+    const slow = defineActor<string[], { tag: string; reply?: Reply<string[]> }>({
+      name: 'slow',
+      initial: () => [],
+      async handle(list, m) {
+        order.push(`begin ${m.tag}`);
+        await Promise.resolve();
+        order.push(`end ${m.tag}`);
+        const next = [...list, m.tag];
+        m.reply?.(next);
+        return next;
+      },
+    });
+    const ref = createSystem().spawn(slow);
+    ref.tell({ tag: 'a' });
+    ref.tell({ tag: 'b' });
+    expect(await ref.ask({ tag: 'c' })).toEqual(['a', 'b', 'c']);
+    expect(order).toEqual(['begin a', 'end a', 'begin b', 'end b', 'begin c', 'end c']);
+  });
+
+  it('after stop: what was left in the inbox and later tells go to dead letters; asks reject', async () => {
+    const system = createSystem();
+    const gate = defineActor<null, { tag: string; reply?: Reply<string> }>({
+      name: 'gate',
+      initial: null,
+      handle: (s, m) => (m.reply?.(m.tag), s),
+    });
+    const ref = system.spawn(gate);
+    await ref.stop();
+    expect(ref.stopped).toBe(true);
+    ref.tell({ tag: 'late' });
+    await expect(ref.ask({ tag: 'question' })).rejects.toBeInstanceOf(DeadLetteredError);
+    const letters = system.deadLetters();
+    expect(letters.map((l) => (l.message as { tag: string }).tag)).toEqual(['late', 'question']);
+    expect(letters[0]!.cause).toBeInstanceOf(StoppedError);
+    await expect(ref.done).resolves.toEqual({ reason: 'shutdown' });
+  });
+
+  it('spawns children it supervises; stopping the parent stops its children first', async () => {
+    const system = createSystem({ name: 'sys' });
+    type ParentMessage = { type: 'spawn'; reply: Reply<ActorRef<CounterMessage>> };
+    const parent = defineActor<number, ParentMessage>({
+      name: 'parent',
+      initial: 0,
+      handle(n, m, ctx) {
+        m.reply(ctx.spawn(counter, { name: `child${n}` }));
+        return n + 1;
+      },
+    });
+    const ref = system.spawn(parent);
+    const child0 = await ref.ask({ type: 'spawn' });
+    const child1 = await ref.ask({ type: 'spawn' });
+    expect([child0.id, child1.id]).toEqual(['sys/parent/child0', 'sys/parent/child1']);
+    child1.tell({ type: 'add', by: 7 });
+    expect(await child1.ask({ type: 'get' })).toBe(7);
+    const exits = firstValueFrom(system.inspect$.pipe(filter((e) => e.type === 'exited'), take(3), toArray()));
+    await ref.stop();
+    expect((await exits).map((e) => e.id)).toEqual(['sys/parent/child1', 'sys/parent/child0', 'sys/parent']);
+    expect(child0.stopped && child1.stopped).toBe(true);
+  });
+
+  it('a child that exhausts its restart budget escalates: its parent fails with ChildFailedError and is restarted', async () => {
+    const system = createSystem({ name: 'esc' });
+    const escalations: string[] = [];
+    system.inspect$.subscribe((e) => {
+      if (e.type === 'escalated') escalations.push(e.id);
+    });
+    let parentStarts = 0;
+    type Msg = { type: 'spawn-and-crash'; reply: Reply<string> } | { type: 'starts'; reply: Reply<number> };
+    const parent = defineActor<null, Msg>({
+      name: 'parent',
+      initial: () => (parentStarts++, null),
+      handle(s, m, ctx) {
+        if (m.type === 'starts') {
+          m.reply(parentStarts);
+          return s;
+        }
+        const child = ctx.spawn(counter, { name: 'fragile', intensity: { maxRestarts: 0 } });
+        child.tell({ type: 'crash' });
+        m.reply(child.id);
+        return s;
+      },
+    });
+    const ref = system.spawn(parent);
+    const failure = firstValueFrom(system.inspect$.pipe(filter((e) => e.type === 'exited' && e.id === 'esc/parent')));
+    expect(await ref.ask({ type: 'spawn-and-crash' })).toBe('esc/parent/fragile');
+    const parentExit = await failure;
+    expect(parentExit).toMatchObject({ reason: 'failed', final: false });
+    expect((parentExit as { cause: unknown }).cause).toBeInstanceOf(ChildFailedError);
+    expect(escalations).toEqual(['esc/parent/fragile']);
+    expect(await ref.ask({ type: 'starts' })).toBe(2);
+  });
+
+  it('a top-level actor that gives up rejects its done (the root failure is reported)', async () => {
+    const ref = createSystem().spawn(counter, { intensity: { maxRestarts: 1 }, maxDeliveries: 5 });
+    ref.tell({ type: 'crash' });
+    const error = await ref.done.catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'restart_intensity', nodeId: 'stage/counter' });
+    expect(ref.stopped).toBe(true);
+  });
+
+  it('an actor crash under one_for_all restarts its siblings, and its inbox survives the restart', async () => {
+    let siblingStarts = 0;
+    const sup = supervisor({
+      strategy: 'one_for_all',
+      children: [
+        { id: 'sibling', task: () => (++siblingStarts, new Promise(() => undefined)), shutdownTimeoutMs: 0 },
+        { id: 'counter', actor: counter, options: { maxDeliveries: 1 } },
+      ],
+    });
+    const ref = sup.actor('counter', counter);
+    ref.tell({ type: 'add', by: 1 });
+    ref.tell({ type: 'crash' });
+    ref.tell({ type: 'add', by: 41 });
+    expect(await ref.ask({ type: 'get' })).toBe(41);
+    expect(siblingStarts).toBe(2);
+    await sup.shutdown();
+  });
+
+  it('rejects bad definitions and options with InvalidConfigError', () => {
+    expect(() => defineActor({ name: '', initial: 0, handle: (s: number) => s })).toThrow(InvalidConfigError);
+    expect(() => defineActor({ name: 'x', initial: 0, handle: 'nope' as never })).toThrow(/handle must be a function/);
+    expect(() => createSystem().spawn(counter, { maxDeliveries: 0 })).toThrow(/maxDeliveries/);
+    expect(() => createSystem().spawn(counter, { capacity: 0 })).toThrow(/capacity/);
+  });
+
+  it('a bounded inbox: tell throws mailbox_full, send waits for room', async () => {
+    const ref = createSystem().spawn(counter, { capacity: 2 });
+    ref.tell({ type: 'add', by: 1 });
+    ref.tell({ type: 'add', by: 1 });
+    expect(() => ref.tell({ type: 'add', by: 1 })).toThrow(expect.objectContaining({ code: 'mailbox_full' }));
+    await ref.send({ type: 'add', by: 1 });
+    expect(await ref.ask({ type: 'get' })).toBe(3);
+  });
+});
