@@ -7,7 +7,9 @@ import { assertAppendable } from '../seal/assertAppendable.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
 import { MAX_SEQ } from '../seal/SealedEntry.js';
 import type { SealedLogStore } from '../seal/SealedLogStore.js';
+import { unwrap } from 'idb';
 import { openStageDb, type StageDb } from './openStageDb.js';
+import { transactionDone } from './transactionDone.js';
 
 export interface IdbLogStoreConfig {
   /** Which log in the database: usually the session id. */
@@ -58,10 +60,13 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
     return this.#serially(async () => {
       assertAppendable(this.#length, entries, `IdbLogStore ${this.logId}`);
       if (entries.length === 0) return;
-      const tx = this.#db.transaction('sealedLog', 'readwrite', { durability: this.#durability });
-      const store = tx.store;
-      for (const entry of entries) void store.add({ log: this.logId, seq: entry.seq, seal: entry.seal, body: entry.body }).catch(() => undefined);
-      await tx.done;
+      // The native API here: idb wraps every request in a promise, which costs more than the put.
+      // `add`, not `put`: a seq already stored (another tab) aborts the whole batch, never overwrites.
+      const tx = unwrap(this.#db).transaction('sealedLog', 'readwrite', { durability: this.#durability });
+      const done = transactionDone(tx);
+      const store = tx.objectStore('sealedLog');
+      for (const entry of entries) store.add({ log: this.logId, seq: entry.seq, seal: entry.seal, body: entry.body });
+      await done;
       this.#length += entries.length;
       this.#last = entries[entries.length - 1];
     });

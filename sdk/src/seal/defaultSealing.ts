@@ -1,10 +1,11 @@
-// The sealing used when a config does not name one. The isomorphic default is @noble/hashes; a
-// Node process should call setDefaultSealing(nodeSealing) once (from @stage/sdk/node), which is
-// about twice as fast, or pass `sealing` in each config.
-import { nobleSealing } from './nobleSealing.js';
+// The sealing used when a config does not name one. The isomorphic default is jsSealing (the
+// fastest pure-JavaScript one, what the browser uses); a Node process should call
+// setDefaultSealing(nodeSealing) once (from @stage/sdk/node), several times faster again, or pass
+// `sealing` in each config.
+import { jsSealing } from './jsSealing.js';
 import type { Sealing } from './Sealing.js';
 
-let current: Sealing = nobleSealing;
+let current: Sealing = jsSealing;
 
 export function defaultSealing(): Sealing {
   return current;

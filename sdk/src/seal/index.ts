@@ -3,7 +3,7 @@
 // Public API
 //   canonicalJson(value): string                     sorted keys, no whitespace; throws CanonicalJsonError
 //   deriveSessionKey(secret, sessionId, sealing?)    32-byte key, synchronous
-//   Sealing { name, hmac, sealer, toHex }            nobleSealing (core), nodeSealing (@stage/sdk/node)
+//   Sealing { name, hmac, sealer, toHex }            jsSealing (core default), nobleSealing, nodeSealing (@stage/sdk/node)
 //   defaultSealing() / setDefaultSealing(sealing)
 //   SealedEntry<B> { seq, body, seal }               seal = HMAC-SHA-256(key, prevSeal ‖ u64be(seq) ‖ canonical(body))
 //   parseSealedEntry(value), GENESIS_SEAL
@@ -21,6 +21,7 @@ export { LogStoreError, type LogStoreErrorCode } from './LogStoreError.js';
 export { toHex, fromHex } from './hex.js';
 export { writeSeq, type Sealing, type SealFunction } from './Sealing.js';
 export { nobleSealing } from './nobleSealing.js';
+export { jsSealing } from './jsSealing.js';
 export { defaultSealing, setDefaultSealing } from './defaultSealing.js';
 export { deriveSessionKey } from './deriveSessionKey.js';
 export { GENESIS, GENESIS_SEAL, MAX_SEQ, parseSealedEntry, type ChainPosition, type SealedEntry } from './SealedEntry.js';

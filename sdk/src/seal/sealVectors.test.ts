@@ -5,14 +5,19 @@ import { canonicalJson } from './canonicalJson.js';
 import { ChainVerifier } from './ChainVerifier.js';
 import { deriveSessionKey } from './deriveSessionKey.js';
 import { fromHex, toHex } from './hex.js';
+import fc from 'fast-check';
+import { jsSealing } from './jsSealing.js';
 import { nobleSealing } from './nobleSealing.js';
 import { Sealer } from './Sealer.js';
 import type { SealedEntry } from './SealedEntry.js';
 
-describe('seal test vectors', () => {
+describe.each([
+  ['nobleSealing', nobleSealing],
+  ['jsSealing', jsSealing],
+])('seal test vectors with %s', (_name, sealing) => {
   it('derives the committed session key from the secret and session id', () => {
     const { secretHex, sessionId, keyHex } = vectors.keyDerivation;
-    expect(toHex(deriveSessionKey(fromHex(secretHex), sessionId, nobleSealing))).toBe(keyHex);
+    expect(toHex(deriveSessionKey(fromHex(secretHex), sessionId, sealing))).toBe(keyHex);
   });
 
   it('writes each body in its committed canonical form', () => {
@@ -20,12 +25,12 @@ describe('seal test vectors', () => {
   });
 
   it('seals the committed chain to the committed seals', () => {
-    const sealer = new Sealer({ key: vectors.chain.keyHex, sealing: nobleSealing });
+    const sealer = new Sealer({ key: vectors.chain.keyHex, sealing });
     for (const entry of vectors.chain.entries) expect(sealer.seal(entry.body)).toEqual({ seq: entry.seq, body: entry.body, seal: entry.seal });
   });
 
   it('verifies the committed chain', () => {
-    const verifier = new ChainVerifier({ key: vectors.chain.keyHex, sealing: nobleSealing });
+    const verifier = new ChainVerifier({ key: vectors.chain.keyHex, sealing });
     const entries: SealedEntry[] = vectors.chain.entries.map(({ seq, body, seal }) => ({ seq, body, seal }));
     expect(verifier.verify(entries)).toHaveLength(entries.length);
     expect(verifier.position.seal).toBe(entries[entries.length - 1]!.seal);
@@ -33,7 +38,7 @@ describe('seal test vectors', () => {
 
   it('encodes seq as 8 bytes big-endian, beyond 32 bits too', () => {
     const { keyHex, prevSealHex, seq, canonical, seal } = vectors.largeSeq;
-    const sealBytes = nobleSealing.sealer(fromHex(keyHex))(fromHex(prevSealHex), seq, canonical);
+    const sealBytes = sealing.sealer(fromHex(keyHex))(fromHex(prevSealHex), seq, canonical);
     expect(toHex(sealBytes)).toBe(seal);
   });
 
@@ -43,6 +48,35 @@ describe('seal test vectors', () => {
     expect(toHex(input.slice(0, 32))).toBe(vectors.chain.genesisSealHex);
     expect(toHex(input.slice(32, 40))).toBe('0000000000000000');
     expect(new TextDecoder().decode(input.slice(40))).toBe(first.canonical);
-    expect(toHex(nobleSealing.hmac(fromHex(vectors.chain.keyHex), input))).toBe(first.seal);
+    expect(toHex(sealing.hmac(fromHex(vectors.chain.keyHex), input))).toBe(first.seal);
+  });
+});
+
+describe('jsSealing', () => {
+  it('seals exactly as @noble/hashes HMAC does, for any body length, text and seq', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 80 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.maxSafeNat(),
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        (key, prev, seq, text) => {
+          const body = JSON.stringify(text);
+          expect(toHex(jsSealing.sealer(key)(prev, seq, body))).toBe(toHex(nobleSealing.sealer(key)(prev, seq, body)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps sealing right after a long body grew its buffer', () => {
+    const key = fromHex('01'.repeat(32));
+    const seal = jsSealing.sealer(key);
+    const check = nobleSealing.sealer(key);
+    const prev = new Uint8Array(32);
+    for (const length of [0, 1, 15, 16, 17, 55, 56, 64, 119, 5000, 3]) {
+      const body = JSON.stringify('é'.repeat(length));
+      expect(toHex(seal(prev, length, body))).toBe(toHex(check(prev, length, body)));
+    }
   });
 });
