@@ -31,6 +31,8 @@ const config = {
   rates: (args.rates ?? '100,10').split(',').map(Number),
   latencySeconds: Number(args['latency-seconds'] ?? 3),
   window: Number(args.window ?? 64),
+  /** The two-hub run sends fewer messages: deliveries/s is a rate, and PostgreSQL makes each message slower. */
+  stage2Messages: Number(args['stage2-messages'] ?? 100),
   only: (args.only ?? 'ws,socketio,stage,stage2').split(','),
 };
 const log = (msg: string) => console.log(`[bench:hub] ${msg}`);
@@ -43,6 +45,12 @@ function fdLimit(): number {
   }
 }
 
+export interface RunOptions {
+  messages?: number;
+  /** Measure latency too (default true). */
+  latency?: boolean;
+}
+
 interface Figures {
   memory?: MemoryResult;
   throughput?: ThroughputResult;
@@ -53,7 +61,8 @@ interface Figures {
 }
 
 /** One implementation, start to finish: its own fresh server process(es), memory first, then the room. */
-async function run(label: string, servers: ServerChild[], targets: LoadTarget[], measureIdle: boolean): Promise<Figures> {
+async function run(label: string, servers: ServerChild[], targets: LoadTarget[], measureIdle: boolean, options: RunOptions = {}): Promise<Figures> {
+  const messages = options.messages ?? config.messages;
   const figures: Figures = {};
   try {
     for (const t of targets) await t.prepare(config.receivers);
@@ -62,10 +71,10 @@ async function run(label: string, servers: ServerChild[], targets: LoadTarget[],
     const room = await openRoom(targets, config.receivers, Math.ceil(maxRate * config.latencySeconds) * config.receivers);
     try {
       log(`${label}: warm-up`);
-      await measureThroughput(`${label} warm-up`, room, Math.min(100, config.messages), config.window, 120_000);
-      figures.throughput = await measureThroughput(label, room, config.messages, config.window, 300_000);
+      await measureThroughput(`${label} warm-up`, room, Math.min(100, messages), config.window, 300_000);
+      figures.throughput = await measureThroughput(label, room, messages, config.window, 300_000);
       figures.latencies = {};
-      for (const rate of config.rates) {
+      for (const rate of options.latency === false ? [] : config.rates) {
         figures.latencies[rate] = await measureLatency(label, room, rate, Math.ceil(rate * config.latencySeconds), 120_000);
       }
       figures.latency = figures.latencies[config.rates[0]!];

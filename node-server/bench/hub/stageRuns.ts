@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { LatencyResult, MemoryResult, ThroughputResult } from './phases.js';
 import { spawnServer, type ServerChild } from './serverChild.js';
+import type { BenchAccount } from './stageServer.js';
 import { StageTarget } from './stageTarget.js';
 import type { LoadTarget } from './target.js';
 
@@ -13,16 +14,17 @@ interface Figures {
   latency?: LatencyResult;
   error?: string;
 }
-type Run = (label: string, servers: ServerChild[], targets: LoadTarget[], measureIdle: boolean) => Promise<Figures>;
+type Run = (label: string, servers: ServerChild[], targets: LoadTarget[], measureIdle: boolean, options?: { messages?: number; latency?: boolean }) => Promise<Figures>;
 
 const log = (msg: string) => console.log(`[bench:hub] ${msg}`);
+const accountsOf = (server: ServerChild) => (server.info.accounts ?? []) as BenchAccount[];
 
-export async function stageRuns(_config: unknown, run: Run, only: string[]): Promise<Record<string, Figures>> {
+export async function stageRuns(config: { receivers: number; stage2Messages: number }, run: Run, only: string[]): Promise<Record<string, Figures>> {
   const out: Record<string, Figures> = {};
   if (only.includes('stage')) {
     log('--- stage (one hub, SQLite) ---');
-    const server = await spawnServer('stage');
-    out.stage = await run('stage', [server], [new StageTarget({ port: server.port })], true);
+    const server = await spawnServer('stage', { fixture: { receivers: config.receivers } });
+    out.stage = await run('stage', [server], [new StageTarget({ port: server.port, accounts: accountsOf(server) })], true);
   }
   if (only.includes('stage2')) {
     log('--- stage2 (two hubs, PostgreSQL + Redis) ---');
@@ -35,10 +37,12 @@ export async function stageRuns(_config: unknown, run: Run, only: string[]): Pro
     redis.searchParams.set('channel', `stage-bench-${schema}`);
     const options = { databaseUrl: db.toString(), redisUrl: redis.toString() };
     try {
-      const servers = [await spawnServer('stage', options), await spawnServer('stage', options)];
-      const first = new StageTarget({ port: servers[0]!.port, label: 'stage2' });
-      const second = new StageTarget({ port: servers[1]!.port, label: 'stage2', shared: first });
-      out.stage2 = await run('stage2', servers, [first, second], false);
+      const servers = [await spawnServer('stage', { ...options, fixture: { receivers: config.receivers } }), await spawnServer('stage', options)];
+      const accounts = accountsOf(servers[0]!);
+      const first = new StageTarget({ port: servers[0]!.port, label: 'stage2', accounts });
+      const second = new StageTarget({ port: servers[1]!.port, label: 'stage2', accounts });
+      // Throughput only: at PostgreSQL's per-message cost the fixed 100 msg/s latency load would take minutes.
+      out.stage2 = await run('stage2', servers, [first, second], false, { messages: config.stage2Messages, latency: false });
     } catch (error) {
       out.stage2 = { error: `two-hub run needs PostgreSQL (${databaseUrl}) and Redis (${redisUrl}): ${(error as Error).message}` };
       log(out.stage2.error!);

@@ -1,70 +1,33 @@
 // Client side of server (a), the Stage hub: n+1 accounts (user 0 sends and owns the group; users 1..n receive),
-// one group with everyone, one stream visible to it; receivers are one device each, idle connections are extra
-// devices of the same accounts (authenticated, hello'd, holding a sealed session on the hub).
+// one group with everyone, one stream visible to it (the hub process's fixture); receivers are one device each,
+// idle connections are extra devices of the same accounts (authenticated, hello'd, holding a sealed session).
 import { ROOM } from './protocol.js';
 import { StageDevice } from './StageDevice.js';
 import { messageText, sentAtOf, type BenchSender, type Closeable, type LoadTarget } from './target.js';
 
-interface Account {
-  token: string;
-  userId: string;
-}
-
-async function post(base: string, path: string, body: unknown): Promise<Account> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as Account;
-}
-
-/** Runs `work` over 0..count-1 with at most `concurrency` at once. */
-async function pool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) await work(next++);
-    }),
-  );
-}
+import type { BenchAccount as Account } from './stageServer.js';
 
 export interface StageTargetConfig {
-  /** Hub ports; receivers are spread over them by the harness, setup uses the first. */
   port: number;
   label?: string;
-  /** Accounts already prepared by another target on the same database (the two-hub figure). */
-  shared?: StageTarget;
+  /** Account 0 sends; 1..n receive. From the hub fixture. */
+  accounts: Account[];
 }
 
 export class StageTarget implements LoadTarget {
   readonly label: string;
-  accounts: Account[] = [];
-  private readonly http: string;
+  readonly accounts: Account[];
   private readonly ws: string;
 
   constructor(private readonly config: StageTargetConfig) {
     this.label = config.label ?? 'stage';
-    this.http = `http://127.0.0.1:${config.port}`;
+    this.accounts = config.accounts;
     this.ws = `ws://127.0.0.1:${config.port}`;
   }
 
+  /** The accounts come from the hub process's fixture (see stageServer.ts). */
   async prepare(receivers: number): Promise<void> {
-    if (this.config.shared) {
-      this.accounts = this.config.shared.accounts;
-      return;
-    }
-    const run = `${process.pid}x${Date.now().toString(36)}`;
-    this.accounts = new Array<Account>(receivers + 1);
-    const t0 = performance.now();
-    await pool(receivers + 1, 16, async (i) => {
-      this.accounts[i] = await post(this.http, '/api/register', { username: `b${run}u${i}`, password: 'bench-password' });
-    });
-    const owner = await StageDevice.connect({ wsBase: this.ws, token: this.accounts[0]!.token, deviceId: 'setup' });
-    const { group } = await owner.command<{ group: { groupId: string } }>('CreateGroup', { name: 'bench' });
-    await pool(receivers, 32, async (i) => {
-      await owner.command('AddGroupMember', { groupId: group.groupId, userId: this.accounts[i + 1]!.userId });
-    });
-    await owner.command('CreateStream', { stream: ROOM, groups: [group.groupId] });
-    owner.close();
-    console.log(`[bench:hub] ${this.label}: ${receivers + 1} accounts, one group, stream "${ROOM}" in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (this.accounts.length < receivers + 1) throw new Error(`the Stage hub fixture has ${this.accounts.length} accounts, ${receivers + 1} needed`);
   }
 
   async connectIdle(index: number): Promise<Closeable> {
