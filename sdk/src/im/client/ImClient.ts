@@ -26,14 +26,13 @@ import {
   type Limits,
   type PushFrame,
   type RecallFrame,
-  type ReplyFrame,
   type WelcomeFrame,
 } from '../protocol/frames.js';
 import { webSocketUrl } from '../protocol/http.js';
 import { MAX_COMMAND_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
 import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef, VoteMap } from '../protocol/model.js';
 import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
-import { replyDataSchemas, type ReplyData } from '../protocol/replies.js';
+import { replyDataSchemas, type ReplyData, type ReplyFrame } from '../protocol/replies.js';
 import { chainPages } from './chainPages.js';
 import { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';

@@ -58,7 +58,9 @@ export class FakeSocket implements WebSocketLike {
       void this.hub.receive(this, data);
       return;
     }
-    this.queue = this.queue.then(() => this.hub.receive(this, data)).catch((error: unknown) => this.hub.errors.push(error));
+    this.queue = this.queue.then(() => this.hub.receive(this, data)).catch((error: unknown) => {
+      this.hub.errors.push(error);
+    });
   }
 
   close(code = 1000, reason = ''): void {
