@@ -1,9 +1,25 @@
-// @stage/sdk/react: React bindings for the SDK's observables.
+// @stage/sdk/react: React bindings for the SDK's observables and the IM client.
 //
 //   useObservable(source$, initial?)  latest value as state (useSyncExternalStore: no tearing,
 //                                     StrictMode-safe, unsubscribes on unmount); errors go to the
-//                                     nearest error boundary
+//                                     nearest error boundary; BehaviorSubject-like sources are never undefined
 //   useSubscription(source$, next)    side effects per value while mounted
+//   observableStore(source$, initial) the { subscribe, getSnapshot } pair underneath, for custom hooks
+// IM (an ImClient from @stage/sdk/im, passed in or from <ImClientProvider client>):
+//   useConnectionState(), useConnectionInfo(), useTopicMessages(stream, topic), useUnreadCounts(),
+//   useUnreadCount(stream, topic), usePendingCommands(), useSealedLog(), useReview(stream, topic), useImClient()
 export { useObservable } from './useObservable.js';
 export { useSubscription } from './useSubscription.js';
 export { observableStore, type ObservableStore, type ObservableSnapshot } from './observableStore.js';
+export {
+  ImClientProvider,
+  useImClient,
+  useConnectionState,
+  useConnectionInfo,
+  useTopicMessages,
+  useUnreadCounts,
+  useUnreadCount,
+  usePendingCommands,
+  useSealedLog,
+  useReview,
+} from './imHooks.js';

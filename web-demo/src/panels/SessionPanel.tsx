@@ -8,6 +8,13 @@ import { useChat } from '../chat/ChatContext.js';
 export function SessionPanel() {
   const chat = useChat();
   const log = useObservable(chat.log$);
+  // A verdict is about one session's chain: a new session (after a refused chain) starts without one.
+  return <SessionFacts key={log?.sessionId ?? 'none'} />;
+}
+
+function SessionFacts() {
+  const chat = useChat();
+  const log = useObservable(chat.log$);
   const problem = useObservable(chat.problem$);
   const [verdict, setVerdict] = useState<LogVerification | 'checking' | undefined>();
   const verify = async () => {
@@ -36,7 +43,7 @@ export function SessionPanel() {
       </button>
       {verdict && verdict !== 'checking' && (
         <p className={`verdict ${verdict.ok ? 'ok' : 'bad'}`} data-testid="verify-result">
-          {verdict.ok ? `✔ All ${verdict.length} seals verify.` : `✘ ${verdict.error.message}`}
+          {verdict.ok ? `✔ All ${verdict.length} seals verify.` : `✘ ${verdict.error.message.replace(/ of session \S+/, '')}`}
         </p>
       )}
       {problem && (
