@@ -49,6 +49,16 @@ describe('SessionHandler', () => {
     expect(client.recalls).toBe(1);
   });
 
+  it('catches up a live session that missed entries by recalling the chain', async () => {
+    const handler = newHandler();
+    const { sessionId, client, send } = await connect(handler);
+    for (let n = 0; n < 5; n++) await send(chatBody(n));
+    for (let n = 5; n < 9; n++) await client.append(chatBody(n)); // never reached the handler
+    const result = await send(chatBody(9));
+    expect(result).toMatchObject({ recalled: true, state: replayed(10) });
+    expect(client.recalls).toBe(1);
+  });
+
   it('answers a request message with its reply and leaves the state as it was', async () => {
     const handler = newHandler();
     const { send } = await connect(handler);

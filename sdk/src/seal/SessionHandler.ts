@@ -147,12 +147,14 @@ export class SessionHandler<S, B = unknown> {
    * Routes a sealed entry to its session and applies it. Entries of one session are handled one
    * at a time, in call order. When the session is unknown, recalls it first (see the class
    * comment). Rejects with ChainError when the entry or chain is refused; then nothing changed.
+   * A live session that is sent a later seq than it expects (entries lost on the way) catches up
+   * the same way, by recalling the whole chain; it is replaced only if that succeeds.
    * When definition.apply throws, the entry is refused with that error but stays part of the
    * chain (the client has sealed and kept it): the state is unchanged and the chain moves on,
    * and a replay skips it the same way.
    */
   receive(sessionId: string, entry: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
-    this.#assertOpen();
+    if (this.#closed) return Promise.reject(new Error('SessionHandler is closed; create a new one'));
     const previous = this.#queues.get(sessionId);
     const run = previous === undefined ? this.#receive(sessionId, entry, recall) : previous.then(() => this.#receive(sessionId, entry, recall));
     const tail = run.then(noop, noop);
@@ -176,7 +178,12 @@ export class SessionHandler<S, B = unknown> {
     try {
       if (this.#closed) throw new ChainError('unknown_session', `SessionHandler is closed; session ${sessionId} cannot be handled`, { sessionId });
       const live = this.#sessions.get(sessionId);
-      return live === undefined ? await this.#recallAndApply(sessionId, entry, recall) : this.#applyLive(sessionId, live, entry);
+      if (live === undefined) return await this.#recallAndApply(sessionId, entry, recall);
+      // Entries this handler never saw (lost on the way, or dropped before receive): catch up
+      // by recalling the whole chain; the live session stays as it is unless that succeeds.
+      const seq = (entry as { seq?: unknown } | null)?.seq;
+      if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > live.verifier.nextSeq) return await this.#recallAndApply(sessionId, entry, recall);
+      return this.#applyLive(sessionId, live, entry);
     } catch (error) {
       if (error instanceof ChainError) this.#events.next({ type: 'rejected', sessionId, error });
       throw error;
@@ -251,6 +258,7 @@ export class SessionHandler<S, B = unknown> {
   }
 
   #install(sessionId: string, session: Omit<LiveSession<S>, 'watch'>): void {
+    this.#sessions.get(sessionId)?.watch?.stop();
     const watch = this.#detector?.watch(sessionId, () => this.#drop(sessionId, 'failure'));
     this.#sessions.set(sessionId, { ...session, watch });
   }

@@ -166,7 +166,7 @@ describe('a tampered entry for a live session', () => {
     const rand = random(7);
     const cases: Array<[string, SealedEntry<ChatBody>, ChainErrorCode]> = [
       ['a flipped body byte', { ...next, body: flipByte(next.body, rand) as ChatBody }, 'broken_seal'],
-      ['a skipped seq', { ...next, seq: length + 1 }, 'gap'],
+      ['a skipped seq whose chain does not hold it', { ...next, seq: length + 1 }, 'truncated'],
       ['the last seq with another seal', { ...next, seq: length - 1 }, 'fork'],
       ['an old seq with another seal', { ...next, seq: 50 }, 'fork'],
       ['an old entry again', entries[50]!, 'duplicate'],
@@ -174,13 +174,20 @@ describe('a tampered entry for a live session', () => {
     ];
     const before = handler.state(sessionId);
     const position = handler.position(sessionId);
+    // Only the skipped seq makes the handler catch up by recalling; the client's chain ends before it.
+    let recalls = 0;
+    const recallGenuine = async (_id: string, upTo: number) => {
+      recalls++;
+      return entries.slice(0, Math.min(upTo, length));
+    };
     for (const [what, entry, code] of cases) {
-      const error = await handler.receive(sessionId, entry, noRecall).catch((e: unknown) => e);
+      const error = await handler.receive(sessionId, entry, recallGenuine).catch((e: unknown) => e);
       expect(error, what).toBeInstanceOf(ChainError);
       expect((error as ChainError).code, what).toBe(code);
       expect(handler.state(sessionId), what).toBe(before);
       expect(handler.position(sessionId), what).toEqual(position);
     }
+    expect(recalls).toBe(1);
     const again = await handler.receive(sessionId, entries[length - 1]!, noRecall);
     expect(again).toMatchObject({ duplicate: true, recalled: false });
     expect(again.state).toBe(before);
