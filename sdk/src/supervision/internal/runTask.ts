@@ -22,7 +22,7 @@ export function runTask(
 export type DeadLetterSink = (message: unknown, deliveries: number, cause: unknown) => void;
 
 class TaskRun implements Incarnation, TaskContext {
-  private readonly abort = new AbortController();
+  private abort: AbortController | undefined;
   private graceful: AbortController | undefined;
   private subscription: Subscription | undefined;
   private ended: Exit | undefined;
@@ -72,7 +72,10 @@ class TaskRun implements Incarnation, TaskContext {
   }
 
   get signal(): AbortSignal {
-    return this.abort.signal;
+    // Made on first use: most restarts of tasks that never look at it then cost no AbortController.
+    const controller = (this.abort ??= new AbortController());
+    if (this.ended !== undefined && !controller.signal.aborted) controller.abort(new StoppedError(this.id, 'has ended'));
+    return controller.signal;
   }
 
   get stopping(): AbortSignal {
@@ -113,12 +116,13 @@ class TaskRun implements Incarnation, TaskContext {
     const subscription = this.subscription;
     this.subscription = undefined;
     if (exit === KILLED) {
-      this.abort.abort(new StoppedError(this.id, 'was aborted at its shutdown deadline'));
-      this.graceful?.abort(new StoppedError(this.id, 'was aborted at its shutdown deadline'));
+      const reason = new StoppedError(this.id, 'was aborted at its shutdown deadline');
+      this.abort?.abort(reason);
+      this.graceful?.abort(reason);
     }
     subscription?.unsubscribe();
     // The run is over either way: anything it started with our signal must stop now.
-    if (!this.abort.signal.aborted) this.abort.abort(new StoppedError(this.id, 'has ended'));
+    if (this.abort !== undefined && !this.abort.signal.aborted) this.abort.abort(new StoppedError(this.id, 'has ended'));
     this.onExit(exit);
     const waiters = this.waiters;
     this.waiters = undefined;
