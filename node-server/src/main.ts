@@ -1,10 +1,11 @@
 // The hub's command line: `tsx src/main.ts [--port 8080] [--data-dir ./data] [--secret S] [--log-level info]`,
 // or env PORT, STAGE_DATA_DIR, STAGE_SECRET, STAGE_LOG_LEVEL (flags win). STAGE_DATABASE_URL / STAGE_REDIS_URL
 // choose PostgreSQL / Redis. Serves the built web demo from node-server/public and shuts down gracefully on
-// SIGINT/SIGTERM.
+// SIGINT/SIGTERM. STAGE_LIMITS (JSON) overrides protocol limits.
 import { parseArgs } from 'node:util';
 import { startHub } from './hub/startHub.js';
 import { isLogLevel, type LogLevel } from './hub/Logger.js';
+import type { Limits } from '@stage/sdk/im';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +34,17 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+// STAGE_LIMITS: JSON overrides of the protocol limits (tests and benchmarks), e.g. '{"commandsPerSecond":1000}'.
+let limits: Partial<Limits> = {};
+if (process.env.STAGE_LIMITS) {
+  try {
+    limits = JSON.parse(process.env.STAGE_LIMITS) as Partial<Limits>;
+  } catch {
+    console.error('STAGE_LIMITS must be a JSON object of limits, e.g. {"commandsPerSecond":1000}');
+    process.exit(2);
+  }
+}
+
 const secret = values.secret ?? process.env.STAGE_SECRET;
 await startHub({
   port,
@@ -40,5 +52,6 @@ await startHub({
   dataDir: values['data-dir'] ?? process.env.STAGE_DATA_DIR ?? './data',
   ...(secret ? { secret } : {}),
   logLevel: level as LogLevel,
+  limits,
   handleSignals: true,
 });

@@ -57,6 +57,8 @@ export class TestClient {
   lastOutcomeId = 0;
   duplicatesDropped = 0;
   recallsAnswered = 0;
+  /** Unanswered commands sent again after a reconnect. */
+  resent = 0;
   readonly frames: Array<Record<string, unknown>> = [];
   readonly closes: Array<{ code: number; reason: string }> = [];
   private waiters: Array<() => void> = [];
@@ -131,7 +133,10 @@ export class TestClient {
       this.chain.length = 0;
       for (const p of [...this.pending.values()].sort((a, b) => a.entry.seq - b.entry.seq)) p.entry = this.seal(p.entry.body);
     }
-    for (const p of [...this.pending.values()].sort((a, b) => a.entry.seq - b.entry.seq)) this.transmit(p.entry);
+    for (const p of [...this.pending.values()].sort((a, b) => a.entry.seq - b.entry.seq)) {
+      this.resent++;
+      this.transmit(p.entry);
+    }
   }
 
   private seal(body: Command): SealedEntry<Command> {
