@@ -105,6 +105,23 @@ describe('ImClient against the hub', () => {
     expect(history.messages.map((m) => m.content)).toEqual(Array.from({ length: 20 }, (_, i) => `n${i}`));
   });
 
+  it('paces itself through the hub\'s rate limit: every command applied once, in order', async () => {
+    const hub = await startTestHub({ limits: { commandsPerSecond: 20, commandBurst: 3 } });
+    hubs.push(hub);
+    const token = await register(hub.url, { username: 'fred', password: 'password123' });
+    const fred = await client(hub.url, token, 'fred-1', { maxInFlight: 8 });
+    const { group } = await fred.createGroup({ name: 'g' });
+    await fred.createStream({ stream: 's', groups: [group.groupId] });
+    let resent = 0;
+    fred.pending$.subscribe((pending) => (resent = Math.max(resent, ...pending.map((p) => p.attempts))));
+    const contents = Array.from({ length: 12 }, (_, i) => `r${i}`);
+    const sent = await Promise.all(contents.map((content) => fred.sendMessage({ stream: 's', topic: 't', content })));
+    expect(sent.map((r) => r.message.content)).toEqual(contents);
+    const history = await fred.getHistory({ stream: 's', topic: 't' });
+    expect(history.messages.map((m) => m.content)).toEqual(contents);
+    expect(resent).toBeGreaterThan(1); // some were refused with rate_limited and sent again
+  });
+
   it('survives a hub restart: reconnects, answers the recall from its file log, keeps its mutes and cursors', async () => {
     const dataDir = tempDir('stage-e2e-hub-');
     let hub = await startTestHub({ dataDir, limits });
