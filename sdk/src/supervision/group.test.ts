@@ -3,6 +3,7 @@
 import { firstValueFrom, filter, NEVER, Observable, Subject, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Mailbox } from '../mailbox/index.js';
+import { server } from '../session/index.js';
 import {
   createSystem,
   group,
@@ -310,6 +311,40 @@ describe('a group of workers on a mailbox (the seed example)', () => {
     expect(sums).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(workers.stats$.value.failed).toBeGreaterThanOrEqual(16);
     expect(exits.some((e) => e.type === 'exited' && e.reason === 'failed')).toBe(true);
+    expect(mailbox.size + mailbox.inFlight).toBe(0);
+  });
+});
+
+describe('sessions as tasks', () => {
+  it('runs a server session per slot; a crashed session is restarted and its message redelivered; shutdown stops them gracefully', async () => {
+    const mailbox = new Mailbox<number>({ capacity: 16 });
+    const handled: number[] = [];
+    const progress = new Subject<void>();
+    const allHandled = firstValueFrom(progress.pipe(filter(() => handled.length === 5)));
+    let crashed = false;
+    const g = group(
+      (ctx) =>
+        server(mailbox.receiver(), {
+          seed: () => 0,
+          step: (total, n) => {
+            if (n === 3 && !crashed) {
+              crashed = true;
+              throw new Error('session crashed on 3');
+            }
+            handled.push(n);
+            progress.next();
+            return total + n;
+          },
+          shutdown: ctx.stopping,
+        }),
+      { name: 'sessions', size: 2 },
+    );
+    for (let n = 1; n <= 5; n++) await mailbox.send(n);
+    await allHandled;
+    expect(handled.sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(g.stats$.value).toMatchObject({ failed: 1, restarts: 1, running: 2 });
+    const reports = await g.shutdown({ timeoutMs: 1000 });
+    expect(reports.map((r) => r.reason)).toEqual(['shutdown', 'shutdown']);
     expect(mailbox.size + mailbox.inFlight).toBe(0);
   });
 });
