@@ -6,9 +6,11 @@ export interface TaskContext {
   /** Aborted when the task must stop NOW: its shutdown deadline passed, or its group failed. */
   readonly signal: AbortSignal;
   /**
-   * Aborted when the task is asked to finish gracefully (shutdown, downscale). A task that
-   * watches it can finish its current item and return; one that does not is aborted (`signal`)
-   * at the deadline.
+   * Aborted when the task is asked to finish gracefully (shutdown, downscale, a sibling's restart
+   * under one_for_all). A task that reads this property opts in to a graceful stop: it gets until
+   * the shutdown deadline to finish its current item and return, then is aborted (`signal`). A
+   * task that never reads it is stopped at once (like an OTP process that does not trap exits).
+   * RxJS idiom: `source.pipe(takeUntil(fromEvent(ctx.stopping, 'abort')))`.
    */
   readonly stopping: AbortSignal;
   /** The task's node id in the inspection tree, e.g. `app/workers/2`. */

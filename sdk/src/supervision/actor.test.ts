@@ -259,6 +259,35 @@ describe('actor', () => {
     await sup.shutdown();
   });
 
+  it('stop lets an async handler finish within the deadline; past it the actor is killed and its message dead-lettered', async () => {
+    vi.useFakeTimers();
+    const system = createSystem();
+    const signals: AbortSignal[] = [];
+    const worker = defineActor<number, { ms: number }>({
+      name: 'worker',
+      initial: 0,
+      handle: (n, m, ctx) => {
+        signals.push(ctx.signal);
+        return new Promise<number>((resolve) => setTimeout(() => resolve(n + 1), m.ms));
+      },
+    });
+    const quick = system.spawn(worker, { name: 'quick' });
+    quick.tell({ ms: 100 });
+    await vi.advanceTimersByTimeAsync(0);
+    const quickStop = quick.stop({ timeoutMs: 1000 });
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(quickStop).resolves.toEqual({ reason: 'shutdown' });
+
+    const slow = system.spawn(worker, { name: 'slow' });
+    slow.tell({ ms: 10_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    const slowStop = slow.stop({ timeoutMs: 1000 });
+    await vi.advanceTimersByTimeAsync(1000);
+    await expect(slowStop).resolves.toEqual({ reason: 'killed' });
+    expect(signals[1]!.aborted).toBe(true);
+    expect(system.deadLetters().map((l) => [l.recipient, l.message])).toEqual([['stage/slow', { ms: 10_000 }]]);
+  });
+
   it('rejects bad definitions and options with InvalidConfigError', () => {
     expect(() => defineActor({ name: '', initial: 0, handle: (s: number) => s })).toThrow(InvalidConfigError);
     expect(() => defineActor({ name: 'x', initial: 0, handle: 'nope' as never })).toThrow(/handle must be a function/);

@@ -197,7 +197,8 @@ describe('group', () => {
           // Cooperative: finishes 100 ms after being asked to stop.
           return new Promise<void>((resolve) => ctx.stopping.addEventListener('abort', () => setTimeout(resolve, 100)));
         }
-        return new Promise<void>(() => undefined); // ignores every signal
+        void ctx.stopping; // looks at it (so it is given the grace period) but is stuck
+        return new Promise<void>(() => undefined);
       },
       { size: 2 },
     );
@@ -212,6 +213,12 @@ describe('group', () => {
     ]);
     expect(signals[1]!.aborted).toBe(true);
     expect(g.stats$.value).toMatchObject({ running: 0, restarts: 0 });
+  });
+
+  it('a task that never looks at ctx.stopping is stopped at once, not after the grace period', async () => {
+    const g = group(() => new Promise<void>(() => undefined), { size: 2 });
+    const reports = await g.shutdown({ timeoutMs: 60_000 });
+    expect(reports.map((r) => r.reason)).toEqual(['killed', 'killed']);
   });
 
   it('a failure during shutdown is reported as failed, with its cause', async () => {

@@ -87,7 +87,9 @@ class TaskRun implements Incarnation, TaskContext {
     const promise = new Promise<Exit>((resolve) => (this.waiters ??= []).push(resolve));
     if (!this.stopRequested) {
       this.stopRequested = true;
-      if (timeoutMs <= 0) this.kill();
+      // A task that never looked at `stopping` cannot be cooperating: like an OTP process that does
+      // not trap exits, it is stopped at once rather than after a grace period it cannot use.
+      if (timeoutMs <= 0 || this.graceful === undefined) this.kill();
       else {
         this.graceful?.abort(new StoppedError(this.id, 'is shutting down'));
         if (this.ended === undefined && timeoutMs !== Infinity) this.timer = setTimeout(() => this.kill(), timeoutMs);
