@@ -116,34 +116,56 @@ describe('the packed @stage/sdk', () => {
           '@types/react-dom': workspaceVersion('@types/react-dom'),
         },
       }),
-      'vite.config.js': "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n",
+      'vite.config.js': "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()], build: { target: 'es2022' } });\n",
+      // The compiler options of Vite's react-ts template: what a user's app checks our types with.
       'tsconfig.json': JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', jsx: 'react-jsx', strict: true, noEmit: true, skipLibCheck: false, lib: ['ES2023', 'DOM'] },
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+          module: 'ESNext',
+          moduleResolution: 'bundler',
+          jsx: 'react-jsx',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          isolatedModules: true,
+          verbatimModuleSyntax: true,
+          noUnusedLocals: true,
+        },
         include: ['src'],
       }),
       'index.html': '<!doctype html><html><body><div id="root"></div><script type="module" src="/src/main.tsx"></script></body></html>',
       'src/main.tsx': `import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BehaviorSubject } from 'rxjs';
-import { useObservable } from '@stage/sdk/react';
-import * as core from '@stage/sdk';
-import * as im from '@stage/sdk/im';
-import * as idb from '@stage/sdk/idb';
+import { canonicalJson } from '@stage/sdk';
+import { IdbLogStore } from '@stage/sdk/idb';
+import { ImClient } from '@stage/sdk/im';
+import { ImClientProvider, useConnectionState, useObservable, useTopicMessages } from '@stage/sdk/react';
 
 const greeting$ = new BehaviorSubject<string>('starting');
 function App() {
-  const greeting: string = useObservable(greeting$, '');
-  const exported = Object.keys(core).length + Object.keys(im).length + Object.keys(idb).length;
-  return <p id="out">{greeting} with {exported > 0 ? 'the sdk' : 'an empty sdk'}</p>;
+  const greeting: string = useObservable(greeting$);
+  const state = useConnectionState();
+  const messages = useTopicMessages('general', 'hello');
+  return <p id="out">{greeting}; {canonicalJson({ b: 1, a: 2 })}; {state}; {messages.length} messages; idb {typeof IdbLogStore.open}</p>;
 }
-createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
+// A client that never connects: enough to prove the IM entry and the hooks load in a browser bundle.
+const client = await ImClient.open({ url: location.origin, deviceId: 'pack-test', token: 'not-used' });
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ImClientProvider client={client}>
+      <App />
+    </ImClientProvider>
+  </StrictMode>,
+);
 setTimeout(() => greeting$.next('react says hello'), 0);
 `,
     });
     await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
     await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
     await command(join(app, 'node_modules/.bin/vite'), ['build'], app);
-    expect(await renderedText(join(app, 'dist'), '#out')).toBe('react says hello with the sdk');
+    expect(await renderedText(join(app, 'dist'), '#out')).toBe('react says hello; {"a":2,"b":1}; offline; 0 messages; idb function');
   }, 240_000);
 
   it('installs into a Vite + Vue app outside the workspace, builds and renders in Chromium', async () => {
@@ -156,22 +178,25 @@ setTimeout(() => greeting$.next('react says hello'), 0);
         dependencies: { '@stage/sdk': `file:${tarball}`, vue: workspaceVersion('vue'), rxjs: workspaceVersion('rxjs') },
         devDependencies: { vite: workspaceVersion('vite'), '@vitejs/plugin-vue': workspaceVersion('@vitejs/plugin-vue') },
       }),
-      'vite.config.js': "import { defineConfig } from 'vite';\nimport vue from '@vitejs/plugin-vue';\nexport default defineConfig({ plugins: [vue()] });\n",
+      'vite.config.js': "import { defineConfig } from 'vite';\nimport vue from '@vitejs/plugin-vue';\nexport default defineConfig({ plugins: [vue()], build: { target: 'es2022' } });\n",
       'index.html': '<!doctype html><html><body><div id="app"></div><script type="module" src="/src/main.js"></script></body></html>',
-      'src/main.js': "import { createApp } from 'vue';\nimport App from './App.vue';\ncreateApp(App).mount('#app');\n",
+      'src/main.js': "import { createApp } from 'vue';\nimport { ImClient } from '@stage/sdk/im';\nimport App from './App.vue';\nconst client = await ImClient.open({ url: location.origin, deviceId: 'pack-test-vue', token: 'not-used' });\ncreateApp(App, { client }).mount('#app');\n",
       'src/App.vue': `<script setup>
 import { BehaviorSubject } from 'rxjs';
-import { useObservable } from '@stage/sdk/vue';
+import { useConnectionState, useObservable, useTopicMessages } from '@stage/sdk/vue';
+const props = defineProps(['client']);
 const greeting$ = new BehaviorSubject('starting');
-const greeting = useObservable(greeting$, { initial: '' });
+const greeting = useObservable(greeting$);
+const state = useConnectionState(() => props.client);
+const messages = useTopicMessages(() => props.client, 'general', 'hello');
 setTimeout(() => greeting$.next('vue says hello'), 0);
 </script>
-<template><p id="out">{{ greeting }}</p></template>
+<template><p id="out">{{ greeting }}; {{ state }}; {{ messages.length }} messages</p></template>
 `,
     });
     await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
     await command(join(app, 'node_modules/.bin/vite'), ['build'], app);
-    expect(await renderedText(join(app, 'dist'), '#out')).toBe('vue says hello');
+    expect(await renderedText(join(app, 'dist'), '#out')).toBe('vue says hello; offline; 0 messages');
   }, 240_000);
 });
 
