@@ -12,7 +12,8 @@ let server: EchoServer | undefined;
 const sockets: Socket[] = [];
 
 async function start(rxTimeoutMs = 10_000, interrupt$ = new Subject<void>()): Promise<{ server: EchoServer; trace: TraceRecorder }> {
-  const engine = new Engine();
+  // The server's production setting: I/O events of one event-loop turn are handled in one batch.
+  const engine = new Engine({ drainOn: 'task' });
   const trace = traceRecorder(engine);
   server = await startEchoServer({ engine, rxTimeoutMs, interrupt$, terminate$: new Subject<void>() });
   return { server, trace };

@@ -30,7 +30,7 @@ if (!Number.isFinite(rxTimeoutMs) || rxTimeoutMs <= 0) {
   process.exit(2);
 }
 
-const engine = new Engine();
+const engine = new Engine({ drainOn: 'task' });
 if (values.trace) engine.trace$.subscribe((entry) => console.log(entry.line));
 try {
   const server = await startEchoServer({ port, host: values.host, rxTimeoutMs, engine });

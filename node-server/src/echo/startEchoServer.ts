@@ -18,7 +18,10 @@ export interface EchoServerConfig {
   readonly maxClients?: number;
   /** WORKER, RX and TX machines spawned up front. Default 1. */
   readonly prefill?: number;
-  /** The engine to run on (pass one to watch `trace$` from the very first delivery). */
+  /**
+   * The engine to run on (pass one to watch `trace$` from the very first delivery). Default: a
+   * new Engine with `drainOn: 'task'`, which batches the I/O events of one event-loop turn.
+   */
   readonly engine?: Engine;
   /** S0 and S1 sources. Default: the process's SIGINT and SIGTERM. */
   readonly interrupt$?: Observable<void>;
@@ -34,7 +37,7 @@ export interface EchoServer {
 }
 
 export async function startEchoServer(config: EchoServerConfig = {}): Promise<EchoServer> {
-  const engine = config.engine ?? new Engine();
+  const engine = config.engine ?? new Engine({ drainOn: 'task' });
   const channel = await ListenerChannel.listen({ port: config.port ?? 0, host: config.host ?? '127.0.0.1' });
   const rxTimeoutMs = config.rxTimeoutMs ?? 30_000;
   const rxPool: Pool<RxMachine> = new Pool({

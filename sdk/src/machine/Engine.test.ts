@@ -244,6 +244,22 @@ describe('Engine', () => {
     expect(() => engine.msgTo(m, 'M0')).toThrow(/engine has stopped/);
   });
 
+  it("with drainOn 'task', handles what one turn queued in a later task, still FIFO", async () => {
+    const seen: number[] = [];
+    const engine = new Engine({ drainOn: 'task' });
+    const m = engine.spawn(
+      defineMachine<PingMsgs>()({ kind: 'B', initial: 'RUN', states: { RUN: { M1: (_me, n) => seen.push(n) } } }),
+    );
+    engine.msgTo(m, 'M1', 1);
+    engine.msgTo(m, 'M1', 2);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(seen).toEqual([]);
+    engine.msgTo(m, 'M1', 3);
+    await engine.whenIdle();
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
   it('yields to the host between slices so endless ping-pong cannot starve timers', async () => {
     const engine = new Engine({ sliceSize: 100 });
     const spinner = defineMachine<{ M0: void }>()({

@@ -7,7 +7,7 @@ import type { MessageMap, PayloadArgs } from './EventTag.js';
 import type { MachineRef } from './MachineRef.js';
 import type { MachineDefinition } from './defineMachine.js';
 import { Machine } from './Machine.js';
-import type { Channel } from './Channel.js';
+import type { Channel, ChannelSink } from './Channel.js';
 import { EngineStoppedError, HandlerError, MachineError, UnknownMessageError } from './MachineError.js';
 import { deliveryLine, type TraceEntry } from './TraceEntry.js';
 
@@ -23,6 +23,13 @@ export interface EngineConfig {
    * that keep messaging each other cannot starve sockets and timers. Default 4096.
    */
   readonly sliceSize?: number;
+  /**
+   * When queued deliveries run. `'microtask'` (default): right after the code that queued them,
+   * lowest latency. `'task'`: in a task of their own (setImmediate in Node), so every I/O event
+   * of one event-loop turn is queued first and handled in one batch, the way an epoll loop handles
+   * all events of one epoll_wait. I/O-heavy engines (the echo server) spend less per event.
+   */
+  readonly drainOn?: 'microtask' | 'task';
 }
 
 export interface SpawnOptions {
@@ -40,12 +47,15 @@ interface Delivery {
   channel: Channel | null;
 }
 
+const resolved = Promise.resolve();
+
 const yieldToHost: (run: () => void) => void =
   typeof globalThis.setImmediate === 'function' ? (run) => globalThis.setImmediate(run) : (run) => setTimeout(run, 0);
 
-export class Engine {
+export class Engine implements ChannelSink {
   private readonly onUnknown: 'trace' | 'throw';
   private readonly sliceSize: number;
+  private readonly drainInTask: boolean;
   private readonly traceSubject = new Subject<TraceEntry>();
   private readonly all: AnyMachine[] = [];
   private readonly counters = new Map<string, number>();
@@ -73,6 +83,7 @@ export class Engine {
       throw new RangeError(`Engine: sliceSize must be an integer >= 1, got ${sliceSize}.`);
     }
     this.sliceSize = sliceSize;
+    this.drainInTask = config.drainOn === 'task';
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -122,7 +133,12 @@ export class Engine {
     this.all.push(any);
     const enter = machine.currentSpec.enter;
     if (enter !== undefined) {
-      this.guard(any, 'enter', () => enter(machine));
+      try {
+        enter(machine);
+      } catch (error) {
+        this.fail(new HandlerError(machine.name, machine.currentState, 'enter', error));
+        return machine;
+      }
       if (machine.pendingState !== undefined) this.transition(any);
     }
     return machine;
@@ -167,9 +183,9 @@ export class Engine {
   }
 
   /** @internal used by channels */
-  enqueueEvent(target: AnyMachine, channel: Channel, payload: unknown): void {
+  enqueueEvent(target: unknown, channel: Channel, payload: unknown): void {
     if (this.stopRequested || this.isStopped || !channel.active) return;
-    this.queue.push({ target, tag: channel.tag, payload, from: null, channel });
+    this.queue.push({ target: target as AnyMachine, tag: channel.tag, payload, from: null, channel });
     if (!this.draining && !this.scheduled) this.schedule();
   }
 
@@ -192,7 +208,10 @@ export class Engine {
 
   private schedule(): void {
     this.scheduled = true;
-    queueMicrotask(this.drain);
+    // A resolved promise rather than queueMicrotask: Node wraps every queueMicrotask callback in an
+    // AsyncResource, which costs more than the deliveries it runs.
+    if (this.drainInTask) yieldToHost(this.drain);
+    else resolved.then(this.drain);
   }
 
   private readonly drain = (): void => {
@@ -271,7 +290,14 @@ export class Engine {
       const next = machine.pendingState;
       machine.pendingState = undefined;
       const leave = machine.currentSpec.leave;
-      if (leave !== undefined && !this.guard(machine, 'leave', () => leave(machine))) return;
+      if (leave !== undefined) {
+        try {
+          leave(machine);
+        } catch (error) {
+          this.fail(new HandlerError(machine.name, machine.currentState, 'leave', error));
+          return;
+        }
+      }
       const channels = machine.stateChannels;
       if (channels.length > 0) {
         machine.stateChannels = [];
@@ -280,17 +306,14 @@ export class Engine {
       machine.currentState = next;
       machine.currentSpec = states[next]!;
       const enter = machine.currentSpec.enter;
-      if (enter !== undefined && !this.guard(machine, 'enter', () => enter(machine))) return;
-    }
-  }
-
-  private guard(machine: AnyMachine, step: 'enter' | 'leave', run: () => void): boolean {
-    try {
-      run();
-      return true;
-    } catch (error) {
-      this.fail(new HandlerError(machine.name, machine.currentState, step, error));
-      return false;
+      if (enter !== undefined) {
+        try {
+          enter(machine);
+        } catch (error) {
+          this.fail(new HandlerError(machine.name, machine.currentState, 'enter', error));
+          return;
+        }
+      }
     }
   }
 

@@ -8,7 +8,6 @@ import type { MachineDefinition, StateSpec } from './defineMachine.js';
 import type { Engine } from './Engine.js';
 import { Channel, type ChannelConfig } from './Channel.js';
 import { MachineError } from './MachineError.js';
-import { timerSource } from './timerSource.js';
 
 export class Machine<M extends MessageMap<M>, D = undefined, S extends string = string> implements MachineRef<M> {
   declare readonly '~accepts'?: (message: Envelope<M>) => void;
@@ -65,7 +64,12 @@ export class Machine<M extends MessageMap<M>, D = undefined, S extends string = 
     tag: K,
     ...payload: PayloadArgs<TM[K]>
   ): void {
-    this.engine.enqueue(target as unknown as Machine<MessageMap<unknown>, unknown, string>, tag, payload[0], this);
+    this.engine.enqueue(
+      target as unknown as Machine<MessageMap<unknown>, unknown, string>,
+      tag,
+      payload[0],
+      this as unknown as Machine<MessageMap<unknown>, unknown, string>,
+    );
   }
 
   /**
@@ -73,17 +77,8 @@ export class Machine<M extends MessageMap<M>, D = undefined, S extends string = 
    * machine as `tag` (traced `from OS`). Disabled when this state is left unless `until: 'stop'`.
    */
   on<K extends keyof M & string>(tag: K, source: Observable<M[K]>, config: ChannelConfig = {}): Channel {
-    const channel = new Channel(tag);
-    const list = config.until === 'stop' ? this.lifeChannels : this.stateChannels;
-    if (list.length > 16) prune(list);
-    list.push(channel);
-    const engine = this.engine;
-    const subscription = source.subscribe({
-      next: (value) => engine.enqueueEvent(this as unknown as Machine<MessageMap<unknown>, unknown, string>, channel, value),
-      error: (error: unknown) => engine.channelFailed(this.name, tag, error),
-    });
-    if (channel.active) channel.subscription = subscription;
-    else subscription.unsubscribe();
+    const channel = this.addChannel(tag, config);
+    channel.attach(source.subscribe(channel));
     return channel;
   }
 
@@ -98,9 +93,25 @@ export class Machine<M extends MessageMap<M>, D = undefined, S extends string = 
     for (const channel of channels) channel.disable();
   }
 
-  /** Starts a one-shot timer delivering `tag` after `delayMs`; stopped when this state is left. */
+  /**
+   * Starts a one-shot timer delivering `tag` after `delayMs`; stopped when this state is left
+   * (the same as `on(tag, timerSource(delayMs))`, without the Observable).
+   */
   timer<K extends BareTags<M>>(tag: K, delayMs: number, config: ChannelConfig = {}): Channel {
-    return this.on(tag, timerSource(delayMs) as Observable<M[K]>, config);
+    if (!Number.isFinite(delayMs) || delayMs < 0) {
+      throw new RangeError(`${this.name}: timer('${tag}', ${delayMs}): delayMs must be a finite number >= 0.`);
+    }
+    const channel = this.addChannel(tag, config);
+    channel.startTimer(delayMs);
+    return channel;
+  }
+
+  private addChannel(tag: string, config: ChannelConfig): Channel {
+    const channel = new Channel(tag, this, this.engine);
+    const list = config.until === 'stop' ? this.lifeChannels : this.stateChannels;
+    if (list.length > 16) prune(list);
+    list.push(channel);
+    return channel;
   }
 
   /** Prints `NAME : text` on the trace stream (the seed's `WORKER-1 : connected to ...`). */

@@ -72,7 +72,7 @@ export class Pool<T extends { readonly name: string }> {
 
   /** Returns a machine to the pool (machines call this from their idle state's `enter`). */
   put(machine: T): void {
-    if (this.handedOutUnborn.delete(machine)) return;
+    if (this.handedOutUnborn.size > 0 && this.handedOutUnborn.delete(machine)) return;
     if (this.idleSet.has(machine)) {
       throw new MachineError('POOL_MISUSE', `Pool: ${machine.name} is already idle in this pool; put it back once.`);
     }

@@ -1,5 +1,5 @@
 // A TCP socket as a machine's byte channel (the seed's fd under epoll): readable$ (D0) fires
-// when bytes are buffered, writable$ (D1) when a write will not queue past the high-water mark
+// when bytes are buffered (the socket flows into a small inbox and pauses when it is full), writable$ (D1) when a write will not queue past the high-water mark
 // (or once connected), hangup$ (D2) on end, error or close. Readiness is level-triggered, so a
 // machine that enables a channel late still hears about bytes or a hang-up that came earlier.
 import { connect, type Socket } from 'node:net';
@@ -15,10 +15,15 @@ export interface SocketConnectConfig {
 
 export class SocketChannel implements ByteChannel {
   private failure: Error | null = null;
+  /** Bytes received and not yet read; the socket runs in flowing mode and pauses when this is full. */
+  private inbox: Buffer[] = [];
+  private inboxBytes = 0;
+  private ended = false;
   private readonly readers = new Set<Subscriber<void>>();
   private readonly writers = new Set<Subscriber<void>>();
   private readonly hangupWatchers = new Set<Subscriber<Error>>();
   readonly peer: string;
+  private readonly highWaterMark: number;
 
   /** Starts connecting and returns at once; writable$ fires when connected, hangup$ if it fails. */
   static connect(config: SocketConnectConfig): SocketChannel {
@@ -33,17 +38,22 @@ export class SocketChannel implements ByteChannel {
     peer?: string,
   ) {
     this.peer = peer ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    socket.on('readable', this.onReadable);
+    this.highWaterMark = socket.readableHighWaterMark;
+    socket.on('data', this.onData);
     socket.on('drain', this.onWritable);
     socket.on('connect', this.onWritable);
-    socket.on('end', () => this.hangUp(new Error(`${this.peer}: peer hung up`)));
+    socket.on('end', () => {
+      this.ended = true;
+      // Like epoll, the hang-up shows once every byte the peer sent has been read.
+      if (this.inboxBytes === 0) this.hangUp(new Error(`${this.peer}: peer hung up`));
+    });
     socket.on('error', (error) => this.hangUp(error));
     socket.on('close', () => this.hangUp(new Error(`${this.peer}: connection closed`)));
   }
 
   readonly readable$ = new Observable<void>((subscriber) => {
     this.readers.add(subscriber);
-    if (this.socket.readableLength > 0) subscriber.next();
+    if (this.inboxBytes > 0) subscriber.next();
     return () => this.readers.delete(subscriber);
   });
 
@@ -63,17 +73,15 @@ export class SocketChannel implements ByteChannel {
   });
 
   read(): Uint8Array | null {
-    const first = this.socket.read() as Buffer | null;
-    if (first === null) return null;
-    // read() until null so Node arms the next 'readable'.
-    let next = this.socket.read() as Buffer | null;
-    if (next === null) return first;
-    const chunks = [first];
-    while (next !== null) {
-      chunks.push(next);
-      next = this.socket.read() as Buffer | null;
-    }
-    return Buffer.concat(chunks);
+    const bytes = this.inboxBytes;
+    if (bytes === 0) return null;
+    const chunks = this.inbox;
+    const out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+    this.inbox = [];
+    this.inboxBytes = 0;
+    if (this.ended) this.hangUp(new Error(`${this.peer}: peer hung up`));
+    else if (this.socket.isPaused()) this.socket.resume();
+    return out;
   }
 
   write(bytes: Uint8Array): boolean {
@@ -91,12 +99,11 @@ export class SocketChannel implements ByteChannel {
     return this.failure === null && !socket.connecting && !socket.destroyed && !socket.writableNeedDrain;
   }
 
-  private readonly onReadable = (): void => {
-    if (this.socket.readableLength === 0) {
-      // End of stream: reading the empty buffer lets Node emit 'end', which becomes a hang-up.
-      this.socket.read();
-      return;
-    }
+  private readonly onData = (chunk: Buffer): void => {
+    this.inbox.push(chunk);
+    this.inboxBytes += chunk.length;
+    // Backpressure: stop reading from the kernel until a reader takes the buffered bytes.
+    if (this.inboxBytes >= this.highWaterMark) this.socket.pause();
     for (const reader of this.readers) reader.next();
   };
 
