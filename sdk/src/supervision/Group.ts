@@ -9,6 +9,7 @@ import { NodeCell } from './internal/NodeCell.js';
 import { runTask } from './internal/runTask.js';
 import { SupervisorCore, type CoreStats, type SlotReport } from './internal/SupervisorCore.js';
 import type { SystemContext } from './internal/SystemContext.js';
+import type { DeadLetter } from './DeadLetter.js';
 import type { InspectionEvent } from './InspectionEvent.js';
 import { ObservableValue } from './ObservableValue.js';
 import { RestartIntensity, type IntensityConfig } from './RestartIntensity.js';
@@ -239,8 +240,11 @@ export class Group extends NodeCell {
     const system = this.system;
     const groupId = this.id;
     const parentId = this.parentId;
-    const deadLetter = (message: unknown, deliveries: number, cause: unknown): void =>
-      system.deadLetter({ recipient: groupId, message, deliveries, cause, at: Date.now() }, parentId);
+    const deadLetter = <M>(message: M, deliveries: number, cause: unknown): DeadLetter<M> => {
+      const letter: DeadLetter<M> = { recipient: groupId, message, deliveries, cause, at: Date.now() };
+      system.deadLetter(letter, parentId);
+      return letter;
+    };
     core.add({
       cell: {
         id,

@@ -12,6 +12,7 @@ import { NodeCell } from './internal/NodeCell.js';
 import { runTask } from './internal/runTask.js';
 import { SupervisorCore, type CoreStats, type SlotSpec, type Strategy } from './internal/SupervisorCore.js';
 import type { SystemContext } from './internal/SystemContext.js';
+import type { DeadLetter } from './DeadLetter.js';
 import type { InspectionEvent } from './InspectionEvent.js';
 import { resolveBackoff, type BackoffConfig } from './backoffDelay.js';
 import { RestartIntensity, type IntensityConfig } from './RestartIntensity.js';
@@ -212,8 +213,11 @@ class TaskCell extends NodeCell {
   }
 
   start(attempt: number, onExit: (exit: Exit) => void): Incarnation {
-    const deadLetter = (message: unknown, deliveries: number, cause: unknown): void =>
-      this.system.deadLetter({ recipient: this.id, message, deliveries, cause, at: Date.now() }, this.parentId);
+    const deadLetter = <M>(message: M, deliveries: number, cause: unknown): DeadLetter<M> => {
+      const letter: DeadLetter<M> = { recipient: this.id, message, deliveries, cause, at: Date.now() };
+      this.system.deadLetter(letter, this.parentId);
+      return letter;
+    };
     return runTask(this.factory, this.id, 0, attempt, onExit, deadLetter);
   }
 }

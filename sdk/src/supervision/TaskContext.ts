@@ -1,6 +1,7 @@
 // What a task factory gets and may return. A task is one causal thread of work: a function that
 // returns an Observable, a Promise, a session (anything subscribable or awaitable), or nothing.
 import type { ObservableInput } from 'rxjs';
+import type { DeadLetter } from './DeadLetter.js';
 
 export interface TaskContext {
   /** Aborted when the task must stop NOW: its shutdown deadline passed, or its group failed. */
@@ -23,7 +24,7 @@ export interface TaskContext {
    * Gives up on a message: it goes to the system's dead letters (and inspection stream) with its
    * cause, recipient this task's group. `serveMailbox` calls it after `maxDeliveries`.
    */
-  deadLetter(message: unknown, deliveries: number, cause: unknown): void;
+  deadLetter<M>(message: M, deliveries: number, cause: unknown): DeadLetter<M>;
 }
 
 /**

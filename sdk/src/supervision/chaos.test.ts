@@ -86,7 +86,7 @@ describe('chaos: a supervised group of 4 workers on one mailbox', () => {
     expect(r.poison.size).toBeGreaterThan(0);
     expect([...r.poisonAttempts.values()].every((n) => n === 3)).toBe(true);
     expect(r.letters.map((l) => (l.message as Job).id).sort((a, b) => a - b)).toEqual([...r.poison].sort((a, b) => a - b));
-    expect(r.letters.every((l) => l.deliveries === 3 && (l.cause as Error).message.startsWith('poison'))).toBe(true);
+    expect(r.letters.every((l) => l.recipient === 'chaos/workers' && l.deliveries === 3 && (l.cause as Error).message.startsWith('poison'))).toBe(true);
     // Roughly 1% transient crashes happened, each one a worker restart, plus 3 crashes per poison message.
     expect(r.crashes).toBeGreaterThan(count * 0.005);
     expect(r.stats.restarts).toBe(r.crashes + 3 * r.poison.size);

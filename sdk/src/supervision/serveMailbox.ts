@@ -54,8 +54,8 @@ async function consume<T>(
       } catch (cause) {
         if (lease.held && lease.deliveries >= maxDeliveries) {
           lease.ack();
-          context.deadLetter(lease.value, lease.deliveries, cause);
-          onDeadLetter?.({ recipient: context.id, message: lease.value, deliveries: lease.deliveries, cause, at: Date.now() });
+          const letter = context.deadLetter(lease.value, lease.deliveries, cause);
+          onDeadLetter?.(letter);
         }
         throw cause;
       }

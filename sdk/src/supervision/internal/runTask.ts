@@ -6,6 +6,7 @@ import { from, isObservable, type Subscription } from 'rxjs';
 import { failed, KILLED, NORMAL, SHUTDOWN, type Exit } from '../Exit.js';
 import { StoppedError } from '../SupervisionError.js';
 import type { TaskContext, TaskFactory } from '../TaskContext.js';
+import type { DeadLetter } from '../DeadLetter.js';
 import type { Incarnation } from './Incarnation.js';
 
 export function runTask(
@@ -19,7 +20,7 @@ export function runTask(
   return new TaskRun(factory, id, slot, attempt, onExit, deadLetter);
 }
 
-export type DeadLetterSink = (message: unknown, deliveries: number, cause: unknown) => void;
+export type DeadLetterSink = <M>(message: M, deliveries: number, cause: unknown) => DeadLetter<M>;
 
 class TaskRun implements Incarnation, TaskContext {
   private abort: AbortController | undefined;
