@@ -114,19 +114,20 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       return;
     }
     if (path.startsWith('/sse/')) {
-      const userId = await authenticate(decodeURIComponent(path.slice('/sse/'.length)));
+      const { userId } = await authenticate(decodeURIComponent(path.slice('/sse/'.length)));
       return serveEvents({ store, fanout, userId, req, res, log });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'bad_frame', `${req.method} not allowed here`);
     serveStatic(publicDir, req, res);
   }
 
-  /** The user id of a valid token for an existing user; HttpError 401 / 403 otherwise. */
-  async function authenticate(token: string): Promise<string> {
+  /** The user of a valid token, if the account exists; HttpError 401 / 403 otherwise. */
+  async function authenticate(token: string): Promise<{ userId: string; username: string }> {
     const check = tokens.verify(token);
     if (!check.ok) throw new HttpError(401, 'unauthorized', check.reason === 'expired' ? 'token expired: log in again' : 'invalid token: log in again');
-    if (!(await store.userById(check.claims.userId))) throw new HttpError(403, 'forbidden', 'the account of this token no longer exists');
-    return check.claims.userId;
+    const user = await store.userById(check.claims.userId);
+    if (!user) throw new HttpError(403, 'forbidden', 'the account of this token no longer exists');
+    return { userId: user.id, username: user.username };
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes });
@@ -146,17 +147,17 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:token/:deviceId');
       if (closing) return rejectUpgrade(socket, 503, 'unavailable', 'hub shutting down');
       const deviceId = decodeURIComponent(match[2]!);
-      let userId: string;
+      let user: { userId: string; username: string };
       try {
-        userId = await authenticate(decodeURIComponent(match[1]!));
+        user = await authenticate(decodeURIComponent(match[1]!));
       } catch (e) {
         if (e instanceof HttpError) return rejectUpgrade(socket, e.status, e.code, e.message);
         throw e;
       }
       if (!deviceIdSchema.safeParse(deviceId).success) return rejectUpgrade(socket, 400, 'bad_schema', 'deviceId: letters, digits, _ and - only (1-64)');
-      const user = await store.userById(userId);
+      const { userId } = user;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const connection = new DeviceConnection(ws, { userId, username: user!.username, deviceId }, {
+        const connection = new DeviceConnection(ws, { ...user, deviceId }, {
           store,
           registry,
           sessions,
