@@ -22,5 +22,9 @@ export async function idbImStorage(config: IdbImStorageConfig): Promise<ImClient
     outbox,
     device,
     openLog: (sessionId) => IdbLogStore.open<Command>({ ...common, logId: `im:${config.deviceId}:${sessionId}` }),
+    close: () => {
+      outbox.close();
+      device.close();
+    },
   };
 }

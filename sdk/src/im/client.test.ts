@@ -1,7 +1,7 @@
 // ImClient against an in-memory hub (FakeHub): replies, push dedupe and acks, the persistent outbox across
 // drops and restarts, recall answering after a hub restart, fresh chains, rate limiting and resync.
 import { firstValueFrom, filter } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChainVerifier } from '../seal/ChainVerifier.js';
 import { ImClient, type ImClientConfig } from './client/ImClient.js';
 import { memoryStorage, type ImClientStorage } from './client/ImClientStorage.js';
@@ -241,6 +241,26 @@ describe('ImClient', () => {
     hub.drop(4001, 'token expired');
     const info = await firstValueFrom(client.connection$.pipe(filter((c) => c.state === 'offline')));
     expect(info.stoppedBy).toBe(4001);
+  });
+
+  it('pings a quiet hub and drops a silent connection after the idle timeout, then reconnects', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const hub = new FakeHub();
+      const client = await openClient(hub);
+      client.connect();
+      await online(client);
+      await vi.advanceTimersByTimeAsync(81_000);
+      expect(hub.received.some((f) => f.kind === 'ping')).toBe(true);
+      expect(client.connection.state).toBe('online');
+      hub.silence();
+      await vi.advanceTimersByTimeAsync(200_000);
+      expect(client.connection.lastClose?.code).toBe(4010);
+      expect(client.connection.state).toBe('online');
+      expect(hub.received.filter((f) => f.kind === 'hello')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('applies pushed reviews: votes map, conclusion and status', async () => {

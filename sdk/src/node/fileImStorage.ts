@@ -29,5 +29,8 @@ export async function fileImStorage(config: FileImStorageConfig): Promise<ImClie
     device,
     openLog: (sessionId) => FileLogStore.open<Command>({ path: logFile(config.dir, sessionId), durability }),
     dropLog: (sessionId) => rm(logFile(config.dir, sessionId), { force: true }),
+    close: async () => {
+      await Promise.all([outbox.close(), device.close()]);
+    },
   };
 }

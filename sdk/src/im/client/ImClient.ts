@@ -313,6 +313,7 @@ export class ImClient {
     this.#outbox.close();
     await this.#outbox.flush().catch(() => undefined);
     await this.#session?.close().catch(() => undefined);
+    await Promise.resolve(this.#storage.close?.()).catch(() => undefined);
     for (const subject of [this.#state$, this.#connection$, this.#pending$, this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$]) subject.complete();
   }
 

@@ -33,6 +33,8 @@ export interface ImClientStorage {
   openLog(sessionId: string): SealedLogStore<Command> | Promise<SealedLogStore<Command>>;
   /** Forget the log of a session that will not be used again (optional). */
   dropLog?(sessionId: string): void | Promise<void>;
+  /** Release files / database connections; ImClient.close() calls it after closing the outbox and the log. */
+  close?(): void | Promise<void>;
 }
 
 /** Everything in memory: survives reconnects, not a reload. */

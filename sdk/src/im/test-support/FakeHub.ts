@@ -40,6 +40,8 @@ export class FakeSocket implements WebSocketLike {
   deviceId: string;
   readonly recalls = new Map<string, Recall>();
   closing = false;
+  /** A silent socket stays open but neither side's frames get through (a dead peer behind a live TCP). */
+  silent = false;
   /** Frames are handled one at a time, like the hub's per-connection loop. */
   queue: Promise<void> = Promise.resolve();
 
@@ -52,7 +54,7 @@ export class FakeSocket implements WebSocketLike {
 
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('FakeSocket: send on a socket that is not open');
-    if (this.closing) return;
+    if (this.closing || this.silent) return;
     // Chain pages answer a recall that a queued command is waiting on: they must not queue behind it.
     if (data.startsWith('{"kind":"chain"')) {
       void this.hub.receive(this, data);
@@ -69,7 +71,7 @@ export class FakeSocket implements WebSocketLike {
 
   /** Hub → client. */
   deliver(frame: HubFrame | string): void {
-    if (this.readyState !== 1 || this.closing) return;
+    if (this.readyState !== 1 || this.closing || this.silent) return;
     const data = typeof frame === 'string' ? frame : JSON.stringify(frame);
     queueMicrotask(() => {
       if (this.readyState === 1) this.onmessage?.({ data });
@@ -164,6 +166,11 @@ export class FakeHub {
     if (options.secret) this.secret = options.secret;
     this.handler = this.#newHandler();
     if (!options.keepSockets) this.drop(1001, 'hub restarting');
+  }
+
+  /** Every open socket goes silent (frames lost both ways, no close): new connections are normal. */
+  silence(): void {
+    for (const socket of this.sockets) socket.silent = true;
   }
 
   drop(code = 1006, reason = 'dropped'): void {
