@@ -149,7 +149,8 @@ async function run(crashes: number[]): Promise<RunResult> {
     clients['bob-1'].until(() => clients['bob-1'].lastOutcomeId === bobLast, 60_000),
   ]);
   await Promise.all(Object.values(clients).map((c) => c.close()));
-  await hub.kill('SIGTERM');
+  // Graceful shutdown on SIGTERM: drains and exits 0.
+  expect(await hub.kill('SIGTERM')).toBe(0);
   return { dataDir, clients, users: { alice: alice.userId, bob: bob.userId }, expected, sendCount, finalStates, restarts };
 }
 

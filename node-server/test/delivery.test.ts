@@ -177,6 +177,21 @@ describe('connections', () => {
     await vi.waitFor(() => expect(metric(hub, 'stage_connections')).toBe(1)); // the server sees the close a moment later
   });
 
+  it('answers Err rate_limited beyond the burst, and refuses later seqs until the refused one comes again', async () => {
+    const { bob } = await scene({ limits: { commandsPerSecond: 1, commandBurst: 3 } });
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => bob.send('MuteTopic', { stream: 'general', topic: `t${i}` })));
+    expect(replies.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'ok', 'ok', 'rate_limited', 'rate_limited', 'rate_limited']);
+    const limited = replies[3]!;
+    const retryAfterMs = limited.ok ? 0 : (limited.error.retryAfterMs ?? 0);
+    expect(retryAfterMs).toBeGreaterThan(0);
+    // Resend the first refused entry when told to (as a client does): accepted, the chain has no hole.
+    await new Promise((r) => setTimeout(r, retryAfterMs));
+    const entry = bob.chain[3]!;
+    bob.rawSend(JSON.stringify({ kind: 'command', sessionId: bob.sessionId, seq: entry.seq, seal: entry.seal, command: entry.body }));
+    await bob.until(() => bob.frames.filter((f) => f.kind === 'reply' && f.traceId === entry.body.traceId).length === 2);
+    expect(bob.frames.filter((f) => f.kind === 'reply' && f.traceId === entry.body.traceId).at(-1)).toMatchObject({ ok: true });
+  });
+
   it('graceful shutdown answers every command already received, then closes with 1001', async () => {
     const { hub, bob } = await scene();
     const replies = Array.from({ length: 30 }, (_, i) => bob.send('SendMessage', { stream: 'general', topic: 'drain', content: `m${i}` }));
