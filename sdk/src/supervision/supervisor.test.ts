@@ -1,7 +1,7 @@
 // Supervision trees (second degree): strategies, ordered start and reverse stop, intensity per
 // supervisor, escalation up the tree, root failure reported.
 import { filter, firstValueFrom, Observable, startWith, Subject, take, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createSystem,
   defineActor,
@@ -141,6 +141,47 @@ describe('supervisor', () => {
     expect(escalations).toEqual(['app/outer/inner', 'app/outer/inner', 'app/outer']);
     const rootExit = events.find((e) => e.type === 'exited' && e.id === 'app/outer');
     expect(rootExit).toMatchObject({ reason: 'failed', final: true, parentId: 'app' });
+  });
+
+  it('restarts a group that gave up (its failure escalated to the supervisor)', async () => {
+    const system = createSystem({ name: 'g' });
+    const escalated: string[] = [];
+    system.inspect$.subscribe((e) => {
+      if (e.type === 'escalated') escalated.push(e.id);
+    });
+    let runs = 0;
+    const sup = system.supervisor({
+      name: 'sup',
+      intensity: { maxRestarts: 5 },
+      children: [{ id: 'pool', group: () => (++runs <= 2 ? Promise.reject(new Error('bad start')) : new Observable<never>()), config: { intensity: { maxRestarts: 1 } } }],
+    });
+    const pool = sup.group('pool');
+    // The group's second run fails too (2 failures > its budget of 1 restart): it gives up, and
+    // the supervisor starts it again; the same Group handle, fresh tasks, cumulative stats.
+    const back = await firstValueFrom(pool.stats$.pipe(filter((st) => st.failed === 2 && st.running === 1)));
+    expect(back).toMatchObject({ restarts: 1, size: 1 });
+    expect(runs).toBe(3);
+    expect(escalated).toEqual(['g/sup/pool']);
+    expect(sup.group('pool')).toBe(pool);
+    expect(sup.stats.restarts).toBe(1);
+    await sup.shutdown({ timeoutMs: 0 });
+  });
+
+  it('delays a child restart by its backoff', async () => {
+    vi.useFakeTimers();
+    try {
+      let runs = 0;
+      const sup = supervisor({
+        children: [{ id: 'slow', backoff: { initialDelayMs: 500, jitter: 0 }, task: () => (++runs === 1 ? Promise.reject(new Error('x')) : new Promise(() => undefined)) }],
+      });
+      await vi.advanceTimersByTimeAsync(499);
+      expect(runs).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(runs).toBe(2);
+      await sup.shutdown({ timeoutMs: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('supervises groups and actors as children, and hands out their current handles', async () => {
