@@ -102,6 +102,7 @@ export async function measureThroughput(label: string, room: Room, messages: num
   const t0 = performance.now();
   let sent = 0;
   let inFlight = 0;
+  const progress = setInterval(() => log(`${label}: ${sent - inFlight}/${messages} sends acked, ${room.delivered() - base}/${expected} delivered`), 5000);
   await new Promise<void>((resolve) => {
     const pump = () => {
       while (inFlight < window && sent < messages) {
@@ -116,6 +117,7 @@ export async function measureThroughput(label: string, room: Room, messages: num
     };
     pump();
   });
+  clearInterval(progress);
   const complete = await waitFor(() => room.delivered() - base >= expected, deadlineMs, () => `${label}: ${room.delivered() - base}/${expected} delivered`);
   const seconds = (performance.now() - t0) / 1000;
   const deliveries = room.delivered() - base;

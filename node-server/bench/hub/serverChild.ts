@@ -14,6 +14,8 @@ export interface ServerChild {
   readonly info: Record<string, unknown>;
   rss(): Promise<number>;
   stats(): Promise<Record<string, number>>;
+  /** Writes a V8 heap snapshot in the server process's cwd; resolves with its file name. */
+  heapSnapshot(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function spawnServer(kind: ServerKind, options: Record<string, unkn
     info,
     rss: async () => (await ask('rss')).rss as number,
     stats: async () => (await ask('stats')).stats as Record<string, number>,
+    heapSnapshot: async () => (await ask('heap', 120_000)).file as string,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

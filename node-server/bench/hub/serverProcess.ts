@@ -35,6 +35,8 @@ process.on('message', (message: { type: string; id: number }) => {
   const reply = (body: Record<string, unknown>) => process.send?.({ id: message.id, ...body });
   if (message.type === 'rss') void settledRss().then((rss) => reply({ rss }));
   else if (message.type === 'stats') reply({ stats: server.stats?.() ?? {} });
+  // Where the per-connection memory goes: a V8 heap snapshot for Chrome DevTools (path in the reply).
+  else if (message.type === 'heap') void import('node:v8').then((v8) => reply({ file: v8.writeHeapSnapshot() }));
   else if (message.type === 'stop') void server.close().then(() => { reply({}); process.exit(0); });
 });
 process.on('disconnect', () => void server.close().finally(() => process.exit(0)));
