@@ -159,6 +159,23 @@ describe('sealed sessions', () => {
     // Still unmuted: the duplicate was not applied again.
     expect((await bob.ok('GetSessionState', {})).muted).toEqual([]);
   });
+
+  it('recognises resent entries already applied on an earlier connection of the device as duplicates', async () => {
+    const { bob } = await scene();
+    const first = [];
+    for (let i = 0; i < 3; i++) first.push(await bob.send('SendMessage', { stream: 'general', topic: 'dup', content: `m${i}` }));
+    await bob.close();
+    await bob.connect();
+    expect(bob.welcome).toMatchObject({ resumed: true });
+    for (const entry of bob.chain.slice(-3)) {
+      bob.rawSend(JSON.stringify({ kind: 'command', sessionId: bob.sessionId, seq: entry.seq, seal: entry.seal, command: entry.body }));
+    }
+    const traces = first.map((r) => r.traceId);
+    await bob.until(() => traces.every((t) => bob.frames.filter((f) => f.kind === 'reply' && f.traceId === t).length === 2));
+    for (const reply of first) expect(bob.frames.filter((f) => f.kind === 'reply' && f.traceId === reply.traceId).at(-1)).toEqual(reply);
+    expect(closeCodes(bob)).not.toContain(4005);
+    expect((await bob.ok('GetHistory', { stream: 'general', topic: 'dup' })).messages).toHaveLength(3);
+  });
 });
 
 describe('connections', () => {

@@ -19,6 +19,7 @@ import {
   type Limits,
 } from '@stage/sdk/im';
 import type { Store } from '../store/Store.js';
+import type { AppliedEntries } from './AppliedEntries.js';
 import { errReply, type CommandRunner, type ReplyFrame } from './CommandRunner.js';
 import { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
@@ -30,6 +31,8 @@ export interface ConnectionDeps {
   store: Store;
   registry: Registry;
   sessions: SessionHandler<DeviceSessionState, Command>;
+  /** Recently applied entries per session, to recognise resent ones on any connection of the device. */
+  applied: AppliedEntries;
   runner: CommandRunner;
   limits: Limits;
   log: Logger;
@@ -45,8 +48,6 @@ export interface DeviceIdentity {
   deviceId: string;
 }
 
-/** Remembered per connection to recognise a resent older entry of the chain (same seq, same seal). */
-const rememberedEntries = 1024;
 /** Rate-limited frames in a row after which the connection is closed with 4029. */
 const rateLimitStrikes = 200;
 
@@ -95,8 +96,6 @@ export class DeviceConnection {
   private readonly inbound: Mailbox<CommandFrame>;
   private readonly bucket: TokenBucket;
   private readonly recalls = new Map<string, RecallPages>();
-  /** seq → seal of recently applied entries of this connection's session. */
-  private readonly applied = new Map<number, string>();
   private state: 'hello' | 'welcoming' | 'ready' | 'closed' = 'hello';
   private sessionId = '';
   private strikes = 0;
@@ -287,7 +286,7 @@ export class DeviceConnection {
     const entry: SealedEntry<Command> = { seq: frame.seq, body: command, seal: frame.seal };
     let session: DeviceSessionState;
     const position = this.deps.sessions.position(this.sessionId);
-    if (position && frame.seq < position.seq && this.applied.get(frame.seq) === frame.seal) {
+    if (position && frame.seq < position.seq && this.deps.applied.has(this.sessionId, frame.seq, frame.seal)) {
       // An older entry sent again (its reply was lost): already applied; answer it without applying twice.
       session = this.deps.sessions.state(this.sessionId)!;
     } else {
@@ -305,8 +304,7 @@ export class DeviceConnection {
         this.writer.disconnect(CloseCode.brokenChain, 'sealed chain refused; reconnect with a fresh session');
         return undefined;
       }
-      this.applied.set(frame.seq, frame.seal);
-      if (this.applied.size > rememberedEntries) this.applied.delete(this.applied.keys().next().value as number);
+      this.deps.applied.record(this.sessionId, frame.seq, frame.seal);
     }
     return this.deps.runner.run({ userId: this.identity.userId, deviceId: this.identity.deviceId, session, command });
   }

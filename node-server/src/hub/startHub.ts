@@ -18,6 +18,7 @@ import { serveStatic } from '../http/serveStatic.js';
 import { serveEvents } from '../http/serveEvents.js';
 import { openStore } from '../store/openStore.js';
 import type { Store } from '../store/Store.js';
+import { AppliedEntries } from './AppliedEntries.js';
 import { CommandRunner } from './CommandRunner.js';
 import { DeviceConnection } from './DeviceConnection.js';
 import { resolveHubConfig, type HubConfig } from './HubConfig.js';
@@ -80,6 +81,10 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     secret,
     definition: deviceSession,
     failureDetector: new HeartbeatFailureDetector({ timeoutMs: resolved.sessionIdleMs }),
+  });
+  const applied = new AppliedEntries();
+  const sessionEvents = sessions.events$.subscribe((event) => {
+    if (event.type === 'deleted') applied.forget(event.sessionId);
   });
   const connections = new Set<DeviceConnection>();
   metrics.gauge('stage_connections', 'Open device connections', () => connections.size);
@@ -161,6 +166,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
           store,
           registry,
           sessions,
+          applied,
           runner,
           limits: resolved.limits,
           log,
@@ -201,6 +207,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       registry.close();
       await tree.shutdown();
       registry.dispose();
+      sessionEvents.unsubscribe();
       sessions.close();
       clearInterval(retention);
       wss.close();
