@@ -53,6 +53,7 @@ describe('commands', () => {
     ];
     expect(new Set(samples.map((c) => c.type))).toEqual(new Set(commandTypes));
     for (const sample of samples) expect(commandSchema.parse(sample)).toEqual(sample);
+    expect(commandSchema.safeParse({ type: 'SendMessage', traceId: 'e', stream: 'a', topic: 'b', content: 'emoji 😀 ok' }).success).toBe(true);
   });
 
   it('refuses unknown fields, missing trace ids, bad names and oversized content', () => {
@@ -63,6 +64,7 @@ describe('commands', () => {
       { type: 'SendMessage', traceId: 't', stream: ' padded', topic: 'b', content: 'x' },
       { type: 'SendMessage', traceId: 't', stream: 'a\u0001', topic: 'b', content: 'x' },
       { type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: '' },
+      { type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: 'half \uD83D pair' },
       { type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: 'x'.repeat(MAX_CONTENT_LENGTH + 1) },
       { type: 'Vote', traceId: 't', stream: 'a', topic: 'b', vote: 1 },
       { type: 'SetTopicStatus', traceId: 't', stream: 'a', topic: 'b', status: 'done' },

@@ -10,6 +10,8 @@ import type { Lease } from '../../mailbox/Lease.js';
 import { Mailbox } from '../../mailbox/Mailbox.js';
 import type { MailboxBacking, MailboxEntry } from '../../mailbox/MailboxBacking.js';
 import type { MailboxReceiver } from '../../mailbox/MailboxReceiver.js';
+import { canonicalJson } from '../../seal/canonicalJson.js';
+import { ChainError } from '../../seal/ChainError.js';
 import { ChainVerifier } from '../../seal/ChainVerifier.js';
 import type { SealedEntry } from '../../seal/SealedEntry.js';
 import { SessionClient } from '../../seal/SessionClient.js';
@@ -350,6 +352,11 @@ export class ImClient {
       return Promise.reject(new ImError({ code: 'bad_schema', message: `${type}: ${path.join('.') || 'command'}: ${issue?.message ?? 'invalid'}`, path }, traceId));
     }
     const command = parsed.data as CommandOf<T>;
+    try {
+      canonicalJson(command); // what the seal is computed over: refuse here what could never be sealed
+    } catch (error) {
+      return Promise.reject(new ImError({ code: 'bad_schema', message: `${type}: ${(error as Error).message}` }, traceId));
+    }
     const bytes = utf8ByteLength(JSON.stringify(command)) + COMMAND_ENVELOPE_BYTES;
     if (bytes > MAX_COMMAND_FRAME_BYTES) {
       return Promise.reject(new ImError({ code: 'payload_too_large', message: `${type} would make a ${bytes}-byte frame; the limit is ${MAX_COMMAND_FRAME_BYTES}` }, traceId));
@@ -767,6 +774,15 @@ export class ImClient {
         try {
           entry = await session.append(command);
         } catch (error) {
+          if (error instanceof ChainError && error.code === 'malformed' && error.message.startsWith('cannot seal')) {
+            // Not JSON at all (a recovered entry from elsewhere): it can never be sent; answer it and move on.
+            lease.ack();
+            const record = this.#pending.get(traceId);
+            this.#pending.delete(traceId);
+            this.#publishPending();
+            if (record) this.#fail(record, new ImError({ code: 'bad_schema', message: error.message }, traceId));
+            continue;
+          }
           // The log refused it (storage failure): it stays queued; drop the connection and retry later.
           lease.nack();
           conn.finish(1011, `the sealed log refused a command: ${String(error)}`);

@@ -12,6 +12,9 @@ import {
 
 // Names are shown to people: no control characters, no leading/trailing blanks.
 const noControl = /^[^\u0000-\u001f\u007f]*$/;
+// Every string must be well-formed UTF-16 (no lone surrogates): it has to have a UTF-8 form to be sealed.
+const wellFormed = /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+const wellFormedMessage = 'must not contain lone surrogates (not valid Unicode)';
 const trimmed = (value: string) => value.trim() === value;
 
 function displayName(max: number) {
@@ -20,6 +23,7 @@ function displayName(max: number) {
     .min(1)
     .max(max)
     .regex(noControl, 'must not contain control characters')
+    .regex(wellFormed, wellFormedMessage)
     .refine(trimmed, 'must not start or end with white space');
 }
 
@@ -46,8 +50,8 @@ export const passwordSchema = z.string().min(8).max(256);
 export const streamNameSchema = displayName(MAX_NAME_LENGTH);
 export const topicNameSchema = displayName(MAX_TOPIC_LENGTH);
 export const groupNameSchema = displayName(MAX_NAME_LENGTH);
-export const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH);
-export const contentSchema = z.string().min(1).max(MAX_CONTENT_LENGTH);
+export const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH).regex(wellFormed, wellFormedMessage);
+export const contentSchema = z.string().min(1).max(MAX_CONTENT_LENGTH).regex(wellFormed, wellFormedMessage);
 /** Milliseconds since the Unix epoch. */
 export const timestampSchema = z.number().int().nonnegative();
 /** The global message order (strictly increasing across all messages); history pages and read cursors use it. */
