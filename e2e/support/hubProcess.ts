@@ -8,7 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const workspace = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const stateFile = join(workspace, 'e2e', 'test-results', '.hub.json');
+/** Where the running hub is recorded; STAGE_HUB_STATE moves it (the README screenshot script runs its own hub). */
+const stateFile = (): string => process.env.STAGE_HUB_STATE ?? join(workspace, 'e2e', 'test-results', '.hub.json');
 
 export interface HubState {
   pid: number;
@@ -20,8 +21,8 @@ export interface HubState {
 }
 
 export function hubState(): HubState {
-  if (!existsSync(stateFile)) throw new Error(`No hub state at ${stateFile}: global setup did not start the hub`);
-  return JSON.parse(readFileSync(stateFile, 'utf8')) as HubState;
+  if (!existsSync(stateFile())) throw new Error(`No hub state at ${stateFile()}: global setup did not start the hub`);
+  return JSON.parse(readFileSync(stateFile(), 'utf8')) as HubState;
 }
 
 export async function freePort(): Promise<number> {
@@ -38,7 +39,7 @@ export async function freePort(): Promise<number> {
 
 /** Starts the hub and waits until it answers HTTP; records it in the state file. */
 export async function startHub(settings: Omit<HubState, 'pid' | 'url'>): Promise<HubState> {
-  mkdirSync(dirname(stateFile), { recursive: true });
+  mkdirSync(dirname(stateFile()), { recursive: true });
   const log = openSync(settings.logFile, 'a');
   const child = spawn(
     process.execPath,
@@ -53,7 +54,7 @@ export async function startHub(settings: Omit<HubState, 'pid' | 'url'>): Promise
   child.unref();
   if (child.pid === undefined) throw new Error('could not spawn the hub process');
   const state: HubState = { ...settings, pid: child.pid, url: `http://127.0.0.1:${settings.port}` };
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  writeFileSync(stateFile(), JSON.stringify(state, null, 2));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the hub exited with ${child.exitCode} while starting; see ${settings.logFile}`);

@@ -9,6 +9,7 @@ import { chromium, type Page } from 'playwright-core';
 import { freePort, startHub, stopHub, workspace } from './hubProcess.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'stage-shot-'));
+process.env.STAGE_HUB_STATE = join(dataDir, 'hub.json'); // never touch the state of an e2e run
 const hub = await startHub({ port: await freePort(), dataDir, secret: randomBytes(32).toString('hex'), logFile: join(dataDir, 'hub.log') });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -38,6 +38,8 @@ export class ChatStore {
   readonly toasts$ = new BehaviorSubject<Toast[]>([]);
   readonly ready$ = new BehaviorSubject(false);
   readonly browserOnline$ = new BehaviorSubject(typeof navigator === 'undefined' ? true : navigator.onLine);
+  /** topicKey → true while older messages exist on the hub than the ones loaded. */
+  readonly olderAvailable$ = new BehaviorSubject<ReadonlyMap<string, boolean>>(new Map());
 
   readonly streams$: BehaviorSubject<readonly StreamInfo[]>;
   readonly topics$: BehaviorSubject<ReadonlyMap<string, TopicInfo>>;
@@ -160,6 +162,23 @@ export class ChatStore {
     this.selected$.next({ stream, topic });
     await this.system.loadHistory(stream, topic);
     await this.markRead(stream, topic);
+  }
+
+  /** Records whether a history page said older messages exist (called by the history workers). */
+  noteHistory(stream: string, topic: string, hasMore: boolean): void {
+    const key = topicKey(stream, topic);
+    if (this.olderAvailable$.value.get(key) === hasMore) return;
+    const next = new Map(this.olderAvailable$.value);
+    next.set(key, hasMore);
+    this.olderAvailable$.next(next);
+  }
+
+  /** Loads the page of messages before the oldest one shown. */
+  async loadOlder(stream: string, topic: string): Promise<void> {
+    const [oldest] = this.client.state.messages.get(topicKey(stream, topic)) ?? [];
+    if (!oldest) return;
+    const page = await this.run('load earlier messages', () => this.client.loadHistory(stream, topic, oldest.seq));
+    if (page) this.noteHistory(stream, topic, page.hasMore);
   }
 
   async markRead(stream: string, topic: string): Promise<void> {

@@ -88,7 +88,8 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
         id: 'history',
         group: serveMailbox(history, async (request) => {
           try {
-            await client.loadHistory(request.stream, request.topic);
+            const page = await client.loadHistory(request.stream, request.topic);
+            chat.noteHistory(request.stream, request.topic, page.hasMore);
           } catch {
             // A topic without messages yet has no history; other errors show as the topic staying empty.
           } finally {

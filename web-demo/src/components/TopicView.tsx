@@ -42,13 +42,19 @@ function MessageList({ stream, topic }: { stream: string; topic: string }) {
   const messages$ = useMemo(() => chat.messages$(stream, topic), [chat, stream, topic]);
   const messages = useObservable(messages$, noMessages);
   const pending = useObservable(chat.pending$).filter((item) => item.stream === stream && item.topic === topic);
+  const older = useObservable(chat.olderAvailable$).get(topicKey(stream, topic)) ?? false;
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     // Braces matter: newer Chromium returns a promise from scrollIntoView, and an effect may only return a cleanup.
     void end.current?.scrollIntoView({ block: 'end' });
-  }, [messages.length, pending.length]);
+  }, [messages.at(-1)?.messageId, pending.length]); // the newest message, not older pages, moves the view
   return (
     <div className="messages" data-testid="messages" role="log" aria-live="polite">
+      {older && (
+        <button type="button" className="ghost small load-older" onClick={() => void chat.loadOlder(stream, topic)} data-testid="load-older">
+          Load earlier messages
+        </button>
+      )}
       {messages.length === 0 && pending.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
       {messages.map((message, index) => (
         <MessageItem key={message.messageId} message={message} grouped={index > 0 && messages[index - 1]?.senderId === message.senderId && message.createdAt - (messages[index - 1]?.createdAt ?? 0) < 5 * 60_000} />
