@@ -141,3 +141,11 @@ export function group(factory: TaskFactory, config: GroupConfig = {}): Group {
 export function supervisor(config: SupervisorConfig): Supervisor {
   return new System().supervisor(config);
 }
+
+/**
+ * A top-level actor in a system of its own (dead letters: `createSystem()` when you need to watch
+ * them). Its failure (restart budget exhausted) rejects `ref.done`.
+ */
+export function spawn<S, M>(definition: ActorDefinition<S, M>, options: ActorOptions = {}): ActorRef<M> {
+  return new System().spawn(definition, options);
+}

@@ -10,6 +10,7 @@ import {
   defineActor,
   InvalidConfigError,
   StoppedError,
+  spawn,
   supervisor,
   type ActorRef,
   type DeadLetter,
@@ -67,7 +68,7 @@ describe('actor', () => {
 
   it('rejects an unanswered ask with AskTimeoutError after timeoutMs', async () => {
     vi.useFakeTimers();
-    const ref = createSystem().spawn(counter);
+    const ref = spawn(counter);
     const answer = ref.ask({ type: 'ignore' }, { timeoutMs: 250 });
     const settled = answer.catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(249);

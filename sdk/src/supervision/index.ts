@@ -15,14 +15,14 @@
 // Third degree — actors:
 //   defineActor({ name, initial, handle(state, message, ctx) => state, restart?, intensity?, backoff?,
 //                 maxDeliveries = 3, capacity = Infinity, shutdownTimeoutMs? })
-//   system.spawn(def) / ctx.spawn(def) -> ActorRef: tell, send, ask(msg, { timeoutMs }) (AskTimeoutError), stop, done
+//   spawn(def) / system.spawn(def) / ctx.spawn(def) -> ActorRef: tell, send, ask(msg, { timeoutMs }) (AskTimeoutError), stop, done
 //   messages with `reply: Reply<R>` are askable; a crash redelivers the message; after maxDeliveries it
 //   goes to dead letters (system.deadLetters$, system.deadLetters()), and a waiting ask rejects DeadLetteredError
 // Systems and inspection:
 //   createSystem({ name }) -> { inspect$, deadLetters$, group, supervisor, spawn, shutdown }
 //   system.inspect$.pipe(inspectionTree()) -> TreeNode[]; foldInspection / toTree for custom folds
 //   serveMailbox(mailbox, handler, { maxDeliveries, onDeadLetter }) -> a TaskFactory for mailbox workers
-export { createSystem, group, supervisor, System, type SystemConfig } from './System.js';
+export { createSystem, group, supervisor, spawn, System, type SystemConfig } from './System.js';
 export { Group, type GroupConfig, type GroupStats, type TaskReport, type StopConfig } from './Group.js';
 export {
   Supervisor,

@@ -348,10 +348,12 @@ export class SupervisorCore {
   private fail(error: RestartIntensityError): void {
     if (this.state !== 'running') return;
     this.state = 'failing';
-    void this.stopAll(0, false).then(() => {
+    // A shutdown() asked for meanwhile waits for this same stop (and reports it).
+    this.stopPromise = this.stopAll(0, false).then((reports) => {
       this.state = 'ended';
       this.owner.inspector.escalated(this.owner.id, this.owner.parentId, error.cause);
       this.owner.onEnd(failed(error));
+      return reports;
     });
   }
 
