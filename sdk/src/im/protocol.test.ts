@@ -1,5 +1,7 @@
 // The protocol schemas: what the hub accepts and refuses, and what it answers for refused frames.
 import { describe, expect, it } from 'vitest';
+import { Sealer } from '../seal/Sealer.js';
+import { canonicalJson } from '../seal/canonicalJson.js';
 import {
   MAX_CONTENT_LENGTH,
   MAX_FRAME_BYTES,
@@ -154,5 +156,17 @@ describe('deviceSession', () => {
   it('maps topic statuses to the seed codes and back', () => {
     for (const [status, code] of Object.entries(topicStatusCodes)) expect(topicStatusFromCode(code)).toBe(status);
     expect(() => topicStatusFromCode(2)).toThrow(RangeError);
+  });
+});
+
+describe('docs/PROTOCOL.md test vectors', () => {
+  it('seal the documented commands to the documented seals', () => {
+    const sealer = new Sealer({ key: '07'.repeat(32) });
+    const first: Command = { type: 'GetStreams', traceId: 't-1' };
+    const second: Command = { type: 'SendMessage', traceId: 't-2', stream: 'general', topic: 'hello', content: 'Grüße 👋' };
+    expect(canonicalJson(first)).toBe('{"traceId":"t-1","type":"GetStreams"}');
+    expect(canonicalJson(second)).toBe('{"content":"Grüße 👋","stream":"general","topic":"hello","traceId":"t-2","type":"SendMessage"}');
+    expect(sealer.seal(first).seal).toBe('c667ad458d6c701600d0f74040a98f67e9e1eca29318f766427ddd9e372b9092');
+    expect(sealer.seal(second).seal).toBe('b81f647f7784ad65d49b3a08fcec34af7a719b694619a90fcabe679b3ea55a64');
   });
 });
