@@ -11,14 +11,17 @@ import { Logger } from '../src/hub/Logger.js';
 import { Metrics, hubMetrics } from '../src/hub/Metrics.js';
 import { SqliteStore } from '../src/store/SqliteStore.js';
 
-async function setup(handlers: CommandHandlers) {
+async function setup(handlers: CommandHandlers, deadlineMs = 5_000) {
   const store = new SqliteStore({ file: ':memory:' });
   await store.insertUser({ id: 'u1', username: 'ann', passwordHash: 'x', createdAt: 0 });
   const counters = hubMetrics(new Metrics());
-  const runner = new CommandRunner({ store, fanout: new InProcessFanout(), log: new Logger('silent'), counters, workers: 2, maxDeliveries: 3, deadlineMs: 5_000, handlers });
+  const fanout = new InProcessFanout();
+  const published: unknown[] = [];
+  fanout.entries$.subscribe((entries) => published.push(...entries.map((e) => e.outcome)));
+  const runner = new CommandRunner({ store, fanout, log: new Logger('silent'), counters, workers: 2, maxDeliveries: 3, deadlineMs, handlers });
   const workers = group(runner.task(), { size: 2, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 } });
   const run = (command: Command) => runner.run({ userId: 'u1', deviceId: 'd1', session: deviceSession.initial(), command });
-  return { store, runner, workers, run };
+  return { store, runner, workers, run, published };
 }
 
 describe('CommandRunner', () => {
@@ -55,6 +58,27 @@ describe('CommandRunner', () => {
     expect(await store.groupsOf('u1')).toHaveLength(0);
     expect(await store.findReply('u1', 'c2')).toBeUndefined(); // transient: a resend runs afresh
     expect(await run({ type: 'FindUser', traceId: 'c3', username: 'ann' })).toMatchObject({ ok: true, data: { user: { userId: 'u1' } } });
+    runner.close();
+    await workers.shutdown();
+    await store.close();
+  });
+
+  it('rolls back a command that overruns its deadline, answers Err timeout and pushes TimeOut to the user', async () => {
+    const handlers: CommandHandlers = {
+      ...commandHandlers,
+      CreateGroup: async (command, ctx, tx) => {
+        await tx.insertGroup({ id: 'g-slow', name: command.name, description: '', ownerId: ctx.userId, createdAt: ctx.now });
+        await new Promise((resolve) => setTimeout(resolve, 100)); // a handler stuck on something slow
+        return commandHandlers.CreateGroup(command, ctx, tx);
+      },
+    };
+    const { store, runner, workers, run, published } = await setup(handlers, 30);
+    const reply = await run({ type: 'CreateGroup', traceId: 'slow-1', name: 'late' });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'timeout' } });
+    expect(await store.groupById('g-slow')).toBeUndefined();
+    expect(await store.findReply('u1', 'slow-1')).toBeUndefined();
+    expect(published).toEqual([{ type: 'TimeOut', traceId: 'slow-1', command: 'CreateGroup', afterMs: 30 }]);
+    expect((await store.outcomesAfter('u1', 0, 10)).map((o) => o.body)).toEqual(published);
     runner.close();
     await workers.shutdown();
     await store.close();
