@@ -78,6 +78,26 @@ describe('actor', () => {
     expect(error).toMatchObject({ code: 'ask_timeout', actorId: 'stage/counter', timeoutMs: 250 });
   });
 
+  it('an aborted ask rejects with the signal reason', async () => {
+    const ref = spawn(counter);
+    const controller = new AbortController();
+    const answer = ref.ask({ type: 'ignore' }, { signal: controller.signal });
+    controller.abort(new Error('caller gave up'));
+    await expect(answer).rejects.toThrow('caller gave up');
+  });
+
+  it('reports crashes, restarts and dead letters on the inspection stream', async () => {
+    const system = createSystem({ name: 'obs' });
+    const events: string[] = [];
+    system.inspect$.subscribe((e) => {
+      if (e.id === 'obs/counter' && e.type !== 'spawned') events.push(e.type === 'exited' ? `exited:${e.reason}` : e.type);
+    });
+    const ref = system.spawn(counter, { maxDeliveries: 1 });
+    ref.tell({ type: 'crash' });
+    await ref.ask({ type: 'get' });
+    expect(events).toEqual(['started', 'dead-lettered', 'exited:failed', 'restarted', 'started']);
+  });
+
   it('redelivers the message being processed to the restarted actor, which starts from its initial state', async () => {
     const seen: Array<[string, number, number]> = [];
     const flaky = defineActor<number, { n: number; reply?: Reply<number> }>({
