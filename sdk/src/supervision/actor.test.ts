@@ -150,6 +150,33 @@ describe('actor', () => {
     expect((letters[0]!.cause as Error).message).toBe('asked to crash');
   });
 
+  it('under random crashes, handles every message exactly once and in send order; poison ends in dead letters', async () => {
+    let seed = 42;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const handled: number[] = [];
+    const system = createSystem({ name: 'storm' });
+    const ref = system.spawn(
+      defineActor<null, { id: number; reply?: Reply<number> }>({
+        name: 'storm',
+        initial: null,
+        handle: (s, m, ctx) => {
+          if (m.id % 997 === 500) throw new Error(`poison ${m.id}`);
+          if (random() < 0.01 && ctx.deliveries < 3) throw new Error('transient');
+          handled.push(m.id);
+          m.reply?.(m.id);
+          return s;
+        },
+      }),
+      { intensity: { maxRestarts: Infinity } },
+    );
+    const count = 10_000;
+    for (let id = 0; id < count - 1; id++) ref.tell({ id });
+    expect(await ref.ask({ id: count - 1 })).toBe(count - 1);
+    const poison = Array.from({ length: count }, (_, id) => id).filter((id) => id % 997 === 500);
+    expect(handled).toEqual(Array.from({ length: count }, (_, id) => id).filter((id) => !poison.includes(id)));
+    expect(system.deadLetters().map((l) => [(l.message as { id: number }).id, l.deliveries])).toEqual(poison.map((id) => [id, 3]));
+  });
+
   it('rejects an ask whose message is dead-lettered with DeadLetteredError', async () => {
     const ref = createSystem().spawn(
       defineActor<null, { reply: Reply<number> }>({ name: 'broken', initial: null, handle: () => Promise.reject(new Error('cannot')) }),
