@@ -1,6 +1,6 @@
 // useObservable in a real React 19 root in Chromium: values render, updates re-render,
 // StrictMode's double mount and unmount leave no subscription behind.
-import { act, Component, StrictMode, type ReactNode } from 'react';
+import { act, Component, startTransition, StrictMode, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -114,6 +114,53 @@ describe('useObservable', () => {
     expect(counted.active()).toBe(2);
     act(() => counted.subject.next('y'));
     expect(container.textContent).toBe('yy');
+  });
+
+  it('never commits a torn screen when the source emits between time slices of a concurrent render', async () => {
+    // The classic tearing check: a transition renders a slow tree in time slices (no act(), so React
+    // really yields to the browser), the source emits between two slices, and every commit must show
+    // one value everywhere. useSyncExternalStore notices the change and re-renders before committing.
+    const globals = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
+    globals.IS_REACT_ACT_ENVIRONMENT = false;
+    try {
+      const subject = new BehaviorSubject(0);
+      // React commits synchronously, so a mutation observer (a microtask) sees each whole commit.
+      const commits: string[] = [];
+      const observer = new MutationObserver(() => commits.push(container.textContent ?? ''));
+      observer.observe(container, { subtree: true, childList: true, characterData: true, attributes: true });
+      function Cell({ round }: { round: number }) {
+        const value = useObservable(subject);
+        const until = performance.now() + 2;
+        while (performance.now() < until) {
+          // slow render: React yields between cells (every ~5 ms)
+        }
+        return <i data-round={round}>{value}</i>;
+      }
+      const grid = (round: number) => (
+        <>
+          {Array.from({ length: 40 }, (_, index) => (
+            <Cell key={index} round={round} />
+          ))}
+        </>
+      );
+      const settled = (done: () => boolean) =>
+        new Promise<void>((resolve) => {
+          const check = () => (done() ? resolve() : setTimeout(check, 5));
+          check();
+        });
+      root.render(grid(0));
+      await settled(() => container.textContent === '0'.repeat(40));
+      commits.length = 0;
+      startTransition(() => root.render(grid(1)));
+      setTimeout(() => subject.next(1), 15); // lands while the transition is half rendered
+      await settled(() => container.textContent === '1'.repeat(40) && container.querySelectorAll('[data-round="1"]').length === 40);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      observer.disconnect();
+      expect(commits.length).toBeGreaterThan(0);
+      for (const screen of commits) expect(new Set(screen).size, `committed "${screen}"`).toBe(1);
+    } finally {
+      globals.IS_REACT_ACT_ENVIRONMENT = true;
+    }
   });
 
   it("throws the source's error into the nearest error boundary", () => {
