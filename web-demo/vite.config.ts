@@ -6,6 +6,8 @@ import react from '@vitejs/plugin-react';
 import vue from '@vitejs/plugin-vue';
 
 const page = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+/** The hub `vite dev` forwards /api and /ws to (run `npm start` or the hub CLI beside it). */
+const hub = process.env.STAGE_HUB_URL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   plugins: [react(), vue()],
@@ -16,5 +18,5 @@ export default defineConfig({
     emptyOutDir: true,
     rollupOptions: { input: { main: page('index.html'), vue: page('vue.html') } },
   },
-  server: { proxy: { '/api': 'http://127.0.0.1:8080', '/ws': { target: 'ws://127.0.0.1:8080', ws: true } } },
+  server: { proxy: { '/api': hub, '/ws': { target: hub.replace(/^http/, 'ws'), ws: true } } },
 });
