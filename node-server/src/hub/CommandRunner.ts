@@ -104,9 +104,19 @@ export class CommandRunner {
 
   private async execute(job: CommandJob, lease: Lease<CommandJob>): Promise<void> {
     if (lease.deliveries > 1) this.config.log.warn('command redelivered after a handler crash', { type: job.command.type, deliveries: lease.deliveries });
+    const started = Date.now();
     const reply = domainCommandTypes.has(job.command.type) ? await this.executeOnce(job) : await this.executeRead(job);
     this.config.counters.commands.inc();
     if (!reply.ok) this.config.counters.commandErrors.inc();
+    this.config.log.debug('command', {
+      userId: job.userId,
+      deviceId: job.deviceId,
+      type: job.command.type,
+      traceId: job.command.traceId,
+      ok: reply.ok,
+      ...(reply.ok ? {} : { code: reply.error.code }),
+      ms: Date.now() - started,
+    });
     job.done(reply);
   }
 

@@ -217,11 +217,12 @@ export class DeviceConnection {
       if (this.rateLimitedFrom === undefined || frame.seq < this.rateLimitedFrom) this.rateLimitedFrom = frame.seq;
       this.deps.counters.rejectedFrames.inc();
       if (++this.strikes >= rateLimitStrikes) return this.refuse('rate limit exceeded repeatedly', CloseCode.rateLimited);
+      const retryAfterMs = Math.max(Math.ceil(wait), 1);
       return this.reply(
         errReply(traceId, {
           code: 'rate_limited',
-          message: `more than ${this.deps.limits.commandsPerSecond} commands/s; resend after ${Math.max(wait, 1)} ms`,
-          retryAfterMs: Math.max(Math.ceil(wait), 1),
+          message: `more than ${this.deps.limits.commandsPerSecond} commands/s on this connection; resend seq ${this.rateLimitedFrom} after ${retryAfterMs} ms`,
+          retryAfterMs,
         }),
       );
     }
