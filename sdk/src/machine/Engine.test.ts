@@ -58,6 +58,23 @@ describe('Engine', () => {
     ]);
   });
 
+  it('keeps FIFO order across thousands of queued messages, interleaving outside and self sends', async () => {
+    const seen: number[] = [];
+    const engine = new Engine();
+    const m = engine.spawn(
+      defineMachine<PingMsgs>()({
+        kind: 'Q',
+        initial: 'RUN',
+        states: { RUN: { M1: (me, n) => { seen.push(n); if (n % 2 === 0 && n < 5000) me.msgTo(me, 'M1', n + 5001); } } },
+      }),
+    );
+    for (let i = 0; i < 5000; i++) engine.msgTo(m, 'M1', i);
+    await engine.whenIdle();
+    const expected = Array.from({ length: 5000 }, (_, i) => i);
+    for (let i = 0; i < 5000; i += 2) expected.push(i + 5001);
+    expect(seen).toEqual(expected);
+  });
+
   it('changes state after the handler returns, running leave of the old state then enter of the new', async () => {
     const steps: string[] = [];
     const door = defineMachine<{ M0: void }>()({

@@ -8,6 +8,7 @@ import type { MachineRef } from './MachineRef.js';
 import type { MachineDefinition } from './defineMachine.js';
 import { Machine } from './Machine.js';
 import type { Channel, ChannelSink } from './Channel.js';
+import { DeliveryQueue } from './DeliveryQueue.js';
 import { EngineStoppedError, HandlerError, MachineError, UnknownMessageError } from './MachineError.js';
 import { deliveryLine, type TraceEntry } from './TraceEntry.js';
 
@@ -39,13 +40,6 @@ export interface SpawnOptions {
 
 type AnyMachine = Machine<MessageMap<unknown>, unknown, string>;
 
-interface Delivery {
-  target: AnyMachine;
-  tag: string;
-  payload: unknown;
-  from: AnyMachine | null;
-  channel: Channel | null;
-}
 
 const resolved = Promise.resolve();
 
@@ -59,8 +53,7 @@ export class Engine implements ChannelSink {
   private readonly traceSubject = new Subject<TraceEntry>();
   private readonly all: AnyMachine[] = [];
   private readonly counters = new Map<string, number>();
-  private queue: (Delivery | undefined)[] = [];
-  private head = 0;
+  private readonly queue = new DeliveryQueue<AnyMachine, Channel>();
   private scheduled = false;
   private draining = false;
   private stopRequested = false;
@@ -169,7 +162,7 @@ export class Engine implements ChannelSink {
    * queue more later; this is for "everything sent so far has been handled".
    */
   whenIdle(): Promise<void> {
-    if (this.isStopped || (!this.draining && !this.scheduled && this.head === this.queue.length)) {
+    if (this.isStopped || (!this.draining && !this.scheduled && this.queue.length === 0)) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -178,14 +171,14 @@ export class Engine implements ChannelSink {
   /** @internal used by Machine.msgTo */
   enqueue(target: AnyMachine, tag: string, payload: unknown, from: AnyMachine | null): void {
     if (this.stopRequested || this.isStopped) return;
-    this.queue.push({ target, tag, payload, from, channel: null });
+    this.queue.push(target, tag, payload, from, null);
     if (!this.draining && !this.scheduled) this.schedule();
   }
 
   /** @internal used by channels */
   enqueueEvent(target: unknown, channel: Channel, payload: unknown): void {
     if (this.stopRequested || this.isStopped || !channel.active) return;
-    this.queue.push({ target: target as AnyMachine, tag: channel.tag, payload, from: null, channel });
+    this.queue.push(target as AnyMachine, channel.tag, payload, null, channel);
     if (!this.draining && !this.scheduled) this.schedule();
   }
 
@@ -220,27 +213,18 @@ export class Engine implements ChannelSink {
     this.draining = true;
     let budget = this.sliceSize;
     const queue = this.queue;
-    while (this.head < queue.length && !this.stopRequested) {
+    while (queue.length > 0 && !this.stopRequested) {
       if (budget-- === 0) {
         this.scheduled = true;
         yieldToHost(this.drain);
         break;
       }
-      const delivery = queue[this.head]!;
-      queue[this.head++] = undefined;
-      this.deliver(delivery);
+      queue.shift();
+      this.deliver(queue.target, queue.tag, queue.payload, queue.from, queue.channel);
     }
     this.draining = false;
-    if (this.head === queue.length) {
-      queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > queue.length) {
-      queue.copyWithin(0, this.head);
-      queue.length -= this.head;
-      this.head = 0;
-    }
     if (this.stopRequested) this.finish();
-    else if (this.head === this.queue.length && this.idleWaiters.length > 0) this.wakeIdleWaiters();
+    else if (this.queue.length === 0 && this.idleWaiters.length > 0) this.wakeIdleWaiters();
   };
 
   private wakeIdleWaiters(): void {
@@ -249,15 +233,13 @@ export class Engine implements ChannelSink {
     for (const wake of waiters) wake();
   }
 
-  private deliver(delivery: Delivery): void {
-    const machine = delivery.target;
+  private deliver(machine: AnyMachine, tag: string, payload: unknown, sender: AnyMachine | null, channel: Channel | null): void {
     if (!machine.alive) return;
-    if (delivery.channel !== null && !delivery.channel.active) return;
+    if (channel !== null && !channel.active) return;
     this.delivered++;
-    const tag = delivery.tag;
     const handler = (machine.currentSpec as Record<string, unknown>)[tag];
     if (this.traceSubject.observed) {
-      const from = this.fromLabel(machine, delivery.from);
+      const from = this.fromLabel(machine, sender);
       this.traceSubject.next({
         kind: 'delivery',
         machine: machine.name,
@@ -268,14 +250,14 @@ export class Engine implements ChannelSink {
       });
     }
     if (typeof handler !== 'function' || tag === 'enter' || tag === 'leave') {
-      this.unknown(machine, delivery);
+      this.unknown(machine, tag, sender);
       return;
     }
     try {
       (handler as (me: AnyMachine, payload: unknown, from: AnyMachine | null) => void)(
         machine,
-        delivery.payload,
-        delivery.from,
+        payload,
+        sender,
       );
     } catch (error) {
       this.fail(new HandlerError(machine.name, machine.currentState, `the '${tag}' handler`, error));
@@ -317,13 +299,8 @@ export class Engine implements ChannelSink {
     }
   }
 
-  private unknown(machine: AnyMachine, delivery: Delivery): void {
-    const error = new UnknownMessageError(
-      machine.name,
-      machine.currentState,
-      delivery.tag,
-      this.fromLabel(machine, delivery.from),
-    );
+  private unknown(machine: AnyMachine, tag: string, sender: AnyMachine | null): void {
+    const error = new UnknownMessageError(machine.name, machine.currentState, tag, this.fromLabel(machine, sender));
     if (this.onUnknown === 'throw') {
       this.fail(error);
       return;
@@ -346,8 +323,7 @@ export class Engine implements ChannelSink {
   private finish(): void {
     if (this.isStopped) return;
     this.isStopped = true;
-    this.queue = [];
-    this.head = 0;
+    this.queue.clear();
     for (const machine of this.all) {
       // A graceful stop lets every machine say goodbye; after a failure only channels are closed.
       const leave = machine.currentSpec.leave;
