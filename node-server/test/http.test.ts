@@ -41,6 +41,22 @@ describe('register and login', () => {
     expect((await post('/api/login', { username: 'nobody', password: 'whatever1' })).status).toBe(401);
   });
 
+  it('slows down register/login floods from one address with 429 rate_limited', async () => {
+    const strict = await startTestHub({ authPerSecond: 0.001, authBurst: 2 });
+    try {
+      const attempt = () =>
+        fetch(`${strict.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'who', password: 'guessing1' }) });
+      expect((await attempt()).status).toBe(401);
+      expect((await attempt()).status).toBe(401);
+      const limited = await attempt();
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBeTruthy();
+      expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('answers bad bodies with 400 and the failing path', async () => {
     const res = await post('/api/register', { username: 'Bad Name', password: 'long enough' });
     expect(res.status).toBe(400);

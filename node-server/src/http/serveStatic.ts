@@ -27,7 +27,13 @@ const isFile = (p: string): boolean => {
 };
 
 export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
-  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  } catch {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed path');
+    return;
+  }
   const target = normalize(join(root, pathname));
   if (target !== root && !target.startsWith(root.endsWith(sep) ? root : root + sep)) {
     res.writeHead(404).end();

@@ -40,6 +40,9 @@ export interface HubConfig {
   sessionIdleMs?: number;
   /** How often old outcomes are pruned to `limits.retainOutcomes` per user. Default 60 s. */
   retentionSweepMs?: number;
+  /** Register/login attempts per second per client address (token bucket refill) and burst. Default 10/s, 100. */
+  authPerSecond?: number;
+  authBurst?: number;
   /** Password hashing cost; tests lower it. */
   scryptCost?: ScryptCost;
   /** Token lifetime, default 7 days. */
@@ -59,6 +62,8 @@ export interface ResolvedHubConfig {
   maxCommandDeliveries: number;
   sessionIdleMs: number;
   retentionSweepMs: number;
+  authPerSecond: number;
+  authBurst: number;
 }
 
 export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
@@ -73,5 +78,7 @@ export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
     maxCommandDeliveries: config.maxCommandDeliveries ?? 3,
     sessionIdleMs: config.sessionIdleMs ?? 600_000,
     retentionSweepMs: config.retentionSweepMs ?? 60_000,
+    authPerSecond: config.authPerSecond ?? 10,
+    authBurst: config.authBurst ?? 100,
   };
 }

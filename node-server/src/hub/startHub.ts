@@ -26,6 +26,7 @@ import { Logger } from './Logger.js';
 import { Metrics, hubMetrics } from './Metrics.js';
 import { Registry } from './Registry.js';
 import { sweepRetention } from './sweepRetention.js';
+import { TokenBucket } from './TokenBucket.js';
 
 export interface RunningHub {
   /** http://host:port */
@@ -96,12 +97,24 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   retention.unref();
 
   const auth = { store, tokens, ...(config.scryptCost ? { scryptCost: config.scryptCost } : {}) };
+  // Register and login cost an scrypt hash each: a token bucket per client address keeps guessing slow.
+  const authBuckets = new Map<string, TokenBucket>();
+  const authAllowed = (req: IncomingMessage): number => {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    let bucket = authBuckets.get(address);
+    if (!bucket) {
+      if (authBuckets.size > 10_000) authBuckets.clear();
+      authBuckets.set(address, (bucket = new TokenBucket(resolved.authPerSecond, resolved.authBurst)));
+    }
+    return bucket.take();
+  };
   let closing = false;
 
   const server = createServer((req, res) => {
     void route(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(res, err);
-      log.error('http handler failed', { err, url: req.url });
+      // The path may carry a token (/sse/:token): log only its first segment.
+      log.error('http handler failed', { err, route: (req.url ?? '/').split('/').slice(0, 2).join('/') });
       if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'the hub failed on this request'));
       else res.destroy();
     });
@@ -109,8 +122,14 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'POST' && path === '/api/register') return register(auth, req, res);
-    if (req.method === 'POST' && path === '/api/login') return login(auth, req, res);
+    if (req.method === 'POST' && (path === '/api/register' || path === '/api/login')) {
+      const wait = authAllowed(req);
+      if (wait > 0) {
+        res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
+        throw new HttpError(429, 'rate_limited', `too many ${path.slice(5)} attempts from this address; retry in ${Math.ceil(wait)} ms`);
+      }
+      return path === '/api/register' ? register(auth, req, res) : login(auth, req, res);
+    }
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
     if (path === '/healthz') return sendJson(res, closing ? 503 : 200, { ok: !closing, store: store.kind, fanout: fanout.kind, connections: connections.size });
     if (path === '/metrics') {

@@ -9,7 +9,7 @@ export const testScrypt = { N: 1024, r: 8, p: 1 };
 
 export async function startTestHub(config: HubConfig = {}): Promise<RunningHub & { dataDir: string; stop(): Promise<void> }> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'stage-hub-'));
-  const hub = await startHub({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn', scryptCost: testScrypt, ...config });
+  const hub = await startHub({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn', scryptCost: testScrypt, authPerSecond: 1000, authBurst: 1000, ...config });
   return {
     ...hub,
     dataDir,
