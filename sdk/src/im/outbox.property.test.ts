@@ -1,4 +1,4 @@
-// Property: whatever happens to the connection and the hub (drops, lost replies, hub restarts with and without
+// Properties: whatever happens to the connection and the hub (drops, lost replies, hub restarts with and without
 // the sockets, a hub that cannot verify the old chain, rate limiting), every command issued through ImClient is
 // answered and executed by the hub exactly once, in issue order.
 import fc from 'fast-check';
@@ -73,6 +73,54 @@ describe('ImClient outbox', () => {
           expect(answers.map((a) => a.message.content)).toEqual(issued);
           expect(hub.executed.map((c) => (c as Extract<Command, { type: 'SendMessage' }>).content)).toEqual(issued);
           expect(await client.verifyLog()).toMatchObject({ ok: true });
+        } finally {
+          await client.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+type PushAction = { kind: 'push' } | { kind: 'retransmit'; back: number } | { kind: 'drop' } | { kind: 'pause' };
+
+describe('ImClient pushes', () => {
+  it('processes every outcome exactly once and in order through retransmits, replays and drops', async () => {
+    const pushAction: fc.Arbitrary<PushAction> = fc.oneof(
+      { weight: 4, arbitrary: fc.constant({ kind: 'push' as const }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('retransmit' as const), back: fc.integer({ min: 0, max: 5 }) }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'drop' as const }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'pause' as const }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(pushAction, { minLength: 1, maxLength: 25 }), async (actions) => {
+        const hub = new FakeHub();
+        const client = await ImClient.open({
+          url: 'http://hub.test',
+          deviceId: 'p',
+          token: 't',
+          WebSocket: hub.WebSocket,
+          autoSync: false,
+          ackDelayMs: 1,
+          reconnect: { initialDelayMs: 1, maxDelayMs: 2, jitter: 0 },
+        });
+        const seen: number[] = [];
+        client.outcomes$.subscribe(({ outcomeId }) => seen.push(outcomeId));
+        try {
+          client.connect();
+          await client.whenConnection((state) => state === 'online');
+          for (const step of actions) {
+            if (step.kind === 'push') hub.push({ type: 'GroupDissolved', groupId: `g${hub.outcomes.length + 1}` });
+            else if (step.kind === 'retransmit') hub.retransmit(Math.max(0, hub.outcomes.length - step.back));
+            else if (step.kind === 'drop') hub.drop();
+            else await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          const total = hub.outcomes.length;
+          await new Promise<void>((resolve) => {
+            const check = () => (hub.acked === total && seen.length === total ? resolve() : setTimeout(check, 2));
+            check();
+          });
+          expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
         } finally {
           await client.close();
         }
