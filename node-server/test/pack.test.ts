@@ -66,7 +66,7 @@ beforeAll(async () => {
     executablePath: chromiumPath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
   });
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -166,7 +166,7 @@ setTimeout(() => greeting$.next('react says hello'), 0);
     await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
     await command(join(app, 'node_modules/.bin/vite'), ['build'], app);
     expect(await renderedText(join(app, 'dist'), '#out')).toBe('react says hello; {"a":2,"b":1}; offline; 0 messages; idb function');
-  }, 240_000);
+  }, 300_000);
 
   it('installs into a Vite + Vue app outside the workspace, builds and renders in Chromium', async () => {
     const app = join(scratch, 'vue-app');
@@ -197,7 +197,7 @@ setTimeout(() => greeting$.next('vue says hello'), 0);
     await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
     await command(join(app, 'node_modules/.bin/vite'), ['build'], app);
     expect(await renderedText(join(app, 'dist'), '#out')).toBe('vue says hello; offline; 0 messages');
-  }, 240_000);
+  }, 300_000);
 });
 
 function writeApp(dir: string, files: Record<string, string>): void {
