@@ -64,24 +64,21 @@ export class ChainVerifier {
   check<B>(entries: readonly unknown[]): CheckedRun<B> {
     const sessionId = this.#sessionId;
     const where = sessionId === undefined ? '' : ` of session ${sessionId}`;
-    const pageSeals: string[] = [];
-    let position = this.#position;
-    let prevSeal = this.#prevSeal;
     const checked: SealedEntry<B>[] = new Array(entries.length);
-    for (let i = 0; i < entries.length; i++) {
+    let expected = this.#position.seq + 1;
+    let prevSeal = this.#prevSeal;
+    for (let i = 0; i < entries.length; i++, expected++) {
       const entry = parseSealedEntry<B>(entries[i], sessionId);
-      const expected = position.seq + 1;
-      if (entry.seq !== expected) this.#refuseOrder(entry, expected, pageSeals, where);
+      if (entry.seq !== expected) this.#refuseOrder(entry, expected, checked, where);
       let canonical: string;
       try {
         canonical = canonicalJson(entry.body);
       } catch (error) {
         throw new ChainError('malformed', `entry ${entry.seq}${where}: ${(error as Error).message}`, { seq: entry.seq, sessionId, cause: error });
       }
-      const sealBytes = this.#seal(prevSeal, entry.seq, canonical);
-      const seal = this.#sealing.toHex(sealBytes);
-      if (seal !== entry.seal) {
-        if (i === 0 && this.#verified === 0 && position === this.#position && this.#nothingVerifies(entries)) {
+      const sealBytes = this.#seal(prevSeal, expected, canonical);
+      if (this.#sealing.toHex(sealBytes) !== entry.seal) {
+        if (i === 0 && this.#verified === 0 && this.#nothingVerifies(entries)) {
           throw new ChainError(
             'wrong_key',
             `no entry of the chain${where} verifies under this session's key: it was sealed with another key or belongs to another session`,
@@ -94,12 +91,11 @@ export class ChainVerifier {
           { seq: entry.seq, sessionId },
         );
       }
-      pageSeals.push(seal);
       checked[i] = entry;
       prevSeal = sealBytes;
-      position = { seq: entry.seq, seal };
     }
-    return { entries: checked, from: this.#position, to: position, prevSeal };
+    const last = checked[checked.length - 1];
+    return { entries: checked, from: this.#position, to: last === undefined ? this.#position : { seq: last.seq, seal: last.seal }, prevSeal };
   }
 
   /** Moves past a run returned by `check` (it must start where the verifier stands). */
@@ -119,12 +115,12 @@ export class ChainVerifier {
     return run.entries;
   }
 
-  #refuseOrder(entry: SealedEntry<unknown>, expected: number, pageSeals: readonly string[], where: string): never {
+  #refuseOrder(entry: SealedEntry<unknown>, expected: number, page: readonly SealedEntry<unknown>[], where: string): never {
     const sessionId = this.#sessionId;
     if (entry.seq > expected) {
       throw new ChainError('gap', `entry ${expected}${where} is missing: expected seq ${expected}, got ${entry.seq}`, { seq: expected, sessionId });
     }
-    const known = this.#sealAt(entry.seq, pageSeals);
+    const known = this.#sealAt(entry.seq, page);
     if (known === undefined || known === entry.seal) {
       throw new ChainError(
         'duplicate',
@@ -138,9 +134,9 @@ export class ChainVerifier {
     });
   }
 
-  #sealAt(seq: number, pageSeals: readonly string[]): string | undefined {
+  #sealAt(seq: number, page: readonly SealedEntry<unknown>[]): string | undefined {
     const pageStart = this.#position.seq + 1;
-    if (seq >= pageStart) return pageSeals[seq - pageStart];
+    if (seq >= pageStart) return page[seq - pageStart]?.seal;
     const recentStart = pageStart - this.#recent.length;
     return seq >= recentStart ? this.#recent[seq - recentStart] : undefined;
   }

@@ -19,30 +19,33 @@ export interface SealerConfig {
 export class Sealer {
   readonly #sealing: Sealing;
   readonly #seal: SealFunction;
-  #position: ChainPosition;
+  #seq: number;
+  #sealHex: string;
   #prevSeal: Uint8Array;
 
   constructor(config: SealerConfig) {
     this.#sealing = config.sealing ?? defaultSealing();
     const key = typeof config.key === 'string' ? fromHex(config.key) : config.key;
     this.#seal = this.#sealing.sealer(key);
-    this.#position = config.after ?? GENESIS;
-    this.#prevSeal = fromHex(this.#position.seal);
+    const after = config.after ?? GENESIS;
+    this.#seq = after.seq;
+    this.#sealHex = after.seal;
+    this.#prevSeal = fromHex(after.seal);
   }
 
   /** The seq the next sealed entry gets. */
   get nextSeq(): number {
-    return this.#position.seq + 1;
+    return this.#seq + 1;
   }
 
   /** The last sealed entry's seq and seal. */
   get position(): ChainPosition {
-    return this.#position;
+    return { seq: this.#seq, seal: this.#sealHex };
   }
 
   /** Seals `body` as the next entry. Throws ChainError('malformed') if the body is not JSON; nothing advances then. */
   seal<B>(body: B): SealedEntry<B> {
-    const seq = this.#position.seq + 1;
+    const seq = this.#seq + 1;
     let canonical: string;
     try {
       canonical = canonicalJson(body);
@@ -52,13 +55,15 @@ export class Sealer {
     const sealBytes = this.#seal(this.#prevSeal, seq, canonical);
     const seal = this.#sealing.toHex(sealBytes);
     this.#prevSeal = sealBytes;
-    this.#position = { seq, seal };
+    this.#seq = seq;
+    this.#sealHex = seal;
     return { seq, body, seal };
   }
 
   /** Moves back (or forward) to `position`, e.g. after a store refused a batch. */
   reset(position: ChainPosition): void {
     this.#prevSeal = fromHex(position.seal);
-    this.#position = position;
+    this.#seq = position.seq;
+    this.#sealHex = position.seal;
   }
 }
