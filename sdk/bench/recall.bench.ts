@@ -15,7 +15,7 @@ import { writeReport } from './report.js';
 
 setDefaultSealing(nodeSealing);
 const ENTRIES = 10_000;
-const ROUNDS = 7;
+const ROUNDS = 15;
 
 type Body = { type: 'read'; topic: string; upTo: number } | { type: 'received'; topic: string } | { type: 'mute'; topic: string; muted: boolean };
 interface State {
