@@ -116,8 +116,13 @@ describe('ImClient pushes', () => {
             else await new Promise((resolve) => setTimeout(resolve, 2));
           }
           const total = hub.outcomes.length;
-          await new Promise<void>((resolve) => {
-            const check = () => (hub.acked === total && seen.length === total ? resolve() : setTimeout(check, 2));
+          const deadline = Date.now() + 3_000;
+          await new Promise<void>((resolve, reject) => {
+            const check = () => {
+              if (hub.acked === total && seen.length === total) resolve();
+              else if (Date.now() > deadline) reject(new Error(`stuck: total ${total}, acked ${hub.acked}, seen ${seen.join(',')}, state ${JSON.stringify(client.connection)}, sockets ${hub.sockets.size}`));
+              else setTimeout(check, 2);
+            };
             check();
           });
           expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));

@@ -212,6 +212,8 @@ export class FakeHub {
     this.received.push(frame);
     switch (frame.kind) {
       case 'hello': {
+        // The device's last processed id is an ack too (its ack frame may have been lost with the old socket).
+        this.acked = Math.max(this.acked, frame.lastOutcomeId);
         const issued = frame.sessionId !== undefined && frame.sessionId.startsWith('s-');
         const sessionId = issued ? frame.sessionId! : this.handler.initiate().sessionId;
         socket.sessionId = sessionId;
