@@ -38,9 +38,11 @@ const machine = setup({
   on: { inc: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
 });
 
+const INC_EVENT = { type: 'inc' } as const;
+
 function xstate(): void {
   const actor = createActor(machine).start();
-  for (let i = 0; i < N; i++) actor.send({ type: 'inc' });
+  for (let i = 0; i < N; i++) actor.send(INC_EVENT);
   const count = actor.getSnapshot().context.count;
   if (count !== N) throw new Error(`xstate actor counted ${count}, expected ${N}`);
   actor.stop();
@@ -72,5 +74,6 @@ writeReport({
     shape: 'N tells of {type:"inc"} to a counter actor, then one read; best of ROUNDS interleaved rounds after a warm-up',
     stage: 'system.spawn(defineActor(...)); ref.tell(); inbox is a Mailbox (lease, handle, ack per message); final ref.ask({type:"get"})',
     xstate: 'createActor(setup(...).createMachine({ on: { inc: assign } })).start(); actor.send(); final getSnapshot()',
+    fairness: 'both reuse one event object; XState handles send() synchronously, Stage in a microtask after the tells (its inbox holds the backlog)',
   },
 });
