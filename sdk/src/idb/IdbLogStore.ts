@@ -2,6 +2,7 @@
 // happens before any transaction opens), each append is ONE readwrite transaction with relaxed
 // durability holding the whole batch, and recall reads pages with getAll over a key range.
 // Records are keyed [logId, seq]; several logs (sessions) share one database.
+import { ChainError } from '../seal/ChainError.js';
 import { LogStoreError } from '../seal/LogStoreError.js';
 import { assertAppendable } from '../seal/assertAppendable.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
@@ -66,7 +67,16 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
       const done = transactionDone(tx);
       const store = tx.objectStore('sealedLog');
       for (const entry of entries) store.add({ log: this.logId, seq: entry.seq, seal: entry.seal, body: entry.body });
-      await done;
+      try {
+        await done;
+      } catch (error) {
+        if ((error as { name?: string } | null)?.name !== 'ConstraintError') throw error;
+        throw new ChainError(
+          'fork',
+          `IdbLogStore ${this.logId}: seqs ${entries[0]!.seq}..${entries[entries.length - 1]!.seq} were already written, by another tab or store on the same log; nothing of this batch was written; reopen the log`,
+          { seq: entries[0]!.seq, cause: error },
+        );
+      }
       this.#length += entries.length;
       this.#last = entries[entries.length - 1];
     });

@@ -1,6 +1,7 @@
 // The IndexedDB log store tests, run on fake-indexeddb in Node and on real IndexedDB in Chromium.
 import { deleteDB, openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
+import { ChainError } from '../../seal/ChainError.js';
 import { LogStoreError } from '../../seal/LogStoreError.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { SessionHandler } from '../../seal/SessionHandler.js';
@@ -44,6 +45,22 @@ export function describeIdbLogStore(runtime: string): void {
       expect(await a.length()).toBe(5);
       await a.close();
       await b.close();
+      await deleteDB(dbName);
+    });
+
+    it('refuses a whole batch when another tab already wrote one of its seqs, and overwrites nothing', async () => {
+      const dbName = freshDbName();
+      const first = await IdbLogStore.open<Body>({ dbName, logId: 'shared' });
+      const second = await IdbLogStore.open<Body>({ dbName, logId: 'shared' });
+      const mine = sealedEntries(5);
+      const theirs = sealedEntries(8, 0, '33'.repeat(32));
+      await first.append(mine);
+      const error = await second.append(theirs).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChainError);
+      expect((error as ChainError).code).toBe('fork');
+      const reopened = await IdbLogStore.open<Body>({ dbName, logId: 'shared' });
+      expect(await reopened.read(0, 20)).toEqual(mine);
+      for (const store of [first, second, reopened]) await store.close();
       await deleteDB(dbName);
     });
 
