@@ -13,3 +13,4 @@ export type { ByteChannel } from './ByteChannel.js';
 export { MemoryChannel, type MemoryChannelConfig } from './MemoryChannel.js';
 export { deliveryLine, type TraceEntry, type DeliveryTrace, type NoteTrace, type ErrorTrace } from './TraceEntry.js';
 export { MachineError, UnknownMessageError, HandlerError, EngineStoppedError, type MachineErrorCode } from './MachineError.js';
+export { WebSocketChannel, type WebSocketLike, type WebSocketChannelConfig } from './WebSocketChannel.js';
