@@ -78,6 +78,15 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     ],
   });
   tree.done.catch((err: unknown) => log.error('hub supervisor gave up: restart intensity exceeded', { err }));
+  const restartsOf = (id: string) => () => {
+    try {
+      return tree.group(id).stats$.value.restarts;
+    } catch {
+      return 0; // the group itself is being restarted
+    }
+  };
+  metrics.gauge('stage_command_handler_restarts', 'Command handler tasks restarted after a crash (current group)', restartsOf('commands'));
+  metrics.gauge('stage_registry_restarts', 'Registry session restarts after a crash (current group)', restartsOf('registry'));
   const sessions = new SessionHandler<DeviceSessionState, Command>({
     secret,
     definition: deviceSession,
