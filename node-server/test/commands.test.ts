@@ -1,6 +1,7 @@
 // Every command against a real hub on a loopback port: its happy path (reply data and pushes to the right users)
 // and its Err paths (typed codes, nothing changed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandTypes } from '@stage/sdk/im';
 import { startTestHub } from './support/startTestHub.js';
 import { TestClient, registerUser, type Credentials } from './support/TestClient.js';
 
@@ -273,5 +274,21 @@ describe('idempotency', () => {
     const err1 = await bob.send('EditMessage', { messageId: 'missing', content: 'x' }, 'fixed-trace-2');
     const err2 = await bob.send('EditMessage', { messageId: 'missing', content: 'x' }, 'fixed-trace-2');
     expect(err2).toEqual(err1);
+  });
+});
+
+describe('schema errors', () => {
+  it('answers every command type with an unknown field as Err bad_schema naming the command, and changes nothing', async () => {
+    for (const type of commandTypes) {
+      const traceId = `schema-${type}`;
+      // Not sealed into the client's chain: a refused frame is not part of it.
+      cid.rawSend(JSON.stringify({ kind: 'command', sessionId: cid.sessionId, seq: cid.chain.length, seal: '0'.repeat(64), command: { type, traceId, bogus: 1 } }));
+      await cid.until(() => cid.frames.some((f) => f.kind === 'reply' && f.traceId === traceId));
+      const reply = cid.frames.find((f) => f.kind === 'reply' && f.traceId === traceId)!;
+      expect(reply, type).toMatchObject({ ok: false, error: { code: 'bad_schema' } });
+      expect((reply.error as { path: unknown[] }).path[0], type).toBe('command');
+    }
+    // The chain is intact: the next sealed command is accepted.
+    expect((await cid.ok('GetGroups', {})).groups.length).toBeGreaterThan(0);
   });
 });
