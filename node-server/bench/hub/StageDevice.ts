@@ -28,6 +28,9 @@ interface Reply {
 let traceCounter = 0;
 
 export class StageDevice {
+  /** Connections the hub closed while the harness still used them, by close code. */
+  static readonly drops = new Map<number, number>();
+  private closing = false;
   private sealer!: Sealer;
   private sessionId = '';
   private readonly chain: SealedEntry<Record<string, unknown>>[] = [];
@@ -61,6 +64,12 @@ export class StageDevice {
     });
     ws.send(JSON.stringify({ kind: 'hello', protocol: 1, lastOutcomeId: 0 }));
     await welcome;
+    ws.once('close', (code, reason) => {
+      // Not reconnecting is deliberate (a load client measures, it does not hide drops): count and report them.
+      if (!device.closing) StageDevice.drops.set(code, (StageDevice.drops.get(code) ?? 0) + 1);
+      for (const done of device.pending.values()) done({ ok: false, error: { code: 'closed', message: `connection closed ${code} ${reason.toString()}` } });
+      device.pending.clear();
+    });
     return device;
   }
 
@@ -79,6 +88,7 @@ export class StageDevice {
   }
 
   close(): void {
+    this.closing = true;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ws.terminate();
   }

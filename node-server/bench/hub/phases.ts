@@ -103,22 +103,31 @@ export async function measureThroughput(label: string, room: Room, messages: num
   let sent = 0;
   let inFlight = 0;
   const progress = setInterval(() => log(`${label}: ${sent - inFlight}/${messages} sends acked, ${room.delivered() - base}/${expected} delivered`), 5000);
-  await new Promise<void>((resolve) => {
+  // Bounded: the send phase shares the deadline; a server that stops answering ends the run as incomplete.
+  const sendDeadline = Date.now() + deadlineMs;
+  const allAcked = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), deadlineMs);
     const pump = () => {
       while (inFlight < window && sent < messages) {
         sent++;
         inFlight++;
-        void room.sender.send(nowMicros()).then(() => {
+        void room.sender.send(nowMicros()).catch(() => undefined).then(() => {
           inFlight--;
           if (sent < messages) pump();
-          else if (inFlight === 0) resolve();
+          else if (inFlight === 0) {
+            clearTimeout(timer);
+            resolve(true);
+          }
         });
       }
     };
     pump();
   });
   clearInterval(progress);
-  const complete = await waitFor(() => room.delivered() - base >= expected, deadlineMs, () => `${label}: ${room.delivered() - base}/${expected} delivered`);
+  if (!allAcked) log(`${label}: the server acked ${sent - inFlight}/${messages} sends within ${deadlineMs} ms; stopping`);
+  const complete =
+    allAcked &&
+    (await waitFor(() => room.delivered() - base >= expected, Math.max(0, sendDeadline - Date.now()) + 60_000, () => `${label}: ${room.delivered() - base}/${expected} delivered`));
   const seconds = (performance.now() - t0) / 1000;
   const deliveries = room.delivered() - base;
   const result = { messages, receivers, deliveries, seconds, deliveriesPerSecond: deliveries / seconds, complete };
@@ -149,7 +158,7 @@ export async function measureLatency(label: string, room: Room, rate: number, me
       const due = Math.min(messages, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
       while (sent < due) {
         sent++;
-        void room.sender.send(nowMicros());
+        void room.sender.send(nowMicros()).catch(() => undefined);
       }
       if (sent < messages) setTimeout(tick, 2);
       else resolve();
