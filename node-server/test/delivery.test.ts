@@ -180,12 +180,15 @@ describe('sealed sessions', () => {
 
 describe('connections', () => {
   it('a second connection of the same device replaces the first (4004)', async () => {
-    const { bob, bobToken, hub } = await scene();
+    const { ann, bob, bobToken, hub } = await scene();
     const second = new TestClient({ baseUrl: hub.url, token: bobToken, deviceId: 'bob-1' });
     clients.push(second);
     await second.connect();
     await bob.until(() => closeCodes(bob).includes(4004));
     await second.ok('GetGroups', {});
+    // The new connection is the device now: it receives the pushes.
+    await ann.ok('SendMessage', { stream: 'general', topic: 't', content: 'to the new connection' });
+    await second.until(() => second.outcomesOf('NewMessage').some((o) => o.message.content === 'to the new connection'));
   });
 
   it('closes a connection that stops answering pings (4010) and cleans it up', async () => {

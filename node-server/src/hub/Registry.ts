@@ -155,18 +155,19 @@ export class Registry {
   }
 
   private async join(link: DeviceLink, lastOutcomeId: number): Promise<void> {
-    let user = this.users.get(link.userId);
+    const previous = this.users.get(link.userId)?.devices.get(link.deviceId);
+    if (previous) {
+      this.drop(this.users.get(link.userId)!, previous);
+      previous.link.writer.disconnect(CloseCode.replaced, 'replaced by a newer connection of this device');
+    }
     const bounds = await this.config.store.outcomeBounds(link.userId);
+    // Looked up after the await and after dropping the previous connection (which may have removed the user).
+    let user = this.users.get(link.userId);
     if (!user) {
       user = { devices: new Map(), latest: bounds.last, recent: new Map() };
       this.users.set(link.userId, user);
     }
     user.latest = Math.max(user.latest, bounds.last);
-    const previous = user.devices.get(link.deviceId);
-    if (previous) {
-      this.drop(user, previous);
-      previous.link.writer.disconnect(CloseCode.replaced, 'replaced by a newer connection of this device');
-    }
     const d: DeviceState = {
       link,
       acked: lastOutcomeId,
