@@ -59,6 +59,27 @@ describe('SessionHandler', () => {
     expect(client.recalls).toBe(1);
   });
 
+  it('stops a recall in progress when the handler closes, and installs nothing', async () => {
+    const handler = newHandler();
+    const { sessionId, client } = await connect(handler);
+    for (let n = 0; n < 3; n++) await client.append(chatBody(n));
+    handler.delete(sessionId);
+    let signal: AbortSignal | undefined;
+    async function* slowClient(): AsyncGenerator<SealedEntry<ChatBody>[]> {
+      yield await client.store.read(0, 1);
+      await new Promise(() => undefined); // the client never sends the rest
+    }
+    const pending = handler.receive(sessionId, (await client.store.read(2, 1))[0]!, (_id, _upTo, options) => {
+      signal = options?.signal;
+      return slowClient();
+    });
+    await vi.waitFor(() => expect(signal).toBeDefined());
+    handler.close();
+    await expect(pending).rejects.toThrow(/closed during a recall/);
+    expect(signal!.aborted).toBe(true);
+    expect(handler.has(sessionId)).toBe(false);
+  });
+
   it('answers a request message with its reply and leaves the state as it was', async () => {
     const handler = newHandler();
     const { send } = await connect(handler);

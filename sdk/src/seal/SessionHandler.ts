@@ -23,7 +23,13 @@ import type { SessionDefinition } from './SessionDefinition.js';
 export type RecallFunction<B> = (
   sessionId: string,
   upTo: number,
+  options?: RecallOptions,
 ) => Promise<readonly SealedEntry<B>[]> | AsyncIterable<readonly SealedEntry<B>[]>;
+
+export interface RecallOptions {
+  /** Aborted when the handler closes during the recall: stop asking the client. */
+  readonly signal: AbortSignal;
+}
 
 export interface SessionHandlerConfig<S, B> {
   /** The server's secret (≥ 16 bytes): session keys are derived from it, never stored. */
@@ -79,6 +85,7 @@ export class SessionHandler<S, B = unknown> {
   readonly #sessions = new Map<string, LiveSession<S>>();
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #events = new Subject<SessionEvent>();
+  readonly #closing = new AbortController();
   #closed = false;
 
   /** initiated, recalled, rejected and deleted sessions, as they happen. */
@@ -170,6 +177,7 @@ export class SessionHandler<S, B = unknown> {
     if (this.#closed) return;
     for (const sessionId of [...this.#sessions.keys()]) this.#drop(sessionId, 'closed');
     this.#closed = true;
+    this.#closing.abort(new Error('SessionHandler closed during a recall'));
     this.#detector?.close();
     this.#events.complete();
   }
@@ -213,7 +221,8 @@ export class SessionHandler<S, B = unknown> {
     let state = this.#definition.initial();
     const upTo = entry.seq;
     if (upTo > 0) {
-      for await (const page of pagesOf(recall(sessionId, upTo))) {
+      const signal = this.#closing.signal;
+      for await (const page of pagesOf(recall(sessionId, upTo, { signal }), signal)) {
         // Entries past upTo - 1 (a client may send its whole log) are not needed and not looked at.
         const needed = upTo - verifier.nextSeq;
         const run = verifier.check<B>(page.length > needed ? page.slice(0, needed) : page);
@@ -237,6 +246,7 @@ export class SessionHandler<S, B = unknown> {
     const run = verifier.check<B>([entry]);
     const next = this.#apply(state, entry);
     verifier.advance(run);
+    if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
     // Another receive for this session cannot have installed it meanwhile: they are queued.
     this.#install(sessionId, { state: next.state, verifier, last: entry });
     if (upTo > 0) this.#events.next({ type: 'recalled', sessionId, entries: upTo, ms: Date.now() - started });
@@ -277,17 +287,47 @@ export class SessionHandler<S, B = unknown> {
   }
 }
 
-async function* pagesOf<B>(answer: Promise<readonly SealedEntry<B>[]> | AsyncIterable<readonly SealedEntry<B>[]>): AsyncIterable<readonly unknown[]> {
-  if (Symbol.asyncIterator in answer) {
-    for await (const page of answer) {
-      if (!Array.isArray(page)) throw new ChainError('malformed', 'a recall answer page must be an array of sealed entries');
-      yield page;
-    }
-  } else {
-    const all = await answer;
+async function* pagesOf<B>(
+  answer: Promise<readonly SealedEntry<B>[]> | AsyncIterable<readonly SealedEntry<B>[]>,
+  signal: AbortSignal,
+): AsyncIterable<readonly unknown[]> {
+  if (!(Symbol.asyncIterator in answer)) {
+    const all = await untilAborted(answer, signal);
     if (!Array.isArray(all)) throw new ChainError('malformed', 'a recall answer must be an array of sealed entries');
     yield all;
+    return;
   }
+  const pages = answer[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await untilAborted(pages.next(), signal);
+      if (next.done === true) return;
+      if (!Array.isArray(next.value)) throw new ChainError('malformed', 'a recall answer page must be an array of sealed entries');
+      yield next.value;
+    }
+  } finally {
+    // Tell the transport we stopped reading (refused chain, enough entries, or handler closed).
+    void Promise.resolve(pages.return?.()).catch(() => undefined);
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts (no listener left behind). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function randomSessionId(): string {

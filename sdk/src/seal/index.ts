@@ -38,6 +38,7 @@ export {
   type InitiatedSession,
   type Received,
   type RecallFunction,
+  type RecallOptions,
   type SessionEvent,
   type SessionHandlerConfig,
 } from './SessionHandler.js';
