@@ -50,7 +50,7 @@ function stage(traced: boolean): Promise<void> {
 type BallEvent = { type: 'PEER'; ref: AnyActorRef } | { type: 'BALL'; n: number };
 
 function xstate(): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise<void>((resolve) => {
     const playerMachine = setup({
       types: { context: {} as { peer: AnyActorRef | null }, events: {} as BallEvent },
       actions: { finished: () => resolve() },
@@ -80,7 +80,7 @@ function xstate(): Promise<void> {
     a.send({ type: 'PEER', ref: b });
     b.send({ type: 'PEER', ref: a });
     a.send({ type: 'BALL', n: N - 1 });
-  }).then(() => undefined);
+  });
 }
 
 /** XState's fastest way: the action calls the peer's `send` directly (no sendTo action object). */
