@@ -1,8 +1,10 @@
 // Runs in Chromium (served by run.ts): sealed appends per second into IndexedDB through
 // SessionClient + IdbLogStore, against raw IndexedDB puts of the same records in one readwrite
 // transaction (relaxed durability) per batch. Both write the same record shape into the same
-// schema; Stage additionally seals every body (canonical JSON + HMAC on @noble/hashes) and
-// checks contiguity. The result goes to window.__result for the runner.
+// schema, with seals of the same entropy (raw gets random hex made before timing: a constant
+// seal would compress in LevelDB and flatter raw); Stage additionally seals every body
+// (canonical JSON + HMAC on jsSealing, the browser default), checks contiguity and guards
+// against overwriting. The result goes to window.__result for the runner.
 import { SessionClient } from '../../src/seal/index.js';
 import { IdbLogStore } from '../../src/idb/index.js';
 import { STAGE_DB_VERSION } from '../../src/idb/openStageDb.js';
@@ -37,17 +39,28 @@ function deleteDb(name: string): Promise<void> {
   });
 }
 
-/** Raw: precomputed seal strings, one transaction per batch of `batch` puts. */
+/** Random 64-hex strings, made before timing: raw stores seals as incompressible as real ones. */
+function randomSeals(count: number): string[] {
+  const bytes = new Uint8Array(32);
+  return Array.from({ length: count }, () => {
+    crypto.getRandomValues(bytes);
+    let hex = '';
+    for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+    return hex;
+  });
+}
+
+/** Raw: precomputed (random) seal strings, one transaction per batch of `batch` puts. */
 async function raw(batch: number): Promise<number> {
   const name = dbName('raw');
   const db = await openRaw(name);
-  const seal = 'ab'.repeat(32);
+  const seals = randomSeals(N);
   const t0 = performance.now();
   for (let start = 0; start < N; start += batch) {
     await new Promise<void>((resolve, reject) => {
       const tx = db.transaction('sealedLog', 'readwrite', { durability: 'relaxed' });
       const store = tx.objectStore('sealedLog');
-      for (let seq = start; seq < Math.min(N, start + batch); seq++) store.put({ log: 'bench', seq, seal, body: body(seq) });
+      for (let seq = start; seq < Math.min(N, start + batch); seq++) store.put({ log: 'bench', seq, seal: seals[seq]!, body: body(seq) });
       tx.oncomplete = () => resolve();
       tx.onerror = tx.onabort = () => reject(tx.error);
     });
