@@ -255,7 +255,7 @@ async function renderedText(dir: string, selector: string): Promise<string> {
   });
   try {
     await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction((sel) => /hello/.test(document.querySelector(sel)?.textContent ?? ''), selector, { timeout: 20_000 });
+    await page.locator(selector).filter({ hasText: /hello/ }).waitFor({ timeout: 20_000 });
     expect(errors).toEqual([]);
     return (await page.textContent(selector)) ?? '';
   } finally {
