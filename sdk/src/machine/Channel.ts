@@ -3,6 +3,7 @@
 // and drops any of its deliveries still queued, so a stopped timer never fires late (the seed's
 // RX leaving WORK).
 import type { Observer, Subscription } from 'rxjs';
+import type { ChannelSource } from './ChannelSource.js';
 
 export interface ChannelConfig {
   /**
@@ -21,6 +22,7 @@ export interface ChannelSink {
 export class Channel implements Observer<unknown> {
   private isActive = true;
   private subscription: Subscription | null = null;
+  private source: ChannelSource<unknown> | null = null;
   private timeout: ReturnType<typeof setTimeout> | undefined = undefined;
 
   /** @internal channels are made by `Machine.on` / `Machine.timer` */
@@ -43,6 +45,11 @@ export class Channel implements Observer<unknown> {
     if (this.timeout !== undefined) {
       clearTimeout(this.timeout);
       this.timeout = undefined;
+    }
+    const source = this.source;
+    if (source !== null) {
+      this.source = null;
+      source.unwatch(this);
     }
     const subscription = this.subscription;
     if (subscription !== null) {
@@ -68,6 +75,13 @@ export class Channel implements Observer<unknown> {
   attach(subscription: Subscription): void {
     if (this.isActive) this.subscription = subscription;
     else subscription.unsubscribe();
+  }
+
+  /** @internal the fast path for ChannelSources: watch directly, no Subscriber */
+  watch(source: ChannelSource<unknown>): void {
+    source.watch(this);
+    if (this.isActive) this.source = source;
+    else source.unwatch(this);
   }
 
   /** @internal a one-shot timer without an Observable around it (the hot path of RX's T0). */

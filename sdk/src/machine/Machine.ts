@@ -8,6 +8,7 @@ import type { MachineDefinition, StateSpec } from './defineMachine.js';
 import type { Engine } from './Engine.js';
 import { Channel, type ChannelConfig } from './Channel.js';
 import { MachineError } from './MachineError.js';
+import { ChannelSource } from './ChannelSource.js';
 
 export class Machine<M extends MessageMap<M>, D = undefined, S extends string = string> implements MachineRef<M> {
   declare readonly '~accepts'?: (message: Envelope<M>) => void;
@@ -78,7 +79,8 @@ export class Machine<M extends MessageMap<M>, D = undefined, S extends string = 
    */
   on<K extends keyof M & string>(tag: K, source: Observable<M[K]>, config: ChannelConfig = {}): Channel {
     const channel = this.addChannel(tag, config);
-    channel.attach(source.subscribe(channel));
+    if (source instanceof ChannelSource) channel.watch(source as ChannelSource<unknown>);
+    else channel.attach(source.subscribe(channel));
     return channel;
   }
 

@@ -1,7 +1,7 @@
 // An in-memory byte stream pair: what one end writes the other reads. It behaves like a socket
 // under epoll (level-triggered readiness, hang-up after the buffered bytes are read), so the same
 // machines run over it in Node and in the browser, and tests need no network.
-import { Observable, type Subscriber } from 'rxjs';
+import { ChannelSource } from './ChannelSource.js';
 import type { ByteChannel } from './ByteChannel.js';
 
 export interface MemoryChannelConfig {
@@ -17,9 +17,6 @@ export class MemoryChannel implements ByteChannel {
   private inboxBytes = 0;
   private closedHere = false;
   private failure: Error | null = null;
-  private readonly readers = new Set<Subscriber<void>>();
-  private readonly writers = new Set<Subscriber<void>>();
-  private readonly hangupWatchers = new Set<Subscriber<Error>>();
 
   /** Creates two connected ends. */
   static pair(config: MemoryChannelConfig = {}): [MemoryChannel, MemoryChannel] {
@@ -36,26 +33,12 @@ export class MemoryChannel implements ByteChannel {
     private readonly highWaterMark: number,
   ) {}
 
-  readonly readable$ = new Observable<void>((subscriber) => {
-    this.readers.add(subscriber);
-    if (this.inboxBytes > 0) subscriber.next();
-    return () => this.readers.delete(subscriber);
-  });
-
-  readonly writable$ = new Observable<void>((subscriber) => {
-    this.writers.add(subscriber);
-    if (this.isWritable()) subscriber.next();
-    return () => this.writers.delete(subscriber);
-  });
-
-  readonly hangup$ = new Observable<Error>((subscriber) => {
-    const failure = this.hangupReason();
-    if (failure !== null) {
-      subscriber.next(failure);
-      return;
-    }
-    this.hangupWatchers.add(subscriber);
-    return () => this.hangupWatchers.delete(subscriber);
+  readonly readable$ = new ChannelSource<void>({ level: () => this.inboxBytes > 0 });
+  readonly writable$ = new ChannelSource<void>({ level: () => this.isWritable() });
+  readonly hangup$ = new ChannelSource<Error>({
+    level: () => this.hangupReason() !== null,
+    value: () => this.hangupReason()!,
+    once: true,
   });
 
   read(): Uint8Array | null {
@@ -64,7 +47,7 @@ export class MemoryChannel implements ByteChannel {
     const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks, this.inboxBytes);
     this.inbox = [];
     this.inboxBytes = 0;
-    for (const writer of [...this.other.writers]) if (this.other.isWritable()) writer.next();
+    if (this.other.isWritable()) this.other.writable$.emit();
     this.checkHangup();
     return bytes;
   }
@@ -75,7 +58,7 @@ export class MemoryChannel implements ByteChannel {
     const target = this.other;
     target.inbox.push(bytes.slice());
     target.inboxBytes += bytes.length;
-    for (const reader of [...target.readers]) reader.next();
+    target.readable$.emit();
     return true;
   }
 
@@ -108,12 +91,9 @@ export class MemoryChannel implements ByteChannel {
   }
 
   private checkHangup(): void {
-    if (this.hangupWatchers.size === 0) return;
+    if (this.hangup$.watching === 0) return;
     const reason = this.hangupReason();
-    if (reason === null) return;
-    const watchers = [...this.hangupWatchers];
-    this.hangupWatchers.clear();
-    for (const watcher of watchers) watcher.next(reason);
+    if (reason !== null) this.hangup$.emit(reason);
   }
 }
 

@@ -3,7 +3,7 @@
 // Each binary or text message's bytes join an inbox: readable$ (D0) is level-triggered like a
 // socket's, writable$ (D1) fires once open with `bufferedAmount` under the high-water mark, and
 // hangup$ (D2) fires on close or error after the bytes received before it were read.
-import { Observable, type Subscriber } from 'rxjs';
+import { ChannelSource } from './ChannelSource.js';
 import type { ByteChannel } from './ByteChannel.js';
 
 /** The part of the standard WebSocket API this channel uses. */
@@ -35,9 +35,6 @@ export class WebSocketChannel implements ByteChannel {
   private failure: Error | null = null;
   private ended = false;
   private drainPoll: ReturnType<typeof setTimeout> | undefined = undefined;
-  private readonly readers = new Set<Subscriber<void>>();
-  private readonly writers = new Set<Subscriber<void>>();
-  private readonly hangupWatchers = new Set<Subscriber<Error>>();
   private readonly highWaterMark: number;
   private readonly drainPollMs: number;
 
@@ -74,26 +71,15 @@ export class WebSocketChannel implements ByteChannel {
     return this.socket.url;
   }
 
-  readonly readable$ = new Observable<void>((subscriber) => {
-    this.readers.add(subscriber);
-    if (this.inboxBytes > 0) subscriber.next();
-    return () => this.readers.delete(subscriber);
-  });
-
-  readonly writable$ = new Observable<void>((subscriber) => {
-    this.writers.add(subscriber);
-    if (this.isWritable()) subscriber.next();
-    else this.pollDrain();
-    return () => this.writers.delete(subscriber);
-  });
-
-  readonly hangup$ = new Observable<Error>((subscriber) => {
-    if (this.failure !== null && this.inboxBytes === 0) {
-      subscriber.next(this.failure);
-      return;
-    }
-    this.hangupWatchers.add(subscriber);
-    return () => this.hangupWatchers.delete(subscriber);
+  readonly readable$ = new ChannelSource<void>({ level: () => this.inboxBytes > 0 });
+  readonly writable$ = new DrainSource(
+    () => this.isWritable(),
+    () => this.pollDrain(),
+  );
+  readonly hangup$ = new ChannelSource<Error>({
+    level: () => this.failure !== null && this.inboxBytes === 0,
+    value: () => this.failure!,
+    once: true,
   });
 
   read(): Uint8Array | null {
@@ -142,19 +128,18 @@ export class WebSocketChannel implements ByteChannel {
     if (bytes === null || bytes.length === 0) return;
     this.inbox.push(bytes);
     this.inboxBytes += bytes.length;
-    for (const reader of this.readers) reader.next();
+    this.readable$.emit();
   }
 
   private notifyWriters(): void {
-    if (!this.isWritable()) return;
-    for (const writer of this.writers) writer.next();
+    if (this.isWritable()) this.writable$.emit();
   }
 
   private pollDrain(): void {
     if (this.drainPoll !== undefined || this.failure !== null || this.socket.readyState !== OPEN) return;
     this.drainPoll = setTimeout(() => {
       this.drainPoll = undefined;
-      if (this.writers.size === 0) return;
+      if (this.writable$.watching === 0) return;
       if (this.isWritable()) this.notifyWriters();
       else this.pollDrain();
     }, this.drainPollMs);
@@ -169,10 +154,21 @@ export class WebSocketChannel implements ByteChannel {
   }
 
   private announceHangup(): void {
-    const reason = this.failure;
-    if (reason === null) return;
-    const watchers = [...this.hangupWatchers];
-    this.hangupWatchers.clear();
-    for (const watcher of watchers) watcher.next(reason);
+    if (this.failure !== null) this.hangup$.emit(this.failure);
+  }
+}
+
+/** writable$: a WebSocket has no drain event, so a watcher arriving while it is full starts a poll. */
+class DrainSource extends ChannelSource<void> {
+  constructor(
+    private readonly isWritable: () => boolean,
+    private readonly startPoll: () => void,
+  ) {
+    super({ level: isWritable });
+  }
+
+  override watch(watcher: { next(value: void): void }): void {
+    super.watch(watcher);
+    if (!this.isWritable()) this.startPoll();
   }
 }

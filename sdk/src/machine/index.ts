@@ -7,6 +7,7 @@ export { defineMachine, type Handler, type StateSpec, type MachineSpec, type Mac
 export { Machine } from './Machine.js';
 export { Engine, type EngineConfig, type SpawnOptions } from './Engine.js';
 export { Channel, type ChannelConfig } from './Channel.js';
+export { ChannelSource, type ChannelSourceConfig, type SourceWatcher } from './ChannelSource.js';
 export { Pool, type PoolConfig } from './Pool.js';
 export { timerSource, type TimerSourceConfig } from './timerSource.js';
 export type { ByteChannel } from './ByteChannel.js';

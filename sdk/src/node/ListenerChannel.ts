@@ -2,7 +2,7 @@
 // connection and accept() takes one, the seed's LISTENER accepting on EPOLLIN. Connections that
 // arrive while nobody listens for D0 wait in the backlog and are announced on the next enable.
 import { createServer, type Server, type Socket } from 'node:net';
-import { Observable, type Subscriber } from 'rxjs';
+import { ChannelSource } from '../machine/index.js';
 import { SocketChannel } from './SocketChannel.js';
 
 export interface ListenConfig {
@@ -16,7 +16,6 @@ export interface ListenConfig {
 
 export class ListenerChannel {
   private readonly pending: Socket[] = [];
-  private readonly watchers = new Set<Subscriber<void>>();
   private closed = false;
 
   /** Binds and resolves once listening. Rejects with the bind error (e.g. EADDRINUSE). */
@@ -42,7 +41,7 @@ export class ListenerChannel {
         return;
       }
       this.pending.push(socket);
-      for (const watcher of this.watchers) watcher.next();
+      this.acceptable$.emit();
     });
   }
 
@@ -52,11 +51,8 @@ export class ListenerChannel {
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 
-  readonly acceptable$ = new Observable<void>((subscriber) => {
-    this.watchers.add(subscriber);
-    for (let i = 0; i < this.pending.length; i++) subscriber.next();
-    return () => this.watchers.delete(subscriber);
-  });
+  /** One emission per pending connection: a new watcher hears about each one already waiting. */
+  readonly acceptable$ = new PendingSource(() => this.pending.length);
 
   /** Takes the oldest pending connection, or null when none is waiting. */
   accept(): SocketChannel | null {
@@ -69,5 +65,17 @@ export class ListenerChannel {
     this.closed = true;
     for (const socket of this.pending.splice(0)) socket.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** acceptable$: like a ChannelSource, but a new watcher gets one announcement per pending connection. */
+class PendingSource extends ChannelSource<void> {
+  constructor(private readonly pendingCount: () => number) {
+    super();
+  }
+
+  override watch(watcher: { next(value: void): void }): void {
+    for (let i = this.pendingCount(); i > 0; i--) watcher.next();
+    super.watch(watcher);
   }
 }

@@ -3,8 +3,7 @@
 // (or once connected), hangup$ (D2) on end, error or close. Readiness is level-triggered, so a
 // machine that enables a channel late still hears about bytes or a hang-up that came earlier.
 import { connect, type Socket } from 'node:net';
-import { Observable, type Subscriber } from 'rxjs';
-import type { ByteChannel } from '../machine/index.js';
+import { ChannelSource, type ByteChannel } from '../machine/index.js';
 
 export interface SocketConnectConfig {
   readonly port: number;
@@ -19,9 +18,6 @@ export class SocketChannel implements ByteChannel {
   private inbox: Buffer[] = [];
   private inboxBytes = 0;
   private ended = false;
-  private readonly readers = new Set<Subscriber<void>>();
-  private readonly writers = new Set<Subscriber<void>>();
-  private readonly hangupWatchers = new Set<Subscriber<Error>>();
   readonly peer: string;
   private readonly highWaterMark: number;
 
@@ -51,26 +47,9 @@ export class SocketChannel implements ByteChannel {
     socket.on('close', () => this.hangUp(new Error(`${this.peer}: connection closed`)));
   }
 
-  readonly readable$ = new Observable<void>((subscriber) => {
-    this.readers.add(subscriber);
-    if (this.inboxBytes > 0) subscriber.next();
-    return () => this.readers.delete(subscriber);
-  });
-
-  readonly writable$ = new Observable<void>((subscriber) => {
-    this.writers.add(subscriber);
-    if (this.isWritable()) subscriber.next();
-    return () => this.writers.delete(subscriber);
-  });
-
-  readonly hangup$ = new Observable<Error>((subscriber) => {
-    if (this.failure !== null) {
-      subscriber.next(this.failure);
-      return;
-    }
-    this.hangupWatchers.add(subscriber);
-    return () => this.hangupWatchers.delete(subscriber);
-  });
+  readonly readable$ = new ChannelSource<void>({ level: () => this.inboxBytes > 0 });
+  readonly writable$ = new ChannelSource<void>({ level: () => this.isWritable() });
+  readonly hangup$ = new ChannelSource<Error>({ level: () => this.failure !== null, value: () => this.failure!, once: true });
 
   read(): Uint8Array | null {
     const bytes = this.inboxBytes;
@@ -104,19 +83,16 @@ export class SocketChannel implements ByteChannel {
     this.inboxBytes += chunk.length;
     // Backpressure: stop reading from the kernel until a reader takes the buffered bytes.
     if (this.inboxBytes >= this.highWaterMark) this.socket.pause();
-    for (const reader of this.readers) reader.next();
+    this.readable$.emit();
   };
 
   private readonly onWritable = (): void => {
-    if (!this.isWritable()) return;
-    for (const writer of this.writers) writer.next();
+    if (this.isWritable()) this.writable$.emit();
   };
 
   private hangUp(reason: Error): void {
     if (this.failure !== null) return;
     this.failure = reason;
-    const watchers = [...this.hangupWatchers];
-    this.hangupWatchers.clear();
-    for (const watcher of watchers) watcher.next(reason);
+    this.hangup$.emit(reason);
   }
 }
