@@ -2,6 +2,7 @@
 // or env PORT, STAGE_DATA_DIR, STAGE_SECRET, STAGE_LOG_LEVEL (flags win). STAGE_DATABASE_URL / STAGE_REDIS_URL
 // choose PostgreSQL / Redis. Serves the built web demo from node-server/public and shuts down gracefully on
 // SIGINT/SIGTERM. STAGE_LIMITS (JSON) overrides protocol limits.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHub } from './hub/startHub.js';
 import { isLogLevel, type LogLevel } from './hub/Logger.js';
@@ -49,7 +50,8 @@ const secret = values.secret ?? process.env.STAGE_SECRET;
 await startHub({
   port,
   host: values.host ?? process.env.HOST ?? '0.0.0.0',
-  dataDir: values['data-dir'] ?? process.env.STAGE_DATA_DIR ?? './data',
+  // `npm start` runs this from node-server/; INIT_CWD is where the user typed it, so ./data lands there.
+  dataDir: values['data-dir'] ?? process.env.STAGE_DATA_DIR ?? resolve(process.env.INIT_CWD ?? process.cwd(), 'data'),
   ...(secret ? { secret } : {}),
   logLevel: level as LogLevel,
   limits,
