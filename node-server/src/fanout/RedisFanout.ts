@@ -7,6 +7,8 @@
 //   list of (user, outcome id) pairs that received it; receivers rebuild entries sharing one outcome object.
 // - The publishing hub delivers its own batches locally at once (no round trip through Redis) and ignores their
 //   echo, so its devices see no extra latency.
+// - While Redis is unreachable, publish() still delivers locally and resolves (counting publishFailures), so
+//   commands keep being answered; ioredis reconnects and resubscribes by itself.
 // - Order and exactly-once are not Redis's job: outcome ids come from the store (monotonic per user), and the
 //   registry sends each device ids in order, reading any id it has not seen from the store, and skips ids it
 //   already sent. A batch lost while a subscriber reconnects is therefore delayed (until the user's next outcome,
@@ -91,6 +93,8 @@ export class RedisFanout implements Fanout {
   private closed = false;
   /** Messages on the channel that were not batches (ignored). */
   malformed = 0;
+  /** Batches that could not be published (Redis unreachable at that moment); delivered locally all the same. */
+  publishFailures = 0;
 
   private constructor(
     private readonly pub: Redis,
@@ -123,7 +127,8 @@ export class RedisFanout implements Fanout {
       retryStrategy: (times: number) => Math.min(times * 100, 2000),
       enableAutoPipelining: true,
     };
-    const pub = new Redis(url.toString(), options);
+    // The publisher does not queue while Redis is away: a publish then fails at once (counted, see publish()).
+    const pub = new Redis(url.toString(), { ...options, enableOfflineQueue: false });
     const sub = new Redis(url.toString(), options);
     // ioredis reports every failed reconnect as an 'error' event; they must not crash the hub.
     pub.on('error', () => {});
@@ -144,10 +149,19 @@ export class RedisFanout implements Fanout {
     return new RedisFanout(pub, sub, channel);
   }
 
+  /**
+   * Delivers locally, then publishes. A failed publish (Redis down or restarting) is counted, not thrown: the
+   * outcomes are already durable, this hub's devices have them, and other hubs' devices get them with the user's
+   * next outcome or on reconnect. Commands keep being answered while Redis is away.
+   */
   async publish(entries: FanoutEntry[]): Promise<void> {
     if (entries.length === 0 || this.closed) return;
     this.subject.next(entries);
-    await this.pub.publish(this.channel, encodeBatch(this.hubId, entries));
+    try {
+      await this.pub.publish(this.channel, encodeBatch(this.hubId, entries));
+    } catch {
+      this.publishFailures++;
+    }
   }
 
   async close(): Promise<void> {
