@@ -19,7 +19,8 @@ export interface ChannelSourceConfig<T> {
 }
 
 export class ChannelSource<T> extends Observable<T> {
-  private readonly watchers = new Set<SourceWatcher<T>>();
+  // An array, not a Set: a source almost always has zero or one watcher.
+  private watchers: SourceWatcher<T>[] = [];
   private readonly level: (() => boolean) | null;
   private readonly value: (() => T) | null;
   private readonly once: boolean;
@@ -36,7 +37,7 @@ export class ChannelSource<T> extends Observable<T> {
 
   /** Number of current watchers. */
   get watching(): number {
-    return this.watchers.size;
+    return this.watchers.length;
   }
 
   /** Starts delivering to `watcher` (the engine's fast path; `subscribe` for everyone else). */
@@ -45,22 +46,29 @@ export class ChannelSource<T> extends Observable<T> {
       watcher.next((this.value === null ? undefined : this.value()) as T);
       if (this.once) return;
     }
-    this.watchers.add(watcher);
+    this.watchers.push(watcher);
   }
 
   unwatch(watcher: SourceWatcher<T>): void {
-    this.watchers.delete(watcher);
+    const watchers = this.watchers;
+    const at = watchers.indexOf(watcher);
+    if (at < 0) return;
+    if (watchers.length === 1) this.watchers = [];
+    else {
+      // Copy on write: an emit() iterating the old array is not disturbed.
+      const rest = watchers.slice();
+      rest.splice(at, 1);
+      this.watchers = rest;
+    }
   }
 
   /** Delivers `value` to every watcher (and forgets them all when `once`). */
   emit(value: T): void {
-    if (this.watchers.size === 0) return;
-    if (this.once) {
-      const watchers = [...this.watchers];
-      this.watchers.clear();
-      for (const watcher of watchers) watcher.next(value);
-      return;
-    }
-    for (const watcher of this.watchers) watcher.next(value);
+    const watchers = this.watchers;
+    if (watchers.length === 0) return;
+    if (this.once) this.watchers = [];
+    // Watchers added while emitting wait for the next emission; removals copy the array.
+    const count = watchers.length;
+    for (let i = 0; i < count; i++) watchers[i]!.next(value);
   }
 }
