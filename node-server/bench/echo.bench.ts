@@ -14,7 +14,7 @@ import { writeReport } from '../../sdk/bench/report.js';
 
 const CONNECTIONS = Number(process.env.ECHO_BENCH_CONNECTIONS ?? 100);
 const PER_CONNECTION = Number(process.env.ECHO_BENCH_COUNT ?? 2000);
-const ROUNDS = Number(process.env.ECHO_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ECHO_BENCH_ROUNDS ?? 4);
 const MESSAGE = Buffer.from('ping 0123456789abcdef\n');
 
 if (process.argv[2] === 'load') {
