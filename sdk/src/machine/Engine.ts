@@ -43,8 +43,29 @@ type AnyMachine = Machine<MessageMap<unknown>, unknown, string>;
 
 const resolved = Promise.resolve();
 
+/**
+ * Runs `run` in a task of its own: setImmediate in Node; a MessageChannel in browsers, where
+ * setTimeout(0) is clamped to 4 ms once nested; setTimeout as the last resort.
+ */
 const yieldToHost: (run: () => void) => void =
-  typeof globalThis.setImmediate === 'function' ? (run) => globalThis.setImmediate(run) : (run) => setTimeout(run, 0);
+  typeof globalThis.setImmediate === 'function'
+    ? (run) => globalThis.setImmediate(run)
+    : typeof globalThis.MessageChannel === 'function'
+      ? messageChannelYield()
+      : (run) => setTimeout(run, 0);
+
+function messageChannelYield(): (run: () => void) => void {
+  let channel: MessageChannel | null = null;
+  const waiting: (() => void)[] = [];
+  return (run) => {
+    if (channel === null) {
+      channel = new MessageChannel();
+      channel.port1.onmessage = () => waiting.shift()?.();
+    }
+    waiting.push(run);
+    channel.port2.postMessage(null);
+  };
+}
 
 export class Engine implements ChannelSink {
   private readonly onUnknown: 'trace' | 'throw';
