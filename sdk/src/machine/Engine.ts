@@ -301,11 +301,7 @@ export class Engine implements ChannelSink {
           return;
         }
       }
-      const channels = machine.stateChannels;
-      if (channels.length > 0) {
-        machine.stateChannels = [];
-        for (const channel of channels) channel.disable();
-      }
+      if (machine.stateChannels.length > 0) machine.disableChannels();
       machine.currentState = next;
       machine.currentSpec = states[next]!;
       const enter = machine.currentSpec.enter;
