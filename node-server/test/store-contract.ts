@@ -219,6 +219,27 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect((await store.usersWithOutcomes()).sort()).toEqual(['u1', 'u2']);
     });
 
+    it('appends one outcome to many users’ logs at once, each with its own next id, in the order asked', async () => {
+      const store = await factory.open();
+      await store.appendOutcome('u2', { first: true });
+      const body = { type: 'NewMessage', nested: { list: [1, 'x', null] } };
+      expect(await store.transaction((tx) => tx.appendOutcomes(['u3', 'u1', 'u2', 'u1'], body))).toEqual([1, 1, 2, 1]);
+      expect(await store.appendOutcomes(['u2'], { second: true })).toEqual([3]);
+      expect(await store.outcomesAfter('u1', 0, 10)).toEqual([{ id: 1, body }]);
+      expect(await store.outcomesAfter('u2', 0, 10)).toEqual([
+        { id: 1, body: { first: true } },
+        { id: 2, body },
+        { id: 3, body: { second: true } },
+      ]);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.appendOutcomes(['u1', 'u3'], { lost: true });
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await store.appendOutcomes(['u3', 'u1'], { after: true })).toEqual([2, 2]);
+    });
+
     it('pruning forgets old outcomes but never reuses an id', async () => {
       const store = await factory.open();
       for (let i = 0; i < 4; i++) await store.appendOutcome('u1', { i });

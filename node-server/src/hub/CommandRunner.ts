@@ -158,9 +158,12 @@ export class CommandRunner {
         const reply: ReplyFrame = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
         const entries: FanoutEntry[] = [];
         for (const push of result.pushes) {
-          for (const recipient of new Set(push.recipients)) {
-            entries.push({ userId: recipient, outcomeId: await tx.appendOutcome(recipient, push.outcome), outcome: push.outcome });
-          }
+          // One call per pushed outcome, not per recipient: the body is serialized once and PostgreSQL appends
+          // to every recipient's log in one statement.
+          const recipients = [...new Set(push.recipients)];
+          if (recipients.length === 0) continue;
+          const ids = await tx.appendOutcomes(recipients, push.outcome);
+          for (let i = 0; i < recipients.length; i++) entries.push({ userId: recipients[i]!, outcomeId: ids[i]!, outcome: push.outcome });
         }
         await tx.saveReply(userId, command.traceId, reply);
         return { reply, entries };

@@ -65,7 +65,7 @@ const storeTxMethods = [
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
   'streamAudience', 'canSee', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
-  'countUnread', 'appendOutcome', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
+  'countUnread', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
 ] as const satisfies readonly (keyof StoreTx)[];
 
 // Declaration merging: the class gets every StoreTx method, installed in the constructor as serialized delegates.
@@ -380,6 +380,25 @@ class SqliteOps implements StoreTx {
       ).get(userId) as { last_id: number };
       this.q('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run(userId, row.last_id, JSON.stringify(body));
       return row.last_id;
+    };
+    return this.inTransaction ? run() : this.db.transaction(run)();
+  }
+  async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
+    const run = (): number[] => {
+      const json = JSON.stringify(body);
+      const bump = this.q(
+        `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, 1)
+         ON CONFLICT (user_id) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`,
+      );
+      const insert = this.q('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)');
+      const ids = new Map<string, number>();
+      for (const userId of userIds) {
+        if (ids.has(userId)) continue;
+        const id = (bump.get(userId) as { last_id: number }).last_id;
+        insert.run(userId, id, json);
+        ids.set(userId, id);
+      }
+      return userIds.map((u) => ids.get(u)!);
     };
     return this.inTransaction ? run() : this.db.transaction(run)();
   }

@@ -168,6 +168,12 @@ export interface StoreTx {
   // delivery: per-user outcome log
   /** Appends an outcome to the user's log and returns its id (last + 1). */
   appendOutcome(userId: string, body: unknown): Promise<number>;
+  /**
+   * Appends the same outcome to several users' logs (a fan-out) and returns each one's new id, in `userIds` order
+   * (a user listed twice gets one entry and the same id twice). The body is serialized once; implementations do it
+   * in one statement or one prepared statement in a loop, never one round trip per recipient.
+   */
+  appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]>;
   /** Outcomes with `id > afterId`, ascending, at most `limit`. */
   outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]>;
   outcomeBounds(userId: string): Promise<OutcomeBounds>;

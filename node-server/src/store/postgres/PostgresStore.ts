@@ -338,7 +338,7 @@ class PgOps implements StoreTx {
     return r.rows[0]!.id;
   }
   /**
-   * Not in the Store interface (yet): appends the same outcome to many users' logs in ONE round trip and returns
+   * Appends the same outcome to many users' logs in ONE round trip and returns
    * their ids in `userIds` order. Counter rows are locked in sorted order, so two hubs fanning out to overlapping
    * audiences cannot deadlock. A fan-out to 1,000 users is one statement instead of 1,000.
    */
