@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { sqliteMigrations } from '../src/store/migrations.js';
 import { SqliteStore } from '../src/store/SqliteStore.js';
 import { StoreConflictError } from '../src/store/Store.js';
 
@@ -74,6 +76,49 @@ describe('SqliteStore', () => {
     expect((await store.outcomesAfter('ann', 3, 10)).map((o) => o.id)).toEqual([4, 5]);
     expect(await store.appendOutcome('ann', { i: 5 })).toBe(6);
     expect(await store.outcomeBounds('bob')).toEqual({ first: 1, last: 1 });
+    await store.close();
+  });
+
+  it('stores a fan-out body once and deletes it only when the last recipient’s entry is pruned', async () => {
+    const { store, file } = fresh();
+    await store.appendOutcomes(['ann', 'bob'], { shared: true });
+    await store.appendOutcome('ann', { own: 1 });
+    const bodies = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT body FROM outcome_bodies ORDER BY id').all() as { body: string }[]).map((r) => JSON.parse(r.body) as unknown);
+      } finally {
+        db.close();
+      }
+    };
+    expect(bodies()).toEqual([{ shared: true }, { own: 1 }]);
+    await store.pruneOutcomes('ann', 2);
+    expect(bodies()).toEqual([{ shared: true }, { own: 1 }]);
+    expect(await store.outcomesAfter('bob', 0, 10)).toEqual([{ id: 1, body: { shared: true } }]);
+    await store.pruneOutcomes('bob', 2);
+    expect(bodies()).toEqual([{ own: 1 }]);
+    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([{ id: 2, body: { own: 1 } }]);
+    await store.close();
+  });
+
+  it('keeps the outcomes of a file written before bodies were shared (migration 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'stage.db');
+    const old = new Database(file);
+    old.exec(sqliteMigrations.find((m) => m.version === 1)!.sql);
+    old.pragma('user_version = 1');
+    old.prepare('INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)').run('ann', 2);
+    old.prepare('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run('ann', 1, JSON.stringify({ n: 1 }));
+    old.prepare('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run('ann', 2, JSON.stringify({ n: 2 }));
+    old.close();
+    const store = new SqliteStore({ file });
+    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([
+      { id: 1, body: { n: 1 } },
+      { id: 2, body: { n: 2 } },
+    ]);
+    expect(await store.appendOutcomes(['bob', 'ann'], { n: 3 })).toEqual([1, 3]);
+    expect(await store.outcomesAfter('ann', 2, 10)).toEqual([{ id: 3, body: { n: 3 } }]);
     await store.close();
   });
 

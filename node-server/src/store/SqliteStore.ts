@@ -371,31 +371,26 @@ class SqliteOps implements StoreTx {
     ).n;
   }
 
-  // delivery
+  // delivery: each outcome body is one row of outcome_bodies; a user's log entry references it (migration 2)
+  private insertBody(body: unknown): number {
+    return Number(this.q('INSERT INTO outcome_bodies (body) VALUES (?)').run(JSON.stringify(body)).lastInsertRowid);
+  }
   async appendOutcome(userId: string, body: unknown): Promise<number> {
-    const run = (): number => {
-      const row = this.q(
-        `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, 1)
-         ON CONFLICT (user_id) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`,
-      ).get(userId) as { last_id: number };
-      this.q('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run(userId, row.last_id, JSON.stringify(body));
-      return row.last_id;
-    };
-    return this.inTransaction ? run() : this.db.transaction(run)();
+    return (await this.appendOutcomes([userId], body))[0]!;
   }
   async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
     const run = (): number[] => {
-      const json = JSON.stringify(body);
+      const bodyId = this.insertBody(body);
       const bump = this.q(
         `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, 1)
          ON CONFLICT (user_id) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`,
       );
-      const insert = this.q('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)');
+      const insert = this.q('INSERT INTO outcomes (user_id, id, body_id) VALUES (?, ?, ?)');
       const ids = new Map<string, number>();
       for (const userId of userIds) {
         if (ids.has(userId)) continue;
         const id = (bump.get(userId) as { last_id: number }).last_id;
-        insert.run(userId, id, json);
+        insert.run(userId, id, bodyId);
         ids.set(userId, id);
       }
       return userIds.map((u) => ids.get(u)!);
@@ -403,7 +398,10 @@ class SqliteOps implements StoreTx {
     return this.inTransaction ? run() : this.db.transaction(run)();
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
-    const rows = this.q('SELECT id, body FROM outcomes WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?').all(userId, afterId, limit) as {
+    const rows = this.q(
+      `SELECT o.id, b.body FROM outcomes o JOIN outcome_bodies b ON b.id = o.body_id
+       WHERE o.user_id = ? AND o.id > ? ORDER BY o.id LIMIT ?`,
+    ).all(userId, afterId, limit) as {
       id: number;
       body: string;
     }[];
@@ -415,7 +413,14 @@ class SqliteOps implements StoreTx {
     return { first, last };
   }
   async pruneOutcomes(userId: string, keepFrom: number): Promise<void> {
-    this.q('DELETE FROM outcomes WHERE user_id = ? AND id < ?').run(userId, keepFrom);
+    const run = (): void => {
+      const gone = this.q('DELETE FROM outcomes WHERE user_id = ? AND id < ? RETURNING body_id').all(userId, keepFrom) as { body_id: number }[];
+      // A body shared by a fan-out is deleted with its last reference.
+      const orphan = this.q('DELETE FROM outcome_bodies WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outcomes WHERE body_id = ?)');
+      for (const bodyId of new Set(gone.map((r) => r.body_id))) orphan.run(bodyId, bodyId);
+    };
+    if (this.inTransaction) run();
+    else this.db.transaction(run)();
   }
   async usersWithOutcomes(): Promise<string[]> {
     return (this.q('SELECT DISTINCT user_id FROM outcomes').all() as { user_id: string }[]).map((r) => r.user_id);

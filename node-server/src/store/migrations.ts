@@ -91,4 +91,28 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'outcome bodies stored once per fan-out: outcomes reference outcome_bodies',
+    // A push to 1,000 recipients wrote its ~600-byte body 1,000 times (one row per recipient, each on that user's
+    // own b-tree page): ~4 MB of WAL per message. Now the body is one row and each recipient's row is (user, id,
+    // body_id). outcomes_by_body finds a body's last reference when pruning, so unreferenced bodies are deleted.
+    sql: `
+      CREATE TABLE outcome_bodies (
+        id INTEGER PRIMARY KEY,
+        body TEXT NOT NULL
+      );
+      CREATE TABLE outcomes_v2 (
+        user_id TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        body_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, id)
+      ) WITHOUT ROWID;
+      INSERT INTO outcome_bodies (id, body) SELECT ROW_NUMBER() OVER (ORDER BY user_id, id), body FROM outcomes;
+      INSERT INTO outcomes_v2 (user_id, id, body_id) SELECT user_id, id, ROW_NUMBER() OVER (ORDER BY user_id, id) FROM outcomes;
+      DROP TABLE outcomes;
+      ALTER TABLE outcomes_v2 RENAME TO outcomes;
+      CREATE INDEX outcomes_by_body ON outcomes (body_id);
+    `,
+  },
 ];
