@@ -119,7 +119,7 @@ export class DeviceConnection {
   ) {
     const log = deps.log.child({ userId: identity.userId, deviceId: identity.deviceId, connectionId: this.connectionId });
     this.deps = { ...deps, log };
-    this.writer = new DeviceWriter(ws, `${identity.userId}/${identity.deviceId}`);
+    this.writer = new DeviceWriter(ws);
     this.inbound = new Mailbox<CommandFrame>({ capacity: deps.limits.commandBurst * 2, name: `inbound:${identity.deviceId}` });
     this.bucket = new TokenBucket(deps.limits.commandsPerSecond, deps.limits.commandBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));

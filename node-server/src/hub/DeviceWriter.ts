@@ -1,7 +1,9 @@
 // The writer session of one connection (the seed's WebsocketSessions): the only code that sends on the socket.
-// Fed by its own mailbox with Message(text), Disconnect(code, reason) and Ping, written in order; everything
-// else (registry, command replies) just drops messages into the mailbox and never touches the socket.
-import { Mailbox, MailboxClosedError } from '@stage/sdk';
+// Message(text), Disconnect(code, reason) and Ping are written in the order they are posted; everything else
+// (registry, command replies) posts and never touches the socket. When nothing is queued a message is written
+// at once, on the caller's turn (a fan-out to 1,000 devices costs no mailbox hop, lease or wake-up per device);
+// only while the socket is above its high-water mark do messages wait, in a queue that exists only then.
+// An idle connection holds no pending receive and no queue.
 import { WebSocket } from 'ws';
 
 export type WriterMessage =
@@ -13,19 +15,21 @@ export type WriterMessage =
 const highWaterBytes = 1 << 20;
 
 export class DeviceWriter {
-  private readonly mailbox: Mailbox<WriterMessage>;
-  /** Resolves when the writer has stopped (socket closed or Disconnect written). */
-  readonly done: Promise<void>;
+  /** Messages posted while the writer waits for the socket to drain; undefined when nothing waits. */
+  private queue: WriterMessage[] | undefined;
+  private waiting = false;
+  private stopped = false;
+  private stoppedPromise: Promise<void> | undefined;
+  private onStopped: (() => void) | undefined;
 
-  constructor(
-    private readonly ws: WebSocket,
-    name: string,
-  ) {
-    // Unbounded like the seed's channel: pushes are bounded upstream by the ack window, replies by the
-    // one-command-at-a-time reader.
-    this.mailbox = new Mailbox<WriterMessage>({ capacity: Infinity, name: `writer:${name}` });
-    ws.once('close', () => this.mailbox.close());
-    this.done = this.run();
+  constructor(private readonly ws: WebSocket) {
+    ws.once('close', () => this.stop());
+  }
+
+  /** Resolves when the writer has stopped (socket closed or Disconnect written). */
+  get done(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return (this.stoppedPromise ??= new Promise<void>((resolve) => (this.onStopped = resolve)));
   }
 
   send(text: string): void {
@@ -41,40 +45,47 @@ export class DeviceWriter {
   }
 
   get closed(): boolean {
-    return this.mailbox.closed;
+    return this.stopped;
   }
 
   private post(message: WriterMessage): void {
-    if (!this.mailbox.closed) this.mailbox.trySend(message);
+    if (this.stopped) return;
+    if (this.waiting) (this.queue ??= []).push(message);
+    else this.write(message);
   }
 
-  private async run(): Promise<void> {
-    const receiver = this.mailbox.receiver();
-    for (;;) {
-      let lease;
-      try {
-        lease = await receiver.receive();
-      } catch (e) {
-        if (e instanceof MailboxClosedError) return;
-        throw e;
-      }
-      const message = lease.value;
-      lease.ack();
-      if (this.ws.readyState !== WebSocket.OPEN) continue;
-      switch (message.type) {
-        case 'Message':
-          if (this.ws.bufferedAmount > highWaterBytes) {
-            await new Promise<void>((resolve) => this.ws.send(message.text, () => resolve()));
-          } else this.ws.send(message.text);
-          break;
-        case 'Ping':
-          this.ws.ping();
-          break;
-        case 'Disconnect':
-          this.ws.close(message.code, message.reason);
-          this.mailbox.close();
-          return;
-      }
+  private write(message: WriterMessage): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    switch (message.type) {
+      case 'Message':
+        if (this.ws.bufferedAmount > highWaterBytes) {
+          // Backpressure: this message goes out, later ones wait until the socket took it.
+          this.waiting = true;
+          this.ws.send(message.text, () => this.resume());
+        } else this.ws.send(message.text);
+        return;
+      case 'Ping':
+        this.ws.ping();
+        return;
+      case 'Disconnect':
+        this.ws.close(message.code, message.reason);
+        this.stop();
+        return;
     }
+  }
+
+  /** The socket drained (or failed): write what waited, in order, until it fills up again. */
+  private resume(): void {
+    this.waiting = false;
+    const queue = this.queue;
+    while (queue && queue.length > 0 && !this.waiting && !this.stopped) this.write(queue.shift()!);
+    if (queue && queue.length === 0) this.queue = undefined;
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue = undefined;
+    this.onStopped?.();
   }
 }
