@@ -4,7 +4,7 @@
 // XState v5 actor doing the same (createActor, send, assign). Writes bench-results/actor.json.
 import { assign, createActor, setup } from 'xstate';
 import { createSystem, defineActor, type Reply } from '../src/supervision/index.js';
-import { bestRate, writeReport } from './report.js';
+import { interleavedBestRates, writeReport } from './report.js';
 
 const N = Number(globalThis.process?.env.ACTOR_BENCH_N ?? 1_000_000);
 const ROUNDS = Number(globalThis.process?.env.ACTOR_BENCH_ROUNDS ?? 5);
@@ -50,18 +50,7 @@ function xstate(): void {
 
 // Warm both up, then run them in turns and keep each one's best, so load bursts hit them alike.
 const implementations: Record<string, () => Promise<void> | void> = { stage, xstate };
-const gc = (globalThis as { gc?: () => void }).gc;
-const results: Record<string, number> = {};
-for (const [name, run] of Object.entries(implementations)) {
-  await run();
-  results[name] = 0;
-}
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, run] of Object.entries(implementations)) {
-    gc?.();
-    results[name] = Math.max(results[name]!, await bestRate(N, run, 1));
-  }
-}
+const results = await interleavedBestRates(N, implementations, ROUNDS);
 
 writeReport({
   name: 'actor',

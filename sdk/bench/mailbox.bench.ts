@@ -5,7 +5,7 @@
 import { Effect, Fiber, Queue } from 'effect';
 import { Subject } from 'rxjs';
 import { Mailbox } from '../src/mailbox/index.js';
-import { bestRate, writeReport } from './report.js';
+import { interleavedBestRates, writeReport } from './report.js';
 
 const N = Number(globalThis.process?.env.MAILBOX_BENCH_N ?? 1_000_000);
 const CAPACITY = 1024;
@@ -88,18 +88,7 @@ const implementations: Record<string, () => Promise<void> | void> = {
   'stage (leases$)': stageLeaseStream,
 };
 const ROUNDS = Number(globalThis.process?.env.MAILBOX_BENCH_ROUNDS ?? 5);
-const gc = (globalThis as { gc?: () => void }).gc;
-const results: Record<string, number> = {};
-for (const [name, run] of Object.entries(implementations)) {
-  await run();
-  results[name] = 0;
-}
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, run] of Object.entries(implementations)) {
-    gc?.();
-    results[name] = Math.max(results[name]!, await bestRate(N, run, 1));
-  }
-}
+const results = await interleavedBestRates(N, implementations, ROUNDS);
 
 writeReport({
   name: 'mailbox',

@@ -47,3 +47,28 @@ export async function bestRate(ops: number, fn: () => Promise<void> | void, roun
   }
   return best;
 }
+
+/**
+ * Measures implementations of the same `ops` operations side by side on a shared, noisy machine:
+ * warms each one up, then runs them in turns for `rounds` rounds (after a GC when run with
+ * --expose-gc) and keeps each one's best rate (ops per second), so a burst of load hits them alike.
+ */
+export async function interleavedBestRates(
+  ops: number,
+  implementations: Record<string, () => Promise<void> | void>,
+  rounds: number,
+): Promise<Record<string, number>> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const results: Record<string, number> = {};
+  for (const [name, run] of Object.entries(implementations)) {
+    await run();
+    results[name] = 0;
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of Object.entries(implementations)) {
+      gc?.();
+      results[name] = Math.max(results[name]!, await bestRate(ops, run, 1));
+    }
+  }
+  return results;
+}
