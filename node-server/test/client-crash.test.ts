@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import { ImClient, register, topicKey, type Outcome } from '@stage/sdk/im';
 import { fileImStorage } from '@stage/sdk/node';
 import { spawnHub, type HubProcess } from './support/hubProcess.js';
+import { seededRandom } from './support/seededRandom.js';
 
 const PER_DEVICE = 100;
 const CRASH_AT = [90, 200];
@@ -28,16 +29,6 @@ function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(dir);
   return dir;
-}
-
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('ImClient through hub crashes', () => {
@@ -101,7 +92,7 @@ describe('ImClient through hub crashes', () => {
     const expectedMutes = new Map<string, Set<string>>();
     const script = async (name: keyof typeof devices, seed: number) => {
       const im = devices[name];
-      const random = rng(seed);
+      const random = seededRandom(seed);
       const mutes = new Set<string>();
       expectedMutes.set(name, mutes);
       for (let i = 0; i < PER_DEVICE; i++) {

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { deviceSession, mutedTopicsOf, readCursorsOf, topicKey, type SessionState } from '@stage/sdk/im';
 import { SqliteStore } from '../src/store/SqliteStore.js';
 import { spawnHub, type HubProcess } from './support/hubProcess.js';
+import { seededRandom } from './support/seededRandom.js';
 import { TestClient, registerUser } from './support/TestClient.js';
 
 const TOTAL = 2000;
@@ -17,17 +18,6 @@ type DeviceName = keyof typeof SHARE;
 const STREAMS = ['main', 'side'] as const;
 const TOPICS = ['t1', 't2', 't3'] as const;
 const limits = { commandsPerSecond: 100_000, commandBurst: 100_000, retransmitAfterMs: 2_000 };
-
-/** A small seeded PRNG (mulberry32): the same script in both runs. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Sent {
   messageId: string;
@@ -59,7 +49,7 @@ async function runScripts(baseUrl: () => string, setup: { alice: string; bob: st
   let sendCount = 0;
   const script = async (name: DeviceName, seed: number) => {
     const c = clients[name];
-    const random = rng(seed);
+    const random = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const mine: Sent[] = [];
     let lastSeq = 0;
