@@ -1,11 +1,11 @@
 // The reading side of one device's WebSocket: decodes and validates every frame, answers or closes as the
 // protocol says, and turns frames into messages for the sessions that own the work. Control frames (ack, chain,
-// ping) are handled as they arrive; command frames go through this connection's inbound mailbox and are
+// ping) are handled as they arrive; command frames go through this connection's inbound queue and are
 // handled one at a time, in order (a device's commands form one sealed chain): seal check and lazy recall by the
 // SessionHandler, then execution by the supervised CommandRunner, then the reply through the writer session.
 import { randomUUID } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
-import { Mailbox, MailboxClosedError, ChainError, type SealedEntry, type SessionHandler } from '@stage/sdk';
+import { ChainError, type SealedEntry, type SessionHandler } from '@stage/sdk';
 import {
   CloseCode,
   MAX_CHAIN_PAGE_ENTRIES,
@@ -39,7 +39,7 @@ export interface ConnectionDeps {
   counters: HubCounters;
   /** How long the hub waits for the pages of a recall. */
   recallTimeoutMs: number;
-  onRecall(sessionId: string): void;
+  onRecall(sessionId: string, identity: DeviceIdentity): void;
 }
 
 export interface DeviceIdentity {
@@ -93,9 +93,17 @@ class RecallPages {
 export class DeviceConnection {
   readonly connectionId = nextConnectionId++;
   readonly writer: DeviceWriter;
-  private readonly inbound: Mailbox<CommandFrame>;
+  /**
+   * Command frames waiting for the command loop, bounded by `commandBurst * 2` with the one being handled. The
+   * loop runs only while there is something to handle, so an idle connection holds no pending receive.
+   */
+  private inbound: CommandFrame[] | undefined;
+  private handling = false;
+  private inboundClosed = false;
+  private loopEnded: (() => void) | undefined;
+  private loopEndedPromise: Promise<void> | undefined;
   private readonly bucket: TokenBucket;
-  private readonly recalls = new Map<string, RecallPages>();
+  private recalls: Map<string, RecallPages> | undefined;
   private state: 'hello' | 'welcoming' | 'ready' | 'closed' = 'hello';
   private sessionId = '';
   private strikes = 0;
@@ -109,8 +117,6 @@ export class DeviceConnection {
   /** Settles when the hello was answered; the command loop starts after it. */
   private onWelcomed: () => void = () => undefined;
   private welcomed: Promise<void> = new Promise<void>((resolve) => (this.onWelcomed = resolve));
-  /** Resolves when the command loop has finished (connection closed, queue drained). */
-  readonly done: Promise<void>;
 
   constructor(
     private readonly ws: WebSocket,
@@ -120,7 +126,6 @@ export class DeviceConnection {
     const log = deps.log.child({ userId: identity.userId, deviceId: identity.deviceId, connectionId: this.connectionId });
     this.deps = { ...deps, log };
     this.writer = new DeviceWriter(ws);
-    this.inbound = new Mailbox<CommandFrame>({ capacity: deps.limits.commandBurst * 2, name: `inbound:${identity.deviceId}` });
     this.bucket = new TokenBucket(deps.limits.commandsPerSecond, deps.limits.commandBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('pong', () => this.alive(true));
@@ -132,13 +137,24 @@ export class DeviceConnection {
     }, deps.limits.idleTimeoutMs);
     this.helloTimer.unref();
     log.info('device connected');
-    this.done = this.commandLoop();
+  }
+
+  /** Resolves when the command loop has finished (connection closed or draining, queue drained). */
+  get done(): Promise<void> {
+    if (this.inboundClosed && !this.handling) return Promise.resolve();
+    return (this.loopEndedPromise ??= new Promise<void>((resolve) => (this.loopEnded = resolve)));
+  }
+
+  /** No more commands are queued; the ones queued are still handled (or skipped once the socket closed). */
+  private closeInbound(): void {
+    this.inboundClosed = true;
+    if (!this.handling) this.loopEnded?.();
   }
 
   /** Stops taking commands, lets the queued ones finish, then closes with 1001. */
   async drain(): Promise<void> {
     this.draining = true;
-    this.inbound.close();
+    this.closeInbound();
     await this.done;
     this.writer.disconnect(CloseCode.goingAway, 'hub shutting down');
     await this.writer.done;
@@ -201,7 +217,7 @@ export class DeviceConnection {
         if (this.state === 'ready') this.deps.registry.tell({ type: 'Ack', ...this.key(), outcomeId: frame.outcomeId });
         return;
       case 'chain':
-        this.recalls.get(frame.recallId)?.push(frame);
+        this.recalls?.get(frame.recallId)?.push(frame);
         return;
       case 'ping':
         return this.reply(frame.t === undefined ? { kind: 'pong' } : { kind: 'pong', t: frame.t });
@@ -213,7 +229,7 @@ export class DeviceConnection {
     if (this.draining) return this.reply(errReply(traceId, { code: 'unavailable', message: 'the hub is shutting down; resend after reconnecting' }));
     const behindRefused = this.rateLimitedFrom !== undefined && frame.seq > this.rateLimitedFrom;
     const wait = behindRefused ? 1000 / this.deps.limits.commandsPerSecond : this.bucket.take();
-    if (wait > 0 || !this.inbound.trySend(frame)) {
+    if (wait > 0 || !this.accept(frame)) {
       if (this.rateLimitedFrom === undefined || frame.seq < this.rateLimitedFrom) this.rateLimitedFrom = frame.seq;
       this.deps.counters.rejectedFrames.inc();
       if (++this.strikes >= rateLimitStrikes) return this.refuse('rate limit exceeded repeatedly', CloseCode.rateLimited);
@@ -254,26 +270,36 @@ export class DeviceConnection {
     this.deps.registry.tell({ type: 'Join', link: { ...this.key(), writer: this.writer }, lastOutcomeId: hello.lastOutcomeId });
   }
 
+  /** Queues a command frame for the loop (starting it if idle); false when the queue is full. */
+  private accept(frame: CommandFrame): boolean {
+    const held = (this.inbound?.length ?? 0) + (this.handling ? 1 : 0);
+    if (this.inboundClosed || held >= this.deps.limits.commandBurst * 2) return false;
+    (this.inbound ??= []).push(frame);
+    if (!this.handling) {
+      this.handling = true;
+      void this.commandLoop();
+    }
+    return true;
+  }
+
   private async commandLoop(): Promise<void> {
-    const receiver = this.inbound.receiver();
-    for (;;) {
-      let lease;
-      try {
-        lease = await receiver.receive();
-      } catch (e) {
-        if (e instanceof MailboxClosedError) return;
-        throw e;
+    try {
+      for (;;) {
+        const frame = this.inbound?.shift();
+        if (frame === undefined) break;
+        try {
+          await this.welcomed;
+          const reply = await this.handleCommand(frame);
+          if (reply) this.reply(reply);
+        } catch (err) {
+          this.deps.log.error('command failed unexpectedly', { err });
+          this.reply(errReply(frame.command.traceId, { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
+        }
       }
-      try {
-        await this.welcomed;
-        const reply = await this.handleCommand(lease.value);
-        if (reply) this.reply(reply);
-      } catch (err) {
-        this.deps.log.error('command failed unexpectedly', { err });
-        this.reply(errReply(lease.value.command.traceId, { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
-      } finally {
-        lease.ack();
-      }
+    } finally {
+      this.inbound = undefined;
+      this.handling = false;
+      if (this.inboundClosed) this.loopEnded?.();
     }
   }
 
@@ -293,7 +319,7 @@ export class DeviceConnection {
     } else {
       try {
         const received = await this.deps.sessions.receive(this.sessionId, entry, (sessionId, upTo) => this.recall(sessionId, upTo));
-        if (received.recalled) this.deps.onRecall(this.sessionId);
+        if (received.recalled) this.deps.onRecall(this.sessionId, this.identity);
         session = received.state;
       } catch (e) {
         if (!(e instanceof ChainError)) throw e;
@@ -314,10 +340,10 @@ export class DeviceConnection {
   private recall(sessionId: string, upTo: number): AsyncIterable<SealedEntry<Command>[]> {
     const recallId = randomUUID();
     const pages = new RecallPages();
-    this.recalls.set(recallId, pages);
+    const recalls = (this.recalls ??= new Map());
+    recalls.set(recallId, pages);
     this.deps.log.info('recalling sealed session', { sessionId, upTo, pageSize: MAX_CHAIN_PAGE_ENTRIES });
     this.reply({ kind: 'recall', recallId, sessionId, fromSeq: 0, toSeq: upTo });
-    const recalls = this.recalls;
     const timeoutMs = this.deps.recallTimeoutMs;
     return {
       async *[Symbol.asyncIterator]() {
@@ -334,10 +360,10 @@ export class DeviceConnection {
     if (this.state === 'closed') return;
     const wasReady = this.state === 'ready';
     this.state = 'closed';
-    this.inbound.close();
+    this.closeInbound();
     clearTimeout(this.helloTimer);
     this.onWelcomed();
-    for (const pages of this.recalls.values()) pages.fail(new ChainError('truncated', 'the device disconnected during the recall'));
+    for (const pages of this.recalls?.values() ?? []) pages.fail(new ChainError('truncated', 'the device disconnected during the recall'));
     if (wasReady) this.deps.registry.tell({ type: 'Disconnect', ...this.key() });
     this.deps.log.info('device disconnected', { closeCode: code });
   }

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { HeartbeatFailureDetector, SessionHandler, supervisor } from '@stage/sdk';
 import { nodeSealing } from '@stage/sdk/node';
 import { deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
@@ -21,7 +21,7 @@ import { openStore } from '../store/openStore.js';
 import type { Store } from '../store/Store.js';
 import { AppliedEntries } from './AppliedEntries.js';
 import { CommandRunner } from './CommandRunner.js';
-import { DeviceConnection } from './DeviceConnection.js';
+import { DeviceConnection, type ConnectionDeps, type DeviceIdentity } from './DeviceConnection.js';
 import { resolveHubConfig, type HubConfig } from './HubConfig.js';
 import { Logger } from './Logger.js';
 import { Metrics, hubMetrics } from './Metrics.js';
@@ -176,8 +176,31 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     );
   }
 
+  // One deps object for every connection, and connections opened outside the upgrade handler: a closure made
+  // inside it would keep the upgrade request (headers and all) alive for the life of the connection.
+  const connectionDeps: ConnectionDeps = {
+    store,
+    registry,
+    sessions,
+    applied,
+    runner,
+    limits: resolved.limits,
+    log,
+    counters,
+    recallTimeoutMs: 30_000,
+    onRecall: (sessionId, { userId, deviceId }) => {
+      counters.recalls.inc();
+      log.info('sealed session recalled', { userId, deviceId, sessionId });
+    },
+  };
+  function openConnection(ws: WebSocket, identity: DeviceIdentity): void {
+    const connection = new DeviceConnection(ws, identity, connectionDeps);
+    connections.add(connection);
+    ws.once('close', () => connections.delete(connection));
+  }
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     void (async () => {
       const match = /^\/ws\/([^/]+)\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
       if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:token/:deviceId');
@@ -191,26 +214,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
         throw e;
       }
       if (!deviceIdSchema.safeParse(deviceId).success) return rejectUpgrade(socket, 400, 'bad_schema', 'deviceId: letters, digits, _ and - only (1-64)');
-      const { userId } = user;
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const connection = new DeviceConnection(ws, { ...user, deviceId }, {
-          store,
-          registry,
-          sessions,
-          applied,
-          runner,
-          limits: resolved.limits,
-          log,
-          counters,
-          recallTimeoutMs: 30_000,
-          onRecall: (sessionId) => {
-            counters.recalls.inc();
-            log.info('sealed session recalled', { userId, deviceId, sessionId });
-          },
-        });
-        connections.add(connection);
-        ws.once('close', () => connections.delete(connection));
-      });
+      const identity = { ...user, deviceId };
+      wss.handleUpgrade(req, socket, head, (ws) => openConnection(ws, identity));
     })().catch((err: unknown) => {
       log.error('upgrade failed', { err });
       rejectUpgrade(socket, 503, 'internal', 'the hub failed to open the connection');
@@ -265,4 +270,9 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   }
 
   return { url, port, store, metrics, close };
+}
+
+/** A socket 'error' listener that closes over nothing (it stays on the socket for the connection's life). */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
