@@ -32,7 +32,8 @@ export type RegistryMessage =
 
 interface Unacked {
   id: number;
-  frame: string;
+  /** The outcome's JSON, shared by every recipient of the outcome; the push frame is built when (re)sent. */
+  json: string;
   sentAt: number;
 }
 
@@ -52,7 +53,10 @@ interface UserState {
   devices: Map<string, DeviceState>;
   /** Newest outcome id known for the user. */
   latest: number;
-  /** Recently published outcomes (id → push frame), so live pushes need no store read. */
+  /**
+   * Recently published outcomes (id → outcome JSON), so live pushes need no store read. The JSON string is the
+   * one made for the whole fan-out: a user's cache holds a reference, not a per-user copy of the frame.
+   */
   recent: Map<number, string>;
 }
 
@@ -215,7 +219,7 @@ export class Registry {
         json = JSON.stringify(e.outcome);
         frames.set(e.outcome, json);
       }
-      user.recent.set(e.outcomeId, encodePushFrame(e.outcomeId, json));
+      user.recent.set(e.outcomeId, json);
       if (user.recent.size > recentPerUser) {
         const oldest = user.recent.keys().next().value as number;
         user.recent.delete(oldest);
@@ -231,9 +235,9 @@ export class Registry {
     const { ackWindow } = this.config.limits;
     while (d.sent - d.acked < ackWindow && d.sent < user.latest) {
       const next = d.sent + 1;
-      const frame = user.recent.get(next);
-      if (frame !== undefined) {
-        this.transmit(d, next, frame);
+      const json = user.recent.get(next);
+      if (json !== undefined) {
+        this.transmit(d, next, json);
         this.config.counters.outcomes.inc();
         continue;
       }
@@ -247,7 +251,7 @@ export class Registry {
       }
       for (const o of page) {
         if (d.sent - d.acked >= ackWindow) break;
-        this.transmit(d, o.id, encodePushFrame(o.id, JSON.stringify(o.body)));
+        this.transmit(d, o.id, JSON.stringify(o.body));
         this.config.counters.replays.inc();
       }
     }
@@ -255,10 +259,10 @@ export class Registry {
     else d.windowFullSince = undefined;
   }
 
-  private transmit(d: DeviceState, id: number, frame: string): void {
-    d.link.writer.send(frame);
+  private transmit(d: DeviceState, id: number, json: string): void {
+    d.link.writer.send(encodePushFrame(id, json));
     d.sent = id;
-    d.unacked.push({ id, frame, sentAt: this.now() });
+    d.unacked.push({ id, json, sentAt: this.now() });
     this.arm(d);
   }
 
@@ -298,7 +302,7 @@ export class Registry {
     const first = d.unacked[0];
     if (first && now - first.sentAt >= this.config.limits.retransmitAfterMs) {
       for (const u of d.unacked) {
-        d.link.writer.send(u.frame);
+        d.link.writer.send(encodePushFrame(u.id, u.json));
         u.sentAt = now;
       }
       this.config.counters.retransmits.inc(d.unacked.length);
