@@ -110,7 +110,9 @@ export class TestClient {
         this.closes.push({ code, reason: String(reason) });
         this.notify();
         if (!welcomed) reject(new Error(`closed before welcome: ${code} ${String(reason)}`));
-        if (this.ws === ws && this.config.reconnect && !this.closedByUser && code !== 4004) this.scheduleReconnect();
+        // Only a connection that was up schedules a reconnect here; a refused attempt is retried by the
+        // connect().catch of scheduleReconnect, so there is one retry loop, never two.
+        if (welcomed && this.ws === ws && this.config.reconnect && !this.closedByUser && code !== 4004) this.scheduleReconnect();
       });
     });
   }

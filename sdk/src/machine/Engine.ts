@@ -54,12 +54,19 @@ const yieldToHost: (run: () => void) => void =
       ? messageChannelYield()
       : (run) => setTimeout(run, 0);
 
+// The slice of the web platform's MessageChannel used here, typed structurally: Node's and the
+// DOM's declarations of MessageChannel disagree, and the core must compile against both.
+interface YieldChannel {
+  readonly port1: { onmessage: ((event: unknown) => void) | null };
+  readonly port2: { postMessage(message: null): void };
+}
+
 function messageChannelYield(): (run: () => void) => void {
-  let channel: MessageChannel | null = null;
+  let channel: YieldChannel | null = null;
   const waiting: (() => void)[] = [];
   return (run) => {
     if (channel === null) {
-      channel = new MessageChannel();
+      channel = new globalThis.MessageChannel() as unknown as YieldChannel;
       channel.port1.onmessage = () => waiting.shift()?.();
     }
     waiting.push(run);
