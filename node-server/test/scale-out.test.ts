@@ -40,6 +40,14 @@ async function until(d: Device, id: number, ms = 30_000): Promise<void> {
   });
 }
 
+/** Resolves when the device holds `count` message contents (or throws after `ms`). */
+async function untilContents(d: Device, count: number, ms = 30_000): Promise<void> {
+  if (contents(d).length >= count) return;
+  await firstValueFrom(d.client.outcomes$.pipe(filter(() => contents(d).length >= count), take(1), timeout(ms))).catch(() => {
+    throw new Error(`${d.name} holds ${contents(d).length} messages, expected ${count}`);
+  });
+}
+
 /** Ids 1..n exactly once, in order: what "every outcome, in order, exactly once" means on the wire. */
 function expectGapFree(d: Device, from = 1): void {
   const ids = d.outcomes.map((o) => o.id);
@@ -98,6 +106,9 @@ describe('several hubs on PostgreSQL and Redis', () => {
     ]);
     // Alice's log: NewGroup, NewMember, StreamCreated (or similar), then 2N NewMessage. Both her devices, on two
     // hubs, end with the same gap-free ids and the same contents in the same order.
+    // The replies came back, but the other hub's pushes may still be on their way over Redis: wait until the
+    // laptop holds all 2N messages before taking its last id as the one both devices must reach.
+    await untilContents(laptop, 2 * N);
     const aliceLast = laptop.outcomes.at(-1)!.id;
     await until(phone, aliceLast);
     await until(laptop, aliceLast);
