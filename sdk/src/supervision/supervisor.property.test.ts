@@ -41,6 +41,16 @@ describe('supervisor (property)', () => {
             })),
           });
           const settled = (): boolean => ids.every((id) => live.get(id) === 1) && sup.children().every((c) => c.running);
+          // Settled is not enough: a crash folded into a sibling's restart is handled in a later microtask,
+          // so the supervisor can look settled for a moment and then restart again. Wait until it stays settled
+          // once every queued microtask has run.
+          const quiescent = async (): Promise<void> => {
+            for (;;) {
+              await firstValueFrom(changed.pipe(startWith(undefined), filter(settled)));
+              await new Promise((resolve) => setTimeout(resolve, 0));
+              if (settled()) return;
+            }
+          };
           let crashes = 0;
           for (const batch of batches) {
             // Crash several children in the same tick (only those running right now).
@@ -51,7 +61,7 @@ describe('supervisor (property)', () => {
                 crashers.get(id)!();
               }
             }
-            await firstValueFrom(changed.pipe(startWith(undefined), filter(settled)));
+            await quiescent();
             for (const id of ids) expect(live.get(id)).toBe(1);
           }
           // one_for_one restarts once per crash; the others may fold a crash that happened while
@@ -65,7 +75,8 @@ describe('supervisor (property)', () => {
           expect(ids.every((id) => live.get(id) === 0)).toBe(true);
         },
       ),
-      { numRuns: 60 },
+      // Always also run the case that once found two restarts of several children running at once.
+      { numRuns: 60, examples: [['rest_for_one', 5, [[2, 0, 1], [0]]]] },
     );
   });
 });

@@ -294,7 +294,16 @@ export class SupervisorCore {
       this.busy = false;
       for (const s of others) if (s.stopping === 'restart') s.stopping = undefined;
       const deferred = this.deferred.splice(0);
-      for (const d of deferred) d();
+      for (let i = 0; i < deferred.length; i++) {
+        // A deferred decision may start another restart of several children; the rest wait for it to
+        // finish (a child it restarts is then running and needs no restart of its own), so two
+        // restarts never stop and start the same children at once.
+        if (this.busy) {
+          this.deferred.push(...deferred.slice(i));
+          break;
+        }
+        deferred[i]!();
+      }
     }
   }
 
