@@ -3,6 +3,7 @@
 // BEGIN IMMEDIATE … COMMIT, so an async `work` that only awaits its `tx` is atomic and isolated.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { messageSelect, toMessage, type MessageRow } from './messageRow.js';
 import { sqliteMigrations } from './migrations.js';
 import {
   StoreConflictError,
@@ -22,33 +23,6 @@ import {
   type VoteValue,
 } from './Store.js';
 
-interface MessageRow {
-  id: string;
-  seq: number;
-  stream: string;
-  topic: string;
-  sender_id: string;
-  sender_name: string;
-  content: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted: number;
-}
-
-const toMessage = (r: MessageRow): MessageRecord => ({
-  id: r.id,
-  seq: r.seq,
-  stream: r.stream,
-  topic: r.topic,
-  senderId: r.sender_id,
-  senderName: r.sender_name,
-  content: r.content,
-  createdAt: r.created_at,
-  editedAt: r.edited_at,
-  deleted: r.deleted === 1,
-});
-
-const messageSelect = 'SELECT m.*, u.username AS sender_name FROM messages m JOIN users u ON u.id = m.sender_id';
 const topicSelect = `SELECT t.stream, t.topic, t.status,
   COALESCE((SELECT MAX(seq) FROM messages m WHERE m.stream = t.stream AND m.topic = t.topic), 0) AS lastSeq FROM topics t`;
 

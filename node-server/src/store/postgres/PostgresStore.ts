@@ -12,6 +12,7 @@
 //   `work` must act only through its `tx`, which the Store contract already asks.
 // - `?schema=name` in the URL (or `config.schema`) puts every table in that schema (tests use one per run).
 import pg from 'pg';
+import { messageSelect, toMessage, type MessageRow as SharedMessageRow } from '../messageRow.js';
 import { postgresMigrations } from './migrations.js';
 import {
   StoreConflictError,
@@ -77,35 +78,10 @@ function runnerOf(db: pg.Pool | pg.PoolClient): Runner {
 const isCode = (e: unknown, ...codes: string[]): boolean =>
   typeof e === 'object' && e !== null && 'code' in e && codes.includes(String((e as { code: unknown }).code));
 
-interface MessageRow extends Row {
-  id: string;
-  seq: number;
-  stream: string;
-  topic: string;
-  sender_id: string;
-  sender_name: string;
-  content: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted: boolean;
-}
-
-const toMessage = (r: MessageRow): MessageRecord => ({
-  id: r.id,
-  seq: r.seq,
-  stream: r.stream,
-  topic: r.topic,
-  senderId: r.sender_id,
-  senderName: r.sender_name,
-  content: r.content,
-  createdAt: r.created_at,
-  editedAt: r.edited_at,
-  deleted: r.deleted,
-});
+type MessageRow = SharedMessageRow & Row;
 
 const USER_COLUMNS = 'id, username, password_hash AS "passwordHash", created_at AS "createdAt"';
 const GROUP_COLUMNS = 'id, name, description, owner_id AS "ownerId", created_at AS "createdAt"';
-const MESSAGE_SELECT = 'SELECT m.*, u.username AS sender_name FROM messages m JOIN users u ON u.id = m.sender_id';
 const TOPIC_SELECT = `SELECT t.stream, t.topic, t.status,
   COALESCE((SELECT MAX(seq) FROM messages m WHERE m.stream = t.stream AND m.topic = t.topic), 0) AS "lastSeq" FROM topics t`;
 const STREAM_COLUMNS =
@@ -293,7 +269,7 @@ class PgOps implements StoreTx {
     return { ...m, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false };
   }
   async messageById(id: string): Promise<MessageRecord | undefined> {
-    const r = await this.run<MessageRow>(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
+    const r = await this.run<MessageRow>(`${messageSelect} WHERE m.id = $1`, [id]);
     return r.rows[0] ? toMessage(r.rows[0]) : undefined;
   }
   async editMessage(id: string, content: string, editedAt: number): Promise<void> {
@@ -306,13 +282,13 @@ class PgOps implements StoreTx {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
     const r =
       query.topic === undefined
-        ? await this.run<MessageRow>(`${MESSAGE_SELECT} WHERE m.stream = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
+        ? await this.run<MessageRow>(`${messageSelect} WHERE m.stream = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
             query.stream,
             before,
             query.limit,
           ])
         : await this.run<MessageRow>(
-            `${MESSAGE_SELECT} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`,
+            `${messageSelect} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`,
             [query.stream, query.topic, before, query.limit],
           );
     return r.rows.reverse().map(toMessage);
