@@ -292,3 +292,29 @@ describe('schema errors', () => {
     expect((await cid.ok('GetGroups', {})).groups.length).toBeGreaterThan(0);
   });
 });
+
+describe('commands sent back to back by one device', () => {
+  it('are applied in the order sent, each seeing the ones before it, and answered in that order', async () => {
+    const stream = name('burst');
+    // Not awaited one by one: the hub starts each command while the previous one is still being committed.
+    const sends = [
+      ann.send('CreateStream', { stream, groups: [team] }),
+      ...Array.from({ length: 20 }, (_, i) => ann.send('SendMessage', { stream, topic: 't', content: `m${i}` })),
+      ann.send('SendMessage', { stream: name('missing'), topic: 't', content: 'refused' }),
+      ...Array.from({ length: 20 }, (_, i) => ann.send('SendMessage', { stream, topic: 't', content: `m${20 + i}` })),
+    ];
+    const replies = await Promise.all(sends);
+    expect(replies.map((r) => r.ok)).toEqual([true, ...Array<boolean>(20).fill(true), false, ...Array<boolean>(20).fill(true)]);
+    const seqs = replies.flatMap((r) => (r.ok && r.type === 'SendMessage' ? [(r.data as { message: { seq: number } }).message.seq] : []));
+    expect(seqs).toHaveLength(40);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    // The reply frames left the hub in the order the commands were sent.
+    const received = ann.frames.filter((f) => f.kind === 'reply').slice(-sends.length).map((f) => f.traceId);
+    expect(received).toEqual(replies.map((r) => r.traceId));
+    await bob.until(() => bob.outcomesOf('NewMessage').filter((o) => o.message.stream === stream).length === 40);
+    expect(bob.outcomesOf('NewMessage').filter((o) => o.message.stream === stream).map((o) => o.message.content)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `m${i}`),
+    );
+  });
+});
+

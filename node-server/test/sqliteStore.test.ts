@@ -137,4 +137,129 @@ describe('SqliteStore', () => {
     expect(await read).toEqual({ first: 0, last: 0 });
     await store.close();
   });
+
+  it('groups queued transactions into one commit and settles each only after it', async () => {
+    const { store } = fresh();
+    await store.insertUser(user('ann'));
+    const events: string[] = [];
+    const works = [1, 2, 3].map((n) =>
+      store
+        .transaction(async (tx) => {
+          events.push(`work ${n}`);
+          return tx.appendOutcome('ann', { n });
+        }, { onOrdered: () => events.push(`ordered ${n}`) })
+        .then((id) => {
+          events.push(`done ${n}`);
+          return id;
+        }),
+    );
+    expect(await Promise.all(works)).toEqual([1, 2, 3]);
+    // One batch: every work ran (and was ordered) before the first promise settled.
+    expect(events).toEqual(['work 1', 'ordered 1', 'work 2', 'ordered 2', 'work 3', 'ordered 3', 'done 1', 'done 2', 'done 3']);
+    await store.close();
+  });
+
+  it('undoes the writes of a failing transaction in a batch and keeps the others exactly once', async () => {
+    const { store } = fresh();
+    await store.insertUser(user('ann'));
+    let firstRuns = 0;
+    const first = store.transaction(async (tx) => {
+      firstRuns++;
+      await tx.saveReply('ann', 't1', { n: 1 });
+      return tx.appendOutcome('ann', { n: 1 });
+    });
+    const failing = store.transaction(async (tx) => {
+      await tx.appendOutcome('ann', { n: 'lost' });
+      await tx.saveReply('ann', 't2', { n: 2 });
+      throw new Error('handler refused');
+    });
+    const third = store.transaction(async (tx) => tx.appendOutcome('ann', { n: 3 }));
+    await expect(failing).rejects.toThrow('handler refused');
+    expect(await first).toBe(1);
+    expect(await third).toBe(2);
+    // The batch was rolled back and the first transaction run again: its writes are there once.
+    expect(firstRuns).toBe(2);
+    expect(await store.findReply('ann', 't1')).toEqual({ n: 1 });
+    expect(await store.findReply('ann', 't2')).toBeUndefined();
+    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([
+      { id: 1, body: { n: 1 } },
+      { id: 2, body: { n: 3 } },
+    ]);
+    await store.close();
+  });
+
+  it('does not re-run the batch when a failing transaction wrote nothing', async () => {
+    const { store } = fresh();
+    let firstRuns = 0;
+    const first = store.transaction(async (tx) => {
+      firstRuns++;
+      return tx.appendOutcome('ann', { n: 1 });
+    });
+    const refused = store.transaction(async (tx) => {
+      await tx.userById('nobody');
+      throw new Error('not allowed');
+    });
+    await expect(refused).rejects.toThrow('not allowed');
+    expect(await first).toBe(1);
+    expect(firstRuns).toBe(1);
+    await store.close();
+  });
+
+  it('continues outcome ids after reopening, after pruning every entry, and after another process appended', async () => {
+    const { store, file } = fresh();
+    expect(await store.appendOutcomes(['ann', 'bob'], { n: 1 })).toEqual([1, 1]);
+    expect(await store.appendOutcome('ann', { n: 2 })).toBe(2);
+    await store.pruneOutcomes('ann', 10);
+    expect(await store.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
+    await store.close();
+
+    const reopened = new SqliteStore({ file });
+    expect(await reopened.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
+    expect(await reopened.appendOutcome('ann', { n: 3 })).toBe(3);
+    // A second store on the same file (a second process) appends; the first one's remembered ids are stale.
+    const other = new SqliteStore({ file });
+    expect(await other.appendOutcome('ann', { n: 4 })).toBe(4);
+    expect(await other.appendOutcome('bob', { n: 2 })).toBe(2);
+    await other.close();
+    expect(await reopened.appendOutcomes(['ann', 'bob'], { n: 5 })).toEqual([5, 3]);
+    expect((await reopened.outcomesAfter('ann', 0, 10)).map((o) => o.id)).toEqual([3, 4, 5]);
+    await reopened.close();
+  });
+
+  it('counts body references from a file written before migration 3 and prunes them correctly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'stage.db');
+    const old = new Database(file);
+    for (const m of sqliteMigrations.filter((m) => m.version <= 2)) old.exec(m.sql);
+    old.pragma('user_version = 2');
+    old.prepare('INSERT INTO outcome_bodies (id, body) VALUES (?, ?)').run(1, JSON.stringify({ shared: true }));
+    old.prepare('INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)').run('ann', 1);
+    old.prepare('INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)').run('bob', 1);
+    old.prepare('INSERT INTO outcomes (user_id, id, body_id) VALUES (?, ?, ?)').run('ann', 1, 1);
+    old.prepare('INSERT INTO outcomes (user_id, id, body_id) VALUES (?, ?, ?)').run('bob', 1, 1);
+    old.close();
+    const store = new SqliteStore({ file });
+    expect(await store.appendOutcomes(['ann', 'bob'], { n: 2 })).toEqual([2, 2]);
+    const bodies = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT id, refs FROM outcome_bodies ORDER BY id').all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(bodies()).toEqual([
+      { id: 1, refs: 2 },
+      { id: 2, refs: 2 },
+    ]);
+    await store.pruneOutcomes('ann', 2);
+    expect(bodies()).toEqual([
+      { id: 1, refs: 1 },
+      { id: 2, refs: 2 },
+    ]);
+    await store.pruneOutcomes('bob', 2);
+    expect(bodies()).toEqual([{ id: 2, refs: 2 }]);
+    await store.close();
+  });
 });

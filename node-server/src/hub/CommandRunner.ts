@@ -29,6 +29,11 @@ export interface CommandJob {
   deviceId: string;
   session: DeviceSessionState;
   command: Command;
+  /**
+   * Called (at most once, never after `done`) when the command's writes are ordered before any later transaction,
+   * while their commit may still be under way: the device's next command may start (see DeviceConnection).
+   */
+  onOrdered?(): void;
   /** Called exactly once with the reply. */
   done(reply: ReplyFrame): void;
 }
@@ -167,7 +172,7 @@ export class CommandRunner {
         }
         await tx.saveReply(userId, command.traceId, reply);
         return { reply, entries };
-      });
+      }, job.onOrdered ? { onOrdered: job.onOrdered } : undefined);
     } catch (e) {
       if (e instanceof CommandError) return this.recordErr(job, errorBody(e));
       if (e instanceof DeadlineExceeded) return this.timedOut(job);

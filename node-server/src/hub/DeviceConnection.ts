@@ -1,9 +1,12 @@
 // The reading side of one device's WebSocket: decodes and validates every frame, answers or closes as the
 // protocol says, and turns frames into messages for the sessions that own the work. Control frames (ack, chain,
 // ping) are handled as they arrive; command frames go through this connection's inbound queue and are
-// handled one at a time, in order (a device's commands form one sealed chain): seal check and lazy recall by the
-// SessionHandler, then execution by the supervised CommandRunner, then the reply through the writer session.
+// handled in order (a device's commands form one sealed chain): seal check and lazy recall by the SessionHandler,
+// then execution by the supervised CommandRunner, then the reply through the writer session. The next command
+// starts as soon as the previous one's writes are ordered in the store (not when they are committed), so a device
+// sending many commands fills a group commit; replies still leave in command order, each after its commit.
 import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { ChainError, type SealedEntry, type SessionHandler } from '@stage/sdk';
 import {
@@ -46,6 +49,12 @@ export interface DeviceIdentity {
   userId: string;
   username: string;
   deviceId: string;
+}
+
+/** A command handed to the runner: its reply, and when the next command of the device may start. */
+interface StartedCommand {
+  reply: Promise<ReplyFrame | undefined>;
+  ordered: Promise<void>;
 }
 
 /** Rate-limited frames in a row after which the connection is closed with 4029. */
@@ -102,6 +111,8 @@ export class DeviceConnection {
   private inboundClosed = false;
   private loopEnded: (() => void) | undefined;
   private loopEndedPromise: Promise<void> | undefined;
+  /** Replies of started commands, written in command order; settles when the last one was written. */
+  private replies: Promise<void> = Promise.resolve();
   private readonly bucket: TokenBucket;
   private recalls: Map<string, RecallPages> | undefined;
   private state: 'hello' | 'welcoming' | 'ready' | 'closed' = 'hello';
@@ -118,14 +129,16 @@ export class DeviceConnection {
   private onWelcomed: () => void = () => undefined;
   private welcomed: Promise<void> = new Promise<void>((resolve) => (this.onWelcomed = resolve));
 
+  /** `socket`: the TCP socket under `ws`, for the writer to batch its writes (see DeviceWriter). */
   constructor(
     private readonly ws: WebSocket,
     readonly identity: DeviceIdentity,
     private readonly deps: ConnectionDeps,
+    socket?: Writable,
   ) {
     const log = deps.log.child({ userId: identity.userId, deviceId: identity.deviceId, connectionId: this.connectionId });
     this.deps = { ...deps, log };
-    this.writer = new DeviceWriter(ws);
+    this.writer = new DeviceWriter(ws, socket);
     this.bucket = new TokenBucket(deps.limits.commandsPerSecond, deps.limits.commandBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('pong', () => this.alive(true));
@@ -156,6 +169,7 @@ export class DeviceConnection {
     this.draining = true;
     this.closeInbound();
     await this.done;
+    await this.replies;
     this.writer.disconnect(CloseCode.goingAway, 'hub shutting down');
     await this.writer.done;
   }
@@ -287,14 +301,15 @@ export class DeviceConnection {
       for (;;) {
         const frame = this.inbound?.shift();
         if (frame === undefined) break;
+        let started: StartedCommand;
         try {
           await this.welcomed;
-          const reply = await this.handleCommand(frame);
-          if (reply) this.reply(reply);
+          started = await this.startCommand(frame);
         } catch (err) {
-          this.deps.log.error('command failed unexpectedly', { err });
-          this.reply(errReply(frame.command.traceId, { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
+          started = { reply: Promise.reject(err), ordered: Promise.resolve() };
         }
+        this.replyInOrder(frame, started.reply);
+        await started.ordered;
       }
     } finally {
       this.inbound = undefined;
@@ -303,12 +318,30 @@ export class DeviceConnection {
     }
   }
 
-  private async handleCommand(frame: CommandFrame): Promise<ReplyFrame | undefined> {
+  /** Writes the reply once it and every earlier command's reply are ready. */
+  private replyInOrder(frame: CommandFrame, reply: Promise<ReplyFrame | object | undefined>): void {
+    this.replies = this.replies.then(async () => {
+      try {
+        const r = await reply;
+        if (r) this.reply(r);
+      } catch (err) {
+        this.deps.log.error('command failed unexpectedly', { err });
+        this.reply(errReply(frame.command.traceId, { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
+      }
+    });
+  }
+
+  /**
+   * Checks the seal and hands the command to the runner. `ordered` settles when the next command may start: when
+   * this one's writes are ordered in the store, or when its reply is known.
+   */
+  private async startCommand(frame: CommandFrame): Promise<StartedCommand> {
     const { command } = frame;
-    if (this.state === 'closed' || this.chainRefused) return undefined;
+    const answer = (reply: ReplyFrame | undefined): StartedCommand => ({ reply: Promise.resolve(reply), ordered: Promise.resolve() });
+    if (this.state === 'closed' || this.chainRefused) return answer(undefined);
     if (frame.sessionId !== this.sessionId) {
       this.deps.counters.rejectedFrames.inc();
-      return errReply(command.traceId, { code: 'unknown_session', message: `sessionId is not the one this connection was welcomed with (${this.sessionId})`, path: ['sessionId'] });
+      return answer(errReply(command.traceId, { code: 'unknown_session', message: `sessionId is not the one this connection was welcomed with (${this.sessionId})`, path: ['sessionId'] }));
     }
     const entry: SealedEntry<Command> = { seq: frame.seq, body: command, seal: frame.seal };
     let session: DeviceSessionState;
@@ -326,14 +359,22 @@ export class DeviceConnection {
         this.deps.counters.rejectedFrames.inc();
         this.deps.log.info('sealed entry refused; closing 4005', { code: e.code, seq: frame.seq, reason: e.message });
         this.chainRefused = true;
-        // The Err goes first through the same writer, then the close: the client restarts with a fresh chain.
-        this.reply(errReply(command.traceId, { code: 'broken_chain', message: `${e.code}: ${e.message}`, path: ['seal'] }));
-        this.writer.disconnect(CloseCode.brokenChain, 'sealed chain refused; reconnect with a fresh session');
-        return undefined;
+        // The Err goes after the replies of the commands before it, then the close: the client restarts with a
+        // fresh chain.
+        const refused = errReply(command.traceId, { code: 'broken_chain', message: `${e.code}: ${e.message}`, path: ['seal'] });
+        const reply = this.replies.then(() => {
+          this.reply(refused);
+          this.writer.disconnect(CloseCode.brokenChain, 'sealed chain refused; reconnect with a fresh session');
+          return undefined;
+        });
+        return { reply, ordered: Promise.resolve() };
       }
       this.deps.applied.record(this.sessionId, frame.seq, frame.seal);
     }
-    return this.deps.runner.run({ userId: this.identity.userId, deviceId: this.identity.deviceId, session, command });
+    let onOrdered!: () => void;
+    const ordered = new Promise<void>((resolve) => (onOrdered = resolve));
+    const reply = this.deps.runner.run({ userId: this.identity.userId, deviceId: this.identity.deviceId, session, command, onOrdered });
+    return { reply, ordered: Promise.race([ordered, reply.then(() => undefined, () => undefined)]) };
   }
 
   /** Asks the device for its chain entries [0, upTo) and yields them as they arrive. */

@@ -4,6 +4,11 @@
 // at once, on the caller's turn (a fan-out to 1,000 devices costs no mailbox hop, lease or wake-up per device);
 // only while the socket is above its high-water mark do messages wait, in a queue that exists only then.
 // An idle connection holds no pending receive and no queue.
+//
+// Frames written in one turn of the event loop leave in one system call: the first write corks the TCP socket
+// and one shared setImmediate uncorks every corked socket. A group commit pushes several outcomes to each device
+// at once; one writev per device instead of one per outcome is most of what a fan-out costs.
+import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 
 export type WriterMessage =
@@ -14,6 +19,25 @@ export type WriterMessage =
 /** Above this many buffered bytes the writer waits for the socket before writing more. */
 const highWaterBytes = 1 << 20;
 
+/** Sockets corked during this turn of the event loop, uncorked together by one setImmediate. */
+const corked: Writable[] = [];
+let uncorkScheduled = false;
+
+function uncorkAll(): void {
+  uncorkScheduled = false;
+  for (const socket of corked.splice(0)) socket.uncork();
+}
+
+function corkUntilNextTurn(socket: Writable): void {
+  if (socket.writableCorked > 0) return;
+  socket.cork();
+  corked.push(socket);
+  if (!uncorkScheduled) {
+    uncorkScheduled = true;
+    setImmediate(uncorkAll);
+  }
+}
+
 export class DeviceWriter {
   /** Messages posted while the writer waits for the socket to drain; undefined when nothing waits. */
   private queue: WriterMessage[] | undefined;
@@ -22,7 +46,11 @@ export class DeviceWriter {
   private stoppedPromise: Promise<void> | undefined;
   private onStopped: (() => void) | undefined;
 
-  constructor(private readonly ws: WebSocket) {
+  /** `socket`: the connection's TCP socket (the one given to handleUpgrade), corked to batch writes; optional. */
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket?: Writable,
+  ) {
     ws.once('close', () => this.stop());
   }
 
@@ -56,6 +84,7 @@ export class DeviceWriter {
 
   private write(message: WriterMessage): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.socket) corkUntilNextTurn(this.socket);
     switch (message.type) {
       case 'Message':
         if (this.ws.bufferedAmount > highWaterBytes) {

@@ -32,7 +32,10 @@ export interface HubConfig {
   windowStallMs?: number;
   /** A command not finished after this long is rolled back and answered Err timeout (+ TimeOut push). Default 10 s. */
   commandDeadlineMs?: number;
-  /** Supervised command handlers running concurrently. Default 4. */
+  /**
+   * Supervised command handlers running concurrently. Default 32. It also bounds a group commit: the commands of a
+   * batch are the ones being handled at once (a device's next command starts while the previous one commits).
+   */
   commandWorkers?: number;
   /** A command whose handler crashed this many times is answered Err internal. Default 3. */
   maxCommandDeliveries?: number;
@@ -74,7 +77,7 @@ export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
     limits: { ...DEFAULT_LIMITS, ...config.limits },
     windowStallMs: config.windowStallMs ?? 30_000,
     commandDeadlineMs: config.commandDeadlineMs ?? 10_000,
-    commandWorkers: config.commandWorkers ?? 4,
+    commandWorkers: config.commandWorkers ?? 32,
     maxCommandDeliveries: config.maxCommandDeliveries ?? 3,
     sessionIdleMs: config.sessionIdleMs ?? 600_000,
     retentionSweepMs: config.retentionSweepMs ?? 60_000,

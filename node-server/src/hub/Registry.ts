@@ -10,6 +10,7 @@ import type { FanoutEntry } from '../fanout/Fanout.js';
 import type { Store } from '../store/Store.js';
 import type { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
+import { RecentOutcomes } from './RecentOutcomes.js';
 import type { HubCounters } from './Metrics.js';
 
 /** A device's connection as the registry knows it. */
@@ -57,7 +58,7 @@ interface UserState {
    * Recently published outcomes (id → outcome JSON), so live pushes need no store read. The JSON string is the
    * one made for the whole fan-out: a user's cache holds a reference, not a per-user copy of the frame.
    */
-  recent: Map<number, string>;
+  recent: RecentOutcomes;
 }
 
 export interface RegistryConfig {
@@ -168,7 +169,7 @@ export class Registry {
     // Looked up after the await and after dropping the previous connection (which may have removed the user).
     let user = this.users.get(link.userId);
     if (!user) {
-      user = { devices: new Map(), latest: bounds.last, recent: new Map() };
+      user = { devices: new Map(), latest: bounds.last, recent: new RecentOutcomes(recentPerUser) };
       this.users.set(link.userId, user);
     }
     user.latest = Math.max(user.latest, bounds.last);
@@ -219,11 +220,7 @@ export class Registry {
         json = JSON.stringify(e.outcome);
         frames.set(e.outcome, json);
       }
-      user.recent.set(e.outcomeId, json);
-      if (user.recent.size > recentPerUser) {
-        const oldest = user.recent.keys().next().value as number;
-        user.recent.delete(oldest);
-      }
+      user.recent.put(e.outcomeId, json);
       user.latest = Math.max(user.latest, e.outcomeId);
       touched.add(user);
     }

@@ -193,8 +193,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       log.info('sealed session recalled', { userId, deviceId, sessionId });
     },
   };
-  function openConnection(ws: WebSocket, identity: DeviceIdentity): void {
-    const connection = new DeviceConnection(ws, identity, connectionDeps);
+  function openConnection(ws: WebSocket, identity: DeviceIdentity, socket: Duplex): void {
+    const connection = new DeviceConnection(ws, identity, connectionDeps, socket);
     connections.add(connection);
     ws.once('close', () => connections.delete(connection));
   }
@@ -215,7 +215,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       }
       if (!deviceIdSchema.safeParse(deviceId).success) return rejectUpgrade(socket, 400, 'bad_schema', 'deviceId: letters, digits, _ and - only (1-64)');
       const identity = { ...user, deviceId };
-      wss.handleUpgrade(req, socket, head, (ws) => openConnection(ws, identity));
+      wss.handleUpgrade(req, socket, head, (ws) => openConnection(ws, identity, socket));
     })().catch((err: unknown) => {
       log.error('upgrade failed', { err });
       rejectUpgrade(socket, 503, 'internal', 'the hub failed to open the connection');

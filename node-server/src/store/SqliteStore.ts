@@ -1,12 +1,21 @@
 // The embedded store: SQLite through better-sqlite3, one file in the data dir, WAL journal. better-sqlite3 is
-// synchronous; every call and every transaction is serialized through one promise queue and a transaction is
-// BEGIN IMMEDIATE … COMMIT, so an async `work` that only awaits its `tx` is atomic and isolated.
+// synchronous; every call and every transaction is serialized through one job queue, so an async `work` that only
+// awaits its `tx` is atomic and isolated.
+//
+// Group commit: the COMMIT's fsync and the WAL pages a fan-out dirties (one per recipient's log) cost more than a
+// command's statements. Transactions queued back to back therefore share one BEGIN IMMEDIATE … COMMIT, and every
+// promise of the batch resolves only after the shared COMMIT, so nothing is reported done before it is durable.
+// A transaction that fails rejects at once; if it had written anything, the batch is rolled back and the
+// transactions before it are run again (the Store contract already lets a store re-run `work`). A SAVEPOINT per
+// transaction would do the same but copies every page a fan-out touches: measured 10x slower. A call made outside
+// a transaction waits for the open batch to commit, so it never sees uncommitted rows.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { messageSelect, toMessage, type MessageRow } from './messageRow.js';
 import { sqliteMigrations } from './migrations.js';
 import {
   StoreConflictError,
+  type TransactionOptions,
   type GroupRecord,
   type HistoryQuery,
   type MessageRecord,
@@ -46,39 +55,151 @@ const storeTxMethods = [
 export interface SqliteStore extends StoreTx {}
 
 /**
- * The public store. Every call, transaction or not, goes through one promise queue: a read made by another part
- * of the hub while a transaction awaits between statements would otherwise see its uncommitted rows (one
- * connection), e.g. an outcome that is then rolled back.
+ * A batch takes no more transactions once it holds this many or has been open this long: the first transaction's
+ * reply waits for the whole batch.
+ */
+const maxBatchTransactions = 64;
+const maxBatchMs = 200;
+
+type Settle = { resolve(value: unknown): void; reject(error: unknown): void };
+type Job =
+  | ({ kind: 'call'; run: () => Promise<unknown> } & Settle)
+  | ({ kind: 'transaction'; work: (tx: StoreTx) => Promise<unknown>; options: TransactionOptions | undefined } & Settle);
+type TransactionJob = Extract<Job, { kind: 'transaction' }>;
+type Applied = { job: TransactionJob; result: unknown };
+
+/** Lets the event loop run once (I/O callbacks, then the check phase): pipelined commands queue their transaction. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The public store. Every call, transaction or not, goes through one job queue: a read made by another part of the
+ * hub while a transaction awaits between statements would otherwise see its uncommitted rows (one connection),
+ * e.g. an outcome that is then rolled back.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly ops: SqliteOps;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly jobs: Job[] = [];
+  private draining = false;
 
   constructor(config: SqliteStoreConfig) {
     this.ops = new SqliteOps(config.file);
     for (const name of storeTxMethods) {
       const method = this.ops[name] as (...args: unknown[]) => Promise<unknown>;
-      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => this.serial(() => method.apply(this.ops, args));
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => this.call(() => method.apply(this.ops, args));
     }
   }
 
-  private serial<T>(run: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.serial(() => this.ops.transaction(work));
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.enqueue({ kind: 'transaction', work, options, resolve: resolve as (value: unknown) => void, reject });
+    });
   }
 
   async usersWithOutcomes(): Promise<string[]> {
-    return this.serial(() => this.ops.usersWithOutcomes());
+    return this.call(() => this.ops.usersWithOutcomes());
   }
 
   async close(): Promise<void> {
-    await this.serial(async () => this.ops.close());
+    await this.call(async () => this.ops.close());
+  }
+
+  private call<T>(run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.enqueue({ kind: 'call', run, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  private enqueue(job: Job): void {
+    this.jobs.push(job);
+    if (this.draining) return;
+    this.draining = true;
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
+        if (job.kind === 'transaction') await this.batch(job);
+        else await job.run().then(job.resolve, job.reject);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Runs `first` and the transactions queued behind it in one BEGIN … COMMIT; settles each after the COMMIT. */
+  private async batch(first: TransactionJob): Promise<void> {
+    const opened = performance.now();
+    const applied: Applied[] = [];
+    try {
+      this.ops.begin();
+    } catch (error) {
+      first.reject(error);
+      return;
+    }
+    for (let job: TransactionJob | undefined = first; job !== undefined; job = this.nextInBatch(applied.length, opened)) {
+      const changesBefore = this.ops.changes();
+      try {
+        applied.push({ job, result: await job.work(this.ops) });
+      } catch (error) {
+        job.reject(error);
+        // A failure that wrote nothing leaves nothing to undo (a failing statement undoes itself).
+        if (this.ops.open && this.ops.changes() === changesBefore) continue;
+        if (await this.redo(applied)) continue;
+        return;
+      }
+      job.options?.onOrdered?.();
+      // Nothing else queued: give pipelined work one turn of the event loop to join this batch.
+      if (this.jobs.length === 0) await yieldToEventLoop();
+    }
+    try {
+      this.ops.commit();
+    } catch (error) {
+      this.ops.rollback();
+      for (const { job } of applied) job.reject(error);
+      return;
+    }
+    for (const { job, result } of applied) job.resolve(result);
+  }
+
+  /**
+   * Undoes a failed transaction's writes: rolls the batch back and runs the transactions applied before it again,
+   * in order, in a new batch. False (and every one of them rejected) when no new batch can be opened.
+   */
+  private async redo(applied: Applied[]): Promise<boolean> {
+    for (;;) {
+      this.ops.rollback();
+      try {
+        this.ops.begin();
+      } catch (error) {
+        for (const { job } of applied.splice(0)) job.reject(error);
+        return false;
+      }
+      const failed = await this.rerun(applied);
+      if (failed < 0) return true;
+      applied.splice(failed, 1);
+    }
+  }
+
+  /** Runs the applied works again; the index of the first that now fails (rejected), or -1. */
+  private async rerun(applied: Applied[]): Promise<number> {
+    for (let i = 0; i < applied.length; i++) {
+      const entry = applied[i]!;
+      try {
+        entry.result = await entry.job.work(this.ops);
+      } catch (error) {
+        entry.job.reject(error);
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private nextInBatch(size: number, opened: number): TransactionJob | undefined {
+    const next = this.jobs[0];
+    if (next?.kind !== 'transaction' || size >= maxBatchTransactions || performance.now() - opened >= maxBatchMs) return undefined;
+    return this.jobs.shift() as TransactionJob;
   }
 }
 
@@ -87,6 +208,14 @@ class SqliteOps implements StoreTx {
   private readonly db: Db;
   private readonly stmts = new Map<string, Statement>();
   private inTransaction = false;
+  /**
+   * Newest outcome id per user, kept here so an append is one row insert (no counter row to update, which doubled
+   * the pages a fan-out writes). Loaded on first use; the (user_id, id) primary key catches a stale value (another
+   * process wrote the file), which is then reloaded. `outcome_counters` only keeps a pruned user's newest id.
+   */
+  private readonly lastIds = new Map<string, number>();
+  /** The value each user had before the open transaction changed it, restored by a rollback. */
+  private readonly lastIdsBefore = new Map<string, number>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -97,6 +226,11 @@ class SqliteOps implements StoreTx {
     // those pages into the database after nearly every big commit. Every 10,000 pages (≤ ~40 MB of WAL) a page
     // rewritten by many commits is copied once. Durability is the WAL's fsync at COMMIT, unchanged.
     this.db.pragma('wal_autocheckpoint = 10000');
+    // Statement journals (a statement that fails half-way is undone) in memory, not in temporary files.
+    this.db.pragma('temp_store = MEMORY');
+    // A fan-out to 1,000 users changes ~1,000 pages of the outcome log (4 MB). With the default 2 MB page cache
+    // those pages were read back from the OS and spilled to the WAL in the middle of the transaction.
+    this.db.pragma('cache_size = -65536');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
@@ -123,20 +257,49 @@ class SqliteOps implements StoreTx {
     return s;
   }
 
-  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+  begin(): void {
     this.db.exec('BEGIN IMMEDIATE');
     this.inTransaction = true;
+  }
+
+  commit(): void {
+    this.db.exec('COMMIT');
+    this.inTransaction = false;
+    this.lastIdsBefore.clear();
+  }
+
+  /** False once SQLite ended the transaction by itself (after a disk or I/O error). */
+  get open(): boolean {
+    return this.db.inTransaction;
+  }
+
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.inTransaction = false;
+    for (const [userId, last] of this.lastIdsBefore) this.lastIds.set(userId, last);
+    this.lastIdsBefore.clear();
+  }
+
+  /** Runs `run` in its own transaction unless one is open (then it is part of it). */
+  private atomically<T>(run: () => T): T {
+    if (this.inTransaction) return run();
+    this.begin();
     try {
-      const result = await work(this);
-      this.db.exec('COMMIT');
+      const result = run();
+      this.commit();
       return result;
     } catch (e) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.rollback();
       throw e;
-    } finally {
-      this.inTransaction = false;
     }
   }
+
+  /** Rows changed since the connection opened (SQLite's total_changes()). */
+  changes(): number {
+    return (this.q('SELECT total_changes() AS n').get() as { n: number }).n;
+  }
+
+
 
   close(): void {
     this.db.close();
@@ -247,12 +410,13 @@ class SqliteOps implements StoreTx {
     return rows.map((r) => ({ ...r, groups: this.streamGroups(r.name) }));
   }
   async streamAudience(name: string): Promise<string[]> {
-    return (
-      this.q(
-        `SELECT DISTINCT m.user_id FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
-         WHERE sg.stream = ? ORDER BY m.user_id`,
-      ).all(name) as { user_id: string }[]
-    ).map((r) => r.user_id);
+    // pluck: plain strings, not one row object per member (a stream may have thousands).
+    return this.q(
+      `SELECT DISTINCT m.user_id FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
+       WHERE sg.stream = ? ORDER BY m.user_id`,
+    )
+      .pluck()
+      .all(name) as string[];
   }
   async canSee(userId: string, stream: string): Promise<boolean> {
     return (
@@ -349,31 +513,53 @@ class SqliteOps implements StoreTx {
     ).n;
   }
 
-  // delivery: each outcome body is one row of outcome_bodies; a user's log entry references it (migration 2)
-  private insertBody(body: unknown): number {
-    return Number(this.q('INSERT INTO outcome_bodies (body) VALUES (?)').run(JSON.stringify(body)).lastInsertRowid);
+  // delivery: each outcome body is one row of outcome_bodies with a count of the log entries referencing it
+  // (migration 3); a user's log entry is (user, id, body id).
+  private loadLastId(userId: string): number {
+    const row = this.q(
+      `SELECT MAX(COALESCE((SELECT MAX(id) FROM outcomes WHERE user_id = ?), 0),
+                  COALESCE((SELECT last_id FROM outcome_counters WHERE user_id = ?), 0)) AS last`,
+    ).get(userId, userId) as { last: number };
+    return row.last;
+  }
+  private lastId(userId: string): number {
+    let last = this.lastIds.get(userId);
+    if (last === undefined) {
+      last = this.loadLastId(userId);
+      this.lastIds.set(userId, last);
+    }
+    return last;
+  }
+  private setLastId(userId: string, last: number): void {
+    if (this.inTransaction && !this.lastIdsBefore.has(userId)) this.lastIdsBefore.set(userId, this.lastId(userId));
+    this.lastIds.set(userId, last);
+  }
+  /** Inserts the user's next log entry; returns its id. */
+  private appendEntry(userId: string, bodyId: number): number {
+    const insert = this.q('INSERT INTO outcomes (user_id, id, body_id) VALUES (?, ?, ?)');
+    let id = this.lastId(userId) + 1;
+    try {
+      insert.run(userId, id, bodyId);
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      // Another process appended to this file: take the newest id from the file and try once more.
+      id = this.loadLastId(userId) + 1;
+      insert.run(userId, id, bodyId);
+    }
+    this.setLastId(userId, id);
+    return id;
   }
   async appendOutcome(userId: string, body: unknown): Promise<number> {
     return (await this.appendOutcomes([userId], body))[0]!;
   }
   async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
-    const run = (): number[] => {
-      const bodyId = this.insertBody(body);
-      const bump = this.q(
-        `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, 1)
-         ON CONFLICT (user_id) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`,
-      );
-      const insert = this.q('INSERT INTO outcomes (user_id, id, body_id) VALUES (?, ?, ?)');
+    return this.atomically(() => {
+      const recipients = [...new Set(userIds)];
+      const bodyId = Number(this.q('INSERT INTO outcome_bodies (body, refs) VALUES (?, ?)').run(JSON.stringify(body), recipients.length).lastInsertRowid);
       const ids = new Map<string, number>();
-      for (const userId of userIds) {
-        if (ids.has(userId)) continue;
-        const id = (bump.get(userId) as { last_id: number }).last_id;
-        insert.run(userId, id, bodyId);
-        ids.set(userId, id);
-      }
+      for (const userId of recipients) ids.set(userId, this.appendEntry(userId, bodyId));
       return userIds.map((u) => ids.get(u)!);
-    };
-    return this.inTransaction ? run() : this.db.transaction(run)();
+    });
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
     const rows = this.q(
@@ -386,19 +572,27 @@ class SqliteOps implements StoreTx {
     return rows.map((r) => ({ id: r.id, body: JSON.parse(r.body) as unknown }));
   }
   async outcomeBounds(userId: string): Promise<OutcomeBounds> {
-    const last = (this.q('SELECT last_id FROM outcome_counters WHERE user_id = ?').get(userId) as { last_id: number } | undefined)?.last_id ?? 0;
     const first = (this.q('SELECT MIN(id) AS id FROM outcomes WHERE user_id = ?').get(userId) as { id: number | null }).id ?? 0;
-    return { first, last };
+    return { first, last: this.lastId(userId) };
   }
   async pruneOutcomes(userId: string, keepFrom: number): Promise<void> {
-    const run = (): void => {
+    this.atomically(() => {
+      // The newest id survives even if every entry is pruned: the next append continues from it.
+      this.q(
+        `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`,
+      ).run(userId, this.lastId(userId));
       const gone = this.q('DELETE FROM outcomes WHERE user_id = ? AND id < ? RETURNING body_id').all(userId, keepFrom) as { body_id: number }[];
+      const released = new Map<number, number>();
+      for (const { body_id } of gone) released.set(body_id, (released.get(body_id) ?? 0) + 1);
       // A body shared by a fan-out is deleted with its last reference.
-      const orphan = this.q('DELETE FROM outcome_bodies WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outcomes WHERE body_id = ?)');
-      for (const bodyId of new Set(gone.map((r) => r.body_id))) orphan.run(bodyId, bodyId);
-    };
-    if (this.inTransaction) run();
-    else this.db.transaction(run)();
+      const release = this.q('UPDATE outcome_bodies SET refs = refs - ? WHERE id = ? RETURNING refs');
+      const remove = this.q('DELETE FROM outcome_bodies WHERE id = ?');
+      for (const [bodyId, count] of released) {
+        const row = release.get(count, bodyId) as { refs: number } | undefined;
+        if (row && row.refs <= 0) remove.run(bodyId);
+      }
+    });
   }
   async usersWithOutcomes(): Promise<string[]> {
     return (this.q('SELECT DISTINCT user_id FROM outcomes').all() as { user_id: string }[]).map((r) => r.user_id);

@@ -185,10 +185,22 @@ export interface StoreTx {
   saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * Called once the work's writes are ordered before every transaction started after this call: a later
+   * transaction sees them, and they commit together with it or before it. The hub uses it to start a device's next
+   * command while this one's commit is still under way. SQLite calls it when `work` returns (the work then waits for
+   * its group commit); a store that cannot tell earlier calls it never, and callers wait for the transaction itself.
+   * Never called for a work that failed.
+   */
+  onOrdered?(): void;
+}
+
 export interface Store extends StoreTx {
   /** Which implementation this is ("sqlite", "postgres"), for logs and metrics. */
   readonly kind: string;
-  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Resolves only once the work's writes are durable (committed). */
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Ids of users with a non-empty outcome log, for the retention sweep. */
   usersWithOutcomes(): Promise<string[]>;
   close(): Promise<void>;

@@ -115,4 +115,17 @@ export const sqliteMigrations: Migration[] = [
       CREATE INDEX outcomes_by_body ON outcomes (body_id);
     `,
   },
+  {
+    version: 3,
+    description: 'outcome bodies count their references; the per-user counter is only written when pruning',
+    // Per recipient a fan-out wrote three b-tree entries: the outcome row, its outcomes_by_body index entry and the
+    // user's counter row. Now it writes the outcome row only: a body counts its references (pruning decrements
+    // them) and the newest id of a user is max(its newest outcome row, its outcome_counters row); that row is
+    // written when pruning, so it survives a prune of every entry.
+    sql: `
+      ALTER TABLE outcome_bodies ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;
+      UPDATE outcome_bodies SET refs = (SELECT COUNT(*) FROM outcomes WHERE outcomes.body_id = outcome_bodies.id);
+      DROP INDEX outcomes_by_body;
+    `,
+  },
 ];
