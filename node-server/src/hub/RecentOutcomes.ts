@@ -1,25 +1,43 @@
 // A user's most recently published outcomes (id → outcome JSON), so live pushes need no store read. Outcome ids are
 // consecutive per user, so a ring indexed by id is enough: O(1) put and get, nothing to delete. (A Map evicting
-// its oldest key with keys().next() slowed down as deleted entries piled up at its front.)
+// its oldest key with keys().next() slowed down as deleted entries piled up at its front.) The ring starts small
+// and doubles up to its capacity, so the many users who receive little hold little.
 export class RecentOutcomes {
-  private readonly ids: Float64Array;
-  private readonly json: (string | undefined)[];
+  private ids: number[] = [];
+  private json: string[] = [];
 
-  constructor(private readonly capacity: number) {
-    this.ids = new Float64Array(capacity);
-    this.json = new Array<string | undefined>(capacity);
-  }
+  constructor(private readonly capacity: number) {}
 
-  /** Keeps `json` as outcome `id`, replacing whichever outcome held its slot. */
+  /** Keeps `json` as outcome `id`, replacing the oldest outcome once `capacity` are held. */
   put(id: number, json: string): void {
-    const slot = id % this.capacity;
+    let size = this.ids.length;
+    if (size === 0 || (size < this.capacity && this.ids[id % size]! > 0)) size = this.grow();
+    const slot = id % size;
     this.ids[slot] = id;
     this.json[slot] = json;
   }
 
   /** The outcome's JSON if it is still held. */
   get(id: number): string | undefined {
-    const slot = id % this.capacity;
+    const size = this.ids.length;
+    if (size === 0) return undefined;
+    const slot = id % size;
     return this.ids[slot] === id ? this.json[slot] : undefined;
+  }
+
+  private grow(): number {
+    const size = Math.min(this.capacity, Math.max(8, this.ids.length * 2));
+    const ids = this.ids;
+    const json = this.json;
+    this.ids = new Array<number>(size).fill(0);
+    this.json = new Array<string>(size).fill('');
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id > 0) {
+        this.ids[id % size] = id;
+        this.json[id % size] = json[i]!;
+      }
+    }
+    return size;
   }
 }
