@@ -128,7 +128,7 @@ async function run(crashes: number[]): Promise<RunResult> {
   });
   await crashing;
   // Let every device receive and ack everything, then stop.
-  const store = new SqliteStore({ file: join(dataDir, 'stage.db') });
+  const store = new SqliteStore({ file: join(dataDir, 'stage.db'), readonly: true });
   const lastOf = async (userId: string) => (await store.outcomeBounds(userId)).last;
   const aliceLast = await lastOf(alice.userId);
   const bobLast = await lastOf(bob.userId);
@@ -182,7 +182,7 @@ describe('crash test', () => {
       expect(crashed.restarts).toBe(2);
 
       // Every command applied exactly once: the store holds exactly the messages the replies named, as edited.
-      const store = new SqliteStore({ file: join(crashed.dataDir, 'stage.db') });
+      const store = new SqliteStore({ file: join(crashed.dataDir, 'stage.db'), readonly: true });
       const inStore = new Map<string, { content: string; deleted: boolean }>();
       for (const stream of STREAMS) {
         for (const m of await store.history({ stream, limit: 100_000 })) inStore.set(m.id, { content: m.content, deleted: m.deleted });

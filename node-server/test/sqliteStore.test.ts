@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { sqliteMigrations } from '../src/store/migrations.js';
 import { SqliteStore } from '../src/store/SqliteStore.js';
@@ -64,6 +64,10 @@ describe('SqliteStore', () => {
     expect(await store.findReply('ann', 't1')).toBeUndefined();
     const ids = await store.transaction(async (tx) => [await tx.appendOutcome('ann', 1), await tx.appendOutcome('ann', 2)]);
     expect(ids).toEqual([1, 2]);
+    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([
+      { id: 1, body: 1 },
+      { id: 2, body: 2 },
+    ]);
     await store.close();
   });
 
@@ -205,25 +209,102 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
-  it('continues outcome ids after reopening, after pruning every entry, and after another process appended', async () => {
+  it('continues outcome ids after reopening and after pruning every entry', async () => {
     const { store, file } = fresh();
     expect(await store.appendOutcomes(['ann', 'bob'], { n: 1 })).toEqual([1, 1]);
     expect(await store.appendOutcome('ann', { n: 2 })).toBe(2);
     await store.pruneOutcomes('ann', 10);
     expect(await store.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
     await store.close();
-
     const reopened = new SqliteStore({ file });
     expect(await reopened.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
-    expect(await reopened.appendOutcome('ann', { n: 3 })).toBe(3);
-    // A second store on the same file (a second process) appends; the first one's remembered ids are stale.
-    const other = new SqliteStore({ file });
-    expect(await other.appendOutcome('ann', { n: 4 })).toBe(4);
-    expect(await other.appendOutcome('bob', { n: 2 })).toBe(2);
-    await other.close();
-    expect(await reopened.appendOutcomes(['ann', 'bob'], { n: 5 })).toEqual([5, 3]);
-    expect((await reopened.outcomesAfter('ann', 0, 10)).map((o) => o.id)).toEqual([3, 4, 5]);
+    expect(await reopened.appendOutcomes(['ann', 'bob'], { n: 3 })).toEqual([3, 2]);
+    expect(await reopened.outcomesAfter('bob', 0, 10)).toEqual([
+      { id: 1, body: { n: 1 } },
+      { id: 2, body: { n: 3 } },
+    ]);
     await reopened.close();
+  });
+
+  it('reads the same log before and after its fan-outs are compacted, and after reopening with some pending', async () => {
+    const { store, file } = fresh();
+    const users = ['ann', 'bob', 'cid'];
+    for (let n = 1; n <= 100; n++) {
+      await store.appendOutcomes(n % 10 === 0 ? ['ann'] : users, { n });
+      if (n === 64) await store.compactOutcomes();
+    }
+    // Entries 1..64 are in the per-user table, 65..100 still in their fan-out rows.
+    const expected = async () => ({
+      ann: await store.outcomesAfter('ann', 0, 1000),
+      bob: await store.outcomesAfter('bob', 85, 5),
+      bounds: await store.outcomeBounds('cid'),
+      users: (await store.usersWithOutcomes()).sort(),
+    });
+    const before = await expected();
+    expect(before.ann.map((o) => o.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(before.bob.map((o) => o.body)).toEqual([{ n: 95 }, { n: 96 }, { n: 97 }, { n: 98 }, { n: 99 }]);
+    expect(before.bounds).toEqual({ first: 1, last: 90 });
+    expect(before.users).toEqual(users);
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    const rows = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect(rows('outcomes')).toBe(64 + 58 * 2);
+    expect(rows('outcome_fanouts')).toBe(36);
+    db.close();
+    const reopened = new SqliteStore({ file });
+    const after = {
+      ann: await reopened.outcomesAfter('ann', 0, 1000),
+      bob: await reopened.outcomesAfter('bob', 85, 5),
+      bounds: await reopened.outcomeBounds('cid'),
+      users: (await reopened.usersWithOutcomes()).sort(),
+    };
+    expect(after).toEqual(before);
+    expect(await reopened.appendOutcomes(['cid', 'ann'], { n: 101 })).toEqual([91, 101]);
+    await reopened.pruneOutcomes('ann', 100);
+    expect(await reopened.outcomesAfter('ann', 0, 10)).toEqual([
+      { id: 100, body: { n: 100 } },
+      { id: 101, body: { n: 101 } },
+    ]);
+    await reopened.close();
+  });
+
+  it('compacts the outcome fan-outs by itself once 32 are written', async () => {
+    const { store } = fresh();
+    for (let n = 1; n <= 40; n++) await store.appendOutcomes(['ann', 'bob'], { n });
+    expect(store.outcomeBacklog).toBe(40);
+    await vi.waitFor(() => expect(store.outcomeBacklog).toBe(0));
+    expect((await store.outcomesAfter('bob', 38, 10)).map((o) => o.id)).toEqual([39, 40]);
+    await store.close();
+  });
+
+  it('answers stream audiences from memory, forgetting them on every membership change and rollback', async () => {
+    const { store } = fresh();
+    for (const id of ['ann', 'bob', 'cid']) await store.insertUser(user(id));
+    await store.insertGroup({ id: 'g1', name: 'G1', description: '', ownerId: 'ann', createdAt: 1 });
+    await store.addMember('g1', 'ann');
+    await store.insertStream({ name: 'news', description: '', creatorId: 'ann', createdAt: 1, groups: ['g1'] });
+    expect(await store.streamAudience('news')).toEqual(['ann']);
+    await store.addMember('g1', 'bob');
+    expect(await store.streamAudience('news')).toEqual(['ann', 'bob']);
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.addMember('g1', 'cid');
+        expect(await tx.streamAudience('news')).toEqual(['ann', 'bob', 'cid']);
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(await store.streamAudience('news')).toEqual(['ann', 'bob']);
+    await store.setStreamGroups('news', []);
+    expect(await store.streamAudience('news')).toEqual([]);
+    await store.close();
+  });
+
+  it('refuses a second store on the same file: outcome ids live in one process', async () => {
+    const { store, file } = fresh();
+    expect(() => new SqliteStore({ file })).toThrow(/in use by another hub/);
+    await store.close();
+    const next = new SqliteStore({ file });
+    await next.close();
   });
 
   it('counts body references from a file written before migration 3 and prunes them correctly', async () => {

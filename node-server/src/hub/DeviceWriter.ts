@@ -5,9 +5,11 @@
 // only while the socket is above its high-water mark do messages wait, in a queue that exists only then.
 // An idle connection holds no pending receive and no queue.
 //
-// Frames written in one turn of the event loop leave in one system call: the first write corks the TCP socket
-// and one shared setImmediate uncorks every corked socket. A group commit pushes several outcomes to each device
-// at once; one writev per device instead of one per outcome is most of what a fan-out costs.
+// Frames written in one run of callbacks leave in one system call: the first write corks the TCP socket and one
+// shared process.nextTick uncorks every corked socket once the current callback and its promise jobs are done. A
+// group commit pushes several outcomes to each device at once; one writev per device instead of one per outcome is
+// most of what a fan-out costs. (Not setImmediate: a timer due before the next check phase, such as the store's
+// compaction, would run before the frames left.)
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 
@@ -19,7 +21,7 @@ export type WriterMessage =
 /** Above this many buffered bytes the writer waits for the socket before writing more. */
 const highWaterBytes = 1 << 20;
 
-/** Sockets corked during this turn of the event loop, uncorked together by one setImmediate. */
+/** Sockets corked during this run of callbacks, uncorked together by one process.nextTick. */
 const corked: Writable[] = [];
 let uncorkScheduled = false;
 
@@ -28,13 +30,13 @@ function uncorkAll(): void {
   for (const socket of corked.splice(0)) socket.uncork();
 }
 
-function corkUntilNextTurn(socket: Writable): void {
+function corkUntilTick(socket: Writable): void {
   if (socket.writableCorked > 0) return;
   socket.cork();
   corked.push(socket);
   if (!uncorkScheduled) {
     uncorkScheduled = true;
-    setImmediate(uncorkAll);
+    process.nextTick(uncorkAll);
   }
 }
 
@@ -84,7 +86,7 @@ export class DeviceWriter {
 
   private write(message: WriterMessage): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.socket) corkUntilNextTurn(this.socket);
+    if (this.socket) corkUntilTick(this.socket);
     switch (message.type) {
       case 'Message':
         if (this.ws.bufferedAmount > highWaterBytes) {

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { messageSelect, toMessage, type MessageRow } from './messageRow.js';
 import { sqliteMigrations } from './migrations.js';
+import { SqliteOutcomeLog } from './SqliteOutcomeLog.js';
 import {
   StoreConflictError,
   type TransactionOptions,
@@ -41,6 +42,11 @@ const isUniqueViolation = (e: unknown): boolean =>
 export interface SqliteStoreConfig {
   /** Database file; ':memory:' for tests that need no durability. */
   file: string;
+  /**
+   * Open for reading only, beside the hub that writes the file (tools, tests): no lock, no migrations, and every
+   * write fails. Only one store may open a file for writing.
+   */
+  readonly?: boolean;
 }
 
 const storeTxMethods = [
@@ -59,6 +65,8 @@ export interface SqliteStore extends StoreTx {}
  * reply waits for the whole batch.
  */
 const maxBatchTransactions = 64;
+/** Outcome fan-outs written before their entries are compacted into the per-user table (see SqliteOutcomeLog). */
+const compactAfterFanouts = 32;
 const maxBatchMs = 200;
 
 type Settle = { resolve(value: unknown): void; reject(error: unknown): void };
@@ -81,9 +89,10 @@ export class SqliteStore implements Store {
   private readonly ops: SqliteOps;
   private readonly jobs: Job[] = [];
   private draining = false;
+  private compactionScheduled = false;
 
   constructor(config: SqliteStoreConfig) {
-    this.ops = new SqliteOps(config.file);
+    this.ops = new SqliteOps(config.file, config.readonly ?? false);
     for (const name of storeTxMethods) {
       const method = this.ops[name] as (...args: unknown[]) => Promise<unknown>;
       (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => this.call(() => method.apply(this.ops, args));
@@ -98,6 +107,16 @@ export class SqliteStore implements Store {
 
   async usersWithOutcomes(): Promise<string[]> {
     return this.call(() => this.ops.usersWithOutcomes());
+  }
+
+  /** Outcome fan-outs whose entries are not yet in the per-user table (compacted every 32, in the background). */
+  get outcomeBacklog(): number {
+    return this.ops.outcomeBacklog;
+  }
+
+  /** Compacts the outcome fan-outs now (see SqliteOutcomeLog); the hub does it by itself in the background. */
+  compactOutcomes(): Promise<void> {
+    return this.call(async () => this.ops.compactOutcomes());
   }
 
   async close(): Promise<void> {
@@ -122,6 +141,7 @@ export class SqliteStore implements Store {
       for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
         if (job.kind === 'transaction') await this.batch(job);
         else await job.run().then(job.resolve, job.reject);
+        if (this.ops.outcomeBacklog >= compactAfterFanouts) this.scheduleCompaction();
       }
     } finally {
       this.draining = false;
@@ -164,6 +184,20 @@ export class SqliteStore implements Store {
   }
 
   /**
+   * Compacts the outcome fan-outs as a job of its own, in a later turn of the event loop: the pushes of the batch
+   * just committed are written to their sockets first (the writers flush on process.nextTick).
+   * A compaction that fails leaves the fan-outs where they are (durable and readable); the next commit retries.
+   */
+  private scheduleCompaction(): void {
+    if (this.compactionScheduled) return;
+    this.compactionScheduled = true;
+    setTimeout(() => {
+      this.compactionScheduled = false;
+      this.compactOutcomes().catch(() => undefined);
+    }, 0).unref();
+  }
+
+  /**
    * Undoes a failed transaction's writes: rolls the batch back and runs the transactions applied before it again,
    * in order, in a new batch. False (and every one of them rejected) when no new batch can be opened.
    */
@@ -203,37 +237,65 @@ export class SqliteStore implements Store {
   }
 }
 
+/**
+ * Claims `file` for this store: an exclusive lock on a companion file, held until close and released by the OS if
+ * the process dies. The store keeps outcome ids in memory, so a second writer (another hub on the same data dir,
+ * or a second store in this process) is refused instead of corrupting them. Readers of the file are not affected.
+ */
+function openFileLock(file: string): Db {
+  if (file === ':memory:') return new Database(':memory:');
+  const lock = new Database(`${file}-lock`, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('COMMIT');
+  } catch (e) {
+    lock.close();
+    throw new Error(
+      `the SQLite database ${file} is in use by another hub (or another store in this process): stop it, or give this hub its own data dir; several hubs share one PostgreSQL database instead (STAGE_DATABASE_URL)`,
+      { cause: e },
+    );
+  }
+  return lock;
+}
+
 /** The statements, unserialized; inside a transaction `work` receives this object directly. */
 class SqliteOps implements StoreTx {
   private readonly db: Db;
   private readonly stmts = new Map<string, Statement>();
   private inTransaction = false;
   /**
-   * Newest outcome id per user, kept here so an append is one row insert (no counter row to update, which doubled
-   * the pages a fan-out writes). Loaded on first use; the (user_id, id) primary key catches a stale value (another
-   * process wrote the file), which is then reloaded. `outcome_counters` only keeps a pruned user's newest id.
+   * Stream audiences as last read: every message to a stream needs its audience (1,000 members: ~1 ms to query).
+   * Emptied by every write to memberships or stream visibility, and by a rollback (it may hold uncommitted ones).
    */
-  private readonly lastIds = new Map<string, number>();
-  /** The value each user had before the open transaction changed it, restored by a rollback. */
-  private readonly lastIdsBefore = new Map<string, number>();
+  private readonly audiences = new Map<string, string[]>();
+  /** In-memory changes of the open transaction, undone (last first) if it rolls back. */
+  private readonly undo: (() => void)[] = [];
+  private readonly outcomeLog: SqliteOutcomeLog;
+  /** Held for the life of the store: no other process may write this file (see openFileLock). */
+  private readonly fileLock: Db;
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: a committed command survives a power loss, not only a process kill (the hub acks only what is durable).
-    this.db.pragma('synchronous = FULL');
-    // A fan-out dirties one outcomes page per recipient; checkpointing every 1,000 WAL pages (the default) copied
-    // those pages into the database after nearly every big commit. Every 10,000 pages (≤ ~40 MB of WAL) a page
-    // rewritten by many commits is copied once. Durability is the WAL's fsync at COMMIT, unchanged.
-    this.db.pragma('wal_autocheckpoint = 10000');
+  constructor(file: string, readonly: boolean) {
+    this.fileLock = readonly ? new Database(':memory:') : openFileLock(file);
+    this.db = new Database(file, { readonly });
+    this.db.pragma('busy_timeout = 5000');
     // Statement journals (a statement that fails half-way is undone) in memory, not in temporary files.
     this.db.pragma('temp_store = MEMORY');
-    // A fan-out to 1,000 users changes ~1,000 pages of the outcome log (4 MB). With the default 2 MB page cache
+    // A compaction changes a page per user with outcomes (4 MB for 1,000 users). With the default 2 MB page cache
     // those pages were read back from the OS and spilled to the WAL in the middle of the transaction.
     this.db.pragma('cache_size = -65536');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    if (!readonly) {
+      this.db.pragma('journal_mode = WAL');
+      // FULL: a committed command survives a power loss, not only a process kill (the hub acks only what is durable).
+      this.db.pragma('synchronous = FULL');
+      // A compaction dirties one outcomes page per user; checkpointing every 1,000 WAL pages (the default) copied
+      // those pages into the database after nearly every one. Every 10,000 pages (≤ ~40 MB of WAL) a page
+      // rewritten by many commits is copied once. Durability is the WAL's fsync at COMMIT, unchanged.
+      this.db.pragma('wal_autocheckpoint = 10000');
+      this.db.pragma('foreign_keys = ON');
+      this.migrate();
+    }
+    this.outcomeLog = new SqliteOutcomeLog({ q: (sql) => this.q(sql), onRollback: (undo) => this.undo.push(undo) });
   }
 
   /** Applies the migrations newer than the file's `user_version`, each in its own transaction. */
@@ -265,7 +327,7 @@ class SqliteOps implements StoreTx {
   commit(): void {
     this.db.exec('COMMIT');
     this.inTransaction = false;
-    this.lastIdsBefore.clear();
+    this.undo.length = 0;
   }
 
   /** False once SQLite ended the transaction by itself (after a disk or I/O error). */
@@ -276,8 +338,8 @@ class SqliteOps implements StoreTx {
   rollback(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.inTransaction = false;
-    for (const [userId, last] of this.lastIdsBefore) this.lastIds.set(userId, last);
-    this.lastIdsBefore.clear();
+    for (let undo = this.undo.pop(); undo !== undefined; undo = this.undo.pop()) undo();
+    this.audiences.clear();
   }
 
   /** Runs `run` in its own transaction unless one is open (then it is part of it). */
@@ -301,8 +363,19 @@ class SqliteOps implements StoreTx {
 
 
 
+  /** Outcome fan-outs not yet compacted into the per-user table. */
+  get outcomeBacklog(): number {
+    return this.outcomeLog.backlog;
+  }
+
+  /** Moves the pending fan-outs' entries into the per-user table (see SqliteOutcomeLog). */
+  compactOutcomes(): void {
+    this.atomically(() => this.outcomeLog.compact());
+  }
+
   close(): void {
     this.db.close();
+    this.fileLock.close();
   }
 
   // users
@@ -346,14 +419,17 @@ class SqliteOps implements StoreTx {
     ).get(id) as GroupRecord | undefined;
   }
   async deleteGroup(id: string): Promise<void> {
+    this.audiences.clear();
     this.q('DELETE FROM group_members WHERE group_id = ?').run(id);
     this.q('DELETE FROM stream_groups WHERE group_id = ?').run(id);
     this.q('DELETE FROM groups WHERE id = ?').run(id);
   }
   async addMember(groupId: string, userId: string): Promise<void> {
+    this.audiences.clear();
     this.q('INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)').run(groupId, userId);
   }
   async removeMember(groupId: string, userId: string): Promise<void> {
+    this.audiences.clear();
     this.q('DELETE FROM group_members WHERE group_id = ? AND user_id = ?').run(groupId, userId);
   }
   async members(groupId: string): Promise<string[]> {
@@ -378,6 +454,7 @@ class SqliteOps implements StoreTx {
     );
   }
   async insertStream(s: StreamRecord): Promise<void> {
+    this.audiences.clear();
     try {
       this.q('INSERT INTO streams (name, description, creator_id, created_at) VALUES (?, ?, ?, ?)').run(
         s.name,
@@ -398,6 +475,7 @@ class SqliteOps implements StoreTx {
     return row ? { ...row, groups: this.streamGroups(name) } : undefined;
   }
   async setStreamGroups(name: string, groupIds: string[]): Promise<void> {
+    this.audiences.clear();
     this.q('DELETE FROM stream_groups WHERE stream = ?').run(name);
     for (const g of groupIds) this.q('INSERT OR IGNORE INTO stream_groups (stream, group_id) VALUES (?, ?)').run(name, g);
   }
@@ -410,13 +488,18 @@ class SqliteOps implements StoreTx {
     return rows.map((r) => ({ ...r, groups: this.streamGroups(r.name) }));
   }
   async streamAudience(name: string): Promise<string[]> {
-    // pluck: plain strings, not one row object per member (a stream may have thousands).
-    return this.q(
-      `SELECT DISTINCT m.user_id FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
-       WHERE sg.stream = ? ORDER BY m.user_id`,
-    )
-      .pluck()
-      .all(name) as string[];
+    let audience = this.audiences.get(name);
+    if (!audience) {
+      // pluck: plain strings, not one row object per member (a stream may have thousands).
+      audience = this.q(
+        `SELECT DISTINCT m.user_id FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
+         WHERE sg.stream = ? ORDER BY m.user_id`,
+      )
+        .pluck()
+        .all(name) as string[];
+      this.audiences.set(name, audience);
+    }
+    return [...audience];
   }
   async canSee(userId: string, stream: string): Promise<boolean> {
     return (
@@ -513,89 +596,24 @@ class SqliteOps implements StoreTx {
     ).n;
   }
 
-  // delivery: each outcome body is one row of outcome_bodies with a count of the log entries referencing it
-  // (migration 3); a user's log entry is (user, id, body id).
-  private loadLastId(userId: string): number {
-    const row = this.q(
-      `SELECT MAX(COALESCE((SELECT MAX(id) FROM outcomes WHERE user_id = ?), 0),
-                  COALESCE((SELECT last_id FROM outcome_counters WHERE user_id = ?), 0)) AS last`,
-    ).get(userId, userId) as { last: number };
-    return row.last;
-  }
-  private lastId(userId: string): number {
-    let last = this.lastIds.get(userId);
-    if (last === undefined) {
-      last = this.loadLastId(userId);
-      this.lastIds.set(userId, last);
-    }
-    return last;
-  }
-  private setLastId(userId: string, last: number): void {
-    if (this.inTransaction && !this.lastIdsBefore.has(userId)) this.lastIdsBefore.set(userId, this.lastId(userId));
-    this.lastIds.set(userId, last);
-  }
-  /** Inserts the user's next log entry; returns its id. */
-  private appendEntry(userId: string, bodyId: number): number {
-    const insert = this.q('INSERT INTO outcomes (user_id, id, body_id) VALUES (?, ?, ?)');
-    let id = this.lastId(userId) + 1;
-    try {
-      insert.run(userId, id, bodyId);
-    } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
-      // Another process appended to this file: take the newest id from the file and try once more.
-      id = this.loadLastId(userId) + 1;
-      insert.run(userId, id, bodyId);
-    }
-    this.setLastId(userId, id);
-    return id;
-  }
+  // delivery: see SqliteOutcomeLog
   async appendOutcome(userId: string, body: unknown): Promise<number> {
     return (await this.appendOutcomes([userId], body))[0]!;
   }
   async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
-    return this.atomically(() => {
-      const recipients = [...new Set(userIds)];
-      const bodyId = Number(this.q('INSERT INTO outcome_bodies (body, refs) VALUES (?, ?)').run(JSON.stringify(body), recipients.length).lastInsertRowid);
-      const ids = new Map<string, number>();
-      for (const userId of recipients) ids.set(userId, this.appendEntry(userId, bodyId));
-      return userIds.map((u) => ids.get(u)!);
-    });
+    return this.atomically(() => this.outcomeLog.append(userIds, body));
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
-    const rows = this.q(
-      `SELECT o.id, b.body FROM outcomes o JOIN outcome_bodies b ON b.id = o.body_id
-       WHERE o.user_id = ? AND o.id > ? ORDER BY o.id LIMIT ?`,
-    ).all(userId, afterId, limit) as {
-      id: number;
-      body: string;
-    }[];
-    return rows.map((r) => ({ id: r.id, body: JSON.parse(r.body) as unknown }));
+    return this.outcomeLog.after(userId, afterId, limit);
   }
   async outcomeBounds(userId: string): Promise<OutcomeBounds> {
-    const first = (this.q('SELECT MIN(id) AS id FROM outcomes WHERE user_id = ?').get(userId) as { id: number | null }).id ?? 0;
-    return { first, last: this.lastId(userId) };
+    return this.outcomeLog.bounds(userId);
   }
   async pruneOutcomes(userId: string, keepFrom: number): Promise<void> {
-    this.atomically(() => {
-      // The newest id survives even if every entry is pruned: the next append continues from it.
-      this.q(
-        `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)
-         ON CONFLICT (user_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`,
-      ).run(userId, this.lastId(userId));
-      const gone = this.q('DELETE FROM outcomes WHERE user_id = ? AND id < ? RETURNING body_id').all(userId, keepFrom) as { body_id: number }[];
-      const released = new Map<number, number>();
-      for (const { body_id } of gone) released.set(body_id, (released.get(body_id) ?? 0) + 1);
-      // A body shared by a fan-out is deleted with its last reference.
-      const release = this.q('UPDATE outcome_bodies SET refs = refs - ? WHERE id = ? RETURNING refs');
-      const remove = this.q('DELETE FROM outcome_bodies WHERE id = ?');
-      for (const [bodyId, count] of released) {
-        const row = release.get(count, bodyId) as { refs: number } | undefined;
-        if (row && row.refs <= 0) remove.run(bodyId);
-      }
-    });
+    this.atomically(() => this.outcomeLog.prune(userId, keepFrom));
   }
   async usersWithOutcomes(): Promise<string[]> {
-    return (this.q('SELECT DISTINCT user_id FROM outcomes').all() as { user_id: string }[]).map((r) => r.user_id);
+    return this.outcomeLog.users();
   }
 
   // idempotency

@@ -128,4 +128,17 @@ export const sqliteMigrations: Migration[] = [
       DROP INDEX outcomes_by_body;
     `,
   },
+  {
+    version: 4,
+    description: 'outcome fan-outs: an append writes one row; entries are compacted into outcomes later',
+    // See SqliteOutcomeLog: a push to 1,000 users changed 1,000 pages of \`outcomes\` (one per user), each written
+    // to the WAL by its own call. A fan-out row (body id + JSON [[user, id], ...]) lands on a few adjacent pages.
+    sql: `
+      CREATE TABLE outcome_fanouts (
+        seq INTEGER PRIMARY KEY,
+        body_id INTEGER NOT NULL,
+        entries TEXT NOT NULL
+      );
+    `,
+  },
 ];
