@@ -14,12 +14,16 @@ import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 
 export type WriterMessage =
-  | { type: 'Message'; text: string }
+  /** A text frame: a string, or its UTF-8 bytes (a push frame built by pushFrame). */
+  | { type: 'Message'; text: string | Buffer }
   | { type: 'Disconnect'; code: number; reason: string }
   | { type: 'Ping' };
 
 /** Above this many buffered bytes the writer waits for the socket before writing more. */
 const highWaterBytes = 1 << 20;
+
+/** Buffers are sent as text frames (they hold UTF-8 JSON). */
+const textFrame = { binary: false } as const;
 
 /** Sockets corked during this run of callbacks, uncorked together by one process.nextTick. */
 const corked: Writable[] = [];
@@ -62,7 +66,7 @@ export class DeviceWriter {
     return (this.stoppedPromise ??= new Promise<void>((resolve) => (this.onStopped = resolve)));
   }
 
-  send(text: string): void {
+  send(text: string | Buffer): void {
     this.post({ type: 'Message', text });
   }
 
@@ -92,8 +96,8 @@ export class DeviceWriter {
         if (this.ws.bufferedAmount > highWaterBytes) {
           // Backpressure: this message goes out, later ones wait until the socket took it.
           this.waiting = true;
-          this.ws.send(message.text, () => this.resume());
-        } else this.ws.send(message.text);
+          this.ws.send(message.text, textFrame, () => this.resume());
+        } else this.ws.send(message.text, textFrame);
         return;
       case 'Ping':
         this.ws.ping();

@@ -4,12 +4,13 @@
 // device is sent: pushes in outcome-id order within an ack window, retransmits after a timeout, replay from the
 // store on (re)connect, resync when the device is behind the retention window, and disconnects dead or stalled
 // devices.
-import { CloseCode, encodePushFrame, type Limits } from '@stage/sdk/im';
+import { CloseCode, type Limits } from '@stage/sdk/im';
 import { Mailbox, serveMailbox, type TaskFactory } from '@stage/sdk';
 import type { FanoutEntry } from '../fanout/Fanout.js';
 import type { Store } from '../store/Store.js';
 import type { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
+import { pushBody, pushFrame } from './pushFrame.js';
 import { RecentOutcomes } from './RecentOutcomes.js';
 import type { HubCounters } from './Metrics.js';
 
@@ -33,8 +34,8 @@ export type RegistryMessage =
 
 interface Unacked {
   id: number;
-  /** The outcome's JSON, shared by every recipient of the outcome; the push frame is built when (re)sent. */
-  json: string;
+  /** The outcome's push body (see pushFrame), shared by every recipient; the frame is built when (re)sent. */
+  body: Buffer;
   sentAt: number;
 }
 
@@ -55,8 +56,8 @@ interface UserState {
   /** Newest outcome id known for the user. */
   latest: number;
   /**
-   * Recently published outcomes (id → outcome JSON), so live pushes need no store read. The JSON string is the
-   * one made for the whole fan-out: a user's cache holds a reference, not a per-user copy of the frame.
+   * Recently published outcomes (id → push body), so live pushes need no store read. The body is the one encoded
+   * for the whole fan-out: a user's cache holds a reference, not a per-user copy of the frame.
    */
   recent: RecentOutcomes;
 }
@@ -211,16 +212,16 @@ export class Registry {
 
   private async outcome(entries: FanoutEntry[]): Promise<void> {
     const touched = new Set<UserState>();
-    const frames = new Map<unknown, string>();
+    const bodies = new Map<unknown, Buffer>();
     for (const e of entries) {
       const user = this.users.get(e.userId);
       if (!user) continue;
-      let json = frames.get(e.outcome);
-      if (json === undefined) {
-        json = JSON.stringify(e.outcome);
-        frames.set(e.outcome, json);
+      let body = bodies.get(e.outcome);
+      if (body === undefined) {
+        body = pushBody(JSON.stringify(e.outcome));
+        bodies.set(e.outcome, body);
       }
-      user.recent.put(e.outcomeId, json);
+      user.recent.put(e.outcomeId, body);
       user.latest = Math.max(user.latest, e.outcomeId);
       touched.add(user);
     }
@@ -232,9 +233,9 @@ export class Registry {
     const { ackWindow } = this.config.limits;
     while (d.sent - d.acked < ackWindow && d.sent < user.latest) {
       const next = d.sent + 1;
-      const json = user.recent.get(next);
-      if (json !== undefined) {
-        this.transmit(d, next, json);
+      const body = user.recent.get(next);
+      if (body !== undefined) {
+        this.transmit(d, next, body);
         this.config.counters.outcomes.inc();
         continue;
       }
@@ -248,7 +249,7 @@ export class Registry {
       }
       for (const o of page) {
         if (d.sent - d.acked >= ackWindow) break;
-        this.transmit(d, o.id, JSON.stringify(o.body));
+        this.transmit(d, o.id, pushBody(JSON.stringify(o.body)));
         this.config.counters.replays.inc();
       }
     }
@@ -256,10 +257,10 @@ export class Registry {
     else d.windowFullSince = undefined;
   }
 
-  private transmit(d: DeviceState, id: number, json: string): void {
-    d.link.writer.send(encodePushFrame(id, json));
+  private transmit(d: DeviceState, id: number, body: Buffer): void {
+    d.link.writer.send(pushFrame(id, body));
     d.sent = id;
-    d.unacked.push({ id, json, sentAt: this.now() });
+    d.unacked.push({ id, body, sentAt: this.now() });
     this.arm(d);
   }
 
@@ -299,7 +300,7 @@ export class Registry {
     const first = d.unacked[0];
     if (first && now - first.sentAt >= this.config.limits.retransmitAfterMs) {
       for (const u of d.unacked) {
-        d.link.writer.send(encodePushFrame(u.id, u.json));
+        d.link.writer.send(pushFrame(u.id, u.body));
         u.sentAt = now;
       }
       this.config.counters.retransmits.inc(d.unacked.length);
