@@ -12,17 +12,19 @@
 // compaction, would run before the frames left.)
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
+import { pushFrame, pushMessage } from './pushFrame.js';
 
 export type WriterMessage =
-  /** A text frame: a string, or its UTF-8 bytes (a push frame built by pushFrame). */
-  | { type: 'Message'; text: string | Buffer }
+  | { type: 'Message'; text: string }
+  /** An outcome push: its id and the body shared by all its recipients (see pushFrame). */
+  | { type: 'Push'; outcomeId: number; body: Buffer }
   | { type: 'Disconnect'; code: number; reason: string }
   | { type: 'Ping' };
 
 /** Above this many buffered bytes the writer waits for the socket before writing more. */
 const highWaterBytes = 1 << 20;
 
-/** Buffers are sent as text frames (they hold UTF-8 JSON). */
+/** Push frames built as Buffers are text frames (they hold UTF-8 JSON). */
 const textFrame = { binary: false } as const;
 
 /** Sockets corked during this run of callbacks, uncorked together by one process.nextTick. */
@@ -66,8 +68,12 @@ export class DeviceWriter {
     return (this.stoppedPromise ??= new Promise<void>((resolve) => (this.onStopped = resolve)));
   }
 
-  send(text: string | Buffer): void {
+  send(text: string): void {
     this.post({ type: 'Message', text });
+  }
+
+  sendPush(outcomeId: number, body: Buffer): void {
+    this.post({ type: 'Push', outcomeId, body });
   }
 
   disconnect(code: number, reason: string): void {
@@ -93,12 +99,15 @@ export class DeviceWriter {
     if (this.socket) corkUntilTick(this.socket);
     switch (message.type) {
       case 'Message':
-        if (this.ws.bufferedAmount > highWaterBytes) {
-          // Backpressure: this message goes out, later ones wait until the socket took it.
-          this.waiting = true;
-          this.ws.send(message.text, textFrame, () => this.resume());
-        } else this.ws.send(message.text, textFrame);
+      case 'Push': {
+        // Backpressure: above the high-water mark this message goes out, later ones wait until the socket took it.
+        const resume = this.ws.bufferedAmount > highWaterBytes ? () => this.resume() : undefined;
+        if (resume) this.waiting = true;
+        if (message.type === 'Message') this.ws.send(message.text, resume);
+        else if (this.socket) this.socket.write(pushMessage(message.outcomeId, message.body), resume);
+        else this.ws.send(pushFrame(message.outcomeId, message.body), textFrame, resume);
         return;
+      }
       case 'Ping':
         this.ws.ping();
         return;

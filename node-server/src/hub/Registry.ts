@@ -10,7 +10,7 @@ import type { FanoutEntry } from '../fanout/Fanout.js';
 import type { Store } from '../store/Store.js';
 import type { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
-import { pushBody, pushFrame } from './pushFrame.js';
+import { pushBody } from './pushFrame.js';
 import { RecentOutcomes } from './RecentOutcomes.js';
 import type { HubCounters } from './Metrics.js';
 
@@ -28,7 +28,8 @@ export type RegistryMessage =
   | { type: 'Disconnect'; userId: string; deviceId: string; connectionId: number }
   | { type: 'Outcome'; entries: FanoutEntry[] }
   | { type: 'Ack'; userId: string; deviceId: string; connectionId: number; outcomeId: number }
-  | { type: 'TimeOut'; userId: string; deviceId: string; connectionId: number }
+  /** The retransmit sweep: every device whose oldest unacked outcome waited retransmitAfterMs gets the seed's TimeOut. */
+  | { type: 'TimeOut' }
   | { type: 'Ping' }
   | { type: 'Pong'; userId: string; deviceId: string; connectionId: number };
 
@@ -47,7 +48,6 @@ interface DeviceState {
   sent: number;
   unacked: Unacked[];
   windowFullSince: number | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
   lastSeenAt: number;
 }
 
@@ -81,11 +81,20 @@ export class Registry {
   private readonly users = new Map<string, UserState>();
   private readonly now: () => number;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private retransmitSweep: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Devices with unacked outcomes, for the retransmit sweep. One interval for all devices, not a timer per device:
+   * a fan-out to 1,000 devices that ack within milliseconds armed and cleared 1,000 timers per message.
+   */
+  private readonly waiting = new Set<DeviceState>();
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
     this.heartbeat = setInterval(() => this.tell({ type: 'Ping' }), config.limits.heartbeatMs);
     this.heartbeat.unref();
+    // A quarter of the retransmit timeout: an outcome is sent again 1 to 1.25 timeouts after it was sent.
+    this.retransmitSweep = setInterval(() => this.tell({ type: 'TimeOut' }), Math.max(10, config.limits.retransmitAfterMs / 4));
+    this.retransmitSweep.unref();
   }
 
   /**
@@ -123,13 +132,14 @@ export class Registry {
   /** Stops taking messages: the task ends once what is queued is handled. */
   close(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    if (this.retransmitSweep) clearInterval(this.retransmitSweep);
+    this.heartbeat = this.retransmitSweep = undefined;
     this.mailbox.close();
   }
 
-  /** Clears the retransmit timers (after the task ended). */
+  /** Forgets every device (after the task ended). */
   dispose(): void {
-    for (const u of this.users.values()) for (const d of u.devices.values()) if (d.timer) clearTimeout(d.timer);
+    this.waiting.clear();
     this.users.clear();
   }
 
@@ -144,7 +154,8 @@ export class Registry {
       case 'Ack':
         return this.ack(m.userId, m.deviceId, m.connectionId, m.outcomeId);
       case 'TimeOut':
-        return this.timeOut(m.userId, m.deviceId, m.connectionId);
+        for (const d of [...this.waiting]) this.timeOut(d);
+        return;
       case 'Ping':
         return this.ping();
       case 'Pong': {
@@ -180,7 +191,6 @@ export class Registry {
       sent: lastOutcomeId,
       unacked: [],
       windowFullSince: undefined,
-      timer: undefined,
       lastSeenAt: this.now(),
     };
     user.devices.set(link.deviceId, d);
@@ -194,12 +204,12 @@ export class Registry {
     this.config.log.info('device resync', { userId: d.link.userId, deviceId: d.link.deviceId, reason, from: d.sent, to: lastOutcomeId });
     d.acked = d.sent = lastOutcomeId;
     d.unacked = [];
+    this.waiting.delete(d);
     d.link.writer.send(JSON.stringify({ kind: 'resync', reason, lastOutcomeId }));
   }
 
   private drop(user: UserState, d: DeviceState): void {
-    if (d.timer) clearTimeout(d.timer);
-    d.timer = undefined;
+    this.waiting.delete(d);
     if (user.devices.get(d.link.deviceId) === d) user.devices.delete(d.link.deviceId);
     if (user.devices.size === 0) this.users.delete(d.link.userId);
   }
@@ -258,21 +268,10 @@ export class Registry {
   }
 
   private transmit(d: DeviceState, id: number, body: Buffer): void {
-    d.link.writer.send(pushFrame(id, body));
+    d.link.writer.sendPush(id, body);
     d.sent = id;
     d.unacked.push({ id, body, sentAt: this.now() });
-    this.arm(d);
-  }
-
-  private arm(d: DeviceState): void {
-    if (d.timer || d.unacked.length === 0) return;
-    const { userId, deviceId, connectionId } = d.link;
-    const wait = Math.max(1, d.unacked[0]!.sentAt + this.config.limits.retransmitAfterMs - this.now());
-    d.timer = setTimeout(() => {
-      d.timer = undefined;
-      this.tell({ type: 'TimeOut', userId, deviceId, connectionId });
-    }, wait);
-    d.timer.unref();
+    this.waiting.add(d);
   }
 
   private async ack(userId: string, deviceId: string, connectionId: number, outcomeId: number): Promise<void> {
@@ -283,30 +282,29 @@ export class Registry {
     let i = 0;
     while (i < d.unacked.length && d.unacked[i]!.id <= outcomeId) i++;
     d.unacked.splice(0, i);
-    if (d.unacked.length === 0 && d.timer) {
-      clearTimeout(d.timer);
-      d.timer = undefined;
-    }
+    if (d.unacked.length === 0) this.waiting.delete(d);
     await this.pump(user, d);
   }
 
   /** The seed's TimeOut: the oldest unacked outcome waited too long; send the unacked ones again. */
-  private timeOut(userId: string, deviceId: string, connectionId: number): void {
+  private timeOut(d: DeviceState): void {
+    const { userId, deviceId } = d.link;
     const user = this.users.get(userId);
-    const d = this.device(userId, deviceId, connectionId);
-    if (!user || !d) return;
+    if (!user || user.devices.get(deviceId) !== d) {
+      this.waiting.delete(d);
+      return;
+    }
     if (this.stalled(user, d)) return;
     const now = this.now();
     const first = d.unacked[0];
     if (first && now - first.sentAt >= this.config.limits.retransmitAfterMs) {
       for (const u of d.unacked) {
-        d.link.writer.send(pushFrame(u.id, u.body));
+        d.link.writer.sendPush(u.id, u.body);
         u.sentAt = now;
       }
       this.config.counters.retransmits.inc(d.unacked.length);
       this.config.log.debug('retransmitted', { userId, deviceId, count: d.unacked.length, from: first.id });
     }
-    this.arm(d);
   }
 
   /** Disconnects a device whose window stayed full too long (4008); it resumes from its last ack on reconnect. */

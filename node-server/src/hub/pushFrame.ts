@@ -1,17 +1,46 @@
 // Push frames, built per recipient without re-encoding the outcome. `{"kind":"push","outcomeId":N,"outcome":…}`
 // differs between recipients only in N: the rest (`"outcome":<json>}`) is encoded to UTF-8 once per outcome and
 // copied after each recipient's ASCII prefix. Same bytes as encodePushFrame(N, json) from @stage/sdk/im.
+//
+// Why not ws.send for pushes: it frames every message in a second buffer and writes both (two writes per recipient);
+// a push is the one frame sent to every recipient, so it is framed here in the same buffer. ws sends the rest
+// (replies, pings, close), and it writes synchronously (no permessage-deflate), so the frames never interleave.
 
 /** The part shared by every recipient of an outcome, from its JSON (made once per outcome). */
 export function pushBody(outcomeJson: string): Buffer {
   return Buffer.from(`"outcome":${outcomeJson}}`);
 }
 
-/** One recipient's whole push frame. */
+/** One recipient's push frame: the JSON text. */
 export function pushFrame(outcomeId: number, body: Buffer): Buffer {
+  return build(outcomeId, body, false);
+}
+
+/**
+ * The same as a complete WebSocket text message as the hub sends it (FIN, text opcode, unmasked length, payload):
+ * written straight to the TCP socket in one buffer, without ws framing it in a second one.
+ */
+export function pushMessage(outcomeId: number, body: Buffer): Buffer {
+  return build(outcomeId, body, true);
+}
+
+function build(outcomeId: number, body: Buffer, withHeader: boolean): Buffer {
   const prefix = `{"kind":"push","outcomeId":${outcomeId},`;
-  const frame = Buffer.allocUnsafe(prefix.length + body.length);
-  frame.write(prefix, 0, 'latin1');
-  body.copy(frame, prefix.length);
+  const length = prefix.length + body.length;
+  const header = !withHeader ? 0 : length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  if (header > 0) {
+    frame[0] = 0x81; // FIN + text
+    if (header === 2) frame[1] = length;
+    else if (header === 4) {
+      frame[1] = 126;
+      frame.writeUInt16BE(length, 2);
+    } else {
+      frame[1] = 127;
+      frame.writeBigUInt64BE(BigInt(length), 2);
+    }
+  }
+  frame.write(prefix, header, 'latin1');
+  body.copy(frame, header + prefix.length);
   return frame;
 }
