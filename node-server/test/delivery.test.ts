@@ -8,6 +8,9 @@ import { startTestHub } from './support/startTestHub.js';
 import { TestClient, registerUser } from './support/TestClient.js';
 import { join } from 'node:path';
 import type { HubConfig } from '../src/hub/HubConfig.js';
+import { Subject } from 'rxjs';
+import type { Fanout } from '../src/fanout/Fanout.js';
+import { InProcessFanout } from '../src/fanout/InProcessFanout.js';
 
 type Hub = Awaited<ReturnType<typeof startTestHub>>;
 const hubs: Hub[] = [];
@@ -42,6 +45,27 @@ function metric(hub: Hub, name: string): number {
 const closeCodes = (c: TestClient) => c.closes.map((x) => x.code);
 
 describe('delivery', () => {
+  it('sends what the fan-out missed once it reports a gap (another hub’s batch lost while Redis was away)', async () => {
+    const missed = new Subject<void>();
+    const local = new InProcessFanout();
+    const fanout: Fanout = {
+      kind: 'test',
+      entries$: local.entries$,
+      missed$: missed.asObservable(),
+      publish: (entries) => local.publish(entries),
+      close: () => local.close(),
+    };
+    const { hub, bob, bobUserId } = await scene({ fanout });
+    await bob.until(() => bob.outcomesOf('StreamCreated').length === 1);
+    // Committed by "another hub": in the store, never published here.
+    const lost = { type: 'TimeOut', traceId: 'elsewhere', command: 'SendMessage', afterMs: 1 } as const;
+    const id = await hub.store.appendOutcome(bobUserId, lost);
+    missed.next();
+    await bob.until(() => bob.lastOutcomeId === id);
+    expect(bob.pushes.at(-1)).toEqual({ id, outcome: lost });
+    expect(bob.duplicatesDropped).toBe(0);
+  });
+
   it('replays what a device missed while offline, from its last acked id, exactly once and in order', async () => {
     const { ann, bob } = await scene();
     await bob.until(() => bob.outcomesOf('StreamCreated').length === 1);

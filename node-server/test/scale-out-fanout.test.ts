@@ -1,6 +1,7 @@
 // Redis fan-out between hubs (STAGE_TEST_REDIS_URL, default redis://127.0.0.1:6379), each test on a channel of its
 // own: what one hub publishes reaches every other hub once, in publish order, and the publishing hub itself at once.
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FanoutEntry } from '../src/fanout/Fanout.js';
 import { openFanout } from '../src/fanout/openFanout.js';
@@ -77,6 +78,26 @@ describe('Redis fan-out', () => {
     await a.publish(batch);
     expect(local).toEqual([batch]);
     expect(a.publishFailures).toBe(1);
+  });
+
+  it('reports that batches may have been missed once its subscription is back after the connection dropped', async () => {
+    const channel = uniqueName('stage-test');
+    const [a, b] = [await hub(channel), await hub(channel)];
+    const missed = firstValueFrom(b.missed$);
+    // Drop b's subscriber connection from the server side, as a Redis restart or a network cut would.
+    const admin = new Redis(testRedisUrl);
+    try {
+      const clients = (await admin.client('LIST')) as string;
+      const line = clients.split('\n').find((l) => l.includes(` name=stage-fanout-${b.hubId} `));
+      expect(line, 'the subscriber connection is named after its hub').toBeDefined();
+      await admin.client('KILL', 'ID', /^id=(\d+)/.exec(line!)![1]!);
+    } finally {
+      admin.disconnect();
+    }
+    await missed;
+    const got = firstValueFrom(b.entries$.pipe(take(1)));
+    await a.publish([{ userId: 'u1', outcomeId: 2, outcome: { after: 'reconnect' } }]);
+    expect(await got).toEqual([{ userId: 'u1', outcomeId: 2, outcome: { after: 'reconnect' } }]);
   });
 
   it('a batch to a thousand users carries its outcome once and arrives as entries sharing one object', () => {

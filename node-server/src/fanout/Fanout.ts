@@ -18,5 +18,10 @@ export interface Fanout {
   publish(entries: FanoutEntry[]): Promise<void>;
   /** Every published batch, from this hub and (for a shared transport) from the others. */
   readonly entries$: Observable<FanoutEntry[]>;
+  /**
+   * Emits when batches from other hubs may have been missed (the transport came back after an outage). The hub
+   * then reads the newest outcome id of every user it holds devices for and sends what they lack.
+   */
+  readonly missed$: Observable<void>;
   close(): Promise<void>;
 }

@@ -11,8 +11,9 @@
 //   commands keep being answered; ioredis reconnects and resubscribes by itself.
 // - Order and exactly-once are not Redis's job: outcome ids come from the store (monotonic per user), and the
 //   registry sends each device ids in order, reading any id it has not seen from the store, and skips ids it
-//   already sent. A batch lost while a subscriber reconnects is therefore delayed (until the user's next outcome,
-//   a retransmit or the device's reconnect), never lost: it is durable in the store before it is published.
+//   already sent. A batch published while this hub's subscriber was disconnected never arrives: once the
+//   subscription is back, `missed$` emits and the registry reads every connected user's newest id from the store
+//   (where the batch was durable before it was published) and sends what is missing.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
@@ -87,9 +88,11 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
 export class RedisFanout implements Fanout {
   readonly kind = 'redis';
   /** This hub's id on the channel (its own batches come back and are skipped). */
-  readonly hubId = randomUUID();
+  readonly hubId: string;
   private readonly subject = new Subject<FanoutEntry[]>();
   readonly entries$ = this.subject.asObservable();
+  private readonly missed = new Subject<void>();
+  readonly missed$ = this.missed.asObservable();
   private closed = false;
   /** Messages on the channel that were not batches (ignored). */
   malformed = 0;
@@ -100,7 +103,9 @@ export class RedisFanout implements Fanout {
     private readonly pub: Redis,
     private readonly sub: Redis,
     readonly channel: string,
+    hubId: string,
   ) {
+    this.hubId = hubId;
     sub.on('message', (channel: string, text: string) => {
       if (channel !== this.channel || this.closed) return;
       let batch: { hub: string; entries: FanoutEntry[] };
@@ -113,6 +118,18 @@ export class RedisFanout implements Fanout {
       }
       if (batch.hub !== this.hubId && batch.entries.length > 0) this.subject.next(batch.entries);
     });
+    // 'ready' again after the first time: the subscriber reconnected. ioredis re-sends SUBSCRIBE right after
+    // emitting 'ready', so the PING goes on the next turn, behind it: once answered, the subscription is active
+    // again, and what was published before may have been lost.
+    sub.on('ready', () => {
+      setImmediate(() => {
+        if (this.closed) return;
+        sub.ping().then(
+          () => this.missed.next(),
+          () => undefined, // disconnected again: the next 'ready' reports it
+        );
+      });
+    });
   }
 
   /** Connects the publishing and the subscribing connection and subscribes; fails clearly if Redis is not there. */
@@ -121,6 +138,7 @@ export class RedisFanout implements Fanout {
     const url = new URL(config.url);
     const channel = config.channel ?? url.searchParams.get('channel') ?? 'stage:outcomes';
     url.searchParams.delete('channel');
+    const hubId = randomUUID();
     const options = {
       lazyConnect: true,
       // After the first connection: reconnect with a capped backoff, forever (a Redis restart must not kill hubs).
@@ -129,7 +147,7 @@ export class RedisFanout implements Fanout {
     };
     // The publisher does not queue while Redis is away: a publish then fails at once (counted, see publish()).
     const pub = new Redis(url.toString(), { ...options, enableOfflineQueue: false });
-    const sub = new Redis(url.toString(), options);
+    const sub = new Redis(url.toString(), { ...options, connectionName: `stage-fanout-${hubId}` });
     // ioredis reports every failed reconnect as an 'error' event; they must not crash the hub.
     pub.on('error', () => {});
     sub.on('error', () => {});
@@ -146,7 +164,7 @@ export class RedisFanout implements Fanout {
         { cause: e },
       );
     }
-    return new RedisFanout(pub, sub, channel);
+    return new RedisFanout(pub, sub, channel, hubId);
   }
 
   /**
@@ -168,6 +186,7 @@ export class RedisFanout implements Fanout {
     if (this.closed) return;
     this.closed = true;
     this.subject.complete();
+    this.missed.complete();
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);
   }
 }

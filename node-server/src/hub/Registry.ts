@@ -31,7 +31,9 @@ export type RegistryMessage =
   /** The retransmit sweep: every device whose oldest unacked outcome waited retransmitAfterMs gets the seed's TimeOut. */
   | { type: 'TimeOut' }
   | { type: 'Ping' }
-  | { type: 'Pong'; userId: string; deviceId: string; connectionId: number };
+  | { type: 'Pong'; userId: string; deviceId: string; connectionId: number }
+  /** Outcomes may have been published without reaching this hub (see Fanout.missed$): read the newest ids. */
+  | { type: 'Refresh' };
 
 interface Unacked {
   id: number;
@@ -158,6 +160,8 @@ export class Registry {
         return;
       case 'Ping':
         return this.ping();
+      case 'Refresh':
+        return this.refresh();
       case 'Pong': {
         const d = this.device(m.userId, m.deviceId, m.connectionId);
         if (d) d.lastSeenAt = this.now();
@@ -315,6 +319,20 @@ export class Registry {
     this.drop(user, d);
     d.link.writer.disconnect(CloseCode.windowFull, 'unacked window stayed full; reconnect to resume');
     return true;
+  }
+
+  /** Catches up every connected user with the store: ids this hub never heard of are read from it and sent. */
+  private async refresh(): Promise<void> {
+    let behind = 0;
+    for (const userId of [...this.users.keys()]) {
+      const { last } = await this.config.store.outcomeBounds(userId);
+      const user = this.users.get(userId); // may have disconnected meanwhile
+      if (!user || last <= user.latest) continue;
+      behind++;
+      user.latest = last;
+      for (const d of [...user.devices.values()]) await this.pump(user, d);
+    }
+    this.config.log.info('caught up with outcomes the fan-out may have missed', { users: this.users.size, behind });
   }
 
   /** Heartbeat tick: ping every device, close the ones silent for longer than idleTimeoutMs (4010). */

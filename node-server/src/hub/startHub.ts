@@ -54,6 +54,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
 
   const registry = new Registry({ store, limits: resolved.limits, windowStallMs: resolved.windowStallMs, log: log.child({ session: 'registry' }), counters });
   const fanoutSubscription = fanout.entries$.subscribe((entries) => registry.tell({ type: 'Outcome', entries }));
+  fanoutSubscription.add(fanout.missed$.subscribe(() => registry.tell({ type: 'Refresh' })));
   const runner = new CommandRunner({
     store,
     fanout,
