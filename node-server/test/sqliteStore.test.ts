@@ -268,6 +268,30 @@ describe('SqliteStore', () => {
     await reopened.close();
   });
 
+  it('compacts a user at a time, and a reopened store neither loses nor brings back moved or pruned entries', async () => {
+    const { store, file } = fresh();
+    for (let n = 1; n <= 10; n++) await store.appendOutcomes(['ann', 'bob', 'cid'], { n });
+    // ann is moved first (numbered first), bob and cid stay pending: the fan-out rows must stay.
+    expect(await store.compactOutcomes(10)).toBe(true);
+    expect(store.outcomeBacklog).toBe(10);
+    await store.pruneOutcomes('ann', 5);
+    await store.close();
+    const reopened = new SqliteStore({ file });
+    const ids = async (user: string) => (await reopened.outcomesAfter(user, 0, 100)).map((o) => o.id);
+    expect(await ids('ann')).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(await ids('bob')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await reopened.outcomeBounds('ann')).toEqual({ first: 5, last: 10 });
+    expect(await reopened.appendOutcomes(['ann', 'cid'], { n: 11 })).toEqual([11, 11]);
+    expect(await reopened.compactOutcomes()).toBe(false);
+    expect(reopened.outcomeBacklog).toBe(0);
+    expect(await ids('ann')).toEqual([5, 6, 7, 8, 9, 10, 11]);
+    expect(await ids('cid')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    await reopened.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM outcome_fanouts').get()).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('compacts the outcome fan-outs by itself once 32 are written', async () => {
     const { store } = fresh();
     for (let n = 1; n <= 40; n++) await store.appendOutcomes(['ann', 'bob'], { n });

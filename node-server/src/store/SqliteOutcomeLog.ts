@@ -4,16 +4,18 @@
 // SQLite writes each changed page to the WAL with its own write call: ~10 ms per COMMIT, however small the rows.
 // Now an append writes ONE row, the fan-out (its body id and its [user, id] entries as JSON), on pages next to
 // the previous fan-out: a COMMIT writes a dozen pages. The entries also go to an in-memory index per user, so
-// reads never scan fan-out rows. `compact()` later moves every fan-out's entries into the per-user table
-// `outcomes` in one transaction, user by user: one page per user for many outcomes (the same batching as a
-// group commit, off the path of the command that pushed them). Reads merge both: compacted entries are always
-// older than the ones still in fan-outs, because a compaction moves all of them.
+// reads never scan fan-out rows. `compact()` later moves the entries into the per-user table `outcomes`, a few
+// thousand at a time and whole users at a time: one page per user for many outcomes (the same batching as a group
+// commit, off the path of the command that pushed them, in slices short enough not to hold up commands). A fan-out
+// row is deleted when its last entry has moved. Reads merge both: a user's compacted entries are always older than
+// the ones still pending, because a user's pending entries move together.
 //
 // Users are numbered in `outcome_users` (migration 5): the per-user table is keyed (user number, id), which inserts
 // twice as fast as a 36-character user id and takes a third of the space.
 //
 // Ids: the newest id per user is kept in memory (loaded on first use from max(outcomes, outcome_counters, fan-outs));
-// `outcome_counters` only keeps the newest id of a user whose entries were all pruned. Only this process may write
+// `outcome_counters` is written when pruning: the user's newest id then (so ids continue after every entry was
+// pruned) and the highest id pruned (so a fan-out row still holding a pruned entry does not bring it back). Only this process may write
 // the file (SqliteStore holds a lock), so memory is the truth. Every in-memory change made inside a transaction
 // registers its undo, which the store runs on ROLLBACK.
 import type { Statement } from 'better-sqlite3';
@@ -22,6 +24,8 @@ import type { OutcomeBounds, StoredOutcome } from './Store.js';
 interface PendingEntry {
   id: number;
   bodyId: number;
+  /** The outcome_fanouts row holding it. */
+  seq: number;
 }
 
 export interface OutcomeLogDeps {
@@ -35,25 +39,37 @@ export class SqliteOutcomeLog {
   private readonly lastIds = new Map<string, number>();
   /** User id → number in outcome_users (only users with compacted entries have one). */
   private readonly userNos = new Map<string, number>();
-  /** Entries still in outcome_fanouts, per user, ascending. */
-  private pending = new Map<string, PendingEntry[]>();
-  /** Rows in outcome_fanouts. */
-  private fanouts = 0;
+  /** Entries not yet moved to `outcomes`, per user, ascending. */
+  private readonly pending = new Map<string, PendingEntry[]>();
+  /** Entries not yet moved, per outcome_fanouts row (seq); a row is deleted when it reaches 0. */
+  private readonly remaining = new Map<number, number>();
+  /** Rows found fully compacted on open (the process stopped before deleting them); deleted by the next compact. */
+  private emptyRows: number[] = [];
 
   constructor(private readonly deps: OutcomeLogDeps) {
-    const rows = deps.q('SELECT body_id, entries FROM outcome_fanouts ORDER BY seq').all() as { body_id: number; entries: string }[];
+    const rows = deps.q('SELECT seq, body_id, entries FROM outcome_fanouts ORDER BY seq').all() as { seq: number; body_id: number; entries: string }[];
     for (const row of rows) {
       for (const [userId, id] of JSON.parse(row.entries) as [string, number][]) {
-        this.pendingOf(userId).push({ id, bodyId: row.body_id });
-        this.lastIds.set(userId, id);
+        this.pendingOf(userId).push({ id, bodyId: row.body_id, seq: row.seq });
+        this.remaining.set(row.seq, (this.remaining.get(row.seq) ?? 0) + 1);
       }
     }
-    this.fanouts = rows.length;
+    // Entries of a row that was not deleted yet may have been moved (and even pruned) before the process stopped:
+    // those are not pending. A user's moved entries are a prefix of their pending ones.
+    for (const [userId, list] of [...this.pending]) {
+      const prunedBelow = deps.q('SELECT pruned_below FROM outcome_counters WHERE user_id = ?').pluck().get(userId) as number | undefined;
+      const compacted = Math.max(this.compactedLast(userId), prunedBelow ?? 0);
+      let moved = 0;
+      while (moved < list.length && list[moved]!.id <= compacted) if (this.release(list[moved++]!.seq)) this.emptyRows.push(list[moved - 1]!.seq);
+      list.splice(0, moved);
+      if (list.length === 0) this.pending.delete(userId);
+      else this.lastIds.set(userId, list.at(-1)!.id);
+    }
   }
 
-  /** Fan-outs written since the last compaction. */
+  /** Fan-out rows whose entries are not all compacted yet. */
   get backlog(): number {
-    return this.fanouts;
+    return this.remaining.size;
   }
 
   /** Appends `body` to each user's log (a user listed twice gets one entry); returns the ids in `userIds` order. */
@@ -62,17 +78,17 @@ export class SqliteOutcomeLog {
     const recipients = [...new Set(userIds)];
     const bodyId = Number(q('INSERT INTO outcome_bodies (body, refs) VALUES (?, ?)').run(JSON.stringify(body), recipients.length).lastInsertRowid);
     const entries = recipients.map((userId): [string, number] => [userId, this.lastId(userId) + 1]);
-    q('INSERT INTO outcome_fanouts (body_id, entries) VALUES (?, ?)').run(bodyId, JSON.stringify(entries));
+    const seq = Number(q('INSERT INTO outcome_fanouts (body_id, entries) VALUES (?, ?)').run(bodyId, JSON.stringify(entries)).lastInsertRowid);
     const ids = new Map<string, number>();
     for (const [userId, id] of entries) {
       const list = this.pendingOf(userId);
-      list.push({ id, bodyId });
+      list.push({ id, bodyId, seq });
       this.lastIds.set(userId, id);
       ids.set(userId, id);
     }
-    this.fanouts++;
+    this.remaining.set(seq, entries.length);
     onRollback(() => {
-      this.fanouts--;
+      this.remaining.delete(seq);
       for (const [userId, id] of entries) {
         const list = this.pending.get(userId);
         list?.pop();
@@ -115,11 +131,11 @@ export class SqliteOutcomeLog {
   /** Forgets the user's entries with id < keepFrom; the newest id is kept for the next append. */
   prune(userId: string, keepFrom: number): void {
     const { q } = this.deps;
-    if ((this.pending.get(userId)?.[0]?.id ?? Infinity) < keepFrom) this.compact();
+    if ((this.pending.get(userId)?.[0]?.id ?? Infinity) < keepFrom) this.compactUser(userId);
     q(
-      `INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)
-       ON CONFLICT (user_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`,
-    ).run(userId, this.lastId(userId));
+      `INSERT INTO outcome_counters (user_id, last_id, pruned_below) VALUES (?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id), pruned_below = MAX(pruned_below, excluded.pruned_below)`,
+    ).run(userId, this.lastId(userId), keepFrom - 1);
     const no = this.userNo(userId, false);
     const gone = no === undefined ? [] : (q('DELETE FROM outcomes WHERE user_no = ? AND id < ? RETURNING body_id').all(no, keepFrom) as { body_id: number }[]);
     const released = new Map<number, number>();
@@ -142,35 +158,61 @@ export class SqliteOutcomeLog {
     return [...new Set([...compacted, ...this.pending.keys()])];
   }
 
-  /** Moves every fan-out's entries into the per-user table, user by user (inside the caller's transaction). */
-  compact(): void {
-    if (this.fanouts === 0) return;
-    const { q, onRollback } = this.deps;
-    const insert = q('INSERT INTO outcomes (user_no, id, body_id) VALUES (?, ?, ?)');
+  /**
+   * Moves pending entries into the per-user table, whole users at a time in user-number order, until about
+   * `maxEntries` have moved (inside the caller's transaction). Returns whether entries are still pending.
+   */
+  compact(maxEntries = Infinity): boolean {
+    for (const seq of this.emptyRows.splice(0)) this.deps.q('DELETE FROM outcome_fanouts WHERE seq = ?').run(seq);
     const users = [...this.pending.keys()].map((userId) => ({ userId, no: this.userNo(userId, true)! }));
     // In key order: each user's entries go to the end of that user's range, one page after another.
     users.sort((a, b) => a.no - b.no);
-    for (const { userId, no } of users) {
-      for (const e of this.pending.get(userId)!) insert.run(no, e.id, e.bodyId);
+    let moved = 0;
+    for (const { userId } of users) {
+      if (moved >= maxEntries) break;
+      moved += this.compactUser(userId);
     }
-    q('DELETE FROM outcome_fanouts').run();
-    const pending = this.pending;
-    const fanouts = this.fanouts;
-    this.pending = new Map();
-    this.fanouts = 0;
+    return this.pending.size > 0;
+  }
+
+  /** Moves one user's pending entries; returns how many. */
+  private compactUser(userId: string): number {
+    const list = this.pending.get(userId);
+    if (!list) return 0;
+    const { q, onRollback } = this.deps;
+    const no = this.userNo(userId, true)!;
+    const insert = q('INSERT INTO outcomes (user_no, id, body_id) VALUES (?, ?, ?)');
+    for (const e of list) insert.run(no, e.id, e.bodyId);
+    this.pending.delete(userId);
+    for (const e of list) if (this.release(e.seq)) q('DELETE FROM outcome_fanouts WHERE seq = ?').run(e.seq);
     onRollback(() => {
-      this.pending = pending;
-      this.fanouts = fanouts;
+      this.pending.set(userId, list);
+      for (const e of list) this.remaining.set(e.seq, (this.remaining.get(e.seq) ?? 0) + 1);
     });
+    return list.length;
+  }
+
+  /** One entry left the fan-out row; true when it was the last (the row is to be deleted). */
+  private release(seq: number): boolean {
+    const left = (this.remaining.get(seq) ?? 1) - 1;
+    if (left > 0) {
+      this.remaining.set(seq, left);
+      return false;
+    }
+    this.remaining.delete(seq);
+    return true;
+  }
+
+  private compactedLast(userId: string): number {
+    const no = this.userNo(userId, false);
+    return no === undefined ? 0 : ((this.deps.q('SELECT MAX(id) AS id FROM outcomes WHERE user_no = ?').get(no) as { id: number | null }).id ?? 0);
   }
 
   private lastId(userId: string): number {
     let last = this.lastIds.get(userId);
     if (last === undefined) {
-      const no = this.userNo(userId, false);
-      const compacted = no === undefined ? null : (this.deps.q('SELECT MAX(id) AS id FROM outcomes WHERE user_no = ?').get(no) as { id: number | null }).id;
       const floor = this.deps.q('SELECT last_id FROM outcome_counters WHERE user_id = ?').pluck().get(userId) as number | undefined;
-      last = Math.max(compacted ?? 0, floor ?? 0);
+      last = Math.max(this.compactedLast(userId), floor ?? 0);
       this.lastIds.set(userId, last);
     }
     return last;

@@ -67,6 +67,11 @@ export interface SqliteStore extends StoreTx {}
 const maxBatchTransactions = 64;
 /** Outcome fan-outs written before their entries are compacted into the per-user table (see SqliteOutcomeLog). */
 const compactAfterFanouts = 32;
+/**
+ * Entries moved per compaction job (a few milliseconds): the jobs queued meanwhile (commands) run between two
+ * slices instead of waiting for a whole compaction.
+ */
+const compactionSlice = 2048;
 const maxBatchMs = 200;
 
 type Settle = { resolve(value: unknown): void; reject(error: unknown): void };
@@ -76,8 +81,12 @@ type Job =
 type TransactionJob = Extract<Job, { kind: 'transaction' }>;
 type Applied = { job: TransactionJob; result: unknown };
 
-/** Lets the event loop run once (I/O callbacks, then the check phase): pipelined commands queue their transaction. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Waits until the promise jobs under way have run: a device's next command, already received, starts when the
+ * previous one is ordered and reaches the queue through promise jobs only. Not setImmediate: that also waits for
+ * every pending I/O callback (a fan-out's acks), and the whole batch would wait with it.
+ */
+const afterPromiseJobs = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 /**
  * The public store. Every call, transaction or not, goes through one job queue: a read made by another part of the
@@ -114,9 +123,12 @@ export class SqliteStore implements Store {
     return this.ops.outcomeBacklog;
   }
 
-  /** Compacts the outcome fan-outs now (see SqliteOutcomeLog); the hub does it by itself in the background. */
-  compactOutcomes(): Promise<void> {
-    return this.call(async () => this.ops.compactOutcomes());
+  /**
+   * Compacts pending outcome entries now, whole users at a time, about `maxEntries` of them (all by default; see
+   * SqliteOutcomeLog). The hub does it by itself in the background. Resolves with whether some are still pending.
+   */
+  compactOutcomes(maxEntries = Infinity): Promise<boolean> {
+    return this.call(async () => this.ops.compactOutcomes(maxEntries));
   }
 
   async close(): Promise<void> {
@@ -170,8 +182,8 @@ export class SqliteStore implements Store {
         return;
       }
       job.options?.onOrdered?.();
-      // Nothing else queued: give pipelined work one turn of the event loop to join this batch.
-      if (this.jobs.length === 0) await yieldToEventLoop();
+      // Nothing else queued: let pipelined work join this batch.
+      if (this.jobs.length === 0) await afterPromiseJobs();
     }
     try {
       this.ops.commit();
@@ -192,8 +204,17 @@ export class SqliteStore implements Store {
     if (this.compactionScheduled) return;
     this.compactionScheduled = true;
     setTimeout(() => {
-      this.compactionScheduled = false;
-      this.compactOutcomes().catch(() => undefined);
+      // A transaction, not a call: it joins the group commit of the commands queued with it instead of ending it.
+      this.transaction(async () => this.ops.compactOutcomes(compactionSlice)).then(
+        (more) => {
+          this.compactionScheduled = false;
+          // A round, once started, goes on slice by slice until nothing is pending.
+          if (more) this.scheduleCompaction();
+        },
+        () => {
+          this.compactionScheduled = false;
+        },
+      );
     }, 0).unref();
   }
 
@@ -289,8 +310,9 @@ class SqliteOps implements StoreTx {
       // FULL: a committed command survives a power loss, not only a process kill (the hub acks only what is durable).
       this.db.pragma('synchronous = FULL');
       // A compaction dirties one outcomes page per user; checkpointing every 1,000 WAL pages (the default) copied
-      // those pages into the database after nearly every one. Every 10,000 pages (≤ ~40 MB of WAL) a page
-      // rewritten by many commits is copied once. Durability is the WAL's fsync at COMMIT, unchanged.
+      // pages into the database after nearly every round. Every 10,000 pages (≤ ~40 MB of WAL) a page rewritten by
+      // many commits is copied once. (A PASSIVE checkpoint on a worker thread's connection was tried: on 2 cores it
+      // competed with the hub for CPU and made the latency tail worse.) Durability is the WAL's fsync at COMMIT.
       this.db.pragma('wal_autocheckpoint = 10000');
       this.db.pragma('foreign_keys = ON');
       this.migrate();
@@ -368,9 +390,9 @@ class SqliteOps implements StoreTx {
     return this.outcomeLog.backlog;
   }
 
-  /** Moves the pending fan-outs' entries into the per-user table (see SqliteOutcomeLog). */
-  compactOutcomes(): void {
-    this.atomically(() => this.outcomeLog.compact());
+  /** Moves about `maxEntries` pending outcome entries into the per-user table; true if some are still pending. */
+  compactOutcomes(maxEntries: number): boolean {
+    return this.atomically(() => this.outcomeLog.compact(maxEntries));
   }
 
   close(): void {

@@ -143,7 +143,7 @@ export const sqliteMigrations: Migration[] = [
   },
   {
     version: 5,
-    description: 'the per-user outcome table is keyed by a user number',
+    description: 'the per-user outcome table is keyed by a user number; counters remember what was pruned',
     // Compaction inserts one row per outcome per recipient: with an INTEGER user key it is twice as fast as with
     // the 36-character user id (measured 1.3 vs 2.4 µs a row) and the table a third of the size.
     sql: `
@@ -162,6 +162,7 @@ export const sqliteMigrations: Migration[] = [
         SELECT u.no, o.id, o.body_id FROM outcomes o JOIN outcome_users u ON u.user_id = o.user_id;
       DROP TABLE outcomes;
       ALTER TABLE outcomes_v5 RENAME TO outcomes;
+      ALTER TABLE outcome_counters ADD COLUMN pruned_below INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];
