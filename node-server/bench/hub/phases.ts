@@ -41,10 +41,11 @@ export interface Room {
   receivers: Closeable[];
   sender: BenchSender;
   delivered(): number;
-  /** Latency samples (ms) recorded while `recording` is on. */
+  /** Latency samples (ms) recorded while `recording` is on, of messages sent at or after `recordFrom` (µs). */
   latencies: Float64Array;
   latencyCount: number;
   recording: boolean;
+  recordFrom: number;
   close(): void;
 }
 
@@ -56,6 +57,7 @@ export async function openRoom(targets: LoadTarget[], receivers: number, maxSamp
     latencies: new Float64Array(maxSamples),
     latencyCount: 0,
     recording: false,
+    recordFrom: 0,
     close: () => {
       for (const r of room.receivers) r.close();
       room.sender.close();
@@ -64,7 +66,7 @@ export async function openRoom(targets: LoadTarget[], receivers: number, maxSamp
   let delivered = 0;
   const onDeliver = (sentAt: number) => {
     delivered++;
-    if (room.recording && room.latencyCount < maxSamples) room.latencies[room.latencyCount++] = (nowMicros() - sentAt) / 1000;
+    if (room.recording && sentAt >= room.recordFrom && room.latencyCount < maxSamples) room.latencies[room.latencyCount++] = (nowMicros() - sentAt) / 1000;
   };
   // Receivers are spread round-robin over the targets (one target per hub in the two-hub figure).
   room.receivers = await openInBatches(receivers, 100, (i) => targets[i % targets.length]!.connectReceiver(i, onDeliver), `${targets[0]!.label} receivers`);
@@ -145,27 +147,35 @@ export interface LatencyResult {
   complete: boolean;
 }
 
-/** Open loop: sends at `rate` messages/s regardless of acks, so a slow server shows up as latency, not fewer sends. */
+/**
+ * Open loop: sends at `rate` messages/s regardless of acks, so a slow server shows up as latency, not fewer sends.
+ * The first second of messages is a warm-up at the same rate, not recorded: the server settles from the previous
+ * phase (for Stage, the compaction of the throughput phase's outcome log) before the steady state is measured.
+ */
 export async function measureLatency(label: string, room: Room, rate: number, messages: number, deadlineMs: number): Promise<LatencyResult> {
   const receivers = room.receivers.length;
   const base = room.delivered();
+  const warmup = Math.max(1, Math.ceil(rate));
+  const total = warmup + messages;
   room.latencyCount = 0;
+  room.recordFrom = Number.POSITIVE_INFINITY;
   room.recording = true;
   const t0 = performance.now();
   let sent = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
-      const due = Math.min(messages, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
       while (sent < due) {
+        if (sent === warmup) room.recordFrom = nowMicros();
         sent++;
         void room.sender.send(nowMicros()).catch(() => undefined);
       }
-      if (sent < messages) setTimeout(tick, 2);
+      if (sent < total) setTimeout(tick, 2);
       else resolve();
     };
     tick();
   });
-  const complete = await waitFor(() => room.delivered() - base >= messages * receivers, deadlineMs, () => `${label}: ${room.delivered() - base}/${messages * receivers} delivered at ${rate}/s`);
+  const complete = await waitFor(() => room.delivered() - base >= total * receivers, deadlineMs, () => `${label}: ${room.delivered() - base}/${total * receivers} delivered at ${rate}/s`);
   room.recording = false;
   const samples = room.latencies.subarray(0, room.latencyCount);
   const [p50, p99, max] = percentiles(samples, [50, 99, 100]);

@@ -239,35 +239,52 @@ export class Registry {
       user.latest = Math.max(user.latest, e.outcomeId);
       touched.add(user);
     }
-    for (const user of touched) for (const d of [...user.devices.values()]) await this.pump(user, d);
+    for (const user of touched) {
+      for (const d of [...user.devices.values()]) {
+        const reading = this.pump(user, d);
+        if (reading) await reading;
+      }
+    }
   }
 
-  /** Sends the device what it may receive now: next ids in order, within the ack window. */
-  private async pump(user: UserState, d: DeviceState): Promise<void> {
+  /**
+   * Sends the device what it may receive now: next ids in order, within the ack window. Returns a promise only
+   * when an id is not in memory and has to be read from the store (a fan-out to 1,000 devices awaits nothing).
+   */
+  private pump(user: UserState, d: DeviceState): Promise<void> | undefined {
     const { ackWindow } = this.config.limits;
     while (d.sent - d.acked < ackWindow && d.sent < user.latest) {
-      const next = d.sent + 1;
-      const body = user.recent.get(next);
-      if (body !== undefined) {
-        this.transmit(d, next, body);
-        this.config.counters.outcomes.inc();
-        continue;
-      }
-      const page = await this.config.store.outcomesAfter(d.link.userId, d.sent, Math.min(replayPage, ackWindow - (d.sent - d.acked)));
-      if (user.devices.get(d.link.deviceId) !== d) return; // disconnected while reading
-      if (page.length === 0) break;
-      if (page[0]!.id !== next) {
-        // Pruned below the retention window while the device lagged: it must refetch its state.
-        this.resync(d, 'beyond_retention', user.latest);
-        continue;
-      }
+      const body = user.recent.get(d.sent + 1);
+      if (body === undefined) return this.replay(user, d);
+      this.transmit(d, d.sent + 1, body);
+      this.config.counters.outcomes.inc();
+    }
+    this.trackWindow(d);
+    return undefined;
+  }
+
+  /** The next id is no longer in memory: sends a page of them from the store, then goes on pumping. */
+  private async replay(user: UserState, d: DeviceState): Promise<void> {
+    const { ackWindow } = this.config.limits;
+    const next = d.sent + 1;
+    const page = await this.config.store.outcomesAfter(d.link.userId, d.sent, Math.min(replayPage, ackWindow - (d.sent - d.acked)));
+    if (user.devices.get(d.link.deviceId) !== d) return; // disconnected while reading
+    if (page.length === 0) return this.trackWindow(d);
+    if (page[0]!.id !== next) {
+      // Pruned below the retention window while the device lagged: it must refetch its state.
+      this.resync(d, 'beyond_retention', user.latest);
+    } else {
       for (const o of page) {
         if (d.sent - d.acked >= ackWindow) break;
         this.transmit(d, o.id, pushBody(JSON.stringify(o.body)));
         this.config.counters.replays.inc();
       }
     }
-    if (d.sent - d.acked >= ackWindow) d.windowFullSince ??= this.now();
+    await this.pump(user, d);
+  }
+
+  private trackWindow(d: DeviceState): void {
+    if (d.sent - d.acked >= this.config.limits.ackWindow) d.windowFullSince ??= this.now();
     else d.windowFullSince = undefined;
   }
 

@@ -71,7 +71,7 @@ const compactAfterFanouts = 32;
  * Entries moved per compaction job (a few milliseconds): the jobs queued meanwhile (commands) run between two
  * slices instead of waiting for a whole compaction.
  */
-const compactionSlice = 2048;
+const compactionSlice = 1024;
 const maxBatchMs = 200;
 
 type Settle = { resolve(value: unknown): void; reject(error: unknown): void };

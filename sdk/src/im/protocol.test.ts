@@ -97,6 +97,17 @@ describe('decodeClientFrame', () => {
     expect(decodeClientFrame(big)).toMatchObject({ ok: false, closeCode: 1009, error: { code: 'payload_too_large' } });
   });
 
+  it('reads acks written in any form the same way, and refuses malformed ones', () => {
+    for (const text of ['{"kind":"ack","outcomeId":42}', '{ "outcomeId": 42, "kind": "ack" }', '{"kind":"ack","outcomeId":42.0}']) {
+      expect(decodeClientFrame(text)).toEqual({ ok: true, frame: { kind: 'ack', outcomeId: 42 } });
+    }
+    expect(decodeClientFrame('{"kind":"ack","outcomeId":0}')).toEqual({ ok: true, frame: { kind: 'ack', outcomeId: 0 } });
+    for (const text of ['{"kind":"ack","outcomeId":042}', '{"kind":"ack","outcomeId":1e3x}', '{"kind":"ack","outcomeId":-1}', '{"kind":"ack","outcomeId":1,"x":1}']) {
+      expect(decodeClientFrame(text)).toMatchObject({ ok: false });
+    }
+    expect(decodeClientFrame(`{"kind":"ack","outcomeId":${'9'.repeat(20)}}`)).toMatchObject({ ok: false });
+  });
+
   it('accepts hello, command, ack, chain and ping frames', () => {
     const command = { type: 'GetStreams', traceId: 't' };
     for (const frame of [

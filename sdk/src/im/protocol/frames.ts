@@ -214,7 +214,17 @@ function readableTraceId(frame: Record<string, unknown>): string | undefined {
  * The hub's decoder: size check, JSON, kind, schema. A command frame that fails its schema but has a readable
  * trace id yields an Err to answer (bad_schema with the failing path); anything else unreadable yields a close code.
  */
+/**
+ * An ack exactly as clients write it (`JSON.stringify({ kind: 'ack', outcomeId })`): a hub reads one per device per
+ * burst of pushes, so it is recognised without JSON.parse and the schema. Anything else takes the full path.
+ */
+const plainAck = /^\{"kind":"ack","outcomeId":(0|[1-9][0-9]{0,14})\}$/;
+
 export function decodeClientFrame(text: string, maxBytes: number = MAX_FRAME_BYTES): DecodeResult<ClientFrame> {
+  if (text.length <= 48) {
+    const ack = plainAck.exec(text);
+    if (ack) return { ok: true, frame: { kind: 'ack', outcomeId: Number(ack[1]) } };
+  }
   const read = readObject(text, maxBytes);
   if (!read.ok) return read;
   const parsed = clientFrameSchema.safeParse(read.frame);
