@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHub } from './hub/startHub.js';
-import { isLogLevel, type LogLevel } from './hub/Logger.js';
+import { isLogLevel, Logger, type LogLevel } from './hub/Logger.js';
 import type { Limits } from '@stage/sdk/im';
 
 const { values } = parseArgs({
@@ -56,4 +56,8 @@ await startHub({
   logLevel: level as LogLevel,
   limits,
   handleSignals: true,
+}).catch((err: unknown) => {
+  // One log line that names the cause (a locked data dir, an unreachable database, a port in use), then exit 1.
+  new Logger(level as LogLevel).error('hub failed to start', { err });
+  process.exit(1);
 });
