@@ -5,14 +5,17 @@
 // Measures: deliveries/s (1,000 receivers in one room/stream, one sender, 1,000 messages of ~200 bytes),
 // p50/p99 send-to-receive latency at a fixed offered load, server RSS per idle authenticated connection (5,000).
 // Writes bench-results/hub.json via sdk/bench/report.ts.
-//   options: --receivers=1000 --messages=1000 --idle=5000 --rates=10,1 --latency-seconds=20 --window=64
+//   options: --receivers=1000 --messages=1000 --idle=5000 --rates=10,1 --latency-seconds=20 --rounds=4 --window=64
 //            --stage2-messages=30 --only=ws,socketio,stage,stage2
 // The first rate is THE fixed offered load of the latency comparison. It must be below the saturation of every
 // implementation (else latency is just queueing): 10 msg/s to 1,000 receivers is 10,000 deliveries/s, about an
 // eighth of what each one sustains here; 1 msg/s is measured too (fewer samples: its p99 is the worst message's).
+// Latency is measured last, with all three servers up at once, in interleaved rounds (see hub/latencyRounds.ts).
 import { execSync } from 'node:child_process';
 import { writeReport } from '../../sdk/bench/report.js';
-import { measureLatency, measureMemory, measureThroughput, openRoom, type LatencyResult, type MemoryResult, type ThroughputResult } from './hub/phases.js';
+import { latencyRounds, type Contender } from './hub/latencyRounds.js';
+import { measureMemory, measureThroughput, openRoom, type LatencyResult, type MemoryResult, type ThroughputResult } from './hub/phases.js';
+import type { BenchAccount } from './hub/stageServer.js';
 import type { ServerKind } from './hub/protocol.js';
 import { spawnServer, type ServerChild } from './hub/serverChild.js';
 import { socketioTarget } from './hub/socketioTarget.js';
@@ -31,6 +34,7 @@ const config = {
   idle: Number(args.idle ?? 5000),
   rates: (args.rates ?? '10,1').split(',').map(Number),
   latencySeconds: Number(args['latency-seconds'] ?? 20),
+  rounds: Number(args.rounds ?? 4),
   window: Number(args.window ?? 64),
   /** The two-hub run sends fewer messages: deliveries/s is a rate, and PostgreSQL makes each message slower. */
   stage2Messages: Number(args['stage2-messages'] ?? 30),
@@ -48,8 +52,6 @@ function fdLimit(): number {
 
 export interface RunOptions {
   messages?: number;
-  /** Measure latency too (default true). */
-  latency?: boolean;
 }
 
 interface Figures {
@@ -70,17 +72,11 @@ async function run(label: string, servers: ServerChild[], targets: LoadTarget[],
   try {
     for (const t of targets) await t.prepare(config.receivers);
     if (measureIdle) figures.memory = await measureMemory(targets[0]!, servers[0]!, config.idle);
-    const maxRate = Math.max(...config.rates);
-    const room = await openRoom(targets, config.receivers, Math.ceil(maxRate * config.latencySeconds) * config.receivers);
+    const room = await openRoom(targets, config.receivers, 0);
     try {
       log(`${label}: warm-up`);
       await measureThroughput(`${label} warm-up`, room, Math.min(50, messages), config.window, 300_000);
       figures.throughput = await measureThroughput(label, room, messages, config.window, 300_000);
-      figures.latencies = {};
-      for (const rate of options.latency === false ? [] : config.rates) {
-        figures.latencies[rate] = await measureLatency(label, room, rate, Math.ceil(rate * config.latencySeconds), 120_000);
-      }
-      figures.latency = figures.latencies[config.rates[0]!];
       for (const s of servers) log(`${label} server counters: ${JSON.stringify(await s.stats())}`);
       const { StageDevice } = await import('./hub/StageDevice.js');
       if (StageDevice.drops.size > 0) {
@@ -116,6 +112,36 @@ if (config.only.includes('socketio')) all.socketio = await runKind('socketio', (
 if (config.only.includes('stage') || config.only.includes('stage2')) {
   const { stageRuns } = await import('./hub/stageRuns.js');
   Object.assign(all, await stageRuns(config, run, config.only));
+}
+
+// Latency: fresh servers of every implementation at once, the fixed loads applied in interleaved rounds.
+const contenders: Contender[] = [];
+try {
+  if (config.only.includes('ws')) {
+    const server = await spawnServer('ws');
+    contenders.push({ label: 'ws', server, target: wsTarget(server.port) });
+  }
+  if (config.only.includes('socketio')) {
+    const server = await spawnServer('socketio');
+    contenders.push({ label: 'socketio', server, target: socketioTarget(server.port) });
+  }
+  if (config.only.includes('stage')) {
+    const { StageTarget } = await import('./hub/stageTarget.js');
+    const server = await spawnServer('stage', { fixture: { receivers: config.receivers } });
+    contenders.push({ label: 'stage', server, target: new StageTarget({ port: server.port, accounts: (server.info.accounts ?? []) as BenchAccount[] }) });
+  }
+  log(`--- latency: ${contenders.map((c) => c.label).join(', ')} in ${config.rounds} interleaved rounds per rate ---`);
+  const latencies = await latencyRounds(contenders, { receivers: config.receivers, rates: config.rates, seconds: config.latencySeconds, rounds: config.rounds });
+  for (const [label, byRate] of Object.entries(latencies)) {
+    const f = (all[label] ??= {});
+    f.latencies = byRate;
+    f.latency = byRate[config.rates[0]!];
+  }
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  log(`latency FAILED: ${message}`);
+  for (const c of contenders) (all[c.label] ??= {}).error = `latency: ${message}`;
+  await Promise.all(contenders.map((c) => c.server.stop()));
 }
 
 const results: Record<string, number> = {};
