@@ -319,7 +319,7 @@ export class DeviceConnection {
   }
 
   /** Writes the reply once it and every earlier command's reply are ready. */
-  private replyInOrder(frame: CommandFrame, reply: Promise<ReplyFrame | object | undefined>): void {
+  private replyInOrder(frame: CommandFrame, reply: Promise<ReplyFrame | undefined>): void {
     this.replies = this.replies.then(async () => {
       try {
         const r = await reply;

@@ -65,6 +65,7 @@ export interface SqliteStore extends StoreTx {}
  * reply waits for the whole batch.
  */
 const maxBatchTransactions = 64;
+const maxBatchMs = 200;
 /** Outcome fan-outs written before their entries are compacted into the per-user table (see SqliteOutcomeLog). */
 const compactAfterFanouts = 32;
 /**
@@ -72,7 +73,6 @@ const compactAfterFanouts = 32;
  * slices instead of waiting for a whole compaction.
  */
 const compactionSlice = 1024;
-const maxBatchMs = 200;
 
 type Settle = { resolve(value: unknown): void; reject(error: unknown): void };
 type Job =
@@ -196,9 +196,10 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Compacts the outcome fan-outs as a job of its own, in a later turn of the event loop: the pushes of the batch
-   * just committed are written to their sockets first (the writers flush on process.nextTick).
-   * A compaction that fails leaves the fan-outs where they are (durable and readable); the next commit retries.
+   * Compacts the outcome fan-outs slice by slice, each slice a transaction queued in a later turn of the event loop:
+   * the pushes of the batch just committed are written to their sockets first (the writers flush on
+   * process.nextTick), and commands queued meanwhile go between two slices. A slice that fails leaves its entries
+   * where they are (durable and readable); the next commit starts again.
    */
   private scheduleCompaction(): void {
     if (this.compactionScheduled) return;
