@@ -238,7 +238,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Runs the applied works again; the index of the first that now fails (rejected), or -1. */
+  /**
+   * Runs the applied works again; the index of the first that now fails (rejected), or -1. A work that succeeded
+   * once fails again only if it is not deterministic (a deadline ran out meanwhile); its device's next command may
+   * already be in the batch, so that command is applied although this one was not.
+   */
   private async rerun(applied: Applied[]): Promise<number> {
     for (let i = 0; i < applied.length; i++) {
       const entry = applied[i]!;
