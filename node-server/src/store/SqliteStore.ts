@@ -11,6 +11,7 @@
 // a transaction waits for the open batch to commit, so it never sees uncommitted rows.
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { afterPromiseJobs, maxBatchMs, maxBatchTransactions } from './groupCommit.js';
 import { messageSelect, toMessage, type MessageRow } from './messageRow.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteOutcomeLog } from './SqliteOutcomeLog.js';
@@ -60,12 +61,6 @@ const storeTxMethods = [
 // Declaration merging: the class gets every StoreTx method, installed in the constructor as serialized delegates.
 export interface SqliteStore extends StoreTx {}
 
-/**
- * A batch takes no more transactions once it holds this many or has been open this long: the first transaction's
- * reply waits for the whole batch.
- */
-const maxBatchTransactions = 64;
-const maxBatchMs = 200;
 /** Outcome fan-outs written before their entries are compacted into the per-user table (see SqliteOutcomeLog). */
 const compactAfterFanouts = 32;
 /**
@@ -81,12 +76,6 @@ type Job =
 type TransactionJob = Extract<Job, { kind: 'transaction' }>;
 type Applied = { job: TransactionJob; result: unknown };
 
-/**
- * Waits until the promise jobs under way have run: a device's next command, already received, starts when the
- * previous one is ordered and reaches the queue through promise jobs only. Not setImmediate: that also waits for
- * every pending I/O callback (a fan-out's acks), and the whole batch would wait with it.
- */
-const afterPromiseJobs = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 
 /**
  * The public store. Every call, transaction or not, goes through one job queue: a read made by another part of the
