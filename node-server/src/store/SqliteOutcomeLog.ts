@@ -164,11 +164,18 @@ export class SqliteOutcomeLog {
    */
   compact(maxEntries = Infinity): boolean {
     for (const seq of this.emptyRows.splice(0)) this.deps.q('DELETE FROM outcome_fanouts WHERE seq = ?').run(seq);
-    const users = [...this.pending.keys()].map((userId) => ({ userId, no: this.userNo(userId, true)! }));
-    // In key order: each user's entries go to the end of that user's range, one page after another.
-    users.sort((a, b) => a.no - b.no);
+    // In key order: each user's entries go to the end of that user's range, one page after another. Users not
+    // numbered yet come last (a new number is larger than every existing one) and are numbered only when moved.
+    const numbered: Array<{ userId: string; no: number }> = [];
+    const unnumbered: string[] = [];
+    for (const userId of this.pending.keys()) {
+      const no = this.userNo(userId, false);
+      if (no === undefined) unnumbered.push(userId);
+      else numbered.push({ userId, no });
+    }
+    numbered.sort((a, b) => a.no - b.no);
     let moved = 0;
-    for (const { userId } of users) {
+    for (const userId of [...numbered.map((u) => u.userId), ...unnumbered]) {
       if (moved >= maxEntries) break;
       moved += this.compactUser(userId);
     }
