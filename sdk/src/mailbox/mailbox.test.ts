@@ -94,6 +94,26 @@ describe('Mailbox: sending and backpressure', () => {
 });
 
 describe('Mailbox: leases', () => {
+  it('gives back a consumer\'s leases in send order even when it took them out of order', async () => {
+    const mailbox = await filled([1, 2, 3]);
+    const a = mailbox.receiver();
+    const b = mailbox.receiver();
+    const first = await a.receive(); // 1
+    await b.receive(); // 2
+    await b.receive(); // 3
+    first.nack(); // 1 goes back to the head ...
+    const again = await b.receive(); // ... and b takes it after 2 and 3
+    expect(again.value).toBe(1);
+    again.nack(); // b's leases (taken 2, 3, 1) return in send order 1, 2, 3
+    const order = [];
+    for (let i = 0; i < 3; i++) {
+      const lease = await a.receive();
+      order.push(lease.value);
+      lease.ack();
+    }
+    expect(order).toEqual([1, 2, 3]);
+  });
+
   it("redelivers a crashed consumer's leases first, in order", async () => {
     const mailbox = await filled([1, 2, 3, 4, 5]);
     const crashed = mailbox.receiver();
