@@ -8,7 +8,7 @@ import { MailboxClosedError, MailboxError } from './MailboxError.js';
 
 export interface ReceiveOptions {
   /** Aborting cancels this wait only (no lease is taken); the receiver stays alive. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface LeasesOptions {
@@ -22,7 +22,7 @@ export interface LeasesOptions {
 
 export interface ReceiverConfig {
   /** Aborting kills this consumer: like `release()`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export class MailboxReceiver<T> {

@@ -11,7 +11,7 @@ export interface FileImStorageConfig {
   /** Directory for this device's files (created if missing). One device per directory. */
   readonly dir: string;
   /** 'strict' (default): fdatasync before a write resolves. */
-  readonly durability?: 'strict' | 'relaxed';
+  readonly durability?: 'strict' | 'relaxed' | undefined;
 }
 
 /** File names are derived from session ids; keep them to a safe alphabet. */
