@@ -200,6 +200,75 @@ setTimeout(() => greeting$.next('vue says hello'), 0);
   }, 300_000);
 });
 
+describe('the packed @stage/sdk in Node projects', () => {
+  /** A Node app outside the workspace with the tarball installed; `files` are its sources. */
+  async function nodeApp(name: string, files: Record<string, string>, devDependencies: Record<string, string> = {}): Promise<string> {
+    const app = join(scratch, name);
+    writeApp(app, {
+      'package.json': JSON.stringify({
+        name: `scratch-${name}`,
+        private: true,
+        type: 'module',
+        dependencies: { '@stage/sdk': `file:${tarball}`, rxjs: workspaceVersion('rxjs') },
+        devDependencies,
+      }),
+      ...files,
+    });
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    return app;
+  }
+
+  it('runs from plain Node ESM and from CommonJS require()', async () => {
+    const app = await nodeApp('node-plain', {
+      'esm.mjs': "import { Mailbox, canonicalJson } from '@stage/sdk';\nimport { nodeSealing } from '@stage/sdk/node';\nconst m = new Mailbox();\nawait m.send(1);\nconst lease = await m.receiver().receive();\nlease.ack();\nconsole.log(canonicalJson({ b: lease.value, a: typeof nodeSealing }));\n",
+      'cjs.cjs': "const { canonicalJson } = require('@stage/sdk');\nconst { ImClient } = require('@stage/sdk/im');\nconsole.log(canonicalJson({ z: 1, a: typeof ImClient }));\n",
+    });
+    expect((await command(process.execPath, ['esm.mjs'], app)).trim()).toBe('{"a":"object","b":1}');
+    expect((await command(process.execPath, ['cjs.cjs'], app)).trim()).toBe('{"a":"function","z":1}');
+  }, 300_000);
+
+  it('type-checks under the strictest consumer config: exactOptionalPropertyTypes on, skipLibCheck off', async () => {
+    const app = await nodeApp(
+      'node-strict',
+      {
+        // What `tsc --init` (TypeScript 5.9) writes, minus nothing: strict, exactOptionalPropertyTypes, no skipLibCheck.
+        'tsconfig.json': JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            lib: ['ES2022'],
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            types: ['node'],
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            noUncheckedIndexedAccess: true,
+            skipLibCheck: false,
+            noEmit: true,
+            verbatimModuleSyntax: true,
+          },
+          include: ['src'],
+        }),
+        'src/main.ts': `import { Mailbox, Scope, group, type MailboxConfig } from '@stage/sdk';
+import { FileLogStore } from '@stage/sdk/node';
+
+// Values a real app has: possibly undefined, passed straight through.
+const capacity: number | undefined = process.env['CAPACITY'] === undefined ? undefined : Number(process.env['CAPACITY']);
+const name: string | undefined = process.env['NAME'];
+const config: MailboxConfig<string> = { capacity, name };
+const mailbox = new Mailbox<string>(config);
+const scope = new Scope({ signal: undefined });
+const workers = group(async () => undefined, { name, size: capacity });
+const rx = mailbox.receiver({ signal: undefined });
+rx.leases({ prefetch: capacity });
+export { scope, workers, FileLogStore };
+`,
+      },
+      { typescript: workspaceVersion('typescript'), '@types/node': workspaceVersion('@types/node') },
+    );
+    await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
+  }, 300_000);
+});
+
 function writeApp(dir: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
