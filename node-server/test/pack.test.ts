@@ -3,7 +3,7 @@
 // in Chromium. Also checks the package shape: every subpath export has its ESM file and .d.ts,
 // and no Node built-in is reachable from a browser entry point.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -266,6 +266,75 @@ export { scope, workers, FileLogStore };
       { typescript: workspaceVersion('typescript'), '@types/node': workspaceVersion('@types/node') },
     );
     await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
+  }, 300_000);
+});
+
+describe('the documentation samples, against the packed @stage/sdk', () => {
+  /** Every ```ts / ```tsx block of the user-facing docs, named after its file and position. */
+  function samples(): Array<{ name: string; code: string; tsx: boolean }> {
+    const docs = ['README.md', 'sdk/README.md', ...readdirSync(join(sdkDir, 'docs')).filter((f) => f.endsWith('.md') && f !== 'PROTOCOL.md').map((f) => `sdk/docs/${f}`)];
+    const found: Array<{ name: string; code: string; tsx: boolean }> = [];
+    for (const doc of docs) {
+      const text = readFileSync(join(workspace, doc), 'utf8');
+      let index = 0;
+      for (const match of text.matchAll(/^```(ts|tsx|typescript)\n([\s\S]*?)^```/gm)) {
+        index++;
+        found.push({ name: `${doc.replace(/[/.]/g, '_')}_${index}`, code: match[2] ?? '', tsx: match[1] === 'tsx' });
+      }
+    }
+    return found;
+  }
+
+  it('type-check in a strict consumer (exactOptionalPropertyTypes, no skipLibCheck), and the Node ones run', async () => {
+    const all = samples();
+    expect(all.length).toBeGreaterThanOrEqual(12);
+    const app = join(scratch, 'doc-samples');
+    const files: Record<string, string> = {
+      'package.json': JSON.stringify({
+        name: 'scratch-doc-samples',
+        private: true,
+        type: 'module',
+        dependencies: {
+          '@stage/sdk': `file:${tarball}`,
+          rxjs: workspaceVersion('rxjs'),
+          ws: workspaceVersion('ws'),
+          react: workspaceVersion('react'),
+        },
+        devDependencies: {
+          typescript: workspaceVersion('typescript'),
+          '@types/node': workspaceVersion('@types/node'),
+          '@types/react': workspaceVersion('@types/react'),
+          '@types/ws': workspaceVersion('@types/ws'),
+        },
+      }),
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          jsx: 'react-jsx',
+          types: ['node'],
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: false,
+          outDir: 'out',
+        },
+        include: ['src'],
+      }),
+    };
+    // Each sample is a module of its own (top-level await, its own imports).
+    for (const sample of all) files[`src/${sample.name}.${sample.tsx ? 'tsx' : 'ts'}`] = `${sample.code}\nexport {};\n`;
+    writeApp(app, files);
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
+    // The samples that need neither a browser nor a running hub are run too, to the end, without an error.
+    const runnable = all.filter((sample) => !sample.tsx && !/@stage\/sdk\/(im|idb|react|vue)'/.test(sample.code));
+    expect(runnable.length).toBeGreaterThanOrEqual(8);
+    for (const sample of runnable) {
+      await command(process.execPath, [join(app, 'out', `${sample.name}.js`)], app);
+    }
   }, 300_000);
 });
 
