@@ -588,7 +588,10 @@ export class ImClient {
       finish: (code, reason) => {
         if (abort.signal.aborted) return;
         abort.abort();
-        socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+        socket.onopen = socket.onmessage = socket.onclose = null;
+        // Not null: closing a socket that is still connecting makes Node's ws emit 'error' (handshake aborted), and
+        // an EventEmitter 'error' with no listener takes the whole process down.
+        socket.onerror = ignoreSocketError;
         if (socket.readyState <= WS_OPEN) {
           try {
             socket.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason.slice(0, 120));
@@ -1052,3 +1055,6 @@ function sameReviews(a: readonly Review[], b: readonly Review[]): boolean {
     })
   );
 }
+
+/** Error handler left on a socket we are done with: its late errors are expected and have no one to tell. */
+function ignoreSocketError(): void {}
