@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The hub's command line: `tsx src/main.ts [--port 8080] [--data-dir ./data] [--secret S] [--log-level info]`,
 // or env PORT, STAGE_DATA_DIR, STAGE_SECRET, STAGE_LOG_LEVEL (flags win). STAGE_DATABASE_URL / STAGE_REDIS_URL
 // choose PostgreSQL / Redis. Serves the built web demo from node-server/public and shuts down gracefully on
