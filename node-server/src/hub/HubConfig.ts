@@ -50,6 +50,10 @@ export interface HubConfig {
   scryptCost?: ScryptCost;
   /** Token lifetime, default 7 days. */
   tokenTtlMs?: number;
+  /** `/readyz`: a store or fan-out probe slower than this means not ready. Default 2 s. */
+  readinessTimeoutMs?: number;
+  /** How often the store and fan-out are probed in the background, to log outages. Default 5 s. */
+  readinessIntervalMs?: number;
   /** Install SIGINT/SIGTERM handlers that shut down gracefully (the CLI does). Default false. */
   handleSignals?: boolean;
 }

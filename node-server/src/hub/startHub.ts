@@ -25,6 +25,7 @@ import { DeviceConnection, type ConnectionDeps, type DeviceIdentity } from './De
 import { resolveHubConfig, type HubConfig } from './HubConfig.js';
 import { Logger } from './Logger.js';
 import { Metrics, hubMetrics } from './Metrics.js';
+import { Readiness } from './Readiness.js';
 import { Registry } from './Registry.js';
 import { sweepRetention } from './sweepRetention.js';
 import { TokenBucket } from './TokenBucket.js';
@@ -51,6 +52,13 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   const metrics = new Metrics();
   const counters = hubMetrics(metrics);
   const publicDir = config.publicDir ?? defaultPublicDir;
+  const readiness = new Readiness({
+    store,
+    fanout,
+    log: log.child({ session: 'readiness' }),
+    ...(config.readinessTimeoutMs !== undefined ? { timeoutMs: config.readinessTimeoutMs } : {}),
+    ...(config.readinessIntervalMs !== undefined ? { intervalMs: config.readinessIntervalMs } : {}),
+  });
 
   const registry = new Registry({ store, limits: resolved.limits, windowStallMs: resolved.windowStallMs, log: log.child({ session: 'registry' }), counters });
   const fanoutSubscription = fanout.entries$.subscribe((entries) => registry.tell({ type: 'Outcome', entries }));
@@ -144,7 +152,18 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       return path === '/api/register' ? register(auth, req, res) : login(auth, req, res);
     }
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
-    if (path === '/healthz') return sendJson(res, closing ? 503 : 200, { ok: !closing, store: store.kind, fanout: fanout.kind, connections: connections.size });
+    // Liveness: the process answers. Readiness (and /healthz, its older name): the store and the fan-out answer too.
+    if (path === '/livez') return sendJson(res, 200, { ok: true });
+    if (path === '/readyz' || path === '/healthz') {
+      if (closing) return sendJson(res, 503, { ok: false, closing: true });
+      const report = await readiness.check();
+      return sendJson(res, report.ready ? 200 : 503, {
+        ok: report.ready,
+        store: { kind: store.kind, ...report.store },
+        fanout: { kind: fanout.kind, ...report.fanout },
+        connections: connections.size,
+      });
+    }
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(metrics.render());
@@ -247,6 +266,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       sessionEvents.unsubscribe();
       sessions.close();
       clearInterval(retention);
+      readiness.close();
       wss.close();
       server.closeAllConnections();
       await stopped;
@@ -256,7 +276,13 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     })());
 
   if (config.handleSignals) {
+    // `on`, not `once`: with no listener left, a second SIGTERM (a supervisor repeating itself, a user pressing
+    // Ctrl-C twice) would kill the process with the drain half done. Every signal after the first is logged and the
+    // drain goes on; commands are bounded by their deadline, so it ends.
+    let exiting = false;
     const onSignal = (signal: NodeJS.Signals) => {
+      if (exiting) return log.info('signal received during shutdown: still draining', { signal });
+      exiting = true;
       log.info('signal received', { signal });
       void close().then(
         () => process.exit(0),
@@ -266,8 +292,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
         },
       );
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   }
 
   return { url, port, store, metrics, close };
