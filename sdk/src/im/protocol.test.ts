@@ -35,6 +35,7 @@ describe('commands', () => {
       { type: 'DeleteMessage', traceId: 't3', messageId: 'm1' },
       { type: 'CreateStream', traceId: 't4', stream: 'general', groups: ['g1'] },
       { type: 'SetStreamGroups', traceId: 't5', stream: 'general', groups: ['g1', 'g2'] },
+      { type: 'SetStreamAdmins', traceId: 't5a', stream: 'general', admins: ['u2'] },
       { type: 'SetTopicStatus', traceId: 't6', stream: 'general', topic: 'hello', status: 'under_review' },
       { type: 'AppointReviewer', traceId: 't7', stream: 'general', reviewer: 'u2' },
       { type: 'DismissReviewer', traceId: 't8', stream: 'general', reviewer: 'u2' },
