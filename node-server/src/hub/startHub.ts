@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HeartbeatFailureDetector, SessionHandler, supervisor } from '@stage/sdk';
 import { nodeSealing } from '@stage/sdk/node';
-import { deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
+import { MAX_RECALL_ENTRIES, deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
 import { loadSecret } from '../auth/loadSecret.js';
 import { TokenSigner } from '../auth/TokenSigner.js';
 import { openFanout } from '../fanout/openFanout.js';
@@ -20,6 +20,7 @@ import { serveEvents } from '../http/serveEvents.js';
 import { openStore } from '../store/openStore.js';
 import type { Store } from '../store/Store.js';
 import { AppliedEntries } from './AppliedEntries.js';
+import { SessionIds } from './SessionIds.js';
 import { CommandRunner } from './CommandRunner.js';
 import { DeviceConnection, type ConnectionDeps, type DeviceIdentity } from './DeviceConnection.js';
 import { resolveHubConfig, type HubConfig } from './HubConfig.js';
@@ -103,8 +104,9 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     // node:crypto HMAC: about twice the pure-JS default; the hub only ever runs in Node.
     sealing: nodeSealing,
     failureDetector: new HeartbeatFailureDetector({ timeoutMs: resolved.sessionIdleMs }),
+    maxRecall: MAX_RECALL_ENTRIES,
   });
-  const applied = new AppliedEntries();
+  const applied = new AppliedEntries(nodeSealing, (sessionId) => sessions.keyOf(sessionId));
   const sessionEvents = sessions.events$.subscribe((event) => {
     if (event.type === 'deleted') applied.forget(event.sessionId);
   });
@@ -202,6 +204,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     store,
     registry,
     sessions,
+    sessionIds: new SessionIds(secret),
     applied,
     runner,
     limits: resolved.limits,

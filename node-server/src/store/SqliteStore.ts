@@ -53,7 +53,7 @@ export interface SqliteStoreConfig {
 const storeTxMethods = [
   'insertUser', 'userById', 'userByName', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
-  'streamAudience', 'canSee', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
+  'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
   'countUnread', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
 ] as const satisfies readonly (keyof StoreTx)[];
@@ -526,6 +526,14 @@ class SqliteOps implements StoreTx {
     );
   }
 
+  async streamAdmins(stream: string): Promise<string[]> {
+    return this.q('SELECT user_id FROM stream_admins WHERE stream = ? ORDER BY user_id').pluck().all(stream) as string[];
+  }
+  async setStreamAdmins(stream: string, userIds: readonly string[]): Promise<void> {
+    this.q('DELETE FROM stream_admins WHERE stream = ?').run(stream);
+    for (const u of userIds) this.q('INSERT OR IGNORE INTO stream_admins (stream, user_id) VALUES (?, ?)').run(stream, u);
+  }
+
   // topics, reviewers, votes
   async topic(stream: string, topic: string): Promise<TopicRecord | undefined> {
     return this.q(`${topicSelect} WHERE t.stream = ? AND t.topic = ?`).get(stream, topic) as TopicRecord | undefined;
@@ -570,11 +578,13 @@ class SqliteOps implements StoreTx {
   async insertMessage(m: NewMessage): Promise<MessageRecord> {
     try {
       const info = this.q(
-        'INSERT INTO messages (id, stream, topic, sender_id, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt);
+        'INSERT INTO messages (id, stream, topic, sender_id, content, created_at, narrowed) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt, m.recipients ? 1 : 0);
+      for (const u of m.recipients ?? []) this.q('INSERT OR IGNORE INTO message_recipients (message_id, user_id) VALUES (?, ?)').run(m.id, u);
       this.q('INSERT OR IGNORE INTO topics (stream, topic, status) VALUES (?, ?, 5)').run(m.stream, m.topic);
       const sender = this.q('SELECT username FROM users WHERE id = ?').get(m.senderId) as { username: string } | undefined;
-      return { ...m, seq: Number(info.lastInsertRowid), senderName: sender?.username ?? '', editedAt: null, deleted: false };
+      const { recipients: _narrowedTo, ...message } = m;
+      return { ...message, seq: Number(info.lastInsertRowid), senderName: sender?.username ?? '', editedAt: null, deleted: false };
     } catch (e) {
       if (isUniqueViolation(e)) throw new StoreConflictError(`message id "${m.id}" already exists`);
       throw e;
@@ -584,6 +594,10 @@ class SqliteOps implements StoreTx {
     const r = this.q(`${messageSelect} WHERE m.id = ?`).get(id) as MessageRow | undefined;
     return r ? toMessage(r) : undefined;
   }
+  async messageRecipients(id: string): Promise<string[] | undefined> {
+    if (this.q('SELECT 1 FROM messages WHERE id = ? AND narrowed = 1').get(id) === undefined) return undefined;
+    return this.q('SELECT user_id FROM message_recipients WHERE message_id = ? ORDER BY user_id').pluck().all(id) as string[];
+  }
   async editMessage(id: string, content: string, editedAt: number): Promise<void> {
     this.q('UPDATE messages SET content = ?, edited_at = ? WHERE id = ?').run(content, editedAt, id);
   }
@@ -592,13 +606,17 @@ class SqliteOps implements StoreTx {
   }
   async history(query: HistoryQuery): Promise<MessageRecord[]> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    // A narrowed message is in the page only for the users it is addressed to.
+    const readable = query.viewer === undefined ? '' : ` AND (m.narrowed = 0 OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = ?))`;
+    const viewer = query.viewer === undefined ? [] : [query.viewer];
     const rows = (
       query.topic === undefined
-        ? this.q(`${messageSelect} WHERE m.stream = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`).all(query.stream, before, query.limit)
-        : this.q(`${messageSelect} WHERE m.stream = ? AND m.topic = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`).all(
+        ? this.q(`${messageSelect} WHERE m.stream = ? AND m.seq < ?${readable} ORDER BY m.seq DESC LIMIT ?`).all(query.stream, before, ...viewer, query.limit)
+        : this.q(`${messageSelect} WHERE m.stream = ? AND m.topic = ? AND m.seq < ?${readable} ORDER BY m.seq DESC LIMIT ?`).all(
             query.stream,
             query.topic,
             before,
+            ...viewer,
             query.limit,
           )
     ) as MessageRow[];
@@ -607,8 +625,9 @@ class SqliteOps implements StoreTx {
   async countUnread(q: UnreadQuery): Promise<number> {
     return (
       this.q(
-        'SELECT COUNT(*) AS n FROM messages WHERE stream = ? AND topic = ? AND seq > ? AND sender_id <> ? AND deleted = 0',
-      ).get(q.stream, q.topic, q.afterSeq, q.excludeSender) as { n: number }
+        `SELECT COUNT(*) AS n FROM messages m WHERE m.stream = ? AND m.topic = ? AND m.seq > ? AND m.sender_id <> ? AND m.deleted = 0
+         AND (m.narrowed = 0 OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = ?))`,
+      ).get(q.stream, q.topic, q.afterSeq, q.excludeSender, q.excludeSender) as { n: number }
     ).n;
   }
 

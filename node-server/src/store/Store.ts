@@ -79,6 +79,11 @@ export interface NewMessage {
   senderId: string;
   content: string;
   createdAt: number;
+  /**
+   * A narrowed message (SendMessage.recipients): the only users who may read it, sender included. Absent: everyone
+   * who sees the stream. Stored with the message, so history, unread counts, edits and deletes keep the narrowing.
+   */
+  recipients?: readonly string[];
 }
 
 export interface HistoryQuery {
@@ -88,6 +93,8 @@ export interface HistoryQuery {
   /** Page backwards: messages with `seq < before` (newest page when absent). */
   before?: number;
   limit: number;
+  /** Leave out narrowed messages not addressed to this user. Absent: every message (tools and tests only). */
+  viewer?: string;
 }
 
 /** One entry of a user's outcome log: `id` is monotonic and gap-free per user, starting at 1. */
@@ -103,7 +110,10 @@ export interface OutcomeBounds {
   last: number;
 }
 
-/** Unread counting: messages after `afterSeq` in one topic that someone else sent and that are not deleted. */
+/**
+ * Unread counting: messages after `afterSeq` in one topic that someone else sent and that are not deleted, as seen
+ * by `excludeSender`: narrowed messages not addressed to them are not counted.
+ */
 export interface UnreadQuery {
   stream: string;
   topic: string;
@@ -140,6 +150,10 @@ export interface StoreTx {
   /** Distinct ids of the users who can see the stream (members of its groups), sorted. */
   streamAudience(name: string): Promise<string[]>;
   canSee(userId: string, stream: string): Promise<boolean>;
+  /** Users the stream's creator named as its administrators, sorted (the creator is not listed). */
+  streamAdmins(stream: string): Promise<string[]>;
+  /** Replaces the stream's administrators. */
+  setStreamAdmins(stream: string, userIds: readonly string[]): Promise<void>;
 
   // topics, reviewers, votes
   topic(stream: string, topic: string): Promise<TopicRecord | undefined>;
@@ -158,6 +172,8 @@ export interface StoreTx {
   /** Inserts and returns the message with its assigned `seq`. */
   insertMessage(message: NewMessage): Promise<MessageRecord>;
   messageById(id: string): Promise<MessageRecord | undefined>;
+  /** The users a narrowed message is addressed to (sorted, sender included); undefined when it is not narrowed. */
+  messageRecipients(id: string): Promise<string[] | undefined>;
   editMessage(id: string, content: string, editedAt: number): Promise<void>;
   /** Marks the message deleted and blanks its content. */
   deleteMessage(id: string): Promise<void>;

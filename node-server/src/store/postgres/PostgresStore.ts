@@ -204,6 +204,17 @@ class PgOps implements StoreTx {
     return r.rows.length > 0;
   }
 
+  async streamAdmins(stream: string): Promise<string[]> {
+    const r = await this.run<{ user_id: string }>('SELECT user_id FROM stream_admins WHERE stream = $1 ORDER BY user_id', [stream]);
+    return r.rows.map((x) => x.user_id);
+  }
+  async setStreamAdmins(stream: string, userIds: readonly string[]): Promise<void> {
+    await this.atomic(async (ops) => {
+      await ops.run('DELETE FROM stream_admins WHERE stream = $1', [stream]);
+      await ops.run('INSERT INTO stream_admins (stream, user_id) SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING', [stream, userIds]);
+    });
+  }
+
   // topics, reviewers, votes
   async topic(stream: string, topic: string): Promise<TopicRecord | undefined> {
     return (await this.run<TopicRecord & Row>(`${TOPIC_SELECT} WHERE t.stream = $1 AND t.topic = $2`, [stream, topic])).rows[0];
@@ -251,13 +262,15 @@ class PgOps implements StoreTx {
     try {
       r = await this.run<{ seq: number; sender_name: string }>(
         `WITH m AS (
-           INSERT INTO messages (id, stream, topic, sender_id, content, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+           INSERT INTO messages (id, stream, topic, sender_id, content, created_at, narrowed) VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (id) DO NOTHING RETURNING seq
          ), t AS (
            INSERT INTO topics (stream, topic, status) SELECT $2, $3, 5 FROM m ON CONFLICT DO NOTHING
+         ), r AS (
+           INSERT INTO message_recipients (message_id, user_id) SELECT $1, u FROM m CROSS JOIN unnest($8::text[]) AS u ON CONFLICT DO NOTHING
          )
          SELECT seq, (SELECT username FROM users WHERE id = $4) AS sender_name FROM m`,
-        [m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt],
+        [m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt, m.recipients !== undefined, m.recipients ?? []],
       );
     } catch (e) {
       // An unknown stream or sender: SQLite reports it as a constraint violation too.
@@ -266,11 +279,21 @@ class PgOps implements StoreTx {
     }
     const row = r.rows[0];
     if (row === undefined) throw new StoreConflictError(`message id "${m.id}" already exists`);
-    return { ...m, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false };
+    const { recipients: _narrowedTo, ...message } = m;
+    return { ...message, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false };
   }
   async messageById(id: string): Promise<MessageRecord | undefined> {
     const r = await this.run<MessageRow>(`${messageSelect} WHERE m.id = $1`, [id]);
     return r.rows[0] ? toMessage(r.rows[0]) : undefined;
+  }
+  async messageRecipients(id: string): Promise<string[] | undefined> {
+    const r = await this.run<{ user_id: string | null }>(
+      `SELECT r.user_id FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id
+       WHERE m.id = $1 AND m.narrowed ORDER BY r.user_id`,
+      [id],
+    );
+    if (r.rows.length === 0) return undefined;
+    return r.rows.flatMap((x) => (x.user_id === null ? [] : [x.user_id]));
   }
   async editMessage(id: string, content: string, editedAt: number): Promise<void> {
     await this.run('UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3', [content, editedAt, id]);
@@ -280,22 +303,25 @@ class PgOps implements StoreTx {
   }
   async history(query: HistoryQuery): Promise<MessageRecord[]> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    // A narrowed message is in the page only for the users it is addressed to ($viewer NULL: every message).
+    const readable = `(NOT m.narrowed OR $VIEWER::text IS NULL OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = $VIEWER))`;
+    const viewer = query.viewer ?? null;
     const r =
       query.topic === undefined
-        ? await this.run<MessageRow>(`${messageSelect} WHERE m.stream = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
-            query.stream,
-            before,
-            query.limit,
-          ])
+        ? await this.run<MessageRow>(
+            `${messageSelect} WHERE m.stream = $1 AND m.seq < $2 AND ${readable.replaceAll('$VIEWER', '$4')} ORDER BY m.seq DESC LIMIT $3`,
+            [query.stream, before, query.limit, viewer],
+          )
         : await this.run<MessageRow>(
-            `${messageSelect} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`,
-            [query.stream, query.topic, before, query.limit],
+            `${messageSelect} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 AND ${readable.replaceAll('$VIEWER', '$5')} ORDER BY m.seq DESC LIMIT $4`,
+            [query.stream, query.topic, before, query.limit, viewer],
           );
     return r.rows.reverse().map(toMessage);
   }
   async countUnread(q: UnreadQuery): Promise<number> {
     const r = await this.run<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM messages WHERE stream = $1 AND topic = $2 AND seq > $3 AND sender_id <> $4 AND NOT deleted',
+      `SELECT COUNT(*) AS n FROM messages m WHERE m.stream = $1 AND m.topic = $2 AND m.seq > $3 AND m.sender_id <> $4 AND NOT m.deleted
+       AND (NOT m.narrowed OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = $4))`,
       [q.stream, q.topic, q.afterSeq, q.excludeSender],
     );
     return r.rows[0]!.n;

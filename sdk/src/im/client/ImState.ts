@@ -208,7 +208,8 @@ export function applyReply<T extends CommandType>(state: ImState, type: T, data:
     case 'DeleteMessage':
       return withMessage(state, (data as ReplyData<'SendMessage'>).message);
     case 'CreateStream':
-    case 'SetStreamGroups': {
+    case 'SetStreamGroups':
+    case 'SetStreamAdmins': {
       const { stream } = data as ReplyData<'CreateStream'>;
       return { ...state, streams: withEntry(state.streams, stream.name, stream) };
     }
