@@ -181,7 +181,13 @@ export interface StoreTx {
   pruneOutcomes(userId: string, keepFrom: number): Promise<void>;
 
   // idempotency: the stored reply of each (user, trace id)
+  /**
+   * The recorded reply, if any. Inside a transaction this also CLAIMS (user, traceId) until the transaction ends:
+   * another transaction's findReply for the same key waits for it, then sees the reply it recorded. So a command
+   * resent to a second hub while the first still runs it is executed once (SQLite: transactions are serialized).
+   */
   findReply(userId: string, traceId: string): Promise<unknown | undefined>;
+  /** Records the reply; a reply already recorded for (user, traceId) is kept, never overwritten. */
   saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
 }
 

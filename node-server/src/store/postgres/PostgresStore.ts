@@ -90,7 +90,11 @@ const STREAM_COLUMNS =
 
 /** Every StoreTx operation as SQL over a Runner: the pool (implicit transactions) or one transaction's client. */
 class PgOps implements StoreTx {
-  constructor(protected readonly run: Runner) {}
+  /** `inTransaction`: the runner is one transaction's client (findReply then claims, see there). */
+  constructor(
+    protected readonly run: Runner,
+    private readonly inTransaction = false,
+  ) {}
 
   /** Runs several statements as one unit: inside a transaction that is the transaction itself. */
   protected atomic<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
@@ -352,13 +356,30 @@ class PgOps implements StoreTx {
   }
 
   // idempotency
+  /**
+   * Inside a transaction this CLAIMS (user, traceId) before reading: a placeholder row (reply NULL) is inserted,
+   * so a second hub running the same command (a resend after a failover) blocks on the unique key until this
+   * transaction ends, then finds the recorded reply instead of executing the command again. Outside a
+   * transaction it only reads.
+   */
   async findReply(userId: string, traceId: string): Promise<unknown | undefined> {
-    const r = await this.run<{ reply: string }>('SELECT reply FROM replies WHERE user_id = $1 AND trace_id = $2', [userId, traceId]);
-    return r.rows[0] ? (JSON.parse(r.rows[0].reply) as unknown) : undefined;
+    if (this.inTransaction) {
+      const claimed = await this.run(
+        'INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING RETURNING 1',
+        [userId, traceId],
+      );
+      if (claimed.rows.length > 0) return undefined;
+    }
+    // READ COMMITTED: this statement's snapshot sees the reply a concurrent claimant committed while we waited.
+    const r = await this.run<{ reply: string | null }>('SELECT reply FROM replies WHERE user_id = $1 AND trace_id = $2', [userId, traceId]);
+    const reply = r.rows[0]?.reply;
+    return reply === undefined || reply === null ? undefined : (JSON.parse(reply) as unknown);
   }
+  /** Fills the claim (or inserts); a reply already recorded is never overwritten. */
   async saveReply(userId: string, traceId: string, reply: unknown): Promise<void> {
     await this.run(
-      'INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, $3) ON CONFLICT (user_id, trace_id) DO UPDATE SET reply = excluded.reply',
+      `INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, trace_id) DO UPDATE SET reply = excluded.reply WHERE replies.reply IS NULL`,
       [userId, traceId, JSON.stringify(reply)],
     );
   }
@@ -468,7 +489,7 @@ export class PostgresStore extends PgOps implements Store {
       let broken = false;
       try {
         await client.query('BEGIN');
-        const result = await work(new PgOps(runnerOf(client)));
+        const result = await work(new PgOps(runnerOf(client), true));
         await client.query('COMMIT');
         return result;
       } catch (e) {

@@ -87,4 +87,9 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'replies: a NULL reply is a claim held by the transaction executing the command',
+    sql: 'ALTER TABLE replies ALTER COLUMN reply DROP NOT NULL',
+  },
 ];
