@@ -50,3 +50,38 @@ describe('exactly once across hubs', () => {
     expect((JSON.parse(recorded[0]!.reply) as { data: { message: { messageId: string } } }).data.message.messageId).toBe(reply.message.messageId);
   });
 });
+
+describe('no deadlocks between hubs', () => {
+  it('commands pushing several outcomes to crossing audiences, run at once on two hubs, never deadlock', async () => {
+    cluster = await startFaultCluster(['A', 'B']);
+    const [a, b] = cluster.hubs as [(typeof cluster.hubs)[0], (typeof cluster.hubs)[0]];
+    const [fa, fb] = [await cluster.front(a), await cluster.front(b)];
+    const [ownerA, ownerB, p, q] = await Promise.all(
+      ['owner-a', 'owner-b', 'pat', 'quinn'].map((name) => register(`http://127.0.0.1:${fa.port}`, { username: name, password: `password-${name}` })),
+    );
+    const onA = await openDevice('owner-a', `http://127.0.0.1:${fa.port}`, ownerA!.token);
+    const onB = await openDevice('owner-b', `http://127.0.0.1:${fb.port}`, ownerB!.token);
+    devices.push(onA, onB);
+    // G1 (on A) holds quinn, G2 (on B) holds pat. Adding pat to G1 pushes NewGroup to pat, then NewMember to
+    // {owner-a, pat, quinn}; adding quinn to G2 pushes NewGroup to quinn, then NewMember to {owner-b, pat, quinn}:
+    // one-push-at-a-time locking takes pat then quinn on A and quinn then pat on B.
+    const { group: g1 } = await onA.client.createGroup({ name: 'g1' });
+    const { group: g2 } = await onB.client.createGroup({ name: 'g2' });
+    await onA.client.addGroupMember({ groupId: g1.groupId, userId: q!.userId });
+    await onB.client.addGroupMember({ groupId: g2.groupId, userId: p!.userId });
+    // Each statement's round trip takes ~10 ms, so the two transactions overlap on every round.
+    a.pg.slow(5);
+    b.pg.slow(5);
+    for (let round = 0; round < 8; round++) {
+      await Promise.all([
+        onA.client.addGroupMember({ groupId: g1.groupId, userId: p!.userId }),
+        onB.client.addGroupMember({ groupId: g2.groupId, userId: q!.userId }),
+      ]);
+      await Promise.all([
+        onA.client.command('DismissMember', { groupId: g1.groupId, userId: p!.userId }),
+        onB.client.command('DismissMember', { groupId: g2.groupId, userId: q!.userId }),
+      ]);
+    }
+    expect(a.store.retried.deadlock + b.store.retried.deadlock, 'transactions PostgreSQL aborted as deadlocked').toBe(0);
+  });
+});

@@ -97,6 +97,12 @@ export interface StoredOutcome {
   body: unknown;
 }
 
+/** One pushed outcome and the users whose logs it is appended to. */
+export interface OutcomePush {
+  userIds: readonly string[];
+  body: unknown;
+}
+
 /** What is left of a user's outcome log: `first` is the oldest retained id (0 when empty), `last` the newest. */
 export interface OutcomeBounds {
   first: number;
@@ -174,6 +180,13 @@ export interface StoreTx {
    * in one statement or one prepared statement in a loop, never one round trip per recipient.
    */
   appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]>;
+  /**
+   * Optional: appends every pushed outcome of one command at once and returns, per push, each recipient's new id
+   * in its `userIds` order. A store that locks per-recipient rows implements it to take all of a command's locks
+   * in ONE global order (sorted user ids), so commands pushing several outcomes cannot deadlock each other across
+   * hubs. Callers use `appendPushes()` (./appendPushes.ts), which falls back to one `appendOutcomes` per push.
+   */
+  appendPushes?(pushes: readonly OutcomePush[]): Promise<number[][]>;
   /** Outcomes with `id > afterId`, ascending, at most `limit`. */
   outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]>;
   outcomeBounds(userId: string): Promise<OutcomeBounds>;

@@ -21,6 +21,7 @@ import {
   type MessageRecord,
   type NewMessage,
   type OutcomeBounds,
+  type OutcomePush,
   type Store,
   type StoreTx,
   type StoredOutcome,
@@ -317,24 +318,47 @@ class PgOps implements StoreTx {
     );
     return r.rows[0]!.id;
   }
-  /**
-   * Appends the same outcome to many users' logs in ONE round trip and returns
-   * their ids in `userIds` order. Counter rows are locked in sorted order, so two hubs fanning out to overlapping
-   * audiences cannot deadlock. A fan-out to 1,000 users is one statement instead of 1,000.
-   */
+  /** One push: see appendPushes. */
   async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
-    const unique = [...new Set(userIds)].sort();
-    const r = await this.run<{ user_id: string; id: number }>(
-      `WITH c AS (
+    return (await this.appendPushes([{ userIds, body }]))[0]!;
+  }
+  /**
+   * Appends every push of a command in ONE statement: each recipient's counter row is bumped once by the number of
+   * pushes it receives, the rows locked in one sorted order (so commands from several hubs cannot deadlock, however
+   * many outcomes each pushes), and each push's entries get consecutive ids in push order.
+   */
+  async appendPushes(pushes: readonly OutcomePush[]): Promise<number[][]> {
+    const users: string[] = [];
+    const pushIndex: number[] = [];
+    const bodies: string[] = [];
+    pushes.forEach((push, i) => {
+      bodies.push(JSON.stringify(push.body));
+      for (const u of new Set(push.userIds)) {
+        users.push(u);
+        pushIndex.push(i + 1);
+      }
+    });
+    if (users.length === 0) return pushes.map((p) => p.userIds.map(() => 0));
+    const r = await this.run<{ user_id: string; p: number; id: number }>(
+      `WITH e AS (
+         SELECT u, p, ROW_NUMBER() OVER (PARTITION BY u ORDER BY p) AS k FROM unnest($1::text[], $2::int[]) AS x(u, p)
+       ), n AS (
+         SELECT u, COUNT(*) AS total FROM e GROUP BY u
+       ), c AS (
          INSERT INTO outcome_counters AS oc (user_id, last_id)
-         SELECT u, 1 FROM unnest($1::text[]) AS u ORDER BY u
-         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
+         SELECT u, total FROM n ORDER BY u COLLATE "C"
+         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + excluded.last_id RETURNING user_id, last_id
+       ), r AS (
+         SELECT e.u, e.p, c.last_id - n.total + e.k AS id FROM e JOIN n ON n.u = e.u JOIN c ON c.user_id = e.u
+       ), i AS (
+         INSERT INTO outcomes (user_id, id, body) SELECT r.u, r.id, ($3::text[])[r.p] FROM r
        )
-       INSERT INTO outcomes (user_id, id, body) SELECT user_id, last_id, $2 FROM c RETURNING user_id, id`,
-      [unique, JSON.stringify(body)],
+       SELECT u AS user_id, p, id FROM r`,
+      [users, pushIndex, bodies],
     );
-    const ids = new Map(r.rows.map((x) => [x.user_id, x.id]));
-    return userIds.map((u) => ids.get(u)!);
+    const ids = pushes.map(() => new Map<string, number>());
+    for (const row of r.rows) ids[row.p - 1]!.set(row.user_id, row.id);
+    return pushes.map((push, i) => push.userIds.map((u) => ids[i]!.get(u)!));
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
     const r = await this.run<{ id: number; body: string }>(
@@ -400,6 +424,8 @@ function describe(url: string): string {
 export class PostgresStore extends PgOps implements Store {
   readonly kind = 'postgres';
   readonly schema: string;
+  /** Transactions PostgreSQL aborted (and this store re-ran) for a deadlock or a serialization failure. */
+  readonly retried = { deadlock: 0, serialization: 0 };
   private readonly pool: pg.Pool;
 
   private constructor(pool: pg.Pool, schema: string) {
@@ -498,6 +524,8 @@ export class PostgresStore extends PgOps implements Store {
         } catch {
           broken = true; // the connection itself failed: do not return it to the pool
         }
+        if (isCode(e, '40P01')) this.retried.deadlock++;
+        if (isCode(e, '40001')) this.retried.serialization++;
         if (attempt < 5 && isCode(e, ...RETRYABLE)) continue;
         throw e;
       } finally {
