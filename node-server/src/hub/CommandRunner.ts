@@ -18,6 +18,7 @@ import {
 import { commandHandlers, CommandError } from '../commands/index.js';
 import { dispatch, type CommandContext, type CommandHandlers } from '../commands/CommandContext.js';
 import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
+import { appendPushes } from '../store/appendPushes.js';
 import type { Store, StoreTx } from '../store/Store.js';
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
@@ -161,15 +162,14 @@ export class CommandRunner {
         if (prior) return { reply: prior, entries: [] };
         const result = await dispatch(this.handlers, command, ctx, guard(tx, deadline));
         const reply: ReplyFrame = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
+        // All pushes appended in one call, at the end of the transaction: each recipient's log is locked once, in
+        // one global order, for as short a time as possible (see Store.appendPushes).
+        const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
+        const ids = await appendPushes(tx, pushes);
         const entries: FanoutEntry[] = [];
-        for (const push of result.pushes) {
-          // One call per pushed outcome, not per recipient: the body is serialized once and PostgreSQL appends
-          // to every recipient's log in one statement.
-          const recipients = [...new Set(push.recipients)];
-          if (recipients.length === 0) continue;
-          const ids = await tx.appendOutcomes(recipients, push.outcome);
-          for (let i = 0; i < recipients.length; i++) entries.push({ userId: recipients[i]!, outcomeId: ids[i]!, outcome: push.outcome });
-        }
+        pushes.forEach((push, i) => {
+          push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body }));
+        });
         await tx.saveReply(userId, command.traceId, reply);
         return { reply, entries };
       }, job.onOrdered ? { onOrdered: job.onOrdered } : undefined);

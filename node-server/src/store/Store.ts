@@ -104,6 +104,12 @@ export interface StoredOutcome {
   body: unknown;
 }
 
+/** One pushed outcome and the users whose logs it is appended to. */
+export interface OutcomePush {
+  userIds: readonly string[];
+  body: unknown;
+}
+
 /** What is left of a user's outcome log: `first` is the oldest retained id (0 when empty), `last` the newest. */
 export interface OutcomeBounds {
   first: number;
@@ -190,6 +196,13 @@ export interface StoreTx {
    * in one statement or one prepared statement in a loop, never one round trip per recipient.
    */
   appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]>;
+  /**
+   * Optional: appends every pushed outcome of one command at once and returns, per push, each recipient's new id
+   * in its `userIds` order. A store that locks per-recipient rows implements it to take all of a command's locks
+   * in ONE global order (sorted user ids), so commands pushing several outcomes cannot deadlock each other across
+   * hubs. Callers use `appendPushes()` (./appendPushes.ts), which falls back to one `appendOutcomes` per push.
+   */
+  appendPushes?(pushes: readonly OutcomePush[]): Promise<number[][]>;
   /** Outcomes with `id > afterId`, ascending, at most `limit`. */
   outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]>;
   outcomeBounds(userId: string): Promise<OutcomeBounds>;
@@ -197,7 +210,13 @@ export interface StoreTx {
   pruneOutcomes(userId: string, keepFrom: number): Promise<void>;
 
   // idempotency: the stored reply of each (user, trace id)
+  /**
+   * The recorded reply, if any. Inside a transaction this also CLAIMS (user, traceId) until the transaction ends:
+   * another transaction's findReply for the same key waits for it, then sees the reply it recorded. So a command
+   * resent to a second hub while the first still runs it is executed once (SQLite: transactions are serialized).
+   */
   findReply(userId: string, traceId: string): Promise<unknown | undefined>;
+  /** Records the reply; a reply already recorded for (user, traceId) is kept, never overwritten. */
   saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
 }
 

@@ -104,4 +104,9 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'replies: a NULL reply is a claim held by the transaction executing the command',
+    sql: 'ALTER TABLE replies ALTER COLUMN reply DROP NOT NULL',
+  },
 ];
