@@ -109,10 +109,29 @@ export class ChatStore {
     this.watchBrowserConnectivity();
   }
 
-  async dispose(): Promise<void> {
-    this.subscription.unsubscribe();
-    await this.system.shutdown();
-    await this.client.close();
+  private disposed: Promise<void> | undefined;
+
+  dispose(): Promise<void> {
+    this.disposed ??= (async () => {
+      this.subscription.unsubscribe();
+      await this.system.shutdown();
+      await this.client.close();
+    })();
+    return this.disposed;
+  }
+
+  /** Commands the hub has not answered yet: what sign-out has to send or drop. */
+  unsentCount(): number {
+    return this.client.unsent.length;
+  }
+
+  /**
+   * Signs out: sends (waiting while the connection runs) or discards what is unsent, then wipes this
+   * user's data from the browser (outbox, device record, sealed logs) and stops the page's work.
+   */
+  async signOut(unsent: 'send' | 'discard', signal?: AbortSignal): Promise<void> {
+    await this.client.signOut({ unsent, ...(signal ? { signal } : {}) });
+    await this.dispose();
   }
 
   // ---------------------------------------------------------------- reading
