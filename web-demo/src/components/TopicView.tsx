@@ -49,7 +49,7 @@ function MessageList({ stream, topic }: { stream: string; topic: string }) {
     void end.current?.scrollIntoView({ block: 'end' });
   }, [messages.at(-1)?.messageId, pending.length]); // the newest message, not older pages, moves the view
   return (
-    <div className="messages" data-testid="messages" role="log" aria-live="polite">
+    <div className="messages" data-testid="messages" data-count={messages.length} role="log" aria-live="polite">
       {older && (
         <button type="button" className="ghost small load-older" onClick={() => void chat.loadOlder(stream, topic)} data-testid="load-older">
           Load earlier messages

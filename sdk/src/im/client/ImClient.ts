@@ -116,6 +116,20 @@ export interface ImClientConfig {
   readonly outboxCapacity?: number;
   /** Random source for trace ids' fallback and backoff jitter (tests). */
   readonly random?: () => number;
+  /**
+   * The signed-in user (from login/register). The storage belongs to this user: the client refuses to open over
+   * another user's data and stops (offline, stoppedBy 4001) rather than send it under a token of another user.
+   * Default: storage.userId, else the user of the stored device record, else whoever is welcomed first.
+   */
+  readonly userId?: string;
+}
+
+/** What sign-out does with commands the hub has not answered yet. */
+export interface SignOutOptions {
+  /** 'send': wait until the hub answered every queued command (needs a connection); 'discard': drop them. */
+  readonly unsent: 'send' | 'discard';
+  /** Stops waiting for 'send': signOut rejects and nothing is wiped. */
+  readonly signal?: AbortSignal;
 }
 
 interface PendingRecord {
@@ -163,6 +177,8 @@ export class ImClient {
   readonly #outbox: Mailbox<OutboxItem>;
   readonly #WebSocket: WebSocketConstructor;
   #token: string | undefined;
+  /** The user whose storage this is; undefined until known (no userId given, nothing stored yet). */
+  #owner: string | undefined;
   #device: DeviceRecord | undefined;
   #session: SessionClient<Command> | undefined;
   #lastSeal: string | undefined;
@@ -227,8 +243,16 @@ export class ImClient {
 
   /** Opens the client over its storage (recovering the outbox, the device's session and its log). Call connect() next. */
   static async open(config: ImClientConfig): Promise<ImClient> {
-    const storage = config.storage ?? memoryStorage();
+    const storage = config.storage ?? memoryStorage(config.userId);
+    if (config.userId !== undefined && storage.userId !== undefined && storage.userId !== config.userId) {
+      throw new ImError({ code: 'forbidden', message: `ImClient: the storage belongs to user ${storage.userId}, not to ${config.userId}; open that user's storage` });
+    }
     const device = (await storage.device.load()).find((entry) => entry.id === DEVICE_ENTRY)?.value;
+    const owner = config.userId ?? storage.userId;
+    if (device && owner !== undefined && device.userId !== owner) {
+      // Storage written before it was keyed by user (or shared by mistake): its outbox may be another user's.
+      throw new ImError({ code: 'forbidden', message: `ImClient: this storage holds the data of user ${device.userId}, not of ${owner}; open storage keyed by user, or wipe this one` });
+    }
     let recovered: Array<MailboxEntry<OutboxItem>> = [];
     const backing: MailboxBacking<OutboxItem> = {
       load: async () => (recovered = await storage.outbox.load()),
@@ -252,6 +276,7 @@ export class ImClient {
     this.#outbox = outbox;
     this.#WebSocket = WebSocketImpl;
     this.#token = config.token;
+    this.#owner = config.userId ?? storage.userId ?? device?.userId;
     this.#device = device;
     this.#session = session;
     this.#lastOutcomeId = device?.lastOutcomeId ?? 0;
@@ -317,6 +342,46 @@ export class ImClient {
     await this.#session?.close().catch(() => undefined);
     await Promise.resolve(this.#storage.close?.()).catch(() => undefined);
     for (const subject of [this.#state$, this.#connection$, this.#pending$, this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$]) subject.complete();
+  }
+
+  /** The user whose storage this client works on, once known. */
+  get userId(): string | undefined {
+    return this.#owner;
+  }
+
+  /** Commands issued and not answered yet (the value of pending$): what sign-out would have to send or drop. */
+  get unsent(): readonly PendingCommand[] {
+    return this.#pending$.value;
+  }
+
+  /**
+   * Signs this device's user out: sends or discards the commands not answered yet (options.unsent), closes the
+   * client and wipes its storage (outbox, device record, sealed logs), so nothing of this user is left for the
+   * next one. Resolves with the commands that were discarded. Rejects (and wipes nothing) when 'send' is aborted.
+   */
+  async signOut(options: SignOutOptions): Promise<readonly PendingCommand[]> {
+    if (options.unsent === 'send' && this.#pending.size > 0) {
+      if (this.#closed) throw new ImError({ code: 'unavailable', message: 'this ImClient is closed; its unsent commands cannot be sent' });
+      await new Promise<void>((resolve, reject) => {
+        const signal = options.signal;
+        const subscription = this.#pending$.subscribe((pending) => {
+          if (pending.length > 0) return;
+          queueMicrotask(() => subscription.unsubscribe());
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        const onAbort = () => {
+          subscription.unsubscribe();
+          reject(signal?.reason);
+        };
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    const discarded = this.#pending$.value;
+    await this.close();
+    await this.#storage.wipe?.();
+    return discarded;
   }
 
   /** Resolves when the connection state satisfies `predicate` (e.g. s => s === 'online'). */
@@ -555,7 +620,7 @@ export class ImClient {
         this.#setConnection({ state: 'offline', attempt, lastClose: this.#lastClose, stoppedBy: closed.code });
         return;
       }
-      const immediate = closed.code === CloseCode.brokenChain || closed.reason === 'user changed';
+      const immediate = closed.code === CloseCode.brokenChain;
       const delay = immediate ? 0 : reconnectDelay(this.#config.reconnect ?? {}, attempt, this.#config.random);
       attempt++;
       this.#setConnection({ state: 'reconnecting', attempt, lastClose: this.#lastClose });
@@ -708,15 +773,15 @@ export class ImClient {
   }
 
   async #onWelcome(conn: Connection, frame: WelcomeFrame): Promise<void> {
-    if (this.#device && this.#device.userId !== frame.userId) {
-      // Another user on this device's storage: their cursors and chain are not ours. Start over.
-      this.#device = undefined;
-      this.#lastOutcomeId = 0;
-      this.#freshSession = true;
-      this.#state$.next(emptyImState);
-      conn.finish(CloseCode.normal, 'user changed');
+    if (this.#owner !== undefined && this.#owner !== frame.userId) {
+      // The token is another user's. Everything in this storage (queued commands, chain, cursors) belongs to the
+      // owner and must never go out under someone else's name: stop before the send loop starts; the user has to
+      // sign in as the owner, or sign the owner out (which wipes the storage).
+      this.#failures$.next(new ImError({ code: 'unauthorized', message: `this client's storage belongs to user ${this.#owner}, but the token signed in ${frame.userId}; nothing was sent` }));
+      conn.finish(CloseCode.unauthorized, 'the token is for another user than this storage');
       return;
     }
+    this.#owner = frame.userId;
     this.#state$.next({ ...this.#state$.value, me: { userId: frame.userId, username: frame.username } });
     if (!frame.resumed || !this.#session || this.#session.sessionId !== frame.sessionId) {
       const old = this.#session;

@@ -9,6 +9,7 @@ export {
   type PendingCommand,
   type Review,
   type SealedLogInfo,
+  type SignOutOptions,
 } from './ImClient.js';
 export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 export { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
