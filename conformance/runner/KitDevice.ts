@@ -109,7 +109,7 @@ export class KitDevice {
   private answerRecall(recall: Frame): void {
     const from = recall.fromSeq as number;
     const to = recall.toSeq as number;
-    const base = { kind: 'chain', recallId: recall.recallId, sessionId: recall.sessionId };
+    const base: Frame = { kind: 'chain', recallId: recall.recallId!, sessionId: recall.sessionId! };
     this.recallsAnswered++;
     if (recall.sessionId !== this.sessionId || from < 0 || to > this.chain.length) {
       return this.sendFrame({ ...base, entries: [], done: true, missing: true });
