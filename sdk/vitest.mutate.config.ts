@@ -9,6 +9,6 @@ export default defineConfig({
     environment: 'node',
     include: ['src/mailbox/**/*.test.ts', 'src/seal/**/*.test.ts'],
     exclude: ['src/**/*.browser.test.ts'],
-    testTimeout: 30_000,
+    testTimeout: 300_000,
   },
 });
