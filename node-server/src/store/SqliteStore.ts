@@ -88,6 +88,8 @@ export class SqliteStore implements Store {
   private readonly jobs: Job[] = [];
   private draining = false;
   private compactionScheduled = false;
+  /** Read-only counts for benchmarks and metrics: COMMITs run and the transactions they held. */
+  readonly commitCounts = { commits: 0, transactions: 0 };
 
   constructor(config: SqliteStoreConfig) {
     this.ops = new SqliteOps(config.file, config.readonly ?? false);
@@ -181,6 +183,8 @@ export class SqliteStore implements Store {
       for (const { job } of applied) job.reject(error);
       return;
     }
+    this.commitCounts.commits++;
+    this.commitCounts.transactions += applied.length;
     for (const { job, result } of applied) job.resolve(result);
   }
 
