@@ -81,7 +81,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Ben
         const m = /^(stage_[a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
         if (m) counters[m[1]!] = Number(m[2]);
       }
-      const commits = (hub.store as { commitCounts?: CommitCounts }).commitCounts;
+      const commits = (hub.store as { commitStats?: CommitCounts }).commitStats;
       if (commits) {
         counters.store_commits = commits.commits;
         counters.store_committed_transactions = commits.transactions;

@@ -12,7 +12,7 @@
 // compaction, would run before the frames left.)
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
-import { pushFrame, pushMessage } from './pushFrame.js';
+import { pushFrame, pushHead } from './pushFrame.js';
 
 export type WriterMessage =
   | { type: 'Message'; text: string }
@@ -104,7 +104,11 @@ export class DeviceWriter {
         const resume = this.ws.bufferedAmount > highWaterBytes ? () => this.resume() : undefined;
         if (resume) this.waiting = true;
         if (message.type === 'Message') this.ws.send(message.text, resume);
-        else if (this.socket) this.socket.write(pushMessage(message.outcomeId, message.body), resume);
+        else if (this.socket) {
+          // The head, then the body every recipient shares: two chunks of the socket's next writev (see pushFrame).
+          this.socket.write(pushHead(message.outcomeId, message.body));
+          this.socket.write(message.body, resume);
+        }
         else this.ws.send(pushFrame(message.outcomeId, message.body), textFrame, resume);
         return;
       }
