@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { startHub } from './hub/startHub.js';
 import { isLogLevel, Logger, type LogLevel } from './hub/Logger.js';
 import type { Limits } from '@stage/sdk/im';
+import type { HubLimits } from './hub/HubLimits.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +47,17 @@ if (process.env.STAGE_LIMITS) {
   }
 }
 
+// STAGE_HUB_LIMITS: JSON overrides of the abuse guards (src/hub/HubLimits.ts, docs/HUB.md "Limits").
+let hubLimits: Partial<HubLimits> = {};
+if (process.env.STAGE_HUB_LIMITS) {
+  try {
+    hubLimits = JSON.parse(process.env.STAGE_HUB_LIMITS) as Partial<HubLimits>;
+  } catch {
+    console.error('STAGE_HUB_LIMITS must be a JSON object of hub limits, e.g. {"maxConnectionsPerUser":16}');
+    process.exit(2);
+  }
+}
+
 const secret = values.secret ?? process.env.STAGE_SECRET;
 await startHub({
   port,
@@ -55,6 +67,10 @@ await startHub({
   ...(secret ? { secret } : {}),
   logLevel: level as LogLevel,
   limits,
+  hubLimits,
+  ...(process.env.STAGE_TRUST_PROXY ? { trustProxy: Number(process.env.STAGE_TRUST_PROXY) } : {}),
+  ...(process.env.STAGE_METRICS_TOKEN ? { metricsToken: process.env.STAGE_METRICS_TOKEN } : {}),
+  ...(process.env.STAGE_OPEN_REGISTRATION === 'false' ? { openRegistration: false } : {}),
   handleSignals: true,
 }).catch((err: unknown) => {
   // One log line that names the cause (a locked data dir, an unreachable database, a port in use), then exit 1.
