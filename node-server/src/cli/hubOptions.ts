@@ -3,6 +3,13 @@
 // docs' table are all read from here, so a setting cannot exist in one and be missing from another.
 import { z } from 'zod';
 import { limitsSchema } from '@stage/sdk/im';
+import { DEFAULT_HUB_LIMITS, type HubLimits } from '../hub/HubLimits.js';
+
+/** Abuse guards an operator may override (docs/HUB.md "Limits"): any subset, each a non-negative number. */
+export const hubLimitOverridesSchema = z
+  .object(Object.fromEntries(Object.keys(DEFAULT_HUB_LIMITS).map((key) => [key, z.number().nonnegative()])) as Record<keyof HubLimits, z.ZodNumber>)
+  .partial()
+  .strict();
 
 /** Limits an operator may override: any subset of the protocol limits, each valid as the client checks it. */
 export const limitOverridesSchema = limitsSchema
@@ -24,6 +31,10 @@ export const hubSettingsSchema = z
     databaseUrl: z.string().regex(/^postgres(ql)?:\/\/./),
     redisUrl: z.string().regex(/^rediss?:\/\/./),
     limits: limitOverridesSchema,
+    hubLimits: hubLimitOverridesSchema,
+    trustProxy: z.number().int().min(0).max(16),
+    metricsToken: z.string().min(16),
+    openRegistration: z.boolean(),
     publicDir: z.string().min(1),
   })
   .partial()
@@ -50,6 +61,7 @@ export interface HubOption {
 
 /** Integers stay numbers only when they look like one; anything else reaches the schema as text and fails there. */
 const integer = (text: string): unknown => (/^-?\d+$/.test(text.trim()) ? Number(text) : text);
+const boolean = (text: string): unknown => (text === 'true' ? true : text === 'false' ? false : text);
 const json = (text: string): unknown => {
   try {
     return JSON.parse(text) as unknown;
@@ -67,6 +79,10 @@ export const hubOptions: readonly HubOption[] = [
   { key: 'databaseUrl', flag: '--database-url', value: '<url>', env: 'STAGE_DATABASE_URL', default: '(SQLite)', help: 'PostgreSQL store instead of SQLite', fix: 'a postgres:// URL, e.g. postgres://stage@127.0.0.1:5432/stage' },
   { key: 'redisUrl', flag: '--redis-url', value: '<url>', env: 'STAGE_REDIS_URL', default: '(in-process)', help: 'fan-out between hubs over Redis pub/sub', fix: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' },
   { key: 'limits', flag: '--limits', value: '<json>', env: 'STAGE_LIMITS', default: '(protocol)', help: 'JSON overrides of the protocol limits', fix: `a JSON object of positive numbers with keys ${Object.keys(limitsSchema.shape).join(', ')}, e.g. {"commandsPerSecond":100}`, fromText: json },
+  { key: 'hubLimits', flag: '--hub-limits', value: '<json>', env: 'STAGE_HUB_LIMITS', default: '(safe defaults)', help: 'JSON overrides of the abuse guards (docs/HUB.md "Limits")', fix: `a JSON object of non-negative numbers with keys ${Object.keys(DEFAULT_HUB_LIMITS).join(', ')}, e.g. {"maxConnectionsPerUser":16}`, fromText: json },
+  { key: 'trustProxy', flag: '--trust-proxy', value: '<n>', env: 'STAGE_TRUST_PROXY', default: '0', help: 'reverse proxies whose X-Forwarded-For names the client', fix: 'an integer from 0 to 16: the number of proxies in front of the hub', fromText: integer },
+  { key: 'metricsToken', flag: '--metrics-token', value: '<s>', env: 'STAGE_METRICS_TOKEN', default: '(loopback only)', help: '/metrics answers only Authorization: Bearer <s>', fix: 'at least 16 characters' },
+  { key: 'openRegistration', flag: '--open-registration', value: '<bool>', env: 'STAGE_OPEN_REGISTRATION', default: 'true', help: 'false closes POST /api/register; the operator creates accounts', fix: 'true or false', fromText: boolean },
   { key: 'publicDir', flag: '--public-dir', value: '<dir>', env: 'STAGE_PUBLIC_DIR', default: 'node-server/public', help: 'static files served (the built web demo)', fix: 'a directory path' },
 ];
 

@@ -3,7 +3,7 @@
 // narrowed message is stored with its recipients and stays theirs: only they find it in history and unread
 // counts, and its edit and delete are pushed only to those of them who still see the stream. To anyone else it
 // does not exist (not_found).
-import { DEFAULT_HISTORY_LIMIT } from '@stage/sdk/im';
+import { DEFAULT_HISTORY_LIMIT, MAX_FRAME_BYTES } from '@stage/sdk/im';
 import type { CommandHandler } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
 import { messageOf, requireVisibleStream } from './visibility.js';
@@ -72,6 +72,9 @@ export const deleteMessage: CommandHandler<'DeleteMessage'> = async (command, ct
   };
 };
 
+/** Bytes of messages in one GetHistory reply: a frame less room for the reply's envelope. */
+const historyPageBytes = MAX_FRAME_BYTES - 2048;
+
 export const getHistory: CommandHandler<'GetHistory'> = async (command, ctx, tx) => {
   await requireVisibleStream(tx, ctx.userId, command.stream);
   const limit = command.limit ?? DEFAULT_HISTORY_LIMIT;
@@ -82,8 +85,19 @@ export const getHistory: CommandHandler<'GetHistory'> = async (command, ctx, tx)
     limit: limit + 1,
     viewer: ctx.userId,
   });
-  const hasMore = page.length > limit;
+  let hasMore = page.length > limit;
   const messages = (hasMore ? page.slice(1) : page).map(messageOf);
+  // A page fits one frame: the oldest messages beyond the byte budget are left for the next page (hasMore).
+  // The newest message is always kept (one message always fits a frame), so paging always moves.
+  let bytes = 0;
+  let first = messages.length;
+  while (first > 0) {
+    bytes += Buffer.byteLength(JSON.stringify(messages[first - 1])) + 1;
+    if (bytes > historyPageBytes && first < messages.length) break;
+    first--;
+  }
+  if (first > 0) hasMore = true;
+  messages.splice(0, first);
   return {
     data: { stream: command.stream, ...(command.topic !== undefined ? { topic: command.topic } : {}), messages, hasMore },
     pushes: [],

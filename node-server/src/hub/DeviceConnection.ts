@@ -28,6 +28,7 @@ import type { AppliedEntries } from './AppliedEntries.js';
 import { errReply, type CommandRunner, type ReplyFrame } from './CommandRunner.js';
 import { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
+import type { HubLimits } from './HubLimits.js';
 import type { HubCounters } from './Metrics.js';
 import type { Registry } from './Registry.js';
 import type { SessionIds } from './SessionIds.js';
@@ -43,6 +44,10 @@ export interface ConnectionDeps {
   applied: AppliedEntries;
   runner: CommandRunner;
   limits: Limits;
+  /** Byte bounds, frame rate and hello timeout of a connection. */
+  hubLimits: HubLimits;
+  /** The command bucket shared by all the devices of a user. */
+  userCommands(userId: string): TokenBucket;
   log: Logger;
   counters: HubCounters;
   /** How long the hub waits for the pages of a recall. */
@@ -126,6 +131,8 @@ export class DeviceConnection {
   /** Replies of started commands, written in command order; settles when the last one was written. */
   private replies: Promise<void> = Promise.resolve();
   private readonly bucket: TokenBucket;
+  /** Every inbound frame takes a token (commands, acks, pings, refused frames): a flood closes with 4029. */
+  private readonly frames: TokenBucket;
   private recalls: Map<string, RecallPages> | undefined;
   private state: 'hello' | 'welcoming' | 'ready' | 'closed' = 'hello';
   private sessionId = '';
@@ -150,16 +157,28 @@ export class DeviceConnection {
   ) {
     const log = deps.log.child({ userId: identity.userId, deviceId: identity.deviceId, connectionId: this.connectionId });
     this.deps = { ...deps, log };
-    this.writer = new DeviceWriter(ws, socket);
+    const { hubLimits } = deps;
+    this.writer = new DeviceWriter(ws, socket, {
+      ...hubLimits,
+      onSlowConsumer: () => log.info('slow consumer; closing', { closeCode: CloseCode.windowFull, queuedBytes: hubLimits.maxQueuedBytes }),
+    });
     this.bucket = new TokenBucket(deps.limits.commandsPerSecond, deps.limits.commandBurst);
+    this.frames = new TokenBucket(hubLimits.framesPerSecond, hubLimits.frameBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
-    ws.on('pong', () => this.alive(true));
+    ws.on('pong', () => {
+      if (this.counted()) this.alive(true);
+    });
+    // The server does not auto-pong: a peer's ping is a frame like any other, and its pong waits in the writer's
+    // bounded queue when the peer does not read.
+    ws.on('ping', (data) => {
+      if (this.counted()) this.writer.pong(data);
+    });
     ws.once('close', (code) => this.onClose(code));
     ws.on('error', (err) => log.debug('socket error', { err }));
     deps.counters.connectionsOpened.inc();
     this.helloTimer = setTimeout(() => {
-      if (this.state === 'hello') this.refuse('no hello within the idle timeout', CloseCode.idle);
-    }, deps.limits.idleTimeoutMs);
+      if (this.state === 'hello') this.refuse(`no hello within ${hubLimits.helloTimeoutMs} ms`, CloseCode.idle);
+    }, hubLimits.helloTimeoutMs);
     this.helloTimer.unref();
     log.info('device connected');
   }
@@ -208,8 +227,16 @@ export class DeviceConnection {
     this.writer.disconnect(code, message);
   }
 
+  /** Takes a frame token; false (and the connection closing with 4029) when the peer floods. */
+  private counted(): boolean {
+    if (this.state === 'closed' || this.writer.closed) return false;
+    if (this.frames.take() === 0) return true;
+    this.refuse(`more than ${this.deps.hubLimits.framesPerSecond} frames/s`, CloseCode.rateLimited);
+    return false;
+  }
+
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (this.state === 'closed') return;
+    if (!this.counted()) return;
     this.alive();
     if (isBinary) return this.refuse('binary frames are not part of the protocol', CloseCode.unreadable);
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -259,7 +286,9 @@ export class DeviceConnection {
   private enqueue(frame: InboundCommand, traceId = frame.command.traceId): void {
     if (this.draining) return this.reply(errReply(traceId, { code: 'unavailable', message: 'the hub is shutting down; resend after reconnecting' }));
     const behindRefused = this.rateLimitedFrom !== undefined && frame.seq > this.rateLimitedFrom;
-    const wait = behindRefused ? 1000 / this.deps.limits.commandsPerSecond : this.bucket.take();
+    let wait = behindRefused ? 1000 / this.deps.limits.commandsPerSecond : this.bucket.take();
+    // The user's bucket is shared by its devices: twenty devices do not get twenty times the rate.
+    if (wait === 0) wait = this.deps.userCommands(this.identity.userId).take();
     if (wait > 0 || !this.accept(frame)) {
       if (this.rateLimitedFrom === undefined || frame.seq < this.rateLimitedFrom) this.rateLimitedFrom = frame.seq;
       this.deps.counters.rejectedFrames.inc();
