@@ -36,7 +36,7 @@ import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, 
 import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
 import { replyDataSchemas, type ReplyData, type ReplyFrame } from '../protocol/replies.js';
 import { chainPages } from './chainPages.js';
-import { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
+import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 import { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
@@ -116,6 +116,12 @@ export interface ImClientConfig {
   readonly outboxCapacity?: number;
   /** Random source for trace ids' fallback and backoff jitter (tests). */
   readonly random?: () => number;
+  /**
+   * Pushed outcomes arriving within this many ms are applied together and state$ emits once for them, so a busy
+   * topic does not re-render a UI per message. `client.state` is always current. Default 16 (one frame); 0 emits
+   * on the next macrotask.
+   */
+  readonly stateBatchMs?: number;
   /**
    * The signed-in user (from login/register). The storage belongs to this user: the client refuses to open over
    * another user's data and stops (offline, stoppedBy 4001) rather than send it under a token of another user.
@@ -198,6 +204,11 @@ export class ImClient {
   readonly #answered = new Set<string>();
 
   readonly #state$ = new BehaviorSubject<ImState>(emptyImState);
+  /** The state as of the last applied outcome; #state$ lags it by at most one batch (stateBatchMs). */
+  #current: ImState = emptyImState;
+  /** Message arrays made since the last emission (grown in place until emitted). */
+  #unpublished: Unpublished | undefined;
+  #emitTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #connection$ = new BehaviorSubject<ConnectionInfo>({ state: 'offline', attempt: 0 });
   readonly #pending$ = new BehaviorSubject<readonly PendingCommand[]>([]);
   readonly #log$ = new BehaviorSubject<SealedLogInfo | undefined>(undefined);
@@ -290,7 +301,7 @@ export class ImClient {
   }
 
   get state(): ImState {
-    return this.#state$.value;
+    return this.#current;
   }
 
   /** The highest outcome id processed. */
@@ -341,6 +352,7 @@ export class ImClient {
     await this.#outbox.flush().catch(() => undefined);
     await this.#session?.close().catch(() => undefined);
     await Promise.resolve(this.#storage.close?.()).catch(() => undefined);
+    this.#emitState();
     for (const subject of [this.#state$, this.#connection$, this.#pending$, this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$]) subject.complete();
   }
 
@@ -782,7 +794,7 @@ export class ImClient {
       return;
     }
     this.#owner = frame.userId;
-    this.#state$.next({ ...this.#state$.value, me: { userId: frame.userId, username: frame.username } });
+    this.#setState({ ...this.#current, me: { userId: frame.userId, username: frame.username } });
     if (!frame.resumed || !this.#session || this.#session.sessionId !== frame.sessionId) {
       const old = this.#session;
       const store = await this.#storage.openLog(frame.sessionId);
@@ -926,7 +938,7 @@ export class ImClient {
         this.#fail(record, error);
         return;
       }
-      this.#state$.next(applyReply(this.#state$.value, type, checked.data as ReplyData<typeof type>));
+      this.#setState(applyReply(this.#current, type, checked.data as ReplyData<typeof type>));
       for (const waiter of record.waiters.splice(0)) waiter.resolve(checked.data);
     } else {
       this.#fail(record, new ImError(frame.error, traceId));
@@ -936,7 +948,9 @@ export class ImClient {
   #onPush(conn: Connection, frame: PushFrame): void {
     if (frame.outcomeId > this.#lastOutcomeId) {
       this.#lastOutcomeId = frame.outcomeId;
-      this.#state$.next(applyOutcome(this.#state$.value, frame.outcome));
+      this.#unpublished ??= new WeakSet();
+      this.#current = applyOutcomeInBatch(this.#current, frame.outcome, this.#unpublished);
+      this.#emitTimer ??= setTimeout(() => this.#emitState(), this.#config.stateBatchMs ?? 16);
       this.#outcomes$.next({ outcomeId: frame.outcomeId, outcome: frame.outcome });
     }
     // Duplicates (retransmits, replays) are acked again so the hub stops resending them.
@@ -956,7 +970,7 @@ export class ImClient {
 
   async #onResync(conn: Connection, lastOutcomeId: number, reason: string): Promise<void> {
     this.#lastOutcomeId = lastOutcomeId;
-    this.#state$.next({ ...emptyImState, me: this.#state$.value.me });
+    this.#setState({ ...emptyImState, me: this.#current.me });
     await this.#flushAck(conn);
     this.#resyncs$.next({ reason, lastOutcomeId });
     if (this.#config.autoSync ?? true) {
@@ -1029,6 +1043,20 @@ export class ImClient {
   #newTraceId(): string {
     this.#traceCounter++;
     return `${this.#tracePrefix}-${Date.now().toString(36)}-${this.#traceCounter.toString(36)}`;
+  }
+
+  /** Replaces the state and emits it at once (with whatever a pending batch of pushes had applied). */
+  #setState(next: ImState): void {
+    this.#current = next;
+    this.#emitState();
+  }
+
+  /** Hands the current state to observers; from now on its arrays are theirs and are never changed in place. */
+  #emitState(): void {
+    if (this.#emitTimer !== undefined) clearTimeout(this.#emitTimer);
+    this.#emitTimer = undefined;
+    this.#unpublished = undefined;
+    if (!this.#closed && this.#state$.value !== this.#current) this.#state$.next(this.#current);
   }
 
   #setConnection(info: ConnectionInfo): void {
