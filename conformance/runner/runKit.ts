@@ -19,12 +19,12 @@ export interface KitResult {
 }
 
 type Step = { [key: string]: Json };
-interface Conversation {
+export interface Conversation {
   name: string;
   description?: string;
   steps: Step[];
 }
-interface FrameCase {
+export interface FrameCase {
   name: string;
   /** "hello": sent as the first frame; "welcome" (default): sent after the welcome. */
   after?: 'hello' | 'welcome';
@@ -218,7 +218,12 @@ export class ConversationRun {
     if ('send' in step) {
       const command = substitute(step.command as Json, this.vars) as Frame;
       command.traceId ??= `${this.run}-${++this.traces}`;
-      const reply = await device.command(command, step.tamper as Tamper | undefined);
+      // A client resends a rate_limited command (same entry: refused ones are not part of the chain) after retryAfterMs.
+      let reply = await device.command(command, step.tamper as Tamper | undefined);
+      for (let tries = 0; 'kind' in reply && reply.ok === false && (reply.error as Frame).code === 'rate_limited' && tries < 100; tries++) {
+        await new Promise((r) => setTimeout(r, ((reply as Frame).error as Frame).retryAfterMs as number));
+        reply = await device.command(command, step.tamper as Tamper | undefined);
+      }
       const want = substitute(expect ?? { ok: true }, this.vars) as { [k: string]: Json };
       if ('close' in want) {
         // A reply may come first (broken_chain); the close must follow.
@@ -368,6 +373,35 @@ export function frameCaseSteps(c: FrameCase, index: number): Step[] {
   return [{ connect: device, ...(c.after === 'hello' ? { hello: false } : {}) }, raw];
 }
 
+/** One frame case on a fresh device of `framesRun` (whose user "mallory" is registered by the caller). */
+export async function runFrameCase(framesRun: ConversationRun, c: FrameCase, index: number): Promise<KitResult> {
+  try {
+    for (const s of frameCaseSteps(c, index)) await framesRun.step(s);
+    return { kind: 'frame', name: c.name, ok: true };
+  } catch (e) {
+    return { kind: 'frame', name: c.name, ok: false, error: (e as Error).message };
+  } finally {
+    await framesRun.device(`mallory/frame-${index}`).close().catch(() => undefined);
+  }
+}
+
+/** A conversation with its own users (names suffixed with a fresh run id), its devices closed at the end. */
+export async function runConversation(hub: HubControl, conversation: Conversation): Promise<KitResult> {
+  const run = new ConversationRun(hub);
+  let at = 0;
+  try {
+    for (const [i, s] of conversation.steps.entries()) {
+      at = i;
+      await run.step(s);
+    }
+    return { kind: 'conversation', name: conversation.name, ok: true };
+  } catch (e) {
+    return { kind: 'conversation', name: conversation.name, ok: false, error: `step ${at} ${JSON.stringify(conversation.steps[at])}: ${(e as Error).message}` };
+  } finally {
+    await run.close();
+  }
+}
+
 export async function runKit(hub: HubControl, dir: string, log: (line: string) => void = () => undefined): Promise<KitResult[]> {
   const kit = loadKit(dir);
   const results: KitResult[] = [];
@@ -378,30 +412,7 @@ export async function runKit(hub: HubControl, dir: string, log: (line: string) =
   record(checkVectors(kit.vectors));
   const framesRun = new ConversationRun(hub);
   await framesRun.step({ register: 'mallory' });
-  for (const [i, c] of kit.frames.entries()) {
-    try {
-      for (const s of frameCaseSteps(c, i)) await framesRun.step(s);
-      record({ kind: 'frame', name: c.name, ok: true });
-    } catch (e) {
-      record({ kind: 'frame', name: c.name, ok: false, error: (e as Error).message });
-    } finally {
-      await framesRun.device(`mallory/frame-${i}`).close().catch(() => undefined);
-    }
-  }
-  for (const conversation of kit.conversations) {
-    const run = new ConversationRun(hub);
-    let at = 0;
-    try {
-      for (const [i, s] of conversation.steps.entries()) {
-        at = i;
-        await run.step(s);
-      }
-      record({ kind: 'conversation', name: conversation.name, ok: true });
-    } catch (e) {
-      record({ kind: 'conversation', name: conversation.name, ok: false, error: `step ${at} ${JSON.stringify(conversation.steps[at])}: ${(e as Error).message}` });
-    } finally {
-      await run.close();
-    }
-  }
+  for (const [i, c] of kit.frames.entries()) record(await runFrameCase(framesRun, c, i));
+  for (const conversation of kit.conversations) record(await runConversation(hub, conversation));
   return results;
 }
