@@ -159,14 +159,16 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       const report = await readiness.check();
       return sendJson(res, report.ready ? 200 : 503, {
         ok: report.ready,
-        store: { kind: store.kind, ...report.store },
-        fanout: { kind: fanout.kind, ...report.fanout },
+        store: store.kind,
+        fanout: fanout.kind,
+        checks: { store: report.store, fanout: report.fanout },
         connections: connections.size,
       });
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(metrics.render());
+      const { contentType, text } = await metrics.exposition();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(text);
       return;
     }
     if (path.startsWith('/sse/')) {
