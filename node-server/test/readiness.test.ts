@@ -12,7 +12,7 @@ import { uniqueName } from './store-contract.js';
 
 interface Probe {
   status: number;
-  body: { ok: boolean; store?: { kind: string; ok: boolean; error?: string }; fanout?: { kind: string; ok: boolean; error?: string } };
+  body: { ok: boolean; store?: string; fanout?: string; checks?: { store: { ok: boolean; error?: string }; fanout: { ok: boolean; error?: string } } };
 }
 
 const schema = uniqueName('readiness');
@@ -54,8 +54,8 @@ describe('liveness and readiness', () => {
     expect(await probe('/livez')).toEqual({ status: 200, body: { ok: true } });
     const ready = await probe('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ ok: true, store: { kind: 'postgres', ok: true }, fanout: { kind: 'redis', ok: true } });
-    expect((await probe('/healthz')).body).toMatchObject({ ok: true, store: { ok: true }, fanout: { ok: true } });
+    expect(ready.body).toMatchObject({ ok: true, store: 'postgres', fanout: 'redis', checks: { store: { ok: true }, fanout: { ok: true } } });
+    expect((await probe('/healthz')).body).toMatchObject({ ok: true, checks: { store: { ok: true }, fanout: { ok: true } } });
   });
 
   it('is not ready while Redis is down, logs the outage once and its end once', async () => {
@@ -63,8 +63,8 @@ describe('liveness and readiness', () => {
     await expect.poll(async () => (await probe('/readyz')).status, { timeout: 10_000 }).toBe(503);
     for (let i = 0; i < 5; i++) {
       const down = await probe('/readyz');
-      expect(down).toMatchObject({ status: 503, body: { ok: false, store: { ok: true }, fanout: { kind: 'redis', ok: false } } });
-      expect(down.body.fanout?.error).toBeTruthy();
+      expect(down).toMatchObject({ status: 503, body: { ok: false, checks: { store: { ok: true }, fanout: { ok: false } } } });
+      expect(down.body.checks?.fanout.error).toBeTruthy();
     }
     expect((await probe('/healthz')).status).toBe(503);
     expect(await probe('/livez')).toEqual({ status: 200, body: { ok: true } });
@@ -80,8 +80,8 @@ describe('liveness and readiness', () => {
     pgProxy.hold();
     const started = Date.now();
     const hanging = await probe('/readyz');
-    expect(hanging).toMatchObject({ status: 503, body: { ok: false, store: { kind: 'postgres', ok: false }, fanout: { ok: true } } });
-    expect(hanging.body.store?.error).toMatch(/no answer within 500 ms/);
+    expect(hanging).toMatchObject({ status: 503, body: { ok: false, checks: { store: { ok: false }, fanout: { ok: true } } } });
+    expect(hanging.body.checks?.store.error).toMatch(/no answer within 500 ms/);
     expect(Date.now() - started).toBeLessThan(5_000);
     pgProxy.release();
     await expect.poll(async () => (await probe('/readyz')).status, { timeout: 10_000 }).toBe(200);

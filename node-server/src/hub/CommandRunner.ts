@@ -92,8 +92,13 @@ export class CommandRunner {
 
   /** Queues a command and resolves with its reply. */
   run(job: Omit<CommandJob, 'done'>): Promise<ReplyFrame> {
+    const queuedAt = performance.now();
     return new Promise<ReplyFrame>((resolve) => {
-      const queued = this.mailbox.trySend({ ...job, done: resolve });
+      const done = (reply: ReplyFrame) => {
+        this.config.counters.commandSeconds.observe((performance.now() - queuedAt) / 1000);
+        resolve(reply);
+      };
+      const queued = this.mailbox.trySend({ ...job, done });
       if (!queued) resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
     });
   }
@@ -156,6 +161,7 @@ export class CommandRunner {
     const ctx = this.context(job);
     const deadline = AbortSignal.timeout(this.config.deadlineMs);
     let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
+    const transactionStarted = performance.now();
     try {
       outcome = await this.config.store.transaction(async (tx) => {
         const prior = (await tx.findReply(userId, command.traceId)) as ReplyFrame | undefined;
@@ -178,6 +184,7 @@ export class CommandRunner {
       if (e instanceof DeadlineExceeded) return this.timedOut(job);
       throw e;
     }
+    this.config.counters.transactionSeconds.observe((performance.now() - transactionStarted) / 1000);
     await this.config.fanout.publish(outcome.entries);
     return outcome.reply;
   }

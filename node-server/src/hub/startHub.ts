@@ -182,8 +182,9 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       const report = await readiness.check();
       return sendJson(res, report.ready ? 200 : 503, {
         ok: report.ready,
-        store: { kind: store.kind, ...report.store },
-        fanout: { kind: fanout.kind, ...report.fanout },
+        store: store.kind,
+        fanout: fanout.kind,
+        checks: { store: report.store, fanout: report.fanout },
         connections: connections.size,
       });
     }
@@ -192,8 +193,9 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       const authorization = req.headers.authorization ?? '';
       const allowed = resolved.metricsToken ? authorization === `Bearer ${resolved.metricsToken}` : isLoopback(clientAddress(req, resolved.trustProxy));
       if (!allowed) throw new HttpError(403, 'forbidden', resolved.metricsToken ? 'metrics need Authorization: Bearer <metricsToken>' : 'metrics are served to loopback only unless metricsToken is set');
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(metrics.render());
+      const { contentType, text } = await metrics.exposition();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(text);
       return;
     }
     if (path.startsWith('/sse/')) {
