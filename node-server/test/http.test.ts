@@ -61,8 +61,11 @@ describe('register and login', () => {
     const res = await post('/api/register', { username: 'Bad Name', password: 'long enough' });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'bad_schema', path: ['username'] } });
-    const notJson = await fetch(`${hub.url}/api/login`, { method: 'POST', body: '{nope' });
+    const notJson = await fetch(`${hub.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(notJson.status).toBe(400);
+    // A body that is not declared JSON (a cross-origin form or text/plain POST) is refused before it is read.
+    const plain = await fetch(`${hub.url}/api/login`, { method: 'POST', body: '{}' });
+    expect(plain.status).toBe(415);
   });
 });
 
