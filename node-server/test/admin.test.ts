@@ -83,6 +83,18 @@ describe('stage-hub admin', () => {
     }
   });
 
+  it('closes open registration: register answers 403, accounts made by admin still log in', async () => {
+    const hub = await startTestHub({ dataDir, registration: 'closed' });
+    try {
+      const res = await fetch(`${hub.url}/api/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'mallory', password: 'long enough' }) });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('registration is closed') } });
+      expect((await login(hub.url, 'alice', 'correct horse')).status).toBe(200);
+    } finally {
+      await hub.close();
+    }
+  });
+
   it("exports a user's account, groups, streams, messages and outcome log, without the password hash", async () => {
     const { code, out } = await admin('user', 'export', 'bob');
     expect(code).toBe(0);
