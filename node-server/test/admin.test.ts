@@ -84,7 +84,7 @@ describe('stage-hub admin', () => {
   });
 
   it('closes open registration: register answers 403, accounts made by admin still log in', async () => {
-    const hub = await startTestHub({ dataDir, registration: 'closed' });
+    const hub = await startTestHub({ dataDir, openRegistration: false });
     try {
       const res = await fetch(`${hub.url}/api/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'mallory', password: 'long enough' }) });
       expect(res.status).toBe(403);

@@ -45,8 +45,8 @@ describe('hub settings', () => {
     expect(errorsOf(['--log-level=loud'])).toEqual([expect.stringMatching(/^--log-level: .*fix: one of debug, info, warn, error, silent/)]);
     expect(errorsOf(['--database-url', 'mysql://db'])).toEqual([expect.stringMatching(/^--database-url: .*fix: a postgres:\/\/ URL/)]);
     expect(errorsOf([], { STAGE_REDIS_URL: 'localhost:6379' })).toEqual([expect.stringMatching(/^STAGE_REDIS_URL: .*fix: a redis:\/\/ or rediss:\/\/ URL/)]);
-    expect(errorsOf(['--registration', 'invite'])).toEqual([expect.stringMatching(/^--registration: .*fix: open or closed/)]);
-    expect(readHubSettings(['--registration', 'closed'], {})).toEqual({ kind: 'settings', settings: { registration: 'closed' } });
+    expect(errorsOf(['--open-registration', 'no'])).toEqual([expect.stringMatching(/^--open-registration: .*fix: true or false/)]);
+    expect(readHubSettings([], { STAGE_OPEN_REGISTRATION: 'false' })).toEqual({ kind: 'settings', settings: { openRegistration: false } });
     expect(errorsOf(['--secret', 'short'])).toEqual([expect.stringMatching(/^--secret: .*fix: at least 16 characters/)]);
   });
 

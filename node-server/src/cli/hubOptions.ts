@@ -25,7 +25,7 @@ export const hubSettingsSchema = z
     redisUrl: z.string().regex(/^rediss?:\/\/./),
     limits: limitOverridesSchema,
     publicDir: z.string().min(1),
-    registration: z.enum(['open', 'closed']),
+    openRegistration: z.boolean(),
   })
   .partial()
   .strict();
@@ -68,7 +68,7 @@ export const hubOptions: readonly HubOption[] = [
   { key: 'databaseUrl', flag: '--database-url', value: '<url>', env: 'STAGE_DATABASE_URL', default: '(SQLite)', help: 'PostgreSQL store instead of SQLite', fix: 'a postgres:// URL, e.g. postgres://stage@127.0.0.1:5432/stage' },
   { key: 'redisUrl', flag: '--redis-url', value: '<url>', env: 'STAGE_REDIS_URL', default: '(in-process)', help: 'fan-out between hubs over Redis pub/sub', fix: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' },
   { key: 'limits', flag: '--limits', value: '<json>', env: 'STAGE_LIMITS', default: '(protocol)', help: 'JSON overrides of the protocol limits', fix: `a JSON object of positive numbers with keys ${Object.keys(limitsSchema.shape).join(', ')}, e.g. {"commandsPerSecond":100}`, fromText: json },
-  { key: 'registration', flag: '--registration', value: '<open|closed>', env: 'STAGE_REGISTRATION', default: 'open', help: 'closed: POST /api/register answers 403; accounts come from `stage-hub admin user create`', fix: 'open or closed' },
+  { key: 'openRegistration', flag: '--open-registration', value: '<bool>', env: 'STAGE_OPEN_REGISTRATION', default: 'true', help: 'false: POST /api/register answers 403; accounts come from `stage-hub admin user create`', fix: 'true or false', fromText: (text) => (text === 'true' ? true : text === 'false' ? false : text) },
   { key: 'publicDir', flag: '--public-dir', value: '<dir>', env: 'STAGE_PUBLIC_DIR', default: 'node-server/public', help: 'static files served (the built web demo)', fix: 'a directory path' },
 ];
 
