@@ -45,6 +45,8 @@ describe('hub settings', () => {
     expect(errorsOf(['--log-level=loud'])).toEqual([expect.stringMatching(/^--log-level: .*fix: one of debug, info, warn, error, silent/)]);
     expect(errorsOf(['--database-url', 'mysql://db'])).toEqual([expect.stringMatching(/^--database-url: .*fix: a postgres:\/\/ URL/)]);
     expect(errorsOf([], { STAGE_REDIS_URL: 'localhost:6379' })).toEqual([expect.stringMatching(/^STAGE_REDIS_URL: .*fix: a redis:\/\/ or rediss:\/\/ URL/)]);
+    expect(errorsOf(['--open-registration', 'no'])).toEqual([expect.stringMatching(/^--open-registration: .*fix: true or false/)]);
+    expect(readHubSettings([], { STAGE_OPEN_REGISTRATION: 'false' })).toEqual({ kind: 'settings', settings: { openRegistration: false } });
     expect(errorsOf(['--secret', 'short'])).toEqual([expect.stringMatching(/^--secret: .*fix: at least 16 characters/)]);
   });
 
@@ -78,7 +80,7 @@ describe('hub settings', () => {
   it('the real process: --help exits 0; a mistake exits 2 with the lines and no stack trace, starting nothing', () => {
     const help = cli(['-h']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('--database-url <url>  STAGE_DATABASE_URL');
+    expect(help.stdout).toMatch(/--database-url <url> +STAGE_DATABASE_URL/);
     const dataDir = mkdtempSync(join(tmpdir(), 'stage-cli-'));
     try {
       const wrong = cli(['--port', '--data-dir', dataDir, 'extra'], { STAGE_LIMITS: '{"ackWindow":-5}' });

@@ -51,6 +51,8 @@ export interface HubConfig {
   scryptCost?: ScryptCost;
   /** Token lifetime, default 7 days. */
   tokenTtlMs?: number;
+  /** false: POST /api/register answers 403 and accounts are made with `stage-hub admin user create`. Default true. */
+  openRegistration?: boolean;
   /** `/readyz`: a store or fan-out probe slower than this means not ready. Default 2 s. */
   readinessTimeoutMs?: number;
   /** How often the store and fan-out are probed in the background, to log outages. Default 5 s. */

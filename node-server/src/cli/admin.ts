@@ -1,0 +1,234 @@
+// `stage-hub admin …`: administration of a hub's data from the command line. Groups and streams are created by
+// running the hub's own command handlers as the named user (same validation, same visibility rules) inside one
+// store transaction that also appends the outcomes they push, so every device learns of them on its next replay.
+// SQLite: run it while the hub is stopped (a data dir belongs to one process). PostgreSQL: any time.
+//
+// Exit codes: 0 done, 1 refused (not found, conflict, store unavailable), 2 usage.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { commandSchema, deviceSession, type Command } from '@stage/sdk/im';
+import { hashPassword } from '../auth/password.js';
+import { commandHandlers } from '../commands/index.js';
+import { dispatch } from '../commands/CommandContext.js';
+import { CommandError } from '../commands/CommandError.js';
+import { credentialsSchema } from '../http/authRoutes.js';
+import { openStore } from '../store/openStore.js';
+import { StoreConflictError, type Store, type UserRecord } from '../store/Store.js';
+
+export const adminHelpText = `usage: stage-hub admin <command> [--data-dir <dir>] [--database-url <url>]
+
+  user create <username> [--password <p>]        create an account (password from --password, else
+                                                 STAGE_ADMIN_PASSWORD, else generated and printed)
+  user export <username>                         the user's account, groups, visible streams, authored
+                                                 messages and retained outcome log, as JSON on stdout
+  group create <name> --owner <username> [--member <username>]... [--description <text>]
+                                                 a group owned by --owner, with members added
+  stream create <name> --as <username> --group <group name or id>... [--description <text>]
+                                                 a stream visible to those groups (of which --as is a member)
+
+The store is the hub's: --data-dir / STAGE_DATA_DIR (SQLite, default ./data; stop the hub first) or
+--database-url / STAGE_DATABASE_URL (PostgreSQL).
+`;
+
+/** Where admin output goes (tests capture it). */
+export interface AdminIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+}
+
+class UsageError extends Error {}
+class RefusedError extends Error {}
+
+interface AdminArgs {
+  words: string[];
+  flags: Map<string, string[]>;
+}
+
+const valueFlags = new Set(['--data-dir', '--database-url', '--password', '--owner', '--member', '--description', '--as', '--group']);
+
+function parse(args: readonly string[]): AdminArgs {
+  const words: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) {
+      words.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!valueFlags.has(flag)) throw new UsageError(`unknown option ${flag}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
+    flags.set(flag, [...(flags.get(flag) ?? []), value]);
+  }
+  return { words, flags };
+}
+
+const one = (a: AdminArgs, flag: string): string | undefined => a.flags.get(flag)?.at(-1);
+function required(a: AdminArgs, flag: string): string {
+  const value = one(a, flag);
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+async function userNamed(store: Store, username: string): Promise<UserRecord> {
+  const user = await store.userByName(username);
+  if (!user) throw new RefusedError(`no user "${username}"`);
+  return user;
+}
+
+/**
+ * Runs `commands` as `user` in one transaction (all or nothing), appending each pushed outcome for its recipients.
+ * Each command is made from the first one's reply (e.g. the id of the group just created).
+ */
+async function runAs(store: Store, user: UserRecord, commands: Array<(first: unknown) => Command>): Promise<unknown[]> {
+  return store.transaction(async (tx) => {
+    const replies: unknown[] = [];
+    for (const make of commands) {
+      const parsed = commandSchema.safeParse(make(replies[0]));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new UsageError(`${issue.path.slice(1).join('.') || 'command'}: ${issue.message}`);
+      }
+      const ctx = { userId: user.id, deviceId: 'admin-cli', session: deviceSession.initial(), now: Date.now(), newId: randomUUID };
+      const result = await dispatch(commandHandlers, parsed.data, ctx, tx);
+      for (const push of result.pushes) {
+        const recipients = [...new Set(push.recipients)];
+        if (recipients.length > 0) await tx.appendOutcomes(recipients, push.outcome);
+      }
+      replies.push(result.data);
+    }
+    return replies;
+  });
+}
+
+const traceId = () => `admin-${randomUUID()}`;
+
+async function createUser(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
+  const username = a.words[2];
+  if (!username) throw new UsageError('user create needs a username');
+  const given = one(a, '--password') ?? io.env.STAGE_ADMIN_PASSWORD;
+  const password = given ?? randomBytes(12).toString('base64url');
+  const checked = credentialsSchema.safeParse({ username, password });
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new UsageError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const user = { id: randomUUID(), username, passwordHash: await hashPassword(password), createdAt: Date.now() };
+  try {
+    await store.insertUser(user);
+  } catch (e) {
+    if (e instanceof StoreConflictError) throw new RefusedError(`username "${username}" is taken`);
+    throw e;
+  }
+  io.out(JSON.stringify({ userId: user.id, username, ...(given ? {} : { password }) }) + '\n');
+}
+
+async function createGroup(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
+  const name = a.words[2];
+  if (!name) throw new UsageError('group create needs a name');
+  const owner = await userNamed(store, required(a, '--owner'));
+  const members = await Promise.all((a.flags.get('--member') ?? []).filter((m) => m !== owner.username).map((m) => userNamed(store, m)));
+  const description = one(a, '--description');
+  const replies = await runAs(store, owner, [
+    () => ({ type: 'CreateGroup', traceId: traceId(), name, ...(description !== undefined ? { description } : {}) }),
+    ...members.map((member) => (created: unknown) => ({ type: 'AddGroupMember' as const, traceId: traceId(), groupId: groupIdOf(created), userId: member.id })),
+  ]);
+  const groupId = groupIdOf(replies[0]);
+  io.out(JSON.stringify({ groupId, name, owner: owner.username, members: [owner.username, ...members.map((m) => m.username)] }) + '\n');
+}
+
+/** The group id from a CreateGroup reply. */
+function groupIdOf(reply: unknown): string {
+  const id = (reply as { group?: { groupId?: string } }).group?.groupId;
+  if (!id) throw new Error('no group id in reply');
+  return id;
+}
+
+async function createStream(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
+  const name = a.words[2];
+  if (!name) throw new UsageError('stream create needs a name');
+  const creator = await userNamed(store, required(a, '--as'));
+  const wanted = a.flags.get('--group') ?? [];
+  if (wanted.length === 0) throw new UsageError('--group is required (once per group)');
+  const own = await store.groupsOf(creator.id);
+  const groups = wanted.map((g) => {
+    const matches = own.filter((x) => x.id === g || x.name === g);
+    if (matches.length === 0) throw new RefusedError(`${creator.username} is not a member of a group "${g}"`);
+    if (matches.length > 1) throw new RefusedError(`${creator.username} has ${matches.length} groups named "${g}": give its id (${matches.map((m) => m.id).join(', ')})`);
+    return matches[0]!.id;
+  });
+  const description = one(a, '--description');
+  await runAs(store, creator, [() => ({ type: 'CreateStream', traceId: traceId(), stream: name, groups, ...(description !== undefined ? { description } : {}) })]);
+  io.out(JSON.stringify({ stream: name, creator: creator.username, groups }) + '\n');
+}
+
+async function exportUser(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
+  const username = a.words[2];
+  if (!username) throw new UsageError('user export needs a username');
+  const user = await userNamed(store, username);
+  const groups = await Promise.all((await store.groupsOf(user.id)).map(async (g) => ({ ...g, members: await store.members(g.id) })));
+  const streams = await store.streamsVisibleTo(user.id);
+  // Messages the user wrote, in every stream they can still see, oldest first (paged backwards by seq).
+  const messages = [];
+  for (const stream of streams) {
+    let before: number | undefined;
+    for (;;) {
+      const page = await store.history({ stream: stream.name, limit: 200, ...(before !== undefined ? { before } : {}) });
+      messages.push(...page.filter((m) => m.senderId === user.id));
+      if (page.length < 200) break;
+      before = page[0]!.seq;
+    }
+  }
+  messages.sort((x, y) => x.seq - y.seq);
+  const outcomes = [];
+  for (let after = 0; ; ) {
+    const page = await store.outcomesAfter(user.id, after, 1000);
+    outcomes.push(...page);
+    if (page.length < 1000) break;
+    after = page.at(-1)!.id;
+  }
+  const { passwordHash: _hash, ...account } = user;
+  io.out(JSON.stringify({ exportedAt: new Date().toISOString(), user: account, groups, streams, messages, outcomes }, null, 2) + '\n');
+}
+
+const commands: Record<string, (store: Store, a: AdminArgs, io: AdminIo) => Promise<void>> = {
+  'user create': createUser,
+  'user export': exportUser,
+  'group create': createGroup,
+  'stream create': createStream,
+};
+
+/** Runs an admin command; resolves with the process exit code. */
+export async function runAdmin(args: readonly string[], io: AdminIo): Promise<number> {
+  let store: Store | undefined;
+  try {
+    if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
+      io.out(adminHelpText);
+      return args.length === 0 ? 2 : 0;
+    }
+    const a = parse(args);
+    const command = commands[a.words.slice(0, 2).join(' ')];
+    if (!command) throw new UsageError(`unknown admin command "${a.words.slice(0, 2).join(' ')}"`);
+    const databaseUrl = one(a, '--database-url') ?? io.env.STAGE_DATABASE_URL;
+    if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(databaseUrl)) throw new UsageError('--database-url must be a postgres:// URL');
+    store = await openStore({ dataDir: one(a, '--data-dir') ?? io.env.STAGE_DATA_DIR ?? './data', ...(databaseUrl ? { databaseUrl } : {}) });
+    await command(store, a, io);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`stage-hub admin: ${e.message}; \`stage-hub admin --help\` lists the commands\n`);
+      return 2;
+    }
+    if (e instanceof RefusedError || e instanceof CommandError || e instanceof StoreConflictError) {
+      io.err(`stage-hub admin: ${e.message}\n`);
+      return 1;
+    }
+    // A locked data dir, an unreachable database: the store's own message says what to do.
+    io.err(`stage-hub admin: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  } finally {
+    await store?.close();
+  }
+}
