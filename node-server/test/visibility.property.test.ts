@@ -27,7 +27,7 @@ type Op =
   | { kind: 'DismissReviewer'; actor: number; stream: number; user: number }
   | { kind: 'SetTopicStatus'; actor: number; stream: number; status: TopicStatus }
   | { kind: 'EditMessage'; actor: number; message: number; own: boolean }
-  | { kind: 'ForgeDuplicate'; actor: number; stream: number };
+  | { kind: 'ForgeDuplicate'; actor: number; stream: number; back: number };
 
 const actor = fc.nat(USERS - 1);
 const index = fc.nat(20);
@@ -47,7 +47,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('DismissReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1) }),
   fc.record({ kind: fc.constant('SetTopicStatus' as const), actor, stream: index, status: fc.constantFrom(...topicStatuses) }),
   { arbitrary: fc.record({ kind: fc.constant('EditMessage' as const), actor, message: index, own: fc.nat(2).map((n) => n > 0) }), weight: 4 },
-  fc.record({ kind: fc.constant('ForgeDuplicate' as const), actor, stream: index }),
+  fc.record({ kind: fc.constant('ForgeDuplicate' as const), actor, stream: index, back: fc.nat(2) }),
 );
 
 interface ModelStream {
@@ -277,9 +277,10 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 break;
               }
               case 'ForgeDuplicate': {
-                // The actor's last sealed entry again, same seq and seal, around a body that was never sealed.
+                // One of the actor's last sealed entries again (the last one, or an older one the hub answers from its
+                // record of applied entries), same seq and seal, around a body that was never sealed.
                 const s = model.stream(op.stream, op.actor);
-                const last = c.chain.at(-1);
+                const last = c.chain.at(-1 - Math.min(op.back, c.chain.length - 1));
                 if (!s || !last) break;
                 const traceId = `forged-${run}-${coverage.forged++}`;
                 c.rawSend(JSON.stringify({ kind: 'command', sessionId: c.sessionId, seq: last.seq, seal: last.seal, command: { type: 'SendMessage', traceId, stream: s.name, topic: 't', content: 'forged' } }));
