@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../src/store/postgres/PostgresStore.js';
+import { postgresMigrations } from '../src/store/postgres/migrations.js';
 import { openStore } from '../src/store/openStore.js';
 import { postgresMigrations } from '../src/store/postgres/migrations.js';
 import { describeStoreContract, uniqueName } from './store-contract.js';

@@ -170,6 +170,32 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: first.seq, excludeSender: 'u1' })).toBe(1);
     });
 
+    it('keeps a narrowed message its recipients’: history for a viewer and unread counts leave it out for others', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await store.insertMessage(message('m1', { senderId: 'u2' }));
+      const narrowed = await store.insertMessage(message('m2', { senderId: 'u2', recipients: ['u2', 'u3'] }));
+      expect(narrowed).not.toHaveProperty('recipients');
+      expect(await store.messageRecipients('m2')).toEqual(['u2', 'u3']);
+      expect(await store.messageRecipients('m1')).toBeUndefined();
+      expect(await store.messageRecipients('nope')).toBeUndefined();
+      expect((await store.history({ stream: 'general', limit: 10, viewer: 'u1' })).map((m) => m.id)).toEqual(['m1']);
+      expect((await store.history({ stream: 'general', topic: 'hello', limit: 10, viewer: 'u3' })).map((m) => m.id)).toEqual(['m1', 'm2']);
+      expect((await store.history({ stream: 'general', limit: 10 })).map((m) => m.id)).toEqual(['m1', 'm2']);
+      expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: 0, excludeSender: 'u1' })).toBe(1);
+      expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: 0, excludeSender: 'u3' })).toBe(2);
+    });
+
+    it('stores the administrators a stream’s creator names, sorted, replacing the previous list', async () => {
+      const store = await factory.open();
+      await seed(store);
+      expect(await store.streamAdmins('general')).toEqual([]);
+      await store.setStreamAdmins('general', ['u3', 'u2']);
+      expect(await store.streamAdmins('general')).toEqual(['u2', 'u3']);
+      await store.transaction(async (tx) => tx.setStreamAdmins('general', ['u2']));
+      expect(await store.streamAdmins('general')).toEqual(['u2']);
+    });
+
     it('creates a topic on its first message as a discussion and tracks its last seq; statuses can be set', async () => {
       const store = await factory.open();
       await seed(store);

@@ -22,12 +22,12 @@ type Op =
   | { kind: 'SetStreamGroups'; actor: number; stream: number; groups: number[]; own: boolean }
   | { kind: 'SendMessage'; actor: number; stream: number; recipients: number[] | null; own: boolean }
   | { kind: 'GetHistory'; actor: number; stream: number }
-  | { kind: 'SetStreamAdmins'; actor: number; stream: number; users: number[] }
-  | { kind: 'AppointReviewer'; actor: number; stream: number; user: number }
-  | { kind: 'DismissReviewer'; actor: number; stream: number; user: number }
-  | { kind: 'SetTopicStatus'; actor: number; stream: number; status: TopicStatus }
+  | { kind: 'SetStreamAdmins'; actor: number; stream: number; users: number[]; seen: boolean }
+  | { kind: 'AppointReviewer'; actor: number; stream: number; user: number; seen: boolean }
+  | { kind: 'DismissReviewer'; actor: number; stream: number; user: number; seen: boolean }
+  | { kind: 'SetTopicStatus'; actor: number; stream: number; status: TopicStatus; seen: boolean }
   | { kind: 'EditMessage'; actor: number; message: number; own: boolean }
-  | { kind: 'ForgeDuplicate'; actor: number; stream: number };
+  | { kind: 'ForgeDuplicate'; actor: number; stream: number; back: number };
 
 const actor = fc.nat(USERS - 1);
 const index = fc.nat(20);
@@ -39,15 +39,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('DismissMember' as const), actor, group: index, user: fc.nat(USERS - 1) }),
   fc.record({ kind: fc.constant('DismissGroup' as const), actor, group: index }),
   { arbitrary: fc.record({ kind: fc.constant('CreateStream' as const), actor, groups: fc.array(index, { minLength: 1, maxLength: 2 }), own }), weight: 2 },
-  fc.record({ kind: fc.constant('SetStreamGroups' as const), actor, stream: index, groups: fc.array(index, { minLength: 1, maxLength: 2 }), own }),
+  { arbitrary: fc.record({ kind: fc.constant('SetStreamGroups' as const), actor, stream: index, groups: fc.array(index, { minLength: 1, maxLength: 2 }), own }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('SendMessage' as const), actor, stream: index, recipients: fc.option(fc.array(fc.nat(USERS - 1), { maxLength: 2 }), { freq: 2 }), own }), weight: 5 },
   fc.record({ kind: fc.constant('GetHistory' as const), actor, stream: index }),
-  fc.record({ kind: fc.constant('SetStreamAdmins' as const), actor, stream: index, users: fc.array(fc.nat(USERS - 1), { maxLength: 2 }) }),
-  fc.record({ kind: fc.constant('AppointReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1) }),
-  fc.record({ kind: fc.constant('DismissReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1) }),
-  fc.record({ kind: fc.constant('SetTopicStatus' as const), actor, stream: index, status: fc.constantFrom(...topicStatuses) }),
+  fc.record({ kind: fc.constant('SetStreamAdmins' as const), actor, stream: index, users: fc.array(fc.nat(USERS - 1), { maxLength: 2 }), seen: own }),
+  { arbitrary: fc.record({ kind: fc.constant('AppointReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1), seen: own }), weight: 2 },
+  fc.record({ kind: fc.constant('DismissReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1), seen: own }),
+  { arbitrary: fc.record({ kind: fc.constant('SetTopicStatus' as const), actor, stream: index, status: fc.constantFrom(...topicStatuses), seen: own }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('EditMessage' as const), actor, message: index, own: fc.nat(2).map((n) => n > 0) }), weight: 4 },
-  fc.record({ kind: fc.constant('ForgeDuplicate' as const), actor, stream: index }),
+  fc.record({ kind: fc.constant('ForgeDuplicate' as const), actor, stream: index, back: fc.nat(2) }),
 );
 
 interface ModelStream {
@@ -109,7 +109,7 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
   });
   afterAll(async () => hub?.stop());
   /** What the random runs exercised, so the property cannot pass vacuously. */
-  const coverage = { sends: 0, narrowedSends: 0, refusedSends: 0, adminActs: 0, refusedAdminActs: 0, edits: 0, refusedEdits: 0, forged: 0 };
+  const coverage = { refusedNonAdmin: 0, sends: 0, narrowedSends: 0, refusedSends: 0, adminActs: 0, refusedAdminActs: 0, edits: 0, refusedEdits: 0, forged: 0 };
 
   it('never leaks a stream in pushes, history or posting, and delivers each visible message once', async () => {
     await fc.assert(
@@ -123,6 +123,11 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
           const { group } = await c.ok('CreateGroup', { name: `g${u}` });
           model.groups.push({ id: group.groupId, owner: u, members: new Set([u]) });
         }
+        // One group all but the last user are in, so that streams are often seen by users who do not administer them
+        // (and still often hidden from someone).
+        const common = await clients[0]!.ok('CreateGroup', { name: 'common' });
+        for (let u = 1; u < USERS - 1; u++) await clients[0]!.ok('AddGroupMember', { groupId: common.group.groupId, userId: creds[u]!.userId });
+        model.groups.push({ id: common.group.groupId, owner: 0, members: new Set(Array.from({ length: USERS - 1 }, (_, u) => u)) });
         /** messageId → users expected to receive it. */
         const expected = new Map<string, Set<number>>();
         /** Each successful edit and the users expected to receive its MessageEdited. */
@@ -184,11 +189,13 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 break;
               }
               case 'SetStreamGroups': {
-                const s = model.stream(op.stream);
+                const s = model.stream(op.stream, op.own ? op.actor : undefined);
                 const groups = [...new Set(op.groups.map((i) => model.group(i, op.own ? op.actor : undefined)).filter((g): g is ModelGroup => g !== undefined))];
                 if (!s || groups.length === 0) break;
                 const reply = await c.send('SetStreamGroups', { stream: s.name, groups: groups.map((g) => g.id) });
-                const allowed = model.sees(op.actor, s) && model.administers(op.actor, s) && groups.every((g) => s.groups.has(g.id) || g.members.has(op.actor));
+                const listable = groups.every((g) => s.groups.has(g.id) || g.members.has(op.actor));
+                const allowed = model.sees(op.actor, s) && model.administers(op.actor, s) && listable;
+                if (model.sees(op.actor, s) && listable && !model.administers(op.actor, s)) coverage.refusedNonAdmin++;
                 expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
                 if (!allowed && !model.sees(op.actor, s)) expect(reply).toMatchObject({ error: { code: 'not_found' } });
                 if (allowed) s.groups = new Set(groups.map((g) => g.id));
@@ -225,7 +232,7 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 break;
               }
               case 'SetStreamAdmins': {
-                const s = model.stream(op.stream);
+                const s = model.stream(op.stream, op.seen ? op.actor : undefined);
                 if (!s) break;
                 const reply = await c.send('SetStreamAdmins', { stream: s.name, admins: op.users.map((u) => creds[u]!.userId) });
                 const allowed = model.sees(op.actor, s) && s.creator === op.actor && op.users.every((u) => model.sees(u, s));
@@ -235,17 +242,19 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 break;
               }
               case 'AppointReviewer': {
-                const s = model.stream(op.stream);
+                const s = model.stream(op.stream, op.seen ? op.actor : undefined);
                 if (!s) break;
                 const reply = await c.send('AppointReviewer', { stream: s.name, reviewer: creds[op.user]!.userId });
-                const allowed = model.sees(op.actor, s) && model.administers(op.actor, s) && model.sees(op.user, s) && !s.reviewers.has(op.user);
+                const appointable = model.sees(op.actor, s) && model.sees(op.user, s) && !s.reviewers.has(op.user);
+                const allowed = appointable && model.administers(op.actor, s);
+                if (appointable && !model.administers(op.actor, s)) coverage.refusedNonAdmin++;
                 expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
                 coverage[allowed ? 'adminActs' : 'refusedAdminActs']++;
                 if (allowed) s.reviewers.add(op.user);
                 break;
               }
               case 'DismissReviewer': {
-                const s = model.stream(op.stream);
+                const s = model.stream(op.stream, op.seen ? op.actor : undefined);
                 if (!s) break;
                 const reply = await c.send('DismissReviewer', { stream: s.name, reviewer: creds[op.user]!.userId });
                 const allowed = model.sees(op.actor, s) && (op.user === op.actor || model.administers(op.actor, s)) && s.reviewers.has(op.user);
@@ -254,7 +263,7 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 break;
               }
               case 'SetTopicStatus': {
-                const s = model.stream(op.stream);
+                const s = model.stream(op.stream, op.seen ? op.actor : undefined);
                 if (!s) break;
                 const reply = await c.send('SetTopicStatus', { stream: s.name, topic: 't', status: op.status });
                 const guarded = ['under_review', 'reject', 'complete'].includes(s.status) || ['reject', 'complete'].includes(op.status);
@@ -277,9 +286,10 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 break;
               }
               case 'ForgeDuplicate': {
-                // The actor's last sealed entry again, same seq and seal, around a body that was never sealed.
+                // One of the actor's last sealed entries again (the last one, or an older one the hub answers from its
+                // record of applied entries), same seq and seal, around a body that was never sealed.
                 const s = model.stream(op.stream, op.actor);
-                const last = c.chain.at(-1);
+                const last = c.chain.at(-1 - Math.min(op.back, c.chain.length - 1));
                 if (!s || !last) break;
                 const traceId = `forged-${run}-${coverage.forged++}`;
                 c.rawSend(JSON.stringify({ kind: 'command', sessionId: c.sessionId, seq: last.seq, seal: last.seal, command: { type: 'SendMessage', traceId, stream: s.name, topic: 't', content: 'forged' } }));
@@ -320,7 +330,7 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
     expect(coverage.sends, JSON.stringify(coverage)).toBeGreaterThanOrEqual(5);
     expect(coverage.narrowedSends, JSON.stringify(coverage)).toBeGreaterThanOrEqual(5);
     expect(coverage.refusedSends, JSON.stringify(coverage)).toBeGreaterThanOrEqual(5);
-    for (const key of ['adminActs', 'refusedAdminActs', 'edits', 'refusedEdits', 'forged'] as const) {
+    for (const key of ['refusedNonAdmin', 'adminActs', 'refusedAdminActs', 'edits', 'refusedEdits', 'forged'] as const) {
       expect(coverage[key], JSON.stringify(coverage)).toBeGreaterThanOrEqual(2);
     }
   });
