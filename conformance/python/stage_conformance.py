@@ -412,7 +412,7 @@ class Run:
                 raise Failure(f"the hub was not restarted: {line!r}")
             self.hub["url"] = answer.get("url", self.hub["url"])
             return
-        for action in ("connect", "send", "burst", "push", "ack", "disconnect", "expectClose", "raw", "received"):
+        for action in ("connect", "send", "burst", "push", "ack", "disconnect", "expectClose", "raw", "received", "quiet"):
             if action in step:
                 device = self.device(step[action])
                 return await getattr(self, "do_" + action)(device, step, expect)
@@ -529,7 +529,15 @@ class Run:
         await device.close()
 
     async def do_expectClose(self, device, step, expect):
-        check(await device.until("the close", lambda: device.close_code), step.get("code"), f"close of {device.name}")
+        # an idle close (4010) may take idleTimeoutMs + heartbeatMs with a hub's default limits
+        check(await device.until("the close", lambda: device.close_code, timeout=90.0), step.get("code"), f"close of {device.name}")
+
+    async def do_quiet(self, device, step, expect):
+        """Sends nothing for idleTimeoutMs + heartbeatMs + 0.5 s; only the library's automatic pongs answer pings."""
+        welcome = next((f for f in device.frames if f.get("kind") == "welcome"), None)
+        if welcome is None:
+            raise Failure(f"quiet: {device.name} was not welcomed")
+        await asyncio.sleep((welcome["limits"]["idleTimeoutMs"] + welcome["limits"]["heartbeatMs"] + 500) / 1000)
 
     async def do_received(self, device, step, expect):
         want = substitute(step["frame"], self.vars)
