@@ -41,6 +41,14 @@ export async function signUp(browser: Browser, base: string): Promise<Person> {
   return { name, context, page };
 }
 
+/** Signs an existing user in on `page` (the login screen must be showing). */
+export async function signIn(page: Page, name: string): Promise<void> {
+  await page.getByTestId('username').fill(name);
+  await page.getByTestId('password').fill(password);
+  await page.getByTestId('submit-login').click();
+  await expectOnline(page);
+}
+
 export async function expectOnline(page: Page, timeout = 30_000): Promise<void> {
   await expect(page.getByTestId('connection')).toHaveAttribute('data-state', 'online', { timeout });
 }

@@ -1,63 +1,37 @@
-// The hub's command line: `tsx src/main.ts [--port 8080] [--data-dir ./data] [--secret S] [--log-level info]`,
-// or env PORT, STAGE_DATA_DIR, STAGE_SECRET, STAGE_LOG_LEVEL (flags win). STAGE_DATABASE_URL / STAGE_REDIS_URL
-// choose PostgreSQL / Redis. Serves the built web demo from node-server/public and shuts down gracefully on
-// SIGINT/SIGTERM. STAGE_LIMITS (JSON) overrides protocol limits.
+#!/usr/bin/env node
+// The hub's command line (`stage-hub`, or `node node-server/dist/main.js`): settings from flags, environment and an
+// optional config file, validated before anything starts (see cli/hubOptions.ts and `stage-hub --help`); a mistake
+// prints one line per error and exits 2. `stage-hub admin …` administers a data dir instead (cli/admin.ts). The
+// hub serves the built web demo from node-server/public and shuts down gracefully on SIGINT/SIGTERM.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startHub } from './hub/startHub.js';
-import { isLogLevel, Logger, type LogLevel } from './hub/Logger.js';
-import type { Limits } from '@stage/sdk/im';
+import { Logger } from './hub/Logger.js';
+import { hubHelpText } from './cli/hubOptions.js';
+import { readHubSettings } from './cli/readHubSettings.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'data-dir': { type: 'string' },
-    secret: { type: 'string' },
-    'log-level': { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
-
-if (values.help) {
-  console.log('usage: stage-hub [--port 8080] [--host 0.0.0.0] [--data-dir ./data] [--secret S] [--log-level debug|info|warn|error|silent]');
+const args = process.argv.slice(2);
+const result = readHubSettings(args, process.env);
+if (result.kind === 'help') {
+  process.stdout.write(hubHelpText());
   process.exit(0);
 }
-
-const level = values['log-level'] ?? process.env.STAGE_LOG_LEVEL ?? 'info';
-if (!isLogLevel(level)) {
-  console.error(`--log-level must be one of debug, info, warn, error, silent (got "${level}")`);
-  process.exit(2);
-}
-const port = Number(values.port ?? process.env.PORT ?? 8080);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be an integer 0-65535 (got "${values.port ?? process.env.PORT}")`);
+if (result.kind === 'errors') {
+  for (const error of result.errors) process.stderr.write(`stage-hub: ${error}\n`);
+  process.stderr.write('stage-hub: nothing started; `stage-hub --help` lists every option\n');
   process.exit(2);
 }
 
-// STAGE_LIMITS: JSON overrides of the protocol limits (tests and benchmarks), e.g. '{"commandsPerSecond":1000}'.
-let limits: Partial<Limits> = {};
-if (process.env.STAGE_LIMITS) {
-  try {
-    limits = JSON.parse(process.env.STAGE_LIMITS) as Partial<Limits>;
-  } catch {
-    console.error('STAGE_LIMITS must be a JSON object of limits, e.g. {"commandsPerSecond":1000}');
-    process.exit(2);
-  }
-}
-
-const secret = values.secret ?? process.env.STAGE_SECRET;
+const { settings } = result;
+const level = settings.logLevel ?? 'info';
 await startHub({
-  port,
-  host: values.host ?? process.env.HOST ?? '0.0.0.0',
-  // `npm start` runs this from node-server/; INIT_CWD is where the user typed it, so ./data lands there.
-  dataDir: values['data-dir'] ?? process.env.STAGE_DATA_DIR ?? resolve(process.env.INIT_CWD ?? process.cwd(), 'data'),
-  ...(secret ? { secret } : {}),
-  logLevel: level as LogLevel,
-  limits,
+  ...settings,
+  // `npm start` may run from a workspace folder; INIT_CWD is where the user typed it, so ./data lands there.
+  dataDir: settings.dataDir ?? resolve(process.env.INIT_CWD ?? process.cwd(), 'data'),
+  logLevel: level,
+  limits: settings.limits ?? {},
   handleSignals: true,
 }).catch((err: unknown) => {
   // One log line that names the cause (a locked data dir, an unreachable database, a port in use), then exit 1.
-  new Logger(level as LogLevel).error('hub failed to start', { err });
+  new Logger(level).error('hub failed to start', { err });
   process.exit(1);
 });

@@ -3,7 +3,7 @@
 // in Chromium. Also checks the package shape: every subpath export has its ESM file and .d.ts,
 // and no Node built-in is reachable from a browser entry point.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -197,6 +197,144 @@ setTimeout(() => greeting$.next('vue says hello'), 0);
     await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
     await command(join(app, 'node_modules/.bin/vite'), ['build'], app);
     expect(await renderedText(join(app, 'dist'), '#out')).toBe('vue says hello; offline; 0 messages');
+  }, 300_000);
+});
+
+describe('the packed @stage/sdk in Node projects', () => {
+  /** A Node app outside the workspace with the tarball installed; `files` are its sources. */
+  async function nodeApp(name: string, files: Record<string, string>, devDependencies: Record<string, string> = {}): Promise<string> {
+    const app = join(scratch, name);
+    writeApp(app, {
+      'package.json': JSON.stringify({
+        name: `scratch-${name}`,
+        private: true,
+        type: 'module',
+        dependencies: { '@stage/sdk': `file:${tarball}`, rxjs: workspaceVersion('rxjs') },
+        devDependencies,
+      }),
+      ...files,
+    });
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    return app;
+  }
+
+  it('runs from plain Node ESM and from CommonJS require()', async () => {
+    const app = await nodeApp('node-plain', {
+      'esm.mjs': "import { Mailbox, canonicalJson } from '@stage/sdk';\nimport { nodeSealing } from '@stage/sdk/node';\nconst m = new Mailbox();\nawait m.send(1);\nconst lease = await m.receiver().receive();\nlease.ack();\nconsole.log(canonicalJson({ b: lease.value, a: typeof nodeSealing }));\n",
+      'cjs.cjs': "const { canonicalJson } = require('@stage/sdk');\nconst { ImClient } = require('@stage/sdk/im');\nconsole.log(canonicalJson({ z: 1, a: typeof ImClient }));\n",
+    });
+    expect((await command(process.execPath, ['esm.mjs'], app)).trim()).toBe('{"a":"object","b":1}');
+    expect((await command(process.execPath, ['cjs.cjs'], app)).trim()).toBe('{"a":"function","z":1}');
+  }, 300_000);
+
+  it('type-checks under the strictest consumer config: exactOptionalPropertyTypes on, skipLibCheck off', async () => {
+    const app = await nodeApp(
+      'node-strict',
+      {
+        // What `tsc --init` (TypeScript 5.9) writes, minus nothing: strict, exactOptionalPropertyTypes, no skipLibCheck.
+        'tsconfig.json': JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            lib: ['ES2022'],
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            types: ['node'],
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            noUncheckedIndexedAccess: true,
+            skipLibCheck: false,
+            noEmit: true,
+            verbatimModuleSyntax: true,
+          },
+          include: ['src'],
+        }),
+        'src/main.ts': `import { Mailbox, Scope, group, type MailboxConfig } from '@stage/sdk';
+import { FileLogStore } from '@stage/sdk/node';
+
+// Values a real app has: possibly undefined, passed straight through.
+const capacity: number | undefined = process.env['CAPACITY'] === undefined ? undefined : Number(process.env['CAPACITY']);
+const name: string | undefined = process.env['NAME'];
+const config: MailboxConfig<string> = { capacity, name };
+const mailbox = new Mailbox<string>(config);
+const scope = new Scope({ signal: undefined });
+const workers = group(async () => undefined, { name, size: capacity });
+const rx = mailbox.receiver({ signal: undefined });
+rx.leases({ prefetch: capacity });
+export { scope, workers, FileLogStore };
+`,
+      },
+      { typescript: workspaceVersion('typescript'), '@types/node': workspaceVersion('@types/node') },
+    );
+    await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
+  }, 300_000);
+});
+
+describe('the documentation samples, against the packed @stage/sdk', () => {
+  /** Every ```ts / ```tsx block of the user-facing docs, named after its file and position. */
+  function samples(): Array<{ name: string; code: string; tsx: boolean }> {
+    const docs = ['README.md', 'sdk/README.md', ...readdirSync(join(sdkDir, 'docs')).filter((f) => f.endsWith('.md') && f !== 'PROTOCOL.md').map((f) => `sdk/docs/${f}`)];
+    const found: Array<{ name: string; code: string; tsx: boolean }> = [];
+    for (const doc of docs) {
+      const text = readFileSync(join(workspace, doc), 'utf8');
+      let index = 0;
+      for (const match of text.matchAll(/^```(ts|tsx|typescript)\n([\s\S]*?)^```/gm)) {
+        index++;
+        found.push({ name: `${doc.replace(/[/.]/g, '_')}_${index}`, code: match[2] ?? '', tsx: match[1] === 'tsx' });
+      }
+    }
+    return found;
+  }
+
+  it('type-check in a strict consumer (exactOptionalPropertyTypes, no skipLibCheck), and the Node ones run', async () => {
+    const all = samples();
+    expect(all.length).toBeGreaterThanOrEqual(12);
+    const app = join(scratch, 'doc-samples');
+    const files: Record<string, string> = {
+      'package.json': JSON.stringify({
+        name: 'scratch-doc-samples',
+        private: true,
+        type: 'module',
+        dependencies: {
+          '@stage/sdk': `file:${tarball}`,
+          rxjs: workspaceVersion('rxjs'),
+          ws: workspaceVersion('ws'),
+          react: workspaceVersion('react'),
+        },
+        devDependencies: {
+          typescript: workspaceVersion('typescript'),
+          '@types/node': workspaceVersion('@types/node'),
+          '@types/react': workspaceVersion('@types/react'),
+          '@types/ws': workspaceVersion('@types/ws'),
+        },
+      }),
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          jsx: 'react-jsx',
+          types: ['node'],
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: false,
+          outDir: 'out',
+        },
+        include: ['src'],
+      }),
+    };
+    // Each sample is a module of its own (top-level await, its own imports).
+    for (const sample of all) files[`src/${sample.name}.${sample.tsx ? 'tsx' : 'ts'}`] = `${sample.code}\nexport {};\n`;
+    writeApp(app, files);
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    await command(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
+    // The samples that need neither a browser nor a running hub are run too, to the end, without an error.
+    const runnable = all.filter((sample) => !sample.tsx && !/@stage\/sdk\/(im|idb|react|vue)'/.test(sample.code));
+    expect(runnable.length).toBeGreaterThanOrEqual(8);
+    for (const sample of runnable) {
+      await command(process.execPath, [join(app, 'out', `${sample.name}.js`)], app);
+    }
   }, 300_000);
 });
 

@@ -9,17 +9,32 @@ import { SqliteStore } from '../src/store/SqliteStore.js';
 import { StoreConflictError } from '../src/store/Store.js';
 
 const dirs: string[] = [];
-function fresh(): { store: SqliteStore; file: string } {
+function fresh(config: { compactAfterFanouts?: number; syncWal?: (fd: number) => Promise<void> } = {}): { store: SqliteStore; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
   dirs.push(dir);
   const file = join(dir, 'stage.db');
-  return { store: new SqliteStore({ file }), file };
+  return { store: new SqliteStore({ file, ...config }), file };
 }
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 const user = (id: string) => ({ id, username: id, passwordHash: 'x', createdAt: 1 });
+
+/** A WAL sync the test completes by hand, one call at a time, to see what waits for durability. */
+function heldSyncs() {
+  const pending: (() => void)[] = [];
+  return {
+    syncWal: () => new Promise<void>((resolve) => pending.push(resolve)),
+    get count() {
+      return pending.length;
+    },
+    release: () => pending.shift()!(),
+  };
+}
+
+/** Lets the event loop turn: I/O and timers run, as between two connections' frames. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('SqliteStore', () => {
   it('keeps domain data across reopen and computes stream audiences from group membership', async () => {
@@ -163,6 +178,62 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('settles a transaction only once its commit is synced, and gathers what arrives meanwhile into the next commit', async () => {
+    const syncs = heldSyncs();
+    const { store } = fresh({ syncWal: syncs.syncWal });
+    await vi.waitFor(() => expect(syncs.count).toBe(0));
+    const settled: string[] = [];
+    const send = (name: string) =>
+      store.transaction((tx) => tx.appendOutcome('ann', { name })).then((id) => settled.push(`${name} ${id}`));
+    const first = send('first');
+    await vi.waitFor(() => expect(syncs.count).toBe(1));
+    // Committed but not yet durable: not settled. Work from other connections, in later turns, joins one batch.
+    const later = [];
+    for (const name of ['a', 'b', 'c']) {
+      later.push(send(name));
+      await nextTurn();
+    }
+    expect(settled).toEqual([]);
+    expect(store.commitStats).toEqual({ commits: 1, transactions: 1 });
+    syncs.release();
+    await first;
+    await vi.waitFor(() => expect(syncs.count).toBe(1));
+    expect(store.commitStats).toEqual({ commits: 2, transactions: 4 });
+    expect(settled).toEqual(['first 1']);
+    syncs.release();
+    await Promise.all(later);
+    expect(settled).toEqual(['first 1', 'a 2', 'b 3', 'c 4']);
+    await store.close();
+  });
+
+  it('lets a read outside a transaction see a commit only once it is durable', async () => {
+    const syncs = heldSyncs();
+    const { store } = fresh({ syncWal: syncs.syncWal });
+    const write = store.transaction((tx) => tx.appendOutcome('ann', 'x'));
+    await vi.waitFor(() => expect(syncs.count).toBe(1));
+    let read: unknown;
+    const reading = store.outcomeBounds('ann').then((bounds) => (read = bounds));
+    await nextTurn();
+    expect(read).toBeUndefined();
+    syncs.release();
+    await write;
+    await reading;
+    expect(read).toEqual({ first: 1, last: 1 });
+    await store.close();
+  });
+
+  it('refuses all further work once a sync failed, without reporting the unsynced commit done', async () => {
+    let fail = false;
+    const { store } = fresh({ syncWal: async () => {
+      if (fail) throw new Error('EIO');
+    } });
+    await store.insertUser(user('ann'));
+    fail = true;
+    await expect(store.transaction((tx) => tx.appendOutcome('ann', 'x'))).rejects.toThrow('EIO');
+    await expect(store.transaction((tx) => tx.appendOutcome('ann', 'y'))).rejects.toThrow('could not be synced');
+    await expect(store.userById('ann')).rejects.toThrow('could not be synced');
+  });
+
   it('undoes the writes of a failing transaction in a batch and keeps the others exactly once', async () => {
     const { store } = fresh();
     await store.insertUser(user('ann'));
@@ -227,7 +298,8 @@ describe('SqliteStore', () => {
   });
 
   it('reads the same log before and after its fan-outs are compacted, and after reopening with some pending', async () => {
-    const { store, file } = fresh();
+    // Compacted only when asked: the background compaction runs whenever the event loop turns (during a sync).
+    const { store, file } = fresh({ compactAfterFanouts: Infinity });
     const users = ['ann', 'bob', 'cid'];
     for (let n = 1; n <= 100; n++) {
       await store.appendOutcomes(n % 10 === 0 ? ['ann'] : users, { n });
@@ -269,7 +341,7 @@ describe('SqliteStore', () => {
   });
 
   it('compacts a user at a time, and a reopened store neither loses nor brings back moved or pruned entries', async () => {
-    const { store, file } = fresh();
+    const { store, file } = fresh({ compactAfterFanouts: Infinity });
     for (let n = 1; n <= 10; n++) await store.appendOutcomes(['ann', 'bob', 'cid'], { n });
     // ann is moved first (numbered first), bob and cid stay pending: the fan-out rows must stay.
     expect(await store.compactOutcomes(10)).toBe(true);
@@ -294,10 +366,11 @@ describe('SqliteStore', () => {
 
   it('compacts the outcome fan-outs by itself once 32 are written', async () => {
     const { store } = fresh();
-    for (let n = 1; n <= 40; n++) await store.appendOutcomes(['ann', 'bob'], { n });
-    expect(store.outcomeBacklog).toBe(40);
+    for (let n = 1; n <= 31; n++) await store.appendOutcomes(['ann', 'bob'], { n });
+    expect(store.outcomeBacklog).toBe(31);
+    await store.appendOutcomes(['ann', 'bob'], { n: 32 });
     await vi.waitFor(() => expect(store.outcomeBacklog).toBe(0));
-    expect((await store.outcomesAfter('bob', 38, 10)).map((o) => o.id)).toEqual([39, 40]);
+    expect((await store.outcomesAfter('bob', 30, 10)).map((o) => o.id)).toEqual([31, 32]);
     await store.close();
   });
 

@@ -1,17 +1,16 @@
-// Visibility as a property: random sequences of group, membership, stream and message commands by several users,
-// checked against an independent model of who sees which stream. A user never receives a message of a stream
-// none of their groups sees, cannot post to it nor read its history; everyone who sees it (and is not narrowed
-// out by `recipients`) receives each message exactly once.
+// Visibility and authority as a property: random sequences of group, membership, stream, administration, review and
+// message commands by several users, checked against an independent model of who sees which stream and who
+// administers it. A user never receives a message of a stream none of their groups sees, cannot post to it nor read
+// its history; everyone who sees it (and is not narrowed out by `recipients`) receives each message exactly once;
+// a narrowed message stays its recipients' in history and edits; only a stream's creator and the admins the creator
+// named change its groups, reviewers and review states; a sealed entry sent again around another body is refused
+// and never runs.
 import fc from 'fast-check';
+import { topicStatuses, type TopicStatus } from '@stage/sdk/im';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub } from './support/startTestHub.js';
+import { startHubOn, storeKinds, type StoreKind } from './support/startHubOn.js';
 import { TestClient, registerUser } from './support/TestClient.js';
 
-let hub: Awaited<ReturnType<typeof startTestHub>>;
-beforeAll(async () => {
-  hub = await startTestHub({ limits: { commandsPerSecond: 100_000, commandBurst: 100_000 } });
-});
-afterAll(async () => hub?.stop());
 
 const USERS = 4;
 type Op =
@@ -22,7 +21,13 @@ type Op =
   | { kind: 'CreateStream'; actor: number; groups: number[]; own: boolean }
   | { kind: 'SetStreamGroups'; actor: number; stream: number; groups: number[]; own: boolean }
   | { kind: 'SendMessage'; actor: number; stream: number; recipients: number[] | null; own: boolean }
-  | { kind: 'GetHistory'; actor: number; stream: number };
+  | { kind: 'GetHistory'; actor: number; stream: number }
+  | { kind: 'SetStreamAdmins'; actor: number; stream: number; users: number[] }
+  | { kind: 'AppointReviewer'; actor: number; stream: number; user: number }
+  | { kind: 'DismissReviewer'; actor: number; stream: number; user: number }
+  | { kind: 'SetTopicStatus'; actor: number; stream: number; status: TopicStatus }
+  | { kind: 'EditMessage'; actor: number; message: number; own: boolean }
+  | { kind: 'ForgeDuplicate'; actor: number; stream: number };
 
 const actor = fc.nat(USERS - 1);
 const index = fc.nat(20);
@@ -37,7 +42,31 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('SetStreamGroups' as const), actor, stream: index, groups: fc.array(index, { minLength: 1, maxLength: 2 }), own }),
   { arbitrary: fc.record({ kind: fc.constant('SendMessage' as const), actor, stream: index, recipients: fc.option(fc.array(fc.nat(USERS - 1), { maxLength: 2 }), { freq: 2 }), own }), weight: 5 },
   fc.record({ kind: fc.constant('GetHistory' as const), actor, stream: index }),
+  fc.record({ kind: fc.constant('SetStreamAdmins' as const), actor, stream: index, users: fc.array(fc.nat(USERS - 1), { maxLength: 2 }) }),
+  fc.record({ kind: fc.constant('AppointReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1) }),
+  fc.record({ kind: fc.constant('DismissReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1) }),
+  fc.record({ kind: fc.constant('SetTopicStatus' as const), actor, stream: index, status: fc.constantFrom(...topicStatuses) }),
+  { arbitrary: fc.record({ kind: fc.constant('EditMessage' as const), actor, message: index, own: fc.nat(2).map((n) => n > 0) }), weight: 4 },
+  fc.record({ kind: fc.constant('ForgeDuplicate' as const), actor, stream: index }),
 );
+
+interface ModelStream {
+  name: string;
+  creator: number;
+  groups: Set<string>;
+  admins: Set<number>;
+  reviewers: Set<number>;
+  /** Status of topic "t", the only topic the runs use. */
+  status: TopicStatus;
+}
+
+interface ModelMessage {
+  id: string;
+  stream: ModelStream;
+  sender: number;
+  /** The users a narrowed message is addressed to (audience ∩ recipients at send time); null when not narrowed. */
+  narrowed: Set<number> | null;
+}
 
 interface ModelGroup {
   id: string;
@@ -48,7 +77,8 @@ interface ModelGroup {
 /** The independent model: groups, members, stream visibility. */
 class Model {
   groups: ModelGroup[] = [];
-  streams: Array<{ name: string; creator: number; groups: Set<string> }> = [];
+  streams: ModelStream[] = [];
+  messages: ModelMessage[] = [];
   /** The i-th group (modulo), among the user's own groups when `ofUser` is given. */
   group(i: number, ofUser?: number) {
     const live = ofUser === undefined ? this.groups : this.groups.filter((g) => g.members.has(ofUser));
@@ -62,13 +92,25 @@ class Model {
   sees(user: number, stream: { groups: Set<string> }): boolean {
     return this.groups.some((g) => stream.groups.has(g.id) && g.members.has(user));
   }
+  /** Stream authority: the creator and the admins the creator named; never group membership or ownership. */
+  administers(user: number, stream: ModelStream): boolean {
+    return stream.creator === user || stream.admins.has(user);
+  }
+  reads(user: number, m: ModelMessage): boolean {
+    return this.sees(user, m.stream) && (m.narrowed === null || m.narrowed.has(user));
+  }
 }
 
 let run = 0;
-/** What the random runs exercised, so the property cannot pass vacuously. */
-const coverage = { sends: 0, narrowedSends: 0, refusedSends: 0 };
+describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
+  let hub: Awaited<ReturnType<typeof startHubOn>>;
+  beforeAll(async () => {
+    hub = await startHubOn(kind, { limits: { commandsPerSecond: 100_000, commandBurst: 100_000 } });
+  });
+  afterAll(async () => hub?.stop());
+  /** What the random runs exercised, so the property cannot pass vacuously. */
+  const coverage = { sends: 0, narrowedSends: 0, refusedSends: 0, adminActs: 0, refusedAdminActs: 0, edits: 0, refusedEdits: 0, forged: 0 };
 
-describe('visibility', () => {
   it('never leaks a stream in pushes, history or posting, and delivers each visible message once', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 40, size: 'max' }), async (ops) => {
@@ -83,6 +125,8 @@ describe('visibility', () => {
         }
         /** messageId → users expected to receive it. */
         const expected = new Map<string, Set<number>>();
+        /** Each successful edit and the users expected to receive its MessageEdited. */
+        const edits: Array<{ id: string; to: Set<number> }> = [];
         /** user → streams that user could see at some point (a push about any other stream is a leak). */
         const everSeen = Array.from({ length: USERS }, () => new Set<string>());
         const noteVisibility = () => {
@@ -134,7 +178,9 @@ describe('visibility', () => {
                 const reply = await c.send('CreateStream', { stream: `r${run}-${name}`, groups: groups.map((g) => g.id) });
                 const allowed = groups.every((g) => g.members.has(op.actor));
                 expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
-                if (allowed) model.streams.push({ name: `r${run}-${name}`, creator: op.actor, groups: new Set(groups.map((g) => g.id)) });
+                if (allowed) {
+                  model.streams.push({ name: `r${run}-${name}`, creator: op.actor, groups: new Set(groups.map((g) => g.id)), admins: new Set(), reviewers: new Set(), status: 'discussion' });
+                }
                 break;
               }
               case 'SetStreamGroups': {
@@ -142,8 +188,7 @@ describe('visibility', () => {
                 const groups = [...new Set(op.groups.map((i) => model.group(i, op.own ? op.actor : undefined)).filter((g): g is ModelGroup => g !== undefined))];
                 if (!s || groups.length === 0) break;
                 const reply = await c.send('SetStreamGroups', { stream: s.name, groups: groups.map((g) => g.id) });
-                const allowed =
-                  model.sees(op.actor, s) && groups.every((g) => g.members.has(op.actor)) && (s.creator === op.actor || groups.some((g) => g.owner === op.actor));
+                const allowed = model.sees(op.actor, s) && model.administers(op.actor, s) && groups.every((g) => s.groups.has(g.id) || g.members.has(op.actor));
                 expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
                 if (!allowed && !model.sees(op.actor, s)) expect(reply).toMatchObject({ error: { code: 'not_found' } });
                 if (allowed) s.groups = new Set(groups.map((g) => g.id));
@@ -161,7 +206,9 @@ describe('visibility', () => {
                 else {
                   const audience = new Set(Array.from({ length: USERS }, (_, u) => u).filter((u) => model.sees(u, s)));
                   const wanted = op.recipients ? new Set([...op.recipients, op.actor]) : audience;
-                  expected.set(reply.data.message.messageId, new Set([...audience].filter((u) => wanted.has(u))));
+                  const to = new Set([...audience].filter((u) => wanted.has(u)));
+                  expected.set(reply.data.message.messageId, to);
+                  model.messages.push({ id: reply.data.message.messageId, stream: s, sender: op.actor, narrowed: op.recipients ? to : null });
                 }
                 break;
               }
@@ -170,7 +217,77 @@ describe('visibility', () => {
                 if (!s) break;
                 const reply = await c.send('GetHistory', { stream: s.name });
                 expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(model.sees(op.actor, s));
-                if (reply.ok) expect(reply.data.messages.every((m) => m.stream === s.name)).toBe(true);
+                if (reply.ok) {
+                  expect(reply.data.messages.every((m) => m.stream === s.name)).toBe(true);
+                  const readable = model.messages.filter((m) => m.stream === s && model.reads(op.actor, m)).map((m) => m.id);
+                  expect(reply.data.messages.map((m) => m.messageId), 'history holds exactly the messages the user may read').toEqual(readable);
+                }
+                break;
+              }
+              case 'SetStreamAdmins': {
+                const s = model.stream(op.stream);
+                if (!s) break;
+                const reply = await c.send('SetStreamAdmins', { stream: s.name, admins: op.users.map((u) => creds[u]!.userId) });
+                const allowed = model.sees(op.actor, s) && s.creator === op.actor && op.users.every((u) => model.sees(u, s));
+                expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
+                coverage[allowed ? 'adminActs' : 'refusedAdminActs']++;
+                if (allowed) s.admins = new Set(op.users.filter((u) => u !== s.creator));
+                break;
+              }
+              case 'AppointReviewer': {
+                const s = model.stream(op.stream);
+                if (!s) break;
+                const reply = await c.send('AppointReviewer', { stream: s.name, reviewer: creds[op.user]!.userId });
+                const allowed = model.sees(op.actor, s) && model.administers(op.actor, s) && model.sees(op.user, s) && !s.reviewers.has(op.user);
+                expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
+                coverage[allowed ? 'adminActs' : 'refusedAdminActs']++;
+                if (allowed) s.reviewers.add(op.user);
+                break;
+              }
+              case 'DismissReviewer': {
+                const s = model.stream(op.stream);
+                if (!s) break;
+                const reply = await c.send('DismissReviewer', { stream: s.name, reviewer: creds[op.user]!.userId });
+                const allowed = model.sees(op.actor, s) && (op.user === op.actor || model.administers(op.actor, s)) && s.reviewers.has(op.user);
+                expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
+                if (allowed) s.reviewers.delete(op.user);
+                break;
+              }
+              case 'SetTopicStatus': {
+                const s = model.stream(op.stream);
+                if (!s) break;
+                const reply = await c.send('SetTopicStatus', { stream: s.name, topic: 't', status: op.status });
+                const guarded = ['under_review', 'reject', 'complete'].includes(s.status) || ['reject', 'complete'].includes(op.status);
+                const allowed = model.sees(op.actor, s) && (!guarded || model.administers(op.actor, s));
+                expect(reply.ok, `${op.kind} ${JSON.stringify(op)} from ${s.status}`).toBe(allowed);
+                coverage[allowed ? 'adminActs' : 'refusedAdminActs']++;
+                if (allowed) s.status = op.status;
+                break;
+              }
+              case 'EditMessage': {
+                const pool = op.own ? model.messages.filter((x) => x.sender === op.actor) : model.messages;
+                const m = pool.length ? pool[op.message % pool.length]! : undefined;
+                if (!m) break;
+                const reply = await c.send('EditMessage', { messageId: m.id, content: `edit ${edits.length}` });
+                const allowed = model.reads(op.actor, m) && m.sender === op.actor;
+                expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(allowed);
+                coverage[allowed ? 'edits' : 'refusedEdits']++;
+                if (!allowed && !model.reads(op.actor, m)) expect(reply).toMatchObject({ error: { code: 'not_found' } });
+                if (allowed) edits.push({ id: m.id, to: new Set(Array.from({ length: USERS }, (_, u) => u).filter((u) => model.reads(u, m))) });
+                break;
+              }
+              case 'ForgeDuplicate': {
+                // The actor's last sealed entry again, same seq and seal, around a body that was never sealed.
+                const s = model.stream(op.stream, op.actor);
+                const last = c.chain.at(-1);
+                if (!s || !last) break;
+                const traceId = `forged-${run}-${coverage.forged++}`;
+                c.rawSend(JSON.stringify({ kind: 'command', sessionId: c.sessionId, seq: last.seq, seal: last.seal, command: { type: 'SendMessage', traceId, stream: s.name, topic: 't', content: 'forged' } }));
+                await c.until(() => c.frames.some((f) => f.kind === 'reply' && f.traceId === traceId));
+                expect(c.frames.find((f) => f.kind === 'reply' && f.traceId === traceId), 'a body that was not sealed is refused').toMatchObject({ ok: false, error: { code: 'broken_chain' } });
+                await c.until(() => c.closes.length > 0);
+                c.closes.length = 0;
+                await c.connect();
                 break;
               }
             }
@@ -184,6 +301,8 @@ describe('visibility', () => {
             expect(new Set(got).size).toBe(got.length);
             const want = [...expected].filter(([, users]) => users.has(i)).map(([id]) => id);
             expect(got.sort()).toEqual(want.sort());
+            const gotEdits = c.outcomesOf('MessageEdited').map((o) => o.message.messageId).sort();
+            expect(gotEdits, `edits pushed to user ${i}`).toEqual(edits.filter((e) => e.to.has(i)).map((e) => e.id).sort());
             // No push of any kind names a stream this user never could see.
             for (const { outcome } of c.pushes) {
               const o = outcome as { stream?: unknown; message?: { stream: string } };
@@ -197,9 +316,12 @@ describe('visibility', () => {
       }),
       { numRuns: 30 },
     );
-    console.log(JSON.stringify({ visibilityCoverage: coverage }));
+    console.log(JSON.stringify({ store: kind, visibilityCoverage: coverage }));
     expect(coverage.sends, JSON.stringify(coverage)).toBeGreaterThanOrEqual(5);
     expect(coverage.narrowedSends, JSON.stringify(coverage)).toBeGreaterThanOrEqual(5);
     expect(coverage.refusedSends, JSON.stringify(coverage)).toBeGreaterThanOrEqual(5);
+    for (const key of ['adminActs', 'refusedAdminActs', 'edits', 'refusedEdits', 'forged'] as const) {
+      expect(coverage[key], JSON.stringify(coverage)).toBeGreaterThanOrEqual(2);
+    }
   });
 });

@@ -72,3 +72,48 @@ export async function interleavedBestRates(
   }
   return results;
 }
+
+/** A median over rounds and its range. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spreadOf(values: readonly number[]): Spread {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0] ?? NaN, max: sorted[sorted.length - 1] ?? NaN };
+}
+
+/**
+ * Like interleavedBestRates, but keeps every round's rate (ops per second) per implementation, so a ratio can be
+ * taken per round (both sides under the same machine load) and reported as a median with its range.
+ */
+export async function interleavedRates(
+  ops: number,
+  implementations: Record<string, () => Promise<void> | void>,
+  rounds: number,
+): Promise<Record<string, number[]>> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const rates: Record<string, number[]> = {};
+  for (const [name, run] of Object.entries(implementations)) {
+    await run();
+    rates[name] = [];
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of Object.entries(implementations)) {
+      gc?.();
+      const t0 = performance.now();
+      await run();
+      rates[name]!.push(ops / ((performance.now() - t0) / 1000));
+    }
+  }
+  return rates;
+}
+
+/** Per-round ratios a[i] / b[i], as a median with its range. */
+export function ratioSpread(a: readonly number[], b: readonly number[]): Spread {
+  return spreadOf(a.map((x, i) => x / b[i]!));
+}

@@ -9,6 +9,7 @@ import { ChatStore } from './chat/ChatStore.js';
 import { openClient } from './chat/openChat.js';
 import { ConnectionBadge, ProblemBanner } from './components/ConnectionBadge.js';
 import { Sidebar } from './components/Sidebar.js';
+import { SignOutDialog } from './components/SignOutDialog.js';
 import { Toasts } from './components/Toasts.js';
 import { TopicView } from './components/TopicView.js';
 import { GroupsPanel } from './panels/GroupsPanel.js';
@@ -68,7 +69,14 @@ function Chat({ account, onSignOut }: { account: Account; onSignOut: () => void 
 function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
   const [panel, setPanel] = useState<PanelName | undefined>(() => (window.innerWidth > 1100 ? 'session' : undefined));
   const [drawer, setDrawer] = useState(false);
+  const [askSignOut, setAskSignOut] = useState(false);
+  const chat = useChatStore();
   const storeSelected = useSelected();
+  const signOut = () => {
+    // Nothing unsent: sign out at once (the user's data is wiped); otherwise ask what to do with it.
+    if (chat.unsentCount() > 0) return setAskSignOut(true);
+    void chat.signOut('discard').then(onSignOut, onSignOut);
+  };
   const unreadTotal = useUnreadTotal();
   return (
     <div className={`shell${panel ? ' with-panel' : ''}${drawer ? ' drawer-open' : ''}`}>
@@ -97,7 +105,7 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
         <span className="me" data-testid="me">
           {account.username}
         </span>
-        <button type="button" className="ghost small" onClick={onSignOut}>
+        <button type="button" className="ghost small" onClick={signOut} data-testid="sign-out">
           Sign out
         </button>
       </header>
@@ -125,6 +133,7 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
         </aside>
       )}
       <Toasts />
+      {askSignOut && <SignOutDialog onDone={onSignOut} onCancel={() => setAskSignOut(false)} />}
     </div>
   );
 }

@@ -3,6 +3,8 @@
 // cumulative acks (every 32 pushes or after 5 ms idle, as the SDK's ImClient does). Pushes are NOT JSON-parsed:
 // the outcome id is read at its fixed offset in the hub's push frame and handed to `onPush` with the raw frame,
 // so the load clients cost about what the Socket.IO and ws baselines' clients cost.
+// A device keeps to the command rate the hub announces in `welcome.limits` (a token bucket a little slower than the
+// hub's), as a well-behaved client must: the benchmark runs the hub with its default limits.
 import { Sealer, type SealedEntry } from '@stage/sdk';
 import { WebSocket } from 'ws';
 import { opened } from './target.js';
@@ -16,6 +18,8 @@ export interface StageDeviceConfig {
   wsBase: string;
   token: string;
   deviceId: string;
+  /** The last outcome this device received in an earlier connection: the hub replays only what follows it. */
+  lastOutcomeId?: number;
   onPush?(frame: Buffer, outcomeId: number): void;
 }
 
@@ -38,6 +42,9 @@ export class StageDevice {
   private lastOutcome = 0;
   private lastAcked = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private pacing = { perSecond: Infinity, burst: Infinity, tokens: Infinity, at: 0 };
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private sentSinceBeat = false;
 
   private constructor(
     private readonly ws: WebSocket,
@@ -57,15 +64,26 @@ export class StageDevice {
         if (frame.kind === 'welcome') {
           device.sessionId = frame.sessionId as string;
           device.sealer = new Sealer({ key: frame.key as string });
+          const limits = frame.limits as { commandsPerSecond: number; commandBurst: number; heartbeatMs: number };
+          // The hub closes a connection silent for idleTimeoutMs: between rounds a device only pings.
+          device.heartbeat = setInterval(() => {
+            if (!device.sentSinceBeat && ws.readyState === WebSocket.OPEN) ws.send('{"kind":"ping"}');
+            device.sentSinceBeat = false;
+          }, limits.heartbeatMs);
+          device.heartbeat.unref();
+          // 3% under the hub's rate, and the bucket starts after the hub's: never rate_limited by clock skew.
+          device.pacing = { perSecond: limits.commandsPerSecond * 0.97, burst: limits.commandBurst, tokens: limits.commandBurst, at: performance.now() };
           resolve();
         } else device.control(frame);
       });
       ws.once('close', (code, reason) => reject(new Error(`hub closed the connection before welcome: ${code} ${reason.toString()}`)));
     });
-    ws.send(JSON.stringify({ kind: 'hello', protocol: 1, lastOutcomeId: 0 }));
+    device.lastOutcome = device.lastAcked = config.lastOutcomeId ?? 0;
+    ws.send(JSON.stringify({ kind: 'hello', protocol: 1, lastOutcomeId: device.lastOutcome }));
     await welcome;
     ws.once('close', (code, reason) => {
       // Not reconnecting is deliberate (a load client measures, it does not hide drops): count and report them.
+      if (device.heartbeat) clearInterval(device.heartbeat);
       if (!device.closing) StageDevice.drops.set(code, (StageDevice.drops.get(code) ?? 0) + 1);
       for (const done of device.pending.values()) done({ ok: false, error: { code: 'closed', message: `connection closed ${code} ${reason.toString()}` } });
       device.pending.clear();
@@ -73,8 +91,34 @@ export class StageDevice {
     return device;
   }
 
-  /** Seals and sends a command; resolves with its reply (rejects on an Err reply). */
-  command<D = unknown>(type: string, fields: Record<string, unknown>): Promise<D> {
+  /** The last outcome received (to say in the next connection's hello). */
+  get lastOutcomeId(): number {
+    return this.lastOutcome;
+  }
+
+  /** Milliseconds until the announced rate limit allows the next command (0: now); takes the token when 0. */
+  private paceDelay(): number {
+    const p = this.pacing;
+    const now = performance.now();
+    p.tokens = Math.min(p.burst, p.tokens + ((now - p.at) * p.perSecond) / 1000);
+    p.at = now;
+    if (p.tokens >= 1) {
+      p.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - p.tokens) * 1000) / p.perSecond);
+  }
+
+  /** Seals and sends a command once the announced rate allows it; resolves with its reply (rejects on an Err reply). */
+  async command<D = unknown>(type: string, fields: Record<string, unknown>): Promise<D> {
+    for (let wait = this.paceDelay(); wait > 0; wait = this.paceDelay()) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.closing) throw new Error('device closed');
+    }
+    return this.send<D>(type, fields);
+  }
+
+  private send<D>(type: string, fields: Record<string, unknown>): Promise<D> {
     const traceId = `b${process.pid}-${++traceCounter}`;
     const body = { type, traceId, ...fields };
     const entry = this.sealer.seal(body);
@@ -83,6 +127,7 @@ export class StageDevice {
       this.pending.set(traceId, (reply) =>
         reply.ok ? resolve(reply.data as D) : reject(new Error(`${type} refused: ${reply.error?.code} ${reply.error?.message}`)),
       );
+      this.sentSinceBeat = true;
       this.ws.send(JSON.stringify({ kind: 'command', sessionId: this.sessionId, seq: entry.seq, seal: entry.seal, command: body }));
     });
   }
@@ -90,6 +135,7 @@ export class StageDevice {
   close(): void {
     this.closing = true;
     if (this.ackTimer) clearTimeout(this.ackTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.ws.terminate();
   }
 

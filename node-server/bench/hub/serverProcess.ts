@@ -1,5 +1,5 @@
-// Child-process entry for the hub benchmark: starts ONE server (stage | socketio | ws) on an ephemeral loopback
-// port, tells the parent its port over IPC, and answers the parent's memory probes. Keeping each server in its own
+// Child-process entry for the hub benchmark: starts ONE server (stage | socketio | socketio_plain | ws) on an
+// ephemeral loopback port, tells the parent its port over IPC, and answers the parent's probes. Keeping each server in its own
 // process means the load clients (in the parent) never share a CPU queue or a heap with the server they measure.
 //   node --conditions=source --import tsx --expose-gc serverProcess.ts <kind> [json options]
 import type { BenchServer, ServerKind } from './protocol.js';
@@ -10,13 +10,15 @@ const options = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>;
 async function start(): Promise<BenchServer> {
   switch (kind) {
     case 'socketio':
-      return (await import('./socketioServer.js')).startSocketIoServer();
+      return (await import('./socketioServer.js')).startSocketIoServer({ acks: true });
+    case 'socketio_plain':
+      return (await import('./socketioServer.js')).startSocketIoServer({ acks: false });
     case 'ws':
       return (await import('./wsServer.js')).startWsServer();
     case 'stage':
       return (await import('./stageServer.js')).startStageServer(options);
     default:
-      throw new Error(`unknown server kind ${String(kind)}: expected stage | socketio | ws`);
+      throw new Error(`unknown server kind ${String(kind)}: expected stage | socketio | socketio_plain | ws`);
   }
 }
 
@@ -39,5 +41,7 @@ process.on('message', (message: { type: string; id: number }) => {
   else if (message.type === 'heap') void import('node:v8').then((v8) => reply({ file: v8.writeHeapSnapshot() }));
   else if (message.type === 'stop') void server.close().then(() => { reply({}); process.exit(0); });
 });
+// The parent gone (crashed, killed, Ctrl-C): never outlive it.
 process.on('disconnect', () => void server.close().finally(() => process.exit(0)));
+process.on('SIGINT', () => undefined); // the parent's Ctrl-C reaches the whole group; the parent stops us in order
 process.send?.({ id: 0, ready: true, port: server.port, info: server.info ?? {} });

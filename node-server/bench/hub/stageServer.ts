@@ -1,8 +1,7 @@
-// Server (a) of the hub benchmark: the real Stage hub (startHub) in this child process, on SQLite in a temporary
-// data dir, or on PostgreSQL + Redis when the options say so (the two-hub figure). Bench-only settings, all of them
-// hub configuration a deployment can set: the per-connection command rate limit is lifted (the one sender sends
-// 1,000 messages as fast as the hub answers; Socket.IO has no limit either) and the scrypt cost is lowered so that
-// registering the 1,000 bench accounts takes seconds, not minutes (login cost is not what is measured).
+// The Stage hub in a benchmark child process: the real hub (startHub) with its DEFAULT limits (the per-connection
+// command rate included: users run it that way), on SQLite in a temporary data dir or on PostgreSQL + Redis when
+// the options say so. One bench-only setting, login cost: the scrypt cost is lowered (no password is hashed in the
+// run anyway; the fixture's accounts get signed tokens).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,43 +10,52 @@ import { loadSecret } from '../../src/auth/loadSecret.js';
 import { TokenSigner } from '../../src/auth/TokenSigner.js';
 import { startHub } from '../../src/hub/startHub.js';
 import type { Store } from '../../src/store/Store.js';
-import { ROOM, type BenchServer } from './protocol.js';
+import { connectionsOf, type BenchServer, type Layout } from './protocol.js';
+import type { BenchAccount } from './stageTarget.js';
 
 export interface StageServerOptions {
   databaseUrl?: string;
   redisUrl?: string;
   secret?: string;
-  /** Load the bench fixture (accounts 0..receivers, one group with all of them, the stream) through the store. */
-  fixture?: { receivers: number };
-}
-
-export interface BenchAccount {
-  userId: string;
-  token: string;
+  /** Load the fixture for this layout through the store (one hub of several sharing a database loads it once). */
+  fixture?: Layout;
 }
 
 /**
- * The fixture, written through the hub's own Store interface (same for SQLite and PostgreSQL): loading it through
- * the protocol would make 1,000 AddGroupMember commands push O(n²) NewMember outcomes, which is setup, not load.
- * Tokens are signed with the hub's secret, as /api/login would sign them.
+ * The fixture, written through the hub's own Store interface (same for SQLite and PostgreSQL): one account per
+ * connection, and per room a group of its members and a stream (named as the room) visible to that group. Loading
+ * it through the protocol would push O(n²) NewMember outcomes, which is setup, not load. Tokens are signed with the
+ * hub's secret, as /api/login would sign them.
  */
-async function loadFixture(store: Store, signer: TokenSigner, receivers: number): Promise<BenchAccount[]> {
+async function loadFixture(store: Store, signer: TokenSigner, layout: Layout): Promise<BenchAccount[]> {
   const run = randomUUID().slice(0, 8);
   const now = Date.now();
   const accounts: BenchAccount[] = [];
+  // One transaction: on a machine shared with other work, 1,000 commits (one per room) took a minute.
   await store.transaction(async (tx) => {
-    for (let i = 0; i <= receivers; i++) {
-      const userId = randomUUID();
-      // Nobody logs in with a password here; the hash is well-formed but matches no password.
-      await tx.insertUser({ id: userId, username: `b${run}u${i}`, passwordHash: 'scrypt$1024$8$1$AAAA$AAAA', createdAt: now });
-      accounts.push({ userId, token: signer.sign(userId).token });
+    for (let r = 0; r < layout.rooms; r++) {
+      const members: BenchAccount[] = [];
+      for (let m = 0; m < layout.members; m++) {
+        const userId = randomUUID();
+        // Nobody logs in with a password here; the hash is well-formed but matches no password.
+        await tx.insertUser({ id: userId, username: `b${run}u${accounts.length + m}`, passwordHash: 'scrypt$1024$8$1$AAAA$AAAA', createdAt: now });
+        members.push({ userId, token: signer.sign(userId).token });
+      }
+      const groupId = randomUUID();
+      await tx.insertGroup({ id: groupId, name: `bench-r${r}`, description: '', ownerId: members[0]!.userId, createdAt: now });
+      for (const a of members) await tx.addMember(groupId, a.userId);
+      await tx.insertStream({ name: `r${r}`, description: '', creatorId: members[0]!.userId, createdAt: now, groups: [groupId] });
+      accounts.push(...members);
     }
-    const groupId = randomUUID();
-    await tx.insertGroup({ id: groupId, name: 'bench', description: '', ownerId: accounts[0]!.userId, createdAt: now });
-    for (const a of accounts) await tx.addMember(groupId, a.userId);
-    await tx.insertStream({ name: ROOM, description: '', creatorId: accounts[0]!.userId, createdAt: now, groups: [groupId] });
   });
+  if (accounts.length !== connectionsOf(layout)) throw new Error('fixture size mismatch');
   return accounts;
+}
+
+/** Commits and the transactions they held, if the store counts them (SqliteStore does). */
+interface CommitCounts {
+  commits: number;
+  transactions: number;
 }
 
 export async function startStageServer(options: StageServerOptions): Promise<BenchServer> {
@@ -59,12 +67,11 @@ export async function startStageServer(options: StageServerOptions): Promise<Ben
     dataDir,
     secret,
     logLevel: 'warn',
-    limits: { commandsPerSecond: 1_000_000, commandBurst: 1_000_000 },
     scryptCost: { N: 1024, r: 8, p: 1 },
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
   });
-  const accounts = options.fixture ? await loadFixture(hub.store, new TokenSigner({ secret: loadSecret(dataDir, secret) }), options.fixture.receivers) : undefined;
+  const accounts = options.fixture ? await loadFixture(hub.store, new TokenSigner({ secret: loadSecret(dataDir, secret) }), options.fixture) : undefined;
   return {
     port: hub.port,
     info: { accounts },
@@ -73,6 +80,11 @@ export async function startStageServer(options: StageServerOptions): Promise<Ben
       for (const line of hub.metrics.render().split('\n')) {
         const m = /^(stage_[a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
         if (m) counters[m[1]!] = Number(m[2]);
+      }
+      const commits = (hub.store as { commitStats?: CommitCounts }).commitStats;
+      if (commits) {
+        counters.store_commits = commits.commits;
+        counters.store_committed_transactions = commits.transactions;
       }
       return counters;
     },

@@ -1,60 +1,52 @@
-// Client side of server (a), the Stage hub: n+1 accounts (user 0 sends and owns the group; users 1..n receive),
-// one group with everyone, one stream visible to it (the hub process's fixture); receivers are one device each,
-// idle connections are extra devices of the same accounts (authenticated, hello'd, holding a sealed session).
-import { ROOM } from './protocol.js';
+// Client side of the Stage hub: connection i of the layout is the one device ('bench') of fixture account i, a
+// member of stream ⌊i / members⌋ (see stageServer.ts). Devices are opened again in every round; the target keeps
+// each account's last received outcome so that the next hello resumes there instead of replaying the history.
+import { roomOf, type Layout } from './protocol.js';
 import { StageDevice } from './StageDevice.js';
-import { messageText, sentAtOf, type BenchSender, type Closeable, type LoadTarget } from './target.js';
+import { messageText, sentAtOf, type BenchClient, type LoadTarget } from './target.js';
 
-import type { BenchAccount as Account } from './stageServer.js';
-
-export interface StageTargetConfig {
-  port: number;
-  label?: string;
-  /** Account 0 sends; 1..n receive. From the hub fixture. */
-  accounts: Account[];
+export interface BenchAccount {
+  userId: string;
+  token: string;
 }
 
-export class StageTarget implements LoadTarget {
-  readonly label: string;
-  readonly accounts: Account[];
-  private readonly ws: string;
+export interface StageTargetConfig {
+  label?: string;
+  /** One port per hub; connection i goes to hub i mod ports.length (several hubs share one PostgreSQL + Redis). */
+  ports: number[];
+  layout: Layout;
+  /** From the hub fixture, one per connection of the layout. */
+  accounts: BenchAccount[];
+}
 
-  constructor(private readonly config: StageTargetConfig) {
-    this.label = config.label ?? 'stage';
-    this.accounts = config.accounts;
-    this.ws = `ws://127.0.0.1:${config.port}`;
-  }
-
-  /** The accounts come from the hub process's fixture (see stageServer.ts). */
-  async prepare(receivers: number): Promise<void> {
-    if (this.accounts.length < receivers + 1) throw new Error(`the Stage hub fixture has ${this.accounts.length} accounts, ${receivers + 1} needed`);
-  }
-
-  async connectIdle(index: number): Promise<Closeable> {
-    const n = this.accounts.length - 1;
-    const account = this.accounts[1 + (index % n)]!;
-    return StageDevice.connect({ wsBase: this.ws, token: account.token, deviceId: `idle-${Math.floor(index / n)}` });
-  }
-
-  async connectReceiver(index: number, onDeliver: (sentAt: number) => void): Promise<Closeable> {
-    return StageDevice.connect({
-      wsBase: this.ws,
-      token: this.accounts[1 + index]!.token,
-      deviceId: 'receiver',
-      onPush: (frame) => {
-        const sentAt = sentAtOf(frame);
-        if (sentAt >= 0) onDeliver(sentAt);
-      },
-    });
-  }
-
-  async connectSender(): Promise<BenchSender> {
-    const device = await StageDevice.connect({ wsBase: this.ws, token: this.accounts[0]!.token, deviceId: 'sender' });
-    return {
-      send: async (sentAt) => {
-        await device.command('SendMessage', { stream: ROOM, topic: 'load', content: messageText(sentAt) });
-      },
-      close: () => device.close(),
-    };
-  }
+export function stageTarget(config: StageTargetConfig): LoadTarget {
+  const lastOutcomes = new Map<number, number>();
+  return {
+    label: config.label ?? 'stage',
+    connect: async (index, onDeliver): Promise<BenchClient> => {
+      const account = config.accounts[index];
+      if (!account) throw new Error(`the Stage hub fixture has ${config.accounts.length} accounts; connection ${index} needs one more`);
+      const port = config.ports[index % config.ports.length]!;
+      const device = await StageDevice.connect({
+        wsBase: `ws://127.0.0.1:${port}`,
+        token: account.token,
+        deviceId: 'bench',
+        lastOutcomeId: lastOutcomes.get(index) ?? 0,
+        onPush: (frame) => {
+          const sentAt = sentAtOf(frame);
+          if (sentAt >= 0) onDeliver(sentAt);
+        },
+      });
+      const stream = roomOf(config.layout, index);
+      return {
+        send: async (sentAt, bytes) => {
+          await device.command('SendMessage', { stream, topic: 'load', content: messageText(sentAt, bytes) });
+        },
+        close: () => {
+          lastOutcomes.set(index, device.lastOutcomeId);
+          device.close();
+        },
+      };
+    },
+  };
 }

@@ -1,33 +1,28 @@
-// What the load harness needs from each implementation under test: authenticated idle connections (memory),
-// receivers in the one room/stream (fan-out), and one sender. Each implementation's client speaks its wire
-// protocol over a plain `ws` socket, so the client side costs the same for all three and the server is measured.
+// What the load harness needs from each implementation under test: a connection per member of the layout that
+// receives its room's messages and can send one to its room. Each implementation's client speaks its wire protocol
+// over a plain `ws` socket, so the client side costs about the same for all of them and the server is measured.
 
-export interface Closeable {
+export interface BenchClient {
+  /**
+   * Sends one message of `bytes` bytes of text carrying `sentAt` (µs, this process's clock) to the client's room;
+   * resolves when the server acknowledges it (Stage: the reply, after the commit), rejects if it refuses it.
+   */
+  send(sentAt: number, bytes: number): Promise<void>;
   close(): void;
-}
-
-export interface BenchSender extends Closeable {
-  /** Sends one ~200-byte message carrying `sentAt` (µs, this process's clock); resolves when the server acks it. */
-  send(sentAt: number): Promise<void>;
 }
 
 export interface LoadTarget {
   readonly label: string;
-  /** One-time setup for `receivers` receiving identities (accounts, tokens, the stream); may be a no-op. */
-  prepare(receivers: number): Promise<void>;
-  /** An authenticated connection that does nothing (memory phase). `index` < the prepared count × devices. */
-  connectIdle(index: number): Promise<Closeable>;
-  /** A receiver in the room; calls `onDeliver(sentAt)` per delivered message, after acking it if the protocol acks. */
-  connectReceiver(index: number, onDeliver: (sentAt: number) => void): Promise<Closeable>;
-  connectSender(): Promise<BenchSender>;
+  /** Connection `index` of the layout; `onDeliver(sentAt)` per message received (after acking it, where acks exist). */
+  connect(index: number, onDeliver: (sentAt: number) => void): Promise<BenchClient>;
 }
 
-/** Padding so each message body is ~200 bytes, as the benchmark's brief says. */
-const PAD = 'x'.repeat(170);
+const PAD = 'x'.repeat(8192);
 
-/** The message text: a timestamp marker the receivers find without parsing JSON, then padding. */
-export function messageText(sentAt: number): string {
-  return `@t=${sentAt};${PAD}`;
+/** The message text: a timestamp marker the receivers find without parsing JSON, padded to `bytes`. */
+export function messageText(sentAt: number, bytes: number): string {
+  const mark = `@t=${sentAt};`;
+  return mark + PAD.slice(0, Math.max(0, bytes - mark.length));
 }
 
 const MARK = Buffer.from('@t=');
@@ -36,21 +31,13 @@ const MARK = Buffer.from('@t=');
 export function sentAtOf(frame: Buffer): number {
   const at = frame.indexOf(MARK);
   if (at < 0) return -1;
-  let value = 0;
-  for (let i = at + 3; i < frame.length; i++) {
-    const c = frame[i]!;
-    if (c < 48 || c > 57) break;
-    value = value * 10 + (c - 48);
-  }
-  return value;
+  return digitsAt(frame, at + 3);
 }
 
-/** Reads the unsigned integer following `key` (e.g. `"outcomeId":`) in a frame; -1 if absent. */
-export function intAfter(frame: Buffer, key: Buffer): number {
-  const at = frame.indexOf(key);
-  if (at < 0) return -1;
+/** The unsigned integer written in ASCII digits from `from` on. */
+export function digitsAt(frame: Buffer, from: number): number {
   let value = 0;
-  for (let i = at + key.length; i < frame.length; i++) {
+  for (let i = from; i < frame.length; i++) {
     const c = frame[i]!;
     if (c < 48 || c > 57) break;
     value = value * 10 + (c - 48);

@@ -1,6 +1,7 @@
-// Baseline (c), the limit: a bare `ws` server. The token is checked before the upgrade; a message from the sender
-// is framed ONCE (WebSocket.Sender.frame) and the same frames are written to every receiver's socket. No acks, no
-// storage, no per-recipient work: what the hardware and Node's socket layer can do.
+// Baseline `ws`, the limit: a bare `ws` server. The token is checked before the upgrade; a message is framed ONCE
+// (WebSocket.Sender.frame) and the same frame buffers are written to every member of the room, each member's socket
+// corked on its first write of the tick and uncorked once per tick (one writev per socket per tick). No acks, no
+// storage, no per-recipient work: what Node's socket layer can do on this machine.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,7 +13,7 @@ import { BASELINE_TOKEN, type BenchServer } from './protocol.js';
 interface FrameOptions { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }
 const frame = (wsModule as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } }).Sender.frame;
 
-/** ws keeps the socket on a private field; writing pre-built frames to it is the documented trick for broadcasts. */
+/** ws keeps the socket on a private field; writing pre-built frames to it is the known trick for broadcasts. */
 function rawSocket(client: WebSocket): Duplex {
   return (client as unknown as { _socket: Duplex })._socket;
 }
@@ -20,43 +21,56 @@ function rawSocket(client: WebSocket): Duplex {
 export async function startWsServer(): Promise<BenchServer> {
   const http = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
-  const room = new Set<WebSocket>();
+  const rooms = new Map<string, Set<Duplex>>();
+  const clients = new Set<WebSocket>();
+  const corked = new Set<Duplex>();
   let broadcasts = 0;
+  const uncorkAll = () => {
+    for (const socket of corked) socket.uncork();
+    corked.clear();
+  };
+  const write = (socket: Duplex, frames: Buffer[]) => {
+    if (!corked.has(socket)) {
+      if (corked.size === 0) process.nextTick(uncorkAll);
+      socket.cork();
+      corked.add(socket);
+    }
+    for (const f of frames) socket.write(f);
+  };
   http.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.searchParams.get('token') !== BASELINE_TOKEN) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       return;
     }
-    const role = url.searchParams.get('role');
+    const name = url.searchParams.get('room') ?? '';
     wss.handleUpgrade(req, socket, head, (client) => {
-      if (role === 'receiver') {
-        room.add(client);
-        client.on('close', () => room.delete(client));
-      } else if (role === 'sender') {
-        client.on('message', (data: Buffer) => {
-          // data = "<seq>|<payload>"; the payload goes to the room, "<seq>" back to the sender as its ack.
-          const bar = data.indexOf(0x7c);
-          const payload = data.subarray(bar + 1);
-          const frames = frame(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
-          for (const receiver of room) {
-            const socket = rawSocket(receiver);
-            if (frames.length === 1) socket.write(frames[0]);
-            else { socket.cork(); for (const f of frames) socket.write(f); socket.uncork(); }
-          }
-          broadcasts++;
-          client.send(data.subarray(0, bar));
-        });
-      }
+      const room = rooms.get(name) ?? new Set<Duplex>();
+      rooms.set(name, room);
+      const raw = rawSocket(client);
+      room.add(raw);
+      clients.add(client);
+      client.on('close', () => {
+        room.delete(raw);
+        clients.delete(client);
+      });
+      client.on('message', (data: Buffer) => {
+        // data = "<seq>|<payload>"; the payload goes to the room, "<seq>" back to the sender as its ack.
+        const bar = data.indexOf(0x7c);
+        const frames = frame(data.subarray(bar + 1), { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
+        for (const member of room) write(member, frames);
+        broadcasts++;
+        write(raw, frame(data.subarray(0, bar), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }));
+      });
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {
     port: (http.address() as AddressInfo).port,
-    stats: () => ({ connections: room.size, broadcasts }),
+    stats: () => ({ connections: clients.size, broadcasts }),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const client of room) client.terminate();
+        for (const client of clients) client.terminate();
         http.close(() => resolve());
       }),
   };

@@ -3,6 +3,7 @@
 // user whose view of the streams changed.
 import type { CommandHandler, Push } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
+import { concludeOpenReviews } from './topics.js';
 import { groupInfo, requireMemberGroup, streamInfo, visibleStreamNames } from './visibility.js';
 import type { StoreTx } from '../store/Store.js';
 
@@ -15,7 +16,12 @@ async function visibilityPushes(tx: StoreTx, userId: string, before: Set<string>
     const record = await tx.streamByName(name);
     if (record) pushes.push({ outcome: { type: 'StreamRevealed', stream: await streamInfo(tx, record) }, recipients: [userId] });
   }
-  for (const name of before) if (!after.has(name)) pushes.push({ outcome: { type: 'StreamHidden', stream: name }, recipients: [userId] });
+  for (const name of before) {
+    if (after.has(name)) continue;
+    pushes.push({ outcome: { type: 'StreamHidden', stream: name }, recipients: [userId] });
+    // If they reviewed it, they no longer hold up its open reviews.
+    pushes.push(...(await concludeOpenReviews(tx, name)));
+  }
   return pushes;
 }
 

@@ -4,7 +4,7 @@ import { appointReviewer, dismissReviewer, setTopicStatus, vote } from './topics
 import { addGroupMember, createGroup, dismissGroup, dismissMember, findUser, getGroupMembers, getGroups } from './groups.js';
 import { deleteMessage, editMessage, getHistory, sendMessage } from './messages.js';
 import { getSessionState, markRead, muteTopic, unmuteTopic } from './sessionState.js';
-import { createStream, getStreams, setStreamGroups } from './streams.js';
+import { createStream, getStreams, setStreamAdmins, setStreamGroups } from './streams.js';
 
 export const commandHandlers: CommandHandlers = {
   SendMessage: sendMessage,
@@ -13,6 +13,7 @@ export const commandHandlers: CommandHandlers = {
   GetHistory: getHistory,
   CreateStream: createStream,
   SetStreamGroups: setStreamGroups,
+  SetStreamAdmins: setStreamAdmins,
   GetStreams: getStreams,
   SetTopicStatus: setTopicStatus,
   AppointReviewer: appointReviewer,

@@ -19,9 +19,23 @@ export const markRead: CommandHandler<'MarkRead'> = async (command, ctx, tx) => 
   };
 };
 
-export const muteTopic: CommandHandler<'MuteTopic'> = async (_command, ctx) => ({ data: { muted: mutedTopicsOf(ctx.session) }, pushes: [] });
+// A stream the caller cannot see is not_found here as everywhere (the sealed entry stays in the chain; a mute on a
+// hidden stream is never shown, see getSessionState).
+export const muteTopic: CommandHandler<'MuteTopic'> = async (command, ctx, tx) => {
+  await requireVisibleStream(tx, ctx.userId, command.stream);
+  return { data: { muted: await visibleMutes(tx, ctx.userId, ctx.session) }, pushes: [] };
+};
 
-export const unmuteTopic: CommandHandler<'UnmuteTopic'> = async (_command, ctx) => ({ data: { muted: mutedTopicsOf(ctx.session) }, pushes: [] });
+export const unmuteTopic: CommandHandler<'UnmuteTopic'> = async (command, ctx, tx) => {
+  await requireVisibleStream(tx, ctx.userId, command.stream);
+  return { data: { muted: await visibleMutes(tx, ctx.userId, ctx.session) }, pushes: [] };
+};
+
+/** The device's muted topics in streams the user sees now. */
+async function visibleMutes(tx: StoreTx, userId: string, session: DeviceSessionState) {
+  const visible = new Set((await tx.streamsVisibleTo(userId)).map((s) => s.name));
+  return mutedTopicsOf(session).filter((m) => visible.has(m.stream));
+}
 
 export const getSessionState: CommandHandler<'GetSessionState'> = async (_command, ctx, tx) => {
   const unread: UnreadCount[] = [];

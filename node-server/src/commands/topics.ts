@@ -1,25 +1,25 @@
 // Topic and review commands: SetTopicStatus, AppointReviewer, DismissReviewer, Vote. A review concludes when
-// every current reviewer of the stream has voted on a topic under review: more yes than no → complete, otherwise
-// reject; pushed as ReviewConcluded followed by TopicStatusChanged (changedBy null).
+// every active reviewer of the stream (appointed and still seeing it) has voted on a topic under review: more yes
+// than no → complete, otherwise reject; pushed as ReviewConcluded followed by TopicStatusChanged (changedBy null).
+// Reviewers are appointed and dismissed by the stream's administrators; a verdict set by hand, and any change to a
+// topic that is under review or concluded, is theirs too (streamAuthority.ts).
 import { topicStatusCodes, type TopicStatus } from '@stage/sdk/im';
 import type { CommandHandler, Push } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
-import { currentVotes, requireVisibleStream, topicInfo } from './visibility.js';
-import type { StoreTx, StreamRecord } from '../store/Store.js';
+import { requireStreamAdmin } from './streamAuthority.js';
+import { activeReviewers, currentVotes, requireVisibleStream, topicInfo } from './visibility.js';
+import type { StoreTx } from '../store/Store.js';
 
-/** Who may appoint and dismiss reviewers: the stream's creator or the owner of a group that sees it. */
-async function requireStreamAdmin(tx: StoreTx, userId: string, stream: StreamRecord): Promise<void> {
-  if (stream.creatorId === userId) return;
-  for (const groupId of stream.groups) if ((await tx.groupById(groupId))?.ownerId === userId) return;
-  throw new CommandError('forbidden', `only the creator of "${stream.name}" or an owner of one of its groups manages its reviewers`);
-}
+const verdicts: readonly TopicStatus[] = ['reject', 'complete'];
+/** Statuses only an administrator moves a topic out of: an open review and its verdicts. */
+const guarded: ReadonlySet<number> = new Set([topicStatusCodes.under_review, topicStatusCodes.reject, topicStatusCodes.complete]);
 
 /**
- * Concludes the review of `topic` if every reviewer has voted; returns the pushes (empty when still open).
- * With no reviewers at all a review stays open: nobody can conclude it.
+ * Concludes the review of `topic` if every active reviewer has voted; returns the pushes (empty when still open).
+ * With no active reviewers at all a review stays open: nobody can conclude it.
  */
 async function concludeIfComplete(tx: StoreTx, stream: string, topic: string, audience: readonly string[]): Promise<Push[]> {
-  const reviewers = await tx.reviewers(stream);
+  const reviewers = await activeReviewers(tx, stream);
   if (reviewers.length === 0) return [];
   const votes = await currentVotes(tx, stream, topic, reviewers);
   if (Object.keys(votes).length < reviewers.length) return [];
@@ -32,12 +32,23 @@ async function concludeIfComplete(tx: StoreTx, stream: string, topic: string, au
   ];
 }
 
+/** Concludes every open review of the stream whose active reviewers have all voted (after reviewers changed). */
+export async function concludeOpenReviews(tx: StoreTx, stream: string): Promise<Push[]> {
+  const pushes: Push[] = [];
+  const topics = (await tx.topicsOf(stream)).filter((t) => t.status === topicStatusCodes.under_review);
+  if (topics.length === 0) return pushes;
+  const audience = await tx.streamAudience(stream);
+  for (const t of topics) pushes.push(...(await concludeIfComplete(tx, stream, t.topic, audience)));
+  return pushes;
+}
+
 export const setTopicStatus: CommandHandler<'SetTopicStatus'> = async (command, ctx, tx) => {
-  await requireVisibleStream(tx, ctx.userId, command.stream);
-  const reviewers = await tx.reviewers(command.stream);
-  const verdicts: TopicStatus[] = ['reject', 'complete'];
-  if (verdicts.includes(command.status) && !reviewers.includes(ctx.userId)) {
-    throw new CommandError('forbidden', `only a reviewer of "${command.stream}" can set a topic to ${command.status}`, ['command', 'status']);
+  const stream = await requireVisibleStream(tx, ctx.userId, command.stream);
+  const current = await tx.topic(command.stream, command.topic);
+  if (verdicts.includes(command.status)) {
+    await requireStreamAdmin(tx, ctx.userId, stream, `set a topic to ${command.status} (reviewers conclude a review by voting)`);
+  } else if (current && guarded.has(current.status)) {
+    await requireStreamAdmin(tx, ctx.userId, stream, 'change a topic that is under review or concluded');
   }
   if (command.status === 'under_review') await tx.clearVotes(command.stream, command.topic);
   await tx.setTopicStatus(command.stream, command.topic, topicStatusCodes[command.status]);
@@ -56,7 +67,7 @@ export const setTopicStatus: CommandHandler<'SetTopicStatus'> = async (command, 
 
 export const appointReviewer: CommandHandler<'AppointReviewer'> = async (command, ctx, tx) => {
   const stream = await requireVisibleStream(tx, ctx.userId, command.stream);
-  await requireStreamAdmin(tx, ctx.userId, stream);
+  await requireStreamAdmin(tx, ctx.userId, stream, 'appoint its reviewers');
   if (!(await tx.userById(command.reviewer)) || !(await tx.canSee(command.reviewer, command.stream))) {
     throw new CommandError('not_found', `user "${command.reviewer}" not found among those who see "${command.stream}"`, ['command', 'reviewer']);
   }
@@ -71,17 +82,17 @@ export const appointReviewer: CommandHandler<'AppointReviewer'> = async (command
 
 export const dismissReviewer: CommandHandler<'DismissReviewer'> = async (command, ctx, tx) => {
   const stream = await requireVisibleStream(tx, ctx.userId, command.stream);
-  if (command.reviewer !== ctx.userId) await requireStreamAdmin(tx, ctx.userId, stream);
+  if (command.reviewer !== ctx.userId) await requireStreamAdmin(tx, ctx.userId, stream, 'dismiss its reviewers');
   if (!(await tx.reviewers(command.stream)).includes(command.reviewer)) {
     throw new CommandError('not_found', `"${command.reviewer}" does not review "${command.stream}"`, ['command', 'reviewer']);
   }
   await tx.removeReviewer(command.stream, command.reviewer);
   const audience = await tx.streamAudience(command.stream);
-  const pushes: Push[] = [{ outcome: { type: 'ReviewerDismissed', stream: command.stream, reviewer: command.reviewer }, recipients: audience }];
-  // The remaining reviewers may now all have voted on an open review.
-  for (const t of await tx.topicsOf(command.stream)) {
-    if (t.status === topicStatusCodes.under_review) pushes.push(...(await concludeIfComplete(tx, command.stream, t.topic, audience)));
-  }
+  const pushes: Push[] = [
+    { outcome: { type: 'ReviewerDismissed', stream: command.stream, reviewer: command.reviewer }, recipients: audience },
+    // The remaining reviewers may now all have voted on an open review.
+    ...(await concludeOpenReviews(tx, command.stream)),
+  ];
   return { data: { stream: command.stream, reviewers: await tx.reviewers(command.stream) }, pushes };
 };
 

@@ -26,6 +26,7 @@ export async function streamInfo(tx: StoreTx, record: StreamRecord): Promise<Str
     createdAt: record.createdAt,
     groups: record.groups,
     reviewers: await tx.reviewers(record.name),
+    admins: await tx.streamAdmins(record.name),
   };
 }
 
@@ -48,9 +49,20 @@ export function messageOf(m: MessageRecord): Message {
   };
 }
 
-/** Votes of the stream's current reviewers only (a dismissed reviewer's vote no longer counts). */
+/**
+ * The reviewers whose votes count: appointed and still able to see the stream. A reviewer who lost sight of it
+ * (left a group, the stream's groups changed) neither votes nor holds up a review; their appointment is kept and
+ * counts again if they see the stream again.
+ */
+export async function activeReviewers(tx: StoreTx, stream: string): Promise<string[]> {
+  const active: string[] = [];
+  for (const r of await tx.reviewers(stream)) if (await tx.canSee(r, stream)) active.push(r);
+  return active;
+}
+
+/** Votes of the stream's active reviewers only (a dismissed or no longer seeing reviewer's vote does not count). */
 export async function currentVotes(tx: StoreTx, stream: string, topic: string, reviewers?: string[]) {
-  const current = new Set(reviewers ?? (await tx.reviewers(stream)));
+  const current = new Set(reviewers ?? (await activeReviewers(tx, stream)));
   const votes = await tx.votes(stream, topic);
   return Object.fromEntries(
     Object.entries(votes)

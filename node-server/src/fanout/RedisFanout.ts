@@ -182,6 +182,11 @@ export class RedisFanout implements Fanout {
     }
   }
 
+  /** Resolves when both connections answer PING (readiness); rejects while Redis is away. */
+  async ping(): Promise<void> {
+    await Promise.all([this.pub.ping(), this.sub.ping()]);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

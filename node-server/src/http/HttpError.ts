@@ -20,5 +20,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, e: HttpError): void {
+  // A 413 or 415 leaves the body unread: say the connection closes rather than reset it under a keep-alive.
+  if (e.status === 413 || e.status === 415) res.setHeader('connection', 'close');
   sendJson(res, e.status, { error: { code: e.code, message: e.message, ...(e.path ? { path: e.path } : {}) } });
 }

@@ -1,9 +1,12 @@
 // POST /api/register and POST /api/login: `{ username, password }` → `{ token, userId, username, expiresAt }`.
-// Passwords are scrypt-hashed; a wrong username and a wrong password answer the same 401 so names do not leak.
+// Passwords are scrypt-hashed; a wrong username and a wrong password answer the same 401 after the same work (an
+// unknown name is checked against a dummy hash), so names leak neither by answer nor by time. A username locked by
+// the LoginLimiter answers 429 before any hashing.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { hashPassword, verifyPassword, type ScryptCost } from '../auth/password.js';
+import type { LoginLimiter } from '../auth/LoginLimiter.js';
 import type { TokenSigner } from '../auth/TokenSigner.js';
 import { StoreConflictError, type Store } from '../store/Store.js';
 import { HttpError, sendJson } from './HttpError.js';
@@ -23,6 +26,18 @@ export interface AuthDeps {
   store: Store;
   tokens: TokenSigner;
   scryptCost?: ScryptCost;
+  limiter: LoginLimiter;
+  /** False: POST /api/register answers 403 (accounts are created by the operator). */
+  openRegistration: boolean;
+}
+
+/** A hash of a random password at the hub's cost, verified for unknown usernames (one per cost). */
+const dummyHashes = new Map<string, Promise<string>>();
+function dummyHash(cost: ScryptCost | undefined): Promise<string> {
+  const key = JSON.stringify(cost ?? null);
+  let hash = dummyHashes.get(key);
+  if (!hash) dummyHashes.set(key, (hash = hashPassword(randomUUID(), cost)));
+  return hash;
 }
 
 async function readCredentials(req: IncomingMessage): Promise<z.infer<typeof credentialsSchema>> {
@@ -35,6 +50,7 @@ async function readCredentials(req: IncomingMessage): Promise<z.infer<typeof cre
 }
 
 export async function register(deps: AuthDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!deps.openRegistration) throw new HttpError(403, 'forbidden', 'registration is closed on this hub: ask its operator for an account');
   const { username, password } = await readCredentials(req);
   const user = { id: randomUUID(), username, passwordHash: await hashPassword(password, deps.scryptCost), createdAt: Date.now() };
   try {
@@ -49,8 +65,18 @@ export async function register(deps: AuthDeps, req: IncomingMessage, res: Server
 
 export async function login(deps: AuthDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { username, password } = await readCredentials(req);
+  const locked = deps.limiter.lockedFor(username);
+  if (locked > 0) {
+    res.setHeader('retry-after', String(Math.ceil(locked / 1000)));
+    throw new HttpError(429, 'rate_limited', `too many failed logins for this username; retry in ${Math.ceil(locked)} ms`);
+  }
   const user = await deps.store.userByName(username);
-  if (!user || !(await verifyPassword(password, user.passwordHash))) throw new HttpError(401, 'unauthorized', 'wrong username or password');
+  const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(deps.scryptCost)));
+  if (!user || !matches) {
+    deps.limiter.failed(username);
+    throw new HttpError(401, 'unauthorized', 'wrong username or password');
+  }
+  deps.limiter.succeeded(username);
   const { token, expiresAt } = deps.tokens.sign(user.id);
   sendJson(res, 200, { token, userId: user.id, username, expiresAt });
 }

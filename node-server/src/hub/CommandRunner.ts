@@ -18,6 +18,7 @@ import {
 import { commandHandlers, CommandError } from '../commands/index.js';
 import { dispatch, type CommandContext, type CommandHandlers } from '../commands/CommandContext.js';
 import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
+import { appendPushes } from '../store/appendPushes.js';
 import type { Store, StoreTx } from '../store/Store.js';
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
@@ -91,8 +92,13 @@ export class CommandRunner {
 
   /** Queues a command and resolves with its reply. */
   run(job: Omit<CommandJob, 'done'>): Promise<ReplyFrame> {
+    const queuedAt = performance.now();
     return new Promise<ReplyFrame>((resolve) => {
-      const queued = this.mailbox.trySend({ ...job, done: resolve });
+      const done = (reply: ReplyFrame) => {
+        this.config.counters.commandSeconds.observe((performance.now() - queuedAt) / 1000);
+        resolve(reply);
+      };
+      const queued = this.mailbox.trySend({ ...job, done });
       if (!queued) resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
     });
   }
@@ -155,21 +161,21 @@ export class CommandRunner {
     const ctx = this.context(job);
     const deadline = AbortSignal.timeout(this.config.deadlineMs);
     let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
+    const transactionStarted = performance.now();
     try {
       outcome = await this.config.store.transaction(async (tx) => {
         const prior = (await tx.findReply(userId, command.traceId)) as ReplyFrame | undefined;
         if (prior) return { reply: prior, entries: [] };
         const result = await dispatch(this.handlers, command, ctx, guard(tx, deadline));
         const reply: ReplyFrame = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
+        // All pushes appended in one call, at the end of the transaction: each recipient's log is locked once, in
+        // one global order, for as short a time as possible (see Store.appendPushes).
+        const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
+        const ids = await appendPushes(tx, pushes);
         const entries: FanoutEntry[] = [];
-        for (const push of result.pushes) {
-          // One call per pushed outcome, not per recipient: the body is serialized once and PostgreSQL appends
-          // to every recipient's log in one statement.
-          const recipients = [...new Set(push.recipients)];
-          if (recipients.length === 0) continue;
-          const ids = await tx.appendOutcomes(recipients, push.outcome);
-          for (let i = 0; i < recipients.length; i++) entries.push({ userId: recipients[i]!, outcomeId: ids[i]!, outcome: push.outcome });
-        }
+        pushes.forEach((push, i) => {
+          push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body }));
+        });
         await tx.saveReply(userId, command.traceId, reply);
         return { reply, entries };
       }, job.onOrdered ? { onOrdered: job.onOrdered } : undefined);
@@ -178,6 +184,7 @@ export class CommandRunner {
       if (e instanceof DeadlineExceeded) return this.timedOut(job);
       throw e;
     }
+    this.config.counters.transactionSeconds.observe((performance.now() - transactionStarted) / 1000);
     await this.config.fanout.publish(outcome.entries);
     return outcome.reply;
   }

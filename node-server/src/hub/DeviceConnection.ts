@@ -13,11 +13,13 @@ import {
   CloseCode,
   MAX_CHAIN_PAGE_ENTRIES,
   PROTOCOL_VERSION,
+  SessionLimitError,
   decodeClientFrame,
   type ChainFrame,
   type Command,
   type CommandFrame,
   type DeviceSessionState,
+  type ErrorBody,
   type HelloFrame,
   type Limits,
 } from '@stage/sdk/im';
@@ -26,18 +28,26 @@ import type { AppliedEntries } from './AppliedEntries.js';
 import { errReply, type CommandRunner, type ReplyFrame } from './CommandRunner.js';
 import { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
+import type { HubLimits } from './HubLimits.js';
 import type { HubCounters } from './Metrics.js';
 import type { Registry } from './Registry.js';
+import type { SessionIds } from './SessionIds.js';
 import { TokenBucket } from './TokenBucket.js';
 
 export interface ConnectionDeps {
   store: Store;
   registry: Registry;
   sessions: SessionHandler<DeviceSessionState, Command>;
+  /** Issues session ids and recognises the ones this hub issued (a hello with any other id gets a fresh session). */
+  sessionIds: SessionIds;
   /** Recently applied entries per session, to recognise resent ones on any connection of the device. */
   applied: AppliedEntries;
   runner: CommandRunner;
   limits: Limits;
+  /** Byte bounds, frame rate and hello timeout of a connection. */
+  hubLimits: HubLimits;
+  /** The command bucket shared by all the devices of a user. */
+  userCommands(userId: string): TokenBucket;
   log: Logger;
   counters: HubCounters;
   /** How long the hub waits for the pages of a recall. */
@@ -50,6 +60,13 @@ export interface DeviceIdentity {
   username: string;
   deviceId: string;
 }
+
+/**
+ * A command frame on the inbound queue. `refused`: its command failed the schema but its envelope is well formed,
+ * so it is an entry of the chain: its seal is checked and the chain moves on, and it is answered `refused`, never
+ * executed (`command` is then the body as sent, not a valid Command).
+ */
+type InboundCommand = CommandFrame & { refused?: ErrorBody };
 
 /** A command handed to the runner: its reply, and when the next command of the device may start. */
 interface StartedCommand {
@@ -106,7 +123,7 @@ export class DeviceConnection {
    * Command frames waiting for the command loop, bounded by `commandBurst * 2` with the one being handled. The
    * loop runs only while there is something to handle, so an idle connection holds no pending receive.
    */
-  private inbound: CommandFrame[] | undefined;
+  private inbound: InboundCommand[] | undefined;
   private handling = false;
   private inboundClosed = false;
   private loopEnded: (() => void) | undefined;
@@ -114,6 +131,8 @@ export class DeviceConnection {
   /** Replies of started commands, written in command order; settles when the last one was written. */
   private replies: Promise<void> = Promise.resolve();
   private readonly bucket: TokenBucket;
+  /** Every inbound frame takes a token (commands, acks, pings, refused frames): a flood closes with 4029. */
+  private readonly frames: TokenBucket;
   private recalls: Map<string, RecallPages> | undefined;
   private state: 'hello' | 'welcoming' | 'ready' | 'closed' = 'hello';
   private sessionId = '';
@@ -138,16 +157,28 @@ export class DeviceConnection {
   ) {
     const log = deps.log.child({ userId: identity.userId, deviceId: identity.deviceId, connectionId: this.connectionId });
     this.deps = { ...deps, log };
-    this.writer = new DeviceWriter(ws, socket);
+    const { hubLimits } = deps;
+    this.writer = new DeviceWriter(ws, socket, {
+      ...hubLimits,
+      onSlowConsumer: () => log.info('slow consumer; closing', { closeCode: CloseCode.windowFull, queuedBytes: hubLimits.maxQueuedBytes }),
+    });
     this.bucket = new TokenBucket(deps.limits.commandsPerSecond, deps.limits.commandBurst);
+    this.frames = new TokenBucket(hubLimits.framesPerSecond, hubLimits.frameBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
-    ws.on('pong', () => this.alive(true));
+    ws.on('pong', () => {
+      if (this.counted()) this.alive(true);
+    });
+    // The server does not auto-pong: a peer's ping is a frame like any other, and its pong waits in the writer's
+    // bounded queue when the peer does not read.
+    ws.on('ping', (data) => {
+      if (this.counted()) this.writer.pong(data);
+    });
     ws.once('close', (code) => this.onClose(code));
     ws.on('error', (err) => log.debug('socket error', { err }));
     deps.counters.connectionsOpened.inc();
     this.helloTimer = setTimeout(() => {
-      if (this.state === 'hello') this.refuse('no hello within the idle timeout', CloseCode.idle);
-    }, deps.limits.idleTimeoutMs);
+      if (this.state === 'hello') this.refuse(`no hello within ${hubLimits.helloTimeoutMs} ms`, CloseCode.idle);
+    }, hubLimits.helloTimeoutMs);
     this.helloTimer.unref();
     log.info('device connected');
   }
@@ -196,8 +227,16 @@ export class DeviceConnection {
     this.writer.disconnect(code, message);
   }
 
+  /** Takes a frame token; false (and the connection closing with 4029) when the peer floods. */
+  private counted(): boolean {
+    if (this.state === 'closed' || this.writer.closed) return false;
+    if (this.frames.take() === 0) return true;
+    this.refuse(`more than ${this.deps.hubLimits.framesPerSecond} frames/s`, CloseCode.rateLimited);
+    return false;
+  }
+
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (this.state === 'closed') return;
+    if (!this.counted()) return;
     this.alive();
     if (isBinary) return this.refuse('binary frames are not part of the protocol', CloseCode.unreadable);
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -205,6 +244,12 @@ export class DeviceConnection {
     if (!decoded.ok) {
       if (decoded.traceId !== undefined) {
         this.deps.counters.rejectedFrames.inc();
+        // A sealed entry with a refused body is part of the chain: it takes its place in the command queue.
+        if (decoded.entry !== undefined && this.state !== 'hello') {
+          const { sessionId, seq, seal, body } = decoded.entry;
+          const command = body as Command;
+          return this.enqueue({ kind: 'command', sessionId, seq, seal, command, refused: decoded.error }, decoded.traceId);
+        }
         return this.reply(errReply(decoded.traceId, decoded.error));
       }
       const wrongVersion = decoded.error.path?.[0] === 'protocol';
@@ -238,11 +283,12 @@ export class DeviceConnection {
     }
   }
 
-  private enqueue(frame: CommandFrame): void {
-    const traceId = frame.command.traceId;
+  private enqueue(frame: InboundCommand, traceId = frame.command.traceId): void {
     if (this.draining) return this.reply(errReply(traceId, { code: 'unavailable', message: 'the hub is shutting down; resend after reconnecting' }));
     const behindRefused = this.rateLimitedFrom !== undefined && frame.seq > this.rateLimitedFrom;
-    const wait = behindRefused ? 1000 / this.deps.limits.commandsPerSecond : this.bucket.take();
+    let wait = behindRefused ? 1000 / this.deps.limits.commandsPerSecond : this.bucket.take();
+    // The user's bucket is shared by its devices: twenty devices do not get twenty times the rate.
+    if (wait === 0) wait = this.deps.userCommands(this.identity.userId).take();
     if (wait > 0 || !this.accept(frame)) {
       if (this.rateLimitedFrom === undefined || frame.seq < this.rateLimitedFrom) this.rateLimitedFrom = frame.seq;
       this.deps.counters.rejectedFrames.inc();
@@ -262,9 +308,9 @@ export class DeviceConnection {
 
   private async welcome(hello: HelloFrame): Promise<void> {
     const { userId, username, deviceId } = this.identity;
-    const prefix = `${userId}.${deviceId}.`;
-    const resumed = hello.sessionId !== undefined && hello.sessionId.startsWith(prefix);
-    this.sessionId = resumed ? hello.sessionId! : `${prefix}${randomUUID()}`;
+    // Only an id this hub issued to this user and device is resumed (PROTOCOL.md §2); any other gets a fresh one.
+    const resumed = hello.sessionId !== undefined && this.deps.sessionIds.accepts(hello.sessionId, userId, deviceId);
+    this.sessionId = resumed ? hello.sessionId! : this.deps.sessionIds.issue(userId, deviceId);
     const key = Buffer.from(this.deps.sessions.keyOf(this.sessionId)).toString('hex');
     const { last } = await this.deps.store.outcomeBounds(userId);
     if (this.state !== 'welcoming') return; // closed meanwhile
@@ -285,7 +331,7 @@ export class DeviceConnection {
   }
 
   /** Queues a command frame for the loop (starting it if idle); false when the queue is full. */
-  private accept(frame: CommandFrame): boolean {
+  private accept(frame: InboundCommand): boolean {
     const held = (this.inbound?.length ?? 0) + (this.handling ? 1 : 0);
     if (this.inboundClosed || held >= this.deps.limits.commandBurst * 2) return false;
     (this.inbound ??= []).push(frame);
@@ -319,14 +365,14 @@ export class DeviceConnection {
   }
 
   /** Writes the reply once it and every earlier command's reply are ready. */
-  private replyInOrder(frame: CommandFrame, reply: Promise<ReplyFrame | undefined>): void {
+  private replyInOrder(frame: InboundCommand, reply: Promise<ReplyFrame | undefined>): void {
     this.replies = this.replies.then(async () => {
       try {
         const r = await reply;
         if (r) this.reply(r);
       } catch (err) {
         this.deps.log.error('command failed unexpectedly', { err });
-        this.reply(errReply(frame.command.traceId, { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
+        this.reply(errReply(traceIdOf(frame), { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
       }
     });
   }
@@ -335,18 +381,24 @@ export class DeviceConnection {
    * Checks the seal and hands the command to the runner. `ordered` settles when the next command may start: when
    * this one's writes are ordered in the store, or when its reply is known.
    */
-  private async startCommand(frame: CommandFrame): Promise<StartedCommand> {
+  private async startCommand(frame: InboundCommand): Promise<StartedCommand> {
     const { command } = frame;
+    const traceId = traceIdOf(frame);
     const answer = (reply: ReplyFrame | undefined): StartedCommand => ({ reply: Promise.resolve(reply), ordered: Promise.resolve() });
     if (this.state === 'closed' || this.chainRefused) return answer(undefined);
     if (frame.sessionId !== this.sessionId) {
       this.deps.counters.rejectedFrames.inc();
-      return answer(errReply(command.traceId, { code: 'unknown_session', message: `sessionId is not the one this connection was welcomed with (${this.sessionId})`, path: ['sessionId'] }));
+      return answer(errReply(traceId, { code: 'unknown_session', message: `sessionId is not the one this connection was welcomed with (${this.sessionId})`, path: ['sessionId'] }));
     }
     const entry: SealedEntry<Command> = { seq: frame.seq, body: command, seal: frame.seal };
     let session: DeviceSessionState;
     const position = this.deps.sessions.position(this.sessionId);
-    if (position && frame.seq < position.seq && this.deps.applied.has(this.sessionId, frame.seq, frame.seal)) {
+    const seen = position && frame.seq < position.seq ? this.deps.applied.match(this.sessionId, entry) : 'unknown';
+    if (seen === 'body_mismatch') {
+      if (frame.refused) return answer(errReply(traceId, frame.refused)); // not a sealed entry: not in the chain
+      return this.refuseChain(new ChainError('body_mismatch', `entry ${frame.seq} came again with a body other than the one sealed`, { seq: frame.seq }), frame);
+    }
+    if (seen === 'applied') {
       // An older entry sent again (its reply was lost): already applied; answer it without applying twice.
       session = this.deps.sessions.state(this.sessionId)!;
     } else {
@@ -355,26 +407,40 @@ export class DeviceConnection {
         if (received.recalled) this.deps.onRecall(this.sessionId, this.identity);
         session = received.state;
       } catch (e) {
+        if (e instanceof SessionLimitError) {
+          // The entry is in the chain and changed nothing (see deviceSession): answer it, keep the connection.
+          this.deps.applied.record(this.sessionId, frame.seq, frame.seal);
+          return answer(errReply(traceId, { code: e.code, message: e.message }));
+        }
         if (!(e instanceof ChainError)) throw e;
-        this.deps.counters.rejectedFrames.inc();
-        this.deps.log.info('sealed entry refused; closing 4005', { code: e.code, seq: frame.seq, reason: e.message });
-        this.chainRefused = true;
-        // The Err goes after the replies of the commands before it, then the close: the client restarts with a
-        // fresh chain.
-        const refused = errReply(command.traceId, { code: 'broken_chain', message: `${e.code}: ${e.message}`, path: ['seal'] });
-        const reply = this.replies.then(() => {
-          this.reply(refused);
-          this.writer.disconnect(CloseCode.brokenChain, 'sealed chain refused; reconnect with a fresh session');
-          return undefined;
-        });
-        return { reply, ordered: Promise.resolve() };
+        // A refused body whose seal does not continue the chain is no entry of it: answered, nothing else.
+        if (frame.refused) return answer(errReply(traceId, frame.refused));
+        return this.refuseChain(e, frame);
       }
       this.deps.applied.record(this.sessionId, frame.seq, frame.seal);
     }
+    // A refused body was sealed and is part of the chain, but it is never executed.
+    if (frame.refused) return answer(errReply(traceId, frame.refused));
     let onOrdered!: () => void;
     const ordered = new Promise<void>((resolve) => (onOrdered = resolve));
     const reply = this.deps.runner.run({ userId: this.identity.userId, deviceId: this.identity.deviceId, session, command, onOrdered });
     return { reply, ordered: Promise.race([ordered, reply.then(() => undefined, () => undefined)]) };
+  }
+
+  /** The entry (or its chain) is refused: Err broken_chain after the earlier replies, then close 4005. */
+  private refuseChain(e: ChainError, frame: InboundCommand): StartedCommand {
+    this.deps.counters.rejectedFrames.inc();
+    this.deps.log.info('sealed entry refused; closing 4005', { code: e.code, seq: frame.seq, reason: e.message });
+    this.chainRefused = true;
+    // The Err goes after the replies of the commands before it, then the close: the client restarts with a
+    // fresh chain.
+    const refused = errReply(traceIdOf(frame), { code: 'broken_chain', message: `${e.code}: ${e.message}`, path: ['seal'] });
+    const reply = this.replies.then(() => {
+      this.reply(refused);
+      this.writer.disconnect(CloseCode.brokenChain, 'sealed chain refused; reconnect with a fresh session');
+      return undefined;
+    });
+    return { reply, ordered: Promise.resolve() };
   }
 
   /** Asks the device for its chain entries [0, upTo) and yields them as they arrive. */
@@ -408,4 +474,9 @@ export class DeviceConnection {
     if (wasReady) this.deps.registry.tell({ type: 'Disconnect', ...this.key() });
     this.deps.log.info('device disconnected', { closeCode: code });
   }
+}
+
+/** The trace id of a queued command (a refused body's was read by the decoder, so it is a string). */
+function traceIdOf(frame: InboundCommand): string {
+  return (frame.command as { traceId: string }).traceId;
 }

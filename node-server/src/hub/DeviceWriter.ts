@@ -12,14 +12,31 @@
 // compaction, would run before the frames left.)
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
-import { pushFrame, pushMessage } from './pushFrame.js';
+import { pushFrame, pushHead } from './pushFrame.js';
 
 export type WriterMessage =
   | { type: 'Message'; text: string }
   /** An outcome push: its id and the body shared by all its recipients (see pushFrame). */
   | { type: 'Push'; outcomeId: number; body: Buffer }
   | { type: 'Disconnect'; code: number; reason: string }
-  | { type: 'Ping' };
+  | { type: 'Ping' }
+  /** The answer to a WebSocket ping from the peer (the hub does not auto-pong: pongs count against the queue). */
+  | { type: 'Pong'; data: Buffer };
+
+/** Byte bounds of one writer (see HubLimits). */
+export interface WriterBounds {
+  /** Bytes queued above the high-water mark before the peer is closed with 4008 as a slow consumer. */
+  maxQueuedBytes: number;
+  /** After a close frame, the socket is destroyed if the close is not complete within this. */
+  closeGraceMs: number;
+  /** Called once when the writer gives up on a peer that does not read (before the 4008 close). */
+  onSlowConsumer?: () => void;
+}
+
+const defaultBounds: WriterBounds = { maxQueuedBytes: 4 * 1024 * 1024, closeGraceMs: 5_000 };
+
+/** WebSocket close code for a peer that does not read (the protocol's "window full / slow consumer"). */
+const slowConsumerCode = 4008;
 
 /** Above this many buffered bytes the writer waits for the socket before writing more. */
 const highWaterBytes = 1 << 20;
@@ -49,7 +66,10 @@ function corkUntilTick(socket: Writable): void {
 export class DeviceWriter {
   /** Messages posted while the writer waits for the socket to drain; undefined when nothing waits. */
   private queue: WriterMessage[] | undefined;
+  /** Bytes of the messages in `queue`. */
+  private queuedBytes = 0;
   private waiting = false;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private stoppedPromise: Promise<void> | undefined;
   private onStopped: (() => void) | undefined;
@@ -58,8 +78,12 @@ export class DeviceWriter {
   constructor(
     private readonly ws: WebSocket,
     private readonly socket?: Writable,
+    private readonly bounds: WriterBounds = defaultBounds,
   ) {
-    ws.once('close', () => this.stop());
+    ws.once('close', () => {
+      this.stop();
+      clearTimeout(this.graceTimer);
+    });
   }
 
   /** Resolves when the writer has stopped (socket closed or Disconnect written). */
@@ -84,14 +108,36 @@ export class DeviceWriter {
     this.post({ type: 'Ping' });
   }
 
+  pong(data: Buffer): void {
+    this.post({ type: 'Pong', data });
+  }
+
+  /** Bytes waiting in the writer's queue (not yet handed to the socket). */
+  get queued(): number {
+    return this.queuedBytes;
+  }
+
   get closed(): boolean {
     return this.stopped;
   }
 
   private post(message: WriterMessage): void {
     if (this.stopped) return;
-    if (this.waiting) (this.queue ??= []).push(message);
-    else this.write(message);
+    if (!this.waiting) return this.write(message);
+    if (message.type === 'Disconnect') {
+      // A close jumps the queue: what waits would only delay it behind a peer that does not read.
+      this.queue = undefined;
+      this.queuedBytes = 0;
+      return this.write(message);
+    }
+    this.queuedBytes += sizeOf(message);
+    if (this.queuedBytes > this.bounds.maxQueuedBytes) {
+      this.queue = undefined;
+      this.queuedBytes = 0;
+      this.bounds.onSlowConsumer?.();
+      return this.write({ type: 'Disconnect', code: slowConsumerCode, reason: `slow consumer: over ${this.bounds.maxQueuedBytes} bytes unread` });
+    }
+    (this.queue ??= []).push(message);
   }
 
   private write(message: WriterMessage): void {
@@ -99,12 +145,18 @@ export class DeviceWriter {
     if (this.socket) corkUntilTick(this.socket);
     switch (message.type) {
       case 'Message':
-      case 'Push': {
+      case 'Push':
+      case 'Pong': {
         // Backpressure: above the high-water mark this message goes out, later ones wait until the socket took it.
         const resume = this.ws.bufferedAmount > highWaterBytes ? () => this.resume() : undefined;
         if (resume) this.waiting = true;
         if (message.type === 'Message') this.ws.send(message.text, resume);
-        else if (this.socket) this.socket.write(pushMessage(message.outcomeId, message.body), resume);
+        else if (message.type === 'Pong') this.ws.pong(message.data, undefined, resume);
+        else if (this.socket) {
+          // The head, then the body every recipient shares: two chunks of the socket's next writev (see pushFrame).
+          this.socket.write(pushHead(message.outcomeId, message.body));
+          this.socket.write(message.body, resume);
+        }
         else this.ws.send(pushFrame(message.outcomeId, message.body), textFrame, resume);
         return;
       }
@@ -114,6 +166,9 @@ export class DeviceWriter {
       case 'Disconnect':
         this.ws.close(message.code, message.reason);
         this.stop();
+        // A peer that does not read never completes the close: free the socket and its buffers after the grace.
+        this.graceTimer = setTimeout(() => this.ws.terminate(), this.bounds.closeGraceMs);
+        this.graceTimer.unref();
         return;
     }
   }
@@ -122,7 +177,11 @@ export class DeviceWriter {
   private resume(): void {
     this.waiting = false;
     const queue = this.queue;
-    while (queue && queue.length > 0 && !this.waiting && !this.stopped) this.write(queue.shift()!);
+    while (queue && queue.length > 0 && !this.waiting && !this.stopped) {
+      const message = queue.shift()!;
+      this.queuedBytes -= sizeOf(message);
+      this.write(message);
+    }
     if (queue && queue.length === 0) this.queue = undefined;
   }
 
@@ -130,6 +189,21 @@ export class DeviceWriter {
     if (this.stopped) return;
     this.stopped = true;
     this.queue = undefined;
+    this.queuedBytes = 0;
     this.onStopped?.();
+  }
+}
+
+/** Bytes a queued message will take on the wire (UTF-16 length is close enough for JSON text). */
+function sizeOf(message: WriterMessage): number {
+  switch (message.type) {
+    case 'Message':
+      return message.text.length;
+    case 'Push':
+      return message.body.length + 32;
+    case 'Pong':
+      return message.data.length + 2;
+    default:
+      return 2;
   }
 }

@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS, type Limits } from '@stage/sdk/im';
 import type { ScryptCost } from '../auth/password.js';
 import type { Fanout } from '../fanout/Fanout.js';
 import type { Store } from '../store/Store.js';
+import { DEFAULT_HUB_LIMITS, type HubLimits } from './HubLimits.js';
 import type { LogLevel, Logger } from './Logger.js';
 
 export interface HubConfig {
@@ -50,6 +51,21 @@ export interface HubConfig {
   scryptCost?: ScryptCost;
   /** Token lifetime, default 7 days. */
   tokenTtlMs?: number;
+  /** `/readyz`: a store or fan-out probe slower than this means not ready. Default 2 s. */
+  readinessTimeoutMs?: number;
+  /** How often the store and fan-out are probed in the background, to log outages. Default 5 s. */
+  readinessIntervalMs?: number;
+  /** Guards against abusive clients (buffers, rates, connection caps, timeouts); see HubLimits and docs/HUB.md. */
+  hubLimits?: Partial<HubLimits>;
+  /**
+   * Reverse proxies in front of the hub whose X-Forwarded-For is trusted for the client address (login limiter,
+   * /metrics loopback check). Default 0: the TCP peer is the client. When > 0 the per-address socket cap is off.
+   */
+  trustProxy?: number;
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`; when not, only loopback clients. */
+  metricsToken?: string;
+  /** False closes POST /api/register (403); accounts are then created by the operator. Default true. */
+  openRegistration?: boolean;
   /** Install SIGINT/SIGTERM handlers that shut down gracefully (the CLI does). Default false. */
   handleSignals?: boolean;
 }
@@ -67,6 +83,10 @@ export interface ResolvedHubConfig {
   retentionSweepMs: number;
   authPerSecond: number;
   authBurst: number;
+  hubLimits: HubLimits;
+  trustProxy: number;
+  metricsToken: string | undefined;
+  openRegistration: boolean;
 }
 
 export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
@@ -83,5 +103,9 @@ export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
     retentionSweepMs: config.retentionSweepMs ?? 60_000,
     authPerSecond: config.authPerSecond ?? 10,
     authBurst: config.authBurst ?? 100,
+    hubLimits: { ...DEFAULT_HUB_LIMITS, ...config.hubLimits },
+    trustProxy: config.trustProxy ?? 0,
+    metricsToken: config.metricsToken,
+    openRegistration: config.openRegistration ?? true,
   };
 }

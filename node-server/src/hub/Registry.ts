@@ -302,6 +302,7 @@ export class Registry {
     d.acked = outcomeId;
     let i = 0;
     while (i < d.unacked.length && d.unacked[i]!.id <= outcomeId) i++;
+    if (i > 0) this.config.counters.pushToAckSeconds.observe((this.now() - d.unacked[i - 1]!.sentAt) / 1000);
     d.unacked.splice(0, i);
     if (d.unacked.length === 0) this.waiting.delete(d);
     await this.pump(user, d);

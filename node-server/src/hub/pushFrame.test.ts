@@ -3,7 +3,7 @@ import { encodePushFrame } from '@stage/sdk/im';
 import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { pushBody, pushFrame, pushMessage } from './pushFrame.js';
+import { pushBody, pushFrame, pushHead, pushMessage } from './pushFrame.js';
 
 describe('pushFrame', () => {
   it('builds the same bytes as encodePushFrame, non-ASCII content included', () => {
@@ -38,7 +38,10 @@ describe('pushFrame', () => {
     socket.write(pushMessage(1, pushBody(texts[0]!)));
     ws.send('between');
     socket.write(pushMessage(2, pushBody(texts[1]!)));
-    socket.write(pushMessage(3, pushBody(texts[2]!)));
+    // As the writer sends it: its own head, then the body shared with every other recipient.
+    const shared = pushBody(texts[2]!);
+    socket.write(pushHead(3, shared));
+    socket.write(shared);
     await all;
     expect(received).toEqual([
       `text ${encodePushFrame(1, texts[0]!)}`,

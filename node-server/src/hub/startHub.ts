@@ -3,31 +3,40 @@
 // (token verified BEFORE the upgrade: 401/403). Returns the URL and a graceful close(): stop accepting, drain the
 // commands already received, close sockets with 1001, then the sessions and the store.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HeartbeatFailureDetector, SessionHandler, supervisor } from '@stage/sdk';
 import { nodeSealing } from '@stage/sdk/node';
-import { deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
+import { MAX_RECALL_ENTRIES, deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
 import { loadSecret } from '../auth/loadSecret.js';
+import { LoginLimiter } from '../auth/LoginLimiter.js';
 import { TokenSigner } from '../auth/TokenSigner.js';
 import { openFanout } from '../fanout/openFanout.js';
 import { login, register } from '../http/authRoutes.js';
+import { clientAddress, isLoopback } from '../http/clientAddress.js';
+import { decodePathSegment } from '../http/decodePathSegment.js';
+import { securityHeaderLines, setSecurityHeaders } from '../http/securityHeaders.js';
 import { HttpError, sendError, sendJson } from '../http/HttpError.js';
 import { serveStatic } from '../http/serveStatic.js';
 import { serveEvents } from '../http/serveEvents.js';
 import { openStore } from '../store/openStore.js';
 import type { Store } from '../store/Store.js';
+import { AddressSockets } from './AddressSockets.js';
 import { AppliedEntries } from './AppliedEntries.js';
+import { SessionIds } from './SessionIds.js';
 import { CommandRunner } from './CommandRunner.js';
 import { DeviceConnection, type ConnectionDeps, type DeviceIdentity } from './DeviceConnection.js';
 import { resolveHubConfig, type HubConfig } from './HubConfig.js';
 import { Logger } from './Logger.js';
 import { Metrics, hubMetrics } from './Metrics.js';
+import { Readiness } from './Readiness.js';
 import { Registry } from './Registry.js';
 import { sweepRetention } from './sweepRetention.js';
-import { TokenBucket } from './TokenBucket.js';
+import { maxLoginLockMs } from './HubLimits.js';
+import { UserQuotas } from './UserQuotas.js';
 
 export interface RunningHub {
   /** http://host:port */
@@ -51,6 +60,13 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   const metrics = new Metrics();
   const counters = hubMetrics(metrics);
   const publicDir = config.publicDir ?? defaultPublicDir;
+  const readiness = new Readiness({
+    store,
+    fanout,
+    log: log.child({ session: 'readiness' }),
+    ...(config.readinessTimeoutMs !== undefined ? { timeoutMs: config.readinessTimeoutMs } : {}),
+    ...(config.readinessIntervalMs !== undefined ? { intervalMs: config.readinessIntervalMs } : {}),
+  });
 
   const registry = new Registry({ store, limits: resolved.limits, windowStallMs: resolved.windowStallMs, log: log.child({ session: 'registry' }), counters });
   const fanoutSubscription = fanout.entries$.subscribe((entries) => registry.tell({ type: 'Outcome', entries }));
@@ -95,8 +111,9 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     // node:crypto HMAC: about twice the pure-JS default; the hub only ever runs in Node.
     sealing: nodeSealing,
     failureDetector: new HeartbeatFailureDetector({ timeoutMs: resolved.sessionIdleMs }),
+    maxRecall: MAX_RECALL_ENTRIES,
   });
-  const applied = new AppliedEntries();
+  const applied = new AppliedEntries(nodeSealing, (sessionId) => sessions.keyOf(sessionId));
   const sessionEvents = sessions.events$.subscribe((event) => {
     if (event.type === 'deleted') applied.forget(event.sessionId);
   });
@@ -109,34 +126,48 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   const retention = setInterval(() => void sweepRetention(store, resolved.limits.retainOutcomes).catch((err: unknown) => log.error('retention sweep failed', { err })), resolved.retentionSweepMs);
   retention.unref();
 
-  const auth = { store, tokens, ...(config.scryptCost ? { scryptCost: config.scryptCost } : {}) };
-  // Register and login cost an scrypt hash each: a token bucket per client address keeps guessing slow.
-  const authBuckets = new Map<string, TokenBucket>();
-  const authAllowed = (req: IncomingMessage): number => {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    let bucket = authBuckets.get(address);
-    if (!bucket) {
-      if (authBuckets.size > 10_000) authBuckets.clear();
-      authBuckets.set(address, (bucket = new TokenBucket(resolved.authPerSecond, resolved.authBurst)));
-    }
-    return bucket.take();
-  };
+  const hubLimits = resolved.hubLimits;
+  // Register and login cost an scrypt hash each: a token bucket per client address and a growing lock per username
+  // keep guessing slow (see LoginLimiter).
+  const limiter = new LoginLimiter({
+    perSecond: resolved.authPerSecond,
+    burst: resolved.authBurst,
+    failuresBeforeLock: hubLimits.loginFailuresBeforeLock,
+    lockMs: hubLimits.loginLockMs,
+    maxLockMs: maxLoginLockMs,
+    entries: hubLimits.limiterEntries,
+  });
+  const auth = { store, tokens, limiter, openRegistration: resolved.openRegistration, ...(config.scryptCost ? { scryptCost: config.scryptCost } : {}) };
+  const userQuotas = new UserQuotas(hubLimits);
+  const sseStreams = new Map<string, number>();
   let closing = false;
 
-  const server = createServer((req, res) => {
-    void route(req, res).catch((err: unknown) => {
-      if (err instanceof HttpError) return sendError(res, err);
-      // The path may carry a token (/sse/:token): log only its first segment.
-      log.error('http handler failed', { err, route: (req.url ?? '/').split('/').slice(0, 2).join('/') });
-      if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'the hub failed on this request'));
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    {
+      // Counted from the accept: also closes a socket that never sends a byte (408 then close).
+      headersTimeout: hubLimits.headersTimeoutMs,
+      requestTimeout: hubLimits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, hubLimits.headersTimeoutMs / 4)),
+    },
+    (req, res) => {
+      setSecurityHeaders(res);
+      void route(req, res).catch((err: unknown) => {
+        if (err instanceof HttpError) return sendError(res, err);
+        // The path may carry a token (/sse/:token): log only its first segment.
+        log.error('http handler failed', { err, route: (req.url ?? '/').split('/').slice(0, 2).join('/') });
+        if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'the hub failed on this request'));
+        else res.destroy();
+      });
+    },
+  );
+  // Behind a proxy every socket comes from the proxy: the per-address socket cap is then the proxy's job.
+  const addressSockets = resolved.trustProxy > 0 ? undefined : new AddressSockets(hubLimits.maxSocketsPerAddress);
+  if (addressSockets) server.on('connection', (socket: Socket) => addressSockets.admit(socket));
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (req.method === 'POST' && (path === '/api/register' || path === '/api/login')) {
-      const wait = authAllowed(req);
+      const wait = limiter.address(clientAddress(req, resolved.trustProxy));
       if (wait > 0) {
         res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
         throw new HttpError(429, 'rate_limited', `too many ${path.slice(5)} attempts from this address; retry in ${Math.ceil(wait)} ms`);
@@ -144,15 +175,41 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       return path === '/api/register' ? register(auth, req, res) : login(auth, req, res);
     }
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
-    if (path === '/healthz') return sendJson(res, closing ? 503 : 200, { ok: !closing, store: store.kind, fanout: fanout.kind, connections: connections.size });
+    // Liveness: the process answers. Readiness (and /healthz, its older name): the store and the fan-out answer too.
+    if (path === '/livez') return sendJson(res, 200, { ok: true });
+    if (path === '/readyz' || path === '/healthz') {
+      if (closing) return sendJson(res, 503, { ok: false, closing: true });
+      const report = await readiness.check();
+      return sendJson(res, report.ready ? 200 : 503, {
+        ok: report.ready,
+        store: store.kind,
+        fanout: fanout.kind,
+        checks: { store: report.store, fanout: report.fanout },
+        connections: connections.size,
+      });
+    }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(metrics.render());
+      // A token when configured; otherwise only a loopback client (not through a trusted proxy) may read metrics.
+      const authorization = req.headers.authorization ?? '';
+      const allowed = resolved.metricsToken ? authorization === `Bearer ${resolved.metricsToken}` : isLoopback(clientAddress(req, resolved.trustProxy));
+      if (!allowed) throw new HttpError(403, 'forbidden', resolved.metricsToken ? 'metrics need Authorization: Bearer <metricsToken>' : 'metrics are served to loopback only unless metricsToken is set');
+      const { contentType, text } = await metrics.exposition();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(text);
       return;
     }
     if (path.startsWith('/sse/')) {
-      const { userId } = await authenticate(decodeURIComponent(path.slice('/sse/'.length)));
-      return serveEvents({ store, fanout, userId, req, res, log });
+      if (req.method !== 'GET') throw new HttpError(405, 'bad_frame', 'SSE streams are GET only');
+      const { userId } = await authenticate(decodePathSegment(path.slice('/sse/'.length)));
+      const open = sseStreams.get(userId) ?? 0;
+      if (open >= hubLimits.maxSseStreamsPerUser) throw new HttpError(429, 'rate_limited', `at most ${hubLimits.maxSseStreamsPerUser} SSE streams per user`);
+      sseStreams.set(userId, open + 1);
+      res.once('close', () => {
+        const left = (sseStreams.get(userId) ?? 1) - 1;
+        if (left <= 0) sseStreams.delete(userId);
+        else sseStreams.set(userId, left);
+      });
+      return serveEvents({ store, fanout, userId, req, res, log, maxBufferedBytes: hubLimits.maxSseBufferedBytes });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'bad_frame', `${req.method} not allowed here`);
     serveStatic(publicDir, req, res);
@@ -167,13 +224,14 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     return { userId: user.id, username: user.username };
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes });
+  // autoPong off: a peer's ping is answered by its writer, counted and bounded like any frame (DeviceConnection).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes, autoPong: false });
 
   function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
     const body = JSON.stringify({ error: { code, message } });
-    const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+    const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
     socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n${securityHeaderLines}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
 
@@ -183,9 +241,12 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     store,
     registry,
     sessions,
+    sessionIds: new SessionIds(secret),
     applied,
     runner,
     limits: resolved.limits,
+    hubLimits,
+    userCommands: (userId) => userQuotas.commands(userId),
     log,
     counters,
     recallTimeoutMs: 30_000,
@@ -206,15 +267,20 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       const match = /^\/ws\/([^/]+)\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
       if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:token/:deviceId');
       if (closing) return rejectUpgrade(socket, 503, 'unavailable', 'hub shutting down');
-      const deviceId = decodeURIComponent(match[2]!);
+      let deviceId: string;
       let user: { userId: string; username: string };
       try {
-        user = await authenticate(decodeURIComponent(match[1]!));
+        deviceId = decodePathSegment(match[2]!);
+        user = await authenticate(decodePathSegment(match[1]!));
       } catch (e) {
         if (e instanceof HttpError) return rejectUpgrade(socket, e.status, e.code, e.message);
         throw e;
       }
       if (!deviceIdSchema.safeParse(deviceId).success) return rejectUpgrade(socket, 400, 'bad_schema', 'deviceId: letters, digits, _ and - only (1-64)');
+      if (socket.destroyed) return;
+      if (!userQuotas.open(user.userId)) return rejectUpgrade(socket, 429, 'rate_limited', `at most ${hubLimits.maxConnectionsPerUser} connections per user`);
+      const userId = user.userId;
+      socket.once('close', () => userQuotas.close(userId));
       const identity = { ...user, deviceId };
       wss.handleUpgrade(req, socket, head, (ws) => openConnection(ws, identity, socket));
     })().catch((err: unknown) => {
@@ -247,6 +313,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       sessionEvents.unsubscribe();
       sessions.close();
       clearInterval(retention);
+      readiness.close();
       wss.close();
       server.closeAllConnections();
       await stopped;
@@ -256,7 +323,13 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     })());
 
   if (config.handleSignals) {
+    // `on`, not `once`: with no listener left, a second SIGTERM (a supervisor repeating itself, a user pressing
+    // Ctrl-C twice) would kill the process with the drain half done. Every signal after the first is logged and the
+    // drain goes on; commands are bounded by their deadline, so it ends.
+    let exiting = false;
     const onSignal = (signal: NodeJS.Signals) => {
+      if (exiting) return log.info('signal received during shutdown: still draining', { signal });
+      exiting = true;
       log.info('signal received', { signal });
       void close().then(
         () => process.exit(0),
@@ -266,8 +339,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
         },
       );
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   }
 
   return { url, port, store, metrics, close };

@@ -4,11 +4,19 @@
 //
 // Group commit: the COMMIT's fsync and the WAL pages a fan-out dirties (one per recipient's log) cost more than a
 // command's statements. Transactions queued back to back therefore share one BEGIN IMMEDIATE … COMMIT, and every
-// promise of the batch resolves only after the shared COMMIT, so nothing is reported done before it is durable.
+// promise of the batch resolves only after the shared COMMIT is durable, so nothing is reported done before it is.
 // A transaction that fails rejects at once; if it had written anything, the batch is rolled back and the
 // transactions before it are run again (the Store contract already lets a store re-run `work`). A SAVEPOINT per
 // transaction would do the same but copies every page a fan-out touches: measured 10x slower. A call made outside
-// a transaction waits for the open batch to commit, so it never sees uncommitted rows.
+// a transaction waits until everything committed before it is durable, so it never sees uncommitted rows, nor
+// committed rows that a power loss could still take back.
+//
+// The fsync is off the event loop and batches overlap (docs/HUB.md, "Delivery pipeline"): the connection runs with
+// synchronous=NORMAL, so COMMIT only writes the WAL frames to the OS, and the store then fdatasyncs the -wal file on
+// libuv's thread pool (see SqliteOps.sync). While batch N syncs, batch N+1 stays open and takes the transactions of
+// every connection; it commits when N is durable. Batch N+1 settles only after batch N, so replies and pushes keep
+// commit order.
+import { closeSync, constants, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { afterPromiseJobs, maxBatchMs, maxBatchTransactions } from './groupCommit.js';
@@ -48,12 +56,25 @@ export interface SqliteStoreConfig {
    * write fails. Only one store may open a file for writing.
    */
   readonly?: boolean;
+  /**
+   * Outcome fan-outs written before the store compacts them in the background (default 32; Infinity: only when
+   * compactOutcomes is called, for tests that look at what is pending).
+   */
+  compactAfterFanouts?: number;
+  /**
+   * Makes the -wal file's writes durable: fdatasync on libuv's thread pool by default. Tests pass a gated one to
+   * see what waits for durability.
+   */
+  syncWal?: (fd: number) => Promise<void>;
 }
+
+const fdatasyncOnThreadPool = (fd: number): Promise<void> =>
+  new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 
 const storeTxMethods = [
   'insertUser', 'userById', 'userByName', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
-  'streamAudience', 'canSee', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
+  'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
   'countUnread', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
 ] as const satisfies readonly (keyof StoreTx)[];
@@ -62,7 +83,7 @@ const storeTxMethods = [
 export interface SqliteStore extends StoreTx {}
 
 /** Outcome fan-outs written before their entries are compacted into the per-user table (see SqliteOutcomeLog). */
-const compactAfterFanouts = 32;
+const defaultCompactAfterFanouts = 32;
 /**
  * Entries moved per compaction job (a few milliseconds): the jobs queued meanwhile (commands) run between two
  * slices instead of waiting for a whole compaction.
@@ -88,9 +109,21 @@ export class SqliteStore implements Store {
   private readonly jobs: Job[] = [];
   private draining = false;
   private compactionScheduled = false;
+  private readonly compactAfterFanouts: number;
+  /** Settles (never rejects) once everything committed so far is durable, or the store failed. */
+  private durable: Promise<void> = Promise.resolve();
+  private syncsInFlight = 0;
+  /** Set while an open batch waits for a transaction or for the previous batch's sync, whichever comes first. */
+  private wake: (() => void) | undefined;
+  /** A sync that failed: committed rows may not be on disk, so the store takes no further work. */
+  private failure: Error | undefined;
+  /** Batches committed and the transactions they held (see commitStats). */
+  private commits = 0;
+  private committedTransactions = 0;
 
   constructor(config: SqliteStoreConfig) {
-    this.ops = new SqliteOps(config.file, config.readonly ?? false);
+    this.ops = new SqliteOps(config.file, config.readonly ?? false, config.syncWal ?? fdatasyncOnThreadPool);
+    this.compactAfterFanouts = config.compactAfterFanouts ?? defaultCompactAfterFanouts;
     for (const name of storeTxMethods) {
       const method = this.ops[name] as (...args: unknown[]) => Promise<unknown>;
       (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => this.call(() => method.apply(this.ops, args));
@@ -120,6 +153,11 @@ export class SqliteStore implements Store {
     return this.call(async () => this.ops.compactOutcomes(maxEntries));
   }
 
+  /** Group commits so far and the transactions they held: `transactions / commits` is the mean batch size. */
+  get commitStats(): { commits: number; transactions: number } {
+    return { commits: this.commits, transactions: this.committedTransactions };
+  }
+
   async close(): Promise<void> {
     await this.call(async () => this.ops.close());
   }
@@ -131,7 +169,9 @@ export class SqliteStore implements Store {
   }
 
   private enqueue(job: Job): void {
+    if (this.failure) return job.reject(this.failure);
     this.jobs.push(job);
+    this.wake?.();
     if (this.draining) return;
     this.draining = true;
     void this.drain();
@@ -141,15 +181,68 @@ export class SqliteStore implements Store {
     try {
       for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
         if (job.kind === 'transaction') await this.batch(job);
-        else await job.run().then(job.resolve, job.reject);
-        if (this.ops.outcomeBacklog >= compactAfterFanouts) this.scheduleCompaction();
+        else await this.runCall(job);
+        if (this.ops.outcomeBacklog >= this.compactAfterFanouts) this.scheduleCompaction();
       }
     } finally {
       this.draining = false;
     }
   }
 
-  /** Runs `first` and the transactions queued behind it in one BEGIN … COMMIT; settles each after the COMMIT. */
+  /** Runs a call once everything committed before it is durable; settles it once what it committed is durable too. */
+  private async runCall(job: Extract<Job, { kind: 'call' }>): Promise<void> {
+    await this.durable;
+    if (this.failure) return job.reject(this.failure);
+    let result: unknown;
+    try {
+      result = await job.run();
+    } catch (error) {
+      job.reject(error);
+      return;
+    }
+    if (this.ops.unsynced) await this.sync().then(() => job.resolve(result), job.reject);
+    else job.resolve(result);
+  }
+
+  /**
+   * Starts making everything committed so far durable (an fdatasync of the WAL on the thread pool). Resolves once it
+   * is and every earlier sync resolved; rejects, and fails the store for good, if it cannot be (after a failed
+   * fsync the kernel may have dropped the dirty pages: retrying could report success for data that is gone).
+   */
+  private sync(): Promise<void> {
+    this.syncsInFlight++;
+    const own = this.ops.sync();
+    const done = Promise.all([this.durable, own]).then(() => {
+      if (this.failure) throw this.failure;
+    });
+    this.durable = done.then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure ??= new Error('the SQLite write-ahead log could not be synced to disk; the store refuses further work: restart the hub', { cause: error });
+      },
+    );
+    void this.durable.then(() => {
+      this.syncsInFlight--;
+      this.wake?.();
+    });
+    return done;
+  }
+
+  /** Resolves when a job is queued or no sync is in flight any more. */
+  private jobOrSynced(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * Runs `first` and the transactions queued behind it in one BEGIN … COMMIT; settles each once the COMMIT is
+   * durable. While the previous batch's sync is in flight, the batch stays open for transactions from any
+   * connection; otherwise it commits as soon as the promise jobs under way (pipelined commands) had their turn.
+   */
   private async batch(first: TransactionJob): Promise<void> {
     const opened = performance.now();
     const applied: Applied[] = [];
@@ -171,8 +264,10 @@ export class SqliteStore implements Store {
         return;
       }
       job.options?.onOrdered?.();
-      // Nothing else queued: let pipelined work join this batch.
-      if (this.jobs.length === 0) await afterPromiseJobs();
+      if (this.jobs.length > 0) continue;
+      // Nothing else queued: let pipelined work join this batch, and while the previous batch syncs, any work.
+      await afterPromiseJobs();
+      while (this.jobs.length === 0 && this.syncsInFlight > 0 && performance.now() - opened < maxBatchMs) await this.jobOrSynced();
     }
     try {
       this.ops.commit();
@@ -181,7 +276,16 @@ export class SqliteStore implements Store {
       for (const { job } of applied) job.reject(error);
       return;
     }
-    for (const { job, result } of applied) job.resolve(result);
+    this.commits++;
+    this.committedTransactions += applied.length;
+    this.sync().then(
+      () => {
+        for (const { job, result } of applied) job.resolve(result);
+      },
+      (error: unknown) => {
+        for (const { job } of applied) job.reject(error);
+      },
+    );
   }
 
   /**
@@ -289,8 +393,16 @@ class SqliteOps implements StoreTx {
   private readonly outcomeLog: SqliteOutcomeLog;
   /** Held for the life of the store: no other process may write this file (see openFileLock). */
   private readonly fileLock: Db;
+  /** The -wal file, fdatasynced after each COMMIT (see sync); undefined in memory or read-only. */
+  private walFd: number | undefined;
+  /** Something was committed since the last sync. */
+  unsynced = false;
 
-  constructor(file: string, readonly: boolean) {
+  constructor(
+    file: string,
+    readonly: boolean,
+    private readonly syncWal: (fd: number) => Promise<void>,
+  ) {
     this.fileLock = readonly ? new Database(':memory:') : openFileLock(file);
     this.db = new Database(file, { readonly });
     this.db.pragma('busy_timeout = 5000');
@@ -301,15 +413,23 @@ class SqliteOps implements StoreTx {
     this.db.pragma('cache_size = -65536');
     if (!readonly) {
       this.db.pragma('journal_mode = WAL');
-      // FULL: a committed command survives a power loss, not only a process kill (the hub acks only what is durable).
-      this.db.pragma('synchronous = FULL');
+      // FULL while migrating; NORMAL after, with the store's own fdatasync of the WAL after each COMMIT (see sync).
       // A compaction dirties one outcomes page per user; checkpointing every 1,000 WAL pages (the default) copied
       // pages into the database after nearly every round. Every 10,000 pages (≤ ~40 MB of WAL) a page rewritten by
       // many commits is copied once. (A PASSIVE checkpoint on a worker thread's connection was tried: on 2 cores it
       // competed with the hub for CPU and made the latency tail worse.) Durability is the WAL's fsync at COMMIT.
       this.db.pragma('wal_autocheckpoint = 10000');
       this.db.pragma('foreign_keys = ON');
+      this.db.pragma('synchronous = FULL');
       this.migrate();
+      if (file !== ':memory:') {
+        // NORMAL: COMMIT writes the WAL frames without an fsync; checkpoints still fsync the WAL before copying it
+        // into the database and the database before the WAL may be reused, so a power loss can only take back
+        // commits whose WAL frames were not synced, and the store reports none done before sync() made them durable:
+        // with that, the same guarantee as FULL. The WAL exists once the connection has read the database.
+        this.db.pragma('synchronous = NORMAL');
+        this.walFd = openSync(`${file}-wal`, constants.O_RDONLY | constants.O_CREAT, 0o644);
+      }
     }
     this.outcomeLog = new SqliteOutcomeLog({ q: (sql) => this.q(sql), onRollback: (undo) => this.undo.push(undo) });
   }
@@ -344,6 +464,18 @@ class SqliteOps implements StoreTx {
     this.db.exec('COMMIT');
     this.inTransaction = false;
     this.undo.length = 0;
+    this.unsynced = true;
+  }
+
+  /**
+   * Makes every commit so far durable: fdatasync of the -wal file on libuv's thread pool, not on the event loop
+   * (Linux syncs the file's dirty pages whichever descriptor asks). A checkpoint run inside a COMMIT syncs on its own.
+   */
+  sync(): Promise<void> {
+    this.unsynced = false;
+    const fd = this.walFd;
+    if (fd === undefined) return Promise.resolve();
+    return this.syncWal(fd);
   }
 
   /** False once SQLite ended the transaction by itself (after a disk or I/O error). */
@@ -391,6 +523,8 @@ class SqliteOps implements StoreTx {
 
   close(): void {
     this.db.close();
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
     this.fileLock.close();
   }
 
@@ -526,6 +660,14 @@ class SqliteOps implements StoreTx {
     );
   }
 
+  async streamAdmins(stream: string): Promise<string[]> {
+    return this.q('SELECT user_id FROM stream_admins WHERE stream = ? ORDER BY user_id').pluck().all(stream) as string[];
+  }
+  async setStreamAdmins(stream: string, userIds: readonly string[]): Promise<void> {
+    this.q('DELETE FROM stream_admins WHERE stream = ?').run(stream);
+    for (const u of userIds) this.q('INSERT OR IGNORE INTO stream_admins (stream, user_id) VALUES (?, ?)').run(stream, u);
+  }
+
   // topics, reviewers, votes
   async topic(stream: string, topic: string): Promise<TopicRecord | undefined> {
     return this.q(`${topicSelect} WHERE t.stream = ? AND t.topic = ?`).get(stream, topic) as TopicRecord | undefined;
@@ -570,11 +712,13 @@ class SqliteOps implements StoreTx {
   async insertMessage(m: NewMessage): Promise<MessageRecord> {
     try {
       const info = this.q(
-        'INSERT INTO messages (id, stream, topic, sender_id, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt);
+        'INSERT INTO messages (id, stream, topic, sender_id, content, created_at, narrowed) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt, m.recipients ? 1 : 0);
+      for (const u of m.recipients ?? []) this.q('INSERT OR IGNORE INTO message_recipients (message_id, user_id) VALUES (?, ?)').run(m.id, u);
       this.q('INSERT OR IGNORE INTO topics (stream, topic, status) VALUES (?, ?, 5)').run(m.stream, m.topic);
       const sender = this.q('SELECT username FROM users WHERE id = ?').get(m.senderId) as { username: string } | undefined;
-      return { ...m, seq: Number(info.lastInsertRowid), senderName: sender?.username ?? '', editedAt: null, deleted: false };
+      const { recipients: _narrowedTo, ...message } = m;
+      return { ...message, seq: Number(info.lastInsertRowid), senderName: sender?.username ?? '', editedAt: null, deleted: false };
     } catch (e) {
       if (isUniqueViolation(e)) throw new StoreConflictError(`message id "${m.id}" already exists`);
       throw e;
@@ -584,6 +728,10 @@ class SqliteOps implements StoreTx {
     const r = this.q(`${messageSelect} WHERE m.id = ?`).get(id) as MessageRow | undefined;
     return r ? toMessage(r) : undefined;
   }
+  async messageRecipients(id: string): Promise<string[] | undefined> {
+    if (this.q('SELECT 1 FROM messages WHERE id = ? AND narrowed = 1').get(id) === undefined) return undefined;
+    return this.q('SELECT user_id FROM message_recipients WHERE message_id = ? ORDER BY user_id').pluck().all(id) as string[];
+  }
   async editMessage(id: string, content: string, editedAt: number): Promise<void> {
     this.q('UPDATE messages SET content = ?, edited_at = ? WHERE id = ?').run(content, editedAt, id);
   }
@@ -592,13 +740,17 @@ class SqliteOps implements StoreTx {
   }
   async history(query: HistoryQuery): Promise<MessageRecord[]> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    // A narrowed message is in the page only for the users it is addressed to.
+    const readable = query.viewer === undefined ? '' : ` AND (m.narrowed = 0 OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = ?))`;
+    const viewer = query.viewer === undefined ? [] : [query.viewer];
     const rows = (
       query.topic === undefined
-        ? this.q(`${messageSelect} WHERE m.stream = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`).all(query.stream, before, query.limit)
-        : this.q(`${messageSelect} WHERE m.stream = ? AND m.topic = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`).all(
+        ? this.q(`${messageSelect} WHERE m.stream = ? AND m.seq < ?${readable} ORDER BY m.seq DESC LIMIT ?`).all(query.stream, before, ...viewer, query.limit)
+        : this.q(`${messageSelect} WHERE m.stream = ? AND m.topic = ? AND m.seq < ?${readable} ORDER BY m.seq DESC LIMIT ?`).all(
             query.stream,
             query.topic,
             before,
+            ...viewer,
             query.limit,
           )
     ) as MessageRow[];
@@ -607,8 +759,9 @@ class SqliteOps implements StoreTx {
   async countUnread(q: UnreadQuery): Promise<number> {
     return (
       this.q(
-        'SELECT COUNT(*) AS n FROM messages WHERE stream = ? AND topic = ? AND seq > ? AND sender_id <> ? AND deleted = 0',
-      ).get(q.stream, q.topic, q.afterSeq, q.excludeSender) as { n: number }
+        `SELECT COUNT(*) AS n FROM messages m WHERE m.stream = ? AND m.topic = ? AND m.seq > ? AND m.sender_id <> ? AND m.deleted = 0
+         AND (m.narrowed = 0 OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = ?))`,
+      ).get(q.stream, q.topic, q.afterSeq, q.excludeSender, q.excludeSender) as { n: number }
     ).n;
   }
 

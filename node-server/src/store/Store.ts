@@ -79,6 +79,11 @@ export interface NewMessage {
   senderId: string;
   content: string;
   createdAt: number;
+  /**
+   * A narrowed message (SendMessage.recipients): the only users who may read it, sender included. Absent: everyone
+   * who sees the stream. Stored with the message, so history, unread counts, edits and deletes keep the narrowing.
+   */
+  recipients?: readonly string[];
 }
 
 export interface HistoryQuery {
@@ -88,6 +93,8 @@ export interface HistoryQuery {
   /** Page backwards: messages with `seq < before` (newest page when absent). */
   before?: number;
   limit: number;
+  /** Leave out narrowed messages not addressed to this user. Absent: every message (tools and tests only). */
+  viewer?: string;
 }
 
 /** One entry of a user's outcome log: `id` is monotonic and gap-free per user, starting at 1. */
@@ -97,13 +104,22 @@ export interface StoredOutcome {
   body: unknown;
 }
 
+/** One pushed outcome and the users whose logs it is appended to. */
+export interface OutcomePush {
+  userIds: readonly string[];
+  body: unknown;
+}
+
 /** What is left of a user's outcome log: `first` is the oldest retained id (0 when empty), `last` the newest. */
 export interface OutcomeBounds {
   first: number;
   last: number;
 }
 
-/** Unread counting: messages after `afterSeq` in one topic that someone else sent and that are not deleted. */
+/**
+ * Unread counting: messages after `afterSeq` in one topic that someone else sent and that are not deleted, as seen
+ * by `excludeSender`: narrowed messages not addressed to them are not counted.
+ */
 export interface UnreadQuery {
   stream: string;
   topic: string;
@@ -140,6 +156,10 @@ export interface StoreTx {
   /** Distinct ids of the users who can see the stream (members of its groups), sorted. */
   streamAudience(name: string): Promise<string[]>;
   canSee(userId: string, stream: string): Promise<boolean>;
+  /** Users the stream's creator named as its administrators, sorted (the creator is not listed). */
+  streamAdmins(stream: string): Promise<string[]>;
+  /** Replaces the stream's administrators. */
+  setStreamAdmins(stream: string, userIds: readonly string[]): Promise<void>;
 
   // topics, reviewers, votes
   topic(stream: string, topic: string): Promise<TopicRecord | undefined>;
@@ -158,6 +178,8 @@ export interface StoreTx {
   /** Inserts and returns the message with its assigned `seq`. */
   insertMessage(message: NewMessage): Promise<MessageRecord>;
   messageById(id: string): Promise<MessageRecord | undefined>;
+  /** The users a narrowed message is addressed to (sorted, sender included); undefined when it is not narrowed. */
+  messageRecipients(id: string): Promise<string[] | undefined>;
   editMessage(id: string, content: string, editedAt: number): Promise<void>;
   /** Marks the message deleted and blanks its content. */
   deleteMessage(id: string): Promise<void>;
@@ -174,6 +196,13 @@ export interface StoreTx {
    * in one statement or one prepared statement in a loop, never one round trip per recipient.
    */
   appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]>;
+  /**
+   * Optional: appends every pushed outcome of one command at once and returns, per push, each recipient's new id
+   * in its `userIds` order. A store that locks per-recipient rows implements it to take all of a command's locks
+   * in ONE global order (sorted user ids), so commands pushing several outcomes cannot deadlock each other across
+   * hubs. Callers use `appendPushes()` (./appendPushes.ts), which falls back to one `appendOutcomes` per push.
+   */
+  appendPushes?(pushes: readonly OutcomePush[]): Promise<number[][]>;
   /** Outcomes with `id > afterId`, ascending, at most `limit`. */
   outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]>;
   outcomeBounds(userId: string): Promise<OutcomeBounds>;
@@ -181,7 +210,13 @@ export interface StoreTx {
   pruneOutcomes(userId: string, keepFrom: number): Promise<void>;
 
   // idempotency: the stored reply of each (user, trace id)
+  /**
+   * The recorded reply, if any. Inside a transaction this also CLAIMS (user, traceId) until the transaction ends:
+   * another transaction's findReply for the same key waits for it, then sees the reply it recorded. So a command
+   * resent to a second hub while the first still runs it is executed once (SQLite: transactions are serialized).
+   */
   findReply(userId: string, traceId: string): Promise<unknown | undefined>;
+  /** Records the reply; a reply already recorded for (user, traceId) is kept, never overwritten. */
   saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
 }
 

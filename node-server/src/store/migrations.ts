@@ -165,4 +165,23 @@ export const sqliteMigrations: Migration[] = [
       ALTER TABLE outcome_counters ADD COLUMN pruned_below INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    description: 'stream administrators named by the creator; narrowed messages keep their recipients',
+    // Authority over a stream is stored with the stream (never inferred from group ownership), and a message sent
+    // with SendMessage.recipients stays readable only by them in history, unread counts, edits and deletes.
+    sql: `
+      CREATE TABLE stream_admins (
+        stream TEXT NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        PRIMARY KEY (stream, user_id)
+      ) WITHOUT ROWID;
+      ALTER TABLE messages ADD COLUMN narrowed INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE message_recipients (
+        message_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (message_id, user_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

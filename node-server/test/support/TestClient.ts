@@ -236,6 +236,23 @@ export class TestClient {
     });
   }
 
+  /**
+   * Seals `body` as the next entry of the chain WITHOUT checking it (a newer client's command, a buggy client's
+   * field), sends it, and resolves with its reply.
+   */
+  sendSealed(body: Record<string, unknown> & { traceId: string }): Promise<Reply> {
+    return new Promise<Reply>((resolve) => {
+      const entry = this.seal(body as unknown as Command);
+      this.pending.set(body.traceId, { entry, resolve });
+      this.transmit(entry);
+    });
+  }
+
+  /** Seals a command into the chain but does not send it (as if the frame were lost on the way). */
+  sealWithoutSending<T extends CommandType>(type: T, args: CommandArgs<T>, traceId = `t${++traceCounter}-${Date.now().toString(36)}`): SealedEntry<Command> {
+    return this.seal({ type, traceId, ...args } as unknown as Command);
+  }
+
   /** Sends and expects ok; returns the data. */
   async ok<T extends CommandType>(type: T, args: CommandArgs<T>): Promise<ReplyData<T>> {
     const reply = await this.send(type, args);

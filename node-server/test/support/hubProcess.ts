@@ -17,6 +17,10 @@ export interface HubProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
   /** Last stderr lines, for failure messages. */
   stderr: string[];
+  /** Every stdout line (the JSON log). */
+  stdout: string[];
+  /** Resolves with the first stdout line (past or future) containing `text`; rejects if the process exits first. */
+  line(text: string): Promise<string>;
 }
 
 export interface HubProcessConfig {
@@ -25,6 +29,8 @@ export interface HubProcessConfig {
   secret?: string;
   limits?: Record<string, number>;
   logLevel?: string;
+  /** Extra environment (e.g. STAGE_DATABASE_URL). */
+  env?: Record<string, string>;
 }
 
 export function spawnHub(config: HubProcessConfig): Promise<HubProcess> {
@@ -45,7 +51,7 @@ export function spawnHub(config: HubProcessConfig): Promise<HubProcess> {
       config.logLevel ?? 'info',
       ...(config.secret ? ['--secret', config.secret] : []),
     ],
-    { cwd: repoRoot, env: { ...process.env, STAGE_LIMITS: JSON.stringify(config.limits ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, STAGE_LIMITS: JSON.stringify(config.limits ?? {}), ...config.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -53,8 +59,24 @@ export function spawnHub(config: HubProcessConfig): Promise<HubProcess> {
     if (stderr.length > 50) stderr.shift();
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const stdout: string[] = [];
+  const watchers: Array<{ text: string; found(line: string): void }> = [];
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    stdout.push(line);
+    for (const w of watchers.filter((w) => line.includes(w.text))) {
+      watchers.splice(watchers.indexOf(w), 1);
+      w.found(line);
+    }
+  });
+  const waitForLine = (text: string) =>
+    new Promise<string>((found, reject) => {
+      const seen = stdout.find((l) => l.includes(text));
+      if (seen !== undefined) return found(seen);
+      watchers.push({ text, found });
+      void exited.then((code) => reject(new Error(`hub exited (${code}) before logging ${text}:\n${stdout.slice(-20).join('\n')}\n${stderr.join('\n')}`)));
+    });
   return new Promise<HubProcess>((resolveStart, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       if (!line.includes('"hub listening"')) return;
       const { url } = JSON.parse(line) as { url: string };
@@ -64,6 +86,8 @@ export function spawnHub(config: HubProcessConfig): Promise<HubProcess> {
         child,
         exited,
         stderr,
+        stdout,
+        line: waitForLine,
         kill: (signal = 'SIGKILL') => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           return exited;

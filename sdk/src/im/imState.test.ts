@@ -1,6 +1,6 @@
 // The client's local state reducers: what a device shows after pushes and replies.
 import { describe, expect, it } from 'vitest';
-import { applyOutcome, applyReply, emptyImState, type ImState } from './client/ImState.js';
+import { applyOutcome, applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './client/ImState.js';
 import { topicKey, type Message, type Outcome } from './index.js';
 
 const me = { userId: 'me', username: 'me' };
@@ -78,5 +78,23 @@ describe('ImState', () => {
     const voted = fold(state, [{ type: 'VoteUpdated', stream: 's', topic: 'u', votes: {} }]);
     expect(voted.messages).toBe(state.messages);
     expect(voted.groups).toBe(state.groups);
+  });
+
+  it('applies a batch of pushes into a big topic in place, equal to one by one, never changing what observers hold', () => {
+    const big = fold(start, Array.from({ length: 5000 }, (_, i): Outcome => ({ type: 'NewMessage', message: message(2 * i + 2) })));
+    const published = big.messages.get(key)!;
+    const snapshot = [...published];
+    const burst: Outcome[] = [
+      ...Array.from({ length: 500 }, (_, i): Outcome => ({ type: 'NewMessage', message: message(10_001 + i) })),
+      { type: 'NewMessage', message: message(1) }, // an older one arriving late goes in its place
+      { type: 'MessageEdited', message: { ...message(4000), content: 'edited', editedAt: 2 } },
+      { type: 'NewMessage', message: message(10_001) }, // a duplicate
+    ];
+    const unpublished: Unpublished = new WeakSet();
+    const batched = burst.reduce((state, outcome) => applyOutcomeInBatch(state, outcome, unpublished), big);
+    expect(batched.messages.get(key)).toEqual(fold(big, burst).messages.get(key));
+    expect(batched.unread.get(key)).toBe(5501);
+    expect(batched.messages.get(key)).not.toBe(published);
+    expect(published).toEqual(snapshot);
   });
 });

@@ -10,7 +10,7 @@ export interface ChannelConfig {
    * When the engine disables the channel by itself: `'leave'` (default) when the owner leaves the
    * state it was enabled in, `'stop'` only when the engine stops.
    */
-  readonly until?: 'leave' | 'stop';
+  readonly until?: 'leave' | 'stop' | undefined;
 }
 
 /** Where a channel's emissions go (the engine). */

@@ -15,7 +15,7 @@ export interface ChannelSourceConfig<T> {
   /** The value announced for that level. Default undefined (readiness sources emit nothing). */
   readonly value?: () => T;
   /** Deliver at most one value per watcher, then forget it (hang-ups). Default false. */
-  readonly once?: boolean;
+  readonly once?: boolean | undefined;
 }
 
 export class ChannelSource<T> extends Observable<T> {

@@ -18,24 +18,24 @@ export interface EngineConfig {
    * UnknownMessageError on the trace stream and the machine stays put; `'throw'` stops the
    * engine with it (`done` rejects).
    */
-  readonly onUnknown?: 'trace' | 'throw';
+  readonly onUnknown?: 'trace' | 'throw' | undefined;
   /**
    * Deliveries run back to back before the engine yields to the host event loop, so machines
    * that keep messaging each other cannot starve sockets and timers. Default 4096.
    */
-  readonly sliceSize?: number;
+  readonly sliceSize?: number | undefined;
   /**
    * When queued deliveries run. `'microtask'` (default): right after the code that queued them,
    * lowest latency. `'task'`: in a task of their own (setImmediate in Node), so every I/O event
    * of one event-loop turn is queued first and handled in one batch, the way an epoll loop handles
    * all events of one epoll_wait. I/O-heavy engines (the echo server) spend less per event.
    */
-  readonly drainOn?: 'microtask' | 'task';
+  readonly drainOn?: 'microtask' | 'task' | undefined;
 }
 
 export interface SpawnOptions {
   /** Instance name; default `KIND-n`, n counting from 1 per kind. */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 type AnyMachine = Machine<MessageMap<unknown>, unknown, string>;

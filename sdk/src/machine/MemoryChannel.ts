@@ -6,7 +6,7 @@ import type { ByteChannel } from './ByteChannel.js';
 
 export interface MemoryChannelConfig {
   /** Bytes buffered at the reader before the writer stops being writable. Default 65536. */
-  readonly highWaterMark?: number;
+  readonly highWaterMark?: number | undefined;
 }
 
 let pairs = 0;

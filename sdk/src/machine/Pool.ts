@@ -7,7 +7,7 @@ export interface PoolConfig<T> {
   /** Spawns a machine when the pool is empty. Its first `put` (on reaching idle) is absorbed, since it was already handed out. */
   readonly spawn: () => T;
   /** Most machines the pool will ever create. Default: unbounded. */
-  readonly max?: number;
+  readonly max?: number | undefined;
 }
 
 export class Pool<T extends { readonly name: string }> {

@@ -20,9 +20,9 @@ export interface WebSocketLike {
 
 export interface WebSocketChannelConfig {
   /** `bufferedAmount` at or above which the channel is not writable. Default 65536. */
-  readonly highWaterMark?: number;
+  readonly highWaterMark?: number | undefined;
   /** How often to look at `bufferedAmount` while a writer waits (WebSocket has no drain event). Default 10 ms. */
-  readonly drainPollMs?: number;
+  readonly drainPollMs?: number | undefined;
 }
 
 const OPEN = 1;

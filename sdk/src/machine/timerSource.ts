@@ -5,7 +5,7 @@ import { Observable } from 'rxjs';
 
 export interface TimerSourceConfig {
   /** Emit again every `periodMs` after the first emission. Default: emit once and complete. */
-  readonly periodMs?: number;
+  readonly periodMs?: number | undefined;
 }
 
 export function timerSource(delayMs: number, config: TimerSourceConfig = {}): Observable<undefined> {

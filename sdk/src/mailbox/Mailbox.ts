@@ -10,11 +10,11 @@ export interface MailboxConfig<T> {
    * Most messages held at once — queued plus leased-and-unacked. `send` waits and `trySend`
    * returns false beyond it. Default 1024; `Infinity` for unbounded.
    */
-  readonly capacity?: number;
+  readonly capacity?: number | undefined;
   /** Persistence: `send` resolves only once the backing stored the message. */
-  readonly backing?: MailboxBacking<T>;
+  readonly backing?: MailboxBacking<T> | undefined;
   /** Shown in errors and traces. Default "mailbox". */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /**
    * Called when a background backing write (delete on ack, put on redelivery) fails.
    * Default: console.error. Failed sends reject instead.
@@ -24,7 +24,7 @@ export interface MailboxConfig<T> {
 
 export interface SendOptions {
   /** Aborting a send that is waiting for room withdraws it: the message is not sent. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export class Mailbox<T> {

@@ -12,6 +12,8 @@ export class Consumer<T> {
   last: Lease<T> | undefined = undefined;
   held = 0;
   released = false;
+  /** Called after one of this consumer's leases was acked or given back: a prefetch-bounded stream may take more. */
+  onSettled: (() => void) | undefined = undefined;
 }
 
 /** Someone blocked in receive. `deliver`/`fail` are called at most once per wait. */
@@ -288,15 +290,21 @@ export class MailboxCore<T> {
   ack(lease: Lease<T>): void {
     if (lease._state !== 'held') throw notHeld(this.name, lease);
     lease._state = 'acked';
+    const consumer = lease._consumer!;
     this.unlink(lease);
     if (this.backing !== undefined) this.backgroundWrite(this.backing.delete(lease.id));
     if (this.senders.length > 0) this.admitSenders();
     if (this.closed) this.settleIfDrained();
+    consumer.onSettled?.();
   }
 
   nack(lease: Lease<T>): void {
     if (lease._state !== 'held') throw notHeld(this.name, lease);
-    this.giveBack(lease._consumer!);
+    const consumer = lease._consumer!;
+    this.giveBack(consumer);
+    // Later, not now: a nack is usually followed by the stream's error, and a lease taken in between would be
+    // given back again with one more delivery counted.
+    if (consumer.onSettled !== undefined) queueMicrotask(() => consumer.onSettled?.());
   }
 
   /** The consumer is dead: fail its waits and give back its leases. Idempotent. */

@@ -8,12 +8,21 @@ import { MailboxClosedError, MailboxError } from './MailboxError.js';
 
 export interface ReceiveOptions {
   /** Aborting cancels this wait only (no lease is taken); the receiver stays alive. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface LeasesOptions {
+  /**
+   * How many unacked leases the stream may hold at once (as AMQP's prefetch). It takes the next message only when
+   * one of its leases is acked or given back, so workers on a pre-filled mailbox share it instead of the first
+   * subscriber taking everything. Default 1; `Infinity` takes whatever is queued.
+   */
+  readonly prefetch?: number | undefined;
 }
 
 export interface ReceiverConfig {
   /** Aborting kills this consumer: like `release()`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export class MailboxReceiver<T> {
@@ -111,25 +120,33 @@ export class MailboxReceiver<T> {
    * completes when the mailbox is closed and drained. Leases are delivered synchronously when
    * available, so `ack()` inside `subscribe`/`tap` keeps the pipeline tight.
    */
-  leases(): Observable<Lease<T>> {
+  leases(options: LeasesOptions = {}): Observable<Lease<T>> {
     const core = this.core;
     const signal = this.config.signal;
+    const prefetch = options.prefetch ?? 1;
+    if (!(prefetch >= 1)) throw new RangeError(`mailbox "${core.name}": leases({ prefetch }) must be at least 1, got ${String(prefetch)}`);
     return new Observable<Lease<T>>((subscriber) => {
       if (this.consumer.released) return subscriber.error(releasedError(core.name));
       const consumer = new Consumer<T>();
       let pumping = false;
+      let waiting = false;
       const pump = (): void => {
         if (pumping) return; // re-entered from our own next(): the outer loop picks it up
         pumping = true;
         try {
           while (!subscriber.closed) {
+            if (consumer.held >= prefetch) return; // full: an ack or nack (onSettled) pumps again
+            if (waiting) return; // a registered wait delivers the next one
             const lease = core.receiveNow(consumer);
             if (lease !== undefined) {
               subscriber.next(lease);
               continue;
             }
             if (core.drained) subscriber.complete();
-            else core.wait(waiter);
+            else {
+              waiting = true;
+              core.wait(waiter);
+            }
             return;
           }
         } finally {
@@ -141,10 +158,12 @@ export class MailboxReceiver<T> {
         done: false,
         synchronous: true,
         deliver(lease) {
+          waiting = false;
           subscriber.next(lease);
           pump();
         },
         fail(error) {
+          waiting = false;
           if (error instanceof MailboxClosedError) subscriber.complete();
           else subscriber.error(error);
         },
@@ -155,8 +174,15 @@ export class MailboxReceiver<T> {
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
+      consumer.onSettled = () => {
+        // A settled lease frees a slot; a mailbox drained by this ack completes the stream too.
+        if (subscriber.closed || waiting) return;
+        if (consumer.held === 0 && core.drained) subscriber.complete();
+        else pump();
+      };
       pump();
       return () => {
+        consumer.onSettled = undefined;
         signal?.removeEventListener('abort', onAbort);
         core.cancelWait(waiter); // a registered wait is dropped, not failed
         core.release(consumer);

@@ -5,7 +5,7 @@ import type { Lease } from './Lease.js';
 
 export interface AckOnSuccessConfig {
   /** Leases worked on at once. Default 1 (in order, one at a time). */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
 }
 
 /**

@@ -94,6 +94,26 @@ describe('Mailbox: sending and backpressure', () => {
 });
 
 describe('Mailbox: leases', () => {
+  it('gives back a consumer\'s leases in send order even when it took them out of order', async () => {
+    const mailbox = await filled([1, 2, 3]);
+    const a = mailbox.receiver();
+    const b = mailbox.receiver();
+    const first = await a.receive(); // 1
+    await b.receive(); // 2
+    await b.receive(); // 3
+    first.nack(); // 1 goes back to the head ...
+    const again = await b.receive(); // ... and b takes it after 2 and 3
+    expect(again.value).toBe(1);
+    again.nack(); // b's leases (taken 2, 3, 1) return in send order 1, 2, 3
+    const order = [];
+    for (let i = 0; i < 3; i++) {
+      const lease = await a.receive();
+      order.push(lease.value);
+      lease.ack();
+    }
+    expect(order).toEqual([1, 2, 3]);
+  });
+
   it("redelivers a crashed consumer's leases first, in order", async () => {
     const mailbox = await filled([1, 2, 3, 4, 5]);
     const crashed = mailbox.receiver();
@@ -300,7 +320,7 @@ describe('Mailbox: RxJS face', () => {
   it('unsubscribing gives back the unacked leases of that subscription', async () => {
     const mailbox = await filled([1, 2, 3]);
     const rx = mailbox.receiver();
-    const taken = await firstValueFrom(rx.leases().pipe(take(2), toArray()));
+    const taken = await firstValueFrom(rx.leases({ prefetch: 2 }).pipe(take(2), toArray()));
     expect(taken.map((l) => l.state)).toEqual(['returned', 'returned']);
     const lease = await rx.receive();
     expect([lease.value, lease.deliveries]).toEqual([1, 2]);
@@ -331,6 +351,37 @@ describe('Mailbox: RxJS face', () => {
       [2, 2],
     ]);
     expect(mailbox.drained).toBe(true);
+  });
+
+  it('two workers on a pre-filled mailbox share it: each stream holds one unacked lease at a time by default', async () => {
+    const mailbox = await filled([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const rx = mailbox.receiver();
+    const held: Array<Lease<number>> = [];
+    const byWorker: Record<string, number[]> = { a: [], b: [] };
+    const subs = (['a', 'b'] as const).map((who) =>
+      rx.leases().subscribe((lease) => {
+        byWorker[who]!.push(lease.value);
+        held.push(lease);
+      }),
+    );
+    // Each worker took one; nothing more until it acks.
+    expect(byWorker).toEqual({ a: [1], b: [2] });
+    while (held.length > 0) held.shift()!.ack();
+    expect(byWorker.a!.length + byWorker.b!.length).toBe(10);
+    expect(byWorker.a!.length).toBe(5);
+    expect(byWorker.b!.length).toBe(5);
+    subs.forEach((s) => s.unsubscribe());
+  });
+
+  it('leases({ prefetch }) bounds the unacked leases a stream holds', async () => {
+    const mailbox = await filled([1, 2, 3, 4, 5]);
+    const seen: Array<Lease<number>> = [];
+    const sub = mailbox.receiver().leases({ prefetch: 3 }).subscribe((lease) => seen.push(lease));
+    expect(seen.map((l) => l.value)).toEqual([1, 2, 3]);
+    seen[1]!.ack();
+    expect(seen.map((l) => l.value)).toEqual([1, 2, 3, 4]);
+    expect(() => mailbox.receiver().leases({ prefetch: 0 })).toThrow(RangeError);
+    sub.unsubscribe();
   });
 
   it('round-robins between two lease streams', async () => {

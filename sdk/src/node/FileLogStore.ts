@@ -15,7 +15,7 @@ export interface FileLogStoreConfig {
   /** The log file; created if missing. */
   readonly path: string;
   /** 'strict' (default): fdatasync after every append. 'relaxed': leave flushing to the OS (faster, may lose the last appends on power loss). */
-  readonly durability?: 'strict' | 'relaxed';
+  readonly durability?: 'strict' | 'relaxed' | undefined;
 }
 
 /** What reopening found and cut off: the bytes of a torn last record. */

@@ -10,9 +10,9 @@ import { LogStoreError } from '../seal/LogStoreError.js';
 export interface FileMailboxBackingConfig {
   readonly path: string;
   /** 'strict' (default): fdatasync before an op resolves. 'relaxed': leave flushing to the OS. */
-  readonly durability?: 'strict' | 'relaxed';
+  readonly durability?: 'strict' | 'relaxed' | undefined;
   /** Compact when the journal has more than this many lines and more than twice the live entries. Default 1024. */
-  readonly compactAfter?: number;
+  readonly compactAfter?: number | undefined;
 }
 
 type Line<T> = { readonly put: MailboxEntry<T> } | { readonly delete: number };

@@ -7,11 +7,11 @@ import { SocketChannel } from './SocketChannel.js';
 
 export interface ListenConfig {
   /** Port to bind; 0 (default) picks a free one, see `port`. */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Default 127.0.0.1. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** Disable Nagle's algorithm on accepted sockets. Default true. */
-  readonly noDelay?: boolean;
+  readonly noDelay?: boolean | undefined;
 }
 
 export class ListenerChannel {

@@ -7,9 +7,9 @@ import { ChannelSource, type ByteChannel } from '../machine/index.js';
 
 export interface SocketConnectConfig {
   readonly port: number;
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** Disable Nagle's algorithm (request-reply traffic wants it off). Default true. */
-  readonly noDelay?: boolean;
+  readonly noDelay?: boolean | undefined;
 }
 
 export class SocketChannel implements ByteChannel {

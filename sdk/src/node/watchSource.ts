@@ -11,7 +11,7 @@ export interface FileChange {
 
 export interface WatchSourceConfig {
   /** Watch subdirectories too (where the platform supports it). Default false. */
-  readonly recursive?: boolean;
+  readonly recursive?: boolean | undefined;
 }
 
 export function watchSource(path: string, config: WatchSourceConfig = {}): Observable<FileChange> {

@@ -14,6 +14,10 @@ export type ChainErrorCode =
   | 'fork'
   /** An entry that was already verified or applied came again. */
   | 'duplicate'
+  /** An entry repeats an applied entry's seq and seal with another body: that body was never sealed, it is not run. */
+  | 'body_mismatch'
+  /** The session would have to be rebuilt from more entries than the handler's recall limit allows. */
+  | 'recall_too_long'
   /** The chain ended before the seq the triggering message claims. */
   | 'truncated'
   /** The session is not known here and the client has no chain for it. */

@@ -49,6 +49,30 @@ describe('SessionHandler', () => {
     expect(client.recalls).toBe(1);
   });
 
+  it('refuses the last entry sent again with the same seq and seal but another body (body_mismatch), applying nothing', async () => {
+    const handler = newHandler();
+    const { sessionId, client, send } = await connect(handler);
+    await send(chatBody(0));
+    const last = await client.append(chatBody(1));
+    await handler.receive(sessionId, last, client.recaller());
+    const before = handler.state(sessionId);
+    const same = await handler.receive(sessionId, { ...last, body: JSON.parse(JSON.stringify(last.body)) as ChatBody }, client.recaller());
+    expect(same.duplicate).toBe(true);
+    const forged = { ...last, body: chatBody(2) };
+    await expect(handler.receive(sessionId, forged, client.recaller())).rejects.toMatchObject({ name: 'ChainError', code: 'body_mismatch', seq: last.seq });
+    expect(handler.state(sessionId)).toEqual(before);
+  });
+
+  it('refuses to rebuild a session from more entries than maxRecall, without asking the client', async () => {
+    const handler = newHandler({ maxRecall: 10 });
+    const { sessionId, client, send } = await connect(handler);
+    for (let n = 0; n < 11; n++) await send(chatBody(n));
+    handler.delete(sessionId);
+    await expect(send(chatBody(11))).rejects.toMatchObject({ name: 'ChainError', code: 'recall_too_long' });
+    expect(client.recalls).toBe(0);
+    expect(handler.has(sessionId)).toBe(false);
+  });
+
   it('catches up a live session that missed entries by recalling the chain', async () => {
     const handler = newHandler();
     const { sessionId, client, send } = await connect(handler);

@@ -6,6 +6,7 @@
 // refused chain changes nothing. Transport-agnostic: the recall function may go over WebSocket,
 // HTTP or a direct call.
 import { Subject, type Observable } from 'rxjs';
+import { canonicalJson } from './canonicalJson.js';
 import { ChainError } from './ChainError.js';
 import { ChainVerifier } from './ChainVerifier.js';
 import { defaultSealing } from './defaultSealing.js';
@@ -42,6 +43,11 @@ export interface SessionHandlerConfig<S, B> {
   readonly newSessionId?: () => string;
   /** Recent seals kept per session to tell a duplicate from a fork. Default 1024. */
   readonly remember?: number;
+  /**
+   * Most entries a recall may replay (default: no limit). A session that would need more is refused with
+   * ChainError recall_too_long before anything is asked of the client: its owner starts a fresh session.
+   */
+  readonly maxRecall?: number;
 }
 
 export interface InitiatedSession {
@@ -82,6 +88,7 @@ export class SessionHandler<S, B = unknown> {
   readonly #detector: FailureDetector | null;
   readonly #newSessionId: () => string;
   readonly #remember: number;
+  readonly #maxRecall: number;
   readonly #sessions = new Map<string, LiveSession<S>>();
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #events = new Subject<SessionEvent>();
@@ -101,6 +108,7 @@ export class SessionHandler<S, B = unknown> {
     this.#detector = config.failureDetector === undefined ? new HeartbeatFailureDetector() : config.failureDetector;
     this.#newSessionId = config.newSessionId ?? randomSessionId;
     this.#remember = config.remember ?? 1024;
+    this.#maxRecall = config.maxRecall ?? Number.POSITIVE_INFINITY;
   }
 
   /** Starts a new session: its id and key, to send to the client (the seed's initiate_session). */
@@ -203,7 +211,14 @@ export class SessionHandler<S, B = unknown> {
     const entry = parseSealedEntry<B>(raw, sessionId);
     const last = live.last;
     if (last !== undefined && entry.seq === last.seq && entry.seal === last.seal) {
-      return this.#result(live.state, entry.body, false, true);
+      // Only the body that was sealed is the entry: the same seq and seal around another body is refused.
+      if (!sameBody(entry.body, last.body)) {
+        throw new ChainError('body_mismatch', `entry ${entry.seq} of session ${sessionId} came again with a body other than the one sealed`, {
+          seq: entry.seq,
+          sessionId,
+        });
+      }
+      return this.#result(live.state, last.body as B, false, true);
     }
     const run = live.verifier.check<B>([entry]);
     const next = this.#apply(live.state, entry);
@@ -220,6 +235,13 @@ export class SessionHandler<S, B = unknown> {
     const verifier = new ChainVerifier({ key: this.keyOf(sessionId), sessionId, sealing: this.#sealing, remember: this.#remember });
     let state = this.#definition.initial();
     const upTo = entry.seq;
+    if (upTo > this.#maxRecall) {
+      throw new ChainError(
+        'recall_too_long',
+        `session ${sessionId} would be rebuilt from ${upTo} entries, more than the ${this.#maxRecall} a recall may replay; initiate a new session`,
+        { sessionId, seq: upTo },
+      );
+    }
     if (upTo > 0) {
       const signal = this.#closing.signal;
       for await (const page of pagesOf(recall(sessionId, upTo, { signal }), signal)) {
@@ -339,3 +361,13 @@ function randomSessionId(): string {
 }
 
 function noop(): void {}
+
+/** Two entry bodies are the same when their canonical JSON is (a body that has none matches nothing). */
+function sameBody(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false;
+  }
+}

@@ -9,14 +9,14 @@ import { type Settled, Task } from './Task.js';
 
 export interface ScopeConfig {
   /** Shown in errors. Default "scope". */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** The parent's signal: aborting it cancels this scope. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Default true: a failing child fails the scope at once (siblings cancelled, `error` set,
    * joins report it). false: failures are only reported by `join`/`joinAll`/`finished()`.
    */
-  readonly failFast?: boolean;
+  readonly failFast?: boolean | undefined;
 }
 
 export type ScopeState = 'open' | 'completed' | 'failed' | 'cancelled';
@@ -37,7 +37,7 @@ export type SessionBody<T> = (context: SessionContext) => Observable<T> | Promis
 
 export interface SpawnOptions {
   /** Shown in errors; default "<scope>#<id>". */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 export class Scope<T = unknown> {
@@ -176,11 +176,6 @@ export class Scope<T = unknown> {
     return this.idle();
   }
 
-  /** `await using scope = new Scope()` completes it at the end of the block. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.complete();
-  }
-
   // ---- internals -----------------------------------------------------------------------------
 
   private end(state: Exclude<ScopeState, 'open'>, reason: SessionError): void {
@@ -315,4 +310,18 @@ function runTeardown(teardown: () => void): void {
       throw error;
     });
   }
+}
+
+// `await using scope = new Scope()` completes the scope at the end of the block. Installed at run time instead of
+// declared in the class, so the published .d.ts type-checks for consumers whose `lib` has no esnext.disposable
+// (a declared `[Symbol.asyncDispose]` is TS2339 there unless they turn on skipLibCheck).
+const asyncDispose = (Symbol as { readonly asyncDispose?: symbol }).asyncDispose;
+if (asyncDispose !== undefined) {
+  Object.defineProperty(Scope.prototype, asyncDispose, {
+    value(this: Scope): Promise<void> {
+      return this.complete();
+    },
+    writable: true,
+    configurable: true,
+  });
 }

@@ -8,7 +8,7 @@ import { SessionError } from './SessionError.js';
 
 export interface RunOptions {
   /** Aborting it unsubscribes the session (cancels it); the promise rejects with the reason. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export class Session<T> extends Observable<T> {

@@ -18,7 +18,7 @@ export interface CollectorConfig<I, S, R = S> {
    * If the input completes before `until` holds: 'error' (default) fails with SessionError
    * `input_ended`; 'result' emits the result of what was collected.
    */
-  readonly onInputEnd?: 'error' | 'result';
+  readonly onInputEnd?: 'error' | 'result' | undefined;
 }
 
 /**

@@ -24,7 +24,7 @@ export interface FoldRules<I, S, R> {
   /** What to do when the input completes first: emit the result, or fail with this error. */
   readonly onInputEnd: (state: S) => { ok: true } | { ok: false; error: unknown };
   /** Stops the session with the current state (the server's shutdown signal). */
-  readonly shutdown?: Observable<unknown>;
+  readonly shutdown?: Observable<unknown> | undefined;
 }
 
 /** @internal */

@@ -217,6 +217,17 @@ describe('Scope', () => {
     expect(subscriptions).toBe(0);
   });
 
+  it('is async-disposable where the runtime has Symbol.asyncDispose: disposing completes it', async () => {
+    const key = (Symbol as { readonly asyncDispose?: symbol }).asyncDispose;
+    if (key === undefined) return; // an older runtime: nothing installed, nothing to check
+    const scope = new Scope();
+    let torn = false;
+    scope.spawn(() => new Observable<never>(() => () => (torn = true)));
+    await (scope as unknown as Record<symbol, () => Promise<void>>)[key]!();
+    expect(scope.state).toBe('completed');
+    expect(torn).toBe(true);
+  });
+
   it('refuses to spawn into an ended scope with a typed error', async () => {
     const scope = new Scope({ name: 'gone' });
     await scope.cancel();

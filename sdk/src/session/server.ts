@@ -10,7 +10,7 @@ export interface ServerConfig<I, S, R = S> {
   /** Handles one message (may return a promise; messages are handled one at a time). */
   readonly step: (state: S, message: I, context: StepContext) => Outcome<S>;
   /** Stop when this fires: an AbortSignal, or the first value of any ObservableInput. */
-  readonly shutdown?: Shutdown;
+  readonly shutdown?: Shutdown | undefined;
   /** A message that means "shut down" (it is not stepped). */
   readonly isShutdown?: (message: I) => boolean;
   /** The result from the final state (metrics, a summary). Default: the state itself. */

@@ -14,7 +14,7 @@ export type Reply<Req, Res> =
 
 export interface ServiceConfig {
   /** Requests handled at once. Default 1. Replies always come out in request order. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
 }
 
 export interface ServiceContext {

@@ -43,19 +43,19 @@ type ReplyValue<F> = NonNullable<F> extends Reply<infer R> ? R : never;
 
 export interface ActorOptions {
   /** Node name (default: the definition's name); made unique among siblings (`name-2`, ...). */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** How its parent restarts it: default permanent. */
-  readonly restart?: RestartPolicy;
+  readonly restart?: RestartPolicy | undefined;
   /** Its own restart budget (default 3 in 5000 ms); past it the actor stops and its parent is told (escalation). */
-  readonly intensity?: IntensityConfig;
+  readonly intensity?: IntensityConfig | undefined;
   /** Delay restarts. */
-  readonly backoff?: BackoffConfig;
+  readonly backoff?: BackoffConfig | undefined;
   /** Failed deliveries of one message before it goes to dead letters. Default 3. */
-  readonly maxDeliveries?: number;
+  readonly maxDeliveries?: number | undefined;
   /** Inbox capacity: default Infinity. With a bound, tell() throws `mailbox_full` and send() waits. */
-  readonly capacity?: number;
+  readonly capacity?: number | undefined;
   /** Grace period when stopped (lets an async handler finish), then killed. Default 5000 ms. */
-  readonly shutdownTimeoutMs?: number;
+  readonly shutdownTimeoutMs?: number | undefined;
 }
 
 export interface ActorContext<M> {
@@ -91,9 +91,9 @@ export interface ActorDefinition<S, M> extends AnyActorDefinition, Omit<ActorOpt
 
 export interface AskOptions {
   /** Default 5000 ms. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Aborting rejects the ask with the signal's reason. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ActorRef<M> {

@@ -11,7 +11,7 @@ export type ExitReason = 'normal' | 'failed' | 'shutdown' | 'killed';
 export interface Exit {
   readonly reason: ExitReason;
   /** The error, when `reason` is `failed`. */
-  readonly cause?: unknown;
+  readonly cause?: unknown | undefined;
 }
 
 /** What to restart after an exit: OTP's restart types. */

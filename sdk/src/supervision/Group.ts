@@ -18,19 +18,19 @@ import type { TaskFactory } from './TaskContext.js';
 
 export interface GroupConfig {
   /** Node name in the inspection tree. Default `group`. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** How many copies run. Default 1. */
-  readonly size?: number;
+  readonly size?: number | undefined;
   /** When a task ends: permanent = always restart, transient = restart after a failure, temporary = never. Default permanent. */
-  readonly restart?: RestartPolicy;
+  readonly restart?: RestartPolicy | undefined;
   /** At most `maxRestarts` restarts within `withinMs` (default 3 in 5000 ms); one more and the group fails and escalates. */
-  readonly intensity?: IntensityConfig;
+  readonly intensity?: IntensityConfig | undefined;
   /** Delay restarts: exponential, jittered, reset after a quiet period. Default: restart at once. */
-  readonly backoff?: BackoffConfig;
+  readonly backoff?: BackoffConfig | undefined;
   /** Grace period of shutdown()/downscale() and when a parent stops the group. Default 5000 ms. */
-  readonly shutdownTimeoutMs?: number;
+  readonly shutdownTimeoutMs?: number | undefined;
   /** Aborting it shuts the group down (with `shutdownTimeoutMs`). */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface GroupStats {
@@ -51,12 +51,12 @@ export interface TaskReport {
   readonly id: string;
   readonly slot: number;
   readonly reason: ExitReason;
-  readonly cause?: unknown;
+  readonly cause?: unknown | undefined;
 }
 
 export interface StopConfig {
   /** Grace period before running tasks are aborted. 0 = abort at once; Infinity = wait. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 export class Group extends NodeCell {

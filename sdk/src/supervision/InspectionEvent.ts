@@ -18,21 +18,21 @@ export interface SpawnedEvent extends Base {
   readonly type: 'spawned';
   readonly kind: NodeKind;
   readonly name: string;
-  readonly replayed?: boolean;
+  readonly replayed?: boolean | undefined;
 }
 
 /** A node is running; `attempt` is 0 on the first start, n after its n-th restart. */
 export interface StartedEvent extends Base {
   readonly type: 'started';
   readonly attempt: number;
-  readonly replayed?: boolean;
+  readonly replayed?: boolean | undefined;
 }
 
 /** One run of a node ended. `final` when no restart follows: the node leaves the tree. */
 export interface ExitedEvent extends Base {
   readonly type: 'exited';
   readonly reason: ExitReason;
-  readonly cause?: unknown;
+  readonly cause?: unknown | undefined;
   readonly final: boolean;
 }
 

@@ -4,9 +4,9 @@ import { InvalidConfigError } from './SupervisionError.js';
 
 export interface IntensityConfig {
   /** Restarts allowed within the window. Default 3 (OTP's default intensity). `Infinity` = never give up. */
-  readonly maxRestarts?: number;
+  readonly maxRestarts?: number | undefined;
   /** Window length in milliseconds. Default 5000 (OTP's default period). */
-  readonly withinMs?: number;
+  readonly withinMs?: number | undefined;
 }
 
 export const DEFAULT_INTENSITY: Required<IntensityConfig> = Object.freeze({ maxRestarts: 3, withinMs: 5000 });

@@ -25,11 +25,11 @@ interface ChildSpecBase {
   /** Unique among the supervisor's children; the node id is `<supervisor id>/<id>`. */
   readonly id: string;
   /** Default permanent. */
-  readonly restart?: RestartPolicy;
+  readonly restart?: RestartPolicy | undefined;
   /** Grace period when the supervisor stops this child, then it is killed. Default 5000 ms (Infinity for supervisors, as in OTP). */
-  readonly shutdownTimeoutMs?: number;
+  readonly shutdownTimeoutMs?: number | undefined;
   /** Delay this child's restarts. */
-  readonly backoff?: BackoffConfig;
+  readonly backoff?: BackoffConfig | undefined;
 }
 
 /** One task (a session): a factory returning an Observable, a Promise or a session. */
@@ -40,13 +40,13 @@ export interface TaskChildSpec extends ChildSpecBase {
 /** A task group. */
 export interface GroupChildSpec extends ChildSpecBase {
   readonly group: TaskFactory;
-  readonly config?: Omit<GroupConfig, 'name' | 'signal'>;
+  readonly config?: Omit<GroupConfig, 'name' | 'signal'> | undefined;
 }
 
 /** An actor. Its inbox survives its restarts (a supervisor restart makes a new actor). */
 export interface ActorChildSpec extends ChildSpecBase {
   readonly actor: AnyActorDefinition;
-  readonly options?: Omit<ActorOptions, 'name' | 'restart'>;
+  readonly options?: Omit<ActorOptions, 'name' | 'restart'> | undefined;
 }
 
 /** A nested supervisor. */
@@ -58,11 +58,11 @@ export type ChildSpec = TaskChildSpec | GroupChildSpec | ActorChildSpec | Superv
 
 export interface SupervisorConfig {
   /** Node name in the inspection tree. Default `supervisor`. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Default one_for_one. */
-  readonly strategy?: Strategy;
+  readonly strategy?: Strategy | undefined;
   /** At most `maxRestarts` restarts within `withinMs` (default 3 in 5000 ms), counted over all children. */
-  readonly intensity?: IntensityConfig;
+  readonly intensity?: IntensityConfig | undefined;
   /** Started in this order, stopped in reverse. */
   readonly children: ReadonlyArray<ChildSpec>;
 }

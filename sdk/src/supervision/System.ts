@@ -17,9 +17,9 @@ import type { TaskFactory } from './TaskContext.js';
 
 export interface SystemConfig {
   /** The root node's id and the prefix of every node id. Default `stage`. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** How many recent dead letters `deadLetters()` keeps. Default 1000; 0 keeps none (the stream still has them all). */
-  readonly deadLetterCapacity?: number;
+  readonly deadLetterCapacity?: number | undefined;
 }
 
 export class System {

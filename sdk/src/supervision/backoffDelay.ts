@@ -4,18 +4,18 @@ import { InvalidConfigError } from './SupervisionError.js';
 
 export interface BackoffConfig {
   /** Delay before the first restart. Default 10 ms. */
-  readonly initialDelayMs?: number;
+  readonly initialDelayMs?: number | undefined;
   /** Upper bound of the delay. Default 10_000 ms. */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
   /** Growth per consecutive restart. Default 2. */
-  readonly factor?: number;
+  readonly factor?: number | undefined;
   /** Random spread, 0..1: the delay is multiplied by a value in [1 - jitter, 1 + jitter]. Default 0.2. */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
   /**
    * A run that lasted this long without failing resets the delay to `initialDelayMs`.
    * Default: `maxDelayMs`.
    */
-  readonly resetAfterMs?: number;
+  readonly resetAfterMs?: number | undefined;
   /** Random source in [0, 1); default Math.random. Inject a seeded one for reproducible tests. */
   readonly random?: () => number;
 }

@@ -15,7 +15,7 @@ export interface InspectedNode {
   readonly status: NodeStatus;
   readonly restarts: number;
   readonly deadLetters: number;
-  readonly lastExit?: Exit;
+  readonly lastExit?: Exit | undefined;
 }
 
 /** A node with its children, in spawn order. */

@@ -10,7 +10,7 @@ import type { TaskContext, TaskFactory } from './TaskContext.js';
 
 export interface ServeMailboxConfig<T> {
   /** Failed deliveries of one message before it goes to dead letters. Default 3. */
-  readonly maxDeliveries?: number;
+  readonly maxDeliveries?: number | undefined;
   /** Also called for each dead letter (besides the system's dead-letter stream). */
   readonly onDeadLetter?: (letter: DeadLetter<T>) => void;
 }

@@ -3,7 +3,7 @@
 // store adds what only a UI needs — the open topic, notices, the browser's own online/offline
 // signal, pending messages as the composer shows them — and runs the page's background work
 // (connection, read marking, history loading, the title) as a supervised tree the inspector draws.
-import { BehaviorSubject, combineLatest, distinctUntilChanged, map, Subscription, type Observable } from 'rxjs';
+import { BehaviorSubject, combineLatest, distinctUntilChanged, filter, map, Subscription, take, type Observable } from 'rxjs';
 import type { ConnectionInfo, ConnectionState, ImClient, LogVerification, SealedLogInfo } from '@stage/sdk/im';
 import type { GroupInfo, Message, OutcomeOf, StreamInfo, TopicInfo, UserRef } from '@stage/sdk/im';
 import { topicKey } from '@stage/sdk/im';
@@ -109,10 +109,34 @@ export class ChatStore {
     this.watchBrowserConnectivity();
   }
 
-  async dispose(): Promise<void> {
+  private disposed: Promise<void> | undefined;
+
+  dispose(): Promise<void> {
+    this.disposed ??= (async () => {
+      this.subscription.unsubscribe();
+      await this.system.shutdown();
+      await this.client.close();
+    })();
+    return this.disposed;
+  }
+
+  /** Commands the hub has not answered yet: what sign-out has to send or drop. */
+  unsentCount(): number {
+    return this.client.unsent.length;
+  }
+
+  /**
+   * Signs out: sends (waiting while the connection runs) or discards what is unsent, then wipes this
+   * user's data from the browser (outbox, device record, sealed logs) and stops the page's work.
+   */
+  async signOut(unsent: 'send' | 'discard', signal?: AbortSignal): Promise<void> {
+    // Sending needs the page's connection task, so wait for the outbox to drain first; then stop the
+    // page's work before the client closes, so no supervised task restarts against a closed client.
+    if (unsent === 'send') await drained(this.client, signal);
     this.subscription.unsubscribe();
     await this.system.shutdown();
-    await this.client.close();
+    await this.client.signOut({ unsent: 'discard' });
+    await this.dispose();
   }
 
   // ---------------------------------------------------------------- reading
@@ -310,6 +334,22 @@ export class ChatStore {
       return undefined;
     }
   }
+}
+
+/** Resolves when the client has no unanswered command; rejects with the signal's reason when aborted. */
+function drained(client: ImClient, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const subscription = client.pending$.pipe(filter((pending) => pending.length === 0), take(1)).subscribe(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    function onAbort() {
+      subscription.unsubscribe();
+      reject(signal?.reason);
+    }
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function knownUsers(me: UserRef, members: ReadonlyMap<string, readonly UserRef[]>, messages: ReadonlyMap<string, readonly Message[]>): ReadonlyMap<string, string> {

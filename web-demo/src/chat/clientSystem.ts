@@ -7,7 +7,7 @@
 //      ├─ read-marker  marks the open topic read as messages arrive in it
 //      ├─ history      2 workers serving a Mailbox of "load this topic's history" requests
 //      └─ title        an actor keeping the unread total in the tab title
-import { filter, map, distinctUntilChanged, pairwise, startWith, tap, type Observable } from 'rxjs';
+import { auditTime, filter, map, distinctUntilChanged, pairwise, startWith, tap, type Observable } from 'rxjs';
 import { createSystem, defineActor, Mailbox, serveMailbox, type InspectionEvent, type Supervisor } from '@stage/sdk';
 import type { ChatStore } from './ChatStore.js';
 
@@ -73,14 +73,14 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
       },
       {
         id: 'read-marker',
+        // One MarkRead per quarter second at most, however busy the topic: each is a command in the outbox.
         task: () =>
           client.outcomes$.pipe(
-            tap(({ outcome }) => {
-              if (outcome.type !== 'NewMessage') return;
-              const { message } = outcome;
-              if (message.senderId !== chat.me.userId && chat.isOpen(message.stream, message.topic) && document.visibilityState === 'visible') {
-                void chat.markRead(message.stream, message.topic);
-              }
+            filter(({ outcome }) => outcome.type === 'NewMessage' && outcome.message.senderId !== chat.me.userId && chat.isOpen(outcome.message.stream, outcome.message.topic)),
+            auditTime(250),
+            tap(() => {
+              const open = chat.selected$.value;
+              if (open && document.visibilityState === 'visible') void chat.markRead(open.stream, open.topic);
             }),
           ),
       },

@@ -1,5 +1,6 @@
 // The open topic: its header (status, mute, review), the live message list and the composer.
-import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Message } from '@stage/sdk/im';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
@@ -41,33 +42,58 @@ function MessageList({ stream, topic }: { stream: string; topic: string }) {
   const chat = useChat();
   const messages$ = useMemo(() => chat.messages$(stream, topic), [chat, stream, topic]);
   const messages = useObservable(messages$, noMessages);
-  const pending = useObservable(chat.pending$).filter((item) => item.stream === stream && item.topic === topic);
+  const allPending = useObservable(chat.pending$);
+  const pending = useMemo(() => allPending.filter((item) => item.stream === stream && item.topic === topic), [allPending, stream, topic]);
   const older = useObservable(chat.olderAvailable$).get(topicKey(stream, topic)) ?? false;
-  const end = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    // Braces matter: newer Chromium returns a promise from scrollIntoView, and an effect may only return a cleanup.
-    void end.current?.scrollIntoView({ block: 'end' });
-  }, [messages.at(-1)?.messageId, pending.length]); // the newest message, not older pages, moves the view
+  const scroller = useRef<HTMLDivElement>(null);
+  // Follow new messages only while the reader is at the bottom; someone reading older ones keeps their place.
+  const atBottom = useRef(true);
+  const count = messages.length + pending.length;
+  // Only the rows in view (plus a few) are in the DOM: a topic of 5,000 messages costs as much as one of 30.
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 52,
+    overscan: 8,
+    getItemKey: (index) => (index < messages.length ? messages[index]!.messageId : `pending-${pending[index - messages.length]!.traceId}`),
+  });
+  useLayoutEffect(() => {
+    if (atBottom.current && count > 0) virtualizer.scrollToIndex(count - 1, { align: 'end' });
+  }, [count, messages.at(-1)?.messageId, virtualizer]); // the newest message, not older pages, moves the view
+  const onScroll = () => {
+    const element = scroller.current;
+    if (element) atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 48;
+  };
   return (
-    <div className="messages" data-testid="messages" role="log" aria-live="polite">
+    <div className="messages" ref={scroller} onScroll={onScroll} data-testid="messages" data-count={messages.length} role="log" aria-live="polite" tabIndex={0} aria-label="Messages">
       {older && (
         <button type="button" className="ghost small load-older" onClick={() => void chat.loadOlder(stream, topic)} data-testid="load-older">
           Load earlier messages
         </button>
       )}
-      {messages.length === 0 && pending.length === 0 && <p className="empty">No messages yet. Say hello!</p>}
-      {messages.map((message, index) => (
-        <MessageItem key={message.messageId} message={message} grouped={index > 0 && messages[index - 1]?.senderId === message.senderId && message.createdAt - (messages[index - 1]?.createdAt ?? 0) < 5 * 60_000} />
-      ))}
-      {pending.map((item) => (
-        <PendingItem key={item.traceId} item={item} />
-      ))}
-      <div ref={end} />
+      {count === 0 && <p className="empty">No messages yet. Say hello!</p>}
+      <div className="rows" style={{ height: virtualizer.getTotalSize() }}>
+        {virtualizer.getVirtualItems().map((row) => {
+          const index = row.index;
+          const message = messages[index];
+          const previous = messages[index - 1];
+          return (
+            <div key={row.key} className="row" data-index={index} ref={virtualizer.measureElement} style={{ transform: `translateY(${row.start}px)` }}>
+              {message ? (
+                <MessageItem message={message} grouped={previous !== undefined && previous.senderId === message.senderId && message.createdAt - previous.createdAt < 5 * 60_000} />
+              ) : (
+                <PendingItem item={pending[index - messages.length]!} />
+              )}
+            </div>
+          );
+        })}
+      </div>
     </div>
   );
 }
 
-function MessageItem({ message, grouped }: { message: Message; grouped: boolean }) {
+/** One message; re-rendered only when it (or its grouping) changes, not when others arrive. */
+const MessageItem = memo(function MessageItem({ message, grouped }: { message: Message; grouped: boolean }) {
   const chat = useChat();
   const mine = message.senderId === chat.me.userId;
   const [editing, setEditing] = useState(false);
@@ -127,7 +153,7 @@ function MessageItem({ message, grouped }: { message: Message; grouped: boolean 
       )}
     </article>
   );
-}
+});
 
 function PendingItem({ item }: { item: PendingMessage }) {
   const chat = useChat();

@@ -21,6 +21,7 @@ import {
   type MessageRecord,
   type NewMessage,
   type OutcomeBounds,
+  type OutcomePush,
   type Store,
   type StoreTx,
   type StoredOutcome,
@@ -90,7 +91,11 @@ const STREAM_COLUMNS =
 
 /** Every StoreTx operation as SQL over a Runner: the pool (implicit transactions) or one transaction's client. */
 class PgOps implements StoreTx {
-  constructor(protected readonly run: Runner) {}
+  /** `inTransaction`: the runner is one transaction's client (findReply then claims, see there). */
+  constructor(
+    protected readonly run: Runner,
+    private readonly inTransaction = false,
+  ) {}
 
   /** Runs several statements as one unit: inside a transaction that is the transaction itself. */
   protected atomic<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
@@ -204,6 +209,17 @@ class PgOps implements StoreTx {
     return r.rows.length > 0;
   }
 
+  async streamAdmins(stream: string): Promise<string[]> {
+    const r = await this.run<{ user_id: string }>('SELECT user_id FROM stream_admins WHERE stream = $1 ORDER BY user_id', [stream]);
+    return r.rows.map((x) => x.user_id);
+  }
+  async setStreamAdmins(stream: string, userIds: readonly string[]): Promise<void> {
+    await this.atomic(async (ops) => {
+      await ops.run('DELETE FROM stream_admins WHERE stream = $1', [stream]);
+      await ops.run('INSERT INTO stream_admins (stream, user_id) SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING', [stream, userIds]);
+    });
+  }
+
   // topics, reviewers, votes
   async topic(stream: string, topic: string): Promise<TopicRecord | undefined> {
     return (await this.run<TopicRecord & Row>(`${TOPIC_SELECT} WHERE t.stream = $1 AND t.topic = $2`, [stream, topic])).rows[0];
@@ -251,13 +267,15 @@ class PgOps implements StoreTx {
     try {
       r = await this.run<{ seq: number; sender_name: string }>(
         `WITH m AS (
-           INSERT INTO messages (id, stream, topic, sender_id, content, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+           INSERT INTO messages (id, stream, topic, sender_id, content, created_at, narrowed) VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (id) DO NOTHING RETURNING seq
          ), t AS (
            INSERT INTO topics (stream, topic, status) SELECT $2, $3, 5 FROM m ON CONFLICT DO NOTHING
+         ), r AS (
+           INSERT INTO message_recipients (message_id, user_id) SELECT $1, u FROM m CROSS JOIN unnest($8::text[]) AS u ON CONFLICT DO NOTHING
          )
          SELECT seq, (SELECT username FROM users WHERE id = $4) AS sender_name FROM m`,
-        [m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt],
+        [m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt, m.recipients !== undefined, m.recipients ?? []],
       );
     } catch (e) {
       // An unknown stream or sender: SQLite reports it as a constraint violation too.
@@ -266,11 +284,21 @@ class PgOps implements StoreTx {
     }
     const row = r.rows[0];
     if (row === undefined) throw new StoreConflictError(`message id "${m.id}" already exists`);
-    return { ...m, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false };
+    const { recipients: _narrowedTo, ...message } = m;
+    return { ...message, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false };
   }
   async messageById(id: string): Promise<MessageRecord | undefined> {
     const r = await this.run<MessageRow>(`${messageSelect} WHERE m.id = $1`, [id]);
     return r.rows[0] ? toMessage(r.rows[0]) : undefined;
+  }
+  async messageRecipients(id: string): Promise<string[] | undefined> {
+    const r = await this.run<{ user_id: string | null }>(
+      `SELECT r.user_id FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id
+       WHERE m.id = $1 AND m.narrowed ORDER BY r.user_id`,
+      [id],
+    );
+    if (r.rows.length === 0) return undefined;
+    return r.rows.flatMap((x) => (x.user_id === null ? [] : [x.user_id]));
   }
   async editMessage(id: string, content: string, editedAt: number): Promise<void> {
     await this.run('UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3', [content, editedAt, id]);
@@ -280,22 +308,25 @@ class PgOps implements StoreTx {
   }
   async history(query: HistoryQuery): Promise<MessageRecord[]> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    // A narrowed message is in the page only for the users it is addressed to ($viewer NULL: every message).
+    const readable = `(NOT m.narrowed OR $VIEWER::text IS NULL OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = $VIEWER))`;
+    const viewer = query.viewer ?? null;
     const r =
       query.topic === undefined
-        ? await this.run<MessageRow>(`${messageSelect} WHERE m.stream = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
-            query.stream,
-            before,
-            query.limit,
-          ])
+        ? await this.run<MessageRow>(
+            `${messageSelect} WHERE m.stream = $1 AND m.seq < $2 AND ${readable.replaceAll('$VIEWER', '$4')} ORDER BY m.seq DESC LIMIT $3`,
+            [query.stream, before, query.limit, viewer],
+          )
         : await this.run<MessageRow>(
-            `${messageSelect} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`,
-            [query.stream, query.topic, before, query.limit],
+            `${messageSelect} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 AND ${readable.replaceAll('$VIEWER', '$5')} ORDER BY m.seq DESC LIMIT $4`,
+            [query.stream, query.topic, before, query.limit, viewer],
           );
     return r.rows.reverse().map(toMessage);
   }
   async countUnread(q: UnreadQuery): Promise<number> {
     const r = await this.run<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM messages WHERE stream = $1 AND topic = $2 AND seq > $3 AND sender_id <> $4 AND NOT deleted',
+      `SELECT COUNT(*) AS n FROM messages m WHERE m.stream = $1 AND m.topic = $2 AND m.seq > $3 AND m.sender_id <> $4 AND NOT m.deleted
+       AND (NOT m.narrowed OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = $4))`,
       [q.stream, q.topic, q.afterSeq, q.excludeSender],
     );
     return r.rows[0]!.n;
@@ -313,24 +344,47 @@ class PgOps implements StoreTx {
     );
     return r.rows[0]!.id;
   }
-  /**
-   * Appends the same outcome to many users' logs in ONE round trip and returns
-   * their ids in `userIds` order. Counter rows are locked in sorted order, so two hubs fanning out to overlapping
-   * audiences cannot deadlock. A fan-out to 1,000 users is one statement instead of 1,000.
-   */
+  /** One push: see appendPushes. */
   async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
-    const unique = [...new Set(userIds)].sort();
-    const r = await this.run<{ user_id: string; id: number }>(
-      `WITH c AS (
+    return (await this.appendPushes([{ userIds, body }]))[0]!;
+  }
+  /**
+   * Appends every push of a command in ONE statement: each recipient's counter row is bumped once by the number of
+   * pushes it receives, the rows locked in one sorted order (so commands from several hubs cannot deadlock, however
+   * many outcomes each pushes), and each push's entries get consecutive ids in push order.
+   */
+  async appendPushes(pushes: readonly OutcomePush[]): Promise<number[][]> {
+    const users: string[] = [];
+    const pushIndex: number[] = [];
+    const bodies: string[] = [];
+    pushes.forEach((push, i) => {
+      bodies.push(JSON.stringify(push.body));
+      for (const u of new Set(push.userIds)) {
+        users.push(u);
+        pushIndex.push(i + 1);
+      }
+    });
+    if (users.length === 0) return pushes.map((p) => p.userIds.map(() => 0));
+    const r = await this.run<{ user_id: string; p: number; id: number }>(
+      `WITH e AS (
+         SELECT u, p, ROW_NUMBER() OVER (PARTITION BY u ORDER BY p) AS k FROM unnest($1::text[], $2::int[]) AS x(u, p)
+       ), n AS (
+         SELECT u, COUNT(*) AS total FROM e GROUP BY u
+       ), c AS (
          INSERT INTO outcome_counters AS oc (user_id, last_id)
-         SELECT u, 1 FROM unnest($1::text[]) AS u ORDER BY u
-         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
+         SELECT u, total FROM n ORDER BY u COLLATE "C"
+         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + excluded.last_id RETURNING user_id, last_id
+       ), r AS (
+         SELECT e.u, e.p, c.last_id - n.total + e.k AS id FROM e JOIN n ON n.u = e.u JOIN c ON c.user_id = e.u
+       ), i AS (
+         INSERT INTO outcomes (user_id, id, body) SELECT r.u, r.id, ($3::text[])[r.p] FROM r
        )
-       INSERT INTO outcomes (user_id, id, body) SELECT user_id, last_id, $2 FROM c RETURNING user_id, id`,
-      [unique, JSON.stringify(body)],
+       SELECT u AS user_id, p, id FROM r`,
+      [users, pushIndex, bodies],
     );
-    const ids = new Map(r.rows.map((x) => [x.user_id, x.id]));
-    return userIds.map((u) => ids.get(u)!);
+    const ids = pushes.map(() => new Map<string, number>());
+    for (const row of r.rows) ids[row.p - 1]!.set(row.user_id, row.id);
+    return pushes.map((push, i) => push.userIds.map((u) => ids[i]!.get(u)!));
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
     const r = await this.run<{ id: number; body: string }>(
@@ -352,13 +406,30 @@ class PgOps implements StoreTx {
   }
 
   // idempotency
+  /**
+   * Inside a transaction this CLAIMS (user, traceId) before reading: a placeholder row (reply NULL) is inserted,
+   * so a second hub running the same command (a resend after a failover) blocks on the unique key until this
+   * transaction ends, then finds the recorded reply instead of executing the command again. Outside a
+   * transaction it only reads.
+   */
   async findReply(userId: string, traceId: string): Promise<unknown | undefined> {
-    const r = await this.run<{ reply: string }>('SELECT reply FROM replies WHERE user_id = $1 AND trace_id = $2', [userId, traceId]);
-    return r.rows[0] ? (JSON.parse(r.rows[0].reply) as unknown) : undefined;
+    if (this.inTransaction) {
+      const claimed = await this.run(
+        'INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING RETURNING 1',
+        [userId, traceId],
+      );
+      if (claimed.rows.length > 0) return undefined;
+    }
+    // READ COMMITTED: this statement's snapshot sees the reply a concurrent claimant committed while we waited.
+    const r = await this.run<{ reply: string | null }>('SELECT reply FROM replies WHERE user_id = $1 AND trace_id = $2', [userId, traceId]);
+    const reply = r.rows[0]?.reply;
+    return reply === undefined || reply === null ? undefined : (JSON.parse(reply) as unknown);
   }
+  /** Fills the claim (or inserts); a reply already recorded is never overwritten. */
   async saveReply(userId: string, traceId: string, reply: unknown): Promise<void> {
     await this.run(
-      'INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, $3) ON CONFLICT (user_id, trace_id) DO UPDATE SET reply = excluded.reply',
+      `INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, trace_id) DO UPDATE SET reply = excluded.reply WHERE replies.reply IS NULL`,
       [userId, traceId, JSON.stringify(reply)],
     );
   }
@@ -379,6 +450,8 @@ function describe(url: string): string {
 export class PostgresStore extends PgOps implements Store {
   readonly kind = 'postgres';
   readonly schema: string;
+  /** Transactions PostgreSQL aborted (and this store re-ran) for a deadlock or a serialization failure. */
+  readonly retried = { deadlock: 0, serialization: 0 };
   private readonly pool: pg.Pool;
 
   private constructor(pool: pg.Pool, schema: string) {
@@ -468,7 +541,7 @@ export class PostgresStore extends PgOps implements Store {
       let broken = false;
       try {
         await client.query('BEGIN');
-        const result = await work(new PgOps(runnerOf(client)));
+        const result = await work(new PgOps(runnerOf(client), true));
         await client.query('COMMIT');
         return result;
       } catch (e) {
@@ -477,6 +550,8 @@ export class PostgresStore extends PgOps implements Store {
         } catch {
           broken = true; // the connection itself failed: do not return it to the pool
         }
+        if (isCode(e, '40P01')) this.retried.deadlock++;
+        if (isCode(e, '40001')) this.retried.serialization++;
         if (attempt < 5 && isCode(e, ...RETRYABLE)) continue;
         throw e;
       } finally {

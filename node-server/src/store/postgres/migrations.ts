@@ -87,4 +87,26 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'stream administrators named by the creator; narrowed messages keep their recipients',
+    sql: `
+      CREATE TABLE stream_admins (
+        stream TEXT COLLATE "C" NOT NULL REFERENCES streams(name) ON DELETE CASCADE,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        PRIMARY KEY (stream, user_id)
+      );
+      ALTER TABLE messages ADD COLUMN narrowed BOOLEAN NOT NULL DEFAULT FALSE;
+      CREATE TABLE message_recipients (
+        message_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (message_id, user_id)
+      );
+    `,
+  },
+  {
+    version: 3,
+    description: 'replies: a NULL reply is a claim held by the transaction executing the command',
+    sql: 'ALTER TABLE replies ALTER COLUMN reply DROP NOT NULL',
+  },
 ];

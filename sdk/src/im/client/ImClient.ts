@@ -36,7 +36,7 @@ import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, 
 import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
 import { replyDataSchemas, type ReplyData, type ReplyFrame } from '../protocol/replies.js';
 import { chainPages } from './chainPages.js';
-import { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
+import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 import { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
@@ -116,6 +116,26 @@ export interface ImClientConfig {
   readonly outboxCapacity?: number;
   /** Random source for trace ids' fallback and backoff jitter (tests). */
   readonly random?: () => number;
+  /**
+   * Pushed outcomes arriving within this many ms are applied together and state$ emits once for them, so a busy
+   * topic does not re-render a UI per message. `client.state` is always current. Default 16 (one frame); 0 emits
+   * on the next macrotask.
+   */
+  readonly stateBatchMs?: number;
+  /**
+   * The signed-in user (from login/register). The storage belongs to this user: the client refuses to open over
+   * another user's data and stops (offline, stoppedBy 4001) rather than send it under a token of another user.
+   * Default: storage.userId, else the user of the stored device record, else whoever is welcomed first.
+   */
+  readonly userId?: string;
+}
+
+/** What sign-out does with commands the hub has not answered yet. */
+export interface SignOutOptions {
+  /** 'send': wait until the hub answered every queued command (needs a connection); 'discard': drop them. */
+  readonly unsent: 'send' | 'discard';
+  /** Stops waiting for 'send': signOut rejects and nothing is wiped. */
+  readonly signal?: AbortSignal;
 }
 
 interface PendingRecord {
@@ -163,6 +183,8 @@ export class ImClient {
   readonly #outbox: Mailbox<OutboxItem>;
   readonly #WebSocket: WebSocketConstructor;
   #token: string | undefined;
+  /** The user whose storage this is; undefined until known (no userId given, nothing stored yet). */
+  #owner: string | undefined;
   #device: DeviceRecord | undefined;
   #session: SessionClient<Command> | undefined;
   #lastSeal: string | undefined;
@@ -182,6 +204,11 @@ export class ImClient {
   readonly #answered = new Set<string>();
 
   readonly #state$ = new BehaviorSubject<ImState>(emptyImState);
+  /** The state as of the last applied outcome; #state$ lags it by at most one batch (stateBatchMs). */
+  #current: ImState = emptyImState;
+  /** Message arrays made since the last emission (grown in place until emitted). */
+  #unpublished: Unpublished | undefined;
+  #emitTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #connection$ = new BehaviorSubject<ConnectionInfo>({ state: 'offline', attempt: 0 });
   readonly #pending$ = new BehaviorSubject<readonly PendingCommand[]>([]);
   readonly #log$ = new BehaviorSubject<SealedLogInfo | undefined>(undefined);
@@ -227,8 +254,16 @@ export class ImClient {
 
   /** Opens the client over its storage (recovering the outbox, the device's session and its log). Call connect() next. */
   static async open(config: ImClientConfig): Promise<ImClient> {
-    const storage = config.storage ?? memoryStorage();
+    const storage = config.storage ?? memoryStorage(config.userId);
+    if (config.userId !== undefined && storage.userId !== undefined && storage.userId !== config.userId) {
+      throw new ImError({ code: 'forbidden', message: `ImClient: the storage belongs to user ${storage.userId}, not to ${config.userId}; open that user's storage` });
+    }
     const device = (await storage.device.load()).find((entry) => entry.id === DEVICE_ENTRY)?.value;
+    const owner = config.userId ?? storage.userId;
+    if (device && owner !== undefined && device.userId !== owner) {
+      // Storage written before it was keyed by user (or shared by mistake): its outbox may be another user's.
+      throw new ImError({ code: 'forbidden', message: `ImClient: this storage holds the data of user ${device.userId}, not of ${owner}; open storage keyed by user, or wipe this one` });
+    }
     let recovered: Array<MailboxEntry<OutboxItem>> = [];
     const backing: MailboxBacking<OutboxItem> = {
       load: async () => (recovered = await storage.outbox.load()),
@@ -252,6 +287,7 @@ export class ImClient {
     this.#outbox = outbox;
     this.#WebSocket = WebSocketImpl;
     this.#token = config.token;
+    this.#owner = config.userId ?? storage.userId ?? device?.userId;
     this.#device = device;
     this.#session = session;
     this.#lastOutcomeId = device?.lastOutcomeId ?? 0;
@@ -265,7 +301,7 @@ export class ImClient {
   }
 
   get state(): ImState {
-    return this.#state$.value;
+    return this.#current;
   }
 
   /** The highest outcome id processed. */
@@ -316,7 +352,48 @@ export class ImClient {
     await this.#outbox.flush().catch(() => undefined);
     await this.#session?.close().catch(() => undefined);
     await Promise.resolve(this.#storage.close?.()).catch(() => undefined);
+    this.#emitState();
     for (const subject of [this.#state$, this.#connection$, this.#pending$, this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$]) subject.complete();
+  }
+
+  /** The user whose storage this client works on, once known. */
+  get userId(): string | undefined {
+    return this.#owner;
+  }
+
+  /** Commands issued and not answered yet (the value of pending$): what sign-out would have to send or drop. */
+  get unsent(): readonly PendingCommand[] {
+    return this.#pending$.value;
+  }
+
+  /**
+   * Signs this device's user out: sends or discards the commands not answered yet (options.unsent), closes the
+   * client and wipes its storage (outbox, device record, sealed logs), so nothing of this user is left for the
+   * next one. Resolves with the commands that were discarded. Rejects (and wipes nothing) when 'send' is aborted.
+   */
+  async signOut(options: SignOutOptions): Promise<readonly PendingCommand[]> {
+    if (options.unsent === 'send' && this.#pending.size > 0) {
+      if (this.#closed) throw new ImError({ code: 'unavailable', message: 'this ImClient is closed; its unsent commands cannot be sent' });
+      await new Promise<void>((resolve, reject) => {
+        const signal = options.signal;
+        const subscription = this.#pending$.subscribe((pending) => {
+          if (pending.length > 0) return;
+          queueMicrotask(() => subscription.unsubscribe());
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        const onAbort = () => {
+          subscription.unsubscribe();
+          reject(signal?.reason);
+        };
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    const discarded = this.#pending$.value;
+    await this.close();
+    await this.#storage.wipe?.();
+    return discarded;
   }
 
   /** Resolves when the connection state satisfies `predicate` (e.g. s => s === 'online'). */
@@ -555,7 +632,7 @@ export class ImClient {
         this.#setConnection({ state: 'offline', attempt, lastClose: this.#lastClose, stoppedBy: closed.code });
         return;
       }
-      const immediate = closed.code === CloseCode.brokenChain || closed.reason === 'user changed';
+      const immediate = closed.code === CloseCode.brokenChain;
       const delay = immediate ? 0 : reconnectDelay(this.#config.reconnect ?? {}, attempt, this.#config.random);
       attempt++;
       this.#setConnection({ state: 'reconnecting', attempt, lastClose: this.#lastClose });
@@ -588,7 +665,10 @@ export class ImClient {
       finish: (code, reason) => {
         if (abort.signal.aborted) return;
         abort.abort();
-        socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+        socket.onopen = socket.onmessage = socket.onclose = null;
+        // Not null: closing a socket that is still connecting makes Node's ws emit 'error' (handshake aborted), and
+        // an EventEmitter 'error' with no listener takes the whole process down.
+        socket.onerror = ignoreSocketError;
         if (socket.readyState <= WS_OPEN) {
           try {
             socket.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason.slice(0, 120));
@@ -705,16 +785,16 @@ export class ImClient {
   }
 
   async #onWelcome(conn: Connection, frame: WelcomeFrame): Promise<void> {
-    if (this.#device && this.#device.userId !== frame.userId) {
-      // Another user on this device's storage: their cursors and chain are not ours. Start over.
-      this.#device = undefined;
-      this.#lastOutcomeId = 0;
-      this.#freshSession = true;
-      this.#state$.next(emptyImState);
-      conn.finish(CloseCode.normal, 'user changed');
+    if (this.#owner !== undefined && this.#owner !== frame.userId) {
+      // The token is another user's. Everything in this storage (queued commands, chain, cursors) belongs to the
+      // owner and must never go out under someone else's name: stop before the send loop starts; the user has to
+      // sign in as the owner, or sign the owner out (which wipes the storage).
+      this.#failures$.next(new ImError({ code: 'unauthorized', message: `this client's storage belongs to user ${this.#owner}, but the token signed in ${frame.userId}; nothing was sent` }));
+      conn.finish(CloseCode.unauthorized, 'the token is for another user than this storage');
       return;
     }
-    this.#state$.next({ ...this.#state$.value, me: { userId: frame.userId, username: frame.username } });
+    this.#owner = frame.userId;
+    this.#setState({ ...this.#current, me: { userId: frame.userId, username: frame.username } });
     if (!frame.resumed || !this.#session || this.#session.sessionId !== frame.sessionId) {
       const old = this.#session;
       const store = await this.#storage.openLog(frame.sessionId);
@@ -858,7 +938,7 @@ export class ImClient {
         this.#fail(record, error);
         return;
       }
-      this.#state$.next(applyReply(this.#state$.value, type, checked.data as ReplyData<typeof type>));
+      this.#setState(applyReply(this.#current, type, checked.data as ReplyData<typeof type>));
       for (const waiter of record.waiters.splice(0)) waiter.resolve(checked.data);
     } else {
       this.#fail(record, new ImError(frame.error, traceId));
@@ -868,7 +948,9 @@ export class ImClient {
   #onPush(conn: Connection, frame: PushFrame): void {
     if (frame.outcomeId > this.#lastOutcomeId) {
       this.#lastOutcomeId = frame.outcomeId;
-      this.#state$.next(applyOutcome(this.#state$.value, frame.outcome));
+      this.#unpublished ??= new WeakSet();
+      this.#current = applyOutcomeInBatch(this.#current, frame.outcome, this.#unpublished);
+      this.#emitTimer ??= setTimeout(() => this.#emitState(), this.#config.stateBatchMs ?? 16);
       this.#outcomes$.next({ outcomeId: frame.outcomeId, outcome: frame.outcome });
     }
     // Duplicates (retransmits, replays) are acked again so the hub stops resending them.
@@ -888,7 +970,7 @@ export class ImClient {
 
   async #onResync(conn: Connection, lastOutcomeId: number, reason: string): Promise<void> {
     this.#lastOutcomeId = lastOutcomeId;
-    this.#state$.next({ ...emptyImState, me: this.#state$.value.me });
+    this.#setState({ ...emptyImState, me: this.#current.me });
     await this.#flushAck(conn);
     this.#resyncs$.next({ reason, lastOutcomeId });
     if (this.#config.autoSync ?? true) {
@@ -961,6 +1043,20 @@ export class ImClient {
   #newTraceId(): string {
     this.#traceCounter++;
     return `${this.#tracePrefix}-${Date.now().toString(36)}-${this.#traceCounter.toString(36)}`;
+  }
+
+  /** Replaces the state and emits it at once (with whatever a pending batch of pushes had applied). */
+  #setState(next: ImState): void {
+    this.#current = next;
+    this.#emitState();
+  }
+
+  /** Hands the current state to observers; from now on its arrays are theirs and are never changed in place. */
+  #emitState(): void {
+    if (this.#emitTimer !== undefined) clearTimeout(this.#emitTimer);
+    this.#emitTimer = undefined;
+    this.#unpublished = undefined;
+    if (!this.#closed && this.#state$.value !== this.#current) this.#state$.next(this.#current);
   }
 
   #setConnection(info: ConnectionInfo): void {
@@ -1052,3 +1148,6 @@ function sameReviews(a: readonly Review[], b: readonly Review[]): boolean {
     })
   );
 }
+
+/** Error handler left on a socket we are done with: its late errors are expected and have no one to tell. */
+function ignoreSocketError(): void {}

@@ -1,6 +1,8 @@
 // Where an ImClient keeps what must survive a reload or restart: the outbox (commands not yet answered), the
 // device record (session id and key, last processed outcome id) and the sealed log of each session. The web app
 // passes IndexedDB-backed ones, Node passes file-backed ones, tests use memoryStorage().
+// Storage belongs to one user: what one user queued, sealed or read must never be sent or shown as another's, so
+// the persistent storages are keyed by user and an ImClient refuses a token of any other user (see ImClient).
 import type { MailboxBacking } from '../../mailbox/MailboxBacking.js';
 import { MemoryMailboxBacking } from '../../mailbox/MemoryMailboxBacking.js';
 import { MemoryLogStore } from '../../seal/MemoryLogStore.js';
@@ -25,6 +27,8 @@ export interface DeviceRecord {
 }
 
 export interface ImClientStorage {
+  /** The user whose data this is (set by the user-keyed storages); an ImClient over it refuses any other user. */
+  readonly userId?: string;
   /** Backing of the outbox mailbox. */
   readonly outbox: MailboxBacking<OutboxItem>;
   /** A one-entry store for the device record (entry id 1); any MailboxBacking works. */
@@ -35,14 +39,19 @@ export interface ImClientStorage {
   dropLog?(sessionId: string): void | Promise<void>;
   /** Release files / database connections; ImClient.close() calls it after closing the outbox and the log. */
   close?(): void | Promise<void>;
+  /** Deletes everything this storage holds (outbox, device record, every log); called after close() on sign-out. */
+  wipe?(): Promise<void>;
 }
 
-/** Everything in memory: survives reconnects, not a reload. */
-export function memoryStorage(): ImClientStorage {
+/** Everything in memory: survives reconnects, not a reload. `userId` marks whose data it is (optional). */
+export function memoryStorage(userId?: string): ImClientStorage {
   const logs = new Map<string, SealedLogStore<Command>>();
+  const outbox = new MemoryMailboxBacking<OutboxItem>();
+  const device = new MemoryMailboxBacking<DeviceRecord>();
   return {
-    outbox: new MemoryMailboxBacking<OutboxItem>(),
-    device: new MemoryMailboxBacking<DeviceRecord>(),
+    ...(userId !== undefined ? { userId } : {}),
+    outbox,
+    device,
     openLog(sessionId) {
       let log = logs.get(sessionId);
       if (!log) {
@@ -61,6 +70,11 @@ export function memoryStorage(): ImClientStorage {
     },
     dropLog(sessionId) {
       logs.delete(sessionId);
+    },
+    async wipe() {
+      logs.clear();
+      outbox.entries.clear();
+      device.entries.clear();
     },
   };
 }

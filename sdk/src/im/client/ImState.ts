@@ -61,22 +61,50 @@ function withTopic(state: ImState, topic: TopicInfo): ImState {
   return { ...state, topics: withEntry(state.topics, topicKey(topic.stream, topic.topic), topic) };
 }
 
+/**
+ * Arrays made while applying a batch of outcomes that nobody has seen yet (the client emits the state once per
+ * batch): they may grow in place, so a burst of N messages into a topic of M costs O(N + M), not O(N × M).
+ */
+export type Unpublished = WeakSet<readonly Message[]>;
+
+/** Where `message` is (or would go) in a list ascending by seq: binary search, O(log n). */
+function positionOf(list: readonly Message[], message: Message): { at: number; found: boolean } {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid]!.seq < message.seq) low = mid + 1;
+    else high = mid;
+  }
+  if (list[low]?.messageId === message.messageId) return { at: low, found: true };
+  // Seqs are unique per message; a list that broke that order is searched the slow way.
+  const at = list[low]?.seq === message.seq ? list.findIndex((m) => m.messageId === message.messageId) : -1;
+  return at >= 0 ? { at, found: true } : { at: low, found: false };
+}
+
+function knows(state: ImState, message: Message): boolean {
+  const list = state.messages.get(topicKey(message.stream, message.topic));
+  return list !== undefined && positionOf(list, message).found;
+}
+
 /** Inserts or replaces a message (by id) keeping seq order; also advances the topic's lastSeq. */
-function withMessage(state: ImState, message: Message): ImState {
+function withMessage(state: ImState, message: Message, unpublished?: Unpublished): ImState {
   const key = topicKey(message.stream, message.topic);
   const list = state.messages.get(key) ?? [];
-  const at = list.findIndex((m) => m.messageId === message.messageId);
+  const { at, found } = positionOf(list, message);
   let next: Message[];
-  if (at >= 0) {
-    next = [...list];
-    next[at] = message;
-  } else {
-    next = [...list, message];
-    if (list.length > 0 && list[list.length - 1]!.seq > message.seq) next.sort((a, b) => a.seq - b.seq);
+  if (unpublished?.has(list)) next = list as Message[];
+  else {
+    next = list.slice();
+    unpublished?.add(next);
   }
+  if (found) next[at] = message;
+  else if (at === next.length) next.push(message);
+  else next.splice(at, 0, message);
   const topic = topicOf(state, message.stream, message.topic);
   const topics = topic.lastSeq >= message.seq && state.topics.has(key) ? state.topics : withEntry(state.topics, key, { ...topic, lastSeq: Math.max(topic.lastSeq, message.seq) });
-  return { ...state, messages: withEntry(state.messages, key, next), topics };
+  const messages = next === list && state.messages.has(key) ? state.messages : withEntry(state.messages, key, next);
+  return { ...state, messages, topics };
 }
 
 function counts(state: ImState, message: Message): boolean {
@@ -114,20 +142,28 @@ function withVotes(state: ImState, stream: string, topic: string, votes: VoteMap
 
 /** Applies one pushed outcome. */
 export function applyOutcome(state: ImState, outcome: Outcome): ImState {
+  return applyOutcomeInBatch(state, outcome, undefined);
+}
+
+/**
+ * Applies one pushed outcome of a batch. `unpublished` holds the message arrays this batch made: they are grown in
+ * place; pass a fresh set per batch and never one that holds an array already handed to observers.
+ */
+export function applyOutcomeInBatch(state: ImState, outcome: Outcome, unpublished: Unpublished | undefined): ImState {
   switch (outcome.type) {
     case 'NewMessage': {
       const { message } = outcome;
-      const known = state.messages.get(topicKey(message.stream, message.topic))?.some((m) => m.messageId === message.messageId) ?? false;
-      const next = withMessage(state, message);
+      const known = knows(state, message);
+      const next = withMessage(state, message, unpublished);
       return !known && counts(state, message) ? addUnread(next, topicKey(message.stream, message.topic), 1) : next;
     }
     case 'MessageEdited':
-      return withMessage(state, outcome.message);
+      return withMessage(state, outcome.message, unpublished);
     case 'MessageDeleted': {
       const key = topicKey(outcome.stream, outcome.topic);
       const found = state.messages.get(key)?.find((m) => m.messageId === outcome.messageId);
       if (!found) return state;
-      const next = withMessage(state, { ...found, content: '', deleted: true });
+      const next = withMessage(state, { ...found, content: '', deleted: true }, unpublished);
       // It stops counting as unread if it was counted locally (pushes above the hub's count baseline).
       return counts(state, found) ? addUnread(next, key, -1) : next;
     }
@@ -208,7 +244,8 @@ export function applyReply<T extends CommandType>(state: ImState, type: T, data:
     case 'DeleteMessage':
       return withMessage(state, (data as ReplyData<'SendMessage'>).message);
     case 'CreateStream':
-    case 'SetStreamGroups': {
+    case 'SetStreamGroups':
+    case 'SetStreamAdmins': {
       const { stream } = data as ReplyData<'CreateStream'>;
       return { ...state, streams: withEntry(state.streams, stream.name, stream) };
     }
@@ -236,15 +273,16 @@ export function applyReply<T extends CommandType>(state: ImState, type: T, data:
     }
     case 'AddGroupMember': {
       const { groupId, member } = data as ReplyData<'AddGroupMember'>;
-      return applyOutcome(state, { type: 'NewMember', groupId, member });
+      return applyOutcomeInBatch(state, { type: 'NewMember', groupId, member }, undefined);
     }
     case 'DismissMember': {
       const { groupId, userId } = data as ReplyData<'DismissMember'>;
-      return applyOutcome(state, { type: 'MemberDismissed', groupId, userId });
+      return applyOutcomeInBatch(state, { type: 'MemberDismissed', groupId, userId }, undefined);
     }
     case 'GetHistory': {
       let next = state;
-      for (const message of (data as ReplyData<'GetHistory'>).messages) next = withMessage(next, message);
+      const unpublished: Unpublished = new WeakSet();
+      for (const message of (data as ReplyData<'GetHistory'>).messages) next = withMessage(next, message, unpublished);
       return next;
     }
     case 'GetStreams': {

@@ -9,9 +9,10 @@ export {
   type PendingCommand,
   type Review,
   type SealedLogInfo,
+  type SignOutOptions,
 } from './ImClient.js';
 export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
-export { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
+export { applyOutcome, applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 export { chainPages, type ChainPagesConfig } from './chainPages.js';
 export { login } from './login.js';
 export { register } from './register.js';

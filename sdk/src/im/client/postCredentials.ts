@@ -1,6 +1,6 @@
 // The HTTP call behind login and register: POST the credentials, parse the token or the typed error.
 import { ImError } from '../protocol/errors.js';
-import { credentialsSchema, httpErrorSchema, sessionTokenSchema, type Credentials, type SessionToken } from '../protocol/http.js';
+import { credentialsSchema, httpErrorSchema, hubUrl, sessionTokenSchema, type Credentials, type SessionToken } from '../protocol/http.js';
 
 export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{
   status: number;
@@ -22,7 +22,7 @@ export async function postCredentials(baseUrl: string, path: string, credentials
   }
   const doFetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
   if (!doFetch) throw new TypeError('No fetch available: pass options.fetch');
-  const response = await doFetch(new URL(path, baseUrl).toString(), {
+  const response = await doFetch(hubUrl(baseUrl, path).toString(), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(checked.data),

@@ -2,7 +2,7 @@
 // it idempotent for its user and correlates its one reply. Command objects are strict: unknown fields are a
 // bad_schema error, so a typo never silently does less than asked.
 import { z } from 'zod';
-import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH } from './limits.js';
+import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH, MAX_STREAM_ADMINS } from './limits.js';
 import {
   contentSchema,
   descriptionSchema,
@@ -43,9 +43,18 @@ export const createStreamSchema = command('CreateStream', {
   description: descriptionSchema.optional(),
   groups: groupList.min(1),
 });
-/** Replace the groups a stream is visible to (stream creator or owner of a listed group). */
+/**
+ * Replace the groups a stream is visible to (a stream administrator: its creator or an admin the creator named).
+ * Each listed group is one the stream already has or one you belong to.
+ */
 export const setStreamGroupsSchema = command('SetStreamGroups', { stream: streamNameSchema, groups: groupList.min(1) });
-/** Set a topic's status. Setting `under_review` starts a fresh review (clears votes); reviewers only may set reject/complete. */
+/** Replace the stream's administrators (its creator only). Each must see the stream; the creator is always one. */
+export const setStreamAdminsSchema = command('SetStreamAdmins', { stream: streamNameSchema, admins: z.array(idSchema).max(MAX_STREAM_ADMINS) });
+/**
+ * Set a topic's status. Setting `under_review` starts a fresh review (clears votes). A stream administrator only
+ * may set reject/complete by hand or move a topic out of under_review, reject or complete (reviewers conclude a
+ * review by voting).
+ */
 export const setTopicStatusSchema = command('SetTopicStatus', {
   stream: streamNameSchema,
   topic: topicNameSchema,
@@ -97,6 +106,7 @@ export const commandSchemas = {
   DeleteMessage: deleteMessageSchema,
   CreateStream: createStreamSchema,
   SetStreamGroups: setStreamGroupsSchema,
+  SetStreamAdmins: setStreamAdminsSchema,
   SetTopicStatus: setTopicStatusSchema,
   AppointReviewer: appointReviewerSchema,
   DismissReviewer: dismissReviewerSchema,
@@ -125,6 +135,7 @@ export const commandSchema = z.discriminatedUnion('type', [
   deleteMessageSchema,
   createStreamSchema,
   setStreamGroupsSchema,
+  setStreamAdminsSchema,
   setTopicStatusSchema,
   appointReviewerSchema,
   dismissReviewerSchema,

@@ -2,7 +2,9 @@
 // each sealed command updates it. The hub keeps this state only in memory and rebuilds it by replaying the
 // device's chain (recall); the client can compute the same state from its own log. Shaped as the seal
 // module's SessionDefinition<S, B> { initial(); apply(state, body) }.
-import type { Command } from './commands.js';
+import type { Command, CommandOf } from './commands.js';
+import { MAX_SESSION_TOPICS } from './limits.js';
+import { SessionLimitError } from './SessionLimitError.js';
 import type { ReadCursor, TopicRef } from './model.js';
 
 export interface DeviceSessionState {
@@ -22,37 +24,72 @@ export function parseTopicKey(key: string): TopicRef {
   return { stream: key.slice(0, at), topic: key.slice(at + 1) };
 }
 
+/**
+ * The fold of a device's chain. The state is owned by its session and updated in place, so an entry costs O(1)
+ * whatever the number of cursors (a recall of n entries is O(n), not O(n²)); callers that need a snapshot copy it.
+ * A body that is not a valid session update changes nothing: a command the hub refused (bad_schema) stays in the
+ * chain, and replaying it must give the state the live session had. A new topic beyond MAX_SESSION_TOPICS is
+ * refused with SessionLimitError before anything changes.
+ */
 export const deviceSession = {
   initial(): DeviceSessionState {
     return { cursors: new Map(), muted: new Set() };
   },
-  /** Session updates (MarkRead, MuteTopic, UnmuteTopic) return a new state; every other command returns `state` itself. */
   apply(state: DeviceSessionState, command: Command): DeviceSessionState {
-    switch (command.type) {
+    const type = typeof command === 'object' && command !== null ? (command as { type?: unknown }).type : undefined;
+    switch (type) {
       case 'MarkRead': {
-        const key = topicKey(command.stream, command.topic);
-        if ((state.cursors.get(key) ?? -1) >= command.upTo) return state;
-        const cursors = new Map(state.cursors);
-        cursors.set(key, command.upTo);
-        return { cursors, muted: state.muted };
+        if (!isUpdate(command, true)) return state;
+        const { stream, topic, upTo } = command as CommandOf<'MarkRead'>;
+        const key = topicKey(stream, topic);
+        const cursors = state.cursors as Map<string, number>;
+        const current = cursors.get(key);
+        if (current !== undefined && current >= upTo) return state;
+        if (current === undefined && cursors.size >= MAX_SESSION_TOPICS) {
+          throw new SessionLimitError(`this device already has read cursors in ${MAX_SESSION_TOPICS} topics, the limit`);
+        }
+        cursors.set(key, upTo);
+        return state;
       }
       case 'MuteTopic': {
-        const key = topicKey(command.stream, command.topic);
-        if (state.muted.has(key)) return state;
-        return { cursors: state.cursors, muted: new Set(state.muted).add(key) };
+        if (!isUpdate(command, false)) return state;
+        const { stream, topic } = command as CommandOf<'MuteTopic'>;
+        const key = topicKey(stream, topic);
+        const muted = state.muted as Set<string>;
+        if (muted.has(key)) return state;
+        if (muted.size >= MAX_SESSION_TOPICS) throw new SessionLimitError(`this device already mutes ${MAX_SESSION_TOPICS} topics, the limit`);
+        muted.add(key);
+        return state;
       }
       case 'UnmuteTopic': {
-        const key = topicKey(command.stream, command.topic);
-        if (!state.muted.has(key)) return state;
-        const muted = new Set(state.muted);
-        muted.delete(key);
-        return { cursors: state.cursors, muted };
+        if (!isUpdate(command, false)) return state;
+        const { stream, topic } = command as CommandOf<'UnmuteTopic'>;
+        (state.muted as Set<string>).delete(topicKey(stream, topic));
+        return state;
       }
       default:
         return state;
     }
   },
 };
+
+const updateKeys = new Set(['type', 'traceId', 'stream', 'topic']);
+const markReadKeys = new Set([...updateKeys, 'upTo']);
+
+/**
+ * Whether a session update has the shape its schema requires (exactly its fields, names as strings without the
+ * key separator, a non-negative integer seq). Cheaper than the full schema, which a replay of thousands of entries
+ * would pay per entry; a name the schema refuses for its characters can only name a topic that cannot exist.
+ */
+function isUpdate(command: object, markRead: boolean): boolean {
+  const c = command as Record<string, unknown>;
+  const keys = Object.keys(c);
+  const allowed = markRead ? markReadKeys : updateKeys;
+  if (keys.length !== allowed.size || !keys.every((k) => allowed.has(k))) return false;
+  if (typeof c.traceId !== 'string' || typeof c.stream !== 'string' || typeof c.topic !== 'string') return false;
+  if (c.stream.includes('\u0000') || c.stream.length === 0 || c.topic.length === 0) return false;
+  return !markRead || (typeof c.upTo === 'number' && Number.isSafeInteger(c.upTo) && c.upTo >= 0);
+}
 
 /** Cursors as protocol values, sorted by stream then topic. */
 export function readCursorsOf(state: DeviceSessionState): ReadCursor[] {

@@ -46,13 +46,19 @@ export const ackFrameSchema = z.strictObject({ kind: z.literal('ack'), outcomeId
 
 /** One sealed entry of a device's chain: a command with its position and seal. */
 export const sealedCommandSchema = z.strictObject({ seq: chainSeqSchema, body: commandSchema, seal: hex32Schema });
+/**
+ * A sealed entry as it may appear in a `chain` page: any JSON body. An entry whose body the hub refused
+ * (bad_schema) is still part of the chain (PROTOCOL.md §5), so a recall must carry it; the hub verifies its seal
+ * and replays it as a no-op. Seals are checked by the session handler, not here.
+ */
+export const chainEntrySchema = z.strictObject({ seq: chainSeqSchema, body: z.unknown(), seal: hex32Schema });
 
 /** One page of the answer to a `recall`. Pages come in seq order; the last one has done: true. */
 export const chainFrameSchema = z.strictObject({
   kind: z.literal('chain'),
   recallId: z.string().min(1).max(64),
   sessionId: sessionIdSchema,
-  entries: z.array(sealedCommandSchema).max(MAX_CHAIN_PAGE_ENTRIES),
+  entries: z.array(chainEntrySchema).max(MAX_CHAIN_PAGE_ENTRIES),
   done: z.boolean(),
   /** Set (with done: true) when the device no longer has the requested entries: the hub answers broken_chain. */
   missing: z.boolean().optional(),
@@ -73,6 +79,7 @@ export type HelloFrame = z.infer<typeof helloFrameSchema>;
 export type CommandFrame = z.infer<typeof commandFrameSchema>;
 export type AckFrame = z.infer<typeof ackFrameSchema>;
 export type SealedCommand = z.infer<typeof sealedCommandSchema>;
+export type ChainEntry = z.infer<typeof chainEntrySchema>;
 export type ChainFrame = z.infer<typeof chainFrameSchema>;
 export type PingFrame = z.infer<typeof pingFrameSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -174,7 +181,27 @@ export type DecodeResult<F> =
    * The frame is refused. With `traceId` the sender answers `{ kind: 'reply', traceId, ok: false, error }` and
    * keeps the connection; without one it closes with `closeCode` (1009 or 1007) and error.message as reason.
    */
-  | { ok: false; error: ErrorBody; traceId?: string; closeCode?: number };
+  | { ok: false; error: ErrorBody; traceId?: string; closeCode?: number; entry?: RefusedEntry };
+
+/**
+ * A command frame whose envelope (sessionId, seq, seal) is well formed but whose command fails its schema. It is
+ * still an entry of the device's chain (PROTOCOL.md §5): the hub checks its seal over the command as sent, keeps
+ * the chain moving, never executes it, and answers `error`.
+ */
+export interface RefusedEntry {
+  sessionId: string;
+  seq: number;
+  seal: string;
+  body: unknown;
+}
+
+const commandEnvelopeSchema = z.strictObject({
+  kind: z.literal('command'),
+  sessionId: sessionIdSchema,
+  seq: chainSeqSchema,
+  seal: hex32Schema,
+  command: z.unknown(),
+});
 
 function issuePath(path: ReadonlyArray<PropertyKey>): Array<string | number> {
   return path.map((part) => (typeof part === 'number' ? part : String(part)));
@@ -234,7 +261,11 @@ export function decodeClientFrame(text: string, maxBytes: number = MAX_FRAME_BYT
   const traceId = readableTraceId(read.frame);
   const known = ['hello', 'command', 'ack', 'chain', 'ping'].includes(read.frame.kind as string);
   const error: ErrorBody = { code: known ? 'bad_schema' : 'bad_frame', message, path };
-  return traceId ? { ok: false, traceId, error } : { ok: false, closeCode: 1007, error };
+  if (!traceId) return { ok: false, closeCode: 1007, error };
+  const envelope = commandEnvelopeSchema.safeParse(read.frame);
+  if (!envelope.success) return { ok: false, traceId, error };
+  const { sessionId, seq, seal, command } = envelope.data;
+  return { ok: false, traceId, error, entry: { sessionId, seq, seal, body: command } };
 }
 
 /** The client's decoder for hub frames (lenient about unknown fields; strict about the fields it uses). */

@@ -38,9 +38,21 @@ export function eventStreamPath(token: string): string {
   return `/sse/${encodeURIComponent(token)}`;
 }
 
-/** ws(s)://host/ws/:token/:deviceId from the hub's http(s) base URL. */
+/**
+ * A hub path resolved against the hub's base URL, keeping the base's own path: a hub served under
+ * `https://example.com/chat/` (behind a reverse proxy) has its API at `/chat/api/...`, not `/api/...`.
+ */
+export function hubUrl(baseUrl: string, path: string): URL {
+  const base = new URL(baseUrl);
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  base.search = '';
+  base.hash = '';
+  return new URL(path.replace(/^\//, ''), base);
+}
+
+/** ws(s)://host[/prefix]/ws/:token/:deviceId from the hub's http(s) base URL. */
 export function webSocketUrl(baseUrl: string, token: string, deviceId: string): string {
-  const url = new URL(webSocketPath(token, deviceId), baseUrl);
+  const url = hubUrl(baseUrl, webSocketPath(token, deviceId));
   url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
   return url.toString();
 }

@@ -9,3 +9,4 @@ export * from './outcomes.js';
 export * from './frames.js';
 export * from './http.js';
 export * from './deviceSession.js';
+export * from './SessionLimitError.js';

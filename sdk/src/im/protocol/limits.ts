@@ -26,6 +26,18 @@ export const MAX_TRACE_ID_LENGTH = 64;
 export const MAX_ID_LENGTH = 128;
 /** Groups a stream may be visible to; users a SendMessage may narrow its recipients to. */
 export const MAX_LIST_LENGTH = 256;
+/** Administrators a stream's creator may name (SetStreamAdmins). */
+export const MAX_STREAM_ADMINS = 32;
+/**
+ * Entries a recall may ask a device for: a session whose chain is longer is not rebuilt; its next command is
+ * answered broken_chain and the connection closed 4005, and the device starts a fresh session (fresh chain).
+ */
+export const MAX_RECALL_ENTRIES = 50_000;
+/**
+ * Read cursors, and muted topics, one device session may hold. A MarkRead (or MuteTopic) for a new topic beyond it
+ * is refused with payload_too_large; it stays in the chain and changes nothing.
+ */
+export const MAX_SESSION_TOPICS = 10_000;
 /** GetHistory page size: default and maximum. */
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 200;

@@ -10,8 +10,16 @@ import {
   MAX_TRACE_ID_LENGTH,
 } from './limits.js';
 
-// Names are shown to people: no control characters, no leading/trailing blanks.
-const noControl = /^[^\u0000-\u001f\u007f]*$/;
+// Names are shown to people: no control characters (C0, DEL, C1), no bidi controls (which reorder what is shown:
+// "invoice\u202Efdp.exe" shows as "invoiceexe.pdf"), no zero-width or invisible format characters (which make two
+// names look alike), no leading/trailing blanks, and in Unicode normalisation form C (so one name has one form;
+// clients normalise before sealing, the hub refuses what is not NFC rather than changing a sealed body).
+const noControl = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+const noInvisible = /^[^\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb]*$/;
+const isNfc = (value: string) => value.normalize('NFC') === value;
+// Free text (content, descriptions) may hold any character but U+0000: PostgreSQL cannot store it in text.
+const noNul = /^[^\u0000]*$/;
+const noNulMessage = 'must not contain U+0000';
 // Every string must be well-formed UTF-16 (no lone surrogates): it has to have a UTF-8 form to be sealed.
 const wellFormed = /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 const wellFormedMessage = 'must not contain lone surrogates (not valid Unicode)';
@@ -23,8 +31,10 @@ function displayName(max: number) {
     .min(1)
     .max(max)
     .regex(noControl, 'must not contain control characters')
+    .regex(noInvisible, 'must not contain bidi controls or invisible characters')
     .regex(wellFormed, wellFormedMessage)
-    .refine(trimmed, 'must not start or end with white space');
+    .refine(trimmed, 'must not start or end with white space')
+    .refine(isNfc, 'must be in Unicode normalisation form C (NFC)');
 }
 
 /** A hub-assigned opaque id (users, groups, messages). */
@@ -50,8 +60,8 @@ export const passwordSchema = z.string().min(8).max(256);
 export const streamNameSchema = displayName(MAX_NAME_LENGTH);
 export const topicNameSchema = displayName(MAX_TOPIC_LENGTH);
 export const groupNameSchema = displayName(MAX_NAME_LENGTH);
-export const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH).regex(wellFormed, wellFormedMessage);
-export const contentSchema = z.string().min(1).max(MAX_CONTENT_LENGTH).regex(wellFormed, wellFormedMessage);
+export const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH).regex(wellFormed, wellFormedMessage).regex(noNul, noNulMessage);
+export const contentSchema = z.string().min(1).max(MAX_CONTENT_LENGTH).regex(wellFormed, wellFormedMessage).regex(noNul, noNulMessage);
 /** Milliseconds since the Unix epoch. */
 export const timestampSchema = z.number().int().nonnegative();
 /** The global message order (strictly increasing across all messages); history pages and read cursors use it. */
@@ -105,6 +115,8 @@ export const streamInfoSchema = z.object({
   groups: z.array(idSchema),
   /** Reviewer user ids, sorted. */
   reviewers: z.array(idSchema),
+  /** Administrators named by the creator, sorted (the creator administers too and is not listed). Always sent by this hub. */
+  admins: z.array(idSchema).optional(),
 });
 export type StreamInfo = z.infer<typeof streamInfoSchema>;
 

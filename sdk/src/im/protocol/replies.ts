@@ -30,6 +30,7 @@ export const replyDataSchemas = {
   DeleteMessage: z.object({ message: messageSchema }),
   CreateStream: z.object({ stream: streamInfoSchema }),
   SetStreamGroups: z.object({ stream: streamInfoSchema }),
+  SetStreamAdmins: z.object({ stream: streamInfoSchema }),
   SetTopicStatus: z.object({ topic: topicInfoSchema }),
   AppointReviewer: reviewersData,
   DismissReviewer: reviewersData,

@@ -246,7 +246,7 @@ export class FakeHub {
       case 'chain': {
         const recall = socket.recalls.get(frame.recallId);
         if (!recall) return;
-        recall.pages.push(frame.entries);
+        recall.pages.push(frame.entries as SealedCommand[]);
         if (frame.done) recall.done = true;
         if (frame.missing) recall.missing = true;
         recall.wake?.();

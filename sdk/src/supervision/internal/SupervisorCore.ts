@@ -22,7 +22,7 @@ export interface SlotSpec {
   /** A budget of its own (Akka-style, per child); default: the core's (OTP-style, per supervisor). */
   readonly intensity?: RestartIntensity | undefined;
   /** Slot number (groups) for reports. */
-  readonly index?: number;
+  readonly index?: number | undefined;
 }
 
 export interface CoreStats {

@@ -1,0 +1,50 @@
+// CPU time of other processes, from /proc/<pid>/stat (utime + stime, all threads): the benchmark's cost measure.
+// Deliveries per server CPU-second stay comparable on a shared machine where wall-clock rates do not.
+import { readFileSync, readdirSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux build this runs on (getconf CLK_TCK)
+
+/** CPU seconds used so far by `pid` (0 if it has exited). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids of processes whose command name (/proc/<pid>/comm) is `name`, e.g. 'redis-server'. */
+export function pidsNamed(name: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A set of processes whose CPU is summed; `pids` is re-read at every sample (PostgreSQL backends come and go). */
+export class CpuMeter {
+  constructor(private readonly pids: () => number[] | Promise<number[]>) {}
+
+  /** Total CPU seconds of the processes now, by pid (a backend that exits between samples is dropped from both). */
+  async sample(): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const pid of await this.pids()) out.set(pid, cpuSecondsOf(pid));
+    return out;
+  }
+
+  /** CPU seconds spent between two samples, over the pids present in both (and new ones, counted from 0). */
+  static spent(before: Map<number, number>, after: Map<number, number>): number {
+    let total = 0;
+    for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+    return total;
+  }
+}

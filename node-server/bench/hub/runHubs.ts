@@ -1,0 +1,128 @@
+// The `hubs` shape: does adding Stage hubs add capacity? The `streams` and `room-senders` loads on one SQLite hub
+// and on 1, 2 and 4 hubs sharing PostgreSQL + Redis (each configuration its own schema and Redis channel, clients
+// spread round robin over its hubs), in interleaved rounds like every other shape. The cost counted is the CPU of
+// the hubs, of the PostgreSQL backends serving them (found by application_name) and of redis-server (shared with
+// whatever else uses it on this machine, so an upper bound).
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { spread } from './percentile.js';
+import { CpuMeter, pidsNamed } from './procCpu.js';
+import type { Contender } from './contenders.js';
+import type { HubReport } from './report.js';
+import { runShape, type Timing } from './runShape.js';
+import { spawnServer, type ServerChild } from './serverChild.js';
+import { SHAPES, type ShapeSpec } from './shapes.js';
+import { stageTarget, type BenchAccount } from './stageTarget.js';
+
+const log = (msg: string) => console.log(`[bench:hub] ${msg}`);
+
+const databaseUrl = process.env.STAGE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = process.env.STAGE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Hub counts on PostgreSQL + Redis, by configuration label; `sqlite` is one hub on its embedded store. */
+const CONFIGS: Record<string, number> = { sqlite: 1, pg1: 1, pg2: 2, pg4: 4 };
+
+interface Database {
+  client: pg.Client;
+  schemas: string[];
+}
+
+async function openDatabase(): Promise<Database> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'stage-bench-probe' });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`the hubs shape needs PostgreSQL at ${databaseUrl} (set STAGE_BENCH_DATABASE_URL): ${(error as Error).message}`);
+  }
+  return { client, schemas: [] };
+}
+
+async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Database): Promise<Contender> {
+  const servers: ServerChild[] = [];
+  const stop = () => Promise.all(servers.map((s) => s.stop())).then(() => undefined);
+  try {
+    if (label === 'sqlite') {
+      servers.push(await spawnServer('stage', { fixture: shape.layout }));
+      const server = servers[0]!;
+      return {
+        label,
+        servers,
+        target: stageTarget({ label, ports: [server.port], layout: shape.layout, accounts: server.info.accounts as BenchAccount[] }),
+        probe: { cpu: new CpuMeter(() => [server.pid]) },
+        stop,
+      };
+    }
+    const schema = `bench_${label}_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+    db.schemas.push(schema);
+    const app = `stage-bench-${schema}`;
+    const url = new URL(databaseUrl);
+    url.searchParams.set('schema', schema);
+    url.searchParams.set('application_name', app);
+    const redis = new URL(redisUrl);
+    redis.searchParams.set('channel', `stage-bench:${schema}`);
+    const options = { databaseUrl: url.toString(), redisUrl: redis.toString() };
+    // The first hub creates the schema and loads the fixture; the others start once it is there.
+    servers.push(await spawnServer('stage', { ...options, fixture: shape.layout }));
+    for (let i = 1; i < hubs; i++) servers.push(await spawnServer('stage', options));
+    const redisPids = pidsNamed('redis-server');
+    if (redisPids.length === 0) log('redis-server not found in /proc: its CPU is not counted');
+    const backends = async () => {
+      const { rows } = await db.client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
+      return rows.map((r) => r.pid);
+    };
+    return {
+      label,
+      servers,
+      target: stageTarget({ label, ports: servers.map((s) => s.port), layout: shape.layout, accounts: servers[0]!.info.accounts as BenchAccount[] }),
+      probe: { cpu: new CpuMeter(async () => [...servers.map((s) => s.pid), ...redisPids, ...(await backends())]) },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function runHubs(timing: Timing): Promise<HubReport['hubs']> {
+  const out: HubReport['hubs'] = {};
+  const db = await openDatabase();
+  try {
+    for (const load of ['streams', 'room-senders']) {
+      if (Date.now() > timing.deadline) {
+        log(`hubs: time budget spent, skipping ${load}`);
+        continue;
+      }
+      // The load phase only (the streams latency phases compare implementations, not hub counts).
+      const base = SHAPES[load]!;
+      const shape: ShapeSpec = { ...base, name: `hubs/${load}`, phases: base.phases.filter((p) => p.name === 'load') };
+      const contenders: Contender[] = [];
+      try {
+        for (const [label, hubs] of Object.entries(CONFIGS)) {
+          log(`hubs/${load}: starting ${label} (${hubs} hub${hubs > 1 ? 's' : ''})`);
+          contenders.push(await startConfig(label, hubs, shape, db));
+        }
+        const results = (await runShape(shape, contenders, timing)).load!;
+        out[load] = {};
+        for (const [label, rs] of Object.entries(results)) {
+          const perS = spread(rs.map((r) => r?.deliveriesPerSecond ?? NaN));
+          const perCpu = spread(rs.map((r) => r?.deliveriesPerCpuSecond ?? NaN));
+          const round = (n: number) => (Number.isFinite(n) ? Math.round(n) : NaN);
+          out[load]![label] = {
+            deliveries_per_s: round(perS.median),
+            deliveries_per_cpu_s: round(perCpu.median),
+            rounds: perCpu.rounds,
+            range: { deliveries_per_s: [round(perS.min), round(perS.max)], deliveries_per_cpu_s: [round(perCpu.min), round(perCpu.max)] },
+          };
+        }
+      } catch (error) {
+        log(`hubs/${load} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        await Promise.all(contenders.map((c) => c.stop().catch(() => undefined)));
+      }
+    }
+  } finally {
+    for (const schema of db.schemas) await db.client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await db.client.end().catch(() => undefined);
+  }
+  return out;
+}

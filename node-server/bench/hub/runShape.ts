@@ -1,0 +1,83 @@
+// One shape, every implementation, interleaved: the servers start once; then in each round every implementation
+// in turn (the order rotating from round to round) connects its clients, runs the shape's phases and, unless all
+// clients fit in this process's descriptors at once, disconnects. Machine drift (other work on the shared cores)
+// thus hits every implementation alike, and the medians over rounds are compared.
+import { closedLoop, connectSession, openLoop, type Session, type WindowResult } from './load.js';
+import { connectionsOf } from './protocol.js';
+import type { Contender } from './contenders.js';
+import type { ShapeSpec } from './shapes.js';
+
+const log = (msg: string) => console.log(`[bench:hub] ${msg}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Timing {
+  rounds: number;
+  warmupMs: number;
+  measureMs: number;
+  /** A window goes on (up to 4× measureMs) until the server has used this much CPU. */
+  minCpuSeconds: number;
+  /** No new round starts after this (epoch ms): the run stays bounded whatever the machine does. */
+  deadline: number;
+}
+
+/** Per phase, per implementation label, one result per round (undefined where a round failed). */
+export type ShapeResults = Record<string, Record<string, Array<WindowResult | undefined>>>;
+
+/** Client connections this process may hold at once (ulimit -n is 20,000 here; servers are other processes). */
+const CLIENT_BUDGET = 16_000;
+
+const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+
+export function describe(r: WindowResult): string {
+  return (
+    `${fmt(r.deliveriesPerSecond)} deliveries/s, ${fmt(r.deliveriesPerCpuSecond)} per server CPU-s ` +
+    `(server ${r.serverCpuSeconds.toFixed(2)} CPU-s, client ${r.clientCpuSeconds.toFixed(2)} CPU-s in ${r.seconds.toFixed(1)} s), ` +
+    `delivery p50 ${ms(r.p50)} / p99 ${ms(r.p99)} ms, send round trip p50 ${ms(r.rttP50)} ms` +
+    (r.refused > 0 ? `, ${r.refused} sends refused` : '')
+  );
+}
+
+export async function runShape(shape: ShapeSpec, contenders: Contender[], timing: Timing): Promise<ShapeResults> {
+  const results: ShapeResults = {};
+  for (const phase of shape.phases) results[phase.name] = Object.fromEntries(contenders.map((c) => [c.label, []]));
+  const count = connectionsOf(shape.layout);
+  const keep = count * contenders.length <= CLIENT_BUDGET;
+  const kept = new Map<string, Session>();
+  try {
+    for (let round = 0; round < timing.rounds; round++) {
+      if (Date.now() > timing.deadline) {
+        log(`${shape.name}: time budget spent, stopping after ${round} round(s)`);
+        break;
+      }
+      for (let k = 0; k < contenders.length; k++) {
+        const contender = contenders[(round + k) % contenders.length]!;
+        let session: Session | undefined;
+        try {
+          session = kept.get(contender.label) ?? (await connectSession(contender.target, count));
+          if (keep) kept.set(contender.label, session);
+          for (const phase of shape.phases) {
+            const common = { senders: phase.senders, bytes: shape.bytes, warmupMs: timing.warmupMs, measureMs: timing.measureMs, minCpuSeconds: timing.minCpuSeconds };
+            const result =
+              phase.kind === 'closed'
+                ? await closedLoop(session, contender.probe, { ...common, inFlight: phase.inFlight })
+                : await openLoop(session, contender.probe, { ...common, rate: phase.rate });
+            results[phase.name]![contender.label]![round] = result;
+            log(`${shape.name} round ${round + 1}/${timing.rounds} ${contender.label} ${phase.name}: ${describe(result)}`);
+          }
+        } catch (error) {
+          log(`${shape.name} round ${round + 1} ${contender.label} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+          if (session) kept.delete(contender.label);
+          session?.close();
+          session = undefined;
+        } finally {
+          if (!keep) session?.close();
+        }
+        await sleep(300); // closed sockets settle before the next implementation is measured
+      }
+    }
+  } finally {
+    for (const s of kept.values()) s.close();
+  }
+  return results;
+}

@@ -1,0 +1,65 @@
+// The traffic shapes of the hub benchmark (issue #12): who is in which room, who sends, how much in flight.
+import type { Layout } from './protocol.js';
+
+export type PhaseSpec =
+  | { name: string; kind: 'closed'; senders: number[]; inFlight: number }
+  | { name: string; kind: 'open'; rate: number; senders: number[] };
+
+export interface ShapeSpec {
+  name: string;
+  describe: string;
+  layout: Layout;
+  /** Message text size in bytes. */
+  bytes: number;
+  /** The phase named 'load' gives the shape's deliveries/s and per CPU-second. */
+  phases: PhaseSpec[];
+}
+
+const range = (n: number, step = 1) => Array.from({ length: n }, (_, i) => i * step);
+
+/** A pipelining sender keeps this many messages unacked (Stage's own sender caps it by the announced rate limit). */
+export const PIPELINE = 64;
+
+export const SHAPES: Record<string, ShapeSpec> = {
+  room: {
+    name: 'room',
+    describe: '1,000 receivers in one room, one sender pipelining 64',
+    layout: { rooms: 1, members: 1000 },
+    bytes: 200,
+    phases: [{ name: 'load', kind: 'closed', senders: [0], inFlight: PIPELINE }],
+  },
+  'room-senders': {
+    name: 'room-senders',
+    describe: '1,000 receivers in one room, 50 of them sending, one message in flight each',
+    layout: { rooms: 1, members: 1000 },
+    bytes: 200,
+    phases: [{ name: 'load', kind: 'closed', senders: range(50, 20), inFlight: 1 }],
+  },
+  streams: {
+    name: 'streams',
+    describe: '1,000 streams × 5 members, every member sending, one in flight each; then 100 and 500 msg/s offered',
+    layout: { rooms: 1000, members: 5 },
+    bytes: 200,
+    // The fixed loads first: the saturating phase leaves a slow server with a backlog that would sit in their latency.
+    phases: [
+      // Round robin over members 0, 5, 10, …, 1, 6, …: consecutive messages go to different streams.
+      { name: 'at_100_msg_s', kind: 'open', rate: 100, senders: range(5).flatMap((m) => range(1000, 5).map((i) => i + m)) },
+      { name: 'at_500_msg_s', kind: 'open', rate: 500, senders: range(5).flatMap((m) => range(1000, 5).map((i) => i + m)) },
+      { name: 'load', kind: 'closed', senders: range(5000), inFlight: 1 },
+    ],
+  },
+  audience: {
+    name: 'audience',
+    describe: '5,000 receivers in one room, one sender pipelining 64',
+    layout: { rooms: 1, members: 5000 },
+    bytes: 200,
+    phases: [{ name: 'load', kind: 'closed', senders: [0], inFlight: PIPELINE }],
+  },
+  size: {
+    name: 'size',
+    describe: '4 KB messages to 1,000 receivers in one room, one sender pipelining 64',
+    layout: { rooms: 1, members: 1000 },
+    bytes: 4096,
+    phases: [{ name: 'load', kind: 'closed', senders: [0], inFlight: PIPELINE }],
+  },
+};

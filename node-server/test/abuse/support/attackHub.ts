@@ -1,0 +1,208 @@
+// A real hub process for the abuse suite (src/main.ts on 127.0.0.1, as an operator runs it), plus what every
+// attack asserts on it: resident memory read from /proc/<pid>/status, /healthz latency sampled throughout, and its
+// log lines (to know when the hub closed the attacker). The secret goes in the environment, never in argv.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const mainPath = resolve(repoRoot, 'node-server/src/main.ts');
+
+export interface AttackHubConfig {
+  /** Protocol limits (STAGE_LIMITS). */
+  limits?: Record<string, number>;
+  /** Abuse guards (STAGE_HUB_LIMITS), see src/hub/HubLimits.ts. */
+  hubLimits?: Record<string, number>;
+  /** Extra environment (STAGE_OPEN_REGISTRATION, ...). */
+  env?: Record<string, string>;
+  /** Run the hub under `ulimit -n <openFiles>`. */
+  openFiles?: number;
+}
+
+export interface LogLine {
+  msg?: string;
+  closeCode?: number;
+  [key: string]: unknown;
+}
+
+export class AttackHub {
+  readonly lines: LogLine[] = [];
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly url: string,
+    readonly dataDir: string,
+    exited: Promise<number | null>,
+  ) {
+    this.exited = exited;
+  }
+
+  static async start(config: AttackHubConfig = {}): Promise<AttackHub> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stage-abuse-'));
+    const argv = [process.execPath, '--conditions=source', '--import', 'tsx', mainPath, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'];
+    const command = config.openFiles ? ['sh', '-c', `ulimit -n ${config.openFiles} && exec "$@"`, 'sh', ...argv] : argv;
+    const child = spawn(command[0]!, command.slice(1), {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        STAGE_SECRET: randomBytes(32).toString('hex'),
+        STAGE_LIMITS: JSON.stringify(config.limits ?? {}),
+        STAGE_HUB_LIMITS: JSON.stringify(config.hubLimits ?? {}),
+        ...config.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stderr: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let hub: AttackHub | undefined;
+    const pendingLines: LogLine[] = [];
+    return new Promise<AttackHub>((resolveStart, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        let parsed: LogLine;
+        try {
+          parsed = JSON.parse(line) as LogLine;
+        } catch {
+          return;
+        }
+        if (hub) hub.push(parsed);
+        else pendingLines.push(parsed);
+        if (!hub && parsed.msg === 'hub listening') {
+          hub = new AttackHub(child, parsed.url as string, dataDir, exited);
+          for (const l of pendingLines) hub.push(l);
+          resolveStart(hub);
+        }
+      });
+      void exited.then((code) => reject(new Error(`hub exited (${code}) before listening:\n${stderr.slice(-30).join('\n')}`)));
+    });
+  }
+
+  private push(line: LogLine): void {
+    this.lines.push(line);
+    if (this.lines.length > 20_000) this.lines.splice(0, 10_000);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves with the first log line matching, or undefined after `timeoutMs`. */
+  async waitForLog(match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find(match);
+      if (found || Date.now() >= deadline) return found;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, deadline - Date.now());
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resident set size of the hub process, bytes (VmRSS). */
+  rss(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+    return kb ? Number(kb[1]) * 1024 : 0;
+  }
+
+  /** CPU seconds the hub process has used (utime + stime from /proc/<pid>/stat). */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface Watch {
+  baselineRss: number;
+  maxRss: number;
+  /** Slowest /healthz answer, ms (a probe that got no answer counts as its timeout). */
+  maxHealthzMs: number;
+  healthzFailures: number;
+  /** Probes slower than 200 ms. */
+  slowProbes: number;
+  probes: number;
+  /** Hub CPU seconds used while watched, and the wall time watched. */
+  cpuSeconds: number;
+  wallSeconds: number;
+}
+
+/**
+ * Samples the hub every `everyMs` until stopped: RSS, and a GET /healthz timed from a separate client address
+ * (127.0.0.1; attackers use other loopback addresses). Returns the figures on stop.
+ */
+export function watchHub(hub: AttackHub, everyMs = 100): { stop(): Promise<Watch>; current(): Watch } {
+  const cpu0 = hub.cpuSeconds();
+  const t0 = performance.now();
+  const watch: Watch = { baselineRss: hub.rss(), maxRss: hub.rss(), maxHealthzMs: 0, healthzFailures: 0, slowProbes: 0, probes: 0, cpuSeconds: 0, wallSeconds: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        const res = await fetch(`${hub.url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+        await res.arrayBuffer();
+        if (res.status !== 200) watch.healthzFailures++;
+      } catch {
+        watch.healthzFailures++;
+      }
+      const ms = performance.now() - started;
+      watch.maxHealthzMs = Math.max(watch.maxHealthzMs, ms);
+      if (ms >= 200) watch.slowProbes++;
+      watch.probes++;
+      watch.wallSeconds = (performance.now() - t0) / 1000;
+      try {
+        watch.maxRss = Math.max(watch.maxRss, hub.rss());
+        watch.cpuSeconds = hub.cpuSeconds() - cpu0;
+      } catch {
+        // the process is gone: the assertions will say so
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    current: () => watch,
+    async stop() {
+      running = false;
+      await loop;
+      return watch;
+    },
+  };
+}
+
+export const MiB = 1024 * 1024;
+
+/** One line for the report: RSS before/peak and /healthz worst case. */
+export function describeWatch(name: string, w: Watch): string {
+  return `[abuse] ${name}: RSS ${(w.baselineRss / MiB).toFixed(0)} MiB -> peak ${(w.maxRss / MiB).toFixed(0)} MiB (+${((w.maxRss - w.baselineRss) / MiB).toFixed(0)}), /healthz max ${w.maxHealthzMs.toFixed(0)} ms over ${w.probes} probes (${w.slowProbes} >= 200 ms, ${w.healthzFailures} failed), hub CPU ${w.cpuSeconds.toFixed(1)} s in ${w.wallSeconds.toFixed(1)} s`;
+}
+
+/**
+ * /healthz stayed responsive: every probe answered, none slower than 1 s, and at most a tenth over 200 ms. The
+ * 200 ms target is checked per probe, but the CI machine is shared (load 20 on 2 cores was seen), so a few slow
+ * probes caused by the scheduler do not fail the run; the failure being guarded against is the issue's > 10 s.
+ */
+export function expectResponsive(w: Watch, expect: (v: unknown, message?: string) => { toBe(v: unknown): void; toBeLessThan(v: number): void; toBeLessThanOrEqual(v: number): void }): void {
+  expect(w.healthzFailures, 'a /healthz probe failed').toBe(0);
+  expect(w.maxHealthzMs, 'slowest /healthz').toBeLessThan(1_000);
+  expect(w.slowProbes, '/healthz probes over 200 ms').toBeLessThanOrEqual(Math.floor(w.probes / 10));
+}
