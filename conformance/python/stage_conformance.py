@@ -25,6 +25,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from schema_check import SchemaCheck
+
 try:
     import websockets
 except ImportError:  # the test that spawns this script looks for this exact line
@@ -32,6 +34,9 @@ except ImportError:  # the test that spawns this script looks for this exact lin
     sys.exit(3)
 
 WAIT_S = 10.0
+# docs/protocol/schema.json, loaded in main(): every frame the hub sends, and this client's hello, ack and chain
+# frames, are validated against it, so the published schema is checked from a second language too.
+SCHEMA = None
 NOT_IN_CHAIN = {"rate_limited", "unknown_session", "bad_schema", "bad_frame", "payload_too_large"}
 
 
@@ -203,6 +208,7 @@ class Device:
         self.close_code = None
         self.reader = None
         self.changed = asyncio.Event()
+        self.violations = []
 
     def _notify(self):
         self.changed.set()
@@ -244,6 +250,8 @@ class Device:
 
     def _on_frame(self, frame):
         self.frames.append(frame)
+        if SCHEMA is not None:
+            self.violations += [f"hub frame {json.dumps(frame)[:300]}: {e}" for e in SCHEMA.errors(frame, "HubFrame")[:3]]
         kind = frame.get("kind")
         if kind == "push":
             oid = frame["outcomeId"]
@@ -274,6 +282,9 @@ class Device:
             self.send_frame({**base, "entries": entries[i:i + 256], "done": i + 256 >= len(entries)})
 
     def send_frame(self, frame):
+        # Commands are the kit's test input (some are invalid on purpose); the client's own framing is checked.
+        if SCHEMA is not None and frame.get("kind") != "command":
+            self.violations += [f"own frame {json.dumps(frame)[:300]}: {e}" for e in SCHEMA.errors(frame, "ClientFrame")[:3]]
         self.send_text(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
 
     def send_text(self, text, binary=False):
@@ -412,10 +423,13 @@ class Run:
                 raise Failure(f"the hub was not restarted: {line!r}")
             self.hub["url"] = answer.get("url", self.hub["url"])
             return
-        for action in ("connect", "send", "burst", "push", "ack", "disconnect", "expectClose", "raw", "received"):
+        for action in ("connect", "send", "burst", "push", "ack", "disconnect", "expectClose", "raw", "received", "quiet"):
             if action in step:
                 device = self.device(step[action])
-                return await getattr(self, "do_" + action)(device, step, expect)
+                await getattr(self, "do_" + action)(device, step, expect)
+                if device.violations:
+                    raise Failure("schema.json: " + "; ".join(device.violations[:3]))
+                return
         raise Failure(f"unknown step {json.dumps(step)}")
 
     async def do_connect(self, device, step, expect):
@@ -529,7 +543,15 @@ class Run:
         await device.close()
 
     async def do_expectClose(self, device, step, expect):
-        check(await device.until("the close", lambda: device.close_code), step.get("code"), f"close of {device.name}")
+        # an idle close (4010) may take idleTimeoutMs + heartbeatMs with a hub's default limits
+        check(await device.until("the close", lambda: device.close_code, timeout=90.0), step.get("code"), f"close of {device.name}")
+
+    async def do_quiet(self, device, step, expect):
+        """Sends nothing for idleTimeoutMs + heartbeatMs + 0.5 s; only the library's automatic pongs answer pings."""
+        welcome = next((f for f in device.frames if f.get("kind") == "welcome"), None)
+        if welcome is None:
+            raise Failure(f"quiet: {device.name} was not welcomed")
+        await asyncio.sleep((welcome["limits"]["idleTimeoutMs"] + welcome["limits"]["heartbeatMs"] + 500) / 1000)
 
     async def do_received(self, device, step, expect):
         want = substitute(step["frame"], self.vars)
@@ -669,6 +691,10 @@ def main():
     parser.add_argument("--secret", required=True, help="the hub secret (hex), to check welcome.key")
     parser.add_argument("--only", help="run only the items whose name contains this")
     args = parser.parse_args()
+    global SCHEMA
+    schema_path = os.path.join(args.kit, "..", "docs", "protocol", "schema.json")
+    with open(schema_path, encoding="utf-8") as f:
+        SCHEMA = SchemaCheck(json.load(f))
     ok = asyncio.run(run_kit(args.hub.rstrip("/"), args.kit, args.secret, args.only))
     sys.exit(0 if ok else 1)
 

@@ -58,6 +58,9 @@ interface ProtocolVectors {
 
 class Failure extends Error {}
 
+/** How long expectClose waits: an idle close (4010) may take idleTimeoutMs + heartbeatMs with a hub's defaults. */
+const closeWaitMs = 90_000;
+
 function check(actual: unknown, expected: Json, what: string): void {
   const m = mismatch(actual, expected);
   if (m) throw new Failure(`${what}: ${m}`);
@@ -155,7 +158,7 @@ export class ConversationRun {
       await this.hub.restart();
       return;
     }
-    const deviceName = (step.connect ?? step.send ?? step.burst ?? step.push ?? step.ack ?? step.disconnect ?? step.expectClose ?? step.raw ?? step.received) as
+    const deviceName = (step.connect ?? step.send ?? step.burst ?? step.push ?? step.ack ?? step.disconnect ?? step.expectClose ?? step.raw ?? step.received ?? step.quiet) as
       | string
       | undefined;
     if (deviceName === undefined) throw new Failure(`unknown step ${JSON.stringify(step)}`);
@@ -247,8 +250,16 @@ export class ConversationRun {
     }
     if ('ack' in step) return device.ack();
     if ('disconnect' in step) return device.close();
+    if ('quiet' in step) {
+      // Sends nothing for idleTimeoutMs + heartbeatMs + 500 ms (the welcome's limits): only the WebSocket
+      // library's automatic pongs answer the hub's pings.
+      const limits = device.frames.find((f) => f.kind === 'welcome')?.limits as { idleTimeoutMs: number; heartbeatMs: number } | undefined;
+      if (!limits) throw new Failure(`quiet: ${deviceName} was not welcomed`);
+      await new Promise((r) => setTimeout(r, limits.idleTimeoutMs + limits.heartbeatMs + 500));
+      return;
+    }
     if ('expectClose' in step) {
-      const code = await device.until('the close', () => device.closeCode);
+      const code = await device.until('the close', () => device.closeCode, closeWaitMs);
       check(code, step.code ?? null, `close of ${deviceName}`);
       return;
     }

@@ -17,6 +17,8 @@ import { runKit, type KitResult } from './runKit.js';
 
 export const kitDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const secretHex = 'c0ffee00'.repeat(8);
+/** Short liveness limits, so the liveness conversation (silence for idleTimeoutMs + heartbeatMs) takes seconds. */
+export const kitHubLimits = { heartbeatMs: 1000, idleTimeoutMs: 3000 };
 
 export interface KitHub extends HubControl {
   stop(): Promise<void>;
@@ -26,7 +28,7 @@ export interface KitHub extends HubControl {
 /** A hub process for the kit; restart() stops it gracefully and starts it again on the same port. */
 export async function startKitHub(): Promise<KitHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stage-conformance-'));
-  let proc: HubProcess = await spawnHub({ dataDir, secret: secretHex });
+  let proc: HubProcess = await spawnHub({ dataDir, secret: secretHex, limits: kitHubLimits });
   const port = proc.port;
   return {
     get url() {
@@ -35,7 +37,7 @@ export async function startKitHub(): Promise<KitHub> {
     secretHex,
     async restart() {
       await proc.kill('SIGTERM');
-      proc = await spawnHub({ dataDir, secret: secretHex, port });
+      proc = await spawnHub({ dataDir, secret: secretHex, port, limits: kitHubLimits });
     },
     async stop() {
       await proc.kill('SIGTERM');
