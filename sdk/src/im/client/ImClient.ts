@@ -948,6 +948,8 @@ export class ImClient {
       this.#unpublished ??= new WeakSet();
       this.#current = applyOutcomeInBatch(this.#current, frame.outcome, this.#unpublished);
       this.#emitTimer ??= setTimeout(() => this.#emitState(), this.#config.stateBatchMs ?? 16);
+      // A stream that became visible (joined a group, groups widened) comes without its topics: fetch them.
+      if (frame.outcome.type === 'StreamRevealed' && (this.#config.autoSync ?? true)) this.#refetchStreams();
       this.#outcomes$.next({ outcomeId: frame.outcomeId, outcome: frame.outcome });
     }
     // Duplicates (retransmits, replays) are acked again so the hub stops resending them.
@@ -997,6 +999,24 @@ export class ImClient {
   }
 
   // ------------------------------------------------------------------ internals: helpers
+
+  #streamsFetch: 'idle' | 'running' | 'again' = 'idle';
+
+  /** GetStreams (topics) and GetSessionState (their unread counts) after reveals: one at a time; reveals meanwhile ask for one more. */
+  #refetchStreams(): void {
+    if (this.#streamsFetch !== 'idle') {
+      this.#streamsFetch = 'again';
+      return;
+    }
+    this.#streamsFetch = 'running';
+    Promise.all([this.getStreams(), this.getSessionState()])
+      .catch((error: unknown) => this.#failures$.next(asImError(error)))
+      .finally(() => {
+        const again = this.#streamsFetch === 'again';
+        this.#streamsFetch = 'idle';
+        if (again && !this.#closed) this.#refetchStreams();
+      });
+  }
 
   #fail(record: PendingRecord, error: ImError): void {
     if (record.waiters.length === 0) this.#failures$.next(error);
