@@ -72,6 +72,7 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
   const [askSignOut, setAskSignOut] = useState(false);
   const chat = useChatStore();
   const storeSelected = useSelected();
+  const ready = useObservable(chat.ready$);
   const signOut = () => {
     // Nothing unsent: sign out at once (the user's data is wiped); otherwise ask what to do with it.
     if (chat.unsentCount() > 0) return setAskSignOut(true);
@@ -117,7 +118,11 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
         ) : (
           <div className="welcome">
             <h1>Welcome, {account.username}</h1>
-            <p>Pick a topic on the left, or start one: create a group, a stream visible to it, then type a topic name under the stream.</p>
+            {ready ? (
+              <p>Pick a topic on the left, or start one: create a group, a stream visible to it, then type a topic name under the stream.</p>
+            ) : (
+              <p role="status">Loading your streams and topics…</p>
+            )}
           </div>
         )}
       </main>

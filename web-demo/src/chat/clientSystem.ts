@@ -92,6 +92,7 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
             chat.noteHistory(request.stream, request.topic, page.hasMore);
           } catch {
             // A topic without messages yet has no history; other errors show as the topic staying empty.
+            chat.noteHistory(request.stream, request.topic, false);
           } finally {
             request.done();
           }

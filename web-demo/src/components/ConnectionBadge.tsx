@@ -19,7 +19,13 @@ export function ConnectionBadge() {
     <span className={`badge badge-${state}`} data-testid="connection" data-state={state} title={labels[state]}>
       <span className="dot" aria-hidden="true" />
       {labels[state]}
-      {pending > 0 && state !== 'online' && <span className="badge-pending"> · {pending} pending</span>}
+      {/* Shown online too: a queue draining after a reconnect is worth seeing. */}
+      {pending > 0 && (
+        <span className="badge-pending" data-testid="pending-count">
+          {' '}
+          · {pending} pending
+        </span>
+      )}
     </span>
   );
 }

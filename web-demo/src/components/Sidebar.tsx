@@ -26,6 +26,11 @@ export function Sidebar({ onNavigate, onNewStream }: { onNavigate: () => void; o
           + Stream
         </button>
       </div>
+      {!ready && streams.length === 0 && (
+        <p className="muted-text" role="status" data-testid="streams-loading">
+          Loading your streams…
+        </p>
+      )}
       {ready && streams.length === 0 && <p className="muted-text">No streams yet. Create a group, then a stream visible to it.</p>}
       {streams.map((stream) => (
         <section key={stream.name} className="stream" data-testid={`stream-${stream.name}`}>

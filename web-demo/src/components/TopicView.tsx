@@ -44,7 +44,9 @@ function MessageList({ stream, topic }: { stream: string; topic: string }) {
   const messages = useObservable(messages$, noMessages);
   const allPending = useObservable(chat.pending$);
   const pending = useMemo(() => allPending.filter((item) => item.stream === stream && item.topic === topic), [allPending, stream, topic]);
-  const older = useObservable(chat.olderAvailable$).get(topicKey(stream, topic)) ?? false;
+  const history = useObservable(chat.olderAvailable$).get(topicKey(stream, topic));
+  const older = history ?? false;
+  const loading = history === undefined;
   const scroller = useRef<HTMLDivElement>(null);
   // Follow new messages only while the reader is at the bottom; someone reading older ones keeps their place.
   const atBottom = useRef(true);
@@ -71,7 +73,14 @@ function MessageList({ stream, topic }: { stream: string; topic: string }) {
           Load earlier messages
         </button>
       )}
-      {count === 0 && <p className="empty">No messages yet. Say hello!</p>}
+      {count === 0 &&
+        (loading ? (
+          <p className="empty" role="status" data-testid="messages-loading">
+            Loading messages…
+          </p>
+        ) : (
+          <p className="empty">No messages yet. Say hello!</p>
+        ))}
       <div className="rows" style={{ height: virtualizer.getTotalSize() }}>
         {virtualizer.getVirtualItems().map((row) => {
           const index = row.index;

@@ -16,7 +16,7 @@ import { ChainVerifier } from '../../seal/ChainVerifier.js';
 import type { SealedEntry } from '../../seal/SealedEntry.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { CloseCode, terminalCloseCodes } from '../protocol/closeCodes.js';
-import { commandSchema, type Command, type CommandArgs, type CommandOf, type CommandType } from '../protocol/commands.js';
+import { commandSchema, readCommandTypes, type Command, type CommandArgs, type CommandOf, type CommandType } from '../protocol/commands.js';
 import { topicKey } from '../protocol/deviceSession.js';
 import { ImError, isTransientErrorCode } from '../protocol/errors.js';
 import {
@@ -148,7 +148,8 @@ interface PendingRecord {
 }
 
 interface InFlight {
-  readonly lease: Lease<OutboxItem>;
+  /** The outbox lease; undefined for a read, which never enters the outbox. */
+  readonly lease: Lease<OutboxItem> | undefined;
   readonly entry: SealedEntry<Command>;
 }
 
@@ -202,6 +203,13 @@ export class ImClient {
   readonly #pending = new Map<string, PendingRecord>();
   /** Answered while their lease was not held (given back for a resend): ack when they come round. */
   readonly #answered = new Set<string>();
+  /**
+   * Reads (request messages) waiting for the wire. They change nothing, so they skip the persistent outbox and go
+   * out before queued writes: a page with 400 messages queued offline still loads its streams at once.
+   */
+  #reads: Command[] = [];
+  /** Wakes a send loop waiting on the outbox when a read is queued. */
+  #readArrived: AbortController | undefined;
 
   readonly #state$ = new BehaviorSubject<ImState>(emptyImState);
   /** The state as of the last applied outcome; #state$ lags it by at most one batch (stateBatchMs). */
@@ -363,7 +371,7 @@ export class ImClient {
 
   /** Commands issued and not answered yet (the value of pending$): what sign-out would have to send or drop. */
   get unsent(): readonly PendingCommand[] {
-    return this.#pending$.value;
+    return this.#pending$.value.filter((pending) => !readCommandTypes.has(pending.type));
   }
 
   /**
@@ -372,12 +380,12 @@ export class ImClient {
    * next one. Resolves with the commands that were discarded. Rejects (and wipes nothing) when 'send' is aborted.
    */
   async signOut(options: SignOutOptions): Promise<readonly PendingCommand[]> {
-    if (options.unsent === 'send' && this.#pending.size > 0) {
+    if (options.unsent === 'send' && this.unsent.length > 0) {
       if (this.#closed) throw new ImError({ code: 'unavailable', message: 'this ImClient is closed; its unsent commands cannot be sent' });
       await new Promise<void>((resolve, reject) => {
         const signal = options.signal;
         const subscription = this.#pending$.subscribe((pending) => {
-          if (pending.length > 0) return;
+          if (pending.some((item) => !readCommandTypes.has(item.type))) return;
           queueMicrotask(() => subscription.unsubscribe());
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -390,7 +398,7 @@ export class ImClient {
         else signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
-    const discarded = this.#pending$.value;
+    const discarded = this.unsent;
     await this.close();
     await this.#storage.wipe?.();
     return discarded;
@@ -444,6 +452,12 @@ export class ImClient {
     this.#pending.set(traceId, record);
     const reply = this.#await(record, options.signal) as Promise<ReplyData<T>>;
     this.#publishPending();
+    if (readCommandTypes.has(type)) {
+      this.#reads.push(command);
+      this.#readArrived?.abort();
+      this.#conn?.wake?.();
+      return reply;
+    }
     this.#outbox.send({ command, issuedAt: record.issuedAt }).catch((error: unknown) => {
       this.#pending.delete(traceId);
       this.#publishPending();
@@ -732,6 +746,7 @@ export class ImClient {
     conn.ackTimer = conn.heartbeat = conn.resumeTimer = undefined;
     conn.receiver?.release();
     conn.receiver = undefined;
+    this.#requeueReads(conn);
     conn.inFlight.clear();
     conn.wake?.();
     let changed = false;
@@ -832,21 +847,33 @@ export class ImClient {
       }
       const receiver = conn.receiver;
       if (signal.aborted || !receiver) return;
-      let lease: Lease<OutboxItem>;
-      try {
-        lease = await receiver.receive({ signal });
-      } catch {
-        continue; // aborted, or the receiver was released for a resend: loop and re-check
+      // Reads first; otherwise wait for the outbox, or for a read to arrive.
+      let lease: Lease<OutboxItem> | undefined;
+      let command = this.#reads.shift();
+      if (!command) {
+        const arrived = new AbortController();
+        const onAbort = () => arrived.abort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#readArrived = arrived;
+        try {
+          lease = await receiver.receive({ signal: arrived.signal });
+        } catch {
+          continue; // aborted, a read arrived, or the receiver was released for a resend: loop and re-check
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+          if (this.#readArrived === arrived) this.#readArrived = undefined;
+        }
+        command = lease.value.command;
       }
-      const command = lease.value.command;
       const traceId = command.traceId;
       if (this.#answered.delete(traceId) || !this.#pending.has(traceId)) {
-        lease.ack();
+        lease?.ack();
         continue;
       }
+      const giveBack = () => (lease ? lease.nack() : this.#reads.unshift(command));
       const session = this.#session;
       if (!session) {
-        lease.nack();
+        giveBack();
         return;
       }
       let entry = this.#sealed.get(traceId);
@@ -856,7 +883,7 @@ export class ImClient {
         } catch (error) {
           if (error instanceof ChainError && error.code === 'malformed' && error.message.startsWith('cannot seal')) {
             // Not JSON at all (a recovered entry from elsewhere): it can never be sent; answer it and move on.
-            lease.ack();
+            lease?.ack();
             const record = this.#pending.get(traceId);
             this.#pending.delete(traceId);
             this.#publishPending();
@@ -864,7 +891,7 @@ export class ImClient {
             continue;
           }
           // The log refused it (storage failure): it stays queued; drop the connection and retry later.
-          lease.nack();
+          giveBack();
           conn.finish(1011, `the sealed log refused a command: ${String(error)}`);
           return;
         }
@@ -872,7 +899,10 @@ export class ImClient {
         this.#lastSeal = entry.seal;
         this.#publishLog();
       }
-      if (!lease.held || signal.aborted || conn.receiver !== receiver) continue; // given back meanwhile
+      if (lease ? !lease.held || signal.aborted || conn.receiver !== receiver : signal.aborted || conn.paused || conn.receiver !== receiver) {
+        if (!lease) this.#reads.unshift(command);
+        continue; // given back meanwhile
+      }
       conn.inFlight.set(traceId, { lease, entry });
       const record = this.#pending.get(traceId);
       if (record) {
@@ -884,12 +914,19 @@ export class ImClient {
     }
   }
 
+  /** Reads on the wire go back to the front of the read queue, in the order they were sealed. */
+  #requeueReads(conn: Connection): void {
+    const reads = [...conn.inFlight.values()].filter((flight) => !flight.lease).sort((a, b) => a.entry.seq - b.entry.seq);
+    if (reads.length > 0) this.#reads = [...reads.map((flight) => flight.entry.body), ...this.#reads];
+  }
+
   /** Gives every in-flight lease back (in order) and resends from the oldest after `delayMs`. */
   #pauseAndResend(conn: Connection, delayMs: number): void {
     if (conn.paused) return;
     conn.paused = true;
     conn.receiver?.release();
     conn.receiver = undefined;
+    this.#requeueReads(conn);
     conn.inFlight.clear();
     for (const record of this.#pending.values()) if (record.status === 'sent') record.status = 'queued';
     this.#publishPending();
@@ -914,7 +951,7 @@ export class ImClient {
         return;
       }
       if (isTransientErrorCode(code)) {
-        if (flight) this.#pauseAndResend(conn, code === 'rate_limited' ? Math.max(50, frame.error.retryAfterMs ?? 1000) : reconnectDelay(this.#config.reconnect ?? {}, flight.lease.deliveries, this.#config.random));
+        if (flight) this.#pauseAndResend(conn, code === 'rate_limited' ? Math.max(50, frame.error.retryAfterMs ?? 1000) : reconnectDelay(this.#config.reconnect ?? {}, flight.lease?.deliveries ?? 0, this.#config.random));
         return;
       }
     }
@@ -922,7 +959,7 @@ export class ImClient {
     if (!record) return; // a stale duplicate reply
     if (flight) {
       conn.inFlight.delete(traceId);
-      flight.lease.ack();
+      flight.lease?.ack();
     } else {
       this.#answered.add(traceId);
     }
@@ -951,6 +988,8 @@ export class ImClient {
       this.#unpublished ??= new WeakSet();
       this.#current = applyOutcomeInBatch(this.#current, frame.outcome, this.#unpublished);
       this.#emitTimer ??= setTimeout(() => this.#emitState(), this.#config.stateBatchMs ?? 16);
+      // A stream that became visible (joined a group, groups widened) comes without its topics: fetch them.
+      if (frame.outcome.type === 'StreamRevealed' && (this.#config.autoSync ?? true)) this.#refetchStreams();
       this.#outcomes$.next({ outcomeId: frame.outcomeId, outcome: frame.outcome });
     }
     // Duplicates (retransmits, replays) are acked again so the hub stops resending them.
@@ -1000,6 +1039,24 @@ export class ImClient {
   }
 
   // ------------------------------------------------------------------ internals: helpers
+
+  #streamsFetch: 'idle' | 'running' | 'again' = 'idle';
+
+  /** GetStreams (topics) and GetSessionState (their unread counts) after reveals: one at a time; reveals meanwhile ask for one more. */
+  #refetchStreams(): void {
+    if (this.#streamsFetch !== 'idle') {
+      this.#streamsFetch = 'again';
+      return;
+    }
+    this.#streamsFetch = 'running';
+    Promise.all([this.getStreams(), this.getSessionState()])
+      .catch((error: unknown) => this.#failures$.next(asImError(error)))
+      .finally(() => {
+        const again = this.#streamsFetch === 'again';
+        this.#streamsFetch = 'idle';
+        if (again && !this.#closed) this.#refetchStreams();
+      });
+  }
 
   #fail(record: PendingRecord, error: ImError): void {
     if (record.waiters.length === 0) this.#failures$.next(error);
