@@ -6,9 +6,10 @@
 // bench-results/hub.json and to a table on stdout.
 //
 //   npm run bench:hub                                   every shape, every implementation, 3 rounds (< 20 min)
-//   npm run bench:hub -- --quick                        streams + room-senders, Stage vs Socket.IO (acks), short
+//   npm run bench:hub -- --quick                        streams + room-senders (load phases), Stage vs Socket.IO (acks)
 //   npm run bench:hub -- --shapes streams,room --impls stage,socketio --rounds 3 --measure-ms 5000 --warmup-ms 1500
 //   shapes: room, room-senders, streams, audience, size, hubs    impls: stage, socketio, socketio_plain, ws
+//   --max-minutes N: no new round starts after N minutes (default 19; --quick 4)   --scale 0.1: harness smoke test
 //   STAGE_BENCH_PROFILE=<dir> writes a V8 CPU profile of every server process there.
 import { hostname } from 'node:os';
 import { execSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import { runHubs } from './hub/runHubs.js';
 import { addShape, emptyReport, writeHubReport } from './hub/report.js';
 import { runShape, type Timing } from './hub/runShape.js';
 import { killAllServers } from './hub/serverChild.js';
-import { SHAPES } from './hub/shapes.js';
+import { SHAPES, scaled } from './hub/shapes.js';
 import type { ServerKind } from './hub/protocol.js';
 
 const log = (msg: string) => console.log(`[bench:hub] ${msg}`);
@@ -42,9 +43,13 @@ const config = {
   shapes: (args.shapes ?? (quick ? 'streams,room-senders' : ALL_SHAPES.join(','))).split(','),
   impls: (args.impls ?? (quick ? 'stage,socketio' : IMPLEMENTATIONS.join(','))).split(',') as ServerKind[],
   rounds: Number(args.rounds ?? 3),
-  warmupMs: Number(args['warmup-ms'] ?? (quick ? 700 : 1500)),
-  measureMs: Number(args['measure-ms'] ?? (quick ? 2000 : 4000)),
-  minCpuSeconds: Number(args['min-cpu-s'] ?? (quick ? 0.5 : 1)),
+  warmupMs: Number(args['warmup-ms'] ?? (quick ? 700 : 1000)),
+  measureMs: Number(args['measure-ms'] ?? (quick ? 2000 : 3000)),
+  minCpuSeconds: Number(args['min-cpu-s'] ?? (quick ? 0.3 : 0.5)),
+  /** Only these phases of each shape (streams has load, at_100_msg_s, at_500_msg_s); --quick: load only. */
+  phases: args.phases?.split(',') ?? (quick ? ['load'] : undefined),
+  /** Smoke tests of the harness only: every shape with this fraction of its connections. */
+  scale: Number(args.scale ?? 1),
   /** Hard bound on the whole run: no new round starts after it. */
   maxMinutes: Number(args['max-minutes'] ?? (quick ? 4 : 19)),
 };
@@ -98,14 +103,15 @@ try {
     if (name === 'hubs') {
       log('=== hubs: streams and room-senders on 1 SQLite hub and on 1, 2, 4 hubs on PostgreSQL + Redis ===');
       try {
-        report.hubs = await runHubs(timing);
+        report.hubs = await runHubs(timing, config.scale);
       } catch (error) {
         failed = true;
         log(`hubs FAILED: ${error instanceof Error ? error.message : String(error)}`);
       }
       continue;
     }
-    const shape = SHAPES[name]!;
+    const full = scaled(SHAPES[name]!, config.scale);
+    const shape = { ...full, phases: full.phases.filter((p) => p.name === 'load' || !config.phases || config.phases.includes(p.name)) };
     log(`=== ${name}: ${shape.describe}; ${config.impls.join(', ')}; ${config.rounds} interleaved rounds ===`);
     const contenders: Contender[] = [];
     try {

@@ -18,6 +18,8 @@ export interface Session {
   readonly clients: BenchClient[];
   /** Messages received by all clients so far. */
   readonly delivered: () => number;
+  /** Sends not yet acked, of every phase: a phase starts once the previous one's have drained (bounded). */
+  inFlight: number;
   /** Send→delivery latency (ms) of the messages sent in [recordFrom, recordUntil) (µs), whenever they arrive. */
   readonly deliveryLatency: Samples;
   recordFrom: number;
@@ -32,6 +34,7 @@ export async function connectSession(target: LoadTarget, count: number, deadline
     label: target.label,
     clients: [],
     delivered: () => delivered,
+    inFlight: 0,
     deliveryLatency: new Samples(500_000),
     recordFrom: Infinity,
     recordUntil: Infinity,
@@ -109,7 +112,8 @@ export interface OpenLoopConfig extends WindowTiming {
 }
 
 /** Waits until every send is acked and the deliveries have stopped arriving (bounded). */
-async function drain(session: Session, inFlight: () => number, deadlineMs: number): Promise<void> {
+export async function drain(session: Session, deadlineMs = 60_000): Promise<void> {
+  const inFlight = () => session.inFlight;
   const until = Date.now() + deadlineMs;
   while (inFlight() > 0 && Date.now() < until) await sleep(10);
   // Deliveries still arriving: wait until the count stops moving for 200 ms.
@@ -182,11 +186,10 @@ export async function closedLoop(session: Session, probe: Probe, config: ClosedL
   const rtt = new Samples(200_000);
   const sends = { acked: 0, refused: 0 };
   let stopped = false;
-  let inFlight = 0;
   const loop = async (client: BenchClient) => {
     while (!stopped) {
       const sentAt = nowMicros();
-      inFlight++;
+      session.inFlight++;
       try {
         await client.send(sentAt, config.bytes);
         sends.acked++;
@@ -195,10 +198,11 @@ export async function closedLoop(session: Session, probe: Probe, config: ClosedL
         sends.refused++;
         await sleep(20); // a refusal (e.g. the connection closed) must not turn the loop into a busy spin
       } finally {
-        inFlight--;
+        session.inFlight--;
       }
     }
   };
+  await drain(session);
   const loops: Promise<void>[] = [];
   for (const index of config.senders) for (let k = 0; k < config.inFlight; k++) loops.push(loop(session.clients[index]!));
   let result: WindowResult;
@@ -207,16 +211,20 @@ export async function closedLoop(session: Session, probe: Probe, config: ClosedL
     result = await measureWindow(session, probe, config, rtt, sends);
   } finally {
     stopped = true;
-    await drain(session, () => inFlight, 60_000);
+    await drain(session);
   }
   return withLatencies(result, session, rtt);
 }
 
-/** Open loop: `rate` messages per second over the senders in turn; latency of the messages sent in the window. */
+/**
+ * Open loop: `rate` messages per second over the senders in turn; latency of the messages sent in the window. A
+ * server that cannot keep up is not buried: past one second of offered load unacked, sends are skipped (counted
+ * as refused), so its drain stays bounded and its latency shows the saturation.
+ */
 export async function openLoop(session: Session, probe: Probe, config: OpenLoopConfig): Promise<WindowResult> {
   const rtt = new Samples(200_000);
   const sends = { acked: 0, refused: 0 };
-  let inFlight = 0;
+  await drain(session);
   let stopped = false;
   let next = 0;
   const t0 = performance.now();
@@ -227,8 +235,12 @@ export async function openLoop(session: Session, probe: Probe, config: OpenLoopC
     // Bounded catch-up: a stalled event loop does not turn into a burst bigger than 100 ms of load.
     for (let burst = 0; sent < due && burst < Math.max(1, config.rate / 10); burst++, sent++) {
       const client = session.clients[config.senders[next++ % config.senders.length]!]!;
+      if (session.inFlight >= config.rate) {
+        sends.refused++;
+        continue;
+      }
       const sentAt = nowMicros();
-      inFlight++;
+      session.inFlight++;
       client.send(sentAt, config.bytes).then(
         () => {
           sends.acked++;
@@ -237,7 +249,7 @@ export async function openLoop(session: Session, probe: Probe, config: OpenLoopC
         () => {
           sends.refused++;
         },
-      ).finally(() => inFlight--);
+      ).finally(() => session.inFlight--);
     }
     sent = Math.max(sent, due);
   }, 2);
@@ -248,7 +260,7 @@ export async function openLoop(session: Session, probe: Probe, config: OpenLoopC
   } finally {
     stopped = true;
     clearInterval(ticker);
-    await drain(session, () => inFlight, 60_000);
+    await drain(session);
   }
   return withLatencies(result, session, rtt);
 }

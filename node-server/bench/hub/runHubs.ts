@@ -11,7 +11,7 @@ import type { Contender } from './contenders.js';
 import type { HubReport } from './report.js';
 import { runShape, type Timing } from './runShape.js';
 import { spawnServer, type ServerChild } from './serverChild.js';
-import { SHAPES, type ShapeSpec } from './shapes.js';
+import { SHAPES, scaled, type ShapeSpec } from './shapes.js';
 import { stageTarget, type BenchAccount } from './stageTarget.js';
 
 const log = (msg: string) => console.log(`[bench:hub] ${msg}`);
@@ -83,7 +83,7 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
   }
 }
 
-export async function runHubs(timing: Timing): Promise<HubReport['hubs']> {
+export async function runHubs(timing: Timing, scale = 1): Promise<HubReport['hubs']> {
   const out: HubReport['hubs'] = {};
   const db = await openDatabase();
   try {
@@ -93,7 +93,7 @@ export async function runHubs(timing: Timing): Promise<HubReport['hubs']> {
         continue;
       }
       // The load phase only (the streams latency phases compare implementations, not hub counts).
-      const base = SHAPES[load]!;
+      const base = scaled(SHAPES[load]!, scale);
       const shape: ShapeSpec = { ...base, name: `hubs/${load}`, phases: base.phases.filter((p) => p.name === 'load') };
       const contenders: Contender[] = [];
       try {

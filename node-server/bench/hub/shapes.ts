@@ -63,3 +63,17 @@ export const SHAPES: Record<string, ShapeSpec> = {
     phases: [{ name: 'load', kind: 'closed', senders: [0], inFlight: PIPELINE }],
   },
 };
+
+/**
+ * The shape with `scale` times the connections (rooms of the many-rooms shape, members of the one-room shapes), the
+ * senders that remain: for smoke tests of the harness only (`--scale 0.1`); the issue's figures are at scale 1.
+ */
+export function scaled(shape: ShapeSpec, scale: number): ShapeSpec {
+  if (scale === 1) return shape;
+  const layout = shape.layout.rooms > 1
+    ? { rooms: Math.max(1, Math.round(shape.layout.rooms * scale)), members: shape.layout.members }
+    : { rooms: 1, members: Math.max(2, Math.round(shape.layout.members * scale)) };
+  const count = layout.rooms * layout.members;
+  const phases = shape.phases.map((p) => ({ ...p, senders: p.senders.filter((i) => i < count) }));
+  return { ...shape, layout, phases };
+}
