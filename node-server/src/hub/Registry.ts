@@ -62,6 +62,8 @@ interface UserState {
    * for the whole fan-out: a user's cache holds a reference, not a per-user copy of the frame.
    */
   recent: RecentOutcomes;
+  /** The last Outcome message that touched the user (see outcome). */
+  round: number;
 }
 
 export interface RegistryConfig {
@@ -89,6 +91,7 @@ export class Registry {
    * a fan-out to 1,000 devices that ack within milliseconds armed and cleared 1,000 timers per message.
    */
   private readonly waiting = new Set<DeviceState>();
+  private outcomeRound = 0;
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
@@ -185,7 +188,7 @@ export class Registry {
     // Looked up after the await and after dropping the previous connection (which may have removed the user).
     let user = this.users.get(link.userId);
     if (!user) {
-      user = { devices: new Map(), latest: bounds.last, recent: new RecentOutcomes(recentPerUser) };
+      user = { devices: new Map(), latest: bounds.last, recent: new RecentOutcomes(recentPerUser), round: 0 };
       this.users.set(link.userId, user);
     }
     user.latest = Math.max(user.latest, bounds.last);
@@ -201,7 +204,7 @@ export class Registry {
     const oldestKept = bounds.first === 0 ? bounds.last + 1 : bounds.first;
     if (lastOutcomeId > bounds.last) this.resync(d, 'ahead_of_hub', bounds.last);
     else if (lastOutcomeId < oldestKept - 1) this.resync(d, 'beyond_retention', bounds.last);
-    await this.pump(user, d);
+    await this.pumpCounted(user, d);
   }
 
   private resync(d: DeviceState, reason: 'ahead_of_hub' | 'beyond_retention', lastOutcomeId: number): void {
@@ -225,42 +228,69 @@ export class Registry {
   }
 
   private async outcome(entries: FanoutEntry[]): Promise<void> {
-    const touched = new Set<UserState>();
+    // Per recipient this is the hub's hottest loop (1,000 times for a message to a big room): no per-entry Set or
+    // Map work beyond finding the user, one clock read and one counter update per fan-out.
+    const round = ++this.outcomeRound;
+    const touched: UserState[] = [];
     const bodies = new Map<unknown, Buffer>();
+    let lastOutcome: unknown;
+    let body: Buffer | undefined;
     for (const e of entries) {
       const user = this.users.get(e.userId);
       if (!user) continue;
-      let body = bodies.get(e.outcome);
-      if (body === undefined) {
-        body = pushBody(JSON.stringify(e.outcome));
-        bodies.set(e.outcome, body);
+      if (body === undefined || e.outcome !== lastOutcome) {
+        lastOutcome = e.outcome;
+        body = bodies.get(e.outcome);
+        if (body === undefined) {
+          body = pushBody(JSON.stringify(e.outcome));
+          bodies.set(e.outcome, body);
+        }
       }
       user.recent.put(e.outcomeId, body);
-      user.latest = Math.max(user.latest, e.outcomeId);
-      touched.add(user);
-    }
-    for (const user of touched) {
-      for (const d of [...user.devices.values()]) {
-        const reading = this.pump(user, d);
-        if (reading) await reading;
+      if (e.outcomeId > user.latest) user.latest = e.outcomeId;
+      if (user.round !== round) {
+        user.round = round;
+        touched.push(user);
       }
     }
+    const now = this.now();
+    let sent = 0;
+    for (const user of touched) {
+      for (const d of user.devices.size === 1 ? user.devices.values() : [...user.devices.values()]) {
+        const reading = this.pump(user, d, now);
+        if (typeof reading === 'number') sent += reading;
+        else await reading;
+      }
+    }
+    this.config.counters.outcomes.inc(sent);
   }
 
   /**
-   * Sends the device what it may receive now: next ids in order, within the ack window. Returns a promise only
-   * when an id is not in memory and has to be read from the store (a fan-out to 1,000 devices awaits nothing).
+   * Sends the device what it may receive now: next ids in order, within the ack window. Returns how many it sent
+   * from memory, or a promise when an id is not in memory and has to be read from the store (a fan-out to 1,000
+   * devices awaits nothing).
    */
-  private pump(user: UserState, d: DeviceState): Promise<void> | undefined {
+  private pump(user: UserState, d: DeviceState, now = this.now()): number | Promise<void> {
     const { ackWindow } = this.config.limits;
+    let sent = 0;
     while (d.sent - d.acked < ackWindow && d.sent < user.latest) {
       const body = user.recent.get(d.sent + 1);
-      if (body === undefined) return this.replay(user, d);
-      this.transmit(d, d.sent + 1, body);
-      this.config.counters.outcomes.inc();
+      if (body === undefined) {
+        this.config.counters.outcomes.inc(sent);
+        return this.replay(user, d);
+      }
+      this.transmit(d, d.sent + 1, body, now);
+      sent++;
     }
     this.trackWindow(d);
-    return undefined;
+    return sent;
+  }
+
+  /** pump, counting what it sent from memory. */
+  private async pumpCounted(user: UserState, d: DeviceState): Promise<void> {
+    const sent = this.pump(user, d);
+    if (typeof sent === 'number') this.config.counters.outcomes.inc(sent);
+    else await sent;
   }
 
   /** The next id is no longer in memory: sends a page of them from the store, then goes on pumping. */
@@ -280,7 +310,7 @@ export class Registry {
         this.config.counters.replays.inc();
       }
     }
-    await this.pump(user, d);
+    await this.pumpCounted(user, d);
   }
 
   private trackWindow(d: DeviceState): void {
@@ -288,10 +318,10 @@ export class Registry {
     else d.windowFullSince = undefined;
   }
 
-  private transmit(d: DeviceState, id: number, body: Buffer): void {
+  private transmit(d: DeviceState, id: number, body: Buffer, now = this.now()): void {
     d.link.writer.sendPush(id, body);
     d.sent = id;
-    d.unacked.push({ id, body, sentAt: this.now() });
+    d.unacked.push({ id, body, sentAt: now });
     this.waiting.add(d);
   }
 
@@ -305,7 +335,7 @@ export class Registry {
     if (i > 0) this.config.counters.pushToAckSeconds.observe((this.now() - d.unacked[i - 1]!.sentAt) / 1000);
     d.unacked.splice(0, i);
     if (d.unacked.length === 0) this.waiting.delete(d);
-    await this.pump(user, d);
+    await this.pumpCounted(user, d);
   }
 
   /** The seed's TimeOut: the oldest unacked outcome waited too long; send the unacked ones again. */
@@ -348,7 +378,7 @@ export class Registry {
       if (!user || last <= user.latest) continue;
       behind++;
       user.latest = last;
-      for (const d of [...user.devices.values()]) await this.pump(user, d);
+      for (const d of [...user.devices.values()]) await this.pumpCounted(user, d);
     }
     this.config.log.info('caught up with outcomes the fan-out may have missed', { users: this.users.size, behind });
   }

@@ -10,7 +10,7 @@ describe('pushFrame', () => {
     const outcome = { type: 'NewMessage', text: 'héllo — 你好 👋', n: 1 };
     const json = JSON.stringify(outcome);
     const body = pushBody(json);
-    for (const id of [1, 42, 1_000_000]) {
+    for (const id of [1, 9, 10, 42, 1_000_000, 2 ** 40 + 7]) {
       const frame = pushFrame(id, body);
       expect(frame.equals(Buffer.from(encodePushFrame(id, json)))).toBe(true);
       expect(JSON.parse(frame.toString('utf8'))).toEqual({ kind: 'push', outcomeId: id, outcome });

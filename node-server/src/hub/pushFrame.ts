@@ -35,11 +35,16 @@ export function pushHead(outcomeId: number, body: Buffer): Buffer {
   return build(outcomeId, body, true, false);
 }
 
+const prefix = Buffer.from('{"kind":"push","outcomeId":');
+
 function build(outcomeId: number, body: Buffer, withHeader: boolean, withBody = true): Buffer {
-  const prefix = `{"kind":"push","outcomeId":${outcomeId},`;
-  const length = prefix.length + body.length;
+  // `{"kind":"push","outcomeId":N,` from bytes: no string to build and encode per recipient.
+  let digits = 1;
+  for (let n = outcomeId; n >= 10; n = Math.floor(n / 10)) digits++;
+  const headLength = prefix.length + digits + 1;
+  const length = headLength + body.length;
   const header = !withHeader ? 0 : length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + prefix.length + (withBody ? body.length : 0));
+  const frame = Buffer.allocUnsafe(header + headLength + (withBody ? body.length : 0));
   if (header > 0) {
     frame[0] = 0x81; // FIN + text
     if (header === 2) frame[1] = length;
@@ -51,7 +56,10 @@ function build(outcomeId: number, body: Buffer, withHeader: boolean, withBody = 
       frame.writeBigUInt64BE(BigInt(length), 2);
     }
   }
-  frame.write(prefix, header, 'latin1');
-  if (withBody) body.copy(frame, header + prefix.length);
+  prefix.copy(frame, header);
+  const digitsAt = header + prefix.length;
+  for (let i = digitsAt + digits - 1, n = outcomeId; i >= digitsAt; i--, n = Math.floor(n / 10)) frame[i] = 48 + (n % 10);
+  frame[digitsAt + digits] = 0x2c; // ,
+  if (withBody) body.copy(frame, header + headLength);
   return frame;
 }

@@ -75,28 +75,26 @@ export class SqliteOutcomeLog {
   /** Appends `body` to each user's log (a user listed twice gets one entry); returns the ids in `userIds` order. */
   append(userIds: readonly string[], body: unknown): number[] {
     const { q, onRollback } = this.deps;
-    const recipients = [...new Set(userIds)];
-    const bodyId = Number(q('INSERT INTO outcome_bodies (body, refs) VALUES (?, ?)').run(JSON.stringify(body), recipients.length).lastInsertRowid);
-    const entries = recipients.map((userId): [string, number] => [userId, this.lastId(userId) + 1]);
-    const seq = Number(q('INSERT INTO outcome_fanouts (body_id, entries) VALUES (?, ?)').run(bodyId, JSON.stringify(entries)).lastInsertRowid);
+    // One pass and one map per fan-out (this runs once per recipient: 1,000 times for a message to a big room).
     const ids = new Map<string, number>();
-    for (const [userId, id] of entries) {
-      const list = this.pendingOf(userId);
-      list.push({ id, bodyId, seq });
+    for (const userId of userIds) if (!ids.has(userId)) ids.set(userId, this.lastId(userId) + 1);
+    const bodyId = Number(q('INSERT INTO outcome_bodies (body, refs) VALUES (?, ?)').run(JSON.stringify(body), ids.size).lastInsertRowid);
+    const seq = Number(q('INSERT INTO outcome_fanouts (body_id, entries) VALUES (?, ?)').run(bodyId, JSON.stringify([...ids])).lastInsertRowid);
+    for (const [userId, id] of ids) {
+      this.pendingOf(userId).push({ id, bodyId, seq });
       this.lastIds.set(userId, id);
-      ids.set(userId, id);
     }
-    this.remaining.set(seq, entries.length);
+    this.remaining.set(seq, ids.size);
     onRollback(() => {
       this.remaining.delete(seq);
-      for (const [userId, id] of entries) {
+      for (const [userId, id] of ids) {
         const list = this.pending.get(userId);
         list?.pop();
         if (list?.length === 0) this.pending.delete(userId);
         this.lastIds.set(userId, id - 1);
       }
     });
-    return userIds.map((u) => ids.get(u)!);
+    return ids.size === userIds.length ? [...ids.values()] : userIds.map((u) => ids.get(u)!);
   }
 
   /** Entries with id > afterId, ascending, at most `limit`. */
