@@ -1,5 +1,6 @@
-// The hub's command line: `tsx src/main.ts [--port 8080] [--data-dir ./data] [--secret S] [--log-level info]`,
-// or env PORT, STAGE_DATA_DIR, STAGE_SECRET, STAGE_LOG_LEVEL (flags win). STAGE_DATABASE_URL / STAGE_REDIS_URL
+// The hub's command line: `tsx src/main.ts [--port 8080] [--data-dir ./data] [--log-level info]`,
+// or env PORT, STAGE_DATA_DIR, STAGE_SECRET, STAGE_LOG_LEVEL (flags win). The secret is never a flag (argv is
+// visible to every local user in `ps`): STAGE_SECRET or the file <data-dir>/secret. STAGE_DATABASE_URL / STAGE_REDIS_URL
 // choose PostgreSQL / Redis. Serves the built web demo from node-server/public and shuts down gracefully on
 // SIGINT/SIGTERM. STAGE_LIMITS (JSON) overrides protocol limits.
 import { resolve } from 'node:path';
@@ -21,8 +22,13 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: stage-hub [--port 8080] [--host 0.0.0.0] [--data-dir ./data] [--secret S] [--log-level debug|info|warn|error|silent]');
+  console.log('usage: stage-hub [--port 8080] [--host 0.0.0.0] [--data-dir ./data] [--log-level debug|info|warn|error|silent]   (secret: env STAGE_SECRET or <data-dir>/secret)');
   process.exit(0);
+}
+
+if (values.secret !== undefined) {
+  console.error('--secret is refused: a command line is visible to every local user (ps). Put the secret in STAGE_SECRET or in <data-dir>/secret (mode 0600).');
+  process.exit(2);
 }
 
 const level = values['log-level'] ?? process.env.STAGE_LOG_LEVEL ?? 'info';
@@ -58,7 +64,7 @@ if (process.env.STAGE_HUB_LIMITS) {
   }
 }
 
-const secret = values.secret ?? process.env.STAGE_SECRET;
+const secret = process.env.STAGE_SECRET;
 await startHub({
   port,
   host: values.host ?? process.env.HOST ?? '0.0.0.0',
@@ -68,6 +74,7 @@ await startHub({
   logLevel: level as LogLevel,
   limits,
   hubLimits,
+  ...(process.env.STAGE_TOKEN_TTL_MS ? { tokenTtlMs: Number(process.env.STAGE_TOKEN_TTL_MS) } : {}),
   ...(process.env.STAGE_TRUST_PROXY ? { trustProxy: Number(process.env.STAGE_TRUST_PROXY) } : {}),
   ...(process.env.STAGE_METRICS_TOKEN ? { metricsToken: process.env.STAGE_METRICS_TOKEN } : {}),
   ...(process.env.STAGE_OPEN_REGISTRATION === 'false' ? { openRegistration: false } : {}),

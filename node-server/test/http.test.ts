@@ -61,7 +61,7 @@ describe('register and login', () => {
     const res = await post('/api/register', { username: 'Bad Name', password: 'long enough' });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'bad_schema', path: ['username'] } });
-    const notJson = await fetch(`${hub.url}/api/login`, { method: 'POST', body: '{nope' });
+    const notJson = await fetch(`${hub.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(notJson.status).toBe(400);
   });
 });
