@@ -43,7 +43,7 @@ export async function startHub(settings: Omit<HubState, 'pid' | 'url'>): Promise
   const log = openSync(settings.logFile, 'a');
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', '--host', '127.0.0.1', '--port', String(settings.port), '--data-dir', settings.dataDir, '--secret', settings.secret],
+    ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', '--host', '127.0.0.1', '--port', String(settings.port), '--data-dir', settings.dataDir],
     {
       cwd: workspace,
       env: { ...process.env, PORT: String(settings.port), STAGE_DATA_DIR: settings.dataDir, STAGE_SECRET: settings.secret, STAGE_LOG_LEVEL: 'info' },

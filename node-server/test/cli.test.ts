@@ -47,7 +47,7 @@ describe('hub settings', () => {
     expect(errorsOf([], { STAGE_REDIS_URL: 'localhost:6379' })).toEqual([expect.stringMatching(/^STAGE_REDIS_URL: .*fix: a redis:\/\/ or rediss:\/\/ URL/)]);
     expect(errorsOf(['--open-registration', 'no'])).toEqual([expect.stringMatching(/^--open-registration: .*fix: true or false/)]);
     expect(readHubSettings([], { STAGE_OPEN_REGISTRATION: 'false' })).toEqual({ kind: 'settings', settings: { openRegistration: false } });
-    expect(errorsOf(['--secret', 'short'])).toEqual([expect.stringMatching(/^--secret: .*fix: at least 16 characters/)]);
+    expect(errorsOf(['--secret', 'a-long-enough-secret-value'])).toEqual([expect.stringMatching(/^--secret is refused: a command line is visible/)]);
   });
 
   it('validates STAGE_LIMITS with the protocol limits schema: the limit at fault, not a hub that starts and fails every client', () => {

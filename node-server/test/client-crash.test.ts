@@ -3,6 +3,7 @@
 // answered and applied exactly once, every device must see every outcome of its user exactly once and in order,
 // the per-device session state (mutes, read cursors — rebuilt only by recall) must be what the device asked for,
 // and the recalls must show in the clients' sealed-log info.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ function tempDir(prefix: string): string {
 describe('ImClient through hub crashes', () => {
   it('applies every command once and delivers every outcome once, in order, across two SIGKILLs', async () => {
     const dataDir = tempDir('stage-client-crash-hub-');
-    const secret = 'cd'.repeat(32);
+    const secret = randomBytes(32).toString('hex');
     hub = await spawnHub({ dataDir, secret, limits });
     const port = hub.port;
     const url = hub.url;

@@ -2,6 +2,7 @@
 // process is SIGKILLed twice and restarted on the same data dir. Every command must be applied exactly once,
 // every device must end with every outcome exactly once and in order, and the per-device session state (read
 // cursors, unread counts, mutes — rebuilt only by recall) must equal that of the same scripts run without crashes.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +101,7 @@ async function runScripts(baseUrl: () => string, setup: { alice: string; bob: st
 
 async function run(crashes: number[]): Promise<RunResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stage-crash-'));
-  const secret = 'ab'.repeat(32);
+  const secret = randomBytes(32).toString('hex');
   let hub: HubProcess = await spawnHub({ dataDir, secret, limits });
   const port = hub.port;
   const alice = await registerUser(hub.url, 'alice');

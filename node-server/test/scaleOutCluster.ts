@@ -2,6 +2,7 @@
 // schema, one Redis channel and one secret, and a TCP load balancer in front of them that sends each new
 // connection to the first LIVE hub of its preference list (a hub that refuses the TCP connect is skipped): with
 // preferences [A, B] clients land on A until A dies, then on B.
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
@@ -37,7 +38,7 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(secret = 'scale-out-shared-secret-0123456789abcdef'): Promise<Cluster> {
+export async function startCluster(secret = randomBytes(32).toString('hex')): Promise<Cluster> {
   const schema = uniqueName('test');
   const channel = `stage-test-${schema}`;
   const db = new URL(testDatabaseUrl);
@@ -56,10 +57,10 @@ export async function startCluster(secret = 'scale-out-shared-secret-0123456789a
     async startHub(name) {
       const child = spawn(
         process.execPath,
-        ['--conditions=source', '--import', 'tsx', mainPath, '--port', '0', '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), `stage-${name}-`)), '--secret', secret, '--log-level', 'info'],
+        ['--conditions=source', '--import', 'tsx', mainPath, '--port', '0', '--host', '127.0.0.1', '--data-dir', mkdtempSync(join(tmpdir(), `stage-${name}-`)), '--log-level', 'info'],
         {
           cwd: repoRoot,
-          env: { ...process.env, STAGE_DATABASE_URL: db.toString(), STAGE_REDIS_URL: redis.toString(), STAGE_LIMITS: JSON.stringify({ commandsPerSecond: 10_000, commandBurst: 10_000, retransmitAfterMs: 1000 }) },
+          env: { ...process.env, STAGE_SECRET: secret, STAGE_DATABASE_URL: db.toString(), STAGE_REDIS_URL: redis.toString(), STAGE_LIMITS: JSON.stringify({ commandsPerSecond: 10_000, commandBurst: 10_000, retransmitAfterMs: 1000 }) },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );

@@ -6,7 +6,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../src/store/postgres/PostgresStore.js';
 import { postgresMigrations } from '../src/store/postgres/migrations.js';
 import { openStore } from '../src/store/openStore.js';
-import { postgresMigrations } from '../src/store/postgres/migrations.js';
 import { describeStoreContract, uniqueName } from './store-contract.js';
 import { requireService, testDatabaseUrl } from './scaleOutServices.js';
 

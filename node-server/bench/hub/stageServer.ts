@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { loadSecret } from '../../src/auth/loadSecret.js';
 import { TokenSigner } from '../../src/auth/TokenSigner.js';
 import { startHub } from '../../src/hub/startHub.js';
@@ -60,7 +60,7 @@ interface CommitCounts {
 
 export async function startStageServer(options: StageServerOptions): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stage-bench-hub-'));
-  const secret = options.secret ?? 'bench-secret-0123456789abcdef0123456789abcdef';
+  const secret = options.secret ?? randomBytes(32).toString('hex');
   const hub = await startHub({
     port: 0,
     host: '127.0.0.1',

@@ -1,6 +1,8 @@
 // Login tokens: `base64url(JSON {uid, exp}) . base64url(HMAC-SHA-256(secret, payload))`. Stateless, so any hub
-// sharing the secret verifies them; expiry is part of the signed payload.
+// sharing the secret verifies them; expiry is part of the signed payload. The MAC key is derived from the hub secret
+// for token signing only (deriveKey), never the secret itself.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { deriveKey } from './deriveKey.js';
 
 export interface TokenClaims {
   userId: string;
@@ -23,7 +25,7 @@ export class TokenSigner {
   private readonly now: () => number;
 
   constructor(config: TokenSignerConfig) {
-    this.secret = config.secret;
+    this.secret = deriveKey(config.secret, 'token-signing');
     this.ttlMs = config.ttlMs ?? 7 * 24 * 3600_000;
     this.now = config.now ?? Date.now;
   }

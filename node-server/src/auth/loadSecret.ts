@@ -1,18 +1,45 @@
-// The hub secret signs tokens and derives sealed-session keys, so it must survive restarts: taken from the config
-// when given (hex or any string), otherwise read from `<dataDir>/secret`, generated there (mode 0600) on first run.
+// The hub secret signs tokens and derives sealed-session keys, so it must survive restarts and stay private: taken
+// from the config (STAGE_SECRET in the environment, never the command line) when given, otherwise read from
+// `<dataDir>/secret`, generated there (0600, in a 0700 directory) on first run. A secret must be at least 32 bytes
+// written as 64+ hex digits; anything else (a passphrase, a short or mistyped value, a file with a non-hex tail)
+// is refused with a message saying how to make one, never silently weakened.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+export class SecretError extends Error {
+  constructor(message: string) {
+    super(`${message}; make one with: node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"`);
+    this.name = 'SecretError';
+  }
+}
+
+/** 32 bytes or more, as hex: the only accepted form. */
+export function parseSecret(text: string, source: string): Uint8Array {
+  const trimmed = text.trim();
+  if (!/^[0-9a-f]+$/i.test(trimmed)) throw new SecretError(`${source} is not hexadecimal (a secret is 64 or more hex digits, 32 random bytes)`);
+  if (trimmed.length % 2 !== 0) throw new SecretError(`${source} has an odd number of hex digits`);
+  if (trimmed.length < 64) throw new SecretError(`${source} is too short: ${trimmed.length / 2} bytes, at least 32 needed`);
+  const bytes = Buffer.from(trimmed, 'hex');
+  if (new Set(bytes).size < 8) throw new SecretError(`${source} is not random (too few distinct bytes)`);
+  return bytes;
+}
+
+/** Creates the data dir owner-only (0700), tightening an existing one. */
+export function ensurePrivateDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+}
+
 export function loadSecret(dataDir: string, given?: string): Uint8Array {
-  if (given) return /^[0-9a-f]{64,}$/i.test(given) ? Buffer.from(given, 'hex') : Buffer.from(given, 'utf8');
+  if (given) return parseSecret(given, 'STAGE_SECRET');
   const file = join(dataDir, 'secret');
   try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    return parseSecret(readFileSync(file, 'utf8'), `the secret file ${file}`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const secret = randomBytes(32);
   writeFileSync(file, secret.toString('hex'), { mode: 0o600, flag: 'wx' });
   return secret;

@@ -55,6 +55,8 @@ export interface HubOption {
   help: string;
   /** What a valid value looks like, for error lines. */
   fix: string;
+  /** Set when the flag is refused and the setting comes only from the environment or the config file: why. */
+  envOnly?: string;
   /** Turns a flag's or variable's text into the value the schema checks (a config file gives it typed). */
   fromText?(text: string): unknown;
 }
@@ -74,7 +76,7 @@ export const hubOptions: readonly HubOption[] = [
   { key: 'port', flag: '--port', value: '<n>', env: 'PORT', default: '8080', help: 'TCP port; 0 picks a free one', fix: 'an integer from 0 to 65535, e.g. 8080', fromText: integer },
   { key: 'host', flag: '--host', value: '<addr>', env: 'HOST', default: '0.0.0.0', help: 'interface to listen on', fix: 'an address, e.g. 127.0.0.1 behind a proxy' },
   { key: 'dataDir', flag: '--data-dir', value: '<dir>', env: 'STAGE_DATA_DIR', default: './data', help: 'SQLite file stage.db and the generated secret', fix: 'a directory path' },
-  { key: 'secret', flag: '--secret', value: '<s>', env: 'STAGE_SECRET', default: '<data-dir>/secret', help: 'signs tokens, derives session keys; keep it stable', fix: 'at least 16 characters, e.g. the output of `openssl rand -hex 32`' },
+  { key: 'secret', flag: '--secret', value: '<s>', env: 'STAGE_SECRET', default: '<data-dir>/secret', help: '(environment or config file only) signs tokens, derives session keys; keep it stable', envOnly: 'a command line is visible to every local user (ps); put the secret in STAGE_SECRET, the config file or <data-dir>/secret (mode 0600)', fix: 'at least 16 characters, e.g. the output of `openssl rand -hex 32`' },
   { key: 'logLevel', flag: '--log-level', value: '<level>', env: 'STAGE_LOG_LEVEL', default: 'info', help: logLevels.join(', '), fix: `one of ${logLevels.join(', ')}` },
   { key: 'databaseUrl', flag: '--database-url', value: '<url>', env: 'STAGE_DATABASE_URL', default: '(SQLite)', help: 'PostgreSQL store instead of SQLite', fix: 'a postgres:// URL, e.g. postgres://stage@127.0.0.1:5432/stage' },
   { key: 'redisUrl', flag: '--redis-url', value: '<url>', env: 'STAGE_REDIS_URL', default: '(in-process)', help: 'fan-out between hubs over Redis pub/sub', fix: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' },

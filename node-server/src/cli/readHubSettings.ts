@@ -30,6 +30,12 @@ function readArgs(args: readonly string[], errors: string[]): { help: boolean; v
       if (eq < 0 && i + 1 < args.length && !args[i + 1]!.startsWith('-')) i++; // its value, most likely
       continue;
     }
+    const refused = hubOptions.find((o) => o.flag === flag)?.envOnly;
+    if (refused !== undefined) {
+      errors.push(`${flag} is refused: ${refused}`);
+      if (eq < 0 && i + 1 < args.length && !args[i + 1]!.startsWith('-')) i++; // its value
+      continue;
+    }
     let value: string | undefined;
     if (eq > 0) value = arg.slice(eq + 1);
     else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) value = args[++i];

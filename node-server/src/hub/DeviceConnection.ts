@@ -59,6 +59,8 @@ export interface DeviceIdentity {
   userId: string;
   username: string;
   deviceId: string;
+  /** When the token the connection was opened with expires (ms since the epoch): the socket is closed 4001 then. */
+  tokenExpiresAt?: number;
 }
 
 /**
@@ -140,6 +142,7 @@ export class DeviceConnection {
   /** The seq first refused for the rate limit: later seqs are refused too until it comes again (no holes). */
   private rateLimitedFrom: number | undefined;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   private lastPongAt = 0;
   private draining = false;
   /** Set when the chain was refused: the connection is closing (4005), queued commands are not handled. */
@@ -180,6 +183,10 @@ export class DeviceConnection {
       if (this.state === 'hello') this.refuse(`no hello within ${hubLimits.helloTimeoutMs} ms`, CloseCode.idle);
     }, hubLimits.helloTimeoutMs);
     this.helloTimer.unref();
+    if (identity.tokenExpiresAt !== undefined) {
+      this.expiryTimer = setTimeout(() => this.refuse('token expired: log in again', CloseCode.unauthorized), Math.min(2 ** 31 - 1, Math.max(0, identity.tokenExpiresAt - Date.now())));
+      this.expiryTimer.unref();
+    }
     log.info('device connected');
   }
 
@@ -469,6 +476,7 @@ export class DeviceConnection {
     this.state = 'closed';
     this.closeInbound();
     clearTimeout(this.helloTimer);
+    clearTimeout(this.expiryTimer);
     this.onWelcomed();
     for (const pages of this.recalls?.values() ?? []) pages.fail(new ChainError('truncated', 'the device disconnected during the recall'));
     if (wasReady) this.deps.registry.tell({ type: 'Disconnect', ...this.key() });

@@ -66,8 +66,6 @@ export interface HubConfig {
   trustProxy?: number;
   /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`; when not, only loopback clients. */
   metricsToken?: string;
-  /** False closes POST /api/register (403); accounts are then created by the operator. Default true. */
-  openRegistration?: boolean;
   /** Install SIGINT/SIGTERM handlers that shut down gracefully (the CLI does). Default false. */
   handleSignals?: boolean;
 }
@@ -105,9 +103,23 @@ export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
     retentionSweepMs: config.retentionSweepMs ?? 60_000,
     authPerSecond: config.authPerSecond ?? 10,
     authBurst: config.authBurst ?? 100,
-    hubLimits: { ...DEFAULT_HUB_LIMITS, ...config.hubLimits },
+    hubLimits: resolveHubLimits(config.hubLimits, { ...DEFAULT_LIMITS, ...config.limits }),
     trustProxy: config.trustProxy ?? 0,
     metricsToken: config.metricsToken,
     openRegistration: config.openRegistration ?? true,
   };
+}
+
+/**
+ * The frame and per-user command rates default to the larger of their own default and 4x the per-connection command
+ * rate, so a deployment (or a benchmark) that raises `commandsPerSecond` is not silently capped by them.
+ */
+function resolveHubLimits(given: Partial<HubLimits> | undefined, limits: Limits): HubLimits {
+  const scaled = {
+    framesPerSecond: Math.max(DEFAULT_HUB_LIMITS.framesPerSecond, 4 * limits.commandsPerSecond),
+    frameBurst: Math.max(DEFAULT_HUB_LIMITS.frameBurst, 4 * limits.commandBurst),
+    userCommandsPerSecond: Math.max(DEFAULT_HUB_LIMITS.userCommandsPerSecond, 4 * limits.commandsPerSecond),
+    userCommandBurst: Math.max(DEFAULT_HUB_LIMITS.userCommandBurst, 4 * limits.commandBurst),
+  };
+  return { ...DEFAULT_HUB_LIMITS, ...scaled, ...given };
 }

@@ -11,7 +11,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { HeartbeatFailureDetector, SessionHandler, supervisor } from '@stage/sdk';
 import { nodeSealing } from '@stage/sdk/node';
 import { MAX_RECALL_ENTRIES, deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
-import { loadSecret } from '../auth/loadSecret.js';
+import { deriveKey } from '../auth/deriveKey.js';
+import { ensurePrivateDir, loadSecret } from '../auth/loadSecret.js';
 import { LoginLimiter } from '../auth/LoginLimiter.js';
 import { TokenSigner } from '../auth/TokenSigner.js';
 import { openFanout } from '../fanout/openFanout.js';
@@ -53,6 +54,8 @@ const defaultPublicDir = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   const resolved = resolveHubConfig(config);
   const log = config.logger ?? new Logger(config.logLevel ?? 'info');
+  // The data dir holds the database (password hashes, messages) and the secret: owner-only, tightened if it exists.
+  if (!config.databaseUrl && !process.env.STAGE_DATABASE_URL?.startsWith('postgres')) ensurePrivateDir(resolved.dataDir);
   const secret = loadSecret(resolved.dataDir, config.secret ?? process.env.STAGE_SECRET);
   const store = config.store ?? (await openStore({ dataDir: resolved.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) }));
   const fanout = config.fanout ?? (await openFanout(config.redisUrl ? { redisUrl: config.redisUrl } : {}));
@@ -106,7 +109,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   metrics.gauge('stage_command_handler_restarts', 'Command handler tasks restarted after a crash (current group)', restartsOf('commands'));
   metrics.gauge('stage_registry_restarts', 'Registry session restarts after a crash (current group)', restartsOf('registry'));
   const sessions = new SessionHandler<DeviceSessionState, Command>({
-    secret,
+    secret: deriveKey(secret, 'session-sealing'),
     definition: deviceSession,
     // node:crypto HMAC: about twice the pure-JS default; the hub only ever runs in Node.
     sealing: nodeSealing,
@@ -219,12 +222,12 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   }
 
   /** The user of a valid token, if the account exists; HttpError 401 / 403 otherwise. */
-  async function authenticate(token: string): Promise<{ userId: string; username: string }> {
+  async function authenticate(token: string): Promise<{ userId: string; username: string; tokenExpiresAt: number }> {
     const check = tokens.verify(token);
     if (!check.ok) throw new HttpError(401, 'unauthorized', check.reason === 'expired' ? 'token expired: log in again' : 'invalid token: log in again');
     const user = await store.userById(check.claims.userId);
     if (!user) throw new HttpError(403, 'forbidden', 'the account of this token no longer exists');
-    return { userId: user.id, username: user.username };
+    return { userId: user.id, username: user.username, tokenExpiresAt: check.claims.expiresAt };
   }
 
   // autoPong off: a peer's ping is answered by its writer, counted and bounded like any frame (DeviceConnection).
@@ -271,7 +274,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:token/:deviceId');
       if (closing) return rejectUpgrade(socket, 503, 'unavailable', 'hub shutting down');
       let deviceId: string;
-      let user: { userId: string; username: string };
+      let user: { userId: string; username: string; tokenExpiresAt: number };
       try {
         deviceId = decodePathSegment(match[2]!);
         user = await authenticate(decodePathSegment(match[1]!));

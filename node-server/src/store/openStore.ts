@@ -2,7 +2,7 @@
 // "postgres" (implementation owned by the scale-out work, loaded lazily so SQLite-only installs never load pg),
 // otherwise SQLite in `<dataDir>/stage.db`.
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { Store } from './Store.js';
 import { SqliteStore } from './SqliteStore.js';
 
@@ -20,6 +20,16 @@ export async function openStore(config: OpenStoreConfig): Promise<Store> {
     const mod = (await import(modulePath)) as { PostgresStore: { open(url: string): Promise<Store> } };
     return mod.PostgresStore.open(url);
   }
-  mkdirSync(config.dataDir, { recursive: true });
-  return new SqliteStore({ file: join(config.dataDir, 'stage.db') });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const file = join(config.dataDir, 'stage.db');
+  const store = new SqliteStore({ file });
+  // Password hashes and messages: owner-only, like the WAL and shared-memory files beside the database.
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {
+      // not created (yet): SQLite creates -wal/-shm with the database file's mode
+    }
+  }
+  return store;
 }

@@ -52,7 +52,7 @@ it('a GetHistory page fits one frame, however large the messages', async () => {
 it('a client that stops reading is closed with 4008 within bounded memory; /healthz and other users are unaffected', async () => {
   const { client: attacker, creds } = await connectedClient(hub.url, 'sloth');
   await poster.ok('AddGroupMember', { groupId: (await poster.ok('GetGroups', {})).groups[0]!.groupId, userId: creds.userId });
-  const watch = watchHub(hub);
+  const watch = await watchHub(hub);
   const closed = closeCodeOf(attacker.ws!);
   tcpOf(attacker.ws!).pause();
   // 40 requests a second, within the rate limit, until the hub gives up on the reader (or 12 s).

@@ -49,9 +49,8 @@ export function spawnHub(config: HubProcessConfig): Promise<HubProcess> {
       config.dataDir,
       '--log-level',
       config.logLevel ?? 'info',
-      ...(config.secret ? ['--secret', config.secret] : []),
     ],
-    { cwd: repoRoot, env: { ...process.env, STAGE_LIMITS: JSON.stringify(config.limits ?? {}), ...config.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, ...(config.secret ? { STAGE_SECRET: config.secret } : {}), STAGE_LIMITS: JSON.stringify(config.limits ?? {}), ...config.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
