@@ -100,6 +100,15 @@ function unavailable(e: unknown): StoreUnavailableError | undefined {
   return undefined;
 }
 
+/** A pg.Client whose connect (TCP + startup) fails after `ms`: a silent server must not hang a new connection. */
+function boundedClient(ms: number): typeof pg.Client {
+  return class BoundedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: ms });
+    }
+  };
+}
+
 /** Drops a checked-out client's socket: its pending statement fails at once and the server rolls back. */
 function destroyConnection(client: pg.PoolClient): void {
   (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
@@ -498,7 +507,10 @@ export class PostgresStore extends PgOps implements Store {
       // Client side: a statement with no answer fails (the link may be silently dead), a connect that hangs
       // fails, and idle connections are probed by TCP keepalives.
       query_timeout: queryTimeoutMs + 1000,
-      connectionTimeoutMillis: config.connectTimeoutMs ?? 3000,
+      // Only opening a connection is bounded here (the client's own timeout); the pool's connectionTimeoutMillis
+      // would also fail a command that merely waits for a busy pool under load. That wait is bounded by the
+      // command deadline (transaction's signal) instead.
+      Client: boundedClient(config.connectTimeoutMs ?? 3000),
       keepAlive: true,
       keepAliveInitialDelayMillis: 5000,
     });
