@@ -1,6 +1,8 @@
 // Fan-out carries committed outcomes from the hub that executed a command to every hub holding a recipient's
 // devices. The outcome is already durable (in the store, with its per-user id) before it is published, so a lost
-// fan-out message only delays delivery until the device's next replay or retransmit; it never loses an outcome.
+// fan-out message only delays delivery: every hub periodically compares its connected users' newest ids with the
+// store (OutcomeReconciler) and sends what it never heard of, so a committed outcome reaches every connected device
+// within about two reconcile periods even when the transport lost it.
 import type { Observable } from 'rxjs';
 
 /** One recipient's copy of a committed outcome. */
@@ -23,5 +25,13 @@ export interface Fanout {
    * then reads the newest outcome id of every user it holds devices for and sends what they lack.
    */
   readonly missed$: Observable<void>;
+  /**
+   * How often a hub should ask the store for outcomes the transport may have lost without noticing (a publish
+   * that failed or timed out, a publisher that died after its commit, a lost COMMIT answer). Absent: nothing can
+   * be lost (in-process). See OutcomeReconciler.
+   */
+  readonly reconcileMs?: number;
+  /** Optional cheap health check for readiness: resolves when the transport answers within `timeoutMs`. */
+  ping?(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }

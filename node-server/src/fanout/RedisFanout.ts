@@ -7,8 +7,10 @@
 //   list of (user, outcome id) pairs that received it; receivers rebuild entries sharing one outcome object.
 // - The publishing hub delivers its own batches locally at once (no round trip through Redis) and ignores their
 //   echo, so its devices see no extra latency.
-// - While Redis is unreachable, publish() still delivers locally and resolves (counting publishFailures), so
-//   commands keep being answered; ioredis reconnects and resubscribes by itself.
+// - Replies never wait for Redis (CommandRunner does not await publish); every command is bounded by a timeout,
+//   both connections are PINGed every 2 s and a silent one is dropped and reconnected; ioredis reconnects and
+//   resubscribes by itself. Pub/sub is best effort: what it loses, every hub's OutcomeReconciler reads from the
+//   store (reconcileMs), so a committed outcome reaches every connected device without waiting for the next one.
 // - Order and exactly-once are not Redis's job: outcome ids come from the store (monotonic per user), and the
 //   registry sends each device ids in order, reading any id it has not seen from the store, and skips ids it
 //   already sent. A batch published while this hub's subscriber was disconnected never arrives: once the
@@ -26,6 +28,12 @@ export interface RedisFanoutConfig {
   channel?: string;
   /** How long `open` waits for Redis before failing. Default 5 s. */
   connectTimeoutMs?: number;
+  /** Bound on every command (PUBLISH, PING): a silent link fails it instead of holding it. Default 1 s. */
+  commandTimeoutMs?: number;
+  /** How often both connections are PINGed; one that does not answer is dropped and reconnected. Default 2 s. */
+  healthCheckMs?: number;
+  /** See Fanout.reconcileMs. Default 500 ms. */
+  reconcileMs?: number;
 }
 
 /** Redis could not be reached; the message names the URL and how to fix it. */
@@ -96,16 +104,30 @@ export class RedisFanout implements Fanout {
   private closed = false;
   /** Messages on the channel that were not batches (ignored). */
   malformed = 0;
-  /** Batches that could not be published (Redis unreachable at that moment); delivered locally all the same. */
+  /** Batches that could not be published (Redis unreachable or silent); delivered locally all the same, and to
+   * the other hubs by their reconcilers. */
   publishFailures = 0;
 
+  readonly reconcileMs: number;
+  private readonly health: ReturnType<typeof setInterval>;
   private constructor(
     private readonly pub: Redis,
     private readonly sub: Redis,
     readonly channel: string,
     hubId: string,
+    private readonly config: RedisFanoutConfig,
   ) {
     this.hubId = hubId;
+    this.reconcileMs = config.reconcileMs ?? 500;
+    // A silently cut link gives no error: every command would wait forever, and the subscription would just
+    // go quiet. PINGs bounded by the command timeout find it; the connection is then dropped and reconnected.
+    this.health = setInterval(() => {
+      for (const conn of [pub, sub]) {
+        if (conn.status !== 'ready') continue;
+        conn.ping().catch(() => this.recycle(conn));
+      }
+    }, config.healthCheckMs ?? 2000);
+    this.health.unref();
     sub.on('message', (channel: string, text: string) => {
       if (channel !== this.channel || this.closed) return;
       let batch: { hub: string; entries: FanoutEntry[] };
@@ -141,12 +163,15 @@ export class RedisFanout implements Fanout {
     const hubId = randomUUID();
     const options = {
       lazyConnect: true,
+      connectTimeout: config.connectTimeoutMs ?? 5000,
+      commandTimeout: config.commandTimeoutMs ?? 1000,
+      keepAlive: 5000,
       // After the first connection: reconnect with a capped backoff, forever (a Redis restart must not kill hubs).
       retryStrategy: (times: number) => Math.min(times * 100, 2000),
       enableAutoPipelining: true,
     };
     // The publisher does not queue while Redis is away: a publish then fails at once (counted, see publish()).
-    const pub = new Redis(url.toString(), { ...options, enableOfflineQueue: false });
+    const pub = new Redis(url.toString(), { ...options, enableOfflineQueue: false, connectionName: `stage-fanout-pub-${hubId}` });
     const sub = new Redis(url.toString(), { ...options, connectionName: `stage-fanout-${hubId}` });
     // ioredis reports every failed reconnect as an 'error' event; they must not crash the hub.
     pub.on('error', () => {});
@@ -164,32 +189,44 @@ export class RedisFanout implements Fanout {
         { cause: e },
       );
     }
-    return new RedisFanout(pub, sub, channel, hubId);
+    return new RedisFanout(pub, sub, channel, hubId, config);
   }
 
   /**
-   * Delivers locally, then publishes. A failed publish (Redis down or restarting) is counted, not thrown: the
-   * outcomes are already durable, this hub's devices have them, and other hubs' devices get them with the user's
-   * next outcome or on reconnect. Commands keep being answered while Redis is away.
+   * Delivers locally, then publishes. A failed or timed-out publish (Redis down, restarting or silent) is counted,
+   * not thrown, and never waited for by a reply: the outcomes are durable, this hub's devices have them, and the
+   * other hubs' reconcilers read them from the store within about two reconcile periods.
    */
   async publish(entries: FanoutEntry[]): Promise<void> {
     if (entries.length === 0 || this.closed) return;
     this.subject.next(entries);
     try {
       await this.pub.publish(this.channel, encodeBatch(this.hubId, entries));
-    } catch {
+    } catch (e) {
       this.publishFailures++;
+      if (e instanceof Error && e.message.includes('timed out')) this.recycle(this.pub);
     }
   }
 
-  /** Resolves when both connections answer PING (readiness); rejects while Redis is away. */
-  async ping(): Promise<void> {
-    await Promise.all([this.pub.ping(), this.sub.ping()]);
+  /** Readiness: both connections answer a PING within `timeoutMs` (default 1 s). */
+  async ping(timeoutMs = 1000): Promise<void> {
+    try {
+      await withTimeout(Promise.all([this.pub.ping(), this.sub.ping()]), timeoutMs);
+    } catch (e) {
+      throw new FanoutUnavailableError(`Redis did not answer a PING within ${timeoutMs} ms (${(e as Error).message})`, { cause: e });
+    }
+  }
+
+  /** Drops a connection that stopped answering and reconnects it (the subscriber then reports missed$). */
+  private recycle(conn: Redis): void {
+    if (this.closed || conn.status !== 'ready') return;
+    conn.disconnect(true);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.health);
     this.subject.complete();
     this.missed.complete();
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);

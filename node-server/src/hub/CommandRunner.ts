@@ -1,7 +1,9 @@
 // The supervised command handlers: N workers take command jobs from one mailbox and execute them. A domain
 // command runs in one store transaction that checks the (user, traceId) reply first, applies the change,
-// appends each pushed outcome to every recipient's log and stores the reply; only after the commit are the
-// outcomes published and the reply returned. A worker that crashes (a bug, not a CommandError) dies with its
+// appends each pushed outcome to every recipient's log and stores the reply; after the commit the outcomes are
+// published (not awaited: a reply never waits on the fan-out) and the reply returned. The command deadline aborts
+// the transaction (the store cancels the running statement); a store that cannot serve is answered Err
+// unavailable with a retry-after. A worker that crashes (a bug, not a CommandError) dies with its
 // lease, which goes back to the head of the mailbox; the worker is restarted and the job redelivered; a job that
 // keeps crashing is answered Err internal after maxDeliveries. Nothing is dropped.
 import { randomUUID } from 'node:crypto';
@@ -19,7 +21,7 @@ import { commandHandlers, CommandError } from '../commands/index.js';
 import { dispatch, type CommandContext, type CommandHandlers } from '../commands/CommandContext.js';
 import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
 import { appendPushes } from '../store/appendPushes.js';
-import type { Store, StoreTx } from '../store/Store.js';
+import { asStoreUnavailable, type Store, type StoreTx, type StoreUnavailableError } from '../store/Store.js';
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
 
@@ -63,6 +65,8 @@ export class CommandRunner {
   /** In-flight domain commands by user and trace id: a resend while the first is running waits for it. */
   private readonly inflight = new Map<string, Promise<ReplyFrame>>();
   private readonly handlers: CommandHandlers;
+  /** Why the store failed the last command, while it keeps failing (logged once). */
+  private storeDown: StoreUnavailableError['reason'] | undefined;
 
   constructor(private readonly config: CommandRunnerConfig) {
     this.handlers = config.handlers ?? commandHandlers;
@@ -137,11 +141,16 @@ export class CommandRunner {
 
   /** Reads and session-state commands: nothing to record; a resend simply runs again. */
   private async executeRead(job: CommandJob): Promise<ReplyFrame> {
+    const deadline = AbortSignal.timeout(this.config.deadlineMs);
     try {
-      const result = await dispatch(this.handlers, job.command, this.context(job), this.config.store);
+      // Reads run outside a transaction: the store bounds each statement, the deadline bounds the command.
+      const result = await raceDeadline(dispatch(this.handlers, job.command, this.context(job), this.config.store), deadline);
       return { kind: 'reply', traceId: job.command.traceId, ok: true, type: job.command.type, data: result.data };
     } catch (e) {
       if (e instanceof CommandError) return errReply(job.command.traceId, errorBody(e));
+      if (e instanceof DeadlineExceeded) return errReply(job.command.traceId, { code: 'timeout', message: `${job.command.type} did not finish within ${this.config.deadlineMs} ms; resend it` });
+      const down = asStoreUnavailable(e);
+      if (down) return this.unavailable(job, down);
       throw e;
     }
   }
@@ -178,42 +187,88 @@ export class CommandRunner {
         });
         await tx.saveReply(userId, command.traceId, reply);
         return { reply, entries };
-      }, job.onOrdered ? { onOrdered: job.onOrdered } : undefined);
+      }, { signal: deadline, ...(job.onOrdered ? { onOrdered: job.onOrdered } : {}) });
     } catch (e) {
       if (e instanceof CommandError) return this.recordErr(job, errorBody(e));
-      if (e instanceof DeadlineExceeded) return this.timedOut(job);
+      if (e instanceof DeadlineExceeded || deadline.aborted) return this.timedOut(job);
+      const down = asStoreUnavailable(e);
+      if (down) return this.unavailable(job, down);
       throw e;
     }
     this.config.counters.transactionSeconds.observe((performance.now() - transactionStarted) / 1000);
-    await this.config.fanout.publish(outcome.entries);
+    this.storeAvailable();
+    // The reply does not wait for the fan-out: this hub's devices get the outcomes synchronously inside publish,
+    // other hubs over the transport or, if it loses them, through their OutcomeReconciler.
+    this.config.fanout.publish(outcome.entries).catch((err: unknown) => this.config.log.warn('fan-out publish failed', { err }));
     return outcome.reply;
+  }
+
+  /**
+   * The store cannot serve (unreachable, silent, disk full): answer a transient Err with a retry-after so clients
+   * back off, and log the condition once (and once when it ends), not once per command.
+   */
+  private unavailable(job: CommandJob, down: StoreUnavailableError): ReplyFrame {
+    if (this.storeDown !== down.reason) {
+      this.storeDown = down.reason;
+      this.config.log.error('the store is unavailable; commands are answered Err unavailable until it recovers', { reason: down.reason, err: down });
+    }
+    return errReply(job.command.traceId, {
+      code: 'unavailable',
+      message: `${down.reason === 'full' ? "the hub's storage is full" : 'the hub cannot reach its storage'}; resend later with the same trace id (applied at most once)`,
+      retryAfterMs: down.retryAfterMs,
+    });
+  }
+
+  private storeAvailable(): void {
+    if (this.storeDown === undefined) return;
+    this.config.log.info('the store is available again', { after: this.storeDown });
+    this.storeDown = undefined;
   }
 
   /** A refused domain command: its Err is recorded (unless transient) so a resend answers the same. */
   private async recordErr(job: CommandJob, error: ErrorBody): Promise<ReplyFrame> {
     const reply = errReply(job.command.traceId, error);
     if (isTransientErrorCode(error.code)) return reply;
-    return this.config.store.transaction(async (tx) => {
-      const prior = (await tx.findReply(job.userId, job.command.traceId)) as ReplyFrame | undefined;
-      if (prior) return prior;
-      await tx.saveReply(job.userId, job.command.traceId, reply);
-      return reply;
-    });
+    try {
+      return await this.config.store.transaction(async (tx) => {
+        const prior = (await tx.findReply(job.userId, job.command.traceId)) as ReplyFrame | undefined;
+        if (prior) return prior;
+        await tx.saveReply(job.userId, job.command.traceId, reply);
+        return reply;
+      }, { signal: AbortSignal.timeout(this.config.deadlineMs) });
+    } catch (e) {
+      // Not recorded: a resend runs the command again and, nothing having changed, is refused the same way.
+      if (asStoreUnavailable(e) || (e instanceof Error && e.name === 'TimeoutError')) return reply;
+      throw e;
+    }
   }
 
   /** The seed's TimeOut: the command was rolled back; tell the user's devices, answer Err timeout. */
-  private async timedOut(job: CommandJob): Promise<ReplyFrame> {
+  private timedOut(job: CommandJob): ReplyFrame {
     const afterMs = this.config.deadlineMs;
     this.config.log.warn('command exceeded its deadline and was rolled back', { userId: job.userId, type: job.command.type, traceId: job.command.traceId });
     const outcome = { type: 'TimeOut' as const, traceId: job.command.traceId, command: job.command.type, afterMs };
-    const outcomeId = await this.config.store.appendOutcome(job.userId, outcome);
-    await this.config.fanout.publish([{ userId: job.userId, outcomeId, outcome }]);
+    // The reply does not wait for the TimeOut push: the store may be what stopped answering.
+    void this.config.store
+      .transaction((tx) => tx.appendOutcome(job.userId, outcome), { signal: AbortSignal.timeout(afterMs) })
+      .then((outcomeId) => this.config.fanout.publish([{ userId: job.userId, outcomeId, outcome }]))
+      .catch((err: unknown) => this.config.log.warn('TimeOut outcome not stored', { userId: job.userId, err }));
     return errReply(job.command.traceId, { code: 'timeout', message: `${job.command.type} did not finish within ${afterMs} ms; nothing changed, resend it` });
   }
 }
 
 function errorBody(e: CommandError): ErrorBody {
   return { code: e.code, message: e.message, ...(e.path ? { path: e.path } : {}) };
+}
+
+/** The work's result, or DeadlineExceeded once the deadline passes (the work is left to its own bounds). */
+function raceDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
+  if (deadline.aborted) return Promise.reject(new DeadlineExceeded('command deadline exceeded'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DeadlineExceeded('command deadline exceeded'));
+    deadline.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => deadline.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The transaction, refusing every further call once the deadline passed (so the work aborts and rolls back). */

@@ -32,8 +32,8 @@ export type RegistryMessage =
   | { type: 'TimeOut' }
   | { type: 'Ping' }
   | { type: 'Pong'; userId: string; deviceId: string; connectionId: number }
-  /** Outcomes may have been published without reaching this hub (see Fanout.missed$): read the newest ids. */
-  | { type: 'Refresh' };
+  /** The newest outcome ids in the store (OutcomeReconciler): ids this hub never heard of are read and sent. */
+  | { type: 'Refresh'; latest: ReadonlyMap<string, number> };
 
 interface Unacked {
   id: number;
@@ -164,7 +164,7 @@ export class Registry {
       case 'Ping':
         return this.ping();
       case 'Refresh':
-        return this.refresh();
+        return this.refresh(m.latest);
       case 'Pong': {
         const d = this.device(m.userId, m.deviceId, m.connectionId);
         if (d) d.lastSeenAt = this.now();
@@ -369,18 +369,22 @@ export class Registry {
     return true;
   }
 
-  /** Catches up every connected user with the store: ids this hub never heard of are read from it and sent. */
-  private async refresh(): Promise<void> {
+  /** Users with devices here (the reconciler reads their newest ids). */
+  userIds(): string[] {
+    return [...this.users.keys()];
+  }
+
+  /** Catches up with the store: ids this hub never heard of (the fan-out lost them) are read from it and sent. */
+  private async refresh(latest: ReadonlyMap<string, number>): Promise<void> {
     let behind = 0;
-    for (const userId of [...this.users.keys()]) {
-      const { last } = await this.config.store.outcomeBounds(userId);
+    for (const [userId, last] of latest) {
       const user = this.users.get(userId); // may have disconnected meanwhile
       if (!user || last <= user.latest) continue;
       behind++;
       user.latest = last;
       for (const d of [...user.devices.values()]) await this.pumpCounted(user, d);
     }
-    this.config.log.info('caught up with outcomes the fan-out may have missed', { users: this.users.size, behind });
+    if (behind > 0) this.config.log.info('sent outcomes the fan-out had not brought', { users: behind });
   }
 
   /** Heartbeat tick: ping every device, close the ones silent for longer than idleTimeoutMs (4010). */

@@ -16,6 +16,7 @@ import { ensurePrivateDir, loadSecret } from '../auth/loadSecret.js';
 import { LoginLimiter } from '../auth/LoginLimiter.js';
 import { TokenSigner } from '../auth/TokenSigner.js';
 import { openFanout } from '../fanout/openFanout.js';
+import { OutcomeReconciler } from '../fanout/OutcomeReconciler.js';
 import { login, register } from '../http/authRoutes.js';
 import { clientAddress, isLoopback } from '../http/clientAddress.js';
 import { decodePathSegment } from '../http/decodePathSegment.js';
@@ -73,7 +74,14 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
 
   const registry = new Registry({ store, limits: resolved.limits, windowStallMs: resolved.windowStallMs, log: log.child({ session: 'registry' }), counters });
   const fanoutSubscription = fanout.entries$.subscribe((entries) => registry.tell({ type: 'Outcome', entries }));
-  fanoutSubscription.add(fanout.missed$.subscribe(() => registry.tell({ type: 'Refresh' })));
+  const reconciler = new OutcomeReconciler({
+    store,
+    users: () => registry.userIds(),
+    deliver: (latest) => registry.tell({ type: 'Refresh', latest }),
+    log: log.child({ session: 'reconciler' }),
+  });
+  if (fanout.reconcileMs !== undefined) reconciler.start(fanout.reconcileMs);
+  fanoutSubscription.add(fanout.missed$.subscribe(() => void reconciler.now()));
   const runner = new CommandRunner({
     store,
     fanout,
@@ -313,6 +321,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       await Promise.all([...connections].map((c) => c.drain()));
       runner.close();
       fanoutSubscription.unsubscribe();
+      reconciler.stop();
       registry.close();
       await tree.shutdown();
       registry.dispose();

@@ -229,6 +229,12 @@ export interface TransactionOptions {
    * Never called for a work that failed.
    */
   onOrdered?(): void;
+  /**
+   * Aborts the work: a store that talks to a server cancels the running statement (drops the connection) and
+   * rolls back, so a command's deadline holds even when the server stopped answering. The transaction then
+   * rejects; whether anything committed is decided by the server (a COMMIT already sent may have).
+   */
+  signal?: AbortSignal;
 }
 
 export interface Store extends StoreTx {
@@ -238,6 +244,16 @@ export interface Store extends StoreTx {
   transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Ids of users with a non-empty outcome log, for the retention sweep. */
   usersWithOutcomes(): Promise<string[]>;
+  /**
+   * Optional: the newest outcome id of each of these users in one round trip (users without a log are absent).
+   * Hubs poll it to deliver outcomes the fan-out lost; see `latestOutcomeIds()` (./latestOutcomeIds.ts).
+   */
+  latestOutcomeIds?(userIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Optional cheap health check for readiness (`/readyz`): resolves when the store answers a trivial query within
+   * `timeoutMs`, rejects (StoreUnavailableError) otherwise. An embedded store may leave it out (always ready).
+   */
+  ping?(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -248,4 +264,36 @@ export class StoreConflictError extends Error {
     super(message);
     this.name = 'StoreConflictError';
   }
+}
+
+/**
+ * The store cannot serve right now (server unreachable or silent, disk full, too many connections): nothing the
+ * failed call did is visible, except that a COMMIT whose answer was lost may have committed. Commands answer Err
+ * `unavailable` with `retryAfterMs`; a resend with the same trace id is answered from the record if it committed.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store_unavailable';
+  constructor(
+    message: string,
+    readonly reason: 'unreachable' | 'timeout' | 'full' = 'unreachable',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+
+  /** How long a client should wait before resending: a full disk needs an operator, a lost link a moment. */
+  get retryAfterMs(): number {
+    return this.reason === 'full' ? 5000 : 1000;
+  }
+}
+
+const diskFullCodes = new Set(['53100' /* PostgreSQL disk_full */, 'SQLITE_FULL', 'ENOSPC']);
+
+/** The StoreUnavailableError an error means, if it is one (a full disk reported by either engine included). */
+export function asStoreUnavailable(e: unknown): StoreUnavailableError | undefined {
+  if (e instanceof StoreUnavailableError) return e;
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  if (diskFullCodes.has(code)) return new StoreUnavailableError(`the store's disk is full (${(e as Error).message})`, 'full', { cause: e });
+  return undefined;
 }

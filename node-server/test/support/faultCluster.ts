@@ -8,6 +8,7 @@ import { ImClient, type Outcome } from '@stage/sdk/im';
 import { RedisFanout } from '../../src/fanout/RedisFanout.js';
 import { PostgresStore } from '../../src/store/postgres/PostgresStore.js';
 import type { HubConfig } from '../../src/hub/HubConfig.js';
+import type { Store } from '../../src/store/Store.js';
 import { uniqueName } from '../store-contract.js';
 import { testDatabaseUrl, testRedisUrl } from '../scaleOutServices.js';
 import { FaultProxy } from './FaultProxy.js';
@@ -36,7 +37,16 @@ export interface FaultCluster {
   stop(): Promise<void>;
 }
 
-export async function startFaultCluster(names: string[], config: HubConfig = {}): Promise<FaultCluster> {
+export interface FaultClusterOptions {
+  /** Hub config for every hub (deadline, limits). */
+  hub?: HubConfig;
+  /** Wraps a hub's store (fault injection at the store boundary). */
+  wrapStore?(name: string, store: PostgresStore): Store;
+  /** PostgresStore statement bound (default: the store's). */
+  queryTimeoutMs?: number;
+}
+
+export async function startFaultCluster(names: string[], options: FaultClusterOptions = {}): Promise<FaultCluster> {
   const schema = uniqueName('test');
   const channel = `stage-test-${schema}`;
   const secret = 'fault-cluster-shared-secret-0123456789abcdef';
@@ -48,9 +58,20 @@ export async function startFaultCluster(names: string[], config: HubConfig = {})
     const pgProxy = await FaultProxy.start(Number(new URL(testDatabaseUrl).port || 5432));
     const redisProxy = await FaultProxy.start(Number(new URL(testRedisUrl).port || 6379));
     proxies.push(pgProxy, redisProxy);
-    const store = await PostgresStore.open({ url: pgProxy.via(testDatabaseUrl), schema, poolSize: 8 });
+    const store = await PostgresStore.open({
+      url: pgProxy.via(testDatabaseUrl),
+      schema,
+      poolSize: 8,
+      ...(options.queryTimeoutMs ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
+    });
     const fanout = await RedisFanout.open({ url: redisProxy.via(testRedisUrl), channel });
-    const hub = await startTestHub({ secret, store, fanout, limits: { commandsPerSecond: 10_000, commandBurst: 10_000 }, ...config });
+    const hub = await startTestHub({
+      secret,
+      store: options.wrapStore?.(name, store) ?? store,
+      fanout,
+      limits: { commandsPerSecond: 10_000, commandBurst: 10_000 },
+      ...options.hub,
+    });
     hubs.push({
       name,
       url: hub.url,

@@ -16,6 +16,7 @@ import { messageSelect, toMessage, type MessageRow as SharedMessageRow } from '.
 import { postgresMigrations } from './migrations.js';
 import {
   StoreConflictError,
+  StoreUnavailableError,
   type GroupRecord,
   type HistoryQuery,
   type MessageRecord,
@@ -26,6 +27,7 @@ import {
   type StoreTx,
   type StoredOutcome,
   type StreamRecord,
+  type TransactionOptions,
   type TopicRecord,
   type TopicStatus,
   type UnreadQuery,
@@ -40,16 +42,16 @@ export interface PostgresStoreConfig {
   schema?: string;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /**
+   * Bound on every statement, client side (the call rejects) and server side (`statement_timeout`, so a
+   * statement left behind by a vanished hub stops too). Default 10 s, the hub's command deadline.
+   */
+  queryTimeoutMs?: number;
+  /** How long opening a connection may take before the call fails. Default 3 s. */
+  connectTimeoutMs?: number;
 }
 
-/** PostgreSQL could not be reached or refused the login; the message names the URL and how to fix it. */
-export class StoreUnavailableError extends Error {
-  readonly code = 'store_unavailable';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreUnavailableError';
-  }
-}
+export { StoreUnavailableError } from '../Store.js';
 
 // BIGINT (int8) and COUNT(*) arrive as strings by default; every integer here fits a double.
 const types = {
@@ -73,11 +75,52 @@ function statementName(text: string): string {
 
 function runnerOf(db: pg.Pool | pg.PoolClient): Runner {
   return <R extends Row>(text: string, values: unknown[] = []) =>
-    db.query<R>({ name: statementName(text), text, values }) as Promise<pg.QueryResult<R>>;
+    (db.query<R>({ name: statementName(text), text, values }) as Promise<pg.QueryResult<R>>).catch((e: unknown) => {
+      throw unavailable(e) ?? e;
+    });
 }
 
 const isCode = (e: unknown, ...codes: string[]): boolean =>
   typeof e === 'object' && e !== null && 'code' in e && codes.includes(String((e as { code: unknown }).code));
+
+/** Connection-level failures of `pg` and `net` (no SQLSTATE): the server is gone, silent or refusing. */
+const LINK_FAILURE = /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH/;
+
+/** The StoreUnavailableError a failure means, or undefined when it is an ordinary error (a bug, a constraint). */
+function unavailable(e: unknown): StoreUnavailableError | undefined {
+  if (e instanceof StoreUnavailableError) return e;
+  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === '53100') return new StoreUnavailableError(`PostgreSQL's disk is full (${message})`, 'full', { cause: e });
+  if (code === '57014' || message.includes('Query read timeout')) return new StoreUnavailableError(`PostgreSQL did not answer in time (${message})`, 'timeout', { cause: e });
+  // 08: connection exception; 53: insufficient resources; 57P0x: shutting down, crashed, starting up.
+  if (code.startsWith('08') || code.startsWith('53') || /^57P0[1-3]$/.test(code) || LINK_FAILURE.test(`${code} ${message}`)) {
+    return new StoreUnavailableError(`PostgreSQL is unavailable (${message})`, 'unreachable', { cause: e });
+  }
+  return undefined;
+}
+
+/** A pg.Client whose connect (TCP + startup) fails after `ms`: a silent server must not hang a new connection. */
+function boundedClient(ms: number): typeof pg.Client {
+  return class BoundedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: ms });
+    }
+  };
+}
+
+/** Drops a checked-out client's socket: its pending statement fails at once and the server rolls back. */
+function destroyConnection(client: pg.PoolClient): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** An error on a checked-out client with no statement running would otherwise be an uncaught 'error' event. */
+const guarded = new WeakSet<pg.PoolClient>();
+function ignoreClientErrors(client: pg.PoolClient): void {
+  if (guarded.has(client)) return;
+  guarded.add(client);
+  client.on('error', () => undefined);
+}
 
 type MessageRow = SharedMessageRow & Row;
 
@@ -100,6 +143,11 @@ class PgOps implements StoreTx {
   /** Runs several statements as one unit: inside a transaction that is the transaction itself. */
   protected atomic<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  /** The cheapest round trip (readiness). */
+  async select1(): Promise<void> {
+    await this.run('SELECT 1');
   }
 
   // users
@@ -467,12 +515,30 @@ export class PostgresStore extends PgOps implements Store {
     const schema = config.schema ?? url.searchParams.get('schema') ?? 'public';
     url.searchParams.delete('schema');
     if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgreSQL schema name "${schema}" is not a plain identifier`);
+    const queryTimeoutMs = config.queryTimeoutMs ?? 10_000;
     const pool = new pg.Pool({
       connectionString: url.toString(),
       max: config.poolSize ?? 10,
       types,
-      // Every connection resolves table names in the store's schema.
-      options: `-c search_path=${schema}`,
+      // Every connection resolves table names in the store's schema. Server side, a statement or an idle
+      // transaction left behind by a hub that vanished ends by itself, and dead peers are found by keepalives
+      // (and checked for during long statements, PostgreSQL >= 14), so their locks do not outlive them.
+      options: [
+        `-c search_path=${schema}`,
+        `-c statement_timeout=${queryTimeoutMs}`,
+        `-c idle_in_transaction_session_timeout=${queryTimeoutMs * 2}`,
+        '-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3',
+        '-c client_connection_check_interval=2000',
+      ].join(' '),
+      // Client side: a statement with no answer fails (the link may be silently dead), a connect that hangs
+      // fails, and idle connections are probed by TCP keepalives.
+      query_timeout: queryTimeoutMs + 1000,
+      // Only opening a connection is bounded here (the client's own timeout); the pool's connectionTimeoutMillis
+      // would also fail a command that merely waits for a busy pool under load. That wait is bounded by the
+      // command deadline (transaction's signal) instead.
+      Client: boundedClient(config.connectTimeoutMs ?? 3000),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5000,
     });
     // An idle client losing its server (PostgreSQL restarted) must not crash the hub; the next query reconnects.
     pool.on('error', () => {});
@@ -481,10 +547,11 @@ export class PostgresStore extends PgOps implements Store {
       await store.migrate();
     } catch (e) {
       await pool.end().catch(() => {});
-      if (isCode(e, 'ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '28000', '28P01', '3D000')) {
+      if (isCode(e, 'ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '28000', '28P01', '3D000') || unavailable(e)) {
         throw new StoreUnavailableError(
           `PostgreSQL at ${describe(config.url)} is unavailable (${(e as Error).message}). ` +
             'Start PostgreSQL or point STAGE_DATABASE_URL at a running server, e.g. postgres://postgres@127.0.0.1:5432/test.',
+          'unreachable',
           { cause: e },
         );
       }
@@ -535,28 +602,86 @@ export class PostgresStore extends PgOps implements Store {
     return this.transaction((tx) => fn(tx as PgOps));
   }
 
-  async transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+  /**
+   * BEGIN … COMMIT on one pooled connection. `options.signal` (the command deadline) drops the connection, so a
+   * statement stuck on a silent server fails at once and the server rolls back. Deadlocks and serialization
+   * failures are re-run (at most 5 times). Connection failures reject with StoreUnavailableError and the
+   * connection is discarded; a failed COMMIT may still have committed (the caller's resend finds the reply).
+   */
+  async transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    const signal = options?.signal;
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      signal?.throwIfAborted();
+      const client = await this.connectWithin(signal);
+      ignoreClientErrors(client);
       let broken = false;
+      const abort = () => {
+        broken = true;
+        destroyConnection(client);
+      };
+      signal?.addEventListener('abort', abort, { once: true });
       try {
         await client.query('BEGIN');
         const result = await work(new PgOps(runnerOf(client), true));
         await client.query('COMMIT');
         return result;
       } catch (e) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true; // the connection itself failed: do not return it to the pool
+        const down = unavailable(e);
+        if (down || broken) broken = true;
+        else {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true; // the connection itself failed: do not return it to the pool
+          }
         }
         if (isCode(e, '40P01')) this.retried.deadlock++;
         if (isCode(e, '40001')) this.retried.serialization++;
-        if (attempt < 5 && isCode(e, ...RETRYABLE)) continue;
-        throw e;
+        if (attempt < 5 && isCode(e, ...RETRYABLE) && !signal?.aborted) continue;
+        throw down ?? e;
       } finally {
+        signal?.removeEventListener('abort', abort);
         client.release(broken);
       }
+    }
+  }
+
+  /** A pooled connection, unless the signal fires first (then the connection goes back once it arrives). */
+  private async connectWithin(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+    const connecting = this.pool.connect().catch((e: unknown) => {
+      throw unavailable(e) ?? e;
+    });
+    if (!signal) return connecting;
+    return new Promise<pg.PoolClient>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      connecting.then(
+        (client) => {
+          signal.removeEventListener('abort', onAbort);
+          if (signal.aborted) client.release();
+          else resolve(client);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  async latestOutcomeIds(userIds: readonly string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const r = await this.run<{ user_id: string; last_id: number }>('SELECT user_id, last_id FROM outcome_counters WHERE user_id = ANY($1::text[])', [userIds]);
+    return new Map(r.rows.map((x) => [x.user_id, x.last_id]));
+  }
+
+  /** Readiness: `SELECT 1` on a pooled connection within `timeoutMs` (default 2 s). */
+  async ping(timeoutMs = 2000): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      await this.transaction((tx) => (tx as PgOps).select1(), { signal });
+    } catch (e) {
+      throw unavailable(e) ?? new StoreUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms`, 'timeout', { cause: e });
     }
   }
 
