@@ -183,9 +183,6 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
         res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
         throw new HttpError(429, 'rate_limited', `too many ${path.slice(5)} attempts from this address; retry in ${Math.ceil(wait)} ms`);
       }
-      if (path === '/api/register' && config.openRegistration === false) {
-        throw new HttpError(403, 'forbidden', 'registration is closed on this hub: ask its operator for an account');
-      }
       return path === '/api/register' ? register(auth, req, res) : login(auth, req, res);
     }
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
