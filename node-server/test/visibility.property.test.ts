@@ -21,7 +21,7 @@ type Op =
   | { kind: 'CreateStream'; actor: number; groups: number[]; own: boolean }
   | { kind: 'SetStreamGroups'; actor: number; stream: number; groups: number[]; own: boolean }
   | { kind: 'SendMessage'; actor: number; stream: number; recipients: number[] | null; own: boolean }
-  | { kind: 'GetHistory'; actor: number; stream: number }
+  | { kind: 'GetHistory'; actor: number; stream: number; seen: boolean }
   | { kind: 'SetStreamAdmins'; actor: number; stream: number; users: number[]; seen: boolean }
   | { kind: 'AppointReviewer'; actor: number; stream: number; user: number; seen: boolean }
   | { kind: 'DismissReviewer'; actor: number; stream: number; user: number; seen: boolean }
@@ -41,11 +41,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('CreateStream' as const), actor, groups: fc.array(index, { minLength: 1, maxLength: 2 }), own }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('SetStreamGroups' as const), actor, stream: index, groups: fc.array(index, { minLength: 1, maxLength: 2 }), own }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('SendMessage' as const), actor, stream: index, recipients: fc.option(fc.array(fc.nat(USERS - 1), { maxLength: 2 }), { freq: 2 }), own }), weight: 5 },
-  fc.record({ kind: fc.constant('GetHistory' as const), actor, stream: index }),
+  { arbitrary: fc.record({ kind: fc.constant('GetHistory' as const), actor, stream: index, seen: own }), weight: 2 },
   fc.record({ kind: fc.constant('SetStreamAdmins' as const), actor, stream: index, users: fc.array(fc.nat(USERS - 1), { maxLength: 2 }), seen: own }),
   { arbitrary: fc.record({ kind: fc.constant('AppointReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1), seen: own }), weight: 2 },
   fc.record({ kind: fc.constant('DismissReviewer' as const), actor, stream: index, user: fc.nat(USERS - 1), seen: own }),
-  { arbitrary: fc.record({ kind: fc.constant('SetTopicStatus' as const), actor, stream: index, status: fc.constantFrom(...topicStatuses), seen: own }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('SetTopicStatus' as const), actor, stream: index, status: fc.constantFrom(...topicStatuses), seen: own }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('EditMessage' as const), actor, message: index, own: fc.nat(2).map((n) => n > 0) }), weight: 4 },
   fc.record({ kind: fc.constant('ForgeDuplicate' as const), actor, stream: index, back: fc.nat(2) }),
 );
@@ -220,7 +220,7 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 break;
               }
               case 'GetHistory': {
-                const s = model.stream(op.stream);
+                const s = model.stream(op.stream, op.seen ? op.actor : undefined);
                 if (!s) break;
                 const reply = await c.send('GetHistory', { stream: s.name });
                 expect(reply.ok, `${op.kind} ${JSON.stringify(op)}`).toBe(model.sees(op.actor, s));
@@ -268,6 +268,7 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
                 const reply = await c.send('SetTopicStatus', { stream: s.name, topic: 't', status: op.status });
                 const guarded = ['under_review', 'reject', 'complete'].includes(s.status) || ['reject', 'complete'].includes(op.status);
                 const allowed = model.sees(op.actor, s) && (!guarded || model.administers(op.actor, s));
+                if (model.sees(op.actor, s) && guarded && !model.administers(op.actor, s)) coverage.refusedNonAdmin++;
                 expect(reply.ok, `${op.kind} ${JSON.stringify(op)} from ${s.status}`).toBe(allowed);
                 coverage[allowed ? 'adminActs' : 'refusedAdminActs']++;
                 if (allowed) s.status = op.status;
@@ -302,6 +303,16 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
               }
             }
             noteVisibility();
+          }
+          // Every user's history and unread counts hold exactly the messages the model says they may read.
+          for (const [i, c] of clients.entries()) {
+            const unread = new Map((await c.ok('GetSessionState', {})).unread.map((u) => [u.stream, u.count]));
+            for (const s of model.streams.filter((x) => model.sees(i, x))) {
+              const readable = model.messages.filter((m) => m.stream === s && model.reads(i, m));
+              const history = (await c.ok('GetHistory', { stream: s.name })).messages.map((m) => m.messageId);
+              expect(history, `history of ${s.name} for user ${i}`).toEqual(readable.map((m) => m.id));
+              expect(unread.get(s.name) ?? 0, `unread in ${s.name} for user ${i}`).toBe(readable.filter((m) => m.sender !== i).length);
+            }
           }
           // Let every device receive everything its user was sent, then compare with the model.
           for (const [i, c] of clients.entries()) {
