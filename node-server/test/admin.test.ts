@@ -107,6 +107,27 @@ describe('stage-hub admin', () => {
     expect(data.outcomes.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('backs up the SQLite store while the hub runs (online backup API), into a copy a hub can open', async () => {
+    const hub = await startTestHub({ dataDir });
+    const copyDir = mkdtempSync(join(tmpdir(), 'stage-backup-'));
+    try {
+      const target = join(copyDir, 'stage.db');
+      const done = await admin('backup', target);
+      expect(done).toMatchObject({ code: 0, err: '' });
+      expect((await admin('backup', target)).err).toMatch(/exists: give a new file name/);
+      await hub.close();
+      const restored = await startTestHub({ dataDir: copyDir });
+      try {
+        expect((await login(restored.url, 'alice', 'correct horse')).status).toBe(200);
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await hub.close();
+      rmSync(copyDir, { recursive: true, force: true });
+    }
+  });
+
   it('is reached through the real CLI: stage-hub admin', () => {
     const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', 'admin', 'user', 'create', 'erin', '--data-dir', dataDir, '--password', 'long enough'], {
       cwd: repoRoot,

@@ -5,6 +5,9 @@
 //
 // Exit codes: 0 done, 1 refused (not found, conflict, store unavailable), 2 usage.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { commandSchema, deviceSession, type Command } from '@stage/sdk/im';
 import { hashPassword } from '../auth/password.js';
 import { commandHandlers } from '../commands/index.js';
@@ -24,8 +27,11 @@ export const adminHelpText = `usage: stage-hub admin <command> [--data-dir <dir>
                                                  a group owned by --owner, with members added
   stream create <name> --as <username> --group <group name or id>... [--description <text>]
                                                  a stream visible to those groups (of which --as is a member)
+  backup <file>                                  a consistent copy of the SQLite store, taken with SQLite's
+                                                 online backup API; works while the hub runs (PostgreSQL: pg_dump)
 
-The store is the hub's: --data-dir / STAGE_DATA_DIR (SQLite, default ./data; stop the hub first) or
+The store is the hub's: --data-dir / STAGE_DATA_DIR (SQLite, default ./data; stop the hub first, except for
+backup) or
 --database-url / STAGE_DATABASE_URL (PostgreSQL).
 `;
 
@@ -200,6 +206,22 @@ const commands: Record<string, (store: Store, a: AdminArgs, io: AdminIo) => Prom
   'stream create': createStream,
 };
 
+/** SQLite's online backup of `<dataDir>/stage.db` into `file`, beside a running hub (read-only, no lock). */
+async function backup(a: AdminArgs, io: AdminIo, dataDir: string): Promise<void> {
+  const target = a.words[1];
+  if (!target) throw new UsageError('backup needs a target file');
+  if (existsSync(target)) throw new RefusedError(`${target} exists: give a new file name`);
+  const source = join(dataDir, 'stage.db');
+  if (!existsSync(source)) throw new RefusedError(`no SQLite store at ${source}: give the hub's --data-dir`);
+  const db = new Database(source, { readonly: true, fileMustExist: true });
+  try {
+    const { totalPages } = await db.backup(target);
+    io.out(JSON.stringify({ backup: target, from: source, pages: totalPages }) + '\n');
+  } finally {
+    db.close();
+  }
+}
+
 /** Runs an admin command; resolves with the process exit code. */
 export async function runAdmin(args: readonly string[], io: AdminIo): Promise<number> {
   let store: Store | undefined;
@@ -209,6 +231,11 @@ export async function runAdmin(args: readonly string[], io: AdminIo): Promise<nu
       return args.length === 0 ? 2 : 0;
     }
     const a = parse(args);
+    if (a.words[0] === 'backup') {
+      if (one(a, '--database-url') ?? io.env.STAGE_DATABASE_URL) throw new UsageError('backup copies the SQLite store; back up PostgreSQL with pg_dump');
+      await backup(a, io, one(a, '--data-dir') ?? io.env.STAGE_DATA_DIR ?? './data');
+      return 0;
+    }
     const command = commands[a.words.slice(0, 2).join(' ')];
     if (!command) throw new UsageError(`unknown admin command "${a.words.slice(0, 2).join(' ')}"`);
     const databaseUrl = one(a, '--database-url') ?? io.env.STAGE_DATABASE_URL;
