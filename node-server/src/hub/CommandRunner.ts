@@ -253,7 +253,7 @@ export class CommandRunner {
       .transaction((tx) => tx.appendOutcome(job.userId, outcome), { signal: AbortSignal.timeout(afterMs) })
       .then((outcomeId) => this.config.fanout.publish([{ userId: job.userId, outcomeId, outcome }]))
       .catch((err: unknown) => this.config.log.warn('TimeOut outcome not stored', { userId: job.userId, err }));
-    return errReply(job.command.traceId, { code: 'timeout', message: `${job.command.type} did not finish within ${afterMs} ms; nothing changed, resend it` });
+    return errReply(job.command.traceId, { code: 'timeout', message: `${job.command.type} did not finish within ${afterMs} ms; resend it with the same trace id: it is applied at most once (a COMMIT in flight at the deadline may have applied it, and the resend then answers from the record)` });
   }
 }
 
