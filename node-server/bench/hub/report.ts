@@ -92,6 +92,7 @@ export function addShape(report: HubReport, shape: string, results: ShapeResults
     if (at500) {
       f.saturated_p50_ms = f.p50_ms;
       f.saturated_p99_ms = f.p99_ms;
+      f.range = { ...f.range, saturated_p50_ms: f.range.p50_ms!, saturated_p99_ms: f.range.p99_ms!, p50_ms: at500.range.p50_ms!, p99_ms: at500.range.p99_ms! };
       f.p50_ms = at500.p50_ms;
       f.p99_ms = at500.p99_ms;
     }
