@@ -27,7 +27,9 @@ export interface ImplFigures {
   [extra: string]: unknown;
 }
 
-const of = (rs: Array<WindowResult | undefined>, pick: (r: WindowResult) => number) => spread(rs.map((r) => (r ? pick(r) : NaN)));
+/** A round that delivered nothing (a client dropped by its server's heartbeat while starved) counts as failed. */
+const ok = (r: WindowResult | undefined): r is WindowResult => r !== undefined && r.deliveries > 0;
+const of = (rs: Array<WindowResult | undefined>, pick: (r: WindowResult) => number) => spread(rs.map((r) => (ok(r) ? pick(r) : NaN)));
 
 /** Median and range of a phase's results for one implementation. */
 export function figures(rs: Array<WindowResult | undefined>): ImplFigures {
@@ -60,7 +62,7 @@ export function figures(rs: Array<WindowResult | undefined>): ImplFigures {
 
 /** Per-round ratio a/b of deliveries per CPU-second, then median and range. */
 export function ratio(a: Array<WindowResult | undefined>, b: Array<WindowResult | undefined>): Spread {
-  return spread(a.map((x, i) => (x && b[i] ? x.deliveriesPerCpuSecond / b[i]!.deliveriesPerCpuSecond : NaN)));
+  return spread(a.map((x, i) => (ok(x) && ok(b[i]) ? x.deliveriesPerCpuSecond / b[i]!.deliveriesPerCpuSecond : NaN)));
 }
 
 export interface HubReport {
@@ -92,6 +94,7 @@ export function addShape(report: HubReport, shape: string, results: ShapeResults
     if (at500) {
       f.saturated_p50_ms = f.p50_ms;
       f.saturated_p99_ms = f.p99_ms;
+      f.range = { ...f.range, saturated_p50_ms: f.range.p50_ms!, saturated_p99_ms: f.range.p99_ms!, p50_ms: at500.range.p50_ms!, p99_ms: at500.range.p99_ms! };
       f.p50_ms = at500.p50_ms;
       f.p99_ms = at500.p99_ms;
     }

@@ -56,7 +56,9 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
   const count = connectionsOf(shape.layout);
   // As many implementations as the descriptors allow stay connected for all rounds (connecting 5,000 clients takes
   // a minute on a busy machine); the others (the last ones listed: ws is the quickest to connect) reconnect.
-  const keepable = new Set(contenders.slice(0, Math.floor(CLIENT_BUDGET / Math.max(1, count))).map((c) => c.label));
+  const fits = Math.floor(CLIENT_BUDGET / Math.max(1, count));
+  // When not all fit, one set of descriptors stays free for the implementations that reconnect in their turn.
+  const keepable = new Set(contenders.slice(0, fits >= contenders.length ? fits : fits - 1).map((c) => c.label));
   log(`${shape.name}: ${count} clients per implementation; connected once for all rounds: ${[...keepable].join(', ') || 'none'}`);
   const kept = new Map<string, Session>();
   try {
