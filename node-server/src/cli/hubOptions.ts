@@ -34,6 +34,7 @@ export const hubSettingsSchema = z
     hubLimits: hubLimitOverridesSchema,
     trustProxy: z.number().int().min(0).max(16),
     metricsToken: z.string().min(16),
+    tokenTtlMs: z.number().int().min(60_000),
     openRegistration: z.boolean(),
     publicDir: z.string().min(1),
   })
@@ -84,6 +85,7 @@ export const hubOptions: readonly HubOption[] = [
   { key: 'hubLimits', flag: '--hub-limits', value: '<json>', env: 'STAGE_HUB_LIMITS', default: '(safe defaults)', help: 'JSON overrides of the abuse guards (docs/HUB.md "Limits")', fix: `a JSON object of non-negative numbers with keys ${Object.keys(DEFAULT_HUB_LIMITS).join(', ')}, e.g. {"maxConnectionsPerUser":16}`, fromText: json },
   { key: 'trustProxy', flag: '--trust-proxy', value: '<n>', env: 'STAGE_TRUST_PROXY', default: '0', help: 'reverse proxies whose X-Forwarded-For names the client', fix: 'an integer from 0 to 16: the number of proxies in front of the hub', fromText: integer },
   { key: 'metricsToken', flag: '--metrics-token', value: '<s>', env: 'STAGE_METRICS_TOKEN', default: '(loopback only)', help: '/metrics answers only Authorization: Bearer <s>', fix: 'at least 16 characters' },
+  { key: 'tokenTtlMs', flag: '--token-ttl-ms', value: '<n>', env: 'STAGE_TOKEN_TTL_MS', default: '604800000 (7 days)', help: 'token lifetime; an open socket is closed 4001 when its token expires', fix: 'an integer number of milliseconds, at least 60000', fromText: integer },
   { key: 'openRegistration', flag: '--open-registration', value: '<bool>', env: 'STAGE_OPEN_REGISTRATION', default: 'true', help: 'false: POST /api/register answers 403; accounts come from `stage-hub admin user create`', fix: 'true or false', fromText: boolean },
   { key: 'publicDir', flag: '--public-dir', value: '<dir>', env: 'STAGE_PUBLIC_DIR', default: 'node-server/public', help: 'static files served (the built web demo)', fix: 'a directory path' },
 ];

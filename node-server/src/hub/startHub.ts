@@ -161,6 +161,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       connectionsCheckingInterval: Math.max(100, Math.min(1000, hubLimits.headersTimeoutMs / 4)),
     },
     (req, res) => {
+      req.socket.setTimeout(0);
       setSecurityHeaders(res);
       void route(req, res).catch((err: unknown) => {
         if (err instanceof HttpError) return sendError(res, err);
@@ -173,7 +174,12 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   );
   // Behind a proxy every socket comes from the proxy: the per-address socket cap is then the proxy's job.
   const addressSockets = resolved.trustProxy > 0 ? undefined : new AddressSockets(hubLimits.maxSocketsPerAddress);
-  if (addressSockets) server.on('connection', (socket: Socket) => addressSockets.admit(socket));
+  server.on('connection', (socket: Socket) => {
+    if (addressSockets && !addressSockets.admit(socket)) return;
+    // A socket silent from the start is closed after headersTimeoutMs (Node's own headers timeout does not
+    // reliably reach a connection that never sent a byte); cleared when a request or upgrade begins.
+    socket.setTimeout(hubLimits.headersTimeoutMs);
+  });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -273,6 +279,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    (socket as Socket).setTimeout(0);
     socket.on('error', destroyOnError);
     void (async () => {
       const match = /^\/ws\/([^/]+)\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
