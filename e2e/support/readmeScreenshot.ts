@@ -31,7 +31,7 @@ async function person(name: string, width = 1360, mode: 'register' | 'login' = '
 async function say(page: Page, text: string): Promise<void> {
   await page.getByTestId('composer').fill(text);
   await page.getByTestId('composer').press('Enter');
-  await page.getByTestId('message-body').filter({ hasText: text }).waitFor();
+  await page.getByTestId('message-body').filter({ hasText: text.replace(/[`*]/g, '') }).waitFor(); // as rendered: markdown marks are gone
 }
 
 try {
@@ -60,7 +60,7 @@ try {
   await say(ada, 'Changelog is drafted; waiting on the hub benchmarks.');
   await ada.getByTestId('new-topic-design').fill('sealed logs');
   await ada.getByTestId('new-topic-design').press('Enter');
-  await say(ada, 'Proposal: seal every command with HMAC-SHA-256 over the previous seal.');
+  await say(ada, 'Proposal: seal every command with `HMAC-SHA-256` over the **previous seal**.');
   await say(ada, 'A hub that restarts asks the device for its chain and replays it.');
   await grace.getByTestId('topic-design-sealed logs').click();
   await say(grace, 'Love it. What happens if someone edits the IndexedDB log?');

@@ -75,8 +75,12 @@ export class ChatStore {
     this.groups$ = hold(client.groups$, [], this.subscription);
     this.members$ = hold(part((s) => s.members), new Map(), this.subscription);
     this.conclusions$ = hold(part((s) => s.conclusions), new Map(), this.subscription);
+    const names = knownUsers(me);
     this.users$ = hold(
-      combineLatest([part((s) => s.members), part((s) => s.messages)]).pipe(map(([members, messages]) => knownUsers(me, members, messages))),
+      combineLatest([part((s) => s.members), part((s) => s.messages)]).pipe(
+        map(([members, messages]) => names(members, messages)),
+        distinctUntilChanged(),
+      ),
       new Map([[me.userId, me.username]]),
       this.subscription,
     );
@@ -352,11 +356,28 @@ function drained(client: ImClient, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function knownUsers(me: UserRef, members: ReadonlyMap<string, readonly UserRef[]>, messages: ReadonlyMap<string, readonly Message[]>): ReadonlyMap<string, string> {
-  const users = new Map<string, string>([[me.userId, me.username]]);
-  for (const list of members.values()) for (const member of list) users.set(member.userId, member.username);
-  for (const list of messages.values()) for (const message of list) users.set(message.senderId, message.senderName);
-  return users;
+/**
+ * Names of the people in view (members, senders), kept incrementally: a busy topic's new messages are scanned
+ * once each, not the whole topic per update. A page of older history (a new first message) rescans that topic.
+ */
+function knownUsers(me: UserRef): (members: ReadonlyMap<string, readonly UserRef[]>, messages: ReadonlyMap<string, readonly Message[]>) => ReadonlyMap<string, string> {
+  const senders = new Map<string, string>();
+  const scanned = new Map<string, { first: Message | undefined; length: number }>();
+  let last: ReadonlyMap<string, string> = new Map();
+  return (members, messages) => {
+    for (const [key, list] of messages) {
+      const seen = scanned.get(key);
+      const from = seen && seen.first === list[0] && seen.length <= list.length ? seen.length : 0;
+      for (let i = from; i < list.length; i++) senders.set(list[i]!.senderId, list[i]!.senderName);
+      scanned.set(key, { first: list[0], length: list.length });
+    }
+    const users = new Map<string, string>(senders);
+    users.set(me.userId, me.username);
+    for (const list of members.values()) for (const member of list) users.set(member.userId, member.username);
+    if (users.size === last.size && [...users].every(([id, name]) => last.get(id) === name)) return last;
+    last = users;
+    return users;
+  };
 }
 
 /** A sentence for the user about why the connection is not simply online, or undefined. */

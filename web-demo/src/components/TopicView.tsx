@@ -1,5 +1,6 @@
 // The open topic: its header (status, mute, review), the live message list and the composer.
-import { memo, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { forwardRef, memo, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { renderMarkdown } from '../markdown/renderMarkdown.js';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Message } from '@stage/sdk/im';
 import { useObservable } from '@stage/sdk/react';
@@ -107,11 +108,22 @@ const MessageItem = memo(function MessageItem({ message, grouped }: { message: M
   const mine = message.senderId === chat.me.userId;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
+  const html = useMemo(() => renderMarkdown(message.content), [message.content]);
+  const save = async (event?: FormEvent) => {
+    event?.preventDefault();
     const content = draft.trim();
     if (content && content !== message.content) await chat.edit(message, content);
     setEditing(false);
+  };
+  const onEditKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    // Enter saves, Shift+Enter is a new line, Escape cancels (the message keeps its text).
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      setEditing(false);
+    } else if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      void save();
+    }
   };
   return (
     <article className={`message${mine ? ' mine' : ''}${grouped ? ' grouped' : ''}`} data-testid="message" data-seq={message.seq} data-message-id={message.messageId}>
@@ -128,7 +140,7 @@ const MessageItem = memo(function MessageItem({ message, grouped }: { message: M
         <p className="body deleted">This message was deleted.</p>
       ) : editing ? (
         <form className="edit" onSubmit={(event) => void save(event)}>
-          <input value={draft} onChange={(event) => setDraft(event.target.value)} autoFocus aria-label="Edit message" data-testid="edit-input" />
+          <GrowingTextarea value={draft} onChange={setDraft} onKeyDown={onEditKey} autoFocus label="Edit message" testId="edit-input" />
           <button type="submit" className="small">
             Save
           </button>
@@ -137,10 +149,10 @@ const MessageItem = memo(function MessageItem({ message, grouped }: { message: M
           </button>
         </form>
       ) : (
-        <p className="body" data-testid="message-body">
-          {message.content}
+        <div className="body markdown" data-testid="message-body">
+          <div dangerouslySetInnerHTML={{ __html: html }} />
           {message.editedAt !== null && <span className="edited"> (edited)</span>}
-        </p>
+        </div>
       )}
       {mine && !message.deleted && !editing && (
         <div className="actions">
@@ -200,16 +212,7 @@ function Composer({ stream, topic }: { stream: string; topic: string }) {
   };
   return (
     <form className="composer" onSubmit={send}>
-      <textarea
-        ref={input}
-        value={draft}
-        rows={1}
-        onChange={(event) => setDraft(event.target.value)}
-        onKeyDown={onKeyDown}
-        placeholder={`Message # ${stream} › ${topic}`}
-        aria-label="Message"
-        data-testid="composer"
-      />
+      <GrowingTextarea ref={input} value={draft} onChange={setDraft} onKeyDown={onKeyDown} placeholder={`Message # ${stream} › ${topic}`} label="Message" testId="composer" />
       <button type="submit" disabled={!draft.trim()} data-testid="send">
         Send
       </button>
@@ -218,6 +221,41 @@ function Composer({ stream, topic }: { stream: string; topic: string }) {
 }
 
 const noMessages: readonly Message[] = [];
+
+interface GrowingTextareaProps {
+  value: string;
+  onChange: (value: string) => void;
+  onKeyDown: (event: KeyboardEvent<HTMLTextAreaElement>) => void;
+  label: string;
+  testId: string;
+  placeholder?: string;
+  autoFocus?: boolean;
+}
+
+/** A textarea that grows with its text up to about ten lines, then scrolls. */
+const GrowingTextarea = forwardRef<HTMLTextAreaElement, GrowingTextareaProps>(function GrowingTextarea({ value, onChange, onKeyDown, label, testId, placeholder, autoFocus }, ref) {
+  const own = useRef<HTMLTextAreaElement>(null);
+  useImperativeHandle(ref, () => own.current!, []);
+  useLayoutEffect(() => {
+    const element = own.current;
+    if (!element) return;
+    element.style.height = 'auto';
+    element.style.height = `${Math.min(element.scrollHeight + 2, 240)}px`;
+  }, [value]);
+  return (
+    <textarea
+      ref={own}
+      value={value}
+      rows={1}
+      onChange={(event) => onChange(event.target.value)}
+      onKeyDown={onKeyDown}
+      placeholder={placeholder}
+      autoFocus={autoFocus}
+      aria-label={label}
+      data-testid={testId}
+    />
+  );
+});
 
 function BellIcon({ muted }: { muted: boolean }) {
   return (
