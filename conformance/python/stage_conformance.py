@@ -37,7 +37,9 @@ WAIT_S = 10.0
 # docs/protocol/schema.json, loaded in main(): every frame the hub sends, and this client's hello, ack and chain
 # frames, are validated against it, so the published schema is checked from a second language too.
 SCHEMA = None
-NOT_IN_CHAIN = {"rate_limited", "unknown_session", "bad_schema", "bad_frame", "payload_too_large"}
+# Errs whose command is not an entry of the chain (the next command reuses its seq); any other answer to a correctly
+# sealed frame, a bad_schema body included, leaves the entry in the chain.
+NOT_IN_CHAIN = {"rate_limited", "unknown_session"}
 
 
 # ---------------------------------------------------------------- canonical JSON and seals (PROTOCOL.md §5)

@@ -14,8 +14,12 @@ export interface Entry {
 export type Tamper = 'seal' | 'sessionId';
 
 const waitMs = 10_000;
-/** Errs whose command is not an entry of the chain: the next command reuses its seq. */
-const notInChain = new Set(['rate_limited', 'unknown_session', 'bad_schema', 'bad_frame', 'payload_too_large']);
+/**
+ * Errs whose command is not an entry of the chain: the next command reuses its seq. Any other answer to a frame
+ * this device sealed correctly (a bad_schema body or a payload_too_large session limit included) leaves the entry in
+ * the chain.
+ */
+const notInChain = new Set(['rate_limited', 'unknown_session']);
 
 export class KitDevice {
   sessionId: string | undefined;

@@ -8,6 +8,9 @@ const prefix = '#/$defs/';
 /** Patterns the protocol uses everywhere, in words (schema.json has the regular expressions). */
 const knownPatterns: Record<string, string> = {
   '^[^\\u0000-\\u001f\\u007f]*$': 'no control characters',
+  '^[^\\u0000-\\u001f\\u007f-\\u009f]*$': 'no control characters (C0, DEL, C1)',
+  '^[^\\u061c\\u115f\\u1160\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u3164\\ufeff\\ufff9-\\ufffb]*$': 'no bidi controls or invisible characters',
+  '^[^\\u0000]*$': 'no U+0000',
   '^(?:[^\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])*$': 'well-formed UTF-16',
 };
 
@@ -82,7 +85,8 @@ export function renderShapes(doc: Schema): string {
     'Every shape of [schema.json](schema.json) (JSON Schema 2020-12) in one line each. `x?` is an optional field;',
     '`(a–b chars)` bounds a string\'s length in UTF-16 code units; names in a type refer to the value types below.',
     '"strict" objects refuse unknown fields (`bad_schema`); "open" ones may gain fields in later versions (ignore them).',
-    'StreamName, TopicName and GroupName must also not start or end with white space (a rule JSON Schema cannot express).',
+    'StreamName, TopicName and GroupName must also not start or end with white space and be in Unicode NFC (rules JSON Schema',
+    'cannot express; schema.json has the exact regular expressions of the rules named in words here).',
     '',
     '## Value types',
     '',
