@@ -18,7 +18,7 @@ export interface HubLimits {
   userCommandBurst: number;
   /** Open WebSocket connections per user; one more is refused with HTTP 429. */
   maxConnectionsPerUser: number;
-  /** Open TCP sockets per client address (HTTP, SSE and WebSocket together); more are closed at once. */
+  /** Anonymous TCP sockets per client address (HTTP, SSE, and WebSockets until authenticated); more are closed at once. */
   maxSocketsPerAddress: number;
   /**
    * A socket whose request headers are not complete this long after it connected is answered 408 and closed; this

@@ -299,6 +299,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       if (!userQuotas.open(user.userId)) return rejectUpgrade(socket, 429, 'rate_limited', `at most ${hubLimits.maxConnectionsPerUser} connections per user`);
       const userId = user.userId;
       socket.once('close', () => userQuotas.close(userId));
+      addressSockets?.authenticated(socket as Socket);
       const identity = { ...user, deviceId };
       wss.handleUpgrade(req, socket, head, (ws) => openConnection(ws, identity, socket));
     })().catch((err: unknown) => {

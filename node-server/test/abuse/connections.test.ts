@@ -97,3 +97,29 @@ describe('one user, many connections and devices', () => {
     await Promise.all([...connected.map((d) => d.close()), other.close()]);
   });
 });
+
+describe('many users behind one address', () => {
+  let hub: AttackHub;
+  beforeAll(async () => {
+    hub = await AttackHub.start({ hubLimits: { maxSocketsPerAddress: 5 } });
+  });
+  afterAll(async () => hub?.stop());
+
+  it('are all admitted: an authenticated WebSocket counts against its user, not the address cap', async () => {
+    // 12 users on one address (an office NAT, a load test on loopback) with an anonymous-socket cap of 5.
+    const clients = [];
+    for (let i = 0; i < 12; i++) clients.push((await connectedClient(hub.url, `nat${i}`)).client);
+    const replies = await Promise.all(clients.map((c) => c.ok('GetGroups', {})));
+    expect(replies).toHaveLength(12);
+    // The cap still holds for anonymous sockets from that address.
+    const port = Number(new URL(hub.url).port);
+    const idle = Array.from({ length: 8 }, () => connect({ port, host: '127.0.0.1' }).on('error', () => undefined));
+    const closed = await Promise.all(idle.map((s) => new Promise<boolean>((resolve) => {
+      s.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 1_500).unref();
+    })));
+    expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(3);
+    for (const s of idle) s.destroy();
+    await Promise.all(clients.map((c) => c.close()));
+  });
+});
