@@ -102,6 +102,12 @@ def seal(key_hex, prev_seal_hex, seq, body):
     return hmac.new(bytes.fromhex(key_hex), message, hashlib.sha256).hexdigest()
 
 
+def hub_sealing_secret(hub_secret_hex):
+    """HKDF-SHA-256 (RFC 5869), ikm = hub secret, salt "stage-hub", info "stage session-sealing v1", 32 bytes."""
+    prk = hmac.new(b"stage-hub", bytes.fromhex(hub_secret_hex), hashlib.sha256).digest()
+    return hmac.new(prk, b"stage session-sealing v1\x01", hashlib.sha256).hexdigest()
+
+
 def session_key(secret_hex, session_id):
     info = ("stage/session-key/v1\u0000" + session_id).encode("utf-8")
     return hmac.new(bytes.fromhex(secret_hex), info, hashlib.sha256).hexdigest()
@@ -467,7 +473,7 @@ class Run:
                                      or ({"close": device.close_code} if device.close_code is not None else None))
         check(welcome, {"kind": "welcome", **want["welcome"]}, f"connect {device.name}: welcome")
         self.vars[device.name] = {"sessionId": welcome["sessionId"], "deviceId": device_id, "key": welcome["key"], "latestOutcomeId": welcome["latestOutcomeId"]}
-        check(welcome["key"], session_key(self.secret_hex, welcome["sessionId"]), f"connect {device.name}: welcome.key derived from the hub secret")
+        check(welcome["key"], session_key(hub_sealing_secret(self.secret_hex), welcome["sessionId"]), f"connect {device.name}: welcome.key derived from the hub secret")
         if "resync" in want:
             resync = await device.until("resync", lambda: next((f for f in device.frames if f.get("kind") == "resync"), None))
             check(resync, want["resync"], f"connect {device.name}: resync")

@@ -9,7 +9,7 @@ import { hubFrameSchema, replyDataSchemas, type CommandType } from '@stage/sdk/i
 import type { HubControl } from './HubControl.js';
 import { KitDevice, type Frame, type Tamper } from './KitDevice.js';
 import { mismatch, substitute, type Json, type Vars } from './match.js';
-import { canonicalJson, seal, sessionKey } from './sealing.js';
+import { canonicalJson, hubSealingSecret, seal, sessionKey } from './sealing.js';
 
 export interface KitResult {
   kind: 'vectors' | 'frame' | 'conversation';
@@ -207,7 +207,7 @@ export class ConversationRun {
       const welcome = await device.until('welcome', () => device.frames.find((f) => f.kind === 'welcome') ?? (device.closeCode !== undefined ? { close: device.closeCode } : undefined));
       check(welcome, { kind: 'welcome', ...(want.welcome as object) }, `connect ${deviceName}: welcome`);
       this.vars[deviceName] = { sessionId: welcome.sessionId!, deviceId, key: welcome.key!, latestOutcomeId: welcome.latestOutcomeId! };
-      check(welcome.key, sessionKey(this.hub.secretHex, welcome.sessionId as string), `connect ${deviceName}: welcome.key is the key derived from the hub secret and sessionId`);
+      check(welcome.key, sessionKey(hubSealingSecret(this.hub.secretHex), welcome.sessionId as string), `connect ${deviceName}: welcome.key is the key derived from the hub secret and sessionId`);
       if (want.resync) {
         const resync = await device.until('resync', () => device.frames.find((f) => f.kind === 'resync'));
         check(resync, want.resync, `connect ${deviceName}: resync`);

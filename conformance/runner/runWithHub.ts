@@ -6,6 +6,7 @@
 // it prints {"control":"restartHub"} when a step needs the hub restarted and reads {"control":"restarted"} back on
 // stdin; it prints one {"result":{kind,name,ok,error?}} per item and exits 0 only if every item passed.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,7 +17,8 @@ import type { HubControl } from './HubControl.js';
 import { runKit, type KitResult } from './runKit.js';
 
 export const kitDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const secretHex = 'c0ffee00'.repeat(8);
+// A fresh random secret per run (the hub refuses a non-random one); runners get it to check welcome.key.
+const secretHex = randomBytes(32).toString('hex');
 /** Short liveness limits, so the liveness conversation (silence for idleTimeoutMs + heartbeatMs) takes seconds. */
 export const kitHubLimits = { heartbeatMs: 1000, idleTimeoutMs: 3000 };
 

@@ -1,7 +1,7 @@
 // Seals as PROTOCOL.md §5 defines them, written from the document with node:crypto (not the SDK), so the runner
 // is a second implementation that checks the first: seal(n) = HMAC-SHA-256(key, seal(n−1) ‖ u64be(n) ‖
 // utf8(canonicalJson(command))), seal(−1) = 32 zero bytes.
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 
 /** Canonical JSON: no white space, object keys sorted by UTF-16 code units, ECMAScript string and number forms. */
 export function canonicalJson(value: unknown): string {
@@ -25,4 +25,12 @@ export function seal(keyHex: string, prevSealHex: string | undefined, seq: numbe
 /** key = HMAC-SHA-256(secret, utf8("stage/session-key/v1" ‖ U+0000 ‖ sessionId)). */
 export function sessionKey(secretHex: string, sessionId: string): string {
   return createHmac('sha256', Buffer.from(secretHex, 'hex')).update(`stage/session-key/v1\u0000${sessionId}`, 'utf8').digest('hex');
+}
+
+/**
+ * The hub never seals with its secret directly: it first derives a sealing secret, HKDF-SHA-256(ikm = hub secret,
+ * salt = "stage-hub", info = "stage session-sealing v1", 32 bytes), and derives session keys from that.
+ */
+export function hubSealingSecret(hubSecretHex: string): string {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(hubSecretHex, 'hex'), 'stage-hub', 'stage session-sealing v1', 32)).toString('hex');
 }

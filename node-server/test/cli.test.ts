@@ -50,6 +50,15 @@ describe('hub settings', () => {
     expect(errorsOf(['--secret', 'a-long-enough-secret-value'])).toEqual([expect.stringMatching(/^--secret is refused: a command line is visible/)]);
   });
 
+  it('refuses a weak STAGE_SECRET as a configuration error without echoing it', () => {
+    const errors = errorsOf([], { STAGE_SECRET: 'correct-horse-battery-staple' });
+    expect(errors).toEqual([expect.stringMatching(/^STAGE_SECRET: is not hexadecimal .*\(got <hidden>\); fix: 64 or more hex digits/)]);
+    expect(errors.join('\n')).not.toContain('horse');
+    expect(errorsOf([], { STAGE_SECRET: 'ab'.repeat(20) })).toEqual([expect.stringMatching(/^STAGE_SECRET: is too short/)]);
+    const strong = Array.from({ length: 32 }, (_, i) => (i * 37 + 11).toString(16).padStart(2, '0').slice(-2)).join('');
+    expect(readHubSettings([], { STAGE_SECRET: strong })).toEqual({ kind: 'settings', settings: { secret: strong } });
+  });
+
   it('validates STAGE_LIMITS with the protocol limits schema: the limit at fault, not a hub that starts and fails every client', () => {
     expect(errorsOf([], { STAGE_LIMITS: '{"ackWindow":-5}' })).toEqual([expect.stringMatching(/^STAGE_LIMITS \(ackWindow\): .*\(got -5\); fix: a JSON object of positive numbers/)]);
     expect(errorsOf([], { STAGE_LIMITS: '{"ackWindw":5}' })).toEqual([expect.stringMatching(/^STAGE_LIMITS: unknown key ackWindw/)]);

@@ -14,15 +14,21 @@ export class SecretError extends Error {
   }
 }
 
+/** What is wrong with a secret's text, or undefined when it is 32+ random-looking bytes written as hex. */
+export function secretProblem(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (!/^[0-9a-f]+$/i.test(trimmed)) return 'is not hexadecimal (a secret is 64 or more hex digits, 32 random bytes)';
+  if (trimmed.length % 2 !== 0) return 'has an odd number of hex digits';
+  if (trimmed.length < 64) return `is too short: ${trimmed.length / 2} bytes, at least 32 needed`;
+  if (new Set(Buffer.from(trimmed, 'hex')).size < 8) return 'is not random (too few distinct bytes)';
+  return undefined;
+}
+
 /** 32 bytes or more, as hex: the only accepted form. */
 export function parseSecret(text: string, source: string): Uint8Array {
-  const trimmed = text.trim();
-  if (!/^[0-9a-f]+$/i.test(trimmed)) throw new SecretError(`${source} is not hexadecimal (a secret is 64 or more hex digits, 32 random bytes)`);
-  if (trimmed.length % 2 !== 0) throw new SecretError(`${source} has an odd number of hex digits`);
-  if (trimmed.length < 64) throw new SecretError(`${source} is too short: ${trimmed.length / 2} bytes, at least 32 needed`);
-  const bytes = Buffer.from(trimmed, 'hex');
-  if (new Set(bytes).size < 8) throw new SecretError(`${source} is not random (too few distinct bytes)`);
-  return bytes;
+  const problem = secretProblem(text);
+  if (problem) throw new SecretError(`${source} ${problem}`);
+  return Buffer.from(text.trim(), 'hex');
 }
 
 /** Creates the data dir owner-only (0700), tightening an existing one. */

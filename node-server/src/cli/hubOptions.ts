@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { limitsSchema } from '@stage/sdk/im';
 import { DEFAULT_HUB_LIMITS, type HubLimits } from '../hub/HubLimits.js';
+import { secretProblem } from '../auth/loadSecret.js';
 
 /** Abuse guards an operator may override (docs/HUB.md "Limits"): any subset, each a non-negative number. */
 export const hubLimitOverridesSchema = z
@@ -26,7 +27,12 @@ export const hubSettingsSchema = z
     port: z.number().int().min(0).max(65535),
     host: z.string().min(1),
     dataDir: z.string().min(1),
-    secret: z.string().min(16),
+    // The same rule the hub applies at start (auth/loadSecret.ts), checked here so a weak secret is a configuration
+    // error (exit 2) like any other, reported with the rest.
+    secret: z.string().superRefine((text, ctx) => {
+      const problem = secretProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     logLevel: z.enum(logLevels),
     databaseUrl: z.string().regex(/^postgres(ql)?:\/\/./),
     redisUrl: z.string().regex(/^rediss?:\/\/./),
@@ -34,7 +40,8 @@ export const hubSettingsSchema = z
     hubLimits: hubLimitOverridesSchema,
     trustProxy: z.number().int().min(0).max(16),
     metricsToken: z.string().min(16),
-    tokenTtlMs: z.number().int().min(60_000),
+    // A floor of one second: short lifetimes are legitimate for tests and for hubs in front of a refreshing proxy.
+    tokenTtlMs: z.number().int().min(1_000),
     openRegistration: z.boolean(),
     publicDir: z.string().min(1),
   })
@@ -58,6 +65,8 @@ export interface HubOption {
   fix: string;
   /** Set when the flag is refused and the setting comes only from the environment or the config file: why. */
   envOnly?: string;
+  /** Set for a secret: an error line never echoes its value. */
+  secretValue?: boolean;
   /** Turns a flag's or variable's text into the value the schema checks (a config file gives it typed). */
   fromText?(text: string): unknown;
 }
@@ -77,15 +86,15 @@ export const hubOptions: readonly HubOption[] = [
   { key: 'port', flag: '--port', value: '<n>', env: 'PORT', default: '8080', help: 'TCP port; 0 picks a free one', fix: 'an integer from 0 to 65535, e.g. 8080', fromText: integer },
   { key: 'host', flag: '--host', value: '<addr>', env: 'HOST', default: '0.0.0.0', help: 'interface to listen on', fix: 'an address, e.g. 127.0.0.1 behind a proxy' },
   { key: 'dataDir', flag: '--data-dir', value: '<dir>', env: 'STAGE_DATA_DIR', default: './data', help: 'SQLite file stage.db and the generated secret', fix: 'a directory path' },
-  { key: 'secret', flag: '--secret', value: '<s>', env: 'STAGE_SECRET', default: '<data-dir>/secret', help: '(environment or config file only) signs tokens, derives session keys; keep it stable', envOnly: 'a command line is visible to every local user (ps); put the secret in STAGE_SECRET, the config file or <data-dir>/secret (mode 0600)', fix: 'at least 16 characters, e.g. the output of `openssl rand -hex 32`' },
+  { key: 'secret', flag: '--secret', value: '<s>', env: 'STAGE_SECRET', default: '<data-dir>/secret', help: '(environment or config file only) signs tokens, derives session keys; keep it stable', envOnly: 'a command line is visible to every local user (ps); put the secret in STAGE_SECRET, the config file or <data-dir>/secret (mode 0600)', fix: '64 or more hex digits (32 random bytes), e.g. the output of `openssl rand -hex 32`', secretValue: true },
   { key: 'logLevel', flag: '--log-level', value: '<level>', env: 'STAGE_LOG_LEVEL', default: 'info', help: logLevels.join(', '), fix: `one of ${logLevels.join(', ')}` },
   { key: 'databaseUrl', flag: '--database-url', value: '<url>', env: 'STAGE_DATABASE_URL', default: '(SQLite)', help: 'PostgreSQL store instead of SQLite', fix: 'a postgres:// URL, e.g. postgres://stage@127.0.0.1:5432/stage' },
   { key: 'redisUrl', flag: '--redis-url', value: '<url>', env: 'STAGE_REDIS_URL', default: '(in-process)', help: 'fan-out between hubs over Redis pub/sub', fix: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' },
   { key: 'limits', flag: '--limits', value: '<json>', env: 'STAGE_LIMITS', default: '(protocol)', help: 'JSON overrides of the protocol limits', fix: `a JSON object of positive numbers with keys ${Object.keys(limitsSchema.shape).join(', ')}, e.g. {"commandsPerSecond":100}`, fromText: json },
   { key: 'hubLimits', flag: '--hub-limits', value: '<json>', env: 'STAGE_HUB_LIMITS', default: '(safe defaults)', help: 'JSON overrides of the abuse guards (docs/HUB.md "Limits")', fix: `a JSON object of non-negative numbers with keys ${Object.keys(DEFAULT_HUB_LIMITS).join(', ')}, e.g. {"maxConnectionsPerUser":16}`, fromText: json },
   { key: 'trustProxy', flag: '--trust-proxy', value: '<n>', env: 'STAGE_TRUST_PROXY', default: '0', help: 'reverse proxies whose X-Forwarded-For names the client', fix: 'an integer from 0 to 16: the number of proxies in front of the hub', fromText: integer },
-  { key: 'metricsToken', flag: '--metrics-token', value: '<s>', env: 'STAGE_METRICS_TOKEN', default: '(loopback only)', help: '/metrics answers only Authorization: Bearer <s>', fix: 'at least 16 characters' },
-  { key: 'tokenTtlMs', flag: '--token-ttl-ms', value: '<n>', env: 'STAGE_TOKEN_TTL_MS', default: '604800000 (7 days)', help: 'token lifetime; an open socket is closed 4001 when its token expires', fix: 'an integer number of milliseconds, at least 60000', fromText: integer },
+  { key: 'metricsToken', flag: '--metrics-token', value: '<s>', env: 'STAGE_METRICS_TOKEN', default: '(loopback only)', help: '/metrics answers only Authorization: Bearer <s>', fix: 'at least 16 characters', secretValue: true },
+  { key: 'tokenTtlMs', flag: '--token-ttl-ms', value: '<n>', env: 'STAGE_TOKEN_TTL_MS', default: '604800000 (7 days)', help: 'token lifetime; an open socket is closed 4001 when its token expires', fix: 'an integer number of milliseconds, at least 1000', fromText: integer },
   { key: 'openRegistration', flag: '--open-registration', value: '<bool>', env: 'STAGE_OPEN_REGISTRATION', default: 'true', help: 'false: POST /api/register answers 403; accounts come from `stage-hub admin user create`', fix: 'true or false', fromText: boolean },
   { key: 'publicDir', flag: '--public-dir', value: '<dir>', env: 'STAGE_PUBLIC_DIR', default: 'node-server/public', help: 'static files served (the built web demo)', fix: 'a directory path' },
 ];

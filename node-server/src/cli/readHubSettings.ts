@@ -80,7 +80,7 @@ function describeIssue(option: HubOption, origin: string, issue: z.core.$ZodIssu
   const sub = issue.path.slice(1).join('.');
   // The offending part of the value (e.g. -5 of {"ackWindow":-5}), not the whole object.
   for (const key of issue.path.slice(1)) got = typeof got === 'object' && got !== null ? (got as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
-  const shown = typeof got === 'string' ? JSON.stringify(got) : JSON.stringify(got) ?? String(got);
+  const shown = option.secretValue ? '<hidden>' : typeof got === 'string' ? JSON.stringify(got) : JSON.stringify(got) ?? String(got);
   const what = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : issue.message;
   return `${origin}${sub ? ` (${sub})` : ''}: ${what} (got ${shown.length > 80 ? shown.slice(0, 77) + '...' : shown}); fix: ${option.fix}`;
 }

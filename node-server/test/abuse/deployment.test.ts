@@ -125,9 +125,11 @@ describe('operator switches and the secret', () => {
       expect(flag.code).not.toBe(0);
       expect(flag.output).toContain('STAGE_SECRET');
       expect(flag.output).not.toContain('hub listening');
+      // A weak secret in the environment is a configuration error like any other: exit 2, value not echoed.
       const weak = await refusal([], { STAGE_SECRET: 'password123' }, dataDir);
-      expect(weak.code).toBe(1);
-      expect(weak.output).toContain('not hexadecimal');
+      expect(weak.code).toBe(2);
+      expect(weak.output).toContain('STAGE_SECRET: is not hexadecimal');
+      expect(weak.output).not.toContain('password123');
       writeFileSync(join(dataDir, 'secret'), `${randomBytes(16).toString('hex')}-oops-not-hex`, { mode: 0o600 });
       const file = await refusal([], {}, dataDir);
       expect(file.code).toBe(1);

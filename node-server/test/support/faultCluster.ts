@@ -1,6 +1,7 @@
 // Hubs in this process sharing one PostgreSQL schema and one Redis channel, each reaching PostgreSQL and Redis
 // through a FaultProxy of its own, so a test can slow, blackhole or cut one hub's link to one service. Devices
 // are the SDK's ImClient, reaching a hub through a `front` proxy that can move them to another hub.
+import { randomBytes } from 'node:crypto';
 import { filter, firstValueFrom, take, timeout } from 'rxjs';
 import pg from 'pg';
 import { WebSocket } from 'ws';
@@ -49,7 +50,8 @@ export interface FaultClusterOptions {
 export async function startFaultCluster(names: string[], options: FaultClusterOptions = {}): Promise<FaultCluster> {
   const schema = uniqueName('test');
   const channel = `stage-test-${schema}`;
-  const secret = 'fault-cluster-shared-secret-0123456789abcdef';
+  // Every hub in the cluster shares one secret (tokens and session ids verify on any hub); 32 random bytes as hex.
+  const secret = randomBytes(32).toString('hex');
   const proxies: FaultProxy[] = [];
   const hubs: FaultHub[] = [];
   const admin = new pg.Client({ connectionString: testDatabaseUrl });
