@@ -2,7 +2,8 @@
 // reaches PostgreSQL and Redis through a TCP proxy the test controls (slow, blackhole = stop forwarding without
 // closing, cut), devices through a proxy that can move them to the other hub.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { register } from '@stage/sdk/im';
+import { ImClient, register } from '@stage/sdk/im';
+import { WebSocket } from 'ws';
 import { requireService } from './scaleOutServices.js';
 import { Redis } from 'ioredis';
 import type { PostgresStore } from '../src/store/postgres/PostgresStore.js';
@@ -248,4 +249,38 @@ describe('PostgreSQL faults', () => {
     expect(stored.map((m) => m.content)).toEqual(['recovered']);
     await client.close();
   });
+});
+
+describe('silent cut between a device and its hub', () => {
+  it('with the default limits and reconnect settings, the device is online on the other hub within 15 s and its command runs once', async () => {
+    cluster = await startFaultCluster(['A', 'B'], { hub: { limits: {} } });
+    const [a, b] = cluster.hubs as [FaultHub, FaultHub];
+    const front = await cluster.front(a);
+    const base = `http://127.0.0.1:${front.port}`;
+    const alice = await register(base, { username: 'alice', password: 'password-alice' });
+    // The SDK's defaults: the hub's announced liveness limits and the client's own reconnect backoff.
+    const client = await ImClient.open({ url: base, deviceId: 'alice-laptop', token: alice.token, WebSocket: WebSocket as never, autoSync: false });
+    client.connect();
+    await client.whenConnection((s) => s === 'online');
+    const { group } = await client.createGroup({ name: 'team' });
+    await client.createStream({ stream: 'general', groups: [group.groupId] });
+
+    // Packets between the device and hub A vanish (no FIN, no RST); the balancer sends new connections to B.
+    front.silenceCurrent();
+    front.retarget(b.port);
+    const cutAt = performance.now();
+    const sent = client.sendMessage({ stream: 'general', topic: 'plan', content: 'after the cut' });
+    await client.whenConnection((s) => s === 'reconnecting');
+    await client.whenConnection((s) => s === 'online');
+    const failover = performance.now() - cutAt;
+    const reply = await sent;
+    const answered = performance.now() - cutAt;
+    figure('device ↔ hub silent cut: back online on the other hub', [failover]);
+    figure('device ↔ hub silent cut: command sent at the cut answered', [answered]);
+    expect(failover).toBeLessThan(15_000);
+    expect(answered).toBeLessThan(15_000);
+    const stored = await cluster.sql<{ id: string }>("SELECT id FROM messages WHERE content = 'after the cut'");
+    expect(stored).toEqual([{ id: reply.message.messageId }]);
+    await client.close();
+  }, 30_000);
 });

@@ -3,7 +3,9 @@
 // - `blackhole()`: nothing is forwarded and nothing is closed, as when packets vanish on a silent partition; what
 //   was held is forwarded on `resume()`, as TCP retransmits once the link is back;
 // - `cut()`: every current connection is destroyed (both ends see a reset), new ones are accepted;
-// - `retarget(port)`: new connections go elsewhere (a balancer moving a device to another hub).
+// - `retarget(port)`: new connections go elsewhere (a balancer moving a device to another hub);
+// - `silenceCurrent()`: the connections open now go silent for good (nothing forwarded, nothing closed), new ones
+//   pass: a device's path to its hub dies silently while the balancer already routes to another hub.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 
@@ -16,6 +18,8 @@ interface Pipe {
   queue: Array<{ chunk: Buffer; due: number }>;
   /** Chunks received while blackholed. */
   held: Buffer[];
+  /** Silenced for good (silenceCurrent): chunks are dropped. */
+  silenced: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -74,6 +78,10 @@ export class FaultProxy extends EventEmitter {
     this.targetPort = port;
   }
 
+  silenceCurrent(): void {
+    for (const p of this.pipes) p.silenced = true;
+  }
+
   /** Resolves once `n` more client→target chunks have been forwarded. */
   async untilForwardedUp(n: number): Promise<void> {
     const target = this.forwardedUp + n;
@@ -98,13 +106,14 @@ export class FaultProxy extends EventEmitter {
       });
     }
     for (const [from, to, up] of [[client, upstream, true], [upstream, client, false]] as const) {
-      const p: Pipe = { to, up, queue: [], held: [], timer: undefined };
+      const p: Pipe = { to, up, queue: [], held: [], timer: undefined, silenced: false };
       this.pipes.add(p);
       from.once('close', () => {
         this.pipes.delete(p);
         clearTimeout(p.timer);
       });
       from.on('data', (chunk: Buffer) => {
+        if (p.silenced) return;
         if (this.mode.kind === 'blackhole') p.held.push(chunk);
         else this.enqueue(p, chunk);
       });

@@ -7,7 +7,7 @@ import { ImClient, type ImClientConfig } from './client/ImClient.js';
 import { memoryStorage, type ImClientStorage } from './client/ImClientStorage.js';
 import { chainPages } from './client/chainPages.js';
 import { reconnectDelay } from './client/ReconnectConfig.js';
-import { ImError, type Command, type Message, type Outcome } from './index.js';
+import { ImError, defaultLimits, type Command, type Message, type Outcome } from './index.js';
 import { FakeHub } from './test-support/FakeHub.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
 
@@ -258,6 +258,52 @@ describe('ImClient', () => {
       expect(client.connection.lastClose?.code).toBe(4010);
       expect(client.connection.state).toBe('online');
       expect(hub.received.filter((f) => f.kind === 'hello')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('with the default limits, notices a silent hub within 13 s of its last frame and is back online', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const hub = new FakeHub({ liveness: { heartbeatMs: defaultLimits.heartbeatMs, idleTimeoutMs: defaultLimits.idleTimeoutMs } });
+      const client = await openClient(hub);
+      client.connect();
+      await online(client);
+      // An answering hub is never dropped, however long the quiet.
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(hub.received.filter((f) => f.kind === 'hello')).toHaveLength(1);
+      hub.silence();
+      const silencedAt = Date.now();
+      const dropped = firstValueFrom(client.connection$.pipe(filter((c) => c.lastClose?.code === 4010)));
+      let droppedAt = 0;
+      void dropped.then(() => (droppedAt = Date.now()));
+      await vi.advanceTimersByTimeAsync(13_000);
+      expect(droppedAt, 'closed 4010 within 13 s').toBeGreaterThan(0);
+      expect(droppedAt - silencedAt).toBeLessThanOrEqual(13_000);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(client.connection.state).toBe('online');
+      expect(hub.received.filter((f) => f.kind === 'hello')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a late heartbeat tick (throttled timers of a hidden tab) pings instead of dropping a healthy connection', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const hub = new FakeHub({ liveness: { heartbeatMs: defaultLimits.heartbeatMs, idleTimeoutMs: defaultLimits.idleTimeoutMs } });
+      const client = await openClient(hub);
+      client.connect();
+      await online(client);
+      await vi.advanceTimersByTimeAsync(1_000);
+      // The clock moves a minute while no timer runs, then the timers catch up one tick at a time.
+      vi.setSystemTime(Date.now() + 60_000);
+      const pings = hub.received.filter((f) => f.kind === 'ping').length;
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(hub.received.filter((f) => f.kind === 'ping').length).toBeGreaterThan(pings);
+      expect(client.connection.lastClose).toBeUndefined();
+      expect(hub.received.filter((f) => f.kind === 'hello')).toHaveLength(1);
     } finally {
       vi.useRealTimers();
     }

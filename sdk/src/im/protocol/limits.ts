@@ -51,10 +51,14 @@ export const DEFAULT_LIMITS = {
   ackWindow: 1024,
   /** Unacked outcomes are sent again after this long without an ack (the seed's TimeOut). */
   retransmitAfterMs: 10_000,
-  /** Either side sends a `ping` when it has sent nothing for this long. */
-  heartbeatMs: 25_000,
-  /** A connection silent for this long is dead and is closed (4010 from the hub). */
-  idleTimeoutMs: 60_000,
+  /**
+   * Either side pings when it has sent or received nothing for this long. Chosen with idleTimeoutMs so a device
+   * notices a silent cut (no FIN, no RST) and fails over in under 15 s (docs/HUB.md "Liveness"); each idle
+   * connection then costs a ping and a pong each way every 5 s.
+   */
+  heartbeatMs: 5_000,
+  /** A connection with nothing received for this long is dead and is closed (4010) by the hub; by the client when its ping went unanswered for idleTimeoutMs − heartbeatMs. */
+  idleTimeoutMs: 11_000,
   /** Commands per second per connection (token bucket refill) and burst size; beyond it: Err rate_limited. */
   commandsPerSecond: 50,
   commandBurst: 100,

@@ -21,6 +21,8 @@ export interface FakeHubConfig {
   readonly secret?: Uint8Array;
   /** Answers a command (once per trace id). Default: canned data for reads, a message for SendMessage. */
   readonly execute?: (command: Command, hub: FakeHub) => Execution;
+  /** Liveness limits announced in welcome; default 60 s / 120 s, so tests on fake timers see few pings. */
+  readonly liveness?: { readonly heartbeatMs: number; readonly idleTimeoutMs: number };
 }
 
 interface Recall {
@@ -119,6 +121,7 @@ export class FakeHub {
   /** Close the connection instead of replying to the next N executed commands (their effects stay). */
   loseRepliesNext = 0;
   readonly #execute: (command: Command, hub: FakeHub) => Execution;
+  readonly #liveness: { readonly heartbeatMs: number; readonly idleTimeoutMs: number };
   #sessionCounter = 0;
   #recallCounter = 0;
   #rateLimitedFrom = new Map<string, number>();
@@ -130,6 +133,7 @@ export class FakeHub {
     this.username = config.username ?? 'alice';
     this.secret = config.secret ?? new Uint8Array(32).fill(7);
     this.#execute = config.execute ?? defaultExecute;
+    this.#liveness = config.liveness ?? { heartbeatMs: 60_000, idleTimeoutMs: 120_000 };
     this.handler = this.#newHandler();
     const hub = this;
     this.WebSocket = class extends FakeSocket {
@@ -228,7 +232,7 @@ export class FakeHub {
           key: keyHex,
           resumed: issued,
           latestOutcomeId: this.outcomes.length,
-          limits: { ...defaultLimits, heartbeatMs: 60_000, idleTimeoutMs: 120_000 },
+          limits: { ...defaultLimits, ...this.#liveness },
         });
         if (frame.lastOutcomeId + 1 < this.retainedFrom) {
           socket.deliver({ kind: 'resync', reason: 'beyond_retention', lastOutcomeId: this.outcomes.length });
