@@ -263,6 +263,37 @@ describe('ImClient', () => {
     }
   });
 
+  it('issue() says when a command is durable: stored resolves after the outbox write, and not before', async () => {
+    const hub = new FakeHub();
+    const storage = memoryStorage();
+    const writes: Array<() => void> = [];
+    const put = storage.outbox.put.bind(storage.outbox);
+    // The outbox's storage writes only when the test lets it (a slow disk).
+    storage.outbox.put = (entry) => new Promise<void>((resolve, reject) => writes.push(() => put(entry).then(resolve, reject)));
+    const client = await openClient(hub, { storage });
+    let stored = false;
+    const issued = client.issue('SendMessage', { stream: 's', topic: 't', content: 'durable?' });
+    void issued.stored.then(() => (stored = true));
+    let allStored = false;
+    void client.whenStored().then(() => (allStored = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(stored).toBe(false);
+    expect(allStored).toBe(false);
+    expect(await storage.outbox.load()).toHaveLength(0);
+    writes.shift()!();
+    await issued.stored;
+    await client.whenStored();
+    expect(await storage.outbox.load()).toHaveLength(1);
+    expect(issued.traceId).toMatch(/./);
+    // A read is never stored; a refused command's stored rejects like its reply.
+    await client.issue('GetStreams', {}).stored;
+    const refused = client.issue('SendMessage', { stream: '', topic: 't', content: 'x' });
+    await expect(refused.stored).rejects.toMatchObject({ code: 'bad_schema' });
+    await expect(refused.reply).rejects.toMatchObject({ code: 'bad_schema' });
+    client.connect();
+    expect((await issued.reply).message.content).toBe('durable?');
+  });
+
   it('with the default limits, notices a silent hub within 13 s of its last frame and is back online', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     try {

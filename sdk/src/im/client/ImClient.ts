@@ -86,6 +86,14 @@ export interface Review {
   readonly conclusion: OutcomeOf<'ReviewConcluded'> | undefined;
 }
 
+/** A command issued with `issue()`: its trace id, when it is durable, and its reply. */
+export interface IssuedCommand<T extends CommandType> {
+  readonly traceId: string;
+  /** Resolves once the command is in the outbox's storage: from then on no crash or reload loses it. */
+  readonly stored: Promise<void>;
+  readonly reply: Promise<ReplyData<T>>;
+}
+
 export interface CommandOptions {
   /** Stop waiting for the reply. The command stays in the outbox and is still delivered. */
   readonly signal?: AbortSignal;
@@ -141,6 +149,8 @@ export interface SignOutOptions {
 interface PendingRecord {
   readonly command: Command;
   readonly issuedAt: number;
+  /** Resolves once the command is in the outbox's storage (at once for a read or a recovered command). */
+  stored: Promise<void>;
   status: 'queued' | 'sent';
   attempts: number;
   /** Callers awaiting the reply (none for commands recovered from the outbox). */
@@ -175,6 +185,7 @@ interface Connection {
 }
 
 const DEVICE_ENTRY = 1;
+const RESOLVED: Promise<void> = Promise.resolve();
 /** The largest envelope a command frame gets around its command (session id ≤ 200 chars, seq, seal). */
 const COMMAND_ENVELOPE_BYTES = utf8ByteLength(JSON.stringify({ kind: 'command', sessionId: 'x'.repeat(200), seq: Number.MAX_SAFE_INTEGER, seal: '0'.repeat(64), command: null }));
 
@@ -184,6 +195,8 @@ export class ImClient {
   readonly #config: ImClientConfig;
   readonly #storage: ImClientStorage;
   readonly #outbox: Mailbox<OutboxItem>;
+  /** Outbox writes not yet settled (whenStored). */
+  readonly #storing = new Set<Promise<void>>();
   readonly #WebSocket: WebSocketConstructor;
   #token: string | undefined;
   /** The user whose storage this is; undefined until known (no userId given, nothing stored yet). */
@@ -427,30 +440,47 @@ export class ImClient {
   /**
    * Issues a command and resolves with its reply data, or rejects with ImError (a typed code). Invalid input
    * rejects at once (bad_schema with the failing path, payload_too_large) and nothing is queued. Otherwise the
-   * command is stored in the outbox first, so it survives disconnects, reloads and crashes.
+   * command is written to the outbox, so it survives disconnects, reloads and crashes from the moment the write
+   * is done. The write is asynchronous on every storage (IndexedDB, a file): to know when a crash can no longer
+   * lose the command, use `issue()` and await `stored`, or await `whenStored()`.
    */
   command<T extends CommandType>(type: T, args: CommandArgs<T>, options: CommandOptions = {}): Promise<ReplyData<T>> {
-    if (this.#closed) return Promise.reject(new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' }));
+    return this.issue(type, args, options).reply;
+  }
+
+  /**
+   * Issues a command like `command()` and says when it is durable: `stored` resolves once the command is in the
+   * outbox's storage (a crash or a reload after that never loses it; before it, the command may be lost) and
+   * rejects like `reply` when the command is refused before queueing; a read (GetHistory, GetStreams, …) is never
+   * stored and resolves at once. `reply` is what `command()` returns.
+   */
+  issue<T extends CommandType>(type: T, args: CommandArgs<T>, options: CommandOptions = {}): IssuedCommand<T> {
+    const refused = (error: ImError): IssuedCommand<T> => {
+      const rejected = Promise.reject(error);
+      rejected.catch(() => undefined); // `stored` is optional to await: never an unhandled rejection
+      return { traceId: error.traceId ?? '', stored: rejected, reply: Promise.reject(error) };
+    };
+    if (this.#closed) return refused(new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' }));
     const traceId = options.traceId ?? this.#newTraceId();
     const parsed = commandSchema.safeParse({ ...args, type, traceId });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
-      return Promise.reject(new ImError({ code: 'bad_schema', message: `${type}: ${path.join('.') || 'command'}: ${issue?.message ?? 'invalid'}`, path }, traceId));
+      return refused(new ImError({ code: 'bad_schema', message: `${type}: ${path.join('.') || 'command'}: ${issue?.message ?? 'invalid'}`, path }, traceId));
     }
     const command = parsed.data as CommandOf<T>;
     try {
       canonicalJson(command); // what the seal is computed over: refuse here what could never be sealed
     } catch (error) {
-      return Promise.reject(new ImError({ code: 'bad_schema', message: `${type}: ${(error as Error).message}` }, traceId));
+      return refused(new ImError({ code: 'bad_schema', message: `${type}: ${(error as Error).message}` }, traceId));
     }
     const bytes = utf8ByteLength(JSON.stringify(command)) + COMMAND_ENVELOPE_BYTES;
     if (bytes > MAX_COMMAND_FRAME_BYTES) {
-      return Promise.reject(new ImError({ code: 'payload_too_large', message: `${type} would make a ${bytes}-byte frame; the limit is ${MAX_COMMAND_FRAME_BYTES}` }, traceId));
+      return refused(new ImError({ code: 'payload_too_large', message: `${type} would make a ${bytes}-byte frame; the limit is ${MAX_COMMAND_FRAME_BYTES}` }, traceId));
     }
     const existing = this.#pending.get(traceId);
-    if (existing) return this.#await(existing, options.signal) as Promise<ReplyData<T>>;
-    const record: PendingRecord = { command, issuedAt: Date.now(), status: 'queued', attempts: 0, waiters: [] };
+    if (existing) return { traceId, stored: existing.stored, reply: this.#await(existing, options.signal) as Promise<ReplyData<T>> };
+    const record: PendingRecord = { command, issuedAt: Date.now(), stored: RESOLVED, status: 'queued', attempts: 0, waiters: [] };
     this.#pending.set(traceId, record);
     const reply = this.#await(record, options.signal) as Promise<ReplyData<T>>;
     this.#publishPending();
@@ -458,14 +488,29 @@ export class ImClient {
       this.#reads.push(command);
       this.#readArrived?.abort();
       this.#conn?.wake?.();
-      return reply;
+      return { traceId, stored: RESOLVED, reply };
     }
-    this.#outbox.send({ command, issuedAt: record.issuedAt }).catch((error: unknown) => {
-      this.#pending.delete(traceId);
-      this.#publishPending();
-      for (const waiter of record.waiters.splice(0)) waiter.reject(error);
-    });
-    return reply;
+    const stored = this.#outbox.send({ command, issuedAt: record.issuedAt });
+    record.stored = stored;
+    this.#storing.add(stored);
+    stored.then(
+      () => this.#storing.delete(stored),
+      (error: unknown) => {
+        this.#storing.delete(stored);
+        this.#pending.delete(traceId);
+        this.#publishPending();
+        for (const waiter of record.waiters.splice(0)) waiter.reject(error);
+      },
+    );
+    return { traceId, stored, reply };
+  }
+
+  /**
+   * Resolves once every command issued so far is in the outbox's storage (whatever became of each write): await
+   * it before a process exits or a page unloads on purpose.
+   */
+  async whenStored(): Promise<void> {
+    await Promise.allSettled([...this.#storing]);
   }
 
   sendMessage(args: CommandArgs<'SendMessage'>, options?: CommandOptions) {
@@ -606,7 +651,7 @@ export class ImClient {
   async #recover(entries: Array<MailboxEntry<OutboxItem>>): Promise<void> {
     for (const entry of entries) {
       const command = entry.value.command;
-      this.#pending.set(command.traceId, { command, issuedAt: entry.value.issuedAt, status: 'queued', attempts: entry.deliveries, waiters: [] });
+      this.#pending.set(command.traceId, { command, issuedAt: entry.value.issuedAt, stored: RESOLVED, status: 'queued', attempts: entry.deliveries, waiters: [] });
     }
     this.#publishPending();
     const session = this.#session;

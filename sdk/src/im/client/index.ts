@@ -2,6 +2,7 @@
 export {
   ImClient,
   type CommandOptions,
+  type IssuedCommand,
   type ConnectionInfo,
   type ConnectionState,
   type ImClientConfig,
