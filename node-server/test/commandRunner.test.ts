@@ -2,7 +2,7 @@
 // one that crashes on every delivery is answered Err internal; nothing is dropped, nothing applied twice.
 import { describe, expect, it } from 'vitest';
 import { group } from '@stage/sdk';
-import { deviceSession, type Command } from '@stage/sdk/im';
+import { deviceSession, isTransientErrorCode, type Command } from '@stage/sdk/im';
 import { commandHandlers } from '../src/commands/index.js';
 import type { CommandHandlers } from '../src/commands/CommandContext.js';
 import { InProcessFanout } from '../src/fanout/InProcessFanout.js';
@@ -45,7 +45,7 @@ describe('CommandRunner', () => {
     await store.close();
   });
 
-  it('answers Err internal after maxDeliveries crashes of the same command and keeps serving others', async () => {
+  it('answers Err failed (not transient) after maxDeliveries crashes of the same command and keeps serving others', async () => {
     const handlers: CommandHandlers = {
       ...commandHandlers,
       CreateGroup: async () => {
@@ -54,9 +54,11 @@ describe('CommandRunner', () => {
     };
     const { store, runner, workers, run } = await setup(handlers);
     const broken = await run({ type: 'CreateGroup', traceId: 'c2', name: 'team' });
-    expect(broken).toMatchObject({ ok: false, error: { code: 'internal' } });
+    // Deterministic: not transient, so the client stops resending it (with `internal` it resent it forever).
+    expect(broken).toMatchObject({ ok: false, error: { code: 'failed' } });
+    expect(isTransientErrorCode('failed')).toBe(false);
     expect(await store.groupsOf('u1')).toHaveLength(0);
-    expect(await store.findReply('u1', 'c2')).toBeUndefined(); // transient: a resend runs afresh
+    expect(await store.findReply('u1', 'c2')).toBeUndefined(); // nothing recorded: a resend runs again (and fails again)
     expect(await run({ type: 'FindUser', traceId: 'c3', username: 'ann' })).toMatchObject({ ok: true, data: { user: { userId: 'u1' } } });
     runner.close();
     await workers.shutdown();

@@ -5,7 +5,8 @@
 // the transaction (the store cancels the running statement); a store that cannot serve is answered Err
 // unavailable with a retry-after. A worker that crashes (a bug, not a CommandError) dies with its
 // lease, which goes back to the head of the mailbox; the worker is restarted and the job redelivered; a job that
-// keeps crashing is answered Err internal after maxDeliveries. Nothing is dropped.
+// keeps crashing is answered Err failed (not transient: the client stops resending it) after maxDeliveries.
+// Nothing is dropped.
 import { randomUUID } from 'node:crypto';
 import { Mailbox, serveMailbox, type Lease, type TaskFactory } from '@stage/sdk';
 import {
@@ -75,18 +76,20 @@ export class CommandRunner {
   /**
    * One command handler as a supervised task: run `workers` of them in a group. A handler that throws (a bug,
    * not a CommandError) crashes its task; the group restarts it and the job's lease, back at the head of the
-   * mailbox, is redelivered. After `maxDeliveries` failures the job is answered Err internal (never dropped).
+   * mailbox, is redelivered. After `maxDeliveries` failures the job is answered Err failed (never dropped): a
+   * command that crashes its handler every time is a deterministic failure, and a transient code would have the
+   * client resend it forever, each resend costing `maxDeliveries` crashes.
    */
   task(): TaskFactory {
     return serveMailbox(this.mailbox, (job, lease) => this.execute(job, lease), {
       maxDeliveries: this.config.maxDeliveries,
       onDeadLetter: (letter) => {
-        this.config.log.error('command failed on every delivery; answered Err internal', { type: letter.message.command.type, err: letter.cause });
+        this.config.log.error('command failed on every delivery; answered Err failed', { type: letter.message.command.type, err: letter.cause });
         this.config.counters.commands.inc();
         this.config.counters.commandErrors.inc();
         letter.message.done(
           errReply(letter.message.command.traceId, {
-            code: 'internal',
+            code: 'failed',
             message: `the hub failed to execute ${letter.message.command.type} ${letter.deliveries} times; nothing changed`,
           }),
         );

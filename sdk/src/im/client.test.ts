@@ -8,7 +8,7 @@ import { memoryStorage, type ImClientStorage } from './client/ImClientStorage.js
 import { chainPages } from './client/chainPages.js';
 import { reconnectDelay } from './client/ReconnectConfig.js';
 import { ImError, defaultLimits, type Command, type Message, type Outcome } from './index.js';
-import { FakeHub } from './test-support/FakeHub.js';
+import { FakeHub, defaultExecute } from './test-support/FakeHub.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
 
 const clients: ImClient[] = [];
@@ -261,6 +261,29 @@ describe('ImClient', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('a command the hub answers Err failed is rejected once and never resent; an internal one is resent', async () => {
+    let internalOnce = true;
+    const hub = new FakeHub({
+      execute: (command, fake) => {
+        if (command.type === 'SendMessage' && command.content === 'crashes the hub') return { error: { code: 'failed', message: 'the hub failed 3 times' } };
+        if (command.type === 'SendMessage' && command.content === 'hiccup' && internalOnce) {
+          internalOnce = false;
+          return { error: { code: 'internal', message: 'a crash' } };
+        }
+        return defaultExecute(command, fake);
+      },
+    });
+    const client = await openClient(hub);
+    client.connect();
+    await online(client);
+    await expect(client.sendMessage({ stream: 's', topic: 't', content: 'crashes the hub' })).rejects.toMatchObject({ code: 'failed' });
+    await client.sendMessage({ stream: 's', topic: 't', content: 'hiccup' });
+    const sent = (content: string) => hub.received.filter((f) => f.kind === 'command' && f.command.type === 'SendMessage' && f.command.content === content).length;
+    expect(sent('crashes the hub')).toBe(1);
+    expect(sent('hiccup')).toBe(2);
+    expect(await firstValueFrom(client.pending$)).toHaveLength(0);
   });
 
   it('issue() says when a command is durable: stored resolves after the outbox write, and not before', async () => {

@@ -29,6 +29,11 @@ export const errorCodes = [
   'unavailable',
   /** A bug or crash in the hub; nothing changed. Transient. */
   'internal',
+  /**
+   * The hub failed on this command every time it ran it (a bug this command triggers); nothing changed. Not
+   * transient: the same command fails the same way, so a client does not resend it (a resend runs it again).
+   */
+  'failed',
 ] as const;
 
 export const errorCodeSchema = z.enum(errorCodes);

@@ -8,7 +8,7 @@ import { SessionHandler } from '../../seal/SessionHandler.js';
 import type { WebSocketConstructor, WebSocketLike, CloseEventLike, MessageEventLike } from '../client/WebSocketLike.js';
 import type { Command } from '../protocol/commands.js';
 import { deviceSession, type DeviceSessionState } from '../protocol/deviceSession.js';
-import type { ErrorBody } from '../protocol/errors.js';
+import { isTransientErrorCode, type ErrorBody } from '../protocol/errors.js';
 import { decodeClientFrame, defaultLimits, encodePushFrame, serializeOutcome, type ClientFrame, type HubFrame, type SealedCommand } from '../protocol/frames.js';
 import type { Outcome } from '../protocol/outcomes.js';
 
@@ -298,7 +298,9 @@ export class FakeHub {
       'error' in result
         ? { kind: 'reply', traceId, ok: false, error: result.error }
         : { kind: 'reply', traceId, ok: true, type: command.type, data: result.data };
-    if (!['GetHistory', 'GetStreams', 'GetGroups', 'GetGroupMembers', 'FindUser', 'GetSessionState'].includes(command.type)) {
+    // As the hub does (PROTOCOL.md §7): a transient Err changed nothing and is not recorded, so a resend runs again.
+    const transient = 'error' in result && isTransientErrorCode(result.error.code);
+    if (!transient && !['GetHistory', 'GetStreams', 'GetGroups', 'GetGroupMembers', 'FindUser', 'GetSessionState'].includes(command.type)) {
       this.executed.push(command);
       this.replies.set(traceId, frame);
     }
