@@ -1,13 +1,19 @@
-// Login tokens: `base64url(JSON {uid, exp}) . base64url(HMAC-SHA-256(secret, payload))`. Stateless, so any hub
-// sharing the secret verifies them; expiry is part of the signed payload. The MAC key is derived from the hub secret
-// for token signing only (deriveKey), never the secret itself.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// Login tokens: `base64url(JSON {uid, exp, iat, lid}) . base64url(HMAC-SHA-256(key, payload))`. Signed, so any hub
+// sharing the secret verifies them; expiry is part of the signed payload. `lid` names the login (one per
+// register/login), so signing out revokes that login's token only; `iat` lets a password change refuse every token
+// issued before it (the hub checks both against the store, see startHub's authenticate). The MAC key is derived from
+// the hub secret for token signing only (deriveKey), never the secret itself.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deriveKey } from './deriveKey.js';
 
 export interface TokenClaims {
   userId: string;
   /** Expiry, ms since the epoch. */
   expiresAt: number;
+  /** When it was issued, ms since the epoch. */
+  issuedAt: number;
+  /** The login it belongs to (random, 128 bits). */
+  loginId: string;
 }
 
 export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
@@ -34,10 +40,13 @@ export class TokenSigner {
     return createHmac('sha256', this.secret).update(`stage-token:${payload}`).digest();
   }
 
-  sign(userId: string): { token: string; expiresAt: number } {
-    const expiresAt = this.now() + this.ttlMs;
-    const payload = Buffer.from(JSON.stringify({ uid: userId, exp: expiresAt })).toString('base64url');
-    return { token: `${payload}.${this.mac(payload).toString('base64url')}`, expiresAt };
+  /** A token for a new login of `userId`. */
+  sign(userId: string): { token: string; expiresAt: number; loginId: string } {
+    const issuedAt = this.now();
+    const expiresAt = issuedAt + this.ttlMs;
+    const loginId = randomBytes(16).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ uid: userId, exp: expiresAt, iat: issuedAt, lid: loginId })).toString('base64url');
+    return { token: `${payload}.${this.mac(payload).toString('base64url')}`, expiresAt, loginId };
   }
 
   verify(token: string): TokenCheck {
@@ -46,14 +55,17 @@ export class TokenSigner {
     const given = Buffer.from(sig, 'base64url');
     const expected = this.mac(payload);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature' };
-    let claims: { uid?: unknown; exp?: unknown };
+    let claims: { uid?: unknown; exp?: unknown; iat?: unknown; lid?: unknown };
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (typeof claims.uid !== 'string' || typeof claims.exp !== 'number') return { ok: false, reason: 'malformed' };
+    // A token from before logins were named (no lid/iat) cannot be signed out: refused, the user logs in again.
+    if (typeof claims.uid !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.lid !== 'string') {
+      return { ok: false, reason: 'malformed' };
+    }
     if (claims.exp <= this.now()) return { ok: false, reason: 'expired' };
-    return { ok: true, claims: { userId: claims.uid, expiresAt: claims.exp } };
+    return { ok: true, claims: { userId: claims.uid, expiresAt: claims.exp, issuedAt: claims.iat, loginId: claims.lid } };
   }
 }

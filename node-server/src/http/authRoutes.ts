@@ -22,6 +22,12 @@ export const credentialsSchema = z.strictObject({
   password: z.string().min(8).max(256),
 });
 
+/** POST /api/password: the current password (checked) and the new one (the same rules as at registration). */
+export const passwordChangeSchema = z.strictObject({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: credentialsSchema.shape.password,
+});
+
 export interface AuthDeps {
   store: Store;
   tokens: TokenSigner;

@@ -61,6 +61,9 @@ export interface DeviceIdentity {
   deviceId: string;
   /** When the token the connection was opened with expires (ms since the epoch): the socket is closed 4001 then. */
   tokenExpiresAt?: number;
+  /** The token's login and issue time: a sign-out or a password change closes the connection 4001. */
+  loginId?: string;
+  tokenIssuedAt?: number;
 }
 
 /**
@@ -226,6 +229,12 @@ export class DeviceConnection {
 
   private key() {
     return { userId: this.identity.userId, deviceId: this.identity.deviceId, connectionId: this.connectionId };
+  }
+
+  /** The token's login was signed out or its password changed: closed 4001 (the client stops reconnecting). */
+  revoke(reason: string): void {
+    this.deps.log.info('token revoked; closing', { reason });
+    this.writer.disconnect(CloseCode.unauthorized, reason);
   }
 
   private refuse(message: string, code: number): void {

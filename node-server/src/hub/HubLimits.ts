@@ -39,6 +39,11 @@ export interface HubLimits {
   loginLockMs: number;
   /** Addresses and usernames the login limiters remember (least recently used are forgotten first). */
   limiterEntries: number;
+  /**
+   * How often open connections are checked against sign-outs and password changes made through other hubs (the hub
+   * that takes the sign-out closes its own at once). One store query per check for all connections.
+   */
+  revocationCheckMs: number;
 }
 
 export const DEFAULT_HUB_LIMITS: HubLimits = {
@@ -58,6 +63,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   loginFailuresBeforeLock: 5,
   loginLockMs: 1_000,
   limiterEntries: 10_000,
+  revocationCheckMs: 10_000,
 };
 
 /** Cap of the growing login lock. */

@@ -17,7 +17,9 @@ import { LoginLimiter } from '../auth/LoginLimiter.js';
 import { TokenSigner } from '../auth/TokenSigner.js';
 import { openFanout } from '../fanout/openFanout.js';
 import { OutcomeReconciler } from '../fanout/OutcomeReconciler.js';
-import { login, register } from '../http/authRoutes.js';
+import { login, passwordChangeSchema, register } from '../http/authRoutes.js';
+import { hashPassword, verifyPassword } from '../auth/password.js';
+import { readJsonBody } from '../http/readJsonBody.js';
 import { clientAddress, isLoopback } from '../http/clientAddress.js';
 import { decodePathSegment } from '../http/decodePathSegment.js';
 import { securityHeaderLines, setSecurityHeaders } from '../http/securityHeaders.js';
@@ -191,6 +193,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       }
       return path === '/api/register' ? register(auth, req, res) : login(auth, req, res);
     }
+    if (req.method === 'POST' && path === '/api/logout') return logout(req, res);
+    if (req.method === 'POST' && path === '/api/password') return changePassword(req, res);
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
     // Liveness: the process answers. Readiness (and /healthz, its older name): the store and the fan-out answer too.
     if (path === '/livez') return sendJson(res, 200, { ok: true });
@@ -217,7 +221,14 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     }
     if (path.startsWith('/sse/')) {
       if (req.method !== 'GET') throw new HttpError(405, 'bad_frame', 'SSE streams are GET only');
-      const { userId } = await authenticate(decodePathSegment(path.slice('/sse/'.length)));
+      const { userId, loginId, tokenIssuedAt } = await authenticate(decodePathSegment(path.slice('/sse/'.length)));
+      const login = sseByLogin.get(loginId) ?? { userId, issuedAt: tokenIssuedAt, streams: new Set<ServerResponse>() };
+      sseByLogin.set(loginId, login);
+      login.streams.add(res);
+      res.once('close', () => {
+        login.streams.delete(res);
+        if (login.streams.size === 0) sseByLogin.delete(loginId);
+      });
       const open = sseStreams.get(userId) ?? 0;
       if (open >= hubLimits.maxSseStreamsPerUser) throw new HttpError(429, 'rate_limited', `at most ${hubLimits.maxSseStreamsPerUser} SSE streams per user`);
       sseStreams.set(userId, open + 1);
@@ -232,14 +243,102 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     serveStatic(publicDir, req, res);
   }
 
-  /** The user of a valid token, if the account exists; HttpError 401 / 403 otherwise. */
-  async function authenticate(token: string): Promise<{ userId: string; username: string; tokenExpiresAt: number }> {
+  /**
+   * The user and login of a valid token: signed by this hub's secret, not expired, its login not signed out and not
+   * issued before a password change, its account still there; HttpError 401 / 403 otherwise.
+   */
+  async function authenticate(token: string): Promise<AuthenticatedToken> {
     const check = tokens.verify(token);
     if (!check.ok) throw new HttpError(401, 'unauthorized', check.reason === 'expired' ? 'token expired: log in again' : 'invalid token: log in again');
-    const user = await store.userById(check.claims.userId);
+    const { userId, loginId, issuedAt, expiresAt } = check.claims;
+    const user = await store.userById(userId);
     if (!user) throw new HttpError(403, 'forbidden', 'the account of this token no longer exists');
-    return { userId: user.id, username: user.username, tokenExpiresAt: check.claims.expiresAt };
+    if ((await store.revokedAmong([{ loginId, userId, issuedAt }])).size > 0) {
+      throw new HttpError(401, 'unauthorized', 'this token was signed out (a sign-out or a password change): log in again');
+    }
+    return { userId: user.id, username: user.username, tokenExpiresAt: expiresAt, loginId, tokenIssuedAt: issuedAt, passwordHash: user.passwordHash };
   }
+
+  /** The token of `Authorization: Bearer <token>` (never a URL: the account routes take it in a header only). */
+  function bearer(req: IncomingMessage): string {
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(req.headers.authorization ?? '');
+    if (!match) throw new HttpError(401, 'unauthorized', 'send the token as Authorization: Bearer <token>');
+    return match[1]!;
+  }
+
+  /** Open SSE streams by login (WebSockets are in `connections`), so a sign-out here closes them at once. */
+  const sseByLogin = new Map<string, { userId: string; issuedAt: number; streams: Set<ServerResponse> }>();
+  function closeLogins(revoked: (c: { loginId: string; userId: string }) => boolean, reason: string): number {
+    let closedCount = 0;
+    for (const c of connections) {
+      const { loginId, userId } = c.identity;
+      if (loginId !== undefined && revoked({ loginId, userId })) {
+        c.revoke(reason);
+        closedCount++;
+      }
+    }
+    for (const [loginId, { userId, streams }] of sseByLogin) {
+      if (!revoked({ loginId, userId })) continue;
+      for (const res of streams) res.end();
+      closedCount += streams.size;
+    }
+    return closedCount;
+  }
+
+  /** POST /api/logout: signs this token's login out (other devices stay signed in); closes its sockets (4001). */
+  async function logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { userId, loginId, tokenExpiresAt } = await authenticate(bearer(req));
+    await store.revokeLogin(loginId, userId, tokenExpiresAt);
+    const closedCount = closeLogins((c) => c.loginId === loginId, 'signed out');
+    log.info('signed out', { userId, closed: closedCount });
+    sendJson(res, 200, { ok: true });
+  }
+
+  /**
+   * POST /api/password `{ currentPassword, newPassword }`: a new password; every token issued before it is refused
+   * from now on (every device signs in again) and the caller gets a new token for this device.
+   */
+  async function changePassword(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const user = await authenticate(bearer(req));
+    const parsed = passwordChangeSchema.safeParse(await readJsonBody(req));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HttpError(400, 'bad_schema', issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'bad body');
+    }
+    const locked = limiter.lockedFor(user.username);
+    if (locked > 0) {
+      res.setHeader('retry-after', String(Math.ceil(locked / 1000)));
+      throw new HttpError(429, 'rate_limited', `too many failed attempts for this username; retry in ${Math.ceil(locked)} ms`);
+    }
+    if (!(await verifyPassword(parsed.data.currentPassword, user.passwordHash))) {
+      limiter.failed(user.username);
+      throw new HttpError(403, 'forbidden', 'the current password is wrong');
+    }
+    limiter.succeeded(user.username);
+    const changedAt = Date.now();
+    await store.setPassword(user.userId, await hashPassword(parsed.data.newPassword, config.scryptCost), changedAt);
+    const closedCount = closeLogins((c) => c.userId === user.userId, 'password changed: log in again');
+    const fresh = tokens.sign(user.userId);
+    log.info('password changed; every earlier token refused', { userId: user.userId, closed: closedCount });
+    sendJson(res, 200, { token: fresh.token, userId: user.userId, username: user.username, expiresAt: fresh.expiresAt });
+  }
+
+  // Sign-outs and password changes taken by other hubs reach this hub's open connections within revocationCheckMs.
+  const revocationCheck = setInterval(() => {
+    const open = [...connections].flatMap((c) => {
+      const { loginId, userId, tokenIssuedAt } = c.identity;
+      return loginId !== undefined && tokenIssuedAt !== undefined ? [{ loginId, userId, issuedAt: tokenIssuedAt }] : [];
+    });
+    const sse = [...sseByLogin.entries()].map(([loginId, { userId, issuedAt }]) => ({ loginId, userId, issuedAt }));
+    if (open.length + sse.length === 0) return;
+    void store.revokedAmong([...open, ...sse]).then(
+      (revoked) => {
+        if (revoked.size > 0) log.info('signed-out logins found; closing their connections', { closed: closeLogins((c) => revoked.has(c.loginId), 'signed out') });
+      },
+      (err: unknown) => log.warn('revocation check failed', { err }),
+    );
+  }, hubLimits.revocationCheckMs);
+  revocationCheck.unref();
 
   // autoPong off: a peer's ping is answered by its writer, counted and bounded like any frame (DeviceConnection).
   const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes, autoPong: false });
@@ -286,7 +385,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:token/:deviceId');
       if (closing) return rejectUpgrade(socket, 503, 'unavailable', 'hub shutting down');
       let deviceId: string;
-      let user: { userId: string; username: string; tokenExpiresAt: number };
+      let user: AuthenticatedToken;
       try {
         deviceId = decodePathSegment(match[2]!);
         user = await authenticate(decodePathSegment(match[1]!));
@@ -300,7 +399,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       const userId = user.userId;
       socket.once('close', () => userQuotas.close(userId));
       addressSockets?.authenticated(socket as Socket);
-      const identity = { ...user, deviceId };
+      const { passwordHash: _hash, ...who } = user;
+      const identity = { ...who, deviceId };
       wss.handleUpgrade(req, socket, head, (ws) => openConnection(ws, identity, socket));
     })().catch((err: unknown) => {
       log.error('upgrade failed', { err });
@@ -333,6 +433,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       sessionEvents.unsubscribe();
       sessions.close();
       clearInterval(retention);
+      clearInterval(revocationCheck);
       readiness.close();
       wss.close();
       server.closeAllConnections();
@@ -364,6 +465,16 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   }
 
   return { url, port, store, metrics, close };
+}
+
+/** What a valid token names (see authenticate). */
+interface AuthenticatedToken {
+  userId: string;
+  username: string;
+  tokenExpiresAt: number;
+  loginId: string;
+  tokenIssuedAt: number;
+  passwordHash: string;
 }
 
 /** A socket 'error' listener that closes over nothing (it stays on the socket for the connection's life). */

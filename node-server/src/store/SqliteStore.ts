@@ -39,6 +39,7 @@ import {
   type TopicStatus,
   type UnreadQuery,
   type UserRecord,
+  type LoginRef,
   type VoteValue,
 } from './Store.js';
 
@@ -71,8 +72,10 @@ export interface SqliteStoreConfig {
 const fdatasyncOnThreadPool = (fd: number): Promise<void> =>
   new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 
+const userColumns = 'id, username, password_hash AS passwordHash, created_at AS createdAt, tokens_valid_after AS tokensValidAfter';
+
 const storeTxMethods = [
-  'insertUser', 'userById', 'userByName', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
+  'insertUser', 'userById', 'userByName', 'revokeLogin', 'revokedAmong', 'setPassword', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
   'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
@@ -543,14 +546,32 @@ class SqliteOps implements StoreTx {
     }
   }
   async userById(id: string): Promise<UserRecord | undefined> {
-    return this.q('SELECT id, username, password_hash AS passwordHash, created_at AS createdAt FROM users WHERE id = ?').get(id) as
-      | UserRecord
-      | undefined;
+    return this.q(`SELECT ${userColumns} FROM users WHERE id = ?`).get(id) as UserRecord | undefined;
   }
   async userByName(username: string): Promise<UserRecord | undefined> {
-    return this.q(
-      'SELECT id, username, password_hash AS passwordHash, created_at AS createdAt FROM users WHERE username = ?',
-    ).get(username) as UserRecord | undefined;
+    return this.q(`SELECT ${userColumns} FROM users WHERE username = ?`).get(username) as UserRecord | undefined;
+  }
+  async revokeLogin(loginId: string, userId: string, expiresAt: number): Promise<void> {
+    // Rows of tokens that have expired anyway are of no use: dropped as new ones come.
+    this.q('DELETE FROM revoked_logins WHERE expires_at < ?').run(Date.now());
+    this.q('INSERT OR IGNORE INTO revoked_logins (login_id, user_id, expires_at) VALUES (?, ?, ?)').run(loginId, userId, expiresAt);
+  }
+  async revokedAmong(logins: readonly LoginRef[]): Promise<Set<string>> {
+    const revoked = new Set<string>();
+    const validAfter = new Map<string, number | undefined>();
+    for (const login of logins) {
+      if (!validAfter.has(login.userId)) {
+        validAfter.set(login.userId, (this.q('SELECT tokens_valid_after AS t FROM users WHERE id = ?').get(login.userId) as { t: number } | undefined)?.t);
+      }
+      const after = validAfter.get(login.userId);
+      if (after === undefined || login.issuedAt < after || this.q('SELECT 1 FROM revoked_logins WHERE login_id = ?').get(login.loginId) !== undefined) {
+        revoked.add(login.loginId);
+      }
+    }
+    return revoked;
+  }
+  async setPassword(userId: string, passwordHash: string, tokensValidAfter: number): Promise<void> {
+    this.q('UPDATE users SET password_hash = ?, tokens_valid_after = ? WHERE id = ?').run(passwordHash, tokensValidAfter, userId);
   }
 
   // groups

@@ -19,6 +19,15 @@ export interface UserRecord {
   username: string;
   passwordHash: string;
   createdAt: number;
+  /** Tokens issued before this time (ms since the epoch) are refused (a password change); 0 when never set. */
+  tokensValidAfter?: number;
+}
+
+/** A token's login, as a hub checks it is still valid (not signed out, not issued before a password change). */
+export interface LoginRef {
+  loginId: string;
+  userId: string;
+  issuedAt: number;
 }
 
 /** A group of users; streams are made visible to groups. */
@@ -133,6 +142,12 @@ export interface StoreTx {
   insertUser(user: UserRecord): Promise<void>;
   userById(id: string): Promise<UserRecord | undefined>;
   userByName(username: string): Promise<UserRecord | undefined>;
+  /** Signs a login out: its tokens are refused from now on; the row is kept until `expiresAt` (the token's expiry). */
+  revokeLogin(loginId: string, userId: string, expiresAt: number): Promise<void>;
+  /** Of these logins, those no longer valid: signed out, issued before their user's tokensValidAfter, or user gone. */
+  revokedAmong(logins: readonly LoginRef[]): Promise<Set<string>>;
+  /** Sets a new password hash and refuses every token issued before `tokensValidAfter`. */
+  setPassword(userId: string, passwordHash: string, tokensValidAfter: number): Promise<void>;
 
   // groups and members
   insertGroup(group: GroupRecord): Promise<void>;

@@ -184,4 +184,18 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    description: 'sign-out and password change revoke tokens',
+    // Tokens stay signed and stateless; a hub also refuses a token whose login was signed out (a row here until the
+    // token would have expired anyway) or that was issued before the user's tokens_valid_after (password change).
+    sql: `
+      ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE revoked_logins (
+        login_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

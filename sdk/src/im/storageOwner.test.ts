@@ -69,7 +69,7 @@ describe('ImClient storage belongs to one user', () => {
     const storage = memoryStorage('alice-id');
     await aliceLeavesDrafts(storage, ['never mind']);
     const alice = await openClient(new FakeHub({ userId: 'alice-id' }), storage);
-    const discarded = await alice.signOut({ unsent: 'discard' });
+    const discarded = await alice.signOut({ unsent: 'discard', revokeToken: false });
     expect(contents(discarded.map((p) => p.command))).toEqual(['never mind']);
     expect(await storage.outbox.load()).toEqual([]);
     expect(await storage.device.load()).toEqual([]);
@@ -88,7 +88,7 @@ describe('ImClient storage belongs to one user', () => {
     await aliceLeavesDrafts(storage, ['send me first', 'and me']);
     const hub = new FakeHub({ userId: 'alice-id' });
     const alice = await openClient(hub, storage);
-    const signedOut = alice.signOut({ unsent: 'send' });
+    const signedOut = alice.signOut({ unsent: 'send', revokeToken: false });
     alice.connect();
     expect(await signedOut).toEqual([]);
     expect(contents(hub.executed)).toEqual(['send me first', 'and me']);
@@ -101,7 +101,7 @@ describe('ImClient storage belongs to one user', () => {
     await aliceLeavesDrafts(storage, ['still here']);
     const alice = await openClient(new FakeHub({ userId: 'alice-id' }), storage);
     const abort = new AbortController();
-    const signedOut = alice.signOut({ unsent: 'send', signal: abort.signal });
+    const signedOut = alice.signOut({ unsent: 'send', signal: abort.signal, revokeToken: false });
     abort.abort(new Error('user cancelled'));
     await expect(signedOut).rejects.toThrow('user cancelled');
     expect(contents((await storage.outbox.load()).map((e) => e.value.command))).toEqual(['still here']);

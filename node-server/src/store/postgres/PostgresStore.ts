@@ -32,6 +32,7 @@ import {
   type TopicStatus,
   type UnreadQuery,
   type UserRecord,
+  type LoginRef,
   type VoteValue,
 } from '../Store.js';
 
@@ -124,7 +125,7 @@ function ignoreClientErrors(client: pg.PoolClient): void {
 
 type MessageRow = SharedMessageRow & Row;
 
-const USER_COLUMNS = 'id, username, password_hash AS "passwordHash", created_at AS "createdAt"';
+const USER_COLUMNS = 'id, username, password_hash AS "passwordHash", created_at AS "createdAt", tokens_valid_after AS "tokensValidAfter"';
 const GROUP_COLUMNS = 'id, name, description, owner_id AS "ownerId", created_at AS "createdAt"';
 const TOPIC_SELECT = `SELECT t.stream, t.topic, t.status,
   COALESCE((SELECT MAX(seq) FROM messages m WHERE m.stream = t.stream AND m.topic = t.topic), 0) AS "lastSeq" FROM topics t`;
@@ -163,6 +164,25 @@ class PgOps implements StoreTx {
   }
   async userByName(username: string): Promise<UserRecord | undefined> {
     return (await this.run<UserRecord & Row>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username])).rows[0];
+  }
+  async revokeLogin(loginId: string, userId: string, expiresAt: number): Promise<void> {
+    await this.run('DELETE FROM revoked_logins WHERE expires_at < $1', [Date.now()]);
+    await this.run('INSERT INTO revoked_logins (login_id, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [loginId, userId, expiresAt]);
+  }
+  async revokedAmong(logins: readonly LoginRef[]): Promise<Set<string>> {
+    if (logins.length === 0) return new Set();
+    // One round trip for any number of logins (a hub rechecks all its open connections at once).
+    const rows = await this.run<{ login_id: string } & Row>(
+      `SELECT l.login_id FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l(login_id, user_id, issued_at)
+       LEFT JOIN users u ON u.id = l.user_id
+       WHERE u.id IS NULL OR l.issued_at < u.tokens_valid_after
+          OR EXISTS (SELECT 1 FROM revoked_logins r WHERE r.login_id = l.login_id)`,
+      [logins.map((l) => l.loginId), logins.map((l) => l.userId), logins.map((l) => l.issuedAt)],
+    );
+    return new Set(rows.rows.map((r) => r.login_id));
+  }
+  async setPassword(userId: string, passwordHash: string, tokensValidAfter: number): Promise<void> {
+    await this.run('UPDATE users SET password_hash = $1, tokens_valid_after = $2 WHERE id = $3', [passwordHash, tokensValidAfter, userId]);
   }
 
   // groups

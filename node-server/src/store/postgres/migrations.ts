@@ -109,4 +109,16 @@ export const postgresMigrations: Migration[] = [
     description: 'replies: a NULL reply is a claim held by the transaction executing the command',
     sql: 'ALTER TABLE replies ALTER COLUMN reply DROP NOT NULL',
   },
+  {
+    version: 4,
+    description: 'sign-out and password change revoke tokens (as SQLite migration 7)',
+    sql: `
+      ALTER TABLE users ADD COLUMN tokens_valid_after BIGINT NOT NULL DEFAULT 0;
+      CREATE TABLE revoked_logins (
+        login_id TEXT COLLATE "C" PRIMARY KEY,
+        user_id TEXT COLLATE "C" NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];

@@ -39,6 +39,7 @@ import { chainPages } from './chainPages.js';
 import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 import { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
+import { logout } from './account.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
 
 export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'recalling';
@@ -144,6 +145,11 @@ export interface SignOutOptions {
   readonly unsent: 'send' | 'discard';
   /** Stops waiting for 'send': signOut rejects and nothing is wiped. */
   readonly signal?: AbortSignal;
+  /**
+   * Also sign the token out at the hub (POST /api/logout, best effort, at most 5 s), so a copy of it left anywhere
+   * is refused from now on. Default true; an offline device cannot, and its token then lives until it expires.
+   */
+  readonly revokeToken?: boolean | undefined;
 }
 
 interface PendingRecord {
@@ -415,6 +421,8 @@ export class ImClient {
     }
     const discarded = this.unsent;
     await this.close();
+    const token = this.#token;
+    if ((options.revokeToken ?? true) && token) await logout(this.url, token, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
     await this.#storage.wipe?.();
     return discarded;
   }

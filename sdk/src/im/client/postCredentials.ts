@@ -2,7 +2,7 @@
 import { ImError } from '../protocol/errors.js';
 import { credentialsSchema, httpErrorSchema, hubUrl, sessionTokenSchema, type Credentials, type SessionToken } from '../protocol/http.js';
 
-export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{
+export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{
   status: number;
   json(): Promise<unknown>;
 }>;
@@ -35,6 +35,23 @@ export async function postCredentials(baseUrl: string, path: string, credentials
     throw new ImError({ code: 'internal', message: `the hub answered ${path} with an unexpected body` });
   }
   const error = httpErrorSchema.safeParse(body);
+  if (error.success) throw new ImError(error.data.error);
+  throw new ImError({ code: response.status === 401 ? 'unauthorized' : 'internal', message: `${path} failed with HTTP ${response.status}` });
+}
+
+/** POST `path` with `Authorization: Bearer <token>` and an optional JSON body; the parsed body, or a typed ImError. */
+export async function postWithToken(baseUrl: string, path: string, token: string, body: unknown, options: AccountRequestOptions = {}): Promise<unknown> {
+  const doFetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
+  if (!doFetch) throw new TypeError('No fetch available: pass options.fetch');
+  const response = await doFetch(hubUrl(baseUrl, path).toString(), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const parsed = await response.json().catch(() => undefined);
+  if (response.status >= 200 && response.status < 300) return parsed;
+  const error = httpErrorSchema.safeParse(parsed);
   if (error.success) throw new ImError(error.data.error);
   throw new ImError({ code: response.status === 401 ? 'unauthorized' : 'internal', message: `${path} failed with HTTP ${response.status}` });
 }

@@ -24,6 +24,8 @@ export type HttpError = z.infer<typeof httpErrorSchema>;
 export const httpPaths = {
   register: '/api/register',
   login: '/api/login',
+  logout: '/api/logout',
+  password: '/api/password',
   health: '/healthz',
   metrics: '/metrics',
 } as const;

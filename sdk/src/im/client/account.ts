@@ -1,0 +1,32 @@
+// Account calls that need a token (sent as `Authorization: Bearer`, never in a URL): sign this login out, change
+// the password. Both reject ImError (unauthorized, forbidden, bad_schema, rate_limited).
+import { ImError } from '../protocol/errors.js';
+import { httpPaths, sessionTokenSchema, type SessionToken } from '../protocol/http.js';
+import { passwordSchema } from '../protocol/model.js';
+import { postWithToken, type AccountRequestOptions } from './postCredentials.js';
+
+/**
+ * POST /api/logout: the hub refuses this token from now on and closes its connections (4001). Other devices of the
+ * user stay signed in. Wipe the device's local data too (`ImClient.signOut`).
+ */
+export async function logout(baseUrl: string, token: string, options?: AccountRequestOptions): Promise<void> {
+  await postWithToken(baseUrl, httpPaths.logout, token, undefined, options);
+}
+
+/**
+ * POST /api/password: checks `currentPassword`, sets `newPassword` and refuses every token issued before (every
+ * device of the user, this one included, is closed 4001); resolves with a new token for this device.
+ */
+export async function changePassword(
+  baseUrl: string,
+  token: string,
+  passwords: { readonly currentPassword: string; readonly newPassword: string },
+  options?: AccountRequestOptions,
+): Promise<SessionToken> {
+  const checked = passwordSchema.safeParse(passwords.newPassword);
+  if (!checked.success) throw new ImError({ code: 'bad_schema', message: `newPassword: ${checked.error.issues[0]?.message ?? 'invalid'}`, path: ['newPassword'] });
+  const body = await postWithToken(baseUrl, httpPaths.password, token, passwords, options);
+  const fresh = sessionTokenSchema.safeParse(body);
+  if (!fresh.success) throw new ImError({ code: 'internal', message: 'the hub answered /api/password with an unexpected body' });
+  return fresh.data;
+}
