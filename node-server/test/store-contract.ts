@@ -51,10 +51,30 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await expect(store.insertUser({ id: 'u9', username: 'ada', passwordHash: 'other', createdAt: now })).rejects.toBeInstanceOf(
         StoreConflictError,
       );
-      expect(await store.userByName('ada')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now });
-      expect(await store.userById('u1')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now });
+      expect(await store.userByName('ada')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now, tokensValidAfter: 0 });
+      expect(await store.userById('u1')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now, tokensValidAfter: 0 });
       expect(await store.userById('u9')).toBeUndefined();
       expect(await store.userByName('nobody')).toBeUndefined();
+    });
+
+    it('revokes a signed-out login and every login issued before a password change, and only those', async () => {
+      const store = await factory.open();
+      await store.insertUser({ id: 'u1', username: 'ada', passwordHash: 'old', createdAt: now });
+      await store.insertUser({ id: 'u2', username: 'bob', passwordHash: 'h', createdAt: now });
+      const logins = [
+        { loginId: 'l1', userId: 'u1', issuedAt: now },
+        { loginId: 'l2', userId: 'u1', issuedAt: now + 10 },
+        { loginId: 'l3', userId: 'u2', issuedAt: now },
+        { loginId: 'l4', userId: 'gone', issuedAt: now },
+      ];
+      expect(await store.revokedAmong(logins)).toEqual(new Set(['l4']));
+      expect(await store.revokedAmong([])).toEqual(new Set());
+      await store.revokeLogin('l1', 'u1', Date.now() + 60_000);
+      await store.revokeLogin('l1', 'u1', Date.now() + 60_000); // twice: no conflict
+      expect(await store.revokedAmong(logins)).toEqual(new Set(['l1', 'l4']));
+      await store.setPassword('u2', 'new', now + 5);
+      expect((await store.userById('u2'))?.passwordHash).toBe('new');
+      expect(await store.revokedAmong([...logins, { loginId: 'l5', userId: 'u2', issuedAt: now + 5 }])).toEqual(new Set(['l1', 'l3', 'l4']));
     });
 
     it('a conflict inside a transaction can be caught and the transaction still commits its other writes', async () => {
