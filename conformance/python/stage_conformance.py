@@ -237,10 +237,10 @@ class Device:
             except asyncio.TimeoutError:
                 pass
 
-    async def open(self, url):
+    async def open(self, url, protocols):
         self.frames = []
         self.close_code = None
-        self.ws = await websockets.connect(url, max_size=None, ping_interval=None, close_timeout=2)
+        self.ws = await websockets.connect(url, subprotocols=protocols, max_size=None, ping_interval=None, close_timeout=2)
         self.reader = asyncio.ensure_future(self._read(self.ws))
 
     async def _read(self, ws):
@@ -386,11 +386,12 @@ class Run:
             parsed = text
         return {"status": status, "body": parsed}
 
-    async def refused_upgrade(self, path):
+    async def refused_upgrade(self, path, protocols):
         """The HTTP answer to a WebSocket upgrade the hub refuses (status and JSON body)."""
         url = urllib.parse.urlparse(self.hub["url"])
         reader, writer = await asyncio.open_connection(url.hostname, url.port)
         writer.write((f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Protocol: {', '.join(protocols)}\r\n"
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode("ascii"))
         await writer.drain()
         raw = await asyncio.wait_for(reader.read(), WAIT_S)
@@ -448,12 +449,14 @@ class Run:
         actor = device.name.split("/")[0]
         token = step.get("token") or self.actor(actor)["token"]
         device_id = step.get("deviceId", device.device_id)
-        path = f"/ws/{urllib.parse.quote(token, safe='')}/{urllib.parse.quote(device_id, safe='')}"
+        # The token travels in the subprotocols (PROTOCOL.md section 1), never in the URL.
+        path = f"/ws/{urllib.parse.quote(device_id, safe='')}"
+        protocols = ["stage.v1", f"stage.token.{token}"]
         want = substitute(expect if expect is not None else {"welcome": {}}, self.vars)
         if "status" in want:
-            check(await self.refused_upgrade(path), want, f"connect {device.name}")
+            check(await self.refused_upgrade(path, protocols), want, f"connect {device.name}")
             return
-        await device.open(self.hub["url"].replace("http", "ws", 1) + path)
+        await device.open(self.hub["url"].replace("http", "ws", 1) + path, protocols)
         if step.get("hello") is False:
             return
         hello = {"kind": "hello", "protocol": 1, "lastOutcomeId": device.last_outcome_id}

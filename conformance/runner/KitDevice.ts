@@ -64,10 +64,10 @@ export class KitDevice {
   }
 
   /** Opens the socket: the HTTP status when the upgrade is refused, else undefined once open. */
-  async open(url: string): Promise<{ status: number; body: string } | undefined> {
+  async open(url: string, protocols: string[]): Promise<{ status: number; body: string } | undefined> {
     this.frames = [];
     this.closeCode = undefined;
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, protocols);
     this.ws = ws;
     return new Promise((resolve, reject) => {
       ws.once('unexpected-response', (_req, res) => {

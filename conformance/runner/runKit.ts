@@ -173,8 +173,9 @@ export class ConversationRun {
       if (typeof step.lastOutcomeId === 'number') device.lastOutcomeId = device.acked = step.lastOutcomeId;
       const token = (step.token as string | undefined) ?? this.actor(actorName!).token;
       const deviceId = (step.deviceId as string | undefined) ?? device.deviceId;
-      const url = `${this.hub.url.replace(/^http/, 'ws')}/ws/${encodeURIComponent(token)}/${encodeURIComponent(deviceId)}`;
-      const refused = await device.open(url);
+      // The token travels in the subprotocols (PROTOCOL.md §1), never in the URL.
+      const url = `${this.hub.url.replace(/^http/, 'ws')}/ws/${encodeURIComponent(deviceId)}`;
+      const refused = await device.open(url, ['stage.v1', `stage.token.${token}`]);
       const want = substitute(expect ?? { welcome: {} }, this.vars) as { [k: string]: Json };
       if (refused) {
         let body: Json = refused.body;

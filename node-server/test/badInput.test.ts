@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
+import { webSocketProtocols } from '@stage/sdk/im';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub } from './support/startTestHub.js';
 import { TestClient, registerUser, type Credentials } from './support/TestClient.js';
@@ -47,7 +48,7 @@ class RawConnection {
     const c = new RawConnection();
     await new Promise<void>((resolve, reject) => {
       // A device id per connection: a second connection of one device would replace (4004) the first.
-      c.ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws/${creds.token}/fuzz-${++connections}`);
+      c.ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws/fuzz-${++connections}`, webSocketProtocols(creds.token));
       c.ws.on('error', reject);
       c.ws.on('open', () => c.ws.send(JSON.stringify({ kind: 'hello', protocol: 1, lastOutcomeId: 0 })));
       c.ws.on('message', (data) => {

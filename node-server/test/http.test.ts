@@ -3,6 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { webSocketProtocols } from '@stage/sdk/im';
 import { TokenSigner } from '../src/auth/TokenSigner.js';
 import { startTestHub } from './support/startTestHub.js';
 import { TestClient, registerUser } from './support/TestClient.js';
@@ -125,9 +127,12 @@ describe('SSE', () => {
     await client.ok('CreateGroup', { name: 'one' });
     await client.ok('CreateGroup', { name: 'two' });
     expect((await fetch(`${hub.url}/sse/garbage`)).status).toBe(401);
+    expect((await fetch(`${hub.url}/sse`, { headers: { authorization: 'Bearer garbage' } })).status).toBe(401);
+    // A long-lived token is never accepted in the URL (URLs are logged): only a ticket is.
+    expect((await fetch(`${hub.url}/sse/${creds.token}`)).status).toBe(401);
 
     const controller = new AbortController();
-    const res = await fetch(`${hub.url}/sse/${creds.token}`, { headers: { 'last-event-id': '1' }, signal: controller.signal });
+    const res = await fetch(`${hub.url}/sse`, { headers: { authorization: `Bearer ${creds.token}`, 'last-event-id': '1' }, signal: controller.signal });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = res.body!.getReader();
     let text = '';
@@ -141,5 +146,64 @@ describe('SSE', () => {
     expect(text).toMatch(/id: 3\nevent: NewGroup\ndata: \{.*"three"/);
     controller.abort();
     await client.close();
+  });
+
+  it('an EventSource gets a single-use 60-second ticket for /sse/:ticket; a used, a signed-out or a token-as-ticket is refused', async () => {
+    const creds = await registerUser(hub.url, 'gus');
+    const bearer = { authorization: `Bearer ${creds.token}` };
+    expect((await fetch(`${hub.url}/api/ticket`, { method: 'POST' })).status).toBe(401);
+    const { ticket, expiresAt } = (await (await fetch(`${hub.url}/api/ticket`, { method: 'POST', headers: bearer })).json()) as { ticket: string; expiresAt: number };
+    expect(expiresAt - Date.now()).toBeLessThanOrEqual(60_000);
+    const controller = new AbortController();
+    const first = await fetch(`${hub.url}/sse/${ticket}`, { signal: controller.signal });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toContain('text/event-stream');
+    controller.abort();
+    const again = await fetch(`${hub.url}/sse/${ticket}`);
+    expect(again.status).toBe(401);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toContain('used already');
+    // A ticket never opens a WebSocket (nor a token an SSE URL, see above).
+    const refused = await new TestClient({ baseUrl: hub.url, token: ticket, deviceId: 'gus-1' }).connect().then(
+      () => 101,
+      (e: { status?: number }) => e.status,
+    );
+    expect(refused).toBe(401);
+    // Signing the login out refuses its tickets too.
+    const next = (await (await fetch(`${hub.url}/api/ticket`, { method: 'POST', headers: bearer })).json()) as { ticket: string };
+    expect((await fetch(`${hub.url}/api/logout`, { method: 'POST', headers: bearer })).status).toBe(200);
+    expect((await fetch(`${hub.url}/sse/${next.ticket}`)).status).toBe(401);
+  });
+});
+
+describe('tokens stay out of URLs', () => {
+  it('a WebSocket with the token in its path is refused 401 and told where the token goes', async () => {
+    const creds = await registerUser(hub.url, 'hal');
+    const answer = await new Promise<{ status: number; body: string }>((resolve) => {
+      const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws/${creds.token}/hal-1`);
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += String(c)));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      ws.once('error', () => undefined);
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toContain('stage.token.');
+    // Without the token subprotocol: 401 as well; with it: the upgrade succeeds and the hub selects stage.v1.
+    const bare = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws/hal-1`, ['stage.v1']);
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', () => undefined);
+    });
+    expect(bare).toBe(401);
+    const protocol = await new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/ws/hal-1`, webSocketProtocols(creds.token));
+      ws.once('open', () => {
+        resolve(ws.protocol);
+        ws.close();
+      });
+      ws.once('error', reject);
+    });
+    expect(protocol).toBe('stage.v1');
   });
 });

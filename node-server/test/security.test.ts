@@ -2,6 +2,7 @@
 // take over a stream through its groups, have a body run that was never sealed, resume a session id the hub never
 // issued, wedge a device with one refused command, read a message narrowed to others, and the smaller leaks.
 import { WebSocket } from 'ws';
+import { webSocketProtocols } from '@stage/sdk/im';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubOn, storeKinds, type StoreKind } from './support/startHubOn.js';
 import { TestClient, registerUser, type Credentials } from './support/TestClient.js';
@@ -106,7 +107,7 @@ describe.each(storeKinds)('security on %s', (kind: StoreKind) => {
     expect(issued.startsWith(`${annC.userId}.d1.`)).toBe(true);
     const welcomeFor = (sessionId: string) =>
       new Promise<Record<string, unknown>>((resolve, reject) => {
-        const ws = new WebSocket(`${hub.url.replace(/^http/, 'ws')}/ws/${annC.token}/d1`);
+        const ws = new WebSocket(`${hub.url.replace(/^http/, 'ws')}/ws/d1`, webSocketProtocols(annC.token));
         ws.on('open', () => ws.send(JSON.stringify({ kind: 'hello', protocol: 1, sessionId, chainLength: 16_000, lastOutcomeId: 0 })));
         ws.on('message', (data) => {
           const frame = JSON.parse(String(data)) as Record<string, unknown>;

@@ -6,7 +6,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ImClient, changePassword, login, logout, register, type ImError } from '@stage/sdk/im';
+import { ImClient, changePassword, login, logout, register, webSocketProtocols, type ImError } from '@stage/sdk/im';
 import { requireService } from './scaleOutServices.js';
 import { startHubOn, storeKinds } from './support/startHubOn.js';
 import { startFaultCluster, type FaultCluster, type FaultHub } from './support/faultCluster.js';
@@ -32,7 +32,7 @@ function stoppedBy(client: ImClient): Promise<number | undefined> {
 /** The HTTP status of a WebSocket upgrade with this token (101 when it opens). */
 function upgradeStatus(url: string, token: string): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/${encodeURIComponent(token)}/probe`);
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/probe`, webSocketProtocols(token));
     ws.once('open', () => {
       ws.close();
       resolve(101);
@@ -54,7 +54,7 @@ for (const kind of storeKinds) {
         const second = await login(hub.url, { username: 'ann', password: 'password-ann' });
         const laptop = await device(hub.url, first.token, 'laptop');
         const phone = await device(hub.url, second.token, 'phone');
-        const sse = await fetch(`${hub.url}/sse/${encodeURIComponent(first.token)}`);
+        const sse = await fetch(`${hub.url}/sse`, { headers: { authorization: `Bearer ${first.token}` } });
         expect(sse.status).toBe(200);
         const laptopStopped = stoppedBy(laptop);
 
@@ -67,7 +67,7 @@ for (const kind of storeKinds) {
         // The SSE stream of the signed-out login ends.
         expect(await sseEnded).toBe(true);
         expect(await upgradeStatus(hub.url, first.token)).toBe(401);
-        expect((await fetch(`${hub.url}/sse/${encodeURIComponent(first.token)}`)).status).toBe(401);
+        expect((await fetch(`${hub.url}/sse`, { headers: { authorization: `Bearer ${first.token}` } })).status).toBe(401);
         await expect(logout(hub.url, first.token)).rejects.toMatchObject({ code: 'unauthorized' });
         // The other login is untouched.
         expect(phone.connection.state).toBe('online');

@@ -7,6 +7,7 @@
 // hub's), as a well-behaved client must: the benchmark runs the hub with its default limits.
 import { Sealer, type SealedEntry } from '@stage/sdk';
 import { WebSocket } from 'ws';
+import { webSocketProtocols } from '@stage/sdk/im';
 import { opened } from './target.js';
 
 const PUSH_PREFIX = Buffer.from('{"kind":"push","outcomeId":');
@@ -52,7 +53,7 @@ export class StageDevice {
   ) {}
 
   static async connect(config: StageDeviceConfig): Promise<StageDevice> {
-    const ws = new WebSocket(`${config.wsBase}/ws/${encodeURIComponent(config.token)}/${encodeURIComponent(config.deviceId)}`, {
+    const ws = new WebSocket(`${config.wsBase}/ws/${encodeURIComponent(config.deviceId)}`, webSocketProtocols(config.token), {
       perMessageDeflate: false,
     });
     const device = new StageDevice(ws, config);

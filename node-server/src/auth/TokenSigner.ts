@@ -8,6 +8,8 @@ import { deriveKey } from './deriveKey.js';
 
 export interface TokenClaims {
   userId: string;
+  /** Set on a ticket (a single-use credential for one SSE request): its nonce. */
+  ticketId?: string;
   /** Expiry, ms since the epoch. */
   expiresAt: number;
   /** When it was issued, ms since the epoch. */
@@ -49,13 +51,26 @@ export class TokenSigner {
     return { token: `${payload}.${this.mac(payload).toString('base64url')}`, expiresAt, loginId };
   }
 
-  verify(token: string): TokenCheck {
+  /**
+   * A ticket for the login of `claims`: valid `ttlMs` (60 s), for one `GET /sse/:ticket` (an EventSource cannot send
+   * a header, and a URL is logged: a ticket in a log is dead by the time anyone reads it). Same login and issue time
+   * as the token, so signing the login out refuses its tickets too.
+   */
+  ticket(claims: TokenClaims, ttlMs = 60_000): { ticket: string; expiresAt: number } {
+    const expiresAt = Math.min(claims.expiresAt, this.now() + ttlMs);
+    const body = { uid: claims.userId, exp: expiresAt, iat: claims.issuedAt, lid: claims.loginId, tkt: randomBytes(12).toString('base64url') };
+    const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
+    return { ticket: `${payload}.${this.mac(payload).toString('base64url')}`, expiresAt };
+  }
+
+  /** Checks a token (`kind` 'token', the default) or a ticket; a ticket is never accepted as a token, nor the reverse. */
+  verify(token: string, kind: 'token' | 'ticket' = 'token'): TokenCheck {
     const [payload, sig, extra] = token.split('.');
     if (!payload || !sig || extra !== undefined) return { ok: false, reason: 'malformed' };
     const given = Buffer.from(sig, 'base64url');
     const expected = this.mac(payload);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature' };
-    let claims: { uid?: unknown; exp?: unknown; iat?: unknown; lid?: unknown };
+    let claims: { uid?: unknown; exp?: unknown; iat?: unknown; lid?: unknown; tkt?: unknown };
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
     } catch {
@@ -65,7 +80,11 @@ export class TokenSigner {
     if (typeof claims.uid !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.lid !== 'string') {
       return { ok: false, reason: 'malformed' };
     }
+    if ((kind === 'ticket') !== (typeof claims.tkt === 'string')) return { ok: false, reason: 'malformed' };
     if (claims.exp <= this.now()) return { ok: false, reason: 'expired' };
-    return { ok: true, claims: { userId: claims.uid, expiresAt: claims.exp, issuedAt: claims.iat, loginId: claims.lid } };
+    return {
+      ok: true,
+      claims: { userId: claims.uid, expiresAt: claims.exp, issuedAt: claims.iat, loginId: claims.lid, ...(typeof claims.tkt === 'string' ? { ticketId: claims.tkt } : {}) },
+    };
   }
 }

@@ -1,4 +1,4 @@
-// GET /sse/:token — a read-only Server-Sent Events mirror of a user's pushed outcomes (the seed's SSE path):
+// GET /sse (Authorization: Bearer) or /sse/:ticket — a read-only Server-Sent Events mirror of a user's pushed outcomes (the seed's SSE path):
 // `id: <outcomeId>`, `event: <outcome type>`, `data: <outcome JSON>`. Resumes after `Last-Event-ID` (or
 // `?from=`), replaying from the store, then follows live outcomes; beyond retention it sends `event: resync`.
 // It never acks and never affects delivery to the user's devices. The replay waits for the reader (write()

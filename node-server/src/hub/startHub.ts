@@ -1,5 +1,5 @@
 // Starts a hub: config → secret → store → fan-out → registry session, command runner, sealed sessions →
-// HTTP (register, login, static, healthz, metrics, SSE) and the WebSocket upgrade at /ws/:token/:deviceId
+// HTTP (register, login, static, healthz, metrics, SSE) and the WebSocket upgrade at /ws/:deviceId (token in the subprotocols)
 // (token verified BEFORE the upgrade: 401/403). Returns the URL and a graceful close(): stop accepting, drain the
 // commands already received, close sockets with 1001, then the sessions and the store.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HeartbeatFailureDetector, SessionHandler, supervisor } from '@stage/sdk';
 import { nodeSealing } from '@stage/sdk/node';
-import { MAX_RECALL_ENTRIES, deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
+import { MAX_RECALL_ENTRIES, TOKEN_PROTOCOL_PREFIX, WEBSOCKET_PROTOCOL, deviceIdSchema, deviceSession, type Command, type DeviceSessionState } from '@stage/sdk/im';
 import { deriveKey } from '../auth/deriveKey.js';
 import { ensurePrivateDir, loadSecret } from '../auth/loadSecret.js';
 import { LoginLimiter } from '../auth/LoginLimiter.js';
@@ -167,7 +167,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       setSecurityHeaders(res);
       void route(req, res).catch((err: unknown) => {
         if (err instanceof HttpError) return sendError(res, err);
-        // The path may carry a token (/sse/:token): log only its first segment.
+        // The path may carry a ticket (/sse/:ticket): log only its first segment.
         log.error('http handler failed', { err, route: (req.url ?? '/').split('/').slice(0, 2).join('/') });
         if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'the hub failed on this request'));
         else res.destroy();
@@ -195,6 +195,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     }
     if (req.method === 'POST' && path === '/api/logout') return logout(req, res);
     if (req.method === 'POST' && path === '/api/password') return changePassword(req, res);
+    if (req.method === 'POST' && path === '/api/ticket') return ticket(req, res);
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
     // Liveness: the process answers. Readiness (and /healthz, its older name): the store and the fan-out answer too.
     if (path === '/livez') return sendJson(res, 200, { ok: true });
@@ -219,9 +220,11 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       res.end(text);
       return;
     }
-    if (path.startsWith('/sse/')) {
+    if (path === '/sse' || path.startsWith('/sse/')) {
       if (req.method !== 'GET') throw new HttpError(405, 'bad_frame', 'SSE streams are GET only');
-      const { userId, loginId, tokenIssuedAt } = await authenticate(decodePathSegment(path.slice('/sse/'.length)));
+      // A header (fetch) or a single-use ticket (EventSource); a long-lived token in the URL is refused as invalid.
+      const { userId, loginId, tokenIssuedAt } =
+        path === '/sse' ? await authenticate(bearer(req)) : await authenticate(decodePathSegment(path.slice('/sse/'.length)), 'ticket');
       const login = sseByLogin.get(loginId) ?? { userId, issuedAt: tokenIssuedAt, streams: new Set<ServerResponse>() };
       sseByLogin.set(loginId, login);
       login.streams.add(res);
@@ -247,9 +250,15 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
    * The user and login of a valid token: signed by this hub's secret, not expired, its login not signed out and not
    * issued before a password change, its account still there; HttpError 401 / 403 otherwise.
    */
-  async function authenticate(token: string): Promise<AuthenticatedToken> {
-    const check = tokens.verify(token);
-    if (!check.ok) throw new HttpError(401, 'unauthorized', check.reason === 'expired' ? 'token expired: log in again' : 'invalid token: log in again');
+  async function authenticate(token: string, kind: 'token' | 'ticket' = 'token'): Promise<AuthenticatedToken> {
+    const check = tokens.verify(token, kind);
+    if (!check.ok) {
+      if (kind === 'ticket') throw new HttpError(401, 'unauthorized', check.reason === 'expired' ? 'ticket expired: get a new one (POST /api/ticket)' : 'invalid ticket: get one with POST /api/ticket');
+      throw new HttpError(401, 'unauthorized', check.reason === 'expired' ? 'token expired: log in again' : 'invalid token: log in again');
+    }
+    if (check.claims.ticketId !== undefined && !usedTickets.take(check.claims.ticketId, check.claims.expiresAt)) {
+      throw new HttpError(401, 'unauthorized', 'this ticket was used already: get a new one (POST /api/ticket)');
+    }
     const { userId, loginId, issuedAt, expiresAt } = check.claims;
     const user = await store.userById(userId);
     if (!user) throw new HttpError(403, 'forbidden', 'the account of this token no longer exists');
@@ -257,6 +266,25 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       throw new HttpError(401, 'unauthorized', 'this token was signed out (a sign-out or a password change): log in again');
     }
     return { userId: user.id, username: user.username, tokenExpiresAt: expiresAt, loginId, tokenIssuedAt: issuedAt, passwordHash: user.passwordHash };
+  }
+
+  /** Tickets used on this hub, until they expire (a ticket opens one SSE stream). */
+  const usedTickets = {
+    used: new Map<string, number>(),
+    take(id: string, expiresAt: number): boolean {
+      if (this.used.has(id)) return false;
+      if (this.used.size >= 10_000) for (const [k, exp] of this.used) if (exp <= Date.now()) this.used.delete(k);
+      this.used.set(id, expiresAt);
+      return true;
+    },
+  };
+
+  /** POST /api/ticket: a single-use, 60-second credential for `GET /sse/:ticket` (EventSource sends no header). */
+  async function ticket(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const check = tokens.verify(bearer(req));
+    if (!check.ok) throw new HttpError(401, 'unauthorized', 'invalid or expired token: log in again');
+    await authenticate(bearer(req));
+    sendJson(res, 200, tokens.ticket(check.claims));
   }
 
   /** The token of `Authorization: Bearer <token>` (never a URL: the account routes take it in a header only). */
@@ -341,7 +369,23 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   revocationCheck.unref();
 
   // autoPong off: a peer's ping is answered by its writer, counted and bounded like any frame (DeviceConnection).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes, autoPong: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: resolved.limits.maxFrameBytes,
+    autoPong: false,
+    // The client offers stage.v1 and stage.token.<token>; the hub answers stage.v1 (never echoing the token).
+    handleProtocols: (offered) => (offered.has(WEBSOCKET_PROTOCOL) ? WEBSOCKET_PROTOCOL : false),
+  });
+
+  /** The token a WebSocket client offered as the subprotocol `stage.token.<token>` next to `stage.v1`. */
+  function offeredToken(req: IncomingMessage): string {
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const token = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
+    if (!offered.includes(WEBSOCKET_PROTOCOL) || !token) {
+      throw new HttpError(401, 'unauthorized', `offer the subprotocols ${WEBSOCKET_PROTOCOL} and ${TOKEN_PROTOCOL_PREFIX}<token> (Sec-WebSocket-Protocol)`);
+    }
+    return token;
+  }
 
   function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
     const body = JSON.stringify({ error: { code, message } });
@@ -381,14 +425,18 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     (socket as Socket).setTimeout(0);
     socket.on('error', destroyOnError);
     void (async () => {
-      const match = /^\/ws\/([^/]+)\/([^/]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
-      if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:token/:deviceId');
+      const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      if (/^\/ws\/[^/]+\/[^/]+$/.test(pathname)) {
+        return rejectUpgrade(socket, 401, 'unauthorized', `a token in the URL is refused (URLs are logged): connect to /ws/:deviceId offering the subprotocols ${WEBSOCKET_PROTOCOL} and ${TOKEN_PROTOCOL_PREFIX}<token>`);
+      }
+      const match = /^\/ws\/([^/]+)$/.exec(pathname);
+      if (!match) return rejectUpgrade(socket, 404, 'not_found', 'WebSocket endpoint is /ws/:deviceId');
       if (closing) return rejectUpgrade(socket, 503, 'unavailable', 'hub shutting down');
       let deviceId: string;
       let user: AuthenticatedToken;
       try {
-        deviceId = decodePathSegment(match[2]!);
-        user = await authenticate(decodePathSegment(match[1]!));
+        deviceId = decodePathSegment(match[1]!);
+        user = await authenticate(offeredToken(req));
       } catch (e) {
         if (e instanceof HttpError) return rejectUpgrade(socket, e.status, e.code, e.message);
         throw e;

@@ -38,7 +38,7 @@ afterAll(async () => {
 
 function sse(token: string, method = 'GET'): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request(`${hub.url}/sse/${token}`, { method }, (res) => {
+    const req = request(`${hub.url}/sse`, { method, headers: { authorization: `Bearer ${token}` } }, (res) => {
       open.push(res);
       resolve(res);
     });

@@ -4,7 +4,7 @@
 // at a time unless `send` is called concurrently.
 import { WebSocket } from 'ws';
 import { Sealer, type SealedEntry } from '@stage/sdk';
-import type { Command, CommandArgs, CommandType, ErrorBody, Outcome, ReplyData } from '@stage/sdk/im';
+import { webSocketProtocols, type Command, type CommandArgs, type CommandType, type ErrorBody, type Outcome, type ReplyData } from '@stage/sdk/im';
 
 export interface Credentials {
   token: string;
@@ -79,9 +79,9 @@ export class TestClient {
   }
 
   private open(): Promise<void> {
-    const url = `${this.config.baseUrl.replace(/^http/, 'ws')}/ws/${encodeURIComponent(this.config.token)}/${encodeURIComponent(this.config.deviceId)}`;
+    const url = `${this.config.baseUrl.replace(/^http/, 'ws')}/ws/${encodeURIComponent(this.config.deviceId)}`;
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(url, { autoPong: this.config.autoPong ?? true });
+      const ws = new WebSocket(url, webSocketProtocols(this.config.token), { autoPong: this.config.autoPong ?? true });
       this.ws = ws;
       let welcomed = false;
       ws.on('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));

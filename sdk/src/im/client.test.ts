@@ -286,6 +286,17 @@ describe('ImClient', () => {
     expect(await firstValueFrom(client.pending$)).toHaveLength(0);
   });
 
+  it('sends its token in the WebSocket subprotocols, never in the URL', async () => {
+    const hub = new FakeHub();
+    const client = await openClient(hub);
+    client.connect();
+    await online(client);
+    const [socket] = [...hub.sockets];
+    expect(socket!.url).toBe('ws://hub.test/ws/laptop');
+    expect(socket!.url).not.toContain('tok');
+    expect(socket!.protocols).toEqual(['stage.v1', 'stage.token.tok']);
+  });
+
   it('issue() says when a command is durable: stored resolves after the outbox write, and not before', async () => {
     const hub = new FakeHub();
     const storage = memoryStorage();

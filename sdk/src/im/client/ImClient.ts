@@ -30,7 +30,7 @@ import {
   type RecallFrame,
   type WelcomeFrame,
 } from '../protocol/frames.js';
-import { webSocketUrl } from '../protocol/http.js';
+import { webSocketProtocols, webSocketUrl } from '../protocol/http.js';
 import { MAX_COMMAND_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
 import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef, VoteMap } from '../protocol/model.js';
 import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
@@ -717,13 +717,13 @@ export class ImClient {
 
   /** Opens one connection; resolves when it is over. */
   #open(): Promise<{ code: number; reason: string; welcomed: boolean }> {
-    const url = webSocketUrl(this.url, this.#token ?? '', this.deviceId);
+    const url = webSocketUrl(this.url, this.deviceId);
     let socket: WebSocketLike;
     let resolveClosed!: (value: { code: number; reason: string; welcomed: boolean }) => void;
     const closed = new Promise<{ code: number; reason: string; welcomed: boolean }>((resolve) => (resolveClosed = resolve));
     const abort = new AbortController();
     try {
-      socket = new this.#WebSocket(url);
+      socket = new this.#WebSocket(url, webSocketProtocols(this.#token ?? ''));
     } catch (error) {
       return Promise.resolve({ code: 1006, reason: `cannot open ${url}: ${String(error)}`, welcomed: false });
     }

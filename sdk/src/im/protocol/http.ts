@@ -1,5 +1,7 @@
 // The HTTP half of the protocol: register, login, and the WebSocket and SSE URLs. Error responses carry
-// `{ error: { code, message, path? } }` with the same codes as Err replies.
+// `{ error: { code, message, path? } }` with the same codes as Err replies. No long-lived credential ever goes in a
+// URL (proxies log URLs): the WebSocket carries the token in its Sec-WebSocket-Protocol header, SSE in an
+// Authorization header or a single-use 60-second ticket.
 import { z } from 'zod';
 import { errorBodySchema } from './errors.js';
 import { idSchema, passwordSchema, usernameSchema } from './model.js';
@@ -9,7 +11,7 @@ export type Credentials = z.infer<typeof credentialsSchema>;
 
 /** Body of 200 (login) and 201 (register). */
 export const sessionTokenSchema = z.object({
-  /** Opaque, URL-safe, signed and expiring; goes into the WebSocket and SSE URLs. */
+  /** Opaque, URL-safe, signed and expiring; sent in headers (Sec-WebSocket-Protocol, Authorization), never in a URL. */
   token: z.string().min(1).regex(/^[A-Za-z0-9._~-]+$/),
   userId: idSchema,
   username: usernameSchema,
@@ -26,19 +28,42 @@ export const httpPaths = {
   login: '/api/login',
   logout: '/api/logout',
   password: '/api/password',
+  ticket: '/api/ticket',
   health: '/healthz',
   metrics: '/metrics',
 } as const;
 
-/** `GET /ws/:token/:deviceId` (WebSocket upgrade). The token is verified before the upgrade: 401 otherwise. */
-export function webSocketPath(token: string, deviceId: string): string {
-  return `/ws/${encodeURIComponent(token)}/${encodeURIComponent(deviceId)}`;
+/** The WebSocket subprotocol of this protocol; the hub selects it. */
+export const WEBSOCKET_PROTOCOL = 'stage.v1';
+/** Prefix of the second subprotocol a client offers, which carries its token (never the URL). */
+export const TOKEN_PROTOCOL_PREFIX = 'stage.token.';
+
+/** `GET /ws/:deviceId` (WebSocket upgrade); the token travels in the subprotocols (webSocketProtocols). */
+export function webSocketPath(deviceId: string): string {
+  return `/ws/${encodeURIComponent(deviceId)}`;
 }
 
-/** `GET /sse/:token` (text/event-stream): a read-only mirror of the user's pushes; resume with Last-Event-ID. */
-export function eventStreamPath(token: string): string {
-  return `/sse/${encodeURIComponent(token)}`;
+/**
+ * The subprotocols a client offers: `stage.v1` and `stage.token.<token>` (Sec-WebSocket-Protocol), the one header a
+ * browser's WebSocket lets a page set. The hub verifies the token before the upgrade (401 otherwise) and selects
+ * `stage.v1`.
+ */
+export function webSocketProtocols(token: string): string[] {
+  return [WEBSOCKET_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`];
 }
+
+/**
+ * The user's pushes as Server-Sent Events, resumable with Last-Event-ID: `GET /sse` with `Authorization: Bearer
+ * <token>` (fetch), or `GET /sse/:ticket` for an EventSource, with a ticket from `POST /api/ticket` (single use,
+ * valid 60 s).
+ */
+export function eventStreamPath(ticket?: string): string {
+  return ticket === undefined ? '/sse' : `/sse/${encodeURIComponent(ticket)}`;
+}
+
+/** Body of `POST /api/ticket`: a single-use credential for one `GET /sse/:ticket`. */
+export const ticketSchema = z.object({ ticket: z.string().min(1).regex(/^[A-Za-z0-9._~-]+$/), expiresAt: z.number().int() });
+export type Ticket = z.infer<typeof ticketSchema>;
 
 /**
  * A hub path resolved against the hub's base URL, keeping the base's own path: a hub served under
@@ -52,9 +77,9 @@ export function hubUrl(baseUrl: string, path: string): URL {
   return new URL(path.replace(/^\//, ''), base);
 }
 
-/** ws(s)://host[/prefix]/ws/:token/:deviceId from the hub's http(s) base URL. */
-export function webSocketUrl(baseUrl: string, token: string, deviceId: string): string {
-  const url = hubUrl(baseUrl, webSocketPath(token, deviceId));
+/** ws(s)://host[/prefix]/ws/:deviceId from the hub's http(s) base URL (offer webSocketProtocols(token) with it). */
+export function webSocketUrl(baseUrl: string, deviceId: string): string {
+  const url = hubUrl(baseUrl, webSocketPath(deviceId));
   url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
   return url.toString();
 }

@@ -50,6 +50,8 @@ export class FakeSocket implements WebSocketLike {
   constructor(
     readonly hub: FakeHub,
     readonly url: string,
+    /** The subprotocols the client offered (the token travels in one of them). */
+    readonly protocols: readonly string[] = [],
   ) {
     this.deviceId = decodeURIComponent(url.split('/').pop() ?? '');
   }
@@ -137,8 +139,8 @@ export class FakeHub {
     this.handler = this.#newHandler();
     const hub = this;
     this.WebSocket = class extends FakeSocket {
-      constructor(url: string) {
-        super(hub, url);
+      constructor(url: string, protocols?: string | string[]) {
+        super(hub, url, typeof protocols === 'string' ? [protocols] : (protocols ?? []));
         hub.sockets.add(this);
         queueMicrotask(() => {
           if (!hub.accepting) {
