@@ -6,7 +6,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ImClient, changePassword, login, logout, register, webSocketProtocols, type ImError } from '@stage/sdk/im';
+import { ImClient, changePassword, login, logout, refreshToken, register, webSocketProtocols, type ImError } from '@stage/sdk/im';
 import { requireService } from './scaleOutServices.js';
 import { startHubOn, storeKinds } from './support/startHubOn.js';
 import { startFaultCluster, type FaultCluster, type FaultHub } from './support/faultCluster.js';
@@ -75,6 +75,24 @@ for (const kind of storeKinds) {
         expect(await upgradeStatus(hub.url, second.token)).toBe(101);
         // The token goes in a header, never a URL.
         expect((await fetch(`${hub.url}/api/logout`, { method: 'POST' })).status).toBe(401);
+      } finally {
+        await hub.stop();
+      }
+    });
+
+    it('a refreshed token lives a full lifetime from now and belongs to the same login: a sign-out refuses both', async () => {
+      const hub = await startHubOn(kind, { tokenTtlMs: 60_000 });
+      try {
+        const eve = await register(hub.url, { username: 'eve', password: 'password-eve' });
+        await new Promise((r) => setTimeout(r, 20));
+        const fresh = await refreshToken(hub.url, eve.token);
+        expect(fresh.token).not.toBe(eve.token);
+        expect(fresh.expiresAt).toBeGreaterThan(eve.expiresAt);
+        expect(fresh.userId).toBe(eve.userId);
+        for (const t of [eve.token, fresh.token]) expect(await upgradeStatus(hub.url, t)).toBe(101);
+        await logout(hub.url, fresh.token);
+        for (const t of [eve.token, fresh.token]) expect(await upgradeStatus(hub.url, t)).toBe(401);
+        await expect(refreshToken(hub.url, eve.token)).rejects.toMatchObject({ code: 'unauthorized' });
       } finally {
         await hub.stop();
       }

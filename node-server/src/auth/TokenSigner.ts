@@ -22,10 +22,13 @@ export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason
 
 export interface TokenSignerConfig {
   secret: Uint8Array;
-  /** Lifetime of a token, default 7 days. */
+  /** Lifetime of a token, default 3 days; a client refreshes it (POST /api/refresh) while it is valid. */
   ttlMs?: number;
   now?: () => number;
 }
+
+/** Three days: a device in use refreshes its token long before; one unused for longer logs in again. */
+export const defaultTokenTtlMs = 3 * 24 * 3600_000;
 
 export class TokenSigner {
   private readonly secret: Uint8Array;
@@ -34,7 +37,7 @@ export class TokenSigner {
 
   constructor(config: TokenSignerConfig) {
     this.secret = deriveKey(config.secret, 'token-signing');
-    this.ttlMs = config.ttlMs ?? 7 * 24 * 3600_000;
+    this.ttlMs = config.ttlMs ?? defaultTokenTtlMs;
     this.now = config.now ?? Date.now;
   }
 
@@ -49,6 +52,16 @@ export class TokenSigner {
     const loginId = randomBytes(16).toString('base64url');
     const payload = Buffer.from(JSON.stringify({ uid: userId, exp: expiresAt, iat: issuedAt, lid: loginId })).toString('base64url');
     return { token: `${payload}.${this.mac(payload).toString('base64url')}`, expiresAt, loginId };
+  }
+
+  /**
+   * A new token for the same login (same login id and issue time, so a sign-out or a password change still refuses
+   * it), valid a full lifetime from now: a device in use keeps its login without the password.
+   */
+  refresh(claims: TokenClaims): { token: string; expiresAt: number } {
+    const expiresAt = this.now() + this.ttlMs;
+    const payload = Buffer.from(JSON.stringify({ uid: claims.userId, exp: expiresAt, iat: claims.issuedAt, lid: claims.loginId })).toString('base64url');
+    return { token: `${payload}.${this.mac(payload).toString('base64url')}`, expiresAt };
   }
 
   /**

@@ -196,6 +196,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     if (req.method === 'POST' && path === '/api/logout') return logout(req, res);
     if (req.method === 'POST' && path === '/api/password') return changePassword(req, res);
     if (req.method === 'POST' && path === '/api/ticket') return ticket(req, res);
+    if (req.method === 'POST' && path === '/api/refresh') return refresh(req, res);
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
     // Liveness: the process answers. Readiness (and /healthz, its older name): the store and the fan-out answer too.
     if (path === '/livez') return sendJson(res, 200, { ok: true });
@@ -278,6 +279,16 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       return true;
     },
   };
+
+  /** POST /api/refresh: a new token for this login, valid a full lifetime from now (see TokenSigner.refresh). */
+  async function refresh(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const given = bearer(req);
+    const user = await authenticate(given);
+    const check = tokens.verify(given);
+    if (!check.ok) throw new HttpError(401, 'unauthorized', 'invalid or expired token: log in again');
+    const fresh = tokens.refresh(check.claims);
+    sendJson(res, 200, { token: fresh.token, userId: user.userId, username: user.username, expiresAt: fresh.expiresAt });
+  }
 
   /** POST /api/ticket: a single-use, 60-second credential for `GET /sse/:ticket` (EventSource sends no header). */
   async function ticket(req: IncomingMessage, res: ServerResponse): Promise<void> {

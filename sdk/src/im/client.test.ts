@@ -286,6 +286,35 @@ describe('ImClient', () => {
     expect(await firstValueFrom(client.pending$)).toHaveLength(0);
   });
 
+  it('refreshes its token at half its life, moves the connection to the new one and emits it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      const hub = new FakeHub();
+      const calls: Array<{ url: string; authorization: string | undefined }> = [];
+      const fetch = async (url: string, init: { headers: Record<string, string> }) => {
+        calls.push({ url, authorization: init.headers.authorization });
+        return { status: 200, json: async () => ({ token: 'tok2', userId: 'u1', username: 'alice', expiresAt: Date.now() + 60_000 }) };
+      };
+      const client = await openClient(hub, { tokenExpiresAt: Date.now() + 20_000, fetch });
+      const tokens: string[] = [];
+      client.token$.subscribe((t) => tokens.push(t.token));
+      client.connect();
+      await online(client);
+      await vi.advanceTimersByTimeAsync(9_000);
+      expect(calls).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1_500);
+      expect(calls).toEqual([{ url: 'http://hub.test/api/refresh', authorization: 'Bearer tok' }]);
+      expect(tokens).toEqual(['tok2']);
+      await vi.advanceTimersByTimeAsync(50);
+      expect(client.connection.state).toBe('online');
+      const last = [...hub.sockets].at(-1)!;
+      expect(last.protocols).toEqual(['stage.v1', 'stage.token.tok2']);
+      expect(hub.received.filter((f) => f.kind === 'hello')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('sends its token in the WebSocket subprotocols, never in the URL', async () => {
     const hub = new FakeHub();
     const client = await openClient(hub);

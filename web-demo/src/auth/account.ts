@@ -32,6 +32,11 @@ export function savedAccount(): Account | undefined {
   }
 }
 
+/** Keeps the account (after a login, or a token the client refreshed) for the next visit. */
+export function rememberAccount(account: Account): void {
+  localStorage.setItem(accountKey, JSON.stringify(account));
+}
+
 export function forgetAccount(): void {
   localStorage.removeItem(accountKey);
 }
@@ -62,6 +67,6 @@ export async function authenticate(mode: 'login' | 'register', username: string,
     throw new AuthError(body.error?.code ?? String(response.status), body.error?.message ?? `The hub answered ${response.status}`);
   }
   const account: Account = { token: body.token, userId: body.userId, username: body.username ?? username, expiresAt: body.expiresAt };
-  localStorage.setItem(accountKey, JSON.stringify(account));
+  rememberAccount(account);
   return account;
 }

@@ -39,7 +39,9 @@ import { chainPages } from './chainPages.js';
 import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 import { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
-import { logout } from './account.js';
+import { logout, refreshToken } from './account.js';
+import type { FetchLike } from './postCredentials.js';
+import type { SessionToken } from '../protocol/http.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
 
 export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'recalling';
@@ -109,6 +111,13 @@ export interface ImClientConfig {
   readonly deviceId: string;
   /** Session token from login/register; can be set later with setToken. */
   readonly token?: string;
+  /**
+   * When `token` expires (SessionToken.expiresAt). Given, the client refreshes the token at half its remaining life
+   * (POST /api/refresh), moves its connection to the new one and emits it on `token$` for the app to keep.
+   */
+  readonly tokenExpiresAt?: number | undefined;
+  /** For the account calls (token refresh, sign-out). Default: globalThis.fetch. */
+  readonly fetch?: FetchLike | undefined;
   /** Default: globalThis.WebSocket. In Node pass `WebSocket` from 'ws'. */
   readonly WebSocket?: WebSocketConstructor;
   /** Default: memoryStorage(). The web app passes IndexedDB-backed storage, Node file-backed. */
@@ -205,6 +214,10 @@ export class ImClient {
   readonly #storing = new Set<Promise<void>>();
   readonly #WebSocket: WebSocketConstructor;
   #token: string | undefined;
+  readonly #token$ = new Subject<SessionToken>();
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The next reconnect goes at once (the connection was closed on purpose, e.g. to move to a refreshed token). */
+  #reconnectNow = false;
   /** The user whose storage this is; undefined until known (no userId given, nothing stored yet). */
   #owner: string | undefined;
   #device: DeviceRecord | undefined;
@@ -316,6 +329,7 @@ export class ImClient {
     this.#outbox = outbox;
     this.#WebSocket = WebSocketImpl;
     this.#token = config.token;
+    this.#scheduleRefresh(config.tokenExpiresAt);
     this.#owner = config.userId ?? storage.userId ?? device?.userId;
     this.#device = device;
     this.#session = session;
@@ -342,9 +356,54 @@ export class ImClient {
     return this.#log$.value;
   }
 
-  /** Replaces the token (after a 4001 close, log in again and call this, then connect()). */
-  setToken(token: string): void {
+  /**
+   * Replaces the token (after a 4001 close, log in again and call this, then connect()). With `expiresAt` the
+   * client refreshes it before it expires, as with `config.tokenExpiresAt`.
+   */
+  setToken(token: string, expiresAt?: number): void {
     this.#token = token;
+    this.#scheduleRefresh(expiresAt);
+  }
+
+  /** Tokens the client got by refreshing its own (persist them: the old one expires). */
+  get token$(): Observable<SessionToken> {
+    return this.#token$.asObservable();
+  }
+
+  #scheduleRefresh(expiresAt: number | undefined): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    if (expiresAt === undefined || this.#closed) return;
+    const delay = Math.min(2 ** 31 - 1, Math.max(1_000, Math.floor((expiresAt - Date.now()) / 2)));
+    this.#refreshTimer = setTimeout(() => void this.#refreshNow(expiresAt), delay);
+    // In Node a pending refresh alone must not keep the process alive.
+    (this.#refreshTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Refreshes the token; on a network failure tries again in a minute; a refused token is left to expire (4001). */
+  async #refreshNow(expiresAt: number): Promise<void> {
+    const token = this.#token;
+    if (!token || this.#closed) return;
+    const fetchOption = this.#config.fetch ? { fetch: this.#config.fetch } : {};
+    let fresh: SessionToken;
+    try {
+      fresh = await refreshToken(this.url, token, { ...fetchOption, signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      if (!(error instanceof ImError && (error.code === 'unauthorized' || error.code === 'forbidden')) && Date.now() < expiresAt) {
+        clearTimeout(this.#refreshTimer);
+        this.#refreshTimer = setTimeout(() => void this.#refreshNow(expiresAt), Math.min(60_000, Math.max(1_000, expiresAt - Date.now())));
+      }
+      return;
+    }
+    if (this.#closed || this.#token !== token) return;
+    this.#token = fresh.token;
+    this.#token$.next(fresh);
+    this.#scheduleRefresh(fresh.expiresAt);
+    // The open connection was admitted with the old token, which the hub closes (4001) when it expires: move now.
+    if (this.#conn?.welcomed) {
+      this.#reconnectNow = true;
+      this.#conn.finish(1000, 'token refreshed');
+    }
   }
 
   /** Starts connecting (and reconnecting with backoff until disconnect/close or a terminal close code). */
@@ -373,6 +432,8 @@ export class ImClient {
     if (this.#closed) return;
     this.disconnect();
     this.#closed = true;
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
     for (const record of this.#pending.values()) {
       const error = new ImError({ code: 'unavailable', message: 'the ImClient was closed before the reply came; the command stays in the outbox' }, record.command.traceId);
       for (const waiter of record.waiters.splice(0)) waiter.reject(error);
@@ -382,7 +443,7 @@ export class ImClient {
     await this.#session?.close().catch(() => undefined);
     await Promise.resolve(this.#storage.close?.()).catch(() => undefined);
     this.#emitState();
-    for (const subject of [this.#state$, this.#connection$, this.#pending$, this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$]) subject.complete();
+    for (const subject of [this.#state$, this.#connection$, this.#pending$, this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$, this.#token$]) subject.complete();
   }
 
   /** The user whose storage this client works on, once known. */
@@ -422,7 +483,9 @@ export class ImClient {
     const discarded = this.unsent;
     await this.close();
     const token = this.#token;
-    if ((options.revokeToken ?? true) && token) await logout(this.url, token, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    if ((options.revokeToken ?? true) && token) {
+      await logout(this.url, token, { signal: AbortSignal.timeout(5_000), ...(this.#config.fetch ? { fetch: this.#config.fetch } : {}) }).catch(() => undefined);
+    }
     await this.#storage.wipe?.();
     return discarded;
   }
@@ -701,7 +764,8 @@ export class ImClient {
         this.#setConnection({ state: 'offline', attempt, lastClose: this.#lastClose, stoppedBy: closed.code });
         return;
       }
-      const immediate = closed.code === CloseCode.brokenChain;
+      const immediate = closed.code === CloseCode.brokenChain || this.#reconnectNow;
+      this.#reconnectNow = false;
       const delay = immediate ? 0 : reconnectDelay(this.#config.reconnect ?? {}, attempt, this.#config.random);
       attempt++;
       this.#setConnection({ state: 'reconnecting', attempt, lastClose: this.#lastClose });

@@ -30,3 +30,14 @@ export async function changePassword(
   if (!fresh.success) throw new ImError({ code: 'internal', message: 'the hub answered /api/password with an unexpected body' });
   return fresh.data;
 }
+
+/**
+ * POST /api/refresh: a new token for the same login, valid a full lifetime from now (the old one stays valid until
+ * it expires). `ImClient` does this by itself when given `tokenExpiresAt`.
+ */
+export async function refreshToken(baseUrl: string, token: string, options?: AccountRequestOptions): Promise<SessionToken> {
+  const body = await postWithToken(baseUrl, httpPaths.refresh, token, undefined, options);
+  const fresh = sessionTokenSchema.safeParse(body);
+  if (!fresh.success) throw new ImError({ code: 'internal', message: 'the hub answered /api/refresh with an unexpected body' });
+  return fresh.data;
+}

@@ -16,7 +16,7 @@ export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem
 export { applyOutcome, applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 export { chainPages, type ChainPagesConfig } from './chainPages.js';
 export { login } from './login.js';
-export { changePassword, logout } from './account.js';
+export { changePassword, logout, refreshToken } from './account.js';
 export { register } from './register.js';
 export type { AccountRequestOptions, FetchLike } from './postCredentials.js';
 export { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';

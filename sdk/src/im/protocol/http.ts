@@ -29,6 +29,7 @@ export const httpPaths = {
   logout: '/api/logout',
   password: '/api/password',
   ticket: '/api/ticket',
+  refresh: '/api/refresh',
   health: '/healthz',
   metrics: '/metrics',
 } as const;
