@@ -222,8 +222,12 @@ describe('the packed @stage/sdk in Node projects', () => {
     const app = await nodeApp('node-plain', {
       'esm.mjs': "import { Mailbox, canonicalJson } from '@stage/sdk';\nimport { nodeSealing } from '@stage/sdk/node';\nconst m = new Mailbox();\nawait m.send(1);\nconst lease = await m.receiver().receive();\nlease.ack();\nconsole.log(canonicalJson({ b: lease.value, a: typeof nodeSealing }));\n",
       'cjs.cjs': "const { canonicalJson } = require('@stage/sdk');\nconst { ImClient } = require('@stage/sdk/im');\nconsole.log(canonicalJson({ z: 1, a: typeof ImClient }));\n",
+      // An app's own test, as sdk/docs/im-client.md shows it: ImClient against the shipped FakeHub.
+      'fake-hub.mjs':
+        "import { ImClient } from '@stage/sdk/im';\nimport { FakeHub } from '@stage/sdk/testing';\nconst hub = new FakeHub();\nconst client = await ImClient.open({ url: 'http://hub.test', deviceId: 'app-test', token: 't', WebSocket: hub.WebSocket, autoSync: false });\nclient.connect();\nconst { message } = await client.sendMessage({ stream: 's', topic: 't', content: 'hello' });\nconsole.log(message.content, hub.executed.length);\nawait client.close();\n",
     });
     expect((await command(process.execPath, ['esm.mjs'], app)).trim()).toBe('{"a":"object","b":1}');
+    expect((await command(process.execPath, ['fake-hub.mjs'], app)).trim()).toBe('hello 1');
     expect((await command(process.execPath, ['cjs.cjs'], app)).trim()).toBe('{"a":"function","z":1}');
   }, 300_000);
 

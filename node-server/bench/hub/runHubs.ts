@@ -3,7 +3,7 @@
 // spread round robin over its hubs), in interleaved rounds like every other shape. The cost counted is the CPU of
 // the hubs, of the PostgreSQL backends serving them (found by application_name) and of redis-server (shared with
 // whatever else uses it on this machine, so an upper bound).
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { spread } from './percentile.js';
 import { CpuMeter, pidsNamed } from './procCpu.js';
@@ -60,7 +60,8 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
     url.searchParams.set('application_name', app);
     const redis = new URL(redisUrl);
     redis.searchParams.set('channel', `stage-bench:${schema}`);
-    const options = { databaseUrl: url.toString(), redisUrl: redis.toString() };
+    // One secret for every hub of the cluster, as an operator configures it: a token any hub signed opens any hub.
+    const options = { databaseUrl: url.toString(), redisUrl: redis.toString(), secret: randomBytes(32).toString('hex') };
     // The first hub creates the schema and loads the fixture; the others start once it is there.
     servers.push(await spawnServer('stage', { ...options, fixture: shape.layout }));
     for (let i = 1; i < hubs; i++) servers.push(await spawnServer('stage', options));

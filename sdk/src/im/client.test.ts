@@ -8,7 +8,7 @@ import { memoryStorage, type ImClientStorage } from './client/ImClientStorage.js
 import { chainPages } from './client/chainPages.js';
 import { reconnectDelay } from './client/ReconnectConfig.js';
 import { ImError, defaultLimits, type Command, type Message, type Outcome } from './index.js';
-import { FakeHub, defaultExecute } from './test-support/FakeHub.js';
+import { FakeHub, defaultExecute } from '../testing/FakeHub.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
 
 const clients: ImClient[] = [];

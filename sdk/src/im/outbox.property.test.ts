@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ImClient } from './client/ImClient.js';
 import type { Command } from './protocol/commands.js';
-import { FakeHub } from './test-support/FakeHub.js';
+import { FakeHub } from '../testing/FakeHub.js';
 
 type Action =
   | { kind: 'send'; count: number }

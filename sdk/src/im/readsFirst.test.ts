@@ -4,7 +4,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImClient } from './client/ImClient.js';
 import { memoryStorage } from './client/ImClientStorage.js';
-import { FakeHub } from './test-support/FakeHub.js';
+import { FakeHub } from '../testing/FakeHub.js';
 
 const clients: ImClient[] = [];
 afterEach(async () => {

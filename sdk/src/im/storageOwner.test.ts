@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ImClient, type ImClientConfig } from './client/ImClient.js';
 import { memoryStorage, type ImClientStorage } from './client/ImClientStorage.js';
 import { ImError, type Command } from './index.js';
-import { FakeHub } from './test-support/FakeHub.js';
+import { FakeHub } from '../testing/FakeHub.js';
 
 const clients: ImClient[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { act, StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImClient } from '../im/client/ImClient.js';
-import { FakeHub } from '../im/test-support/FakeHub.js';
+import { FakeHub } from '../testing/FakeHub.js';
 import { ImClientProvider, useConnectionState, usePendingCommands, useSealedLog, useTopicMessages, useUnreadCount } from './imHooks.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { effectScope, nextTick, ref } from 'vue';
 import { ImClient } from '../im/client/ImClient.js';
-import { FakeHub } from '../im/test-support/FakeHub.js';
+import { FakeHub } from '../testing/FakeHub.js';
 import { useConnectionState, usePendingCommands, useTopicMessages } from './imComposables.js';
 
 let hub: FakeHub;

@@ -6,7 +6,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { ImClient } from '../client/ImClient.js';
 import type { ImClientStorage } from '../client/ImClientStorage.js';
 import type { Command } from '../protocol/commands.js';
-import { FakeHub } from './FakeHub.js';
+import { FakeHub } from '../../testing/FakeHub.js';
 
 export interface RestartResult {
   recoveredPending: string[];

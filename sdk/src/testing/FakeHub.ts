@@ -1,16 +1,16 @@
-// An in-memory hub for the client's tests: speaks the protocol of docs/PROTOCOL.md over fake WebSockets,
+// An in-memory hub for testing an app built on ImClient (`@stage/sdk/testing`, also the SDK's own tests): speaks the protocol of docs/PROTOCOL.md over fake WebSockets,
 // verifies sealed commands with the real SessionHandler (so recall is the real thing), keeps a per-user outcome
 // log with replay and resync, records replies by trace id, and lets a test drop connections, restart (lose
 // every session), rate-limit, or lose a reply. Domain commands are answered by a pluggable `execute`.
-import { ChainError } from '../../seal/ChainError.js';
-import type { SealedEntry } from '../../seal/SealedEntry.js';
-import { SessionHandler } from '../../seal/SessionHandler.js';
-import type { WebSocketConstructor, WebSocketLike, CloseEventLike, MessageEventLike } from '../client/WebSocketLike.js';
-import type { Command } from '../protocol/commands.js';
-import { deviceSession, type DeviceSessionState } from '../protocol/deviceSession.js';
-import { isTransientErrorCode, type ErrorBody } from '../protocol/errors.js';
-import { decodeClientFrame, defaultLimits, encodePushFrame, serializeOutcome, type ClientFrame, type HubFrame, type SealedCommand } from '../protocol/frames.js';
-import type { Outcome } from '../protocol/outcomes.js';
+import { ChainError } from '../seal/ChainError.js';
+import type { SealedEntry } from '../seal/SealedEntry.js';
+import { SessionHandler } from '../seal/SessionHandler.js';
+import type { WebSocketConstructor, WebSocketLike, CloseEventLike, MessageEventLike } from '../im/client/WebSocketLike.js';
+import type { Command } from '../im/protocol/commands.js';
+import { deviceSession, type DeviceSessionState } from '../im/protocol/deviceSession.js';
+import { isTransientErrorCode, type ErrorBody } from '../im/protocol/errors.js';
+import { decodeClientFrame, defaultLimits, encodePushFrame, serializeOutcome, type ClientFrame, type HubFrame, type SealedCommand } from '../im/protocol/frames.js';
+import type { Outcome } from '../im/protocol/outcomes.js';
 
 export type Execution = { data: unknown; outcomes?: Outcome[] } | { error: ErrorBody };
 
