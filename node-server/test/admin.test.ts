@@ -3,7 +3,7 @@
 // export holds the user's data, mistakes exit 2 (usage) or 1 (refused) with one line, and a data dir held by a
 // running hub is refused with the lock's message.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,76 @@ describe('stage-hub admin', () => {
     expect(data.groups.map((g) => g.id)).toEqual([groupId]);
     expect(data.messages.map((m) => m.content)).toEqual(['from bob']);
     expect(data.outcomes.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('resets a password and deactivates / reactivates a user: every earlier token refused, logins follow', async () => {
+    const status = async (url: string, token: string) =>
+      new TestClient({ baseUrl: url, token, deviceId: 'd-admin' }).connect().then(
+        () => 101,
+        (e: { status?: number }) => e.status,
+      );
+    let hub = await startTestHub({ dataDir });
+    const before = (await (await login(hub.url, 'bob', bobPassword)).json()) as { token: string };
+    await hub.close();
+
+    const reset = await admin('user', 'reset-password', 'bob');
+    expect(reset.code).toBe(0);
+    const fresh = (JSON.parse(reset.out) as { password: string; tokensRevoked: boolean }).password;
+    expect(JSON.parse(reset.out)).toMatchObject({ username: 'bob', tokensRevoked: true });
+    expect(await admin('user', 'deactivate', 'bob')).toMatchObject({ code: 0 });
+    hub = await startTestHub({ dataDir });
+    try {
+      expect(await status(hub.url, before.token)).toBe(403); // the account is deactivated
+      expect((await login(hub.url, 'bob', bobPassword)).status).toBe(401);
+      const deactivated = await login(hub.url, 'bob', fresh);
+      expect(deactivated.status).toBe(403);
+      expect(await deactivated.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('deactivated') } });
+    } finally {
+      await hub.close();
+    }
+    expect(await admin('user', 'reactivate', 'bob')).toMatchObject({ code: 0 });
+    hub = await startTestHub({ dataDir });
+    try {
+      const again = (await (await login(hub.url, 'bob', fresh)).json()) as { token: string };
+      expect(await status(hub.url, again.token)).toBe(101);
+      expect(await status(hub.url, before.token)).toBe(401); // issued before the reset: refused for good
+    } finally {
+      await hub.close();
+    }
+    bobPassword = fresh;
+    expect((await admin('user', 'deactivate', 'nobody')).code).toBe(1);
+  });
+
+  it('rotates the secret: a new 0600 secret file, and every token of the old one refused after the restart', async () => {
+    const rotateDir = mkdtempSync(join(tmpdir(), 'stage-rotate-'));
+    const run = (...args: string[]) => runAdmin([...args, '--data-dir', rotateDir], { out: () => undefined, err: () => undefined, env: {} });
+    try {
+      expect(await run('user', 'create', 'cleo', '--password', 'password-cleo')).toBe(0);
+      let hub = await startTestHub({ dataDir: rotateDir });
+      const { token } = (await (await login(hub.url, 'cleo', 'password-cleo')).json()) as { token: string };
+      await hub.close();
+      const oldSecret = readFileSync(join(rotateDir, 'secret'), 'utf8');
+      expect(await run('secret', 'rotate')).toBe(0);
+      expect(readFileSync(join(rotateDir, 'secret'), 'utf8')).not.toBe(oldSecret);
+      expect(statSync(join(rotateDir, 'secret')).mode & 0o777).toBe(0o600);
+      hub = await startTestHub({ dataDir: rotateDir });
+      try {
+        const refused = await new TestClient({ baseUrl: hub.url, token, deviceId: 'd1' }).connect().then(
+          () => 101,
+          (e: { status?: number }) => e.status,
+        );
+        expect(refused).toBe(401);
+        expect((await login(hub.url, 'cleo', 'password-cleo')).status).toBe(200);
+      } finally {
+        await hub.close();
+      }
+      // A cluster takes its secret from STAGE_SECRET: the command prints a new one instead of writing a file.
+      let out = '';
+      expect(await runAdmin(['secret', 'rotate', '--data-dir', rotateDir], { out: (t) => (out += t), err: () => undefined, env: { STAGE_SECRET: 'ab'.repeat(32) } })).toBe(0);
+      expect((JSON.parse(out) as { secret: string }).secret).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      rmSync(rotateDir, { recursive: true, force: true });
+    }
   });
 
   it('backs up the SQLite store while the hub runs (online backup API), into a copy a hub can open', async () => {

@@ -51,8 +51,8 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await expect(store.insertUser({ id: 'u9', username: 'ada', passwordHash: 'other', createdAt: now })).rejects.toBeInstanceOf(
         StoreConflictError,
       );
-      expect(await store.userByName('ada')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now, tokensValidAfter: 0 });
-      expect(await store.userById('u1')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now, tokensValidAfter: 0 });
+      expect(await store.userByName('ada')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now, tokensValidAfter: 0, deactivatedAt: null });
+      expect(await store.userById('u1')).toEqual({ id: 'u1', username: 'ada', passwordHash: 'scrypt$x', createdAt: now, tokensValidAfter: 0, deactivatedAt: null });
       expect(await store.userById('u9')).toBeUndefined();
       expect(await store.userByName('nobody')).toBeUndefined();
     });
@@ -75,6 +75,13 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.setPassword('u2', 'new', now + 5);
       expect((await store.userById('u2'))?.passwordHash).toBe('new');
       expect(await store.revokedAmong([...logins, { loginId: 'l5', userId: 'u2', issuedAt: now + 5 }])).toEqual(new Set(['l1', 'l3', 'l4']));
+      // A deactivated account: every token refused; reactivated, the old ones stay refused.
+      await store.setDeactivated('u2', Date.now());
+      expect((await store.userById('u2'))?.deactivatedAt).toEqual(expect.any(Number));
+      expect(await store.revokedAmong([{ loginId: 'l6', userId: 'u2', issuedAt: Date.now() + 60_000 }])).toEqual(new Set(['l6']));
+      await store.setDeactivated('u2', null);
+      expect((await store.userById('u2'))?.deactivatedAt).toBeNull();
+      expect(await store.revokedAmong([{ loginId: 'l5', userId: 'u2', issuedAt: now + 5 }, { loginId: 'l7', userId: 'u2', issuedAt: Date.now() + 60_000 }])).toEqual(new Set(['l5']));
     });
 
     it('a conflict inside a transaction can be caught and the transaction still commits its other writes', async () => {

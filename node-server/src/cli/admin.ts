@@ -5,11 +5,12 @@
 //
 // Exit codes: 0 done, 1 refused (not found, conflict, store unavailable), 2 usage.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { commandSchema, deviceSession, type Command } from '@stage/sdk/im';
 import { hashPassword } from '../auth/password.js';
+import { ensurePrivateDir } from '../auth/loadSecret.js';
 import { commandHandlers } from '../commands/index.js';
 import { dispatch } from '../commands/CommandContext.js';
 import { CommandError } from '../commands/CommandError.js';
@@ -21,12 +22,21 @@ export const adminHelpText = `usage: stage-hub admin <command> [--data-dir <dir>
 
   user create <username> [--password <p>]        create an account (password from --password, else
                                                  STAGE_ADMIN_PASSWORD, else generated and printed)
+  user reset-password <username> [--password <p>]
+                                                 a new password (given, STAGE_ADMIN_PASSWORD, or generated and
+                                                 printed); every token of the user is refused from now on
+  user deactivate <username>                     no login, every token refused; open connections are closed 4001
+                                                 within revocationCheckMs (10 s) by the running hubs
+  user reactivate <username>                     logins work again (tokens of before stay refused)
   user export <username>                         the user's account, groups, visible streams, authored
                                                  messages and retained outcome log, as JSON on stdout
   group create <name> --owner <username> [--member <username>]... [--description <text>]
                                                  a group owned by --owner, with members added
   stream create <name> --as <username> --group <group name or id>... [--description <text>]
                                                  a stream visible to those groups (of which --as is a member)
+  secret rotate                                  a new hub secret in <data-dir>/secret (0600); restart the hub: every
+                                                 device logs in again and starts a fresh sealed session. With
+                                                 STAGE_SECRET set, prints a new one to put there on every hub
   backup <file>                                  a consistent copy of the SQLite store, taken with SQLite's
                                                  online backup API; works while the hub runs (PostgreSQL: pg_dump)
 
@@ -114,13 +124,7 @@ const traceId = () => `admin-${randomUUID()}`;
 async function createUser(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
   const username = a.words[2];
   if (!username) throw new UsageError('user create needs a username');
-  const given = one(a, '--password') ?? io.env.STAGE_ADMIN_PASSWORD;
-  const password = given ?? randomBytes(12).toString('base64url');
-  const checked = credentialsSchema.safeParse({ username, password });
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    throw new UsageError(`${issue.path.join('.')}: ${issue.message}`);
-  }
+  const { password, generated } = adminPassword(a, io, username);
   const user = { id: randomUUID(), username, passwordHash: await hashPassword(password), createdAt: Date.now() };
   try {
     await store.insertUser(user);
@@ -128,7 +132,7 @@ async function createUser(store: Store, a: AdminArgs, io: AdminIo): Promise<void
     if (e instanceof StoreConflictError) throw new RefusedError(`username "${username}" is taken`);
     throw e;
   }
-  io.out(JSON.stringify({ userId: user.id, username, ...(given ? {} : { password }) }) + '\n');
+  io.out(JSON.stringify({ userId: user.id, username, ...(generated ? { password } : {}) }) + '\n');
 }
 
 async function createGroup(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
@@ -199,12 +203,66 @@ async function exportUser(store: Store, a: AdminArgs, io: AdminIo): Promise<void
   io.out(JSON.stringify({ exportedAt: new Date().toISOString(), user: account, groups, streams, messages, outcomes }, null, 2) + '\n');
 }
 
+/** The password an admin command sets: --password, STAGE_ADMIN_PASSWORD, or a generated one it prints. */
+function adminPassword(a: AdminArgs, io: AdminIo, username: string): { password: string; generated: boolean } {
+  const given = one(a, '--password') ?? io.env.STAGE_ADMIN_PASSWORD;
+  const password = given ?? randomBytes(12).toString('base64url');
+  const checked = credentialsSchema.safeParse({ username, password });
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new UsageError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  return { password, generated: given === undefined };
+}
+
+async function resetPassword(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
+  const username = a.words[2];
+  if (!username) throw new UsageError('user reset-password needs a username');
+  const user = await userNamed(store, username);
+  const { password, generated } = adminPassword(a, io, username);
+  await store.setPassword(user.id, await hashPassword(password), Date.now());
+  io.out(JSON.stringify({ userId: user.id, username, tokensRevoked: true, ...(generated ? { password } : {}) }) + '\n');
+}
+
+function setActive(active: boolean) {
+  return async (store: Store, a: AdminArgs, io: AdminIo): Promise<void> => {
+    const username = a.words[2];
+    if (!username) throw new UsageError(`user ${active ? 'reactivate' : 'deactivate'} needs a username`);
+    const user = await userNamed(store, username);
+    await store.setDeactivated(user.id, active ? null : Date.now());
+    io.out(JSON.stringify({ userId: user.id, username, active }) + '\n');
+  };
+}
+
 const commands: Record<string, (store: Store, a: AdminArgs, io: AdminIo) => Promise<void>> = {
   'user create': createUser,
+  'user reset-password': resetPassword,
+  'user deactivate': setActive(false),
+  'user reactivate': setActive(true),
   'user export': exportUser,
   'group create': createGroup,
   'stream create': createStream,
 };
+
+/**
+ * A new secret: written to `<dataDir>/secret` (0600, replacing the old one atomically), or, when the hub takes its
+ * secret from STAGE_SECRET (a cluster), printed for the operator to set on every hub. Either way the hubs must be
+ * restarted, and every token and sealed session made with the old secret is refused (devices log in again and
+ * start fresh sessions, the hub answering 4005).
+ */
+function rotateSecret(io: AdminIo, dataDir: string): void {
+  const secret = randomBytes(32).toString('hex');
+  if (io.env.STAGE_SECRET) {
+    io.out(JSON.stringify({ secret, next: 'set STAGE_SECRET to this on every hub, then restart them; every device logs in again' }) + '\n');
+    return;
+  }
+  ensurePrivateDir(dataDir);
+  const file = join(dataDir, 'secret');
+  const temporary = `${file}.${process.pid}.new`;
+  writeFileSync(temporary, secret, { mode: 0o600, flag: 'wx' });
+  renameSync(temporary, file);
+  io.out(JSON.stringify({ secretFile: file, next: 'restart the hub; every device logs in again and starts a fresh sealed session' }) + '\n');
+}
 
 /** SQLite's online backup of `<dataDir>/stage.db` into `file`, beside a running hub (read-only, no lock). */
 async function backup(a: AdminArgs, io: AdminIo, dataDir: string): Promise<void> {
@@ -231,6 +289,10 @@ export async function runAdmin(args: readonly string[], io: AdminIo): Promise<nu
       return args.length === 0 ? 2 : 0;
     }
     const a = parse(args);
+    if (a.words.slice(0, 2).join(' ') === 'secret rotate') {
+      rotateSecret(io, one(a, '--data-dir') ?? io.env.STAGE_DATA_DIR ?? './data');
+      return 0;
+    }
     if (a.words[0] === 'backup') {
       if (one(a, '--database-url') ?? io.env.STAGE_DATABASE_URL) throw new UsageError('backup copies the SQLite store; back up PostgreSQL with pg_dump');
       await backup(a, io, one(a, '--data-dir') ?? io.env.STAGE_DATA_DIR ?? './data');

@@ -83,6 +83,8 @@ export async function login(deps: AuthDeps, req: IncomingMessage, res: ServerRes
     throw new HttpError(401, 'unauthorized', 'wrong username or password');
   }
   deps.limiter.succeeded(username);
+  // Said only to whoever knows the password: a deactivated account is not revealed to a guesser.
+  if (user.deactivatedAt != null) throw new HttpError(403, 'forbidden', "this account is deactivated: ask the hub's operator");
   const { token, expiresAt } = deps.tokens.sign(user.id);
   sendJson(res, 200, { token, userId: user.id, username, expiresAt });
 }

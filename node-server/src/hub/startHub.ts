@@ -263,6 +263,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     const { userId, loginId, issuedAt, expiresAt } = check.claims;
     const user = await store.userById(userId);
     if (!user) throw new HttpError(403, 'forbidden', 'the account of this token no longer exists');
+    if (user.deactivatedAt != null) throw new HttpError(403, 'forbidden', "this account is deactivated: ask the hub's operator");
     if ((await store.revokedAmong([{ loginId, userId, issuedAt }])).size > 0) {
       throw new HttpError(401, 'unauthorized', 'this token was signed out (a sign-out or a password change): log in again');
     }

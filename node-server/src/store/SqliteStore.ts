@@ -72,10 +72,11 @@ export interface SqliteStoreConfig {
 const fdatasyncOnThreadPool = (fd: number): Promise<void> =>
   new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 
-const userColumns = 'id, username, password_hash AS passwordHash, created_at AS createdAt, tokens_valid_after AS tokensValidAfter';
+const userColumns =
+  'id, username, password_hash AS passwordHash, created_at AS createdAt, tokens_valid_after AS tokensValidAfter, deactivated_at AS deactivatedAt';
 
 const storeTxMethods = [
-  'insertUser', 'userById', 'userByName', 'revokeLogin', 'revokedAmong', 'setPassword', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
+  'insertUser', 'userById', 'userByName', 'revokeLogin', 'revokedAmong', 'setPassword', 'setDeactivated', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
   'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
@@ -561,7 +562,9 @@ class SqliteOps implements StoreTx {
     const validAfter = new Map<string, number | undefined>();
     for (const login of logins) {
       if (!validAfter.has(login.userId)) {
-        validAfter.set(login.userId, (this.q('SELECT tokens_valid_after AS t FROM users WHERE id = ?').get(login.userId) as { t: number } | undefined)?.t);
+        const row = this.q('SELECT tokens_valid_after AS t, deactivated_at AS d FROM users WHERE id = ?').get(login.userId) as { t: number; d: number | null } | undefined;
+        // A deactivated account: every token refused (as if all were issued before now).
+        validAfter.set(login.userId, row === undefined ? undefined : row.d !== null ? Number.MAX_SAFE_INTEGER : row.t);
       }
       const after = validAfter.get(login.userId);
       if (after === undefined || login.issuedAt < after || this.q('SELECT 1 FROM revoked_logins WHERE login_id = ?').get(login.loginId) !== undefined) {
@@ -572,6 +575,10 @@ class SqliteOps implements StoreTx {
   }
   async setPassword(userId: string, passwordHash: string, tokensValidAfter: number): Promise<void> {
     this.q('UPDATE users SET password_hash = ?, tokens_valid_after = ? WHERE id = ?').run(passwordHash, tokensValidAfter, userId);
+  }
+  async setDeactivated(userId: string, at: number | null): Promise<void> {
+    // Reactivated, the account starts with no valid token: the tokens of before stay refused.
+    this.q('UPDATE users SET deactivated_at = ?, tokens_valid_after = MAX(tokens_valid_after, ?) WHERE id = ?').run(at, at ?? Date.now(), userId);
   }
 
   // groups

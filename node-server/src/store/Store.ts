@@ -21,6 +21,8 @@ export interface UserRecord {
   createdAt: number;
   /** Tokens issued before this time (ms since the epoch) are refused (a password change); 0 when never set. */
   tokensValidAfter?: number;
+  /** Set while the operator has deactivated the account (no login, every token refused); null otherwise. */
+  deactivatedAt?: number | null;
 }
 
 /** A token's login, as a hub checks it is still valid (not signed out, not issued before a password change). */
@@ -148,6 +150,8 @@ export interface StoreTx {
   revokedAmong(logins: readonly LoginRef[]): Promise<Set<string>>;
   /** Sets a new password hash and refuses every token issued before `tokensValidAfter`. */
   setPassword(userId: string, passwordHash: string, tokensValidAfter: number): Promise<void>;
+  /** Deactivates the account at `at` (every token refused, no login) or, with null, reactivates it. */
+  setDeactivated(userId: string, at: number | null): Promise<void>;
 
   // groups and members
   insertGroup(group: GroupRecord): Promise<void>;

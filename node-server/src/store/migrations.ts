@@ -186,11 +186,12 @@ export const sqliteMigrations: Migration[] = [
   },
   {
     version: 7,
-    description: 'sign-out and password change revoke tokens',
+    description: 'sign-out and password change revoke tokens; accounts can be deactivated',
     // Tokens stay signed and stateless; a hub also refuses a token whose login was signed out (a row here until the
     // token would have expired anyway) or that was issued before the user's tokens_valid_after (password change).
     sql: `
       ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
       CREATE TABLE revoked_logins (
         login_id TEXT PRIMARY KEY,
         user_id TEXT NOT NULL,

@@ -125,7 +125,8 @@ function ignoreClientErrors(client: pg.PoolClient): void {
 
 type MessageRow = SharedMessageRow & Row;
 
-const USER_COLUMNS = 'id, username, password_hash AS "passwordHash", created_at AS "createdAt", tokens_valid_after AS "tokensValidAfter"';
+const USER_COLUMNS =
+  'id, username, password_hash AS "passwordHash", created_at AS "createdAt", tokens_valid_after AS "tokensValidAfter", deactivated_at AS "deactivatedAt"';
 const GROUP_COLUMNS = 'id, name, description, owner_id AS "ownerId", created_at AS "createdAt"';
 const TOPIC_SELECT = `SELECT t.stream, t.topic, t.status,
   COALESCE((SELECT MAX(seq) FROM messages m WHERE m.stream = t.stream AND m.topic = t.topic), 0) AS "lastSeq" FROM topics t`;
@@ -175,7 +176,7 @@ class PgOps implements StoreTx {
     const rows = await this.run<{ login_id: string } & Row>(
       `SELECT l.login_id FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l(login_id, user_id, issued_at)
        LEFT JOIN users u ON u.id = l.user_id
-       WHERE u.id IS NULL OR l.issued_at < u.tokens_valid_after
+       WHERE u.id IS NULL OR u.deactivated_at IS NOT NULL OR l.issued_at < u.tokens_valid_after
           OR EXISTS (SELECT 1 FROM revoked_logins r WHERE r.login_id = l.login_id)`,
       [logins.map((l) => l.loginId), logins.map((l) => l.userId), logins.map((l) => l.issuedAt)],
     );
@@ -183,6 +184,9 @@ class PgOps implements StoreTx {
   }
   async setPassword(userId: string, passwordHash: string, tokensValidAfter: number): Promise<void> {
     await this.run('UPDATE users SET password_hash = $1, tokens_valid_after = $2 WHERE id = $3', [passwordHash, tokensValidAfter, userId]);
+  }
+  async setDeactivated(userId: string, at: number | null): Promise<void> {
+    await this.run('UPDATE users SET deactivated_at = $1, tokens_valid_after = GREATEST(tokens_valid_after, $2) WHERE id = $3', [at, at ?? Date.now(), userId]);
   }
 
   // groups

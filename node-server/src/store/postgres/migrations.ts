@@ -114,6 +114,7 @@ export const postgresMigrations: Migration[] = [
     description: 'sign-out and password change revoke tokens (as SQLite migration 7)',
     sql: `
       ALTER TABLE users ADD COLUMN tokens_valid_after BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE users ADD COLUMN deactivated_at BIGINT;
       CREATE TABLE revoked_logins (
         login_id TEXT COLLATE "C" PRIMARY KEY,
         user_id TEXT COLLATE "C" NOT NULL,
