@@ -79,6 +79,8 @@ export interface RegistryConfig {
 const recentPerUser = 512;
 /** Outcomes read from the store per query when replaying. */
 const replayPage = 256;
+/** Ticks a heartbeat round is spread over (each device is still visited once per heartbeatMs). */
+const pingSlices = 10;
 
 export class Registry {
   private readonly mailbox = new Mailbox<RegistryMessage>({ capacity: Infinity, name: 'registry' });
@@ -92,10 +94,16 @@ export class Registry {
    */
   private readonly waiting = new Set<DeviceState>();
   private outcomeRound = 0;
+  /**
+   * The devices still to visit in this heartbeat round. A round is spread over `pingSlices` ticks: pinging 5,000
+   * sockets at once wrote 5,000 frames in one turn of the event loop, a stall every heartbeat that showed in the
+   * latency tail of everything else.
+   */
+  private pingRound: Array<{ user: UserState; device: DeviceState }> = [];
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
-    this.heartbeat = setInterval(() => this.tell({ type: 'Ping' }), config.limits.heartbeatMs);
+    this.heartbeat = setInterval(() => this.tell({ type: 'Ping' }), Math.max(10, config.limits.heartbeatMs / pingSlices));
     this.heartbeat.unref();
     // A quarter of the retransmit timeout: an outcome is sent again 1 to 1.25 timeouts after it was sent.
     this.retransmitSweep = setInterval(() => this.tell({ type: 'TimeOut' }), Math.max(10, config.limits.retransmitAfterMs / 4));
@@ -387,18 +395,26 @@ export class Registry {
     if (behind > 0) this.config.log.info('sent outcomes the fan-out had not brought', { users: behind });
   }
 
-  /** Heartbeat tick: ping every device, close the ones silent for longer than idleTimeoutMs (4010). */
+  /**
+   * Heartbeat tick: the next slice of this round's devices is pinged, and the ones silent for longer than
+   * idleTimeoutMs are closed (4010). A round starts with every device connected then and takes heartbeatMs.
+   */
   private ping(): void {
+    if (this.pingRound.length === 0) {
+      for (const user of this.users.values()) for (const device of user.devices.values()) this.pingRound.push({ user, device });
+    }
     const now = this.now();
-    for (const user of [...this.users.values()]) {
-      for (const d of [...user.devices.values()]) {
-        if (this.stalled(user, d)) continue;
-        if (now - d.lastSeenAt > this.config.limits.idleTimeoutMs) {
-          this.config.log.info('dead connection closed', { userId: d.link.userId, deviceId: d.link.deviceId });
-          this.drop(user, d);
-          d.link.writer.disconnect(CloseCode.idle, 'no frame or pong within the idle timeout');
-        } else d.link.writer.ping();
-      }
+    const slice = this.pingRound.splice(0, Math.ceil(this.connections / pingSlices));
+    for (const { user, device: d } of slice) {
+      // Gone or replaced since the round began: nothing to do.
+      if (this.users.get(d.link.userId) !== user || user.devices.get(d.link.deviceId) !== d) continue;
+      if (this.stalled(user, d)) continue;
+      if (now - d.lastSeenAt > this.config.limits.idleTimeoutMs) {
+        this.config.log.info('dead connection closed', { userId: d.link.userId, deviceId: d.link.deviceId });
+        this.drop(user, d);
+        d.link.writer.disconnect(CloseCode.idle, 'no frame or pong within the idle timeout');
+      } else d.link.writer.ping();
     }
   }
+
 }
