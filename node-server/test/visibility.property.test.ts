@@ -111,8 +111,18 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
   /** What the random runs exercised, so the property cannot pass vacuously. */
   const coverage = { refusedNonAdmin: 0, refusedReviewChanges: 0, sends: 0, narrowedSends: 0, refusedSends: 0, adminActs: 0, refusedAdminActs: 0, edits: 0, refusedEdits: 0, forged: 0 };
 
+  /** Every case the guard below asks for was exercised. */
+  const covered = () =>
+    coverage.sends >= 5 &&
+    coverage.narrowedSends >= 5 &&
+    coverage.refusedSends >= 2 &&
+    coverage.refusedReviewChanges >= 1 &&
+    (['refusedNonAdmin', 'adminActs', 'refusedAdminActs', 'edits', 'refusedEdits', 'forged'] as const).every((key) => coverage[key] >= 2);
+
   it('never leaks a stream in pushes, history or posting, and delivers each visible message once', async () => {
-    await fc.assert(
+    // Random runs until every case was exercised (the rarest, a refused review change, is missing from about one
+    // batch of 30 in ten), at most three batches; then the guard fails if one is still missing.
+    for (let batch = 0; batch < 3 && (batch === 0 || !covered()); batch++) await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 40, size: 'max' }), async (ops) => {
         run++;
         const creds = await Promise.all(Array.from({ length: USERS }, (_, i) => registerUser(hub.url, `r${run}u${i}`)));

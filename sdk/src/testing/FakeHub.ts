@@ -125,6 +125,8 @@ export class FakeHub {
   readonly #execute: (command: Command, hub: FakeHub) => Execution;
   readonly #liveness: { readonly heartbeatMs: number; readonly idleTimeoutMs: number };
   #sessionCounter = 0;
+  /** Session ids this hub issued, with the secret they were issued under (see hello). */
+  readonly #issuedUnder = new Map<string, string>();
   #recallCounter = 0;
   #rateLimitedFrom = new Map<string, number>();
 
@@ -203,6 +205,10 @@ export class FakeHub {
     }
   }
 
+  #secretTag(): string {
+    return this.secret.join(',');
+  }
+
   sessionState(sessionId: string): DeviceSessionState | undefined {
     return this.handler.state(sessionId);
   }
@@ -220,8 +226,11 @@ export class FakeHub {
       case 'hello': {
         // The device's last processed id is an ack too (its ack frame may have been lost with the old socket).
         this.acked = Math.max(this.acked, frame.lastOutcomeId);
-        const issued = frame.sessionId !== undefined && frame.sessionId.startsWith('s-');
+        // As the hub (whose ids carry a MAC under its secret): an id is resumed only if this hub issued it under its
+        // current secret; after a restart with another secret the device starts a fresh session.
+        const issued = frame.sessionId !== undefined && this.#issuedUnder.get(frame.sessionId) === this.#secretTag();
         const sessionId = issued ? frame.sessionId! : this.handler.initiate().sessionId;
+        this.#issuedUnder.set(sessionId, this.#secretTag());
         socket.sessionId = sessionId;
         const keyHex = [...this.handler.keyOf(sessionId)].map((b) => b.toString(16).padStart(2, '0')).join('');
         socket.deliver({
