@@ -1,7 +1,7 @@
 // Every command against a real hub on a loopback port: its happy path (reply data and pushes to the right users)
 // and its Err paths (typed codes, nothing changed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandTypes } from '@stage/sdk/im';
+import { commandTypes, topicStatuses, topicStatusRefusal } from '@stage/sdk/im';
 import { startTestHub } from './support/startTestHub.js';
 import { TestClient, registerUser, type Credentials } from './support/TestClient.js';
 
@@ -180,6 +180,27 @@ describe('topics and reviews', () => {
     expect(topic).toMatchObject({ stream, topic: 'plan', status: 'developing', votes: {} });
     await ann.until(() => ann.outcomesOf('TopicStatusChanged').some((o) => o.stream === stream && o.changedBy === bobCreds.userId));
     expect((await cid.err('SetTopicStatus', { stream, topic: 'plan', status: 'developing' })).code).toBe('not_found');
+  });
+
+  it('SetTopicStatus follows the SDK rule (topicStatusRefusal) for every status pair, administrator or not, so a UI built on it never offers what the hub forbids', async () => {
+    const stream = await teamStream();
+    let n = 0;
+    for (const from of topicStatuses) {
+      for (const to of topicStatuses) {
+        for (const [who, admin] of [[bob, false], [ann, true]] as const) {
+          const topic = `pair-${++n}`;
+          if (from !== 'discussion') await ann.ok('SetTopicStatus', { stream, topic, status: from }); // the administrator sets the start
+          const refusal = topicStatusRefusal(from === 'discussion' ? undefined : from, to, admin);
+          if (refusal) {
+            const error = await who.err('SetTopicStatus', { stream, topic, status: to });
+            expect({ from, to, admin, code: error.code }).toEqual({ from, to, admin, code: 'forbidden' });
+            expect(error.message).toContain(refusal);
+          } else {
+            expect((await who.ok('SetTopicStatus', { stream, topic, status: to })).topic.status).toBe(to);
+          }
+        }
+      }
+    }
   });
 
   it('AppointReviewer / DismissReviewer: stream admin only, reviewer must see the stream', async () => {

@@ -2,17 +2,13 @@
 // every active reviewer of the stream (appointed and still seeing it) has voted on a topic under review: more yes
 // than no → complete, otherwise reject; pushed as ReviewConcluded followed by TopicStatusChanged (changedBy null).
 // Reviewers are appointed and dismissed by the stream's administrators; a verdict set by hand, and any change to a
-// topic that is under review or concluded, is theirs too (streamAuthority.ts).
-import { topicStatusCodes, type TopicStatus } from '@stage/sdk/im';
+// topic that is under review or concluded, is theirs too: the SDK's topicStatusRefusal, which clients use as well.
+import { topicStatusCodes, topicStatusFromCode, topicStatusRefusal } from '@stage/sdk/im';
 import type { CommandHandler, Push } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
-import { requireStreamAdmin } from './streamAuthority.js';
+import { isStreamAdmin, notStreamAdmin, requireStreamAdmin } from './streamAuthority.js';
 import { activeReviewers, currentVotes, requireVisibleStream, topicInfo } from './visibility.js';
 import type { StoreTx } from '../store/Store.js';
-
-const verdicts: readonly TopicStatus[] = ['reject', 'complete'];
-/** Statuses only an administrator moves a topic out of: an open review and its verdicts. */
-const guarded: ReadonlySet<number> = new Set([topicStatusCodes.under_review, topicStatusCodes.reject, topicStatusCodes.complete]);
 
 /**
  * Concludes the review of `topic` if every active reviewer has voted; returns the pushes (empty when still open).
@@ -45,11 +41,8 @@ export async function concludeOpenReviews(tx: StoreTx, stream: string): Promise<
 export const setTopicStatus: CommandHandler<'SetTopicStatus'> = async (command, ctx, tx) => {
   const stream = await requireVisibleStream(tx, ctx.userId, command.stream);
   const current = await tx.topic(command.stream, command.topic);
-  if (verdicts.includes(command.status)) {
-    await requireStreamAdmin(tx, ctx.userId, stream, `set a topic to ${command.status} (reviewers conclude a review by voting)`);
-  } else if (current && guarded.has(current.status)) {
-    await requireStreamAdmin(tx, ctx.userId, stream, 'change a topic that is under review or concluded');
-  }
+  const refusal = topicStatusRefusal(current && topicStatusFromCode(current.status), command.status, await isStreamAdmin(tx, ctx.userId, stream));
+  if (refusal) throw notStreamAdmin(stream, refusal);
   if (command.status === 'under_review') await tx.clearVotes(command.stream, command.topic);
   await tx.setTopicStatus(command.stream, command.topic, topicStatusCodes[command.status]);
   const topic = await topicInfo(tx, (await tx.topic(command.stream, command.topic))!);

@@ -13,6 +13,8 @@
 //   client.sendMessage(...) etc. / client.command(type, args): Promise<ReplyData<T>> (rejects ImError)
 //   connectionState$, streams$, groups$, topics$(s), messages$(s, t), unread$, totalUnread$, muted$, reviews$,
 //   members$(g), pending$, outcomes$, log$ + verifyLog(); login(url, creds) / register(url, creds)
+//   administersStream / topicStatusRefusal / settableTopicStatuses: who may set a topic's status (hub and UI)
 //   storage: memoryStorage() or { outbox: MailboxBacking, device: MailboxBacking, openLog(sessionId) }
 export * from './protocol/index.js';
 export * from './client/index.js';
+export * from './topicAuthority.js';

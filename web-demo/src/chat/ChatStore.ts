@@ -6,7 +6,7 @@
 import { BehaviorSubject, combineLatest, distinctUntilChanged, filter, map, Subscription, take, type Observable } from 'rxjs';
 import type { ConnectionInfo, ConnectionState, ImClient, LogVerification, SealedLogInfo } from '@stage/sdk/im';
 import type { GroupInfo, Message, OutcomeOf, StreamInfo, TopicInfo, UserRef } from '@stage/sdk/im';
-import { topicKey } from '@stage/sdk/im';
+import { administersStream, topicKey } from '@stage/sdk/im';
 import type { InspectionEvent } from '@stage/sdk';
 import { startClientSystem, type ClientSystem } from './clientSystem.js';
 
@@ -176,6 +176,11 @@ export class ChatStore {
       this.membersRequested.add(groupId);
       this.client.getGroupMembers({ groupId }).catch(() => this.membersRequested.delete(groupId));
     }
+  }
+
+  /** Whether I administer the stream (its creator or a named admin): the SDK's rule, the one the hub enforces. */
+  administers(stream: StreamInfo | undefined): boolean {
+    return stream !== undefined && administersStream(this.me.userId, stream);
   }
 
   isOpen(stream: string, topic: string): boolean {

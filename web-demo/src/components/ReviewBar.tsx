@@ -1,9 +1,10 @@
 // Review of the open topic: put it under review, the live vote map, my vote if I am a reviewer of
-// the stream, and the concluded result.
+// the stream, the concluded result, and (for the stream's administrators) cancelling an open review. Buttons
+// show only when the hub's rule (the SDK's topicStatusRefusal) lets this user do it.
 import { useEffect } from 'react';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
-import { topicKey } from '@stage/sdk/im';
+import { topicKey, topicStatusRefusal } from '@stage/sdk/im';
 
 export function ReviewBar({ stream, topic }: { stream: string; topic: string }) {
   const chat = useChat();
@@ -21,6 +22,8 @@ export function ReviewBar({ stream, topic }: { stream: string; topic: string }) 
   const amReviewer = reviewers.includes(chat.me.userId);
   const underReview = info.status === 'under_review';
   const myVote = info.votes[chat.me.userId];
+  const admin = chat.administers(streamInfo);
+  const mayStartReview = reviewers.length > 0 && topicStatusRefusal(info.status, 'under_review', admin) === undefined;
 
   return (
     <div className="review-bar" data-testid="review-bar" data-status={info.status}>
@@ -37,6 +40,11 @@ export function ReviewBar({ stream, topic }: { stream: string; topic: string }) 
               );
             })}
           </ul>
+          {admin && (
+            <button type="button" className="ghost small" onClick={() => void chat.setTopicStatus(stream, topic, 'discussion')} data-testid="cancel-review">
+              Cancel review
+            </button>
+          )}
           {amReviewer && (
             <span className="vote-buttons">
               <button type="button" className={`small${myVote === 'yes' ? '' : ' ghost'}`} onClick={() => void chat.vote(stream, topic, 'yes')} data-testid="vote-yes">
@@ -58,7 +66,7 @@ export function ReviewBar({ stream, topic }: { stream: string; topic: string }) 
           ) : (
             <span className="review-label muted-text">{reviewers.length === 0 ? 'No reviewers for this stream' : `${reviewers.length} reviewer${reviewers.length === 1 ? '' : 's'}`}</span>
           )}
-          {reviewers.length > 0 && (
+          {mayStartReview && (
             <button type="button" className="ghost small" onClick={() => void chat.setTopicStatus(stream, topic, 'under_review')} data-testid="start-review">
               Put under review
             </button>

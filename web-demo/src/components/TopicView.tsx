@@ -8,6 +8,7 @@ import { useChat } from '../chat/ChatContext.js';
 import type { PendingMessage } from '../chat/ChatStore.js';
 import { topicKey } from '@stage/sdk/im';
 import { ReviewBar } from './ReviewBar.js';
+import { TopicStatusControl } from './TopicStatusControl.js';
 import { statusLabel } from './Sidebar.js';
 
 export function TopicView({ stream, topic }: { stream: string; topic: string }) {
@@ -28,9 +29,12 @@ export function TopicView({ stream, topic }: { stream: string; topic: string }) 
             </span>
           )}
         </div>
-        <button type="button" className="ghost small" onClick={() => void chat.toggleMute(stream, topic)} data-testid="mute" aria-pressed={muted}>
-          <BellIcon muted={muted} /> {muted ? 'Unmute' : 'Mute'}
-        </button>
+        <div className="topic-tools">
+          <TopicStatusControl stream={stream} topic={topic} />
+          <button type="button" className="ghost small" onClick={() => void chat.toggleMute(stream, topic)} data-testid="mute" aria-pressed={muted}>
+            <BellIcon muted={muted} /> {muted ? 'Unmute' : 'Mute'}
+          </button>
+        </div>
       </header>
       <ReviewBar stream={stream} topic={topic} />
       <MessageList stream={stream} topic={topic} />
