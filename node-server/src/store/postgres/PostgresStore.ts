@@ -3,9 +3,14 @@
 //
 // - Migrations run on open under a session advisory lock keyed by the schema, so hubs starting together apply
 //   each migration exactly once; the applied versions are recorded in `stage_migrations`.
-// - Outcome ids come from PostgreSQL, not from a hub's memory: `appendOutcome` bumps the user's row in
-//   `outcome_counters` and inserts the outcome in ONE statement, inside the caller's transaction. The row lock
+// - Outcome ids come from PostgreSQL, not from a hub's memory: `appendPushes` bumps each recipient's row in
+//   `outcome_counters` and inserts the outcomes in ONE statement, inside the caller's transaction. The row lock
 //   held until commit serializes hubs per user, so ids stay gap-free and monotonic in commit order across hubs.
+//   A fan-out's body is stored once (`outcome_bodies`); each recipient's row refers to it (migration 5).
+// - Connections run in pipeline mode: a statement is sent without waiting for the answers to those before it. A
+//   transaction's BEGIN travels with its first statement, and its stored reply with its COMMIT, so a SendMessage
+//   costs 5 round trips (BEGIN+claim, audience, message, outcomes, reply+COMMIT) instead of 9, and the
+//   recipients' counter rows stay locked for one round trip plus the commit.
 // - Unique conflicts are detected with ON CONFLICT DO NOTHING (not by catching the error), so a conflict inside a
 //   transaction throws StoreConflictError WITHOUT aborting the transaction, as in SQLite.
 // - A transaction that PostgreSQL aborts for a deadlock or a serialization failure is re-run (at most 5 times):
@@ -136,11 +141,29 @@ const STREAM_COLUMNS =
 
 /** Every StoreTx operation as SQL over a Runner: the pool (implicit transactions) or one transaction's client. */
 class PgOps implements StoreTx {
+  /**
+   * Writes sent but not awaited (pipelined): only inside a transaction, whose COMMIT is sent behind them and
+   * which fails if any of them did (see `settle`).
+   */
+  private readonly unawaited: Promise<unknown>[] = [];
+
   /** `inTransaction`: the runner is one transaction's client (findReply then claims, see there). */
   constructor(
     protected readonly run: Runner,
     private readonly inTransaction = false,
   ) {}
+
+  /** Sends a write whose answer nobody needs before the commit: the transaction awaits it with its COMMIT. */
+  protected sendWithCommit(text: string, values: unknown[]): void {
+    const sent = this.run(text, values);
+    sent.catch(() => undefined); // awaited in settle(); not an unhandled rejection meanwhile
+    this.unawaited.push(sent);
+  }
+
+  /** Rejects with the first failure of the writes sent with the commit. */
+  async settle(): Promise<void> {
+    for (const sent of this.unawaited.splice(0)) await sent;
+  }
 
   /** Runs several statements as one unit: inside a transaction that is the transaction itself. */
   protected atomic<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
@@ -406,24 +429,18 @@ class PgOps implements StoreTx {
 
   // delivery
   async appendOutcome(userId: string, body: unknown): Promise<number> {
-    const r = await this.run<{ id: number }>(
-      `WITH c AS (
-         INSERT INTO outcome_counters AS oc (user_id, last_id) VALUES ($1, 1)
-         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING last_id
-       )
-       INSERT INTO outcomes (user_id, id, body) SELECT $1, last_id, $2 FROM c RETURNING id`,
-      [userId, JSON.stringify(body)],
-    );
-    return r.rows[0]!.id;
+    return (await this.appendPushes([{ userIds: [userId], body }]))[0]![0]!;
   }
   /** One push: see appendPushes. */
   async appendOutcomes(userIds: readonly string[], body: unknown): Promise<number[]> {
     return (await this.appendPushes([{ userIds, body }]))[0]!;
   }
   /**
-   * Appends every push of a command in ONE statement: each recipient's counter row is bumped once by the number of
-   * pushes it receives, the rows locked in one sorted order (so commands from several hubs cannot deadlock, however
-   * many outcomes each pushes), and each push's entries get consecutive ids in push order.
+   * Appends every push of a command in ONE statement. Each push's body is stored once (`outcome_bodies`, with
+   * the number of outcome rows referring to it in `outcome_body_refs`); each recipient gets one small outcome row
+   * referring to it. Each recipient's counter row is bumped once by the number of pushes it receives, the rows
+   * locked in one sorted order (so commands from several hubs cannot deadlock, however many outcomes each
+   * pushes), and each push's entries get consecutive ids in push order.
    */
   async appendPushes(pushes: readonly OutcomePush[]): Promise<number[][]> {
     const users: string[] = [];
@@ -438,18 +455,24 @@ class PgOps implements StoreTx {
     });
     if (users.length === 0) return pushes.map((p) => p.userIds.map(() => 0));
     const r = await this.run<{ user_id: string; p: number; id: number }>(
-      `WITH e AS (
+      `WITH body AS (            -- one row per push (p = 1, 2, …) with its new body id
+         SELECT p::int AS p, nextval('outcome_bodies_id_seq') AS id, body FROM unnest($3::text[]) WITH ORDINALITY AS x(body, p)
+       ), e AS (                 -- one row per (recipient, push); k numbers a recipient's pushes
          SELECT u, p, ROW_NUMBER() OVER (PARTITION BY u ORDER BY p) AS k FROM unnest($1::text[], $2::int[]) AS x(u, p)
        ), n AS (
          SELECT u, COUNT(*) AS total FROM e GROUP BY u
-       ), c AS (
+       ), c AS (                 -- bump each recipient's counter once, locking the rows in sorted order
          INSERT INTO outcome_counters AS oc (user_id, last_id)
          SELECT u, total FROM n ORDER BY u COLLATE "C"
          ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + excluded.last_id RETURNING user_id, last_id
        ), r AS (
          SELECT e.u, e.p, c.last_id - n.total + e.k AS id FROM e JOIN n ON n.u = e.u JOIN c ON c.user_id = e.u
-       ), i AS (
-         INSERT INTO outcomes (user_id, id, body) SELECT r.u, r.id, ($3::text[])[r.p] FROM r
+       ), stored AS (
+         INSERT INTO outcome_bodies (id, body) SELECT id, body FROM body
+       ), counted AS (
+         INSERT INTO outcome_body_refs (body_id, refs) SELECT body.id, COUNT(*) FROM e JOIN body USING (p) GROUP BY body.id
+       ), logged AS (
+         INSERT INTO outcomes (user_id, id, body_id) SELECT r.u, r.id, body.id FROM r JOIN body USING (p)
        )
        SELECT u AS user_id, p, id FROM r`,
       [users, pushIndex, bodies],
@@ -460,7 +483,8 @@ class PgOps implements StoreTx {
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
     const r = await this.run<{ id: number; body: string }>(
-      'SELECT id, body FROM outcomes WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+      `SELECT o.id, b.body FROM outcomes o JOIN outcome_bodies b ON b.id = o.body_id
+       WHERE o.user_id = $1 AND o.id > $2 ORDER BY o.id LIMIT $3`,
       [userId, afterId, limit],
     );
     return r.rows.map((x) => ({ id: x.id, body: JSON.parse(x.body) as unknown }));
@@ -473,8 +497,33 @@ class PgOps implements StoreTx {
     );
     return { first: r.rows[0]!.first ?? 0, last: r.rows[0]!.last ?? 0 };
   }
+  /**
+   * Forgets the user's outcomes before `keepFrom`, then deletes the bodies no log refers to any more: each
+   * forgotten row releases one reference to its body, and a body whose count reaches 0 goes (with its count). The
+   * counts are updated in body-id order, so two hubs sweeping at once cannot deadlock.
+   */
   async pruneOutcomes(userId: string, keepFrom: number): Promise<void> {
-    await this.run('DELETE FROM outcomes WHERE user_id = $1 AND id < $2', [userId, keepFrom]);
+    await this.atomic(async (ops) => {
+      const released = await ops.run<{ body_id: number }>(
+        `WITH gone AS (
+           DELETE FROM outcomes WHERE user_id = $1 AND id < $2 RETURNING body_id
+         ), released AS (
+           INSERT INTO outcome_body_refs AS br (body_id, refs)
+           SELECT body_id, -COUNT(*) FROM gone GROUP BY body_id ORDER BY body_id
+           ON CONFLICT (body_id) DO UPDATE SET refs = br.refs + excluded.refs RETURNING body_id, refs
+         )
+         SELECT body_id FROM released WHERE refs <= 0`,
+        [userId, keepFrom],
+      );
+      if (released.rows.length === 0) return;
+      await ops.run(
+        `WITH unreferenced AS (
+           DELETE FROM outcome_body_refs WHERE body_id = ANY($1::bigint[]) AND refs <= 0 RETURNING body_id
+         )
+         DELETE FROM outcome_bodies b USING unreferenced WHERE b.id = unreferenced.body_id`,
+        [released.rows.map((x) => x.body_id)],
+      );
+    });
   }
 
   // idempotency
@@ -497,13 +546,17 @@ class PgOps implements StoreTx {
     const reply = r.rows[0]?.reply;
     return reply === undefined || reply === null ? undefined : (JSON.parse(reply) as unknown);
   }
-  /** Fills the claim (or inserts); a reply already recorded is never overwritten. */
+  /**
+   * Fills the claim (or inserts); a reply already recorded is never overwritten. Inside a transaction the write
+   * is sent and not awaited: it reaches the server in the same round trip as the COMMIT, and the transaction
+   * fails if it did.
+   */
   async saveReply(userId: string, traceId: string, reply: unknown): Promise<void> {
-    await this.run(
-      `INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id, trace_id) DO UPDATE SET reply = excluded.reply WHERE replies.reply IS NULL`,
-      [userId, traceId, JSON.stringify(reply)],
-    );
+    const text = `INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, trace_id) DO UPDATE SET reply = excluded.reply WHERE replies.reply IS NULL`;
+    const values = [userId, traceId, JSON.stringify(reply)];
+    if (this.inTransaction) this.sendWithCommit(text, values);
+    else await this.run(text, values);
   }
 }
 
@@ -563,6 +616,9 @@ export class PostgresStore extends PgOps implements Store {
       Client: boundedClient(config.connectTimeoutMs ?? 3000),
       keepAlive: true,
       keepAliveInitialDelayMillis: 5000,
+      // Statements are sent without waiting for the answers before them (see the header): each is still its own
+      // extended-protocol message with its own Sync, so one failing does not swallow the next one's answer.
+      pipeline: true,
     });
     // An idle client losing its server (PostgreSQL restarted) must not crash the hub; the next query reconnects.
     pool.on('error', () => {});
@@ -644,10 +700,20 @@ export class PostgresStore extends PgOps implements Store {
         destroyConnection(client);
       };
       signal?.addEventListener('abort', abort, { once: true });
+      // Pipelined: BEGIN goes out with the work's first statement. (BEGIN fails only with its connection, and
+      // then so does every statement behind it.)
+      const begun = client.query('BEGIN');
+      begun.catch(() => undefined);
       try {
-        await client.query('BEGIN');
-        const result = await work(new PgOps(runnerOf(client), true));
-        await client.query('COMMIT');
+        const tx = new PgOps(runnerOf(client), true);
+        const result = await work(tx);
+        // The writes sent with the commit (the reply) and the COMMIT share one round trip. A COMMIT behind a
+        // failed statement answers ROLLBACK rather than an error: settle() reports that statement's error first.
+        const committed = client.query('COMMIT');
+        committed.catch(() => undefined);
+        await begun;
+        await tx.settle();
+        if ((await committed).command !== 'COMMIT') throw new Error('PostgreSQL rolled the transaction back at COMMIT');
         return result;
       } catch (e) {
         const down = unavailable(e);

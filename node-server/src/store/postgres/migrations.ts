@@ -122,4 +122,40 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: 'outcome bodies stored once per fan-out; counter rows updated in place (HOT)',
+    // A fan-out to 1,001 users wrote its body 1,001 times; now one outcome_bodies row holds it and each
+    // recipient's outcome row only refers to it. outcome_body_refs counts the outcome rows still referring to a
+    // body, so pruning a user's log can delete a body once no log refers to it (no index on outcomes.body_id, which
+    // would cost one more index entry per recipient on every fan-out). No foreign keys from outcomes to bodies: a
+    // foreign key check locks the body row once per recipient. outcome_counters is rebuilt with fillfactor 30 so a
+    // counter bump finds room on its own page and is a HOT update (no index entry, a small WAL record).
+    sql: `
+      CREATE TABLE outcome_bodies (
+        id BIGSERIAL PRIMARY KEY,
+        body TEXT NOT NULL
+      );
+      CREATE TABLE outcome_body_refs (
+        body_id BIGINT PRIMARY KEY,
+        refs INTEGER NOT NULL
+      ) WITH (fillfactor = 50);
+
+      ALTER TABLE outcomes ADD COLUMN body_id BIGINT;
+      UPDATE outcomes SET body_id = nextval('outcome_bodies_id_seq');
+      INSERT INTO outcome_bodies (id, body) SELECT body_id, body FROM outcomes;
+      INSERT INTO outcome_body_refs (body_id, refs) SELECT body_id, 1 FROM outcomes;
+      ALTER TABLE outcomes DROP COLUMN body;
+      ALTER TABLE outcomes ALTER COLUMN body_id SET NOT NULL;
+
+      CREATE TABLE outcome_counters_hot (
+        user_id TEXT COLLATE "C" PRIMARY KEY,
+        last_id BIGINT NOT NULL
+      ) WITH (fillfactor = 30);
+      INSERT INTO outcome_counters_hot (user_id, last_id) SELECT user_id, last_id FROM outcome_counters;
+      DROP TABLE outcome_counters;
+      ALTER TABLE outcome_counters_hot RENAME TO outcome_counters;
+      ALTER INDEX outcome_counters_hot_pkey RENAME TO outcome_counters_pkey;
+    `,
+  },
 ];
