@@ -304,6 +304,39 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect(await store.appendOutcome('u1', { i: 5 })).toBe(5);
     });
 
+    it("keeps each user's read cursors (never moving back) and mutes, and says when they changed", async () => {
+      const store = await factory.open();
+      expect(await store.userReadState('u1')).toEqual({ cursors: [], muted: [] });
+      expect(await store.advanceUserCursor('u1', 'general', 'hello', 7)).toBe(true);
+      expect(await store.advanceUserCursor('u1', 'general', 'hello', 5)).toBe(false);
+      expect(await store.advanceUserCursor('u1', 'general', 'hello', 7)).toBe(false);
+      expect(await store.advanceUserCursor('u1', 'general', 'hello', 2 ** 40)).toBe(true);
+      expect(await store.advanceUserCursor('u1', 'general', 'alpha', 3)).toBe(true);
+      expect(await store.advanceUserCursor('u2', 'general', 'hello', 1)).toBe(true);
+      expect(await store.setUserMuted('u1', 'general', 'hello', true)).toBe(true);
+      expect(await store.setUserMuted('u1', 'general', 'hello', true)).toBe(false);
+      expect(await store.setUserMuted('u1', 'ops', 'deploys', true)).toBe(true);
+      expect(await store.setUserMuted('u1', 'ops', 'deploys', false)).toBe(true);
+      expect(await store.setUserMuted('u1', 'ops', 'deploys', false)).toBe(false);
+      expect(await store.userReadState('u1')).toEqual({
+        cursors: [
+          { stream: 'general', topic: 'alpha', upTo: 3 },
+          { stream: 'general', topic: 'hello', upTo: 2 ** 40 },
+        ],
+        muted: [{ stream: 'general', topic: 'hello' }],
+      });
+      expect(await store.userReadState('u2')).toEqual({ cursors: [{ stream: 'general', topic: 'hello', upTo: 1 }], muted: [] });
+      // Inside a transaction that fails, nothing of it stays.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.advanceUserCursor('u3', 'general', 'hello', 9);
+          await tx.setUserMuted('u3', 'general', 'hello', true);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await store.userReadState('u3')).toEqual({ cursors: [], muted: [] });
+    });
+
     it('stores one reply per (user, trace id) for idempotent commands', async () => {
       const store = await factory.open();
       expect(await store.findReply('u1', 't1')).toBeUndefined();

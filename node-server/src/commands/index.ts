@@ -3,7 +3,7 @@ import type { CommandHandlers } from './CommandContext.js';
 import { appointReviewer, dismissReviewer, setTopicStatus, vote } from './topics.js';
 import { addGroupMember, createGroup, dismissGroup, dismissMember, findUser, getGroupMembers, getGroups } from './groups.js';
 import { deleteMessage, editMessage, getHistory, sendMessage } from './messages.js';
-import { getSessionState, markRead, muteTopic, unmuteTopic } from './sessionState.js';
+import { getReadState, getSessionState, markRead, muteTopic, syncReadState, unmuteTopic } from './sessionState.js';
 import { createStream, getStreams, setStreamAdmins, setStreamGroups } from './streams.js';
 
 export const commandHandlers: CommandHandlers = {
@@ -30,6 +30,8 @@ export const commandHandlers: CommandHandlers = {
   MuteTopic: muteTopic,
   UnmuteTopic: unmuteTopic,
   GetSessionState: getSessionState,
+  SyncReadState: syncReadState,
+  GetReadState: getReadState,
 };
 
 export { CommandError } from './CommandError.js';

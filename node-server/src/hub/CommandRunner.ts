@@ -12,6 +12,7 @@ import { Mailbox, serveMailbox, type Lease, type TaskFactory } from '@stage/sdk'
 import {
   domainCommandTypes,
   isTransientErrorCode,
+  sessionUpdateTypes,
   type Command,
   type DeviceSessionState,
   type ErrReplyFrame,
@@ -123,7 +124,8 @@ export class CommandRunner {
   private async execute(job: CommandJob, lease: Lease<CommandJob>): Promise<void> {
     if (lease.deliveries > 1) this.config.log.warn('command redelivered after a handler crash', { type: job.command.type, deliveries: lease.deliveries });
     const started = Date.now();
-    const reply = domainCommandTypes.has(job.command.type) ? await this.executeOnce(job) : await this.executeRead(job);
+    const type = job.command.type;
+    const reply = domainCommandTypes.has(type) ? await this.executeOnce(job) : sessionUpdateTypes.has(type) ? await this.executeSessionUpdate(job) : await this.executeRead(job);
     this.config.counters.commands.inc();
     if (!reply.ok) this.config.counters.commandErrors.inc();
     this.config.log.debug('command', {
@@ -142,7 +144,37 @@ export class CommandRunner {
     return { userId: job.userId, deviceId: job.deviceId, session: job.session, now: Date.now(), newId: randomUUID };
   }
 
-  /** Reads and session-state commands: nothing to record; a resend simply runs again. */
+  /**
+   * Session updates (MarkRead, MuteTopic, UnmuteTopic, SyncReadState): nothing to record (a resend runs again and
+   * changes nothing more: cursors only move forward, a mute set twice is set once), but the user's read state they
+   * change and the outcomes telling the user's other devices commit together, then are published.
+   */
+  private async executeSessionUpdate(job: CommandJob): Promise<ReplyFrame> {
+    const { command } = job;
+    const deadline = AbortSignal.timeout(this.config.deadlineMs);
+    let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
+    try {
+      outcome = await this.config.store.transaction(async (tx) => {
+        const result = await dispatch(this.handlers, command, this.context(job), guard(tx, deadline));
+        const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
+        const ids = pushes.length > 0 ? await appendPushes(tx, pushes) : [];
+        const entries: FanoutEntry[] = [];
+        pushes.forEach((push, i) => push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body })));
+        return { reply: { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data }, entries };
+      }, { signal: deadline, ...(job.onOrdered ? { onOrdered: job.onOrdered } : {}) });
+    } catch (e) {
+      if (e instanceof CommandError) return errReply(command.traceId, errorBody(e));
+      if (e instanceof DeadlineExceeded || deadline.aborted) return errReply(command.traceId, { code: 'timeout', message: `${command.type} did not finish within ${this.config.deadlineMs} ms; resend it` });
+      const down = asStoreUnavailable(e);
+      if (down) return this.unavailable(job, down);
+      throw e;
+    }
+    this.storeAvailable();
+    if (outcome.entries.length > 0) this.config.fanout.publish(outcome.entries).catch((err: unknown) => this.config.log.warn('fan-out publish failed', { err }));
+    return outcome.reply;
+  }
+
+  /** Reads: nothing to record; a resend simply runs again. */
   private async executeRead(job: CommandJob): Promise<ReplyFrame> {
     const deadline = AbortSignal.timeout(this.config.deadlineMs);
     try {

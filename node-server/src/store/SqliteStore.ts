@@ -38,6 +38,8 @@ import {
   type TopicRecord,
   type TopicStatus,
   type UnreadQuery,
+  type UserReadCursor,
+  type UserReadState,
   type UserRecord,
   type LoginRef,
   type VoteValue,
@@ -80,7 +82,7 @@ const storeTxMethods = [
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
   'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
-  'countUnread', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
+  'countUnread', 'userReadState', 'advanceUserCursor', 'setUserMuted', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
 ] as const satisfies readonly (keyof StoreTx)[];
 
 // Declaration merging: the class gets every StoreTx method, installed in the constructor as serialized delegates.
@@ -791,6 +793,26 @@ class SqliteOps implements StoreTx {
          AND (m.narrowed = 0 OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = ?))`,
       ).get(q.stream, q.topic, q.afterSeq, q.excludeSender, q.excludeSender) as { n: number }
     ).n;
+  }
+
+  // the user's read state
+  async userReadState(userId: string): Promise<UserReadState> {
+    const cursors = this.q('SELECT stream, topic, up_to AS upTo FROM user_read_cursors WHERE user_id = ? ORDER BY stream, topic').all(userId) as UserReadCursor[];
+    const muted = this.q('SELECT stream, topic FROM user_muted_topics WHERE user_id = ? ORDER BY stream, topic').all(userId) as Array<{ stream: string; topic: string }>;
+    return { cursors, muted };
+  }
+  async advanceUserCursor(userId: string, stream: string, topic: string, upTo: number): Promise<boolean> {
+    const result = this.q(
+      `INSERT INTO user_read_cursors (user_id, stream, topic, up_to) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id, stream, topic) DO UPDATE SET up_to = excluded.up_to WHERE excluded.up_to > user_read_cursors.up_to`,
+    ).run(userId, stream, topic, upTo);
+    return result.changes > 0;
+  }
+  async setUserMuted(userId: string, stream: string, topic: string, muted: boolean): Promise<boolean> {
+    const result = muted
+      ? this.q('INSERT INTO user_muted_topics (user_id, stream, topic) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(userId, stream, topic)
+      : this.q('DELETE FROM user_muted_topics WHERE user_id = ? AND stream = ? AND topic = ?').run(userId, stream, topic);
+    return result.changes > 0;
   }
 
   // delivery: see SqliteOutcomeLog

@@ -1,7 +1,8 @@
 // The hub's durable state behind one async interface, so the embedded SQLite store and the PostgreSQL store of the
 // scale-out issue are interchangeable. Domain data (users, groups, members, streams, topics, reviewers, votes,
-// messages), the per-user outcome log (delivery) and the command replies (idempotency) live here. Per-device
-// session state (read cursors, mutes) does NOT: it lives in the hub's memory and is recalled from the client's chain.
+// messages), the per-user outcome log (delivery), the command replies (idempotency) and the USER's read state
+// (read cursors and muted topics shared by all their devices) live here. Per-device session state (each device's
+// own cursors and mutes) does NOT: it lives in the hub's memory and is recalled from the client's chain.
 //
 // Contract for implementers:
 // - Every method is async. Ids are strings chosen by the hub (UUIDs); the store never invents domain ids, except the
@@ -138,6 +139,19 @@ export interface UnreadQuery {
   excludeSender: string;
 }
 
+/** A user's read cursor in one topic: every message with seq <= upTo is read on all their devices. */
+export interface UserReadCursor {
+  stream: string;
+  topic: string;
+  upTo: number;
+}
+
+/** A user's read state: their cursors and muted topics, each sorted by stream then topic. */
+export interface UserReadState {
+  cursors: UserReadCursor[];
+  muted: Array<{ stream: string; topic: string }>;
+}
+
 /** Everything a command may read or write; available inside and outside a transaction. */
 export interface StoreTx {
   // users
@@ -205,6 +219,13 @@ export interface StoreTx {
   /** Newest first is NOT what clients want: returns the page in ascending `seq` order. */
   history(query: HistoryQuery): Promise<MessageRecord[]>;
   countUnread(query: UnreadQuery): Promise<number>;
+
+  // the user's read state (shared by their devices)
+  userReadState(userId: string): Promise<UserReadState>;
+  /** Moves the user's cursor in the topic up to `upTo`; never back. True when it moved (or was created). */
+  advanceUserCursor(userId: string, stream: string, topic: string, upTo: number): Promise<boolean>;
+  /** Mutes or unmutes the topic for the user. True when that changed something. */
+  setUserMuted(userId: string, stream: string, topic: string, muted: boolean): Promise<boolean>;
 
   // delivery: per-user outcome log
   /** Appends an outcome to the user's log and returns its id (last + 1). */

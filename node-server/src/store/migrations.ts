@@ -199,4 +199,24 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    description: "the user's read state: read cursors and muted topics shared by all their devices",
+    // Each device still keeps its own state in its sealed session; these rows are what the user's devices fold in.
+    sql: `
+      CREATE TABLE user_read_cursors (
+        user_id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        up_to INTEGER NOT NULL,
+        PRIMARY KEY (user_id, stream, topic)
+      ) WITHOUT ROWID;
+      CREATE TABLE user_muted_topics (
+        user_id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        PRIMARY KEY (user_id, stream, topic)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -56,6 +56,8 @@ describe('commands', () => {
       { type: 'MuteTopic', traceId: 't20', stream: 'general', topic: 'hello' },
       { type: 'UnmuteTopic', traceId: 't21', stream: 'general', topic: 'hello' },
       { type: 'GetSessionState', traceId: 't22' },
+      { type: 'SyncReadState', traceId: 't23', cursors: [{ stream: 'general', topic: 'hello', upTo: 7 }], mutes: [{ stream: 'general', topic: 'hello', muted: false }] },
+      { type: 'GetReadState', traceId: 't24' },
     ];
     expect(new Set(samples.map((c) => c.type))).toEqual(new Set(commandTypes));
     for (const sample of samples) expect(commandSchema.parse(sample)).toEqual(sample);

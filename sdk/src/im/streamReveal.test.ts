@@ -22,8 +22,8 @@ describe('ImClient after StreamRevealed', () => {
             return { data: revealed ? { streams: [plans], topics: [{ stream: 'plans', topic: 'launch', status: 'discussion', votes: {}, lastSeq: 7 }] } : { streams: [], topics: [] } };
           case 'GetGroups':
             return { data: { groups: [] } };
-          case 'GetSessionState':
-            return { data: { cursors: [], muted: [], unread: revealed ? [{ stream: 'plans', topic: 'launch', count: 3 }] : [] } };
+          case 'GetReadState':
+            return { data: { cursors: [], muted: [], unread: revealed ? [{ stream: 'plans', topic: 'launch', count: 3 }] : [], fold: { cursors: [], mutes: [] } } };
           default:
             return { error: { code: 'internal', message: 'not in this test' } };
         }

@@ -311,7 +311,7 @@ export class FakeHub {
         : { kind: 'reply', traceId, ok: true, type: command.type, data: result.data };
     // As the hub does (PROTOCOL.md §7): a transient Err changed nothing and is not recorded, so a resend runs again.
     const transient = 'error' in result && isTransientErrorCode(result.error.code);
-    if (!transient && !['GetHistory', 'GetStreams', 'GetGroups', 'GetGroupMembers', 'FindUser', 'GetSessionState'].includes(command.type)) {
+    if (!transient && !['GetHistory', 'GetStreams', 'GetGroups', 'GetGroupMembers', 'FindUser', 'GetSessionState', 'GetReadState'].includes(command.type)) {
       this.executed.push(command);
       this.replies.set(traceId, frame);
     }
@@ -372,6 +372,10 @@ export function defaultExecute(command: Command, hub: FakeHub): Execution {
       return { data: { groups: [] } };
     case 'GetSessionState':
       return { data: { cursors: [], muted: [], unread: [] } };
+    case 'GetReadState':
+      return { data: { cursors: [], muted: [], unread: [], fold: { cursors: [], mutes: [] } } };
+    case 'SyncReadState':
+      return { data: { cursors: command.cursors, unread: command.cursors.map(({ stream, topic }) => ({ stream, topic, count: 0 })) } };
     case 'MarkRead':
       return { data: { cursor: { stream: command.stream, topic: command.topic, upTo: command.upTo }, unread: 0 } };
     case 'MuteTopic':

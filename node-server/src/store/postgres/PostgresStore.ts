@@ -36,6 +36,8 @@ import {
   type TopicRecord,
   type TopicStatus,
   type UnreadQuery,
+  type UserReadCursor,
+  type UserReadState,
   type UserRecord,
   type LoginRef,
   type VoteValue,
@@ -425,6 +427,30 @@ class PgOps implements StoreTx {
       [q.stream, q.topic, q.afterSeq, q.excludeSender],
     );
     return r.rows[0]!.n;
+  }
+
+  // the user's read state
+  async userReadState(userId: string): Promise<UserReadState> {
+    const cursors = await this.run<UserReadCursor & Row>(
+      'SELECT stream, topic, up_to AS "upTo" FROM user_read_cursors WHERE user_id = $1 ORDER BY stream, topic',
+      [userId],
+    );
+    const muted = await this.run<{ stream: string; topic: string } & Row>('SELECT stream, topic FROM user_muted_topics WHERE user_id = $1 ORDER BY stream, topic', [userId]);
+    return { cursors: cursors.rows.map((r) => ({ stream: r.stream, topic: r.topic, upTo: Number(r.upTo) })), muted: muted.rows.map((r) => ({ stream: r.stream, topic: r.topic })) };
+  }
+  async advanceUserCursor(userId: string, stream: string, topic: string, upTo: number): Promise<boolean> {
+    const r = await this.run(
+      `INSERT INTO user_read_cursors AS c (user_id, stream, topic, up_to) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id, stream, topic) DO UPDATE SET up_to = EXCLUDED.up_to WHERE EXCLUDED.up_to > c.up_to`,
+      [userId, stream, topic, upTo],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+  async setUserMuted(userId: string, stream: string, topic: string, muted: boolean): Promise<boolean> {
+    const r = muted
+      ? await this.run('INSERT INTO user_muted_topics (user_id, stream, topic) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [userId, stream, topic])
+      : await this.run('DELETE FROM user_muted_topics WHERE user_id = $1 AND stream = $2 AND topic = $3', [userId, stream, topic]);
+    return (r.rowCount ?? 0) > 0;
   }
 
   // delivery

@@ -158,4 +158,23 @@ export const postgresMigrations: Migration[] = [
       ALTER INDEX outcome_counters_hot_pkey RENAME TO outcome_counters_pkey;
     `,
   },
+  {
+    version: 6,
+    description: "the user's read state: read cursors and muted topics shared by all their devices (as SQLite migration 8)",
+    sql: `
+      CREATE TABLE user_read_cursors (
+        user_id TEXT COLLATE "C" NOT NULL,
+        stream TEXT COLLATE "C" NOT NULL,
+        topic TEXT COLLATE "C" NOT NULL,
+        up_to BIGINT NOT NULL,
+        PRIMARY KEY (user_id, stream, topic)
+      );
+      CREATE TABLE user_muted_topics (
+        user_id TEXT COLLATE "C" NOT NULL,
+        stream TEXT COLLATE "C" NOT NULL,
+        topic TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (user_id, stream, topic)
+      );
+    `,
+  },
 ];

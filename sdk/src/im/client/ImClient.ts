@@ -16,7 +16,7 @@ import { ChainVerifier } from '../../seal/ChainVerifier.js';
 import type { SealedEntry } from '../../seal/SealedEntry.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { CloseCode, terminalCloseCodes } from '../protocol/closeCodes.js';
-import { commandSchema, readCommandTypes, type Command, type CommandArgs, type CommandOf, type CommandType } from '../protocol/commands.js';
+import { commandSchema, readCommandTypes, sessionUpdateTypes, type Command, type CommandArgs, type CommandOf, type CommandType } from '../protocol/commands.js';
 import { topicKey } from '../protocol/deviceSession.js';
 import { ImError, isTransientErrorCode } from '../protocol/errors.js';
 import {
@@ -38,6 +38,7 @@ import { replyDataSchemas, type ReplyData, type ReplyFrame } from '../protocol/r
 import { chainPages } from './chainPages.js';
 import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
+import { ReadStateFold } from './ReadStateFold.js';
 import { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
 import { logout, refreshToken } from './account.js';
 import type { FetchLike } from './postCredentials.js';
@@ -244,6 +245,9 @@ export class ImClient {
   #reads: Command[] = [];
   /** Wakes a send loop waiting on the outbox when a read is queued. */
   #readArrived: AbortController | undefined;
+  /** The user's read state this device's session still lacks (folded in with SyncReadState). */
+  readonly #readState = new ReadStateFold();
+  #foldTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #state$ = new BehaviorSubject<ImState>(emptyImState);
   /** The state as of the last applied outcome; #state$ lags it by at most one batch (stateBatchMs). */
@@ -288,6 +292,19 @@ export class ImClient {
     distinctUntilChanged(),
   );
   readonly muted$: Observable<readonly TopicRef[]> = this.#select((s) => s.muted, (muted) => [...muted].map(splitKey).sort(byTopic));
+  /** Per stream, the sum of unread counts over its topics that are not muted (streams with none are absent). */
+  readonly streamUnread$: Observable<ReadonlyMap<string, number>> = this.#state$.pipe(
+    map((s) => {
+      const sums = new Map<string, number>();
+      for (const [key, count] of s.unread) {
+        if (s.muted.has(key)) continue;
+        const stream = splitKey(key).stream;
+        sums.set(stream, (sums.get(stream) ?? 0) + count);
+      }
+      return sums as ReadonlyMap<string, number>;
+    }),
+    distinctUntilChanged(sameCounts),
+  );
   /** Topics under review or with a concluded review. */
   readonly reviews$: Observable<readonly Review[]> = this.#state$.pipe(
     map((s) => reviewsOf(s)),
@@ -434,6 +451,8 @@ export class ImClient {
     this.#closed = true;
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
+    clearTimeout(this.#foldTimer);
+    this.#foldTimer = undefined;
     for (const record of this.#pending.values()) {
       const error = new ImError({ code: 'unavailable', message: 'the ImClient was closed before the reply came; the command stays in the outbox' }, record.command.traceId);
       for (const waiter of record.waiters.splice(0)) waiter.reject(error);
@@ -551,6 +570,7 @@ export class ImClient {
     }
     const existing = this.#pending.get(traceId);
     if (existing) return { traceId, stored: existing.stored, reply: this.#await(existing, options.signal) as Promise<ReplyData<T>> };
+    if (sessionUpdateTypes.has(type)) this.#readState.issued(command);
     const record: PendingRecord = { command, issuedAt: Date.now(), stored: RESOLVED, status: 'queued', attempts: 0, waiters: [] };
     this.#pending.set(traceId, record);
     const reply = this.#await(record, options.signal) as Promise<ReplyData<T>>;
@@ -650,11 +670,22 @@ export class ImClient {
   getSessionState(options?: CommandOptions) {
     return this.command('GetSessionState', {}, options);
   }
+  /**
+   * The user's read state (cursors, mutes, unread counts) into the local state; what this device's session lacks of
+   * it is folded in (SyncReadState) without being asked.
+   */
+  getReadState(options?: CommandOptions) {
+    return this.command('GetReadState', {}, options);
+  }
+  /** Folds cursors and mutes into this device's session. The client does this by itself; for tools and tests. */
+  syncReadState(args: CommandArgs<'SyncReadState'>, options?: CommandOptions) {
+    return this.command('SyncReadState', args, options);
+  }
 
-  /** Fetches streams (with topics), groups and this device's session state into the local state. */
+  /** Fetches streams (with topics), groups and the user's read state into the local state. */
   async refresh(options?: CommandOptions): Promise<void> {
     const signal = options?.signal ? { signal: options.signal } : {};
-    await Promise.all([this.getStreams(signal), this.getGroups(signal), this.getSessionState(signal)]);
+    await Promise.all([this.getStreams(signal), this.getGroups(signal), this.getReadState(signal)]);
   }
 
   /** Loads the newest page of a topic (or older ones with `before`) into messages$. */
@@ -1106,6 +1137,10 @@ export class ImClient {
         return;
       }
       this.#setState(applyReply(this.#current, type, checked.data as ReplyData<typeof type>));
+      if (type === 'GetReadState') {
+        this.#readState.reset(checked.data as ReplyData<'GetReadState'>);
+        this.#scheduleFold();
+      }
       for (const waiter of record.waiters.splice(0)) waiter.resolve(checked.data);
     } else {
       this.#fail(record, new ImError(frame.error, traceId));
@@ -1120,6 +1155,7 @@ export class ImClient {
       this.#emitTimer ??= setTimeout(() => this.#emitState(), this.#config.stateBatchMs ?? 16);
       // A stream that became visible (joined a group, groups widened) comes without its topics: fetch them.
       if (frame.outcome.type === 'StreamRevealed' && (this.#config.autoSync ?? true)) this.#refetchStreams();
+      if (this.#readState.fold(frame.outcome)) this.#scheduleFold();
       this.#outcomes$.next({ outcomeId: frame.outcomeId, outcome: frame.outcome });
     }
     // Duplicates (retransmits, replays) are acked again so the hub stops resending them.
@@ -1172,14 +1208,29 @@ export class ImClient {
 
   #streamsFetch: 'idle' | 'running' | 'again' = 'idle';
 
-  /** GetStreams (topics) and GetSessionState (their unread counts) after reveals: one at a time; reveals meanwhile ask for one more. */
+  /**
+   * Sends what is due of the user's read state as SyncReadState, once per burst of pushes (a reconnect may replay
+   * hundreds of TopicRead): the next macrotask, after the burst's frames were handled.
+   */
+  #scheduleFold(): void {
+    if (this.#foldTimer !== undefined || this.#closed) return;
+    this.#foldTimer = setTimeout(() => {
+      this.#foldTimer = undefined;
+      if (this.#closed) return;
+      for (const args of this.#readState.take()) {
+        this.syncReadState(args).catch((error: unknown) => this.#failures$.next(asImError(error)));
+      }
+    }, 0);
+  }
+
+  /** GetStreams (topics) and GetReadState (their unread counts) after reveals: one at a time; reveals meanwhile ask for one more. */
   #refetchStreams(): void {
     if (this.#streamsFetch !== 'idle') {
       this.#streamsFetch = 'again';
       return;
     }
     this.#streamsFetch = 'running';
-    Promise.all([this.getStreams(), this.getSessionState()])
+    Promise.all([this.getStreams(), this.getReadState()])
       .catch((error: unknown) => this.#failures$.next(asImError(error)))
       .finally(() => {
         const again = this.#streamsFetch === 'again';
@@ -1302,6 +1353,12 @@ function byName(a: StreamInfo, b: StreamInfo): number {
 
 function byTopic(a: TopicRef, b: TopicRef): number {
   return a.stream === b.stream ? compare(a.topic, b.topic) : compare(a.stream, b.stream);
+}
+
+function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, count] of a) if (b.get(key) !== count) return false;
+  return true;
 }
 
 function splitKey(key: string): TopicRef {

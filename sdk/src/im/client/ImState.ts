@@ -1,6 +1,7 @@
 // The client's local picture of the IM world: streams, topics (status and votes), groups, members, messages per
-// topic, this device's read cursors, mutes and unread counts. Pure reducers: pushed outcomes and command replies
-// go in, a new immutable state comes out; untouched parts keep their identity so observers can skip them.
+// topic, the read cursors, mutes and unread counts this device shows (the user's, folded into its session). Pure
+// reducers: pushed outcomes and command replies go in, a new immutable state comes out; untouched parts keep their
+// identity so observers can skip them.
 import type { CommandType } from '../protocol/commands.js';
 import { topicKey } from '../protocol/deviceSession.js';
 import type { GroupInfo, Message, SessionState, StreamInfo, TopicInfo, UserRef, VoteMap } from '../protocol/model.js';
@@ -211,6 +212,27 @@ export function applyOutcomeInBatch(state: ImState, outcome: Outcome, unpublishe
       if (!members) return state;
       return { ...state, members: withEntry(state.members, outcome.groupId, members.filter((m) => m.userId !== outcome.userId)) };
     }
+    case 'TopicRead': {
+      // Another device of this user read the topic (or this one: its own push changes nothing). Up to the newest
+      // message known it is read here too; a count above the cursor waits for the SyncReadState reply.
+      const key = topicKey(outcome.stream, outcome.topic);
+      const cursor = state.cursors.get(key) ?? 0;
+      if (cursor >= outcome.upTo) return state;
+      const readAll = outcome.upTo >= topicOf(state, outcome.stream, outcome.topic).lastSeq;
+      return {
+        ...state,
+        cursors: withEntry(state.cursors, key, outcome.upTo),
+        unread: readAll && state.unread.has(key) ? withEntry(state.unread, key, undefined) : state.unread,
+      };
+    }
+    case 'TopicMuteChanged': {
+      const key = topicKey(outcome.stream, outcome.topic);
+      if (state.muted.has(key) === outcome.muted) return state;
+      const muted = new Set(state.muted);
+      if (outcome.muted) muted.add(key);
+      else muted.delete(key);
+      return { ...state, muted };
+    }
     case 'TimeOut':
       return state;
   }
@@ -324,6 +346,26 @@ export function applyReply<T extends CommandType>(state: ImState, type: T, data:
       return { ...state, muted: new Set(muted.map((m) => topicKey(m.stream, m.topic))) };
     }
     case 'GetSessionState':
+    case 'GetReadState':
       return withSessionState(state, data as ReplyData<'GetSessionState'>);
+    case 'SyncReadState': {
+      const { cursors, unread } = data as ReplyData<'SyncReadState'>;
+      let next = state;
+      for (const cursor of cursors) {
+        const key = topicKey(cursor.stream, cursor.topic);
+        next = { ...next, cursors: withEntry(next.cursors, key, Math.max(cursor.upTo, next.cursors.get(key) ?? 0)) };
+      }
+      for (const count of unread) {
+        // As a MarkRead reply: the count is exact as of the hub's newest message in the topic.
+        const key = topicKey(count.stream, count.topic);
+        const asOf = Math.max(topicOf(next, count.stream, count.topic).lastSeq, next.cursors.get(key) ?? 0);
+        next = {
+          ...next,
+          unread: withEntry(next.unread, key, count.count === 0 ? undefined : count.count),
+          topicCountedUpTo: withEntry(next.topicCountedUpTo, key, asOf),
+        };
+      }
+      return next;
+    }
   }
 }

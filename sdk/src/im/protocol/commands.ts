@@ -2,7 +2,7 @@
 // it idempotent for its user and correlates its one reply. Command objects are strict: unknown fields are a
 // bad_schema error, so a typo never silently does less than asked.
 import { z } from 'zod';
-import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH, MAX_STREAM_ADMINS } from './limits.js';
+import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH, MAX_STREAM_ADMINS, MAX_SYNC_ENTRIES } from './limits.js';
 import {
   contentSchema,
   descriptionSchema,
@@ -100,6 +100,23 @@ export const unmuteTopicSchema = command('UnmuteTopic', { stream: streamNameSche
 /** This device's session state: read cursors, muted topics, unread counts. */
 export const getSessionStateSchema = command('GetSessionState', {});
 
+// ---- the user's read state (shared by all the user's devices; docs/PROTOCOL.md "Read state")
+/** One topic's mute as a SyncReadState entry: `muted` true mutes it, false unmutes it. */
+export const muteChangeSchema = z.strictObject({ stream: streamNameSchema, topic: topicNameSchema, muted: z.boolean() });
+export type MuteChange = z.infer<typeof muteChangeSchema>;
+/**
+ * Folds read cursors and mutes into this device's sealed session (a session update, replayed on recall): what the
+ * user's other devices did (TopicRead, TopicMuteChanged, GetReadState.fold). Cursors never move back and also
+ * advance the user's cursors; mutes change only this device's session (the user's mutes change by MuteTopic and
+ * UnmuteTopic), so folding an old push can never undo a newer change made elsewhere.
+ */
+export const syncReadStateSchema = command('SyncReadState', {
+  cursors: z.array(z.strictObject({ stream: streamNameSchema, topic: topicNameSchema, upTo: messageSeqSchema })).max(MAX_SYNC_ENTRIES),
+  mutes: z.array(muteChangeSchema).max(MAX_SYNC_ENTRIES),
+});
+/** The user's read state (cursors, mutes, unread counts) as this device should show it, and what its session lacks. */
+export const getReadStateSchema = command('GetReadState', {});
+
 export const commandSchemas = {
   SendMessage: sendMessageSchema,
   EditMessage: editMessageSchema,
@@ -124,6 +141,8 @@ export const commandSchemas = {
   MuteTopic: muteTopicSchema,
   UnmuteTopic: unmuteTopicSchema,
   GetSessionState: getSessionStateSchema,
+  SyncReadState: syncReadStateSchema,
+  GetReadState: getReadStateSchema,
 } as const;
 
 export type CommandType = keyof typeof commandSchemas;
@@ -153,6 +172,8 @@ export const commandSchema = z.discriminatedUnion('type', [
   muteTopicSchema,
   unmuteTopicSchema,
   getSessionStateSchema,
+  syncReadStateSchema,
+  getReadStateSchema,
 ]);
 
 /**
@@ -165,7 +186,7 @@ export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 export type CommandArgs<T extends CommandType> = Omit<CommandOf<T>, 'type' | 'traceId'>;
 
 /** Commands that change only the device's session state; replayed from the sealed chain on recall. */
-export const sessionUpdateTypes: ReadonlySet<CommandType> = new Set<CommandType>(['MarkRead', 'MuteTopic', 'UnmuteTopic']);
+export const sessionUpdateTypes: ReadonlySet<CommandType> = new Set<CommandType>(['MarkRead', 'MuteTopic', 'UnmuteTopic', 'SyncReadState']);
 /** Commands that change nothing (request messages): re-executed, not recorded, on a resend. */
 export const readCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>([
   'GetHistory',
@@ -174,6 +195,7 @@ export const readCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>([
   'GetGroupMembers',
   'FindUser',
   'GetSessionState',
+  'GetReadState',
 ]);
 /** Commands that change domain data: executed once per (user, traceId); their reply is recorded. */
 export const domainCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>(

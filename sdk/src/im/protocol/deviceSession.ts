@@ -3,7 +3,7 @@
 // device's chain (recall); the client can compute the same state from its own log. Shaped as the seal
 // module's SessionDefinition<S, B> { initial(); apply(state, body) }.
 import type { Command, CommandOf } from './commands.js';
-import { MAX_SESSION_TOPICS } from './limits.js';
+import { MAX_SESSION_TOPICS, MAX_SYNC_ENTRIES } from './limits.js';
 import { SessionLimitError } from './SessionLimitError.js';
 import type { ReadCursor, TopicRef } from './model.js';
 
@@ -67,11 +67,60 @@ export const deviceSession = {
         (state.muted as Set<string>).delete(topicKey(stream, topic));
         return state;
       }
+      case 'SyncReadState': {
+        const sync = syncOf(command);
+        if (!sync) return state;
+        const cursors = state.cursors as Map<string, number>;
+        const muted = state.muted as Set<string>;
+        // All or nothing: the limit is checked for the whole fold before anything changes.
+        const newCursors = new Set(sync.cursors.map((c) => topicKey(c.stream, c.topic)).filter((key) => !cursors.has(key)));
+        if (newCursors.size > 0 && cursors.size + newCursors.size > MAX_SESSION_TOPICS) {
+          throw new SessionLimitError(`this fold would give this device read cursors in more than ${MAX_SESSION_TOPICS} topics, the limit`);
+        }
+        const newMutes = new Set(sync.mutes.filter((m) => m.muted).map((m) => topicKey(m.stream, m.topic)).filter((key) => !muted.has(key)));
+        if (newMutes.size > 0 && muted.size + newMutes.size > MAX_SESSION_TOPICS) {
+          throw new SessionLimitError(`this fold would make this device mute more than ${MAX_SESSION_TOPICS} topics, the limit`);
+        }
+        for (const { stream, topic, upTo } of sync.cursors) {
+          const key = topicKey(stream, topic);
+          if ((cursors.get(key) ?? -1) < upTo) cursors.set(key, upTo);
+        }
+        for (const { stream, topic, muted: on } of sync.mutes) {
+          if (on) muted.add(topicKey(stream, topic));
+          else muted.delete(topicKey(stream, topic));
+        }
+        return state;
+      }
       default:
         return state;
     }
   },
 };
+
+const syncKeys = new Set(['type', 'traceId', 'cursors', 'mutes']);
+
+/** A SyncReadState with the shape its schema requires (cheap checks, as isUpdate), or undefined. */
+function syncOf(command: object): CommandOf<'SyncReadState'> | undefined {
+  const c = command as Record<string, unknown>;
+  const keys = Object.keys(c);
+  if (keys.length !== syncKeys.size || !keys.every((k) => syncKeys.has(k)) || typeof c.traceId !== 'string') return undefined;
+  if (!Array.isArray(c.cursors) || !Array.isArray(c.mutes) || c.cursors.length > MAX_SYNC_ENTRIES || c.mutes.length > MAX_SYNC_ENTRIES) return undefined;
+  const cursorsOk = c.cursors.every((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null || Object.keys(entry).length !== 3) return false;
+    const e = entry as Record<string, unknown>;
+    return validRef(e) && typeof e.upTo === 'number' && Number.isSafeInteger(e.upTo) && e.upTo >= 0;
+  });
+  const mutesOk = c.mutes.every((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null || Object.keys(entry).length !== 3) return false;
+    const e = entry as Record<string, unknown>;
+    return validRef(e) && typeof e.muted === 'boolean';
+  });
+  return cursorsOk && mutesOk ? (command as CommandOf<'SyncReadState'>) : undefined;
+}
+
+function validRef(e: Record<string, unknown>): boolean {
+  return typeof e.stream === 'string' && typeof e.topic === 'string' && e.stream.length > 0 && e.topic.length > 0 && !e.stream.includes('\u0000');
+}
 
 const updateKeys = new Set(['type', 'traceId', 'stream', 'topic']);
 const markReadKeys = new Set([...updateKeys, 'upTo']);

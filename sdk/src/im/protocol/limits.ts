@@ -38,6 +38,8 @@ export const MAX_RECALL_ENTRIES = 50_000;
  * is refused with payload_too_large; it stays in the chain and changes nothing.
  */
 export const MAX_SESSION_TOPICS = 10_000;
+/** Cursors, and mutes, one SyncReadState may carry (a client folds more in several). */
+export const MAX_SYNC_ENTRIES = 256;
 /** GetHistory page size: default and maximum. */
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 200;

@@ -8,6 +8,7 @@ import {
   groupInfoSchema,
   idSchema,
   messageSchema,
+  messageSeqSchema,
   streamInfoSchema,
   streamNameSchema,
   topicNameSchema,
@@ -73,6 +74,15 @@ export const newMemberSchema = outcome('NewMember', { groupId: idSchema, member:
 /** To every member of the group before the removal, the removed member included. */
 export const memberDismissedSchema = outcome('MemberDismissed', { groupId: idSchema, userId: idSchema });
 
+// ---- the user's read state (to the user's own devices only)
+/**
+ * The user's read cursor in a topic advanced (a MarkRead or SyncReadState on one of their devices). Every device of
+ * the user gets it, the one that read included; the others fold it into their sealed session with SyncReadState.
+ */
+export const topicReadSchema = outcome('TopicRead', { stream: streamNameSchema, topic: topicNameSchema, upTo: messageSeqSchema });
+/** The user muted or unmuted a topic on one of their devices (MuteTopic, UnmuteTopic). */
+export const topicMuteChangedSchema = outcome('TopicMuteChanged', { stream: streamNameSchema, topic: topicNameSchema, muted: z.boolean() });
+
 // ---- commands abandoned by the hub
 /**
  * A command the hub accepted did not finish within the hub's command deadline and was rolled back (nothing
@@ -102,6 +112,8 @@ export const outcomeSchema = z.discriminatedUnion('type', [
   groupDissolvedSchema,
   newMemberSchema,
   memberDismissedSchema,
+  topicReadSchema,
+  topicMuteChangedSchema,
   timeOutSchema,
 ]);
 

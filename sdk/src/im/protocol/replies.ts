@@ -17,6 +17,7 @@ import {
   topicNameSchema,
   topicRefSchema,
   traceIdSchema,
+  unreadCountSchema,
   userRefSchema,
   voteMapSchema,
 } from './model.js';
@@ -55,6 +56,16 @@ export const replyDataSchemas = {
   MuteTopic: mutedData,
   UnmuteTopic: mutedData,
   GetSessionState: sessionStateSchema,
+  /** The touched topics (in streams the user sees): this device's cursor after the fold and its unread count (0 included). */
+  SyncReadState: z.object({ cursors: z.array(readCursorSchema), unread: z.array(unreadCountSchema) }),
+  /**
+   * The user's state as this device shows it: each cursor the higher of the user's and this device's, the user's
+   * mutes, unread counts by those cursors (as GetSessionState); `fold` is what this device's session lacks of it,
+   * for the client to send as SyncReadState.
+   */
+  GetReadState: sessionStateSchema.extend({
+    fold: z.object({ cursors: z.array(readCursorSchema), mutes: z.array(z.object({ stream: streamNameSchema, topic: topicNameSchema, muted: z.boolean() })) }),
+  }),
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type ReplyData<T extends CommandType> = z.infer<(typeof replyDataSchemas)[T]>;
