@@ -26,6 +26,7 @@ import { appendPushes } from '../store/appendPushes.js';
 import { asStoreUnavailable, type Store, type StoreTx, type StoreUnavailableError } from '../store/Store.js';
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
+import { SharedDeadlines } from './SharedDeadlines.js';
 
 export type ReplyFrame = OkReplyFrame | ErrReplyFrame;
 
@@ -69,9 +70,12 @@ export class CommandRunner {
   private readonly handlers: CommandHandlers;
   /** Why the store failed the last command, while it keeps failing (logged once). */
   private storeDown: StoreUnavailableError['reason'] | undefined;
+  /** Every command's deadline signal (shared by the commands of a few milliseconds: see SharedDeadlines). */
+  private readonly deadlines: SharedDeadlines;
 
   constructor(private readonly config: CommandRunnerConfig) {
     this.handlers = config.handlers ?? commandHandlers;
+    this.deadlines = new SharedDeadlines(config.deadlineMs);
   }
 
   /**
@@ -176,7 +180,7 @@ export class CommandRunner {
 
   /** Reads: nothing to record; a resend simply runs again. */
   private async executeRead(job: CommandJob): Promise<ReplyFrame> {
-    const deadline = AbortSignal.timeout(this.config.deadlineMs);
+    const deadline = this.deadlines.next();
     try {
       // Reads run outside a transaction: the store bounds each statement, the deadline bounds the command.
       const result = await raceDeadline(dispatch(this.handlers, job.command, this.context(job), this.config.store), deadline);
@@ -203,7 +207,7 @@ export class CommandRunner {
   private async executeDomain(job: CommandJob): Promise<ReplyFrame> {
     const { command, userId } = job;
     const ctx = this.context(job);
-    const deadline = AbortSignal.timeout(this.config.deadlineMs);
+    const deadline = this.deadlines.next();
     let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
     const transactionStarted = performance.now();
     try {
@@ -270,7 +274,7 @@ export class CommandRunner {
         if (prior) return prior;
         await tx.saveReply(job.userId, job.command.traceId, reply);
         return reply;
-      }, { signal: AbortSignal.timeout(this.config.deadlineMs) });
+      }, { signal: this.deadlines.next() });
     } catch (e) {
       // Not recorded: a resend runs the command again and, nothing having changed, is refused the same way.
       if (asStoreUnavailable(e) || (e instanceof Error && e.name === 'TimeoutError')) return reply;
