@@ -340,6 +340,32 @@ describe('SqliteStore', () => {
     await reopened.close();
   });
 
+  it('reads fan-out rows written with JSON entries (before they were packed) and compacts them', async () => {
+    const { store, file } = fresh({ compactAfterFanouts: Infinity });
+    await store.appendOutcomes(['ann', 'bob'], { n: 1 });
+    await store.appendOutcomes(['bob'], { n: 2 });
+    await store.close();
+    // The file as the earlier format left it: entries as JSON [[userId, id], ...], pending users not numbered.
+    const db = new Database(file);
+    const seqs = db.prepare('SELECT seq FROM outcome_fanouts ORDER BY seq').pluck().all() as number[];
+    expect(seqs).toHaveLength(2);
+    db.prepare('UPDATE outcome_fanouts SET entries = ? WHERE seq = ?').run(JSON.stringify([['ann', 1], ['bob', 1]]), seqs[0]);
+    db.prepare('UPDATE outcome_fanouts SET entries = ? WHERE seq = ?').run(JSON.stringify([['bob', 2]]), seqs[1]);
+    db.prepare('DELETE FROM outcome_users').run();
+    db.close();
+    const reopened = new SqliteStore({ file, compactAfterFanouts: Infinity });
+    const ids = async (user: string) => (await reopened.outcomesAfter(user, 0, 100)).map((o) => [o.id, o.body]);
+    expect(await ids('ann')).toEqual([[1, { n: 1 }]]);
+    expect(await ids('bob')).toEqual([[1, { n: 1 }], [2, { n: 2 }]]);
+    expect(await reopened.appendOutcomes(['bob', 'ann'], { n: 3 })).toEqual([3, 2]);
+    expect(await reopened.compactOutcomes()).toBe(false);
+    expect(await ids('bob')).toEqual([[1, { n: 1 }], [2, { n: 2 }], [3, { n: 3 }]]);
+    await reopened.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT COUNT(*) AS n FROM outcome_fanouts').get()).toEqual({ n: 0 });
+    check.close();
+  });
+
   it('compacts a user at a time, and a reopened store neither loses nor brings back moved or pruned entries', async () => {
     const { store, file } = fresh({ compactAfterFanouts: Infinity });
     for (let n = 1; n <= 10; n++) await store.appendOutcomes(['ann', 'bob', 'cid'], { n });
