@@ -58,6 +58,40 @@ describe('SqliteStore', () => {
     await again.close();
   });
 
+  it('answers streams and who sees them from what was last read, never from a stale or rolled-back change', async () => {
+    const { store } = fresh();
+    for (const id of ['ann', 'bob', 'cid']) await store.insertUser(user(id));
+    await store.insertGroup({ id: 'g1', name: 'G1', description: '', ownerId: 'ann', createdAt: 1 });
+    await store.insertGroup({ id: 'g2', name: 'G2', description: '', ownerId: 'cid', createdAt: 1 });
+    await store.addMember('g1', 'ann');
+    await store.addMember('g1', 'bob');
+    await store.addMember('g2', 'cid');
+    await store.insertStream({ name: 'news', description: 'd', creatorId: 'ann', createdAt: 1, groups: ['g1'] });
+    // Read once: the audience, the stream and bob's membership are now held in memory.
+    expect(await store.streamAudience('news')).toEqual(['ann', 'bob']);
+    expect(await store.canSee('bob', 'news')).toBe(true);
+    expect((await store.streamByName('news'))?.groups).toEqual(['g1']);
+    await store.removeMember('g1', 'bob');
+    expect(await store.canSee('bob', 'news')).toBe(false);
+    await store.setStreamGroups('news', ['g1', 'g2']);
+    expect((await store.streamByName('news'))?.groups).toEqual(['g1', 'g2']);
+    expect(await store.canSee('cid', 'news')).toBe(true);
+    // A change rolled back is forgotten with the transaction, though it was read inside it.
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.addMember('g1', 'bob');
+        expect(await tx.canSee('bob', 'news')).toBe(true);
+        await tx.setStreamGroups('news', ['g1']);
+        expect((await tx.streamByName('news'))?.groups).toEqual(['g1']);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await store.canSee('bob', 'news')).toBe(false);
+    expect(await store.canSee('cid', 'news')).toBe(true);
+    expect((await store.streamByName('news'))?.groups).toEqual(['g1', 'g2']);
+    await store.close();
+  });
+
   it('rejects a taken username with StoreConflictError', async () => {
     const { store } = fresh();
     await store.insertUser(user('ann'));

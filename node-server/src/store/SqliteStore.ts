@@ -392,8 +392,16 @@ class SqliteOps implements StoreTx {
   /**
    * Stream audiences as last read: every message to a stream needs its audience (1,000 members: ~1 ms to query).
    * Emptied by every write to memberships or stream visibility, and by a rollback (it may hold uncommitted ones).
+   * `members` (made on first use) answers canSee: the audience is exactly who sees the stream.
    */
-  private readonly audiences = new Map<string, string[]>();
+  private readonly audiences = new Map<string, { list: string[]; members?: Set<string> }>();
+  /**
+   * Streams as last read (every message looks its stream up; a stream's row never changes after it is inserted,
+   * its groups do): emptied with the audiences.
+   */
+  private readonly streams = new Map<string, StreamRecord>();
+  /** Usernames as last read (a username never changes; every message names its sender); emptied by a rollback. */
+  private readonly usernames = new Map<string, string>();
   /** In-memory changes of the open transaction, undone (last first) if it rolls back. */
   private readonly undo: (() => void)[] = [];
   private readonly outcomeLog: SqliteOutcomeLog;
@@ -493,7 +501,14 @@ class SqliteOps implements StoreTx {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.inTransaction = false;
     for (let undo = this.undo.pop(); undo !== undefined; undo = this.undo.pop()) undo();
+    this.forgetStreams();
+    this.usernames.clear();
+  }
+
+  /** Memberships or stream visibility changed (or were rolled back): the cached audiences and streams are stale. */
+  private forgetStreams(): void {
     this.audiences.clear();
+    this.streams.clear();
   }
 
   /** Runs `run` in its own transaction unless one is open (then it is part of it). */
@@ -599,17 +614,17 @@ class SqliteOps implements StoreTx {
     ).get(id) as GroupRecord | undefined;
   }
   async deleteGroup(id: string): Promise<void> {
-    this.audiences.clear();
+    this.forgetStreams();
     this.q('DELETE FROM group_members WHERE group_id = ?').run(id);
     this.q('DELETE FROM stream_groups WHERE group_id = ?').run(id);
     this.q('DELETE FROM groups WHERE id = ?').run(id);
   }
   async addMember(groupId: string, userId: string): Promise<void> {
-    this.audiences.clear();
+    this.forgetStreams();
     this.q('INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)').run(groupId, userId);
   }
   async removeMember(groupId: string, userId: string): Promise<void> {
-    this.audiences.clear();
+    this.forgetStreams();
     this.q('DELETE FROM group_members WHERE group_id = ? AND user_id = ?').run(groupId, userId);
   }
   async members(groupId: string): Promise<string[]> {
@@ -634,7 +649,7 @@ class SqliteOps implements StoreTx {
     );
   }
   async insertStream(s: StreamRecord): Promise<void> {
-    this.audiences.clear();
+    this.forgetStreams();
     try {
       this.q('INSERT INTO streams (name, description, creator_id, created_at) VALUES (?, ?, ?, ?)').run(
         s.name,
@@ -649,13 +664,19 @@ class SqliteOps implements StoreTx {
     for (const g of s.groups) this.q('INSERT OR IGNORE INTO stream_groups (stream, group_id) VALUES (?, ?)').run(s.name, g);
   }
   async streamByName(name: string): Promise<StreamRecord | undefined> {
-    const row = this.q('SELECT name, description, creator_id AS creatorId, created_at AS createdAt FROM streams WHERE name = ?').get(name) as
-      | Omit<StreamRecord, 'groups'>
-      | undefined;
-    return row ? { ...row, groups: this.streamGroups(name) } : undefined;
+    let stream = this.streams.get(name);
+    if (!stream) {
+      const row = this.q('SELECT name, description, creator_id AS creatorId, created_at AS createdAt FROM streams WHERE name = ?').get(name) as
+        | Omit<StreamRecord, 'groups'>
+        | undefined;
+      if (!row) return undefined;
+      stream = { ...row, groups: this.streamGroups(name) };
+      this.streams.set(name, stream);
+    }
+    return { ...stream, groups: [...stream.groups] };
   }
   async setStreamGroups(name: string, groupIds: string[]): Promise<void> {
-    this.audiences.clear();
+    this.forgetStreams();
     this.q('DELETE FROM stream_groups WHERE stream = ?').run(name);
     for (const g of groupIds) this.q('INSERT OR IGNORE INTO stream_groups (stream, group_id) VALUES (?, ?)').run(name, g);
   }
@@ -668,20 +689,26 @@ class SqliteOps implements StoreTx {
     return rows.map((r) => ({ ...r, groups: this.streamGroups(r.name) }));
   }
   async streamAudience(name: string): Promise<string[]> {
+    return [...this.audience(name).list];
+  }
+  private audience(name: string): { list: string[]; members?: Set<string> } {
     let audience = this.audiences.get(name);
     if (!audience) {
       // pluck: plain strings, not one row object per member (a stream may have thousands).
-      audience = this.q(
+      const list = this.q(
         `SELECT DISTINCT m.user_id FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
          WHERE sg.stream = ? ORDER BY m.user_id`,
       )
         .pluck()
         .all(name) as string[];
+      audience = { list };
       this.audiences.set(name, audience);
     }
-    return [...audience];
+    return audience;
   }
   async canSee(userId: string, stream: string): Promise<boolean> {
+    const audience = this.audiences.get(stream);
+    if (audience) return (audience.members ??= new Set(audience.list)).has(userId);
     return (
       this.q(
         `SELECT 1 FROM stream_groups sg JOIN group_members m ON m.group_id = sg.group_id
@@ -746,13 +773,20 @@ class SqliteOps implements StoreTx {
       ).run(m.id, m.stream, m.topic, m.senderId, m.content, m.createdAt, m.recipients ? 1 : 0);
       for (const u of m.recipients ?? []) this.q('INSERT OR IGNORE INTO message_recipients (message_id, user_id) VALUES (?, ?)').run(m.id, u);
       this.q('INSERT OR IGNORE INTO topics (stream, topic, status) VALUES (?, ?, 5)').run(m.stream, m.topic);
-      const sender = this.q('SELECT username FROM users WHERE id = ?').get(m.senderId) as { username: string } | undefined;
       const { recipients: _narrowedTo, ...message } = m;
-      return { ...message, seq: Number(info.lastInsertRowid), senderName: sender?.username ?? '', editedAt: null, deleted: false };
+      return { ...message, seq: Number(info.lastInsertRowid), senderName: this.usernameOf(m.senderId), editedAt: null, deleted: false };
     } catch (e) {
       if (isUniqueViolation(e)) throw new StoreConflictError(`message id "${m.id}" already exists`);
       throw e;
     }
+  }
+  private usernameOf(userId: string): string {
+    let username = this.usernames.get(userId);
+    if (username === undefined) {
+      username = (this.q('SELECT username FROM users WHERE id = ?').pluck().get(userId) as string | undefined) ?? '';
+      if (username !== '') this.usernames.set(userId, username);
+    }
+    return username;
   }
   async messageById(id: string): Promise<MessageRecord | undefined> {
     const r = this.q(`${messageSelect} WHERE m.id = ?`).get(id) as MessageRow | undefined;
