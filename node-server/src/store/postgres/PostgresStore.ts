@@ -480,6 +480,7 @@ class PgOps implements StoreTx {
       }
     });
     if (users.length === 0) return pushes.map((p) => p.userIds.map(() => 0));
+    if (pushes.length === 1) return [await this.appendOnePush(pushes[0]!.userIds, users, bodies[0]!)];
     const r = await this.run<{ user_id: string; p: number; id: number }>(
       `WITH body AS (            -- one row per push (p = 1, 2, …) with its new body id
          SELECT p::int AS p, nextval('outcome_bodies_id_seq') AS id, body FROM unnest($3::text[]) WITH ORDINALITY AS x(body, p)
@@ -506,6 +507,29 @@ class PgOps implements StoreTx {
     const ids = pushes.map(() => new Map<string, number>());
     for (const row of r.rows) ids[row.p - 1]!.set(row.user_id, row.id);
     return pushes.map((push, i) => push.userIds.map((u) => ids[i]!.get(u)!));
+  }
+  /**
+   * The common case of appendPushes, one push (a SendMessage): every recipient's counter goes up by one, so no
+   * numbering of a recipient's pushes is needed. `users` are distinct; the result follows `userIds`.
+   */
+  private async appendOnePush(userIds: readonly string[], users: readonly string[], body: string): Promise<number[]> {
+    const r = await this.run<{ user_id: string; id: number }>(
+      `WITH b AS (
+         INSERT INTO outcome_bodies (body) VALUES ($2) RETURNING id
+       ), counted AS (
+         INSERT INTO outcome_body_refs (body_id, refs) SELECT id, cardinality($1::text[]) FROM b
+       ), c AS (                 -- bump each recipient's counter, locking the rows in sorted order
+         INSERT INTO outcome_counters AS oc (user_id, last_id)
+         SELECT u, 1 FROM unnest($1::text[]) AS u ORDER BY u COLLATE "C"
+         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
+       ), logged AS (
+         INSERT INTO outcomes (user_id, id, body_id) SELECT c.user_id, c.last_id, b.id FROM c CROSS JOIN b
+       )
+       SELECT user_id, last_id AS id FROM c`,
+      [users, body],
+    );
+    const ids = new Map(r.rows.map((x) => [x.user_id, x.id]));
+    return userIds.map((u) => ids.get(u)!);
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
     const r = await this.run<{ id: number; body: string }>(

@@ -1,0 +1,192 @@
+// `npm run bench:pg`: what one SendMessage costs PostgreSQL, at the store level, for this tree and optionally an
+// older one side by side (the PostgreSQL path of issue #12). Each variant runs the hub's own command handler in
+// the same transaction the hub's CommandRunner builds (claim the reply, execute, append the pushes, save the
+// reply) on a pool of ONE connection, and measures per message:
+// - the backend's CPU (utime + stime of pg_backend_pid() from /proc/<pid>/stat: needs the server on this machine),
+// - WAL written (pg_current_wal_insert_lsn() before and after: the whole server's, so run it on a quiet one),
+// - round trips (statements sent while none of the connection's was in flight; a pipelined one rides along),
+// - wall time.
+// Rounds interleave the variants (order alternating) so machine drift hits both alike; medians and ranges over
+// the rounds are printed and written to bench-results/pg-send-message.json.
+//
+//   npm run bench:pg -- [--old /path/to/older/checkout] [--rounds 5] [--url postgres://…] [--small 300] [--large 40]
+//
+// An older checkout: `git worktree add --detach /tmp/pg-old <commit>` and `ln -s $PWD/node_modules /tmp/pg-old/`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { Command } from '@stage/sdk/im';
+import { cpuSecondsOf } from './hub/procCpu.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    old: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
+    url: { type: 'string', default: process.env.STAGE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+    small: { type: 'string', default: '300' },
+    large: { type: 'string', default: '40' },
+  },
+});
+
+/** What the benchmark needs of a checkout's store and commands (loaded from its own source files). */
+interface StoreLike {
+  transaction<T>(work: (tx: TxLike) => Promise<T>): Promise<T>;
+  dropSchemaAndClose(): Promise<void>;
+  insertUser(u: { id: string; username: string; passwordHash: string; createdAt: number }): Promise<void>;
+  insertGroup(g: { id: string; name: string; description: string; ownerId: string; createdAt: number }): Promise<void>;
+  insertStream(s: { name: string; description: string; creatorId: string; createdAt: number; groups: string[] }): Promise<void>;
+}
+interface TxLike {
+  findReply(userId: string, traceId: string): Promise<unknown>;
+  saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
+}
+interface Variant {
+  name: string;
+  open(schema: string): Promise<StoreLike>;
+  /** The hub's SendMessage transaction (CommandRunner.executeDomain's store part). */
+  send(store: StoreLike, userId: string, stream: string, n: number): Promise<void>;
+}
+
+async function loadVariant(name: string, root: string): Promise<Variant> {
+  const src = (path: string) => import(pathToFileURL(resolve(root, 'node-server/src', path)).href);
+  const { PostgresStore } = (await src('store/postgres/PostgresStore.ts')) as { PostgresStore: { open(c: object): Promise<StoreLike> } };
+  const { commandHandlers } = (await src('commands/index.ts')) as { commandHandlers: unknown };
+  const { dispatch } = (await src('commands/CommandContext.ts')) as {
+    dispatch(h: unknown, c: Command, ctx: object, tx: TxLike): Promise<{ data: unknown; pushes: { outcome: unknown; recipients: string[] }[] }>;
+  };
+  const { appendPushes } = (await src('store/appendPushes.ts')) as { appendPushes(tx: TxLike, p: { userIds: string[]; body: unknown }[]): Promise<number[][]> };
+  return {
+    name,
+    open: (schema) => PostgresStore.open({ url: args.url, schema, poolSize: 1 }),
+    async send(store, userId, stream, n) {
+      const traceId = `${name}-${stream}-${n}-${Math.random().toString(36).slice(2)}`;
+      const command = { type: 'SendMessage', traceId, stream, topic: 'bench', content: `message ${n} ${'x'.repeat(80)}` } as unknown as Command;
+      const ctx = { userId, deviceId: 'bench', session: {}, now: Date.now(), newId: () => crypto.randomUUID() };
+      await store.transaction(async (tx) => {
+        if (await tx.findReply(userId, traceId)) return;
+        const result = await dispatch(commandHandlers, command, ctx, tx);
+        const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
+        await appendPushes(tx, pushes);
+        await tx.saveReply(userId, traceId, { kind: 'reply', traceId, ok: true, type: 'SendMessage', data: result.data });
+      });
+    },
+  };
+}
+
+// Round trips: a statement sent while none of its connection's is in flight starts one; pipelined ones ride along.
+let roundTrips = 0;
+const inFlight = new WeakMap<object, number>();
+const query = pg.Client.prototype.query as (this: pg.Client, ...a: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+  const n = inFlight.get(this) ?? 0;
+  if (n === 0) roundTrips++;
+  inFlight.set(this, n + 1);
+  const result = query.apply(this, a);
+  const settle = () => inFlight.set(this, (inFlight.get(this) ?? 1) - 1);
+  if (result instanceof Promise) result.then(settle, settle);
+  else settle();
+  return result;
+} as typeof pg.Client.prototype.query;
+
+const AUDIENCES = { small: 5, large: 1001 } as const;
+type Shape = keyof typeof AUDIENCES;
+
+async function setUp(store: StoreLike): Promise<void> {
+  const ids = Array.from({ length: AUDIENCES.large }, (_, i) => `user-${String(i).padStart(5, '0')}`);
+  for (const id of ids) await store.insertUser({ id, username: id, passwordHash: 'x', createdAt: 0 });
+  await store.transaction(async (tx) => {
+    const t = tx as unknown as StoreLike & { addMember(g: string, u: string): Promise<void> };
+    for (const shape of Object.keys(AUDIENCES) as Shape[]) {
+      await t.insertGroup({ id: shape, name: shape, description: '', ownerId: ids[0]!, createdAt: 0 });
+      for (const id of ids.slice(0, AUDIENCES[shape])) await t.addMember(shape, id);
+      await t.insertStream({ name: shape, description: '', creatorId: ids[0]!, createdAt: 0, groups: [shape] });
+    }
+  });
+}
+
+interface Sample {
+  cpuMs: number;
+  walBytes: number;
+  roundTrips: number;
+  wallMs: number;
+}
+
+/** The pool's one backend (asked each time: the pool replaces a connection idle for 10 s). */
+async function backendPid(store: StoreLike): Promise<number> {
+  const pool = (store as unknown as { pool: pg.Pool }).pool;
+  return (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+}
+
+async function measure(variant: Variant, store: StoreLike, probe: pg.Client, shape: Shape, count: number): Promise<Sample> {
+  const pid = await backendPid(store);
+  const lsn = async () => (await probe.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
+  const walFrom = await lsn();
+  const cpuFrom = cpuSecondsOf(pid);
+  const tripsFrom = roundTrips;
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await variant.send(store, 'user-00000', shape, i);
+  const wallMs = performance.now() - started;
+  const cpuMs = (cpuSecondsOf(pid) - cpuFrom) * 1000;
+  const trips = roundTrips - tripsFrom;
+  const walBytes = Number((await probe.query<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::bigint AS d', [walFrom])).rows[0]!.d);
+  return { cpuMs: cpuMs / count, walBytes: walBytes / count, roundTrips: trips / count, wallMs: wallMs / count };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const variants = [await loadVariant('new', resolve(here, '../..'))];
+  if (args.old) variants.unshift(await loadVariant('old', resolve(args.old)));
+  const counts: Record<Shape, number> = { small: Number(args.small), large: Number(args.large) };
+  const probe = new pg.Client({ connectionString: args.url });
+  await probe.connect();
+  const opened: { variant: Variant; store: StoreLike }[] = [];
+  try {
+    for (const variant of variants) {
+      const store = await variant.open(`bench_pg_${variant.name}_${process.pid}`);
+      await setUp(store);
+      opened.push({ variant, store });
+      for (const shape of Object.keys(AUDIENCES) as Shape[]) await measure(variant, store, probe, shape, 5); // warm-up
+    }
+    const samples: Record<string, Record<Shape, Sample[]>> = {};
+    const rounds = Number(args.rounds);
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? opened : [...opened].reverse();
+      for (const shape of Object.keys(AUDIENCES) as Shape[]) {
+        for (const { variant, store } of order) {
+          const s = await measure(variant, store, probe, shape, counts[shape]);
+          ((samples[variant.name] ??= { small: [], large: [] })[shape]).push(s);
+          console.log(
+            `round ${round + 1} ${shape.padEnd(5)} (${AUDIENCES[shape]} members) ${variant.name.padEnd(3)}: ` +
+              `PG CPU ${s.cpuMs.toFixed(2)} ms, WAL ${(s.walBytes / 1024).toFixed(1)} KB, ${s.roundTrips.toFixed(1)} round trips, wall ${s.wallMs.toFixed(1)} ms`,
+          );
+        }
+      }
+    }
+    const summary: Record<string, Record<string, Record<string, { median: number; min: number; max: number; n: number }>>> = {};
+    for (const [name, byShape] of Object.entries(samples)) {
+      for (const shape of Object.keys(AUDIENCES) as Shape[]) {
+        for (const key of ['cpuMs', 'walBytes', 'roundTrips', 'wallMs'] as const) {
+          const xs = byShape[shape].map((s) => s[key]);
+          ((summary[name] ??= {})[`${shape}-${AUDIENCES[shape]}`] ??= {})[key] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+        }
+      }
+    }
+    console.log(JSON.stringify(summary, null, 2));
+    const out = resolve(here, '../../bench-results/pg-send-message.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify({ url: new URL(args.url).host, counts, rounds, summary }, null, 2)}\n`);
+    console.log(`written to ${out}`);
+  } finally {
+    for (const { store } of opened) await store.dropSchemaAndClose().catch(() => undefined);
+    await probe.end();
+  }
+}
+
+await main();
