@@ -87,6 +87,42 @@ describe('groups', () => {
     expect((await ann.err('DismissGroup', { groupId: group.groupId })).code).toBe('not_found');
   });
 
+  it('DismissGroup deletes the streams only that group made visible, so their names are free again; a shared stream stays', async () => {
+    const { group } = await ann.ok('CreateGroup', { name: 'g-orphans' });
+    await ann.ok('AddGroupMember', { groupId: group.groupId, userId: bobCreds.userId });
+    const alone = name('alone');
+    const shared = name('shared');
+    await ann.ok('CreateStream', { stream: alone, groups: [group.groupId] });
+    await ann.ok('CreateStream', { stream: shared, groups: [group.groupId, team] });
+    await bob.ok('SendMessage', { stream: alone, topic: 't', content: 'gone with the group' });
+    await ann.ok('AppointReviewer', { stream: alone, reviewer: bobCreds.userId });
+    const keep = await bob.ok('SendMessage', { stream: shared, topic: 't', content: 'stays' });
+    // The name is taken while the stream lives, even for someone who cannot see it.
+    expect((await cid.err('CreateStream', { stream: alone, groups: [(await cid.ok('CreateGroup', { name: 'g-reuse' })).group.groupId] })).code).toBe('conflict');
+    await ann.ok('DismissGroup', { groupId: group.groupId });
+    await bob.until(() => bob.outcomesOf('StreamHidden').some((o) => o.stream === alone));
+
+    // The shared stream is still there for team, with its message; the dissolved group's stream is gone.
+    expect((await bob.ok('GetHistory', { stream: shared })).messages.map((m) => m.messageId)).toEqual([keep.message.messageId]);
+    const cidGroup = (await cid.ok('GetGroups', {})).groups.find((g) => g.name === 'g-reuse')!.groupId;
+    await cid.ok('CreateStream', { stream: alone, groups: [cidGroup] });
+    const fresh = await cid.ok('GetHistory', { stream: alone });
+    expect(fresh.messages).toEqual([]);
+    const streams = await cid.ok('GetStreams', {});
+    expect(streams.streams.find((s) => s.name === alone)).toMatchObject({ creatorId: cidCreds.userId, reviewers: [] });
+    expect(streams.topics.filter((t) => t.stream === alone)).toEqual([]);
+    expect((await bob.err('GetHistory', { stream: alone })).code).toBe('not_found');
+  });
+
+  it('SearchUsers lists active users by username prefix, sorted and bounded; a bad prefix is bad_schema', async () => {
+    expect((await cid.ok('SearchUsers', { prefix: 'b' })).users).toEqual([{ userId: bobCreds.userId, username: 'bob' }]);
+    expect((await cid.ok('SearchUsers', { prefix: '' })).users.map((u) => u.username)).toEqual(['ann', 'bob', 'cid']);
+    expect((await cid.ok('SearchUsers', { prefix: '', limit: 2 })).users.map((u) => u.username)).toEqual(['ann', 'bob']);
+    expect((await cid.ok('SearchUsers', { prefix: 'zz' })).users).toEqual([]);
+    expect((await cid.err('SearchUsers', { prefix: 'A%' })).code).toBe('bad_schema');
+    expect((await cid.err('SearchUsers', { prefix: 'a', limit: 21 })).code).toBe('bad_schema');
+  });
+
   it('FindUser resolves a username, not_found otherwise', async () => {
     expect((await ann.ok('FindUser', { username: 'bob' })).user).toEqual({ userId: bobCreds.userId, username: 'bob' });
     expect((await ann.err('FindUser', { username: 'nobody' })).code).toBe('not_found');

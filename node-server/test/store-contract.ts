@@ -57,6 +57,24 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect(await store.userByName('nobody')).toBeUndefined();
     });
 
+    it('finds active users by username prefix, sorted and bounded; _ . - are plain characters, not wildcards', async () => {
+      const store = await factory.open();
+      for (const [id, username] of [['a', 'ann'], ['b', 'anna'], ['c', 'an_x'], ['d', 'andy'], ['e', 'bob'], ['f', 'anz.q'], ['g', 'aox']]) {
+        await store.insertUser({ id, username, passwordHash: 'h', createdAt: now });
+      }
+      const names = async (prefix: string, limit = 10) => (await store.usersByPrefix(prefix, limit)).map((user) => user.username);
+      expect(await names('an')).toEqual(['an_x', 'andy', 'ann', 'anna', 'anz.q']);
+      expect(await names('an', 2)).toEqual(['an_x', 'andy']);
+      expect(await names('an_')).toEqual(['an_x']); // LIKE would also have matched andy, ann, anna, anz.q
+      expect(await names('anz.')).toEqual(['anz.q']);
+      expect(await names('ann')).toEqual(['ann', 'anna']);
+      expect(await names('zed')).toEqual([]);
+      expect(await names('', 3)).toEqual(['an_x', 'andy', 'ann']);
+      await store.setDeactivated('b', now);
+      expect(await names('ann')).toEqual(['ann']);
+      expect((await store.usersByPrefix('bob', 1))[0]).toMatchObject({ id: 'e', username: 'bob' });
+    });
+
     it('revokes a signed-out login and every login issued before a password change, and only those', async () => {
       const store = await factory.open();
       await store.insertUser({ id: 'u1', username: 'ada', passwordHash: 'old', createdAt: now });
@@ -195,6 +213,33 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.insertMessage(message('m5', { senderId: 'u2', topic: 'other' }));
       expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: 0, excludeSender: 'u1' })).toBe(2);
       expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: first.seq, excludeSender: 'u1' })).toBe(1);
+    });
+
+    it('deleting a stream removes it with its topics, messages, reviewers, votes and admins; its name can be used again', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await store.insertStream({ name: 'other', description: '', creatorId: 'u1', createdAt: now, groups: ['g1'] });
+      await store.insertMessage(message('m1'));
+      await store.insertMessage(message('m2', { senderId: 'u2', recipients: ['u1', 'u2'] }));
+      const kept = await store.insertMessage(message('m3', { stream: 'other' }));
+      await store.setTopicStatus('general', 'hello', 3);
+      await store.addReviewer('general', 'u2');
+      await store.setVote('general', 'hello', 'u2', 1);
+      await store.setStreamAdmins('general', ['u2']);
+      await store.transaction(async (tx) => tx.deleteStream('general'));
+      expect(await store.streamByName('general')).toBeUndefined();
+      expect(await store.messageById('m1')).toBeUndefined();
+      expect(await store.messageRecipients('m2')).toBeUndefined();
+      expect((await store.streamsVisibleTo('u1')).map((s) => s.name)).toEqual(['other']);
+      expect(await store.messageById('m3')).toMatchObject({ id: 'm3', seq: kept.seq });
+
+      await store.insertStream({ name: 'general', description: 'again', creatorId: 'u2', createdAt: now, groups: ['g2'] });
+      expect(await store.topicsOf('general')).toEqual([]);
+      expect(await store.reviewers('general')).toEqual([]);
+      expect(await store.votes('general', 'hello')).toEqual({});
+      expect(await store.streamAdmins('general')).toEqual([]);
+      expect(await store.history({ stream: 'general', limit: 10 })).toEqual([]);
+      expect(await store.streamAudience('general')).toEqual(['u2', 'u3']);
     });
 
     it('keeps a narrowed message its recipients’: history for a viewer and unread counts leave it out for others', async () => {

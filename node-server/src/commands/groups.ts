@@ -1,6 +1,8 @@
-// Group commands: CreateGroup, DismissGroup, AddGroupMember, DismissMember, GetGroups, GetGroupMembers, FindUser.
-// Membership decides stream visibility, so a membership change also pushes StreamRevealed / StreamHidden to the
-// user whose view of the streams changed.
+// Group commands: CreateGroup, DismissGroup, AddGroupMember, DismissMember, GetGroups, GetGroupMembers, FindUser,
+// SearchUsers. Membership decides stream visibility, so a membership change also pushes StreamRevealed / StreamHidden
+// to the user whose view of the streams changed. Dissolving a group deletes the streams only it could see (nobody
+// could see them any more), so their names can be used again.
+import { DEFAULT_SEARCH_LIMIT } from '@stage/sdk/im';
 import type { CommandHandler, Push } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
 import { concludeOpenReviews } from './topics.js';
@@ -39,7 +41,14 @@ export const dismissGroup: CommandHandler<'DismissGroup'> = async (command, ctx,
   const members = await tx.members(group.id);
   const before = new Map<string, Set<string>>();
   for (const m of members) before.set(m, await visibleStreamNames(tx, m));
+  // The group's streams are among those its owner (a member) sees; those it alone made visible die with it.
+  const orphans: string[] = [];
+  for (const name of before.get(ctx.userId) ?? []) {
+    const stream = await tx.streamByName(name);
+    if (stream && stream.groups.length === 1 && stream.groups[0] === group.id) orphans.push(name);
+  }
   await tx.deleteGroup(group.id);
+  for (const name of orphans) await tx.deleteStream(name);
   const pushes: Push[] = [{ outcome: { type: 'GroupDissolved', groupId: group.id }, recipients: members }];
   for (const m of members) pushes.push(...(await visibilityPushes(tx, m, before.get(m)!)));
   return { data: { groupId: group.id }, pushes };
@@ -91,6 +100,11 @@ export const getGroupMembers: CommandHandler<'GetGroupMembers'> = async (command
     if (user) members.push({ userId: user.id, username: user.username });
   }
   return { data: { groupId: group.id, members }, pushes: [] };
+};
+
+export const searchUsers: CommandHandler<'SearchUsers'> = async (command, _ctx, tx) => {
+  const users = await tx.usersByPrefix(command.prefix, command.limit ?? DEFAULT_SEARCH_LIMIT);
+  return { data: { users: users.map((user) => ({ userId: user.id, username: user.username })) }, pushes: [] };
 };
 
 export const findUser: CommandHandler<'FindUser'> = async (command, _ctx, tx) => {

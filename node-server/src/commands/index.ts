@@ -1,7 +1,7 @@
 // The command table: every command type to its handler, one file per family.
 import type { CommandHandlers } from './CommandContext.js';
 import { appointReviewer, dismissReviewer, setTopicStatus, vote } from './topics.js';
-import { addGroupMember, createGroup, dismissGroup, dismissMember, findUser, getGroupMembers, getGroups } from './groups.js';
+import { addGroupMember, createGroup, dismissGroup, dismissMember, findUser, getGroupMembers, getGroups, searchUsers } from './groups.js';
 import { deleteMessage, editMessage, getHistory, sendMessage } from './messages.js';
 import { getReadState, getSessionState, markRead, muteTopic, syncReadState, unmuteTopic } from './sessionState.js';
 import { createStream, getStreams, setStreamAdmins, setStreamGroups } from './streams.js';
@@ -26,6 +26,7 @@ export const commandHandlers: CommandHandlers = {
   GetGroups: getGroups,
   GetGroupMembers: getGroupMembers,
   FindUser: findUser,
+  SearchUsers: searchUsers,
   MarkRead: markRead,
   MuteTopic: muteTopic,
   UnmuteTopic: unmuteTopic,

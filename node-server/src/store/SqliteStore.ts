@@ -78,8 +78,8 @@ const userColumns =
   'id, username, password_hash AS passwordHash, created_at AS createdAt, tokens_valid_after AS tokensValidAfter, deactivated_at AS deactivatedAt';
 
 const storeTxMethods = [
-  'insertUser', 'userById', 'userByName', 'revokeLogin', 'revokedAmong', 'setPassword', 'setDeactivated', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
-  'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'streamsVisibleTo',
+  'insertUser', 'userById', 'userByName', 'usersByPrefix', 'revokeLogin', 'revokedAmong', 'setPassword', 'setDeactivated', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
+  'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'deleteStream', 'streamsVisibleTo',
   'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
   'countUnread', 'userReadState', 'advanceUserCursor', 'setUserMuted', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
@@ -569,6 +569,14 @@ class SqliteOps implements StoreTx {
   async userByName(username: string): Promise<UserRecord | undefined> {
     return this.q(`SELECT ${userColumns} FROM users WHERE username = ?`).get(username) as UserRecord | undefined;
   }
+  async usersByPrefix(prefix: string, limit: number): Promise<UserRecord[]> {
+    // A range on the unique index (usernames are [a-z0-9_.-], all below '~'), not LIKE, whose _ is a wildcard.
+    return this.q(`SELECT ${userColumns} FROM users WHERE username >= ? AND username < ? AND deactivated_at IS NULL ORDER BY username LIMIT ?`).all(
+      prefix,
+      `${prefix}~`,
+      limit,
+    ) as UserRecord[];
+  }
   async revokeLogin(loginId: string, userId: string, expiresAt: number): Promise<void> {
     // Rows of tokens that have expired anyway are of no use: dropped as new ones come.
     this.q('DELETE FROM revoked_logins WHERE expires_at < ?').run(Date.now());
@@ -674,6 +682,14 @@ class SqliteOps implements StoreTx {
       this.streams.set(name, stream);
     }
     return { ...stream, groups: [...stream.groups] };
+  }
+  async deleteStream(name: string): Promise<void> {
+    this.audiences.clear();
+    // Messages and votes do not cascade (votes carry no key to streams; messages must not vanish by accident).
+    this.q('DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE stream = ?)').run(name);
+    this.q('DELETE FROM messages WHERE stream = ?').run(name);
+    this.q('DELETE FROM votes WHERE stream = ?').run(name);
+    this.q('DELETE FROM streams WHERE name = ?').run(name); // stream_groups, topics, reviewers, stream_admins cascade
   }
   async setStreamGroups(name: string, groupIds: string[]): Promise<void> {
     this.forgetStreams();

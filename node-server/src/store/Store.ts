@@ -158,6 +158,8 @@ export interface StoreTx {
   insertUser(user: UserRecord): Promise<void>;
   userById(id: string): Promise<UserRecord | undefined>;
   userByName(username: string): Promise<UserRecord | undefined>;
+  /** Active (not deactivated) users whose username starts with `prefix` (any user when empty), by username, at most `limit`. */
+  usersByPrefix(prefix: string, limit: number): Promise<UserRecord[]>;
   /** Signs a login out: its tokens are refused from now on; the row is kept until `expiresAt` (the token's expiry). */
   revokeLogin(loginId: string, userId: string, expiresAt: number): Promise<void>;
   /** Of these logins, those no longer valid: signed out, issued before their user's tokensValidAfter, or user gone. */
@@ -184,6 +186,8 @@ export interface StoreTx {
   insertStream(stream: StreamRecord): Promise<void>;
   streamByName(name: string): Promise<StreamRecord | undefined>;
   setStreamGroups(name: string, groupIds: string[]): Promise<void>;
+  /** Deletes the stream and everything in it (topics, reviewers, votes, admins, messages), so its name is free again. */
+  deleteStream(name: string): Promise<void>;
   /** Streams at least one group of the user can see, sorted by name. */
   streamsVisibleTo(userId: string): Promise<StreamRecord[]>;
   /** Distinct ids of the users who can see the stream (members of its groups), sorted. */

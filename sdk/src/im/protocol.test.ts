@@ -52,6 +52,7 @@ describe('commands', () => {
       { type: 'GetGroups', traceId: 't16' },
       { type: 'GetGroupMembers', traceId: 't17', groupId: 'g1' },
       { type: 'FindUser', traceId: 't18', username: 'alice' },
+      { type: 'SearchUsers', traceId: 't18b', prefix: 'al', limit: 5 },
       { type: 'MarkRead', traceId: 't19', stream: 'general', topic: 'hello', upTo: 7 },
       { type: 'MuteTopic', traceId: 't20', stream: 'general', topic: 'hello' },
       { type: 'UnmuteTopic', traceId: 't21', stream: 'general', topic: 'hello' },

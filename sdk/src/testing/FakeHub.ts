@@ -6,7 +6,7 @@ import { ChainError } from '../seal/ChainError.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
 import { SessionHandler } from '../seal/SessionHandler.js';
 import type { WebSocketConstructor, WebSocketLike, CloseEventLike, MessageEventLike } from '../im/client/WebSocketLike.js';
-import type { Command } from '../im/protocol/commands.js';
+import { readCommandTypes, type Command } from '../im/protocol/commands.js';
 import { deviceSession, type DeviceSessionState } from '../im/protocol/deviceSession.js';
 import { isTransientErrorCode, type ErrorBody } from '../im/protocol/errors.js';
 import { decodeClientFrame, defaultLimits, encodePushFrame, serializeOutcome, type ClientFrame, type HubFrame, type SealedCommand } from '../im/protocol/frames.js';
@@ -311,7 +311,7 @@ export class FakeHub {
         : { kind: 'reply', traceId, ok: true, type: command.type, data: result.data };
     // As the hub does (PROTOCOL.md §7): a transient Err changed nothing and is not recorded, so a resend runs again.
     const transient = 'error' in result && isTransientErrorCode(result.error.code);
-    if (!transient && !['GetHistory', 'GetStreams', 'GetGroups', 'GetGroupMembers', 'FindUser', 'GetSessionState', 'GetReadState'].includes(command.type)) {
+    if (!transient && !readCommandTypes.has(command.type)) {
       this.executed.push(command);
       this.replies.set(traceId, frame);
     }

@@ -191,6 +191,14 @@ class PgOps implements StoreTx {
   async userByName(username: string): Promise<UserRecord | undefined> {
     return (await this.run<UserRecord & Row>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username])).rows[0];
   }
+  async usersByPrefix(prefix: string, limit: number): Promise<UserRecord[]> {
+    // A range on the unique index (COLLATE "C"; usernames are [a-z0-9_.-], all below '~'), not LIKE, whose _ is a wildcard.
+    const r = await this.run<UserRecord & Row>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE username >= $1 AND username < $2 AND deactivated_at IS NULL ORDER BY username LIMIT $3`,
+      [prefix, `${prefix}~`, limit],
+    );
+    return r.rows;
+  }
   async revokeLogin(loginId: string, userId: string, expiresAt: number): Promise<void> {
     await this.run('DELETE FROM revoked_logins WHERE expires_at < $1', [Date.now()]);
     await this.run('INSERT INTO revoked_logins (login_id, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [loginId, userId, expiresAt]);
@@ -269,6 +277,15 @@ class PgOps implements StoreTx {
   }
   async streamByName(name: string): Promise<StreamRecord | undefined> {
     return (await this.run<StreamRecord & Row>(`SELECT ${STREAM_COLUMNS} FROM streams s WHERE s.name = $1`, [name])).rows[0];
+  }
+  async deleteStream(name: string): Promise<void> {
+    await this.atomic(async (ops) => {
+      // Messages and votes do not cascade (votes carry no key to streams; messages must not vanish by accident).
+      await ops.run('DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE stream = $1)', [name]);
+      await ops.run('DELETE FROM messages WHERE stream = $1', [name]);
+      await ops.run('DELETE FROM votes WHERE stream = $1', [name]);
+      await ops.run('DELETE FROM streams WHERE name = $1', [name]); // stream_groups, topics, reviewers, stream_admins cascade
+    });
   }
   async setStreamGroups(name: string, groupIds: string[]): Promise<void> {
     await this.atomic(async (ops) => {

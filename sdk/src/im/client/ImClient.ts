@@ -658,6 +658,10 @@ export class ImClient {
   findUser(args: CommandArgs<'FindUser'>, options?: CommandOptions) {
     return this.command('FindUser', args, options);
   }
+  /** People whose username starts with `prefix`, sorted (for a people list or autocomplete). */
+  searchUsers(args: CommandArgs<'SearchUsers'>, options?: CommandOptions) {
+    return this.command('SearchUsers', args, options);
+  }
   markRead(args: CommandArgs<'MarkRead'>, options?: CommandOptions) {
     return this.command('MarkRead', args, options);
   }

@@ -328,6 +328,7 @@ export function applyReply<T extends CommandType>(state: ImState, type: T, data:
       return { ...state, members: withEntry(state.members, groupId, members) };
     }
     case 'FindUser':
+    case 'SearchUsers':
       return state;
     case 'MarkRead': {
       const { cursor, unread, asOfSeq } = data as ReplyData<'MarkRead'>;

@@ -2,7 +2,7 @@
 // it idempotent for its user and correlates its one reply. Command objects are strict: unknown fields are a
 // bad_schema error, so a typo never silently does less than asked.
 import { z } from 'zod';
-import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH, MAX_STREAM_ADMINS, MAX_SYNC_ENTRIES } from './limits.js';
+import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH, MAX_SEARCH_LIMIT, MAX_STREAM_ADMINS, MAX_SYNC_ENTRIES } from './limits.js';
 import {
   contentSchema,
   descriptionSchema,
@@ -67,7 +67,10 @@ export const voteCommandSchema = command('Vote', { stream: streamNameSchema, top
 
 // ---- groups
 export const createGroupSchema = command('CreateGroup', { name: groupNameSchema, description: descriptionSchema.optional() });
-/** Dissolve a group (owner only); streams lose it from their visibility. */
+/**
+ * Dissolve a group (owner only); streams lose it from their visibility, and a stream it alone made visible is deleted
+ * with everything in it (nobody could see it any more), so its name can be used again.
+ */
 export const dismissGroupSchema = command('DismissGroup', { groupId: idSchema });
 /** Add a user to a group (any member may add). */
 export const addGroupMemberSchema = command('AddGroupMember', { groupId: idSchema, userId: idSchema });
@@ -91,6 +94,18 @@ export const getGroupsSchema = command('GetGroups', {});
 export const getGroupMembersSchema = command('GetGroupMembers', { groupId: idSchema });
 /** Resolve a username to a user id (to add members or appoint reviewers by name). */
 export const findUserSchema = command('FindUser', { username: usernameSchema });
+/**
+ * People whose username starts with `prefix` (empty: everyone), sorted by username, deactivated accounts left out:
+ * the people list and autocomplete for adding members or appointing reviewers.
+ */
+export const searchUsersSchema = command('SearchUsers', {
+  prefix: z
+    .string()
+    .max(32)
+    .regex(/^[a-z0-9_.-]*$/, 'lower-case letters, digits and _ . - only'),
+  /** At most this many, default DEFAULT_SEARCH_LIMIT (10). */
+  limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional(),
+});
 
 // ---- per-device session state (sealed updates, replayed on recall)
 /** Everything up to and including `upTo` (a message seq) in the topic is read on this device. Cursors never move back. */
@@ -137,6 +152,7 @@ export const commandSchemas = {
   GetGroups: getGroupsSchema,
   GetGroupMembers: getGroupMembersSchema,
   FindUser: findUserSchema,
+  SearchUsers: searchUsersSchema,
   MarkRead: markReadSchema,
   MuteTopic: muteTopicSchema,
   UnmuteTopic: unmuteTopicSchema,
@@ -168,6 +184,7 @@ export const commandSchema = z.discriminatedUnion('type', [
   getGroupsSchema,
   getGroupMembersSchema,
   findUserSchema,
+  searchUsersSchema,
   markReadSchema,
   muteTopicSchema,
   unmuteTopicSchema,
@@ -194,6 +211,7 @@ export const readCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>([
   'GetGroups',
   'GetGroupMembers',
   'FindUser',
+  'SearchUsers',
   'GetSessionState',
   'GetReadState',
 ]);

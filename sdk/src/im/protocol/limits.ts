@@ -40,6 +40,9 @@ export const MAX_RECALL_ENTRIES = 50_000;
 export const MAX_SESSION_TOPICS = 10_000;
 /** Cursors, and mutes, one SyncReadState may carry (a client folds more in several). */
 export const MAX_SYNC_ENTRIES = 256;
+/** SearchUsers answers: default and maximum. */
+export const DEFAULT_SEARCH_LIMIT = 10;
+export const MAX_SEARCH_LIMIT = 20;
 /** GetHistory page size: default and maximum. */
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 200;

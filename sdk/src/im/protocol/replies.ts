@@ -52,6 +52,8 @@ export const replyDataSchemas = {
   GetGroups: z.object({ groups: z.array(groupInfoSchema) }),
   GetGroupMembers: z.object({ groupId: idSchema, members: z.array(userRefSchema) }),
   FindUser: z.object({ user: userRefSchema }),
+  /** Sorted by username. */
+  SearchUsers: z.object({ users: z.array(userRefSchema) }),
   MarkRead: z.object({ cursor: readCursorSchema, unread: z.number().int().nonnegative(), asOfSeq: messageSeqSchema.optional() }),
   MuteTopic: mutedData,
   UnmuteTopic: mutedData,
