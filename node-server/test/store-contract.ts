@@ -59,7 +59,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
 
     it('finds active users by username prefix, sorted and bounded; _ . - are plain characters, not wildcards', async () => {
       const store = await factory.open();
-      for (const [id, username] of [['a', 'ann'], ['b', 'anna'], ['c', 'an_x'], ['d', 'andy'], ['e', 'bob'], ['f', 'anz.q'], ['g', 'aox']]) {
+      for (const [id, username] of [['a', 'ann'], ['b', 'anna'], ['c', 'an_x'], ['d', 'andy'], ['e', 'bob'], ['f', 'anz.q'], ['g', 'aox']] as const) {
         await store.insertUser({ id, username, passwordHash: 'h', createdAt: now });
       }
       const names = async (prefix: string, limit = 10) => (await store.usersByPrefix(prefix, limit)).map((user) => user.username);
