@@ -110,7 +110,9 @@ export class CommandRunner {
         this.config.counters.commandSeconds.observe((performance.now() - queuedAt) / 1000);
         resolve(reply);
       };
-      const queued = this.mailbox.trySend({ ...job, done });
+      // A closed mailbox (the hub is shutting down) is answered like a full one: Err unavailable, resend later. It
+      // threw MailboxClosedError, which the connection answered Err internal (not transient: the command was lost).
+      const queued = !this.mailbox.closed && this.mailbox.trySend({ ...job, done });
       if (!queued) resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
     });
   }
