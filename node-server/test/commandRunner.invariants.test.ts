@@ -208,7 +208,7 @@ describe.each(engines)('CommandRunner invariants on $name', (engine) => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.committed).toBe(true);
     expect(await seen[0]!.stored).toHaveLength(1);
-    expect(fanout.published.flat().map((e) => e.outcome.type)).toEqual(['NewGroup']);
+    expect(fanout.published.flat().map((e) => (e.outcome as { type: string }).type)).toEqual(['NewGroup']);
     await stop();
   });
 
@@ -251,7 +251,7 @@ describe('CommandRunner on SQLite: outcomes wait for durability', () => {
     expect(fanout.published).toEqual([]);
     syncs.shift()!();
     expect(await reply).toMatchObject({ ok: true });
-    expect(fanout.published.flat().map((e) => e.outcome.type)).toEqual(['NewGroup']);
+    expect(fanout.published.flat().map((e) => (e.outcome as { type: string }).type)).toEqual(['NewGroup']);
     runner.close();
     await workers.shutdown();
     hold = false;
