@@ -55,6 +55,7 @@ export async function expectOnline(page: Page, timeout = 30_000): Promise<void> 
 
 export async function openPanel(page: Page, panel: 'streams' | 'groups' | 'session' | 'inspector'): Promise<void> {
   const tab = page.getByTestId(`panel-${panel}`);
+  if (!(await tab.isVisible())) await page.getByTestId('more').click(); // phone width: the tabs are behind More
   if ((await tab.getAttribute('aria-pressed')) !== 'true') await tab.click();
   await expect(page.getByTestId(`${panel}-panel`)).toBeVisible();
 }

@@ -45,6 +45,7 @@ test('two users chat live; unread counts rise for the topic not open and clear w
   const opener = alice.page.getByTestId('message').filter({ hasText: 'Morning Bob!' });
   await opener.hover();
   await opener.getByTestId('delete').click();
+  await alice.page.getByTestId('confirm-yes').click(); // deleting asks first
   await expect(bob.page.getByTestId('message').first()).toContainText('This message was deleted.');
 
   // Muting keeps the count but shows it quietly.

@@ -46,8 +46,18 @@ test('groups decide who sees a stream: visibility changes and member dismissals 
   await openPanel(bob.page, 'groups');
   await expect(bob.page.getByTestId(`group-${guests}`)).toHaveCount(0);
 
-  // Dissolving a group removes it for its owner too.
+  // Dissolving asks first: Cancel (and Escape) keep the group; confirming removes it for its owner too.
   await page.getByTestId(`group-${guests}`).getByTestId('dissolve-group').click();
+  await expect(page.getByTestId('confirm-dialog')).toContainText(`Dissolve ${guests}?`);
+  await expect(page.getByTestId('confirm-no')).toBeFocused();
+  await page.getByTestId('confirm-no').click();
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await page.getByTestId(`group-${guests}`).getByTestId('dissolve-group').click();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await expect(page.getByTestId(`group-${guests}`)).toBeVisible();
+  await page.getByTestId(`group-${guests}`).getByTestId('dissolve-group').click();
+  await page.getByTestId('confirm-yes').click();
   await expect(page.getByTestId(`group-${guests}`)).toHaveCount(0);
   await screenshot(page, testInfo, 'alice-groups');
   await closeAll(alice, bob);

@@ -1,6 +1,8 @@
-// The app shell: sign-in, then the chat — sidebar of streams and topics, the open topic, and side
-// panels (streams, groups, session, inspector). At phone width the sidebar and panels become drawers.
-import { useEffect, useMemo, useState } from 'react';
+// The app shell: sign-in, then the chat — sidebar of streams and topics, the open topic (or the first steps), and
+// side panels (streams, groups, session, inspector). At phone width the sidebar is a drawer (closed by its close
+// button, the backdrop or Escape), the panels are sheets and the top bar keeps one row (panels and sign-out behind
+// a "More" button). A panel that opens takes the focus; Escape closes it.
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useObservable } from '@stage/sdk/react';
 import { deviceId, forgetAccount, savedAccount, type Account } from './auth/account.js';
 import { LoginScreen } from './auth/LoginScreen.js';
@@ -8,6 +10,7 @@ import { ChatContext, useChat as useChatStore } from './chat/ChatContext.js';
 import { ChatStore } from './chat/ChatStore.js';
 import { openClient } from './chat/openChat.js';
 import { ConnectionBadge, ProblemBanner } from './components/ConnectionBadge.js';
+import { FirstSteps } from './components/FirstSteps.js';
 import { Sidebar } from './components/Sidebar.js';
 import { SignOutDialog } from './components/SignOutDialog.js';
 import { Toasts } from './components/Toasts.js';
@@ -67,68 +70,107 @@ function Chat({ account, onSignOut }: { account: Account; onSignOut: () => void 
 }
 
 function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
-  const [panel, setPanel] = useState<PanelName | undefined>(() => (window.innerWidth > 1100 ? 'session' : undefined));
+  // Nothing technical opens by itself: a new user sees the first steps, not the session panel.
+  const [panel, setPanel] = useState<PanelName>();
   const [drawer, setDrawer] = useState(false);
+  const [more, setMore] = useState(false);
   const [askSignOut, setAskSignOut] = useState(false);
   const chat = useChatStore();
   const storeSelected = useSelected();
-  const ready = useObservable(chat.ready$);
+  const panelElement = useRef<HTMLElement>(null);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const sidebarElement = useRef<HTMLElement>(null);
   const signOut = () => {
     // Nothing unsent: sign out at once (the user's data is wiped); otherwise ask what to do with it.
     if (chat.unsentCount() > 0) return setAskSignOut(true);
     void chat.signOut('discard').then(onSignOut, onSignOut);
   };
+  const openPanel = (name: PanelName | undefined) => {
+    setPanel(name);
+    setMore(false);
+  };
+  const closeDrawer = () => {
+    setDrawer(false);
+    menuButton.current?.focus();
+  };
+  // A panel that opens takes the focus (its heading), so keyboard and screen-reader users land in it.
+  useEffect(() => {
+    if (panel) panelElement.current?.querySelector<HTMLElement>('h2')?.focus();
+  }, [panel]);
+  useEffect(() => {
+    if (drawer) sidebarElement.current?.querySelector<HTMLElement>('[data-testid=close-drawer]')?.focus();
+  }, [drawer]);
+  // Escape closes the innermost open thing: the More menu, the drawer, then the panel (dialogs handle their own).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape' || event.defaultPrevented || askSignOut) return;
+      if (more) setMore(false);
+      else if (drawer) closeDrawer();
+      else if (panel) setPanel(undefined);
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
   const unreadTotal = useUnreadTotal();
   return (
     <div className={`shell${panel ? ' with-panel' : ''}${drawer ? ' drawer-open' : ''}`}>
       <header className="topbar">
-        <button type="button" className="ghost icon menu" onClick={() => setDrawer(!drawer)} aria-label="Streams and topics" data-testid="menu">
+        <button
+          type="button"
+          ref={menuButton}
+          className="ghost icon menu"
+          onClick={() => setDrawer(!drawer)}
+          aria-label="Streams and topics"
+          aria-expanded={drawer}
+          data-testid="menu"
+        >
           ☰{unreadTotal > 0 && <span className="unread dot-count">{unreadTotal}</span>}
         </button>
         <div className="brand">
-          <span className="logo" aria-hidden="true">◆</span> Stage
+          <span className="logo" aria-hidden="true">◆</span> <span className="brand-text">Stage</span>
         </div>
         <ConnectionBadge />
-        <nav className="panel-tabs" aria-label="Panels">
-          {(Object.keys(panelTitles) as PanelName[]).map((name) => (
-            <button
-              key={name}
-              type="button"
-              className={`ghost small${panel === name ? ' active' : ''}`}
-              onClick={() => setPanel(panel === name ? undefined : name)}
-              aria-pressed={panel === name}
-              data-testid={`panel-${name}`}
-            >
-              {panelTitles[name]}
-            </button>
-          ))}
-        </nav>
-        <span className="me" data-testid="me">
-          {account.username}
-        </span>
-        <button type="button" className="ghost small" onClick={signOut} data-testid="sign-out">
-          Sign out
+        <button type="button" className="ghost small more" onClick={() => setMore(!more)} aria-expanded={more} aria-controls="topbar-menu" data-testid="more">
+          More
         </button>
+        <div id="topbar-menu" className={`topbar-menu${more ? ' open' : ''}`}>
+          <nav className="panel-tabs" aria-label="Panels">
+            {(Object.keys(panelTitles) as PanelName[]).map((name) => (
+              <button
+                key={name}
+                type="button"
+                className={`ghost small${panel === name ? ' active' : ''}`}
+                onClick={() => openPanel(panel === name ? undefined : name)}
+                aria-pressed={panel === name}
+                data-testid={`panel-${name}`}
+              >
+                {panelTitles[name]}
+              </button>
+            ))}
+          </nav>
+          <span className="me" data-testid="me">
+            {account.username}
+          </span>
+          <button type="button" className="ghost small" onClick={signOut} data-testid="sign-out">
+            Sign out
+          </button>
+        </div>
       </header>
-      <Sidebar onNavigate={() => setDrawer(false)} onNewStream={() => setPanel('streams')} />
+      {drawer && <div className="drawer-backdrop" onClick={closeDrawer} data-testid="drawer-backdrop" aria-hidden="true" />}
+      <Sidebar ref={sidebarElement} onNavigate={() => setDrawer(false)} onClose={closeDrawer} onNewStream={() => openPanel('streams')} />
       <main className="main">
         <ProblemBanner />
         {storeSelected ? (
           <TopicView key={`${storeSelected.stream}/${storeSelected.topic}`} stream={storeSelected.stream} topic={storeSelected.topic} />
         ) : (
-          <div className="welcome">
-            <h1>Welcome, {account.username}</h1>
-            {ready ? (
-              <p>Pick a topic on the left, or start one: create a group, a stream visible to it, then type a topic name under the stream.</p>
-            ) : (
-              <p role="status">Loading your streams and topics…</p>
-            )}
-          </div>
+          <FirstSteps username={account.username} onOpenPanel={openPanel} />
         )}
       </main>
       {panel && (
-        <aside className="side-panel">
-          <button type="button" className="ghost icon close" onClick={() => setPanel(undefined)} aria-label="Close panel">
+        <aside className="side-panel" ref={panelElement} aria-label={`${panelTitles[panel]} panel`}>
+          <button type="button" className="ghost icon close" onClick={() => setPanel(undefined)} aria-label="Close panel" data-testid="close-panel">
             ✕
           </button>
           {panel === 'streams' && <StreamsPanel />}

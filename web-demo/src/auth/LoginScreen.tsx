@@ -23,9 +23,9 @@ export function LoginScreen({ onSignedIn }: { onSignedIn: (account: Account) => 
   return (
     <main className="login">
       <form className="login-card" onSubmit={(event) => void submit(event)}>
-        <div className="brand big">
+        <h1 className="brand big">
           <span className="logo" aria-hidden="true">◆</span> Stage
-        </div>
+        </h1>
         <p className="muted-text">Team chat with streams, topics and reviews — and a sealed session log that survives hub crashes.</p>
         <div className="tabs" role="tablist">
           <button type="button" role="tab" aria-selected={mode === 'login'} className={mode === 'login' ? 'active' : ''} onClick={() => setMode('login')}>

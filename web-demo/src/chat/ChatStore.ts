@@ -264,6 +264,11 @@ export class ChatStore {
     });
   }
 
+  /** People whose username starts with `prefix` (the hub's SearchUsers), for suggestions; none when it fails. */
+  async searchUsers(prefix: string): Promise<readonly UserRef[]> {
+    return (await this.client.searchUsers({ prefix: prefix.replace(/[^a-z0-9_.-]/g, '').slice(0, 32) })).users;
+  }
+
   dismissMember(groupId: string, userId: string) {
     return this.run('remove the member', () => this.client.dismissMember({ groupId, userId }));
   }

@@ -1,10 +1,17 @@
 // Streams I can see, their topics with unread counts and mute marks, and a way to start a topic.
-import { useState, type FormEvent } from 'react';
+import { forwardRef, useState, type FormEvent } from 'react';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
 import { topicKey } from '@stage/sdk/im';
 
-export function Sidebar({ onNavigate, onNewStream }: { onNavigate: () => void; onNewStream: () => void }) {
+export interface SidebarProps {
+  onNavigate: () => void;
+  /** Closes the drawer (phone width; the button is hidden on wide screens). */
+  onClose: () => void;
+  onNewStream: () => void;
+}
+
+export const Sidebar = forwardRef<HTMLElement, SidebarProps>(function Sidebar({ onNavigate, onClose, onNewStream }, ref) {
   const chat = useChat();
   const streams = useObservable(chat.streams$);
   useObservable(chat.topics$);
@@ -19,9 +26,12 @@ export function Sidebar({ onNavigate, onNewStream }: { onNavigate: () => void; o
   };
 
   return (
-    <nav className="sidebar" aria-label="Streams and topics">
+    <nav className="sidebar" aria-label="Streams and topics" ref={ref}>
       <div className="sidebar-head">
         <h2>Streams</h2>
+        <button type="button" className="ghost icon close-drawer" onClick={onClose} aria-label="Close streams and topics" data-testid="close-drawer">
+          ✕
+        </button>
         <button type="button" className="ghost small" onClick={onNewStream} data-testid="new-stream">
           + Stream
         </button>
@@ -67,7 +77,7 @@ export function Sidebar({ onNavigate, onNewStream }: { onNavigate: () => void; o
       ))}
     </nav>
   );
-}
+});
 
 function NewTopic({ stream, onOpen }: { stream: string; onOpen: (stream: string, topic: string) => void }) {
   const [name, setName] = useState('');

@@ -7,6 +7,7 @@ import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
 import type { PendingMessage } from '../chat/ChatStore.js';
 import { topicKey } from '@stage/sdk/im';
+import { ConfirmDialog } from './ConfirmDialog.js';
 import { ReviewBar } from './ReviewBar.js';
 import { TopicStatusControl } from './TopicStatusControl.js';
 import { statusLabel } from './Sidebar.js';
@@ -19,7 +20,7 @@ export function TopicView({ stream, topic }: { stream: string; topic: string }) 
   return (
     <section className="topic-view" aria-label={`${stream} › ${topic}`}>
       <header className="topic-head">
-        <div className="crumbs">
+        <h1 className="crumbs">
           <span className="stream-name"># {stream}</span>
           <span aria-hidden="true"> › </span>
           <strong data-testid="topic-title">{topic}</strong>
@@ -28,7 +29,7 @@ export function TopicView({ stream, topic }: { stream: string; topic: string }) 
               {statusLabel(info.status)}
             </span>
           )}
-        </div>
+        </h1>
         <div className="topic-tools">
           <TopicStatusControl stream={stream} topic={topic} />
           <button type="button" className="ghost small" onClick={() => void chat.toggleMute(stream, topic)} data-testid="mute" aria-pressed={muted}>
@@ -112,11 +113,13 @@ const MessageItem = memo(function MessageItem({ message, grouped }: { message: M
   const mine = message.senderId === chat.me.userId;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const html = useMemo(() => renderMarkdown(message.content), [message.content]);
   const save = async (event?: FormEvent) => {
     event?.preventDefault();
     const content = draft.trim();
-    if (content && content !== message.content) await chat.edit(message, content);
+    // A refused edit keeps the editor open with the typed text (the toast says why).
+    if (content && content !== message.content && !(await chat.edit(message, content))) return;
     setEditing(false);
   };
   const onEditKey = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -171,10 +174,23 @@ const MessageItem = memo(function MessageItem({ message, grouped }: { message: M
           >
             Edit
           </button>
-          <button type="button" className="ghost small danger" onClick={() => void chat.remove(message)} data-testid="delete">
+          <button type="button" className="ghost small danger" onClick={() => setConfirmDelete(true)} data-testid="delete">
             Delete
           </button>
         </div>
+      )}
+      {confirmDelete && (
+        <ConfirmDialog
+          title="Delete this message?"
+          confirmLabel="Delete the message"
+          onConfirm={() => {
+            setConfirmDelete(false);
+            void chat.remove(message);
+          }}
+          onCancel={() => setConfirmDelete(false)}
+        >
+          Everyone in the stream sees “This message was deleted.” in its place. This cannot be undone.
+        </ConfirmDialog>
       )}
     </article>
   );

@@ -1,7 +1,10 @@
-// Groups I belong to: create one, add members by username, remove members, dissolve.
+// Groups I belong to: create one, add members by username (with the hub's people as suggestions), remove members,
+// dissolve (after a confirmation). A field keeps what was typed when the hub refused it.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { PersonInput } from '../components/PersonInput.js';
 
 export function GroupsPanel() {
   const chat = useChat();
@@ -15,7 +18,7 @@ export function GroupsPanel() {
   };
   return (
     <section className="panel" aria-label="Groups" data-testid="groups-panel">
-      <h2>Groups</h2>
+      <h2 tabIndex={-1}>Groups</h2>
       <form className="inline-form" onSubmit={(event) => void create(event)}>
         <input value={name} onChange={(event) => setName(event.target.value)} placeholder="New group name" aria-label="New group name" data-testid="group-name" />
         <button type="submit" className="small" data-testid="create-group">
@@ -34,6 +37,7 @@ function GroupCard({ groupId, name, ownerId }: { groupId: string; name: string; 
   const chat = useChat();
   const members = useObservable(chat.members$).get(groupId);
   const [username, setUsername] = useState('');
+  const [confirming, setConfirming] = useState(false);
   const owner = ownerId === chat.me.userId;
   useEffect(() => {
     void chat.loadMembers(groupId).catch(() => undefined);
@@ -41,15 +45,14 @@ function GroupCard({ groupId, name, ownerId }: { groupId: string; name: string; 
   const add = async (event: FormEvent) => {
     event.preventDefault();
     if (!username.trim()) return;
-    await chat.addMember(groupId, username.trim());
-    setUsername('');
+    if (await chat.addMember(groupId, username.trim())) setUsername('');
   };
   return (
     <div className="card" data-testid={`group-${name}`}>
       <div className="card-head">
         <strong>{name}</strong>
         {owner && (
-          <button type="button" className="ghost small danger" onClick={() => void chat.dissolveGroup(groupId)} data-testid="dissolve-group">
+          <button type="button" className="ghost small danger" onClick={() => setConfirming(true)} data-testid="dissolve-group">
             Dissolve
           </button>
         )}
@@ -70,11 +73,24 @@ function GroupCard({ groupId, name, ownerId }: { groupId: string; name: string; 
         ))}
       </ul>
       <form className="inline-form" onSubmit={(event) => void add(event)}>
-        <input value={username} onChange={(event) => setUsername(event.target.value)} placeholder="username" aria-label={`Add a member to ${name}`} data-testid="member-name" />
+        <PersonInput value={username} onChange={setUsername} label={`Add a member to ${name}`} testId="member-name" />
         <button type="submit" className="small ghost" data-testid="add-member">
           Add
         </button>
       </form>
+      {confirming && (
+        <ConfirmDialog
+          title={`Dissolve ${name}?`}
+          confirmLabel="Dissolve the group"
+          onConfirm={() => {
+            setConfirming(false);
+            void chat.dissolveGroup(groupId);
+          }}
+          onCancel={() => setConfirming(false)}
+        >
+          Its members lose the streams it made visible; a stream only this group could see is deleted with all its messages. This cannot be undone.
+        </ConfirmDialog>
+      )}
     </div>
   );
 }

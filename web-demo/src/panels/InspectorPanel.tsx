@@ -12,7 +12,7 @@ export function InspectorPanel() {
   const roots = useObservable(tree$, noNodes);
   return (
     <section className="panel" aria-label="Inspector" data-testid="inspector-panel">
-      <h2>Inspector</h2>
+      <h2 tabIndex={-1}>Inspector</h2>
       {roots.length === 0 ? (
         <p className="muted-text">No supervised nodes yet.</p>
       ) : (

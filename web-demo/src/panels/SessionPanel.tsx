@@ -23,7 +23,7 @@ function SessionFacts() {
   };
   return (
     <section className="panel" aria-label="Session" data-testid="session-panel">
-      <h2>Session</h2>
+      <h2 tabIndex={-1}>Session</h2>
       <dl className="facts">
         <dt>Session</dt>
         <dd className="mono" title={log?.sessionId} data-testid="session-id">

@@ -4,13 +4,14 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { StreamInfo } from '@stage/sdk/im';
 import { useObservable } from '@stage/sdk/react';
 import { useChat } from '../chat/ChatContext.js';
+import { PersonInput } from '../components/PersonInput.js';
 
 export function StreamsPanel() {
   const chat = useChat();
   const streams = useObservable(chat.streams$);
   return (
     <section className="panel" aria-label="Streams" data-testid="streams-panel">
-      <h2>Streams</h2>
+      <h2 tabIndex={-1}>Streams</h2>
       <NewStreamForm />
       {streams.map((stream) => (
         <StreamCard key={stream.name} stream={stream} />
@@ -83,8 +84,7 @@ function StreamCard({ stream }: { stream: StreamInfo }) {
   const appoint = async (event: FormEvent) => {
     event.preventDefault();
     if (!reviewer.trim()) return;
-    await chat.appointReviewer(stream.name, reviewer.trim());
-    setReviewer('');
+    if (await chat.appointReviewer(stream.name, reviewer.trim())) setReviewer('');
   };
   return (
     <div className="card" data-testid={`stream-card-${stream.name}`}>
@@ -135,7 +135,7 @@ function StreamCard({ stream }: { stream: StreamInfo }) {
           ))}
         </ul>
         <form className="inline-form" onSubmit={(event) => void appoint(event)}>
-          <input value={reviewer} onChange={(event) => setReviewer(event.target.value)} placeholder="username" aria-label={`Appoint a reviewer of ${stream.name}`} data-testid="reviewer-name" />
+          <PersonInput value={reviewer} onChange={setReviewer} label={`Appoint a reviewer of ${stream.name}`} testId="reviewer-name" />
           <button type="submit" className="small ghost" data-testid="appoint-reviewer">
             Appoint
           </button>
