@@ -11,6 +11,8 @@ import { startTestHub } from './support/startTestHub.js';
 let hub: Awaited<ReturnType<typeof startTestHub>>;
 let publicDir: string;
 const indexHtml = `<!doctype html><title>demo</title>${'<p>hello stage</p>'.repeat(300)}`;
+const manifest = JSON.stringify({ name: 'Stage', start_url: '/', display: 'standalone', icons: [{ src: '/icon-192.png', sizes: '192x192', type: 'image/png' }] });
+const serviceWorker = `const SHELL = ["/","/index.html"];\nself.addEventListener('install', () => self.skipWaiting());\n`;
 const appJs = `export const words = ${JSON.stringify(Array.from({ length: 500 }, (_, i) => `word${i % 50}`))};`;
 
 beforeAll(async () => {
@@ -21,6 +23,8 @@ beforeAll(async () => {
   writeFileSync(join(publicDir, 'assets', 'app-3f9a1c.js'), appJs);
   writeFileSync(join(publicDir, 'tiny.txt'), 'hi');
   writeFileSync(join(publicDir, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+  writeFileSync(join(publicDir, 'manifest.webmanifest'), manifest);
+  writeFileSync(join(publicDir, 'sw.js'), serviceWorker);
   precompress(publicDir);
   await hub.close();
   hub = await startTestHub({ dataDir: hub.dataDir, publicDir });
@@ -79,6 +83,19 @@ describe('static files', () => {
     // Another encoding is another representation: not matched by the brotli tag.
     expect((await get('/', { 'if-none-match': etag })).status).toBe(200);
     expect((await get('/', { 'if-none-match': '"stale"' })).status).toBe(200);
+  });
+
+  it('serves the PWA manifest as application/manifest+json and the service worker as a script, both revalidated', async () => {
+    const m = await get('/manifest.webmanifest');
+    expect(m.status).toBe(200);
+    expect(m.headers['content-type']).toBe('application/manifest+json; charset=utf-8');
+    expect(JSON.parse(m.body.toString())).toMatchObject({ name: 'Stage', display: 'standalone' });
+    const sw = await get('/sw.js');
+    expect(sw.status).toBe(200);
+    expect(sw.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    // A new deploy's worker must be seen at the next visit: never cached for long.
+    expect(sw.headers['cache-control']).toBe('no-cache');
+    expect(sw.body.toString()).toBe(serviceWorker);
   });
 
   it('falls back to index.html for client routes, answers HEAD without a body, never leaves the root', async () => {

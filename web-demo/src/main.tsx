@@ -11,3 +11,11 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
+
+// The installable app: a service worker caches the built shell so a reload with no network or no hub still loads
+// (pwa/sw.js). Only in a build: the dev server's modules are not a shell.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js').catch((error: unknown) => console.warn('service worker not registered', error));
+  });
+}

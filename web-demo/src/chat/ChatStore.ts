@@ -45,6 +45,8 @@ export class ChatStore {
   readonly topics$: BehaviorSubject<ReadonlyMap<string, TopicInfo>>;
   readonly unread$: BehaviorSubject<ReadonlyMap<string, number>>;
   readonly muted$: BehaviorSubject<ReadonlySet<string>>;
+  /** stream → unread over its unmuted topics (the user's, on every device). */
+  readonly streamUnread$: BehaviorSubject<ReadonlyMap<string, number>>;
   readonly groups$: BehaviorSubject<readonly GroupInfo[]>;
   readonly members$: BehaviorSubject<ReadonlyMap<string, readonly UserRef[]>>;
   readonly conclusions$: BehaviorSubject<ReadonlyMap<string, OutcomeOf<'ReviewConcluded'>>>;
@@ -72,6 +74,11 @@ export class ChatStore {
     this.topics$ = hold(part((s) => s.topics), new Map(), this.subscription);
     this.unread$ = hold(part((s) => s.unread), new Map(), this.subscription);
     this.muted$ = hold(part((s) => s.muted), new Set(), this.subscription);
+    this.streamUnread$ = hold(client.streamUnread$, new Map(), this.subscription);
+    // The open topic survives a reload (offline too: its last messages come from the client's snapshot).
+    const opened = openTopicStore(me.userId);
+    this.selected$.next(opened.load());
+    this.subscription.add(this.selected$.subscribe((selected) => opened.save(selected)));
     this.groups$ = hold(client.groups$, [], this.subscription);
     this.members$ = hold(part((s) => s.members), new Map(), this.subscription);
     this.conclusions$ = hold(part((s) => s.conclusions), new Map(), this.subscription);
@@ -140,6 +147,7 @@ export class ChatStore {
     this.subscription.unsubscribe();
     await this.system.shutdown();
     await this.client.signOut({ unsent: 'discard' });
+    openTopicStore(this.me.userId).save(undefined);
     await this.dispose();
   }
 
@@ -390,13 +398,40 @@ function knownUsers(me: UserRef): (members: ReadonlyMap<string, readonly UserRef
   };
 }
 
+/** The open topic of this user on this browser, in localStorage (a reload reopens it; sign-out forgets it). */
+function openTopicStore(userId: string) {
+  const key = `stage:open-topic:${userId}`;
+  return {
+    load(): { stream: string; topic: string } | undefined {
+      try {
+        const value = JSON.parse(localStorage.getItem(key) ?? 'null') as unknown;
+        if (typeof value === 'object' && value !== null && typeof (value as { stream?: unknown }).stream === 'string' && typeof (value as { topic?: unknown }).topic === 'string') {
+          const { stream, topic } = value as { stream: string; topic: string };
+          return { stream, topic };
+        }
+      } catch {
+        // unreadable: nothing was open
+      }
+      return undefined;
+    },
+    save(selected: { stream: string; topic: string } | undefined): void {
+      try {
+        if (selected) localStorage.setItem(key, JSON.stringify({ stream: selected.stream, topic: selected.topic }));
+        else localStorage.removeItem(key);
+      } catch {
+        // storage full or blocked: a reload then opens nothing, as before
+      }
+    },
+  };
+}
+
 /** A sentence for the user about why the connection is not simply online, or undefined. */
 function problemOf(info: ConnectionInfo): string | undefined {
   if (info.stoppedBy === 4001) return 'Your sign-in expired. Sign out and sign in again.';
   if (info.stoppedBy === 4004) return 'This device connected again from another tab, so this tab stopped. Reload to take over.';
   if (info.stoppedBy === 4003) return 'This account may no longer connect.';
   if (info.lastClose?.code === 4005) {
-    return `The hub could not verify this device's sealed session log: ${chainProblem(info.lastClose.reason)}. Nothing from that log was applied; this device started a fresh session, so read positions and mutes were reset.`;
+    return `The hub could not verify this device's sealed session log: ${chainProblem(info.lastClose.reason)}. Nothing from that log was applied; this device started a fresh session and took its read positions and mutes from your account.`;
   }
   return undefined;
 }

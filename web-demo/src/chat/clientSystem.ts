@@ -3,7 +3,7 @@
 //   web-client (system)
 //   └─ client (supervisor, one_for_one)
 //      ├─ connection   keeps the ImClient connected while the tree runs
-//      ├─ sync         first sign-in: load streams and open a topic; after a reconnect: reload the open topic
+//      ├─ sync         first sign-in: load streams, reopen the topic open before a reload; after a reconnect: reload it
 //      ├─ read-marker  marks the open topic read as messages arrive in it
 //      ├─ history      2 workers serving a Mailbox of "load this topic's history" requests
 //      └─ title        an actor keeping the unread total in the tab title
@@ -121,7 +121,10 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
   };
 }
 
-/** After the first welcome: wait for the lists, then open the first topic so the page is not empty. */
+/**
+ * After the first welcome: wait for the lists (and the user's read state), then reopen the topic that was open
+ * before the reload. Nothing else is opened: opening marks a topic read, and only the user decides what was read.
+ */
 async function firstSync(chat: ChatStore): Promise<void> {
   try {
     await chat.client.refresh();
@@ -129,8 +132,6 @@ async function firstSync(chat: ChatStore): Promise<void> {
     chat.toast(`Could not load your streams: ${error instanceof Error ? error.message : String(error)}`, 'error');
   }
   chat.ready$.next(true);
-  if (chat.selected$.value) return;
-  const first = chat.streams$.value[0];
-  const topic = first && chat.topicsOf(first.name)[0];
-  if (first && topic) await chat.open(first.name, topic.topic);
+  const open = chat.selected$.value;
+  if (open) await chat.open(open.stream, open.topic);
 }

@@ -17,6 +17,7 @@ export const Sidebar = forwardRef<HTMLElement, SidebarProps>(function Sidebar({ 
   useObservable(chat.topics$);
   const unread = useObservable(chat.unread$);
   const muted = useObservable(chat.muted$);
+  const streamUnread = useObservable(chat.streamUnread$);
   const selected = useObservable(chat.selected$);
   const ready = useObservable(chat.ready$);
 
@@ -44,7 +45,14 @@ export const Sidebar = forwardRef<HTMLElement, SidebarProps>(function Sidebar({ 
       {ready && streams.length === 0 && <p className="muted-text">No streams yet. Create a group, then a stream visible to it.</p>}
       {streams.map((stream) => (
         <section key={stream.name} className="stream" data-testid={`stream-${stream.name}`}>
-          <h3 title={stream.description || stream.name}># {stream.name}</h3>
+          <h3 title={stream.description || stream.name}>
+            # {stream.name}
+            {(streamUnread.get(stream.name) ?? 0) > 0 && (
+              <span className="unread stream-unread" data-testid="stream-unread" aria-label={`${streamUnread.get(stream.name)} unread in ${stream.name}`}>
+                {streamUnread.get(stream.name)}
+              </span>
+            )}
+          </h3>
           <ul>
             {chat.topicsOf(stream.name).map((topic) => {
               const key = topicKey(stream.name, topic.topic);

@@ -39,6 +39,7 @@ import { chainPages } from './chainPages.js';
 import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 import { ReadStateFold } from './ReadStateFold.js';
+import { restoreSnapshot, snapshotOf } from './stateSnapshot.js';
 import { reconnectDelay, type ReconnectConfig } from './ReconnectConfig.js';
 import { logout, refreshToken } from './account.js';
 import type { FetchLike } from './postCredentials.js';
@@ -201,6 +202,9 @@ interface Connection {
 }
 
 const DEVICE_ENTRY = 1;
+const SNAPSHOT_ENTRY = 1;
+/** How often at most the state is written as a snapshot while it changes. */
+const SNAPSHOT_EVERY_MS = 1_000;
 const RESOLVED: Promise<void> = Promise.resolve();
 /** The largest envelope a command frame gets around its command (session id ≤ 200 chars, seq, seal). */
 const COMMAND_ENVELOPE_BYTES = utf8ByteLength(JSON.stringify({ kind: 'command', sessionId: 'x'.repeat(200), seq: Number.MAX_SAFE_INTEGER, seal: '0'.repeat(64), command: null }));
@@ -248,6 +252,9 @@ export class ImClient {
   /** The user's read state this device's session still lacks (folded in with SyncReadState). */
   readonly #readState = new ReadStateFold();
   #foldTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A snapshot of the state is due (storage.snapshot); written at most every SNAPSHOT_EVERY_MS. */
+  #snapshotTimer: ReturnType<typeof setTimeout> | undefined;
+  #snapshotSaved: ImState | undefined;
 
   readonly #state$ = new BehaviorSubject<ImState>(emptyImState);
   /** The state as of the last applied outcome; #state$ lags it by at most one batch (stateBatchMs). */
@@ -332,6 +339,13 @@ export class ImClient {
     const outbox = await Mailbox.open<OutboxItem>({ backing, capacity: config.outboxCapacity ?? 10_000, name: `im-outbox:${config.deviceId}` });
     const session = device ? await SessionClient.open<Command>({ sessionId: device.sessionId, key: device.key, store: await storage.openLog(device.sessionId) }) : undefined;
     const client = new ImClient(config, storage, outbox, device, session);
+    // The last state shown, so a reload without the hub still shows it (replaced by the hub's answers once online).
+    const saved = await storage.snapshot?.load().catch(() => []);
+    const restored = restoreSnapshot(saved?.find((entry) => entry.id === SNAPSHOT_ENTRY)?.value, owner ?? device?.userId);
+    if (restored) {
+      client.#snapshotSaved = restored;
+      client.#setState(restored);
+    }
     await client.#recover([...recovered].sort((a, b) => a.id - b.id));
     return client;
   }
@@ -453,6 +467,7 @@ export class ImClient {
     this.#refreshTimer = undefined;
     clearTimeout(this.#foldTimer);
     this.#foldTimer = undefined;
+    await this.#saveSnapshot();
     for (const record of this.#pending.values()) {
       const error = new ImError({ code: 'unavailable', message: 'the ImClient was closed before the reply came; the command stays in the outbox' }, record.command.traceId);
       for (const waiter of record.waiters.splice(0)) waiter.reject(error);
@@ -1274,6 +1289,18 @@ export class ImClient {
     });
   }
 
+  /** Writes the current state as the snapshot (best effort: a failed write only means an older one is shown). */
+  async #saveSnapshot(): Promise<void> {
+    clearTimeout(this.#snapshotTimer);
+    this.#snapshotTimer = undefined;
+    const state = this.#current;
+    if (!this.#storage.snapshot || state === this.#snapshotSaved) return;
+    const snapshot = snapshotOf(state, Date.now());
+    if (!snapshot) return;
+    this.#snapshotSaved = state;
+    await this.#storage.snapshot.put({ id: SNAPSHOT_ENTRY, value: snapshot, deliveries: 0 }).catch(() => undefined);
+  }
+
   async #saveDevice(): Promise<void> {
     const device = this.#device;
     if (!device) return;
@@ -1299,6 +1326,10 @@ export class ImClient {
     this.#emitTimer = undefined;
     this.#unpublished = undefined;
     if (!this.#closed && this.#state$.value !== this.#current) this.#state$.next(this.#current);
+    if (this.#storage.snapshot && !this.#closed && this.#snapshotTimer === undefined && this.#current !== this.#snapshotSaved) {
+      this.#snapshotTimer = setTimeout(() => void this.#saveSnapshot(), SNAPSHOT_EVERY_MS);
+      (this.#snapshotTimer as { unref?: () => void }).unref?.();
+    }
   }
 
   #setConnection(info: ConnectionInfo): void {

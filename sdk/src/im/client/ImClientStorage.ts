@@ -8,6 +8,7 @@ import { MemoryMailboxBacking } from '../../mailbox/MemoryMailboxBacking.js';
 import { MemoryLogStore } from '../../seal/MemoryLogStore.js';
 import type { SealedLogStore } from '../../seal/SealedLogStore.js';
 import type { Command } from '../protocol/commands.js';
+import type { ImStateSnapshot } from './stateSnapshot.js';
 
 /** One queued command. */
 export interface OutboxItem {
@@ -37,6 +38,11 @@ export interface ImClientStorage {
   openLog(sessionId: string): SealedLogStore<Command> | Promise<SealedLogStore<Command>>;
   /** Forget the log of a session that will not be used again (optional). */
   dropLog?(sessionId: string): void | Promise<void>;
+  /**
+   * Optional: a one-entry store (entry id 1) for the last local state, so a reload without the hub still shows it
+   * (see stateSnapshot.ts). Without it a reload starts empty until the hub answers.
+   */
+  readonly snapshot?: MailboxBacking<ImStateSnapshot>;
   /** Release files / database connections; ImClient.close() calls it after closing the outbox and the log. */
   close?(): void | Promise<void>;
   /** Deletes everything this storage holds (outbox, device record, every log); called after close() on sign-out. */
@@ -48,10 +54,12 @@ export function memoryStorage(userId?: string): ImClientStorage {
   const logs = new Map<string, SealedLogStore<Command>>();
   const outbox = new MemoryMailboxBacking<OutboxItem>();
   const device = new MemoryMailboxBacking<DeviceRecord>();
+  const snapshot = new MemoryMailboxBacking<ImStateSnapshot>();
   return {
     ...(userId !== undefined ? { userId } : {}),
     outbox,
     device,
+    snapshot,
     openLog(sessionId) {
       let log = logs.get(sessionId);
       if (!log) {
@@ -75,6 +83,7 @@ export function memoryStorage(userId?: string): ImClientStorage {
       logs.clear();
       outbox.entries.clear();
       device.entries.clear();
+      snapshot.entries.clear();
     },
   };
 }

@@ -14,6 +14,7 @@ export {
 } from './ImClient.js';
 export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 export { applyOutcome, applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
+export { restoreSnapshot, snapshotOf, SNAPSHOT_MESSAGES_PER_TOPIC, type ImStateSnapshot } from './stateSnapshot.js';
 export { chainPages, type ChainPagesConfig } from './chainPages.js';
 export { login } from './login.js';
 export { changePassword, logout, refreshToken } from './account.js';
