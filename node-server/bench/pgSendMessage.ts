@@ -6,10 +6,15 @@
 // - WAL written (pg_current_wal_insert_lsn() before and after: the whole server's, so run it on a quiet one),
 // - round trips (statements sent while none of the connection's was in flight; a pipelined one rides along),
 // - wall time.
+// With --senders N it also measures contention: N senders at once, split over two stores (two "hubs", N/2
+// connections each), all sending to the 1,001-member stream, one message in flight each; messages per second
+// (wall) and CPU of all the database's backends per message. Every message locks all 1,001 counter rows, so this
+// shows how long a message holds them.
 // Rounds interleave the variants (order alternating) so machine drift hits both alike; medians and ranges over
 // the rounds are printed and written to bench-results/pg-send-message.json.
 //
 //   npm run bench:pg -- [--old /path/to/older/checkout] [--rounds 5] [--url postgres://…] [--small 300] [--large 40]
+//                       [--senders 16 --per-sender 8]
 //
 // An older checkout: `git worktree add --detach /tmp/pg-old <commit>` and `ln -s $PWD/node_modules /tmp/pg-old/`.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +33,8 @@ const { values: args } = parseArgs({
     url: { type: 'string', default: process.env.STAGE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     small: { type: 'string', default: '300' },
     large: { type: 'string', default: '40' },
+    senders: { type: 'string', default: '0' },
+    'per-sender': { type: 'string', default: '8' },
   },
 });
 
@@ -45,7 +52,7 @@ interface TxLike {
 }
 interface Variant {
   name: string;
-  open(schema: string): Promise<StoreLike>;
+  open(schema: string, poolSize?: number): Promise<StoreLike>;
   /** The hub's SendMessage transaction (CommandRunner.executeDomain's store part). */
   send(store: StoreLike, userId: string, stream: string, n: number): Promise<void>;
 }
@@ -60,7 +67,7 @@ async function loadVariant(name: string, root: string): Promise<Variant> {
   const { appendPushes } = (await src('store/appendPushes.ts')) as { appendPushes(tx: TxLike, p: { userIds: string[]; body: unknown }[]): Promise<number[][]> };
   return {
     name,
-    open: (schema) => PostgresStore.open({ url: args.url, schema, poolSize: 1 }),
+    open: (schema, poolSize = 1) => PostgresStore.open({ url: args.url, schema, poolSize }),
     async send(store, userId, stream, n) {
       const traceId = `${name}-${stream}-${n}-${Math.random().toString(36).slice(2)}`;
       const command = { type: 'SendMessage', traceId, stream, topic: 'bench', content: `message ${n} ${'x'.repeat(80)}` } as unknown as Command;
@@ -135,6 +142,29 @@ async function measure(variant: Variant, store: StoreLike, probe: pg.Client, sha
   return { cpuMs: cpuMs / count, walBytes: walBytes / count, roundTrips: trips / count, wallMs: wallMs / count };
 }
 
+/** N senders at once over two stores on the variant's schema, all to the 1,001-member stream. */
+async function contend(variant: Variant, schema: string, probe: pg.Client, senders: number, perSender: number): Promise<{ msgPerS: number; cpuMsPerMsg: number }> {
+  const hubs = [await variant.open(schema, Math.ceil(senders / 2)), await variant.open(schema, Math.ceil(senders / 2))];
+  try {
+    // Open every connection before measuring, then find the backends (only this benchmark uses the database).
+    await Promise.all(Array.from({ length: senders }, (_, i) => variant.send(hubs[i % 2]!, `user-${String(i).padStart(5, '0')}`, 'large', -1)));
+    const pids = (await probe.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
+    const cpu = () => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+    const cpuFrom = cpu();
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: senders }, async (_, i) => {
+        for (let n = 0; n < perSender; n++) await variant.send(hubs[i % 2]!, `user-${String(i).padStart(5, '0')}`, 'large', n);
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const messages = senders * perSender;
+    return { msgPerS: messages / seconds, cpuMsPerMsg: ((cpu() - cpuFrom) * 1000) / messages };
+  } finally {
+    for (const hub of hubs) await (hub as unknown as { close(): Promise<void> }).close();
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -146,18 +176,30 @@ async function main(): Promise<void> {
   const counts: Record<Shape, number> = { small: Number(args.small), large: Number(args.large) };
   const probe = new pg.Client({ connectionString: args.url });
   await probe.connect();
-  const opened: { variant: Variant; store: StoreLike }[] = [];
+  const opened: { variant: Variant; store: StoreLike; schema: string }[] = [];
   try {
     for (const variant of variants) {
-      const store = await variant.open(`bench_pg_${variant.name}_${process.pid}`);
+      const schema = `bench_pg_${variant.name}_${process.pid}`;
+      const store = await variant.open(schema);
       await setUp(store);
-      opened.push({ variant, store });
+      opened.push({ variant, store, schema });
       for (const shape of Object.keys(AUDIENCES) as Shape[]) await measure(variant, store, probe, shape, 5); // warm-up
     }
     const samples: Record<string, Record<Shape, Sample[]>> = {};
+    const contention: Record<string, { msgPerS: number[]; cpuMsPerMsg: number[] }> = {};
+    const senders = Number(args.senders);
     const rounds = Number(args.rounds);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? opened : [...opened].reverse();
+      if (senders > 0) {
+        for (const { variant, schema } of order) {
+          const c = await contend(variant, schema, probe, senders, Number(args['per-sender']));
+          const into = (contention[variant.name] ??= { msgPerS: [], cpuMsPerMsg: [] });
+          into.msgPerS.push(c.msgPerS);
+          into.cpuMsPerMsg.push(c.cpuMsPerMsg);
+          console.log(`round ${round + 1} ${senders} senders over 2 stores to 1,001 members, ${variant.name.padEnd(3)}: ${c.msgPerS.toFixed(1)} msg/s, PG CPU ${c.cpuMsPerMsg.toFixed(2)} ms per message`);
+        }
+      }
       for (const shape of Object.keys(AUDIENCES) as Shape[]) {
         for (const { variant, store } of order) {
           const s = await measure(variant, store, probe, shape, counts[shape]);
@@ -178,10 +220,14 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(JSON.stringify(summary, null, 2));
+    const contended: Record<string, Record<string, { median: number; min: number; max: number; n: number }>> = {};
+    for (const [name, c] of Object.entries(contention)) {
+      for (const key of ['msgPerS', 'cpuMsPerMsg'] as const) (contended[name] ??= {})[key] = { median: median(c[key]), min: Math.min(...c[key]), max: Math.max(...c[key]), n: c[key].length };
+    }
+    console.log(JSON.stringify({ summary, contended }, null, 2));
     const out = resolve(here, '../../bench-results/pg-send-message.json');
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ url: new URL(args.url).host, counts, rounds, summary }, null, 2)}\n`);
+    writeFileSync(out, `${JSON.stringify({ url: new URL(args.url).host, counts, rounds, summary, senders, contended }, null, 2)}\n`);
     console.log(`written to ${out}`);
   } finally {
     for (const { store } of opened) await store.dropSchemaAndClose().catch(() => undefined);
