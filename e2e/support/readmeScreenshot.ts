@@ -76,6 +76,11 @@ try {
   // Grace on her phone: a second device of the same user, at phone width.
   const phone = await person('grace', 390, 'login');
   await phone.getByTestId('topic-design-sealed logs').waitFor({ state: 'attached' });
+  // A new device opens on the first steps or the last open topic; pick the topic from the drawer as a phone user does.
+  if (!(await phone.getByTestId('message-body').first().isVisible())) {
+    await phone.getByTestId('menu').click();
+    await phone.getByTestId('topic-design-sealed logs').click();
+  }
   await phone.getByTestId('message-body').first().waitFor();
   await phone.waitForTimeout(300);
   await phone.screenshot({ path: join(workspace, 'docs', 'screenshot-phone.png') });

@@ -63,6 +63,10 @@ test('phone width: the drawer closes by button, backdrop and Escape; one-row top
   await page.getByTestId(`topic-${stream}-hello`).click();
   await expect(drawer).not.toBeInViewport();
   await expect(page.getByTestId('message-body')).toHaveText(['Hi from the laptop']);
+  // No hover on a phone: my own message's Edit and Delete are shown (not faded out until a hover that never comes).
+  await send(page, 'Sent from the phone');
+  await expect(page.getByTestId('edit')).toHaveCount(1);
+  expect(await page.getByTestId('edit').evaluate((button) => getComputedStyle(button.parentElement!).opacity)).toBe('1');
   expect(await smallTargets(page, '.topbar button, .topic-view button, .topic-view select, .topic-view textarea')).toEqual([]);
 
   // Panels and sign-out live behind More, which opens under the one-row bar.
