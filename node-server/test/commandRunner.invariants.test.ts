@@ -260,3 +260,39 @@ describe('CommandRunner on SQLite: outcomes wait for durability', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('CommandRunner counters (the /metrics an operator reads)', () => {
+  it('counts every reply, and every Err among them, once: applied, refused, resent, read, dead-lettered', async () => {
+    const store = new SqliteStore({ file: ':memory:' });
+    await store.insertUser({ id: 'u1', username: 'ann', passwordHash: 'x', createdAt: 0 });
+    const metrics = new Metrics();
+    const counters = hubMetrics(metrics);
+    const handlers: CommandHandlers = {
+      ...commandHandlers,
+      DismissGroup: async () => {
+        throw new TypeError('a handler bug');
+      },
+    };
+    const runner = new CommandRunner({ store, fanout: new InProcessFanout(), log: new Logger('silent'), counters, workers: 1, maxDeliveries: 2, deadlineMs: 10_000, handlers });
+    const workers = group(runner.task(), { size: 1, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 } });
+    const run = (command: Command) => runner.run({ userId: 'u1', deviceId: 'd1', session: deviceSession.initial(), command });
+    const seen = () => [counters.commands.value, counters.commandErrors.value];
+    expect(await run({ type: 'CreateGroup', traceId: 'm1', name: 'team' })).toMatchObject({ ok: true });
+    expect(seen()).toEqual([1, 0]);
+    expect(await run({ type: 'AddGroupMember', traceId: 'm2', groupId: 'nope', userId: 'u1' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(seen()).toEqual([2, 1]);
+    expect(await run({ type: 'AddGroupMember', traceId: 'm2', groupId: 'nope', userId: 'u1' })).toMatchObject({ ok: false }); // resent: answered from the record
+    expect(seen()).toEqual([3, 2]);
+    expect(await run({ type: 'FindUser', traceId: 'm3', username: 'ann' })).toMatchObject({ ok: true });
+    expect(seen()).toEqual([4, 2]);
+    expect(await run({ type: 'FindUser', traceId: 'm4', username: 'nobody' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(seen()).toEqual([5, 3]);
+    expect(await run({ type: 'DismissGroup', traceId: 'm5', groupId: 'g' })).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringContaining('2 times') } });
+    expect(seen()).toEqual([6, 4]);
+    expect(metrics.render()).toContain('stage_commands_total 6');
+    expect(runner.pending).toBe(0);
+    runner.close();
+    await workers.shutdown();
+    await store.close();
+  });
+});
