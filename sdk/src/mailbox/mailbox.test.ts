@@ -228,6 +228,18 @@ describe('Mailbox: leases', () => {
     expect(mailbox.size).toBe(1);
   });
 
+  it('a receiver released while waiting takes no message: the next receiver gets it', async () => {
+    const mailbox = new Mailbox<number>();
+    const gone = mailbox.receiver();
+    const pending = gone.receive();
+    gone.release();
+    await expect(pending).rejects.toMatchObject({ code: 'receiver_released' });
+    const next = mailbox.receiver().receive();
+    await mailbox.send(1);
+    const lease = await next;
+    expect([lease.value, lease.deliveries, mailbox.inFlight]).toEqual([1, 1, 1]);
+  });
+
   it("aborting a receiver's signal releases it: pending receives reject, leases come back", async () => {
     const mailbox = await filled([1]);
     const abort = new AbortController();
@@ -381,6 +393,21 @@ describe('Mailbox: RxJS face', () => {
     seen[1]!.ack();
     expect(seen.map((l) => l.value)).toEqual([1, 2, 3, 4]);
     expect(() => mailbox.receiver().leases({ prefetch: 0 })).toThrow(RangeError);
+    sub.unsubscribe();
+  });
+
+  it('a lease stream full at its prefetch takes the message again after nacking it', async () => {
+    const mailbox = await filled([1, 2]);
+    const seen: Array<Lease<number>> = [];
+    const sub = mailbox.receiver().leases({ prefetch: 1 }).subscribe((lease) => seen.push(lease));
+    expect(seen.map((l) => l.value)).toEqual([1]);
+    seen[0]!.nack();
+    expect(seen[0]!.state).toBe('returned');
+    await settle();
+    expect(seen.map((l) => [l.value, l.deliveries])).toEqual([[1, 1], [1, 2]]);
+    seen[1]!.ack();
+    expect(seen[1]!.state).toBe('acked');
+    expect(seen.map((l) => l.value)).toEqual([1, 1, 2]);
     sub.unsubscribe();
   });
 
