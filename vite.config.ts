@@ -53,7 +53,7 @@ export default defineConfig({
         test: {
           name: 'server',
           environment: 'node',
-          include: ['node-server/src/**/*.test.ts', 'node-server/test/**/*.test.ts'],
+          include: ['node-server/src/**/*.test.ts', 'node-server/test/**/*.test.ts', 'node-server/extensions/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Hub tests start real processes and bind ports; keep them from starving each other on 2 cores.

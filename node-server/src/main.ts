@@ -8,6 +8,7 @@ import { startHub } from './hub/startHub.js';
 import { Logger } from './hub/Logger.js';
 import { hubHelpText } from './cli/hubOptions.js';
 import { readHubSettings } from './cli/readHubSettings.js';
+import { loadExtensions } from './extensions/loadExtensions.js';
 
 async function runHub(args: readonly string[]): Promise<void> {
   const result = readHubSettings(args, process.env);
@@ -23,8 +24,20 @@ async function runHub(args: readonly string[]): Promise<void> {
   }
   const { settings } = result;
   const level = settings.logLevel ?? 'info';
+  const { extensions: modules, ...rest } = settings;
+  let extensions;
+  try {
+    // Paths are relative to where the command was typed (npm start may run from a workspace folder).
+    extensions = await loadExtensions(modules ?? [], process.env.INIT_CWD ?? process.cwd());
+  } catch (err) {
+    process.stderr.write(`stage-hub: ${(err as Error).message}\n`);
+    process.stderr.write('stage-hub: nothing started; `stage-hub --help` lists every option\n');
+    process.exitCode = 2;
+    return;
+  }
   await startHub({
-    ...settings,
+    extensions,
+    ...rest,
     // `npm start` may run from a workspace folder; INIT_CWD is where the user typed it, so ./data lands there.
     dataDir: settings.dataDir ?? resolve(process.env.INIT_CWD ?? process.cwd(), 'data'),
     logLevel: level,

@@ -489,6 +489,48 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         expect((await hubA.outcomesAfter('u1', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
       });
     }
+
+    it('keeps extension records per extension and key: put replaces, a prefix lists in key order, delete removes, a rollback keeps nothing', async () => {
+      const store = await factory.open();
+      await store.putExtensionRecord('poll', 'poll:general:b', { question: 'B?', votes: { u1: 0 } }, now);
+      await store.putExtensionRecord('poll', 'poll:general:a', { question: 'A?' }, now);
+      await store.putExtensionRecord('poll', 'poll:other:x', ['x', 1, null, true], now);
+      await store.putExtensionRecord('other', 'poll:general:a', 'not the poll extension', now);
+      await store.putExtensionRecord('poll', 'poll:general:a', { question: 'A2?', 'ünï': '😀' }, now + 1);
+      expect(await store.extensionRecord('poll', 'poll:general:a')).toEqual({ key: 'poll:general:a', value: { question: 'A2?', 'ünï': '😀' }, updatedAt: now + 1 });
+      expect(await store.extensionRecord('poll', 'missing')).toBeUndefined();
+      expect((await store.extensionRecords('poll', 'poll:general:', 10)).map((r) => r.key)).toEqual(['poll:general:a', 'poll:general:b']);
+      expect((await store.extensionRecords('poll', '', 10)).map((r) => r.key)).toEqual(['poll:general:a', 'poll:general:b', 'poll:other:x']);
+      expect((await store.extensionRecords('poll', '', 1, 'poll:general:a')).map((r) => r.key)).toEqual(['poll:general:b']);
+      expect((await store.extensionRecords('poll', 'poll:other:', 10))[0]?.value).toEqual(['x', 1, null, true]);
+      expect(await store.extensionRecord('other', 'poll:general:a')).toMatchObject({ value: 'not the poll extension' });
+      expect(await store.deleteExtensionRecord('poll', 'poll:general:b')).toBe(true);
+      expect(await store.deleteExtensionRecord('poll', 'poll:general:b')).toBe(false);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putExtensionRecord('poll', 'poll:general:c', 1, now);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await store.extensionRecord('poll', 'poll:general:c')).toBeUndefined();
+      expect((await store.extensionRecords('poll', 'poll:', 10)).map((r) => r.key)).toEqual(['poll:general:a', 'poll:other:x']);
+    });
+
+    it('stores API keys by hash, lists them oldest first and revokes one once', async () => {
+      const store = await factory.open();
+      await seed(store);
+      const key = { id: 'k1', name: 'ci-bot', userId: 'u1', hash: 'a'.repeat(64), createdAt: now, revokedAt: null };
+      await store.insertApiKey(key);
+      await store.insertApiKey({ ...key, id: 'k2', name: 'other', hash: 'b'.repeat(64), createdAt: now + 1 });
+      await expect(store.insertApiKey({ ...key, id: 'k3' })).rejects.toThrow();
+      expect(await store.apiKeyByHash('a'.repeat(64))).toEqual(key);
+      expect(await store.apiKeyByHash('c'.repeat(64))).toBeUndefined();
+      expect((await store.apiKeys()).map((k) => k.id)).toEqual(['k1', 'k2']);
+      expect(await store.revokeApiKey('k1', now + 5)).toBe(true);
+      expect(await store.revokeApiKey('k1', now + 6)).toBe(false);
+      expect(await store.revokeApiKey('nope', now)).toBe(false);
+      expect(await store.apiKeyByHash('a'.repeat(64))).toEqual({ ...key, revokedAt: now + 5 });
+    });
   });
 }
 

@@ -44,6 +44,7 @@ export const hubSettingsSchema = z
     tokenTtlMs: z.number().int().min(1_000),
     openRegistration: z.boolean(),
     publicDir: z.string().min(1),
+    extensions: z.array(z.string().min(1, 'an empty module name')).max(64),
   })
   .partial()
   .strict();
@@ -67,6 +68,8 @@ export interface HubOption {
   envOnly?: string;
   /** Set for a secret: an error line never echoes its value. */
   secretValue?: boolean;
+  /** The flag may be given several times: its values are joined with commas (then split by fromText). */
+  repeatable?: boolean;
   /** Turns a flag's or variable's text into the value the schema checks (a config file gives it typed). */
   fromText?(text: string): unknown;
 }
@@ -96,6 +99,17 @@ export const hubOptions: readonly HubOption[] = [
   { key: 'metricsToken', flag: '--metrics-token', value: '<s>', env: 'STAGE_METRICS_TOKEN', default: '(loopback only)', help: '/metrics answers only Authorization: Bearer <s>', fix: 'at least 16 characters', secretValue: true },
   { key: 'tokenTtlMs', flag: '--token-ttl-ms', value: '<n>', env: 'STAGE_TOKEN_TTL_MS', default: '259200000 (3 days)', help: 'token lifetime; clients refresh it (POST /api/refresh) while valid; an open socket is closed 4001 when its token expires', fix: 'an integer number of milliseconds, at least 1000', fromText: integer },
   { key: 'openRegistration', flag: '--open-registration', value: '<bool>', env: 'STAGE_OPEN_REGISTRATION', default: 'true', help: 'false: POST /api/register answers 403; accounts come from `stage-hub admin user create`', fix: 'true or false', fromText: boolean },
+  {
+    key: 'extensions',
+    flag: '--extension',
+    value: '<module>',
+    env: 'STAGE_EXTENSIONS',
+    default: '(none)',
+    help: 'load a hub extension (a .js file or a package; repeat the flag, or separate with commas); docs/HUB.md "Extending the hub"',
+    fix: 'a path to a compiled extension module such as node-server/dist/extensions/poll/index.js, or a package name; several separated by commas',
+    repeatable: true,
+    fromText: (text) => text.split(',').map((part) => part.trim()).filter((part) => part !== ''),
+  },
   { key: 'publicDir', flag: '--public-dir', value: '<dir>', env: 'STAGE_PUBLIC_DIR', default: 'node-server/public', help: 'static files served (the built web demo)', fix: 'a directory path' },
 ];
 

@@ -43,7 +43,8 @@ function readArgs(args: readonly string[], errors: string[]): { help: boolean; v
       errors.push(`${flag} needs a value: ${flag} ${hubOptions.find((o) => o.flag === flag)?.value ?? configFileOption.value}`);
       continue;
     }
-    values.set(flag, value);
+    const earlier = values.get(flag);
+    values.set(flag, earlier !== undefined && hubOptions.find((o) => o.flag === flag)?.repeatable ? `${earlier},${value}` : value);
   }
   return { help, values };
 }

@@ -4,6 +4,7 @@
 // and only then publishes; handlers never talk to sockets.
 import type { Command, CommandOf, CommandType, DeviceSessionState, Outcome, ReplyData } from '@stage/sdk/im';
 import type { StoreTx } from '../store/Store.js';
+import type { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 
 export interface CommandContext {
   userId: string;
@@ -13,6 +14,8 @@ export interface CommandContext {
   now: number;
   /** Fresh ids for groups and messages. */
   newId(): string;
+  /** The hub's extensions (Ext / ExtQuery); absent: the hub runs none. */
+  extensions?: ExtensionRegistry;
 }
 
 /** An outcome and the users it goes to (every device of each). */

@@ -4,6 +4,7 @@ import { appointReviewer, dismissReviewer, setTopicStatus, vote } from './topics
 import { addGroupMember, createGroup, dismissGroup, dismissMember, findUser, getGroupMembers, getGroups, searchUsers } from './groups.js';
 import { deleteMessage, editMessage, getHistory, sendMessage } from './messages.js';
 import { getReadState, getSessionState, markRead, muteTopic, syncReadState, unmuteTopic } from './sessionState.js';
+import { ext, extQuery } from './extensions.js';
 import { createStream, getStreams, setStreamAdmins, setStreamGroups } from './streams.js';
 
 export const commandHandlers: CommandHandlers = {
@@ -33,6 +34,8 @@ export const commandHandlers: CommandHandlers = {
   GetSessionState: getSessionState,
   SyncReadState: syncReadState,
   GetReadState: getReadState,
+  Ext: ext,
+  ExtQuery: extQuery,
 };
 
 export { CommandError } from './CommandError.js';

@@ -21,6 +21,7 @@ import {
 } from '@stage/sdk/im';
 import { commandHandlers, CommandError } from '../commands/index.js';
 import { dispatch, type CommandContext, type CommandHandlers } from '../commands/CommandContext.js';
+import type { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
 import { appendPushes } from '../store/appendPushes.js';
 import { asStoreUnavailable, type Store, type StoreTx, type StoreUnavailableError } from '../store/Store.js';
@@ -54,6 +55,8 @@ export interface CommandRunnerConfig {
   deadlineMs: number;
   /** For tests of supervision: handlers to use instead of the real table. */
   handlers?: CommandHandlers;
+  /** The extensions whose commands (Ext, ExtQuery) this hub runs. */
+  extensions?: ExtensionRegistry;
 }
 
 /** Thrown by the deadline guard when a command overran its deadline: the transaction rolls back. */
@@ -147,7 +150,14 @@ export class CommandRunner {
   }
 
   private context(job: CommandJob): CommandContext {
-    return { userId: job.userId, deviceId: job.deviceId, session: job.session, now: Date.now(), newId: randomUUID };
+    return {
+      userId: job.userId,
+      deviceId: job.deviceId,
+      session: job.session,
+      now: Date.now(),
+      newId: randomUUID,
+      ...(this.config.extensions ? { extensions: this.config.extensions } : {}),
+    };
   }
 
   /**

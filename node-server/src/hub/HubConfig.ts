@@ -3,6 +3,8 @@
 import { DEFAULT_LIMITS, type Limits } from '@stage/sdk/im';
 import type { ScryptCost } from '../auth/password.js';
 import type { Fanout } from '../fanout/Fanout.js';
+import type { HubExtension } from '../extensions/defineHubExtension.js';
+import type { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import type { Store } from '../store/Store.js';
 import { DEFAULT_HUB_LIMITS, type HubLimits } from './HubLimits.js';
 import type { LogLevel, Logger } from './Logger.js';
@@ -66,6 +68,11 @@ export interface HubConfig {
   trustProxy?: number;
   /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`; when not, only loopback clients. */
   metricsToken?: string;
+  /**
+   * Extensions whose commands (Ext, ExtQuery) the hub runs and the publish API exposes: hub extensions
+   * (defineHubExtension) or a registry (loadExtensions, what `--extension` builds). Default: none.
+   */
+  extensions?: readonly HubExtension[] | ExtensionRegistry;
   /** Install SIGINT/SIGTERM handlers that shut down gracefully (the CLI does). Default false. */
   handleSignals?: boolean;
 }

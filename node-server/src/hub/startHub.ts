@@ -32,6 +32,7 @@ import { AddressSockets } from './AddressSockets.js';
 import { AppliedEntries } from './AppliedEntries.js';
 import { SessionIds } from './SessionIds.js';
 import { CommandRunner } from './CommandRunner.js';
+import { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import { DeviceConnection, type ConnectionDeps, type DeviceIdentity } from './DeviceConnection.js';
 import { resolveHubConfig, type HubConfig } from './HubConfig.js';
 import { Logger } from './Logger.js';
@@ -84,7 +85,10 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   });
   if (fanout.reconcileMs !== undefined) reconciler.start(fanout.reconcileMs);
   fanoutSubscription.add(fanout.missed$.subscribe(() => void reconciler.now()));
+  const extensions = config.extensions instanceof ExtensionRegistry ? config.extensions : new ExtensionRegistry(config.extensions ?? []);
+  if (extensions.names.length > 0) log.info('extensions loaded', { extensions: extensions.names });
   const runner = new CommandRunner({
+    extensions,
     store,
     fanout,
     log: log.child({ session: 'commands' }),

@@ -43,6 +43,8 @@ import {
   type UserRecord,
   type LoginRef,
   type VoteValue,
+  type ApiKeyRecord,
+  type ExtensionRecord,
 } from './Store.js';
 
 const topicSelect = `SELECT t.stream, t.topic, t.status,
@@ -77,12 +79,15 @@ const fdatasyncOnThreadPool = (fd: number): Promise<void> =>
 const userColumns =
   'id, username, password_hash AS passwordHash, created_at AS createdAt, tokens_valid_after AS tokensValidAfter, deactivated_at AS deactivatedAt';
 
+const apiKeyColumns = 'id, name, user_id AS userId, hash, created_at AS createdAt, revoked_at AS revokedAt';
+
 const storeTxMethods = [
   'insertUser', 'userById', 'userByName', 'usersByPrefix', 'revokeLogin', 'revokedAmong', 'setPassword', 'setDeactivated', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'deleteStream', 'streamsVisibleTo',
   'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
   'countUnread', 'userReadState', 'advanceUserCursor', 'setUserMuted', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
+  'extensionRecord', 'putExtensionRecord', 'deleteExtensionRecord', 'extensionRecords', 'insertApiKey', 'apiKeyByHash', 'apiKeys', 'revokeApiKey',
 ] as const satisfies readonly (keyof StoreTx)[];
 
 // Declaration merging: the class gets every StoreTx method, installed in the constructor as serialized delegates.
@@ -893,4 +898,45 @@ class SqliteOps implements StoreTx {
   async saveReply(userId: string, traceId: string, reply: unknown): Promise<void> {
     this.q('INSERT OR REPLACE INTO replies (user_id, trace_id, reply) VALUES (?, ?, ?)').run(userId, traceId, JSON.stringify(reply));
   }
+  // extensions
+  async extensionRecord(extension: string, key: string): Promise<ExtensionRecord | undefined> {
+    const row = this.q('SELECT key, value, updated_at AS updatedAt FROM extension_records WHERE extension = ? AND key = ?').get(extension, key) as
+      | { key: string; value: string; updatedAt: number }
+      | undefined;
+    return row && { key: row.key, value: JSON.parse(row.value) as unknown, updatedAt: row.updatedAt };
+  }
+  async putExtensionRecord(extension: string, key: string, value: unknown, updatedAt: number): Promise<void> {
+    this.q('INSERT INTO extension_records (extension, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (extension, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at').run(
+      extension,
+      key,
+      JSON.stringify(value),
+      updatedAt,
+    );
+  }
+  async deleteExtensionRecord(extension: string, key: string): Promise<boolean> {
+    return this.q('DELETE FROM extension_records WHERE extension = ? AND key = ?').run(extension, key).changes > 0;
+  }
+  async extensionRecords(extension: string, prefix: string, limit: number, after?: string): Promise<ExtensionRecord[]> {
+    // A range on the primary key (BINARY collation: code-point order for UTF-8): every key starting with `prefix`.
+    const from = after !== undefined && after >= prefix ? after : undefined;
+    const rows = this.q(
+      `SELECT key, value, updated_at AS updatedAt FROM extension_records WHERE extension = ? AND key ${from === undefined ? '>=' : '>'} ? AND key < ? ORDER BY key LIMIT ?`,
+    ).all(extension, from ?? prefix, `${prefix}\u{10FFFF}`, limit) as { key: string; value: string; updatedAt: number }[];
+    return rows.map((row) => ({ key: row.key, value: JSON.parse(row.value) as unknown, updatedAt: row.updatedAt }));
+  }
+
+  // API keys
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    this.q('INSERT INTO api_keys (id, name, user_id, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(k.id, k.name, k.userId, k.hash, k.createdAt, k.revokedAt);
+  }
+  async apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.q(`SELECT ${apiKeyColumns} FROM api_keys WHERE hash = ?`).get(hash) as ApiKeyRecord | undefined;
+  }
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    return this.q(`SELECT ${apiKeyColumns} FROM api_keys ORDER BY created_at, id`).all() as ApiKeyRecord[];
+  }
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    return this.q('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+  }
+
 }

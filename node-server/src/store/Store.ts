@@ -152,6 +152,28 @@ export interface UserReadState {
   muted: Array<{ stream: string; topic: string }>;
 }
 
+/** One record an extension stored (extension_records): a JSON value under a key of the extension's choosing. */
+export interface ExtensionRecord {
+  key: string;
+  value: unknown;
+  updatedAt: number;
+}
+
+/**
+ * A key for the publish API (api_keys). The key itself (`stg_…`) is shown once when created; only its SHA-256 is
+ * stored, so a copy of the database does not hold usable keys. Requests made with it act as `userId` (a bot user).
+ */
+export interface ApiKeyRecord {
+  id: string;
+  /** The operator's label ("ci-bot"). */
+  name: string;
+  userId: string;
+  /** Lower-case hex SHA-256 of the whole key. */
+  hash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 /** Everything a command may read or write; available inside and outside a transaction. */
 export interface StoreTx {
   // users
@@ -262,6 +284,23 @@ export interface StoreTx {
   findReply(userId: string, traceId: string): Promise<unknown | undefined>;
   /** Records the reply; a reply already recorded for (user, traceId) is kept, never overwritten. */
   saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
+
+  // extensions: a generic table of JSON records per extension (written inside the command's transaction)
+  extensionRecord(extension: string, key: string): Promise<ExtensionRecord | undefined>;
+  /** Inserts or replaces the record. `value` is stored as JSON text. */
+  putExtensionRecord(extension: string, key: string, value: unknown, updatedAt: number): Promise<void>;
+  /** Deletes the record; true when there was one. */
+  deleteExtensionRecord(extension: string, key: string): Promise<boolean>;
+  /** Records whose key starts with `prefix`, ascending by key, keys > `after` when given, at most `limit`. */
+  extensionRecords(extension: string, prefix: string, limit: number, after?: string): Promise<ExtensionRecord[]>;
+
+  // API keys of the publish API
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key, revoked ones included, oldest first. */
+  apiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes the key (requests with it are refused from now on); false when no such key or already revoked. */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
 }
 
 export interface TransactionOptions {

@@ -219,4 +219,27 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 9,
+    description: 'extension records and API keys of the publish API',
+    // One generic table for every extension's state (the hub's schema does not change per extension), keyed by the
+    // extension's name and a key of its choosing; API keys are stored as SHA-256 only.
+    sql: `
+      CREATE TABLE extension_records (
+        extension TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (extension, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+    `,
+  },
 ];

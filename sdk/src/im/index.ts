@@ -14,7 +14,9 @@
 //   connectionState$, streams$, groups$, topics$(s), messages$(s, t), unread$, totalUnread$, muted$, reviews$,
 //   members$(g), pending$, outcomes$, log$ + verifyLog(); login(url, creds) / register(url, creds)
 //   administersStream / topicStatusRefusal / settableTopicStatuses: who may set a topic's status (hub and UI)
+//   client.extension(defineExtension({ name, commands, events })) → typed command functions + events$
 //   storage: memoryStorage() or { outbox: MailboxBacking, device: MailboxBacking, openLog(sessionId) }
 export * from './protocol/index.js';
 export * from './client/index.js';
 export * from './topicAuthority.js';
+export * from './extension/index.js';

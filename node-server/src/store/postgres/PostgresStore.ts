@@ -41,6 +41,8 @@ import {
   type UserRecord,
   type LoginRef,
   type VoteValue,
+  type ApiKeyRecord,
+  type ExtensionRecord,
 } from '../Store.js';
 
 export interface PostgresStoreConfig {
@@ -134,6 +136,7 @@ type MessageRow = SharedMessageRow & Row;
 
 const USER_COLUMNS =
   'id, username, password_hash AS "passwordHash", created_at AS "createdAt", tokens_valid_after AS "tokensValidAfter", deactivated_at AS "deactivatedAt"';
+const API_KEY_COLUMNS = 'id, name, user_id AS "userId", hash, created_at AS "createdAt", revoked_at AS "revokedAt"';
 const GROUP_COLUMNS = 'id, name, description, owner_id AS "ownerId", created_at AS "createdAt"';
 const TOPIC_SELECT = `SELECT t.stream, t.topic, t.status,
   COALESCE((SELECT MAX(seq) FROM messages m WHERE m.stream = t.stream AND m.topic = t.topic), 0) AS "lastSeq" FROM topics t`;
@@ -625,6 +628,57 @@ class PgOps implements StoreTx {
     if (this.inTransaction) this.sendWithCommit(text, values);
     else await this.run(text, values);
   }
+  // extensions
+  async extensionRecord(extension: string, key: string): Promise<ExtensionRecord | undefined> {
+    const r = await this.run<{ key: string; value: string; updatedAt: number }>(
+      'SELECT key, value, updated_at AS "updatedAt" FROM extension_records WHERE extension = $1 AND key = $2',
+      [extension, key],
+    );
+    const row = r.rows[0];
+    return row && { key: row.key, value: JSON.parse(row.value) as unknown, updatedAt: row.updatedAt };
+  }
+  async putExtensionRecord(extension: string, key: string, value: unknown, updatedAt: number): Promise<void> {
+    await this.run(
+      `INSERT INTO extension_records (extension, key, value, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (extension, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      [extension, key, JSON.stringify(value), updatedAt],
+    );
+  }
+  async deleteExtensionRecord(extension: string, key: string): Promise<boolean> {
+    return ((await this.run('DELETE FROM extension_records WHERE extension = $1 AND key = $2', [extension, key])).rowCount ?? 0) > 0;
+  }
+  async extensionRecords(extension: string, prefix: string, limit: number, after?: string): Promise<ExtensionRecord[]> {
+    // COLLATE "C": byte order of UTF-8, which is code-point order, as SQLite's BINARY.
+    const from = after !== undefined && after >= prefix ? after : undefined;
+    const r = await this.run<{ key: string; value: string; updatedAt: number }>(
+      `SELECT key, value, updated_at AS "updatedAt" FROM extension_records
+       WHERE extension = $1 AND key ${from === undefined ? '>=' : '>'} $2 AND key < $3 ORDER BY key LIMIT $4`,
+      [extension, from ?? prefix, `${prefix}\u{10FFFF}`, limit],
+    );
+    return r.rows.map((row) => ({ key: row.key, value: JSON.parse(row.value) as unknown, updatedAt: row.updatedAt }));
+  }
+
+  // API keys
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    await this.run('INSERT INTO api_keys (id, name, user_id, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      k.id,
+      k.name,
+      k.userId,
+      k.hash,
+      k.createdAt,
+      k.revokedAt,
+    ]);
+  }
+  async apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return (await this.run<ApiKeyRecord & Row>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash])).rows[0];
+  }
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.run<ApiKeyRecord & Row>(`SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`)).rows;
+  }
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    return ((await this.run('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount ?? 0) > 0;
+  }
+
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

@@ -177,4 +177,25 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    description: 'extension records and API keys of the publish API (as SQLite migration 9)',
+    sql: `
+      CREATE TABLE extension_records (
+        extension TEXT COLLATE "C" NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        value TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (extension, key)
+      );
+      CREATE TABLE api_keys (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL REFERENCES users(id),
+        hash TEXT COLLATE "C" NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+    `,
+  },
 ];

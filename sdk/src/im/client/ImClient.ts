@@ -5,7 +5,7 @@
 // chain (SessionClient) and answers the hub's recalls from it, dedupes and acks pushed outcomes, and keeps an
 // observable local state (streams, topics and reviews, groups, messages, unread counts). Protocol:
 // docs/PROTOCOL.md.
-import { BehaviorSubject, Subject, distinctUntilChanged, map, type Observable } from 'rxjs';
+import { BehaviorSubject, Subject, distinctUntilChanged, filter, map, type Observable } from 'rxjs';
 import type { Lease } from '../../mailbox/Lease.js';
 import { Mailbox } from '../../mailbox/Mailbox.js';
 import type { MailboxBacking, MailboxEntry } from '../../mailbox/MailboxBacking.js';
@@ -36,6 +36,8 @@ import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, 
 import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
 import { replyDataSchemas, type ReplyData, type ReplyFrame } from '../protocol/replies.js';
 import { chainPages } from './chainPages.js';
+import type { ExtensionCommandDef, ExtensionDef } from '../extension/defineExtension.js';
+import type { ExtensionClient } from '../extension/ExtensionClient.js';
 import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 import { ReadStateFold } from './ReadStateFold.js';
@@ -255,6 +257,8 @@ export class ImClient {
   /** A snapshot of the state is due (storage.snapshot); written at most every SNAPSHOT_EVERY_MS. */
   #snapshotTimer: ReturnType<typeof setTimeout> | undefined;
   #snapshotSaved: ImState | undefined;
+  /** Extensions this client knows (client.extension): Ext/ExtQuery commands of any other are refused before sending. */
+  readonly #extensions = new Map<string, ExtensionDef>();
 
   readonly #state$ = new BehaviorSubject<ImState>(emptyImState);
   /** The state as of the last applied outcome; #state$ lags it by at most one batch (stateBatchMs). */
@@ -574,6 +578,11 @@ export class ImClient {
       return refused(new ImError({ code: 'bad_schema', message: `${type}: ${path.join('.') || 'command'}: ${issue?.message ?? 'invalid'}`, path }, traceId));
     }
     const command = parsed.data as CommandOf<T>;
+    const sent = parsed.data;
+    if (sent.type === 'Ext' || sent.type === 'ExtQuery') {
+      const problem = this.#checkExtensionCommand(sent);
+      if (problem) return refused(new ImError(problem, traceId));
+    }
     try {
       canonicalJson(command); // what the seal is computed over: refuse here what could never be sealed
     } catch (error) {
@@ -699,6 +708,57 @@ export class ImClient {
   /** Folds cursors and mutes into this device's session. The client does this by itself; for tools and tests. */
   syncReadState(args: CommandArgs<'SyncReadState'>, options?: CommandOptions) {
     return this.command('SyncReadState', args, options);
+  }
+
+  // ------------------------------------------------------------------ public: extensions
+
+  /**
+   * Binds an extension's definition (defineExtension) to this client: one typed function per command — a `write`
+   * goes through the outbox as an `Ext` command (sealed, sent once, survives reloads), a `query` as an `ExtQuery`
+   * read — and `events$`, the extension's pushed events. Until an extension is bound here, commands naming it are
+   * refused before sending (not_found), as are payloads its schema refuses (bad_schema, path under `payload`).
+   * Binding the same definition again returns an equivalent object; another definition under a bound name throws.
+   */
+  extension<D extends ExtensionDef>(def: D): ExtensionClient<D> {
+    const known = this.#extensions.get(def.name);
+    if (known && known !== def) throw new TypeError(`ImClient.extension: another definition of "${def.name}" is bound to this client already`);
+    this.#extensions.set(def.name, def);
+    const bound: Record<string, unknown> = { name: def.name };
+    for (const [name, command] of Object.entries(def.commands)) {
+      bound[name] = async (payload: unknown, options?: CommandOptions): Promise<unknown> => {
+        const reply = await this.command(command.kind === 'write' ? 'Ext' : 'ExtQuery', { ext: def.name, name, payload }, options);
+        const result = command.result.safeParse(reply.result);
+        if (!result.success) {
+          const issue = result.error.issues[0];
+          throw new ImError({ code: 'internal', message: `the hub's ${def.name}.${name} result does not match the extension's schema: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() }, options?.traceId);
+        }
+        return result.data;
+      };
+    }
+    bound.events$ = this.#outcomes$.pipe(
+      map(({ outcomeId, outcome }) => {
+        if (outcome.type !== 'ExtEvent' || outcome.ext !== def.name || !Object.hasOwn(def.events, outcome.event)) return undefined;
+        const data = def.events[outcome.event]!.safeParse(outcome.data);
+        return data.success ? { outcomeId, event: outcome.event, data: data.data } : undefined;
+      }),
+      filter((event) => event !== undefined),
+    );
+    return bound as ExtensionClient<D>;
+  }
+
+  /** Why an extension command cannot be sent (unknown extension or command, wrong kind, payload refused), if so. */
+  #checkExtensionCommand(command: CommandOf<'Ext'> | CommandOf<'ExtQuery'>): { code: 'not_found' | 'bad_schema'; message: string; path?: Array<string | number> } | undefined {
+    const def = this.#extensions.get(command.ext);
+    if (!def) return { code: 'not_found', message: `${command.type}: unknown extension "${command.ext}": bind its definition with client.extension(def) first`, path: ['ext'] };
+    const member: ExtensionCommandDef | undefined = Object.hasOwn(def.commands, command.name) ? def.commands[command.name] : undefined;
+    if (!member) return { code: 'not_found', message: `${command.type}: extension "${command.ext}" has no command "${command.name}"`, path: ['name'] };
+    const kind = command.type === 'Ext' ? 'write' : 'query';
+    if (member.kind !== kind) return { code: 'bad_schema', message: `${command.ext}.${command.name} is a ${member.kind}: send it as ${member.kind === 'write' ? 'Ext' : 'ExtQuery'}`, path: ['type'] };
+    const payload = member.payload.safeParse(command.payload);
+    if (payload.success) return undefined;
+    const issue = payload.error.issues[0];
+    const path = ['payload', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];
+    return { code: 'bad_schema', message: `${command.ext}.${command.name}: ${path.join('.')}: ${issue?.message ?? 'invalid'}`, path };
   }
 
   /** Fetches streams (with topics), groups and the user's read state into the local state. */

@@ -233,6 +233,7 @@ export function applyOutcomeInBatch(state: ImState, outcome: Outcome, unpublishe
       else muted.delete(key);
       return { ...state, muted };
     }
+    case 'ExtEvent':
     case 'TimeOut':
       return state;
   }
@@ -368,5 +369,9 @@ export function applyReply<T extends CommandType>(state: ImState, type: T, data:
       }
       return next;
     }
+    // An extension keeps its own state (client.extension(def)): the IM state does not change.
+    case 'Ext':
+    case 'ExtQuery':
+      return state;
   }
 }

@@ -3,6 +3,7 @@
 // bad_schema error, so a typo never silently does less than asked.
 import { z } from 'zod';
 import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH, MAX_SEARCH_LIMIT, MAX_STREAM_ADMINS, MAX_SYNC_ENTRIES } from './limits.js';
+import { extensionCommandShape } from './extension.js';
 import {
   contentSchema,
   descriptionSchema,
@@ -131,6 +132,11 @@ export const syncReadStateSchema = command('SyncReadState', {
 });
 /** The user's read state (cursors, mutes, unread counts) as this device should show it, and what its session lacks. */
 export const getReadStateSchema = command('GetReadState', {});
+// ---- extensions (docs/PROTOCOL.md "Extensions")
+/** A command an extension registered that changes state: executed once per (user, traceId), like SendMessage. */
+export const extCommandSchema = command('Ext', extensionCommandShape);
+/** A read an extension registered: changes nothing, runs again on a resend, like GetHistory. */
+export const extQueryCommandSchema = command('ExtQuery', extensionCommandShape);
 
 export const commandSchemas = {
   SendMessage: sendMessageSchema,
@@ -159,6 +165,8 @@ export const commandSchemas = {
   GetSessionState: getSessionStateSchema,
   SyncReadState: syncReadStateSchema,
   GetReadState: getReadStateSchema,
+  Ext: extCommandSchema,
+  ExtQuery: extQueryCommandSchema,
 } as const;
 
 export type CommandType = keyof typeof commandSchemas;
@@ -191,6 +199,8 @@ export const commandSchema = z.discriminatedUnion('type', [
   getSessionStateSchema,
   syncReadStateSchema,
   getReadStateSchema,
+  extCommandSchema,
+  extQueryCommandSchema,
 ]);
 
 /**
@@ -214,6 +224,7 @@ export const readCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>([
   'SearchUsers',
   'GetSessionState',
   'GetReadState',
+  'ExtQuery',
 ]);
 /** Commands that change domain data: executed once per (user, traceId); their reply is recorded. */
 export const domainCommandTypes: ReadonlySet<CommandType> = new Set<CommandType>(

@@ -3,6 +3,7 @@ export * from './limits.js';
 export * from './errors.js';
 export * from './closeCodes.js';
 export * from './model.js';
+export * from './extension.js';
 export * from './commands.js';
 export * from './replies.js';
 export * from './outcomes.js';

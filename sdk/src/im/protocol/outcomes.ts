@@ -4,6 +4,7 @@
 // Outcome schemas are lenient objects (unknown fields allowed) so an older client survives a newer hub.
 import { z } from 'zod';
 import { commandTypes } from './commands.js';
+import { extensionMemberNameSchema, extensionNameSchema, extensionPayloadSchema } from './extension.js';
 import {
   groupInfoSchema,
   idSchema,
@@ -83,6 +84,13 @@ export const topicReadSchema = outcome('TopicRead', { stream: streamNameSchema, 
 /** The user muted or unmuted a topic on one of their devices (MuteTopic, UnmuteTopic). */
 export const topicMuteChangedSchema = outcome('TopicMuteChanged', { stream: streamNameSchema, topic: topicNameSchema, muted: z.boolean() });
 
+// ---- extensions
+/**
+ * An event an extension pushed (docs/PROTOCOL.md "Extensions"): to the users its handler named (e.g. the audience of
+ * a stream). `data` is the extension's, checked by its event schema; a client without the extension ignores it.
+ */
+export const extEventSchema = outcome('ExtEvent', { ext: extensionNameSchema, event: extensionMemberNameSchema, data: extensionPayloadSchema });
+
 // ---- commands abandoned by the hub
 /**
  * A command the hub accepted did not finish within the hub's command deadline and was rolled back (nothing
@@ -114,6 +122,7 @@ export const outcomeSchema = z.discriminatedUnion('type', [
   memberDismissedSchema,
   topicReadSchema,
   topicMuteChangedSchema,
+  extEventSchema,
   timeOutSchema,
 ]);
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { CommandType } from './commands.js';
 import { errorBodySchema } from './errors.js';
+import { extensionReplyDataSchema } from './extension.js';
 import {
   groupInfoSchema,
   idSchema,
@@ -68,6 +69,8 @@ export const replyDataSchemas = {
   GetReadState: sessionStateSchema.extend({
     fold: z.object({ cursors: z.array(readCursorSchema), mutes: z.array(z.object({ stream: streamNameSchema, topic: topicNameSchema, muted: z.boolean() })) }),
   }),
+  Ext: extensionReplyDataSchema,
+  ExtQuery: extensionReplyDataSchema,
 } as const satisfies Record<CommandType, z.ZodType>;
 
 export type ReplyData<T extends CommandType> = z.infer<(typeof replyDataSchemas)[T]>;

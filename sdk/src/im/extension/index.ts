@@ -1,0 +1,12 @@
+// Typed extensions (docs/PROTOCOL.md "Extensions"; guide in sdk/docs/im-client.md "Extensions").
+export {
+  defineExtension,
+  type ExtensionCommandDef,
+  type ExtensionCommandDefs,
+  type ExtensionDef,
+  type ExtensionEvent,
+  type ExtensionEventDefs,
+  type ExtensionPayload,
+  type ExtensionResult,
+} from './defineExtension.js';
+export type { ExtensionClient } from './ExtensionClient.js';
