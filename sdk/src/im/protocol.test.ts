@@ -59,6 +59,8 @@ describe('commands', () => {
       { type: 'GetSessionState', traceId: 't22' },
       { type: 'SyncReadState', traceId: 't23', cursors: [{ stream: 'general', topic: 'hello', upTo: 7 }], mutes: [{ stream: 'general', topic: 'hello', muted: false }] },
       { type: 'GetReadState', traceId: 't24' },
+      { type: 'Ext', traceId: 't25', ext: 'poll', name: 'create', payload: { question: 'Where?', options: ['a', 'b'] } },
+      { type: 'ExtQuery', traceId: 't26', ext: 'poll', name: 'list', payload: { stream: 'general' } },
     ];
     expect(new Set(samples.map((c) => c.type))).toEqual(new Set(commandTypes));
     for (const sample of samples) expect(commandSchema.parse(sample)).toEqual(sample);
@@ -67,6 +69,9 @@ describe('commands', () => {
 
   it('refuses unknown fields, missing trace ids, bad names and oversized content', () => {
     const bad = [
+      { type: 'Ext', traceId: 't', ext: 'Poll', name: 'create', payload: {} },
+      { type: 'Ext', traceId: 't', ext: 'poll', name: 'has space', payload: {} },
+      { type: 'ExtQuery', traceId: 't', ext: 'poll', name: 'list', payload: {}, extra: 1 },
       { type: 'SendMessage', traceId: 't', stream: 'a', topic: 'b', content: 'x', extra: 1 },
       { type: 'SendMessage', stream: 'a', topic: 'b', content: 'x' },
       { type: 'SendMessage', traceId: 'has space', stream: 'a', topic: 'b', content: 'x' },
