@@ -126,4 +126,15 @@ describe('PostgreSQL outcome log', () => {
     });
     expect(await store.findReply('ann', 't1')).toEqual({ ok: true });
   });
+
+  it('a statement refused because a pipelined write failed before it reports that write’s error, not its own', async () => {
+    const store = await openStore();
+    const failure = await store
+      .transaction(async (tx) => {
+        await tx.saveReply('ann', 'bad\u0000trace', { ok: true }); // sent, not awaited; fails on the server
+        await tx.userById('ann'); // refused: "current transaction is aborted" (25P02)
+      })
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: '22021' }); // invalid byte sequence: the reply's INSERT
+  });
 });

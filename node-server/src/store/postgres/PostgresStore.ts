@@ -825,8 +825,8 @@ export class PostgresStore extends PgOps implements Store {
       // then so does every statement behind it.)
       const begun = client.query('BEGIN');
       begun.catch(() => undefined);
+      const tx = new PgOps(runnerOf(client), true);
       try {
-        const tx = new PgOps(runnerOf(client), true);
         const result = await work(tx);
         // The writes sent with the commit (the reply) and the COMMIT share one round trip. A COMMIT behind a
         // failed statement answers ROLLBACK rather than an error: settle() reports that statement's error first.
@@ -836,7 +836,10 @@ export class PostgresStore extends PgOps implements Store {
         await tx.settle();
         if ((await committed).command !== 'COMMIT') throw new Error('PostgreSQL rolled the transaction back at COMMIT');
         return result;
-      } catch (e) {
+      } catch (caught) {
+        // A statement refused because an earlier pipelined write had failed (25P02, "current transaction is
+        // aborted") hides the cause: report that write's error instead.
+        const e = isCode(caught, '25P02') ? await tx.settle().then(() => caught, (failed: unknown) => failed) : caught;
         const down = unavailable(e);
         if (down || broken) broken = true;
         else {
