@@ -73,6 +73,20 @@ describe('the built hub', () => {
     expect(await hub.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('loads the compiled poll extension given with --extension and runs its commands on plain node', async () => {
+    const hub = start(process.execPath, [built, '--extension', join(repoRoot, 'node-server/dist/extensions/poll/index.js')]);
+    const url = await hub.listening;
+    expect(hub.log.some((line) => line.includes('"extensions loaded"') && line.includes('"poll"'))).toBe(true);
+    const { token } = await registerUser(url, 'poller');
+    const client = new TestClient({ baseUrl: url, token, deviceId: 'poller-1' });
+    await client.connect();
+    expect(await client.send('ExtQuery', { ext: 'poll', name: 'list', payload: { stream: 'nowhere' } })).toMatchObject({ ok: false, error: { code: 'not_found', path: ['command', 'payload', 'stream'] } });
+    expect(await client.send('Ext', { ext: 'weather', name: 'forecast', payload: {} })).toMatchObject({ ok: false, error: { code: 'not_found', path: ['command', 'ext'] } });
+    await client.close();
+    hub.child.kill('SIGTERM');
+    expect(await hub.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('is the stage-hub bin: an executable script with a node shebang', async () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'node-server/package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(resolve(repoRoot, 'node-server', pkg.bin['stage-hub']!)).toBe(built);
