@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { commandSchema, deviceSession, type Command } from '@stage/sdk/im';
 import { hashPassword } from '../auth/password.js';
+import { apiKeyHash, newApiKey } from '../auth/apiKey.js';
 import { ensurePrivateDir } from '../auth/loadSecret.js';
 import { commandHandlers } from '../commands/index.js';
 import { dispatch } from '../commands/CommandContext.js';
@@ -34,6 +35,10 @@ export const adminHelpText = `usage: stage-hub admin <command> [--data-dir <dir>
                                                  a group owned by --owner, with members added
   stream create <name> --as <username> --group <group name or id>... [--description <text>]
                                                  a stream visible to those groups (of which --as is a member)
+  apikey create <name> --user <username>         a key for the publish API (POST /api/v1/...) acting as that
+                                                 user; printed once as stg_..., only its SHA-256 is stored
+  apikey list                                    every key (id, name, user, created, revoked), never the key itself
+  apikey revoke <id>                             requests with that key are refused 401 from now on
   secret rotate                                  a new hub secret in <data-dir>/secret (0600); restart the hub: every
                                                  device logs in again and starts a fresh sealed session. With
                                                  STAGE_SECRET set, prints a new one to put there on every hub
@@ -60,7 +65,7 @@ interface AdminArgs {
   flags: Map<string, string[]>;
 }
 
-const valueFlags = new Set(['--data-dir', '--database-url', '--password', '--owner', '--member', '--description', '--as', '--group']);
+const valueFlags = new Set(['--data-dir', '--database-url', '--password', '--owner', '--member', '--description', '--as', '--group', '--user']);
 
 function parse(args: readonly string[]): AdminArgs {
   const words: string[] = [];
@@ -234,6 +239,42 @@ function setActive(active: boolean) {
   };
 }
 
+async function createApiKey(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
+  const name = a.words[2];
+  if (!name) throw new UsageError('apikey create needs a name');
+  if (name.length > 64 || !/^[A-Za-z0-9_.:-]+$/.test(name)) throw new UsageError('name: 1 to 64 letters, digits and _ . : - only');
+  const user = await userNamed(store, required(a, '--user'));
+  if (user.deactivatedAt != null) throw new RefusedError(`user "${user.username}" is deactivated`);
+  const key = newApiKey();
+  const record = { id: randomUUID(), name, userId: user.id, hash: apiKeyHash(key), createdAt: Date.now(), revokedAt: null };
+  await store.insertApiKey(record);
+  io.out(JSON.stringify({ id: record.id, name, user: user.username, key, next: 'keep the key now: it is not shown again (only its hash is stored)' }) + '\n');
+}
+
+async function listApiKeys(store: Store, _a: AdminArgs, io: AdminIo): Promise<void> {
+  const keys = await store.apiKeys();
+  const names = new Map<string, string>();
+  for (const k of keys) if (!names.has(k.userId)) names.set(k.userId, (await store.userById(k.userId))?.username ?? k.userId);
+  const rows = keys.map((k) => ({
+    id: k.id,
+    name: k.name,
+    user: names.get(k.userId),
+    createdAt: new Date(k.createdAt).toISOString(),
+    revokedAt: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
+  }));
+  io.out(JSON.stringify(rows) + '\n');
+}
+
+async function revokeApiKey(store: Store, a: AdminArgs, io: AdminIo): Promise<void> {
+  const id = a.words[2];
+  if (!id) throw new UsageError('apikey revoke needs a key id (see apikey list)');
+  if (!(await store.revokeApiKey(id, Date.now()))) {
+    const known = (await store.apiKeys()).some((k) => k.id === id);
+    throw new RefusedError(known ? `API key ${id} is already revoked` : `no API key ${id}`);
+  }
+  io.out(JSON.stringify({ id, revoked: true }) + '\n');
+}
+
 const commands: Record<string, (store: Store, a: AdminArgs, io: AdminIo) => Promise<void>> = {
   'user create': createUser,
   'user reset-password': resetPassword,
@@ -242,6 +283,9 @@ const commands: Record<string, (store: Store, a: AdminArgs, io: AdminIo) => Prom
   'user export': exportUser,
   'group create': createGroup,
   'stream create': createStream,
+  'apikey create': createApiKey,
+  'apikey list': listApiKeys,
+  'apikey revoke': revokeApiKey,
 };
 
 /**

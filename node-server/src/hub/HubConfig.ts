@@ -49,6 +49,9 @@ export interface HubConfig {
   /** Register/login attempts per second per client address (token bucket refill) and burst. Default 10/s, 100. */
   authPerSecond?: number;
   authBurst?: number;
+  /** Publish API requests (POST /api/v1/…) per second per API key (token bucket refill) and burst. Default 20/s, 40. */
+  publishPerSecond?: number;
+  publishBurst?: number;
   /** Password hashing cost; tests lower it. */
   scryptCost?: ScryptCost;
   /** Token lifetime, default 7 days. */
@@ -90,6 +93,8 @@ export interface ResolvedHubConfig {
   retentionSweepMs: number;
   authPerSecond: number;
   authBurst: number;
+  publishPerSecond: number;
+  publishBurst: number;
   hubLimits: HubLimits;
   trustProxy: number;
   metricsToken: string | undefined;
@@ -110,6 +115,8 @@ export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
     retentionSweepMs: config.retentionSweepMs ?? 60_000,
     authPerSecond: config.authPerSecond ?? 10,
     authBurst: config.authBurst ?? 100,
+    publishPerSecond: config.publishPerSecond ?? 20,
+    publishBurst: config.publishBurst ?? 40,
     hubLimits: resolveHubLimits(config.hubLimits, { ...DEFAULT_LIMITS, ...config.limits }),
     trustProxy: config.trustProxy ?? 0,
     metricsToken: config.metricsToken,

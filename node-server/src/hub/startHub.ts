@@ -18,6 +18,7 @@ import { TokenSigner } from '../auth/TokenSigner.js';
 import { openFanout } from '../fanout/openFanout.js';
 import { OutcomeReconciler } from '../fanout/OutcomeReconciler.js';
 import { login, passwordChangeSchema, register } from '../http/authRoutes.js';
+import { PublishApi } from '../http/publishRoutes.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { readJsonBody } from '../http/readJsonBody.js';
 import { clientAddress, isLoopback } from '../http/clientAddress.js';
@@ -155,6 +156,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     entries: hubLimits.limiterEntries,
   });
   const auth = { store, tokens, limiter, openRegistration: resolved.openRegistration, ...(config.scryptCost ? { scryptCost: config.scryptCost } : {}) };
+  const publishApi = new PublishApi({ store, runner, extensions, perSecond: resolved.publishPerSecond, burst: resolved.publishBurst });
   const userQuotas = new UserQuotas(hubLimits);
   const sseStreams = new Map<string, number>();
   let closing = false;
@@ -201,6 +203,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     if (req.method === 'POST' && path === '/api/password') return changePassword(req, res);
     if (req.method === 'POST' && path === '/api/ticket') return ticket(req, res);
     if (req.method === 'POST' && path === '/api/refresh') return refresh(req, res);
+    if (path.startsWith('/api/v1/')) return publishApi.handle(req, res, path);
     if (path.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${req.method} ${path}`);
     // Liveness: the process answers. Readiness (and /healthz, its older name): the store and the fan-out answer too.
     if (path === '/livez') return sendJson(res, 200, { ok: true });
