@@ -303,6 +303,7 @@ describe('the documentation samples, against the packed @stage/sdk', () => {
           rxjs: workspaceVersion('rxjs'),
           ws: workspaceVersion('ws'),
           react: workspaceVersion('react'),
+          zod: workspaceVersion('zod'), // the extension sample defines its schemas with zod, as an extension does
         },
         devDependencies: {
           typescript: workspaceVersion('typescript'),
