@@ -215,7 +215,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: first.seq, excludeSender: 'u1' })).toBe(1);
     });
 
-    it('deleting a stream removes it with its topics, messages, reviewers, votes and admins; its name can be used again', async () => {
+    it('deleting a stream removes it with its topics, messages, reviewers, votes, admins and the read cursors and mutes users had in it; its name can be used again', async () => {
       const store = await factory.open();
       await seed(store);
       await store.insertStream({ name: 'other', description: '', creatorId: 'u1', createdAt: now, groups: ['g1'] });
@@ -226,6 +226,10 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       await store.addReviewer('general', 'u2');
       await store.setVote('general', 'hello', 'u2', 1);
       await store.setStreamAdmins('general', ['u2']);
+      await store.advanceUserCursor('u1', 'general', 'hello', 2);
+      await store.setUserMuted('u1', 'general', 'hello', true);
+      await store.advanceUserCursor('u1', 'other', 'hello', 3);
+      await store.setUserMuted('u1', 'other', 'hello', true);
       await store.transaction(async (tx) => tx.deleteStream('general'));
       expect(await store.streamByName('general')).toBeUndefined();
       expect(await store.messageById('m1')).toBeUndefined();
@@ -240,6 +244,11 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect(await store.streamAdmins('general')).toEqual([]);
       expect(await store.history({ stream: 'general', limit: 10 })).toEqual([]);
       expect(await store.streamAudience('general')).toEqual(['u2', 'u3']);
+      // A stream made again under the name starts unread and unmuted for everyone: the old one's read state went with it.
+      expect(await store.userReadState('u1')).toEqual({
+        cursors: [{ stream: 'other', topic: 'hello', upTo: 3 }],
+        muted: [{ stream: 'other', topic: 'hello' }],
+      });
     });
 
     it('keeps a narrowed message its recipients’: history for a viewer and unread counts leave it out for others', async () => {

@@ -694,6 +694,9 @@ class SqliteOps implements StoreTx {
     this.q('DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE stream = ?)').run(name);
     this.q('DELETE FROM messages WHERE stream = ?').run(name);
     this.q('DELETE FROM votes WHERE stream = ?').run(name);
+    // Users' read state has no key to streams either; a stream made again under the name must start unread, unmuted.
+    this.q('DELETE FROM user_read_cursors WHERE stream = ?').run(name);
+    this.q('DELETE FROM user_muted_topics WHERE stream = ?').run(name);
     this.q('DELETE FROM streams WHERE name = ?').run(name); // stream_groups, topics, reviewers, stream_admins cascade
   }
   async setStreamGroups(name: string, groupIds: string[]): Promise<void> {

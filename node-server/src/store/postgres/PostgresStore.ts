@@ -287,6 +287,9 @@ class PgOps implements StoreTx {
       await ops.run('DELETE FROM message_recipients WHERE message_id IN (SELECT id FROM messages WHERE stream = $1)', [name]);
       await ops.run('DELETE FROM messages WHERE stream = $1', [name]);
       await ops.run('DELETE FROM votes WHERE stream = $1', [name]);
+      // Users' read state has no key to streams either; a stream made again under the name must start unread, unmuted.
+      await ops.run('DELETE FROM user_read_cursors WHERE stream = $1', [name]);
+      await ops.run('DELETE FROM user_muted_topics WHERE stream = $1', [name]);
       await ops.run('DELETE FROM streams WHERE name = $1', [name]); // stream_groups, topics, reviewers, stream_admins cascade
     });
   }
