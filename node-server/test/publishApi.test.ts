@@ -1,7 +1,7 @@
 // The publish API against a real hub on a SQLite data dir: keys made with `stage-hub admin apikey …` post messages
 // and run extension writes as their user through the hub's command path, so a connected device of a member gets
 // the push like any message; the Idempotency-Key makes a retry answer the recorded reply (one message); a missing,
-// wrong or revoked key is 401 and stores nothing; an oversized body is 413; a bad body is 400 with the path; the
+// wrong or revoked key is 401 and stores nothing, a deactivated key user 403, another method 405; an oversized body is 413; a bad body is 400 with the path; the
 // per-key rate limit answers 429 with Retry-After.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,6 +168,36 @@ describe('publish API', () => {
       }
       expect(statuses).toEqual([200, 200, 429]);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it("refuses another method (405, Allow: POST) and a deactivated key user's requests (403) until reactivated", async () => {
+    let hub = await hubOn();
+    try {
+      const get = await fetch(`${hub.url}/api/v1/messages`, { headers: { authorization: `Bearer ${key}` } });
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+    } finally {
+      await hub.close();
+    }
+    expect(await admin('user', 'deactivate', 'ci-bot')).toMatchObject({ code: 0 });
+    hub = await hubOn();
+    try {
+      const before = await messagesIn(hub, 'general');
+      const res = await publish(hub, '/api/v1/messages', { stream: 'general', topic: 'deploys', body: 'while deactivated' }, { authorization: `Bearer ${key}`, 'idempotency-key': 'deact-1' });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ error: { code: 'forbidden' } });
+      expect(await messagesIn(hub, 'general')).toEqual(before);
+    } finally {
+      await hub.close();
+    }
+    expect(await admin('user', 'reactivate', 'ci-bot')).toMatchObject({ code: 0 });
+    hub = await hubOn();
+    try {
+      const res = await publish(hub, '/api/v1/messages', { stream: 'general', topic: 'deploys', body: 'back' }, { authorization: `Bearer ${key}`, 'idempotency-key': 'deact-2' });
+      expect(res.status).toBe(200);
     } finally {
       await hub.close();
     }
