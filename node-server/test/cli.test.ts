@@ -48,6 +48,9 @@ describe('hub settings', () => {
     expect(errorsOf(['--open-registration', 'no'])).toEqual([expect.stringMatching(/^--open-registration: .*fix: true or false/)]);
     expect(readHubSettings([], { STAGE_OPEN_REGISTRATION: 'false' })).toEqual({ kind: 'settings', settings: { openRegistration: false } });
     expect(errorsOf(['--secret', 'a-long-enough-secret-value'])).toEqual([expect.stringMatching(/^--secret is refused: a command line is visible/)]);
+    expect(errorsOf(['--metrics-listen', '9464'])).toEqual([expect.stringMatching(/^--metrics-listen: .*fix: host:port, e\.g\. 127\.0\.0\.1:9464/)]);
+    expect(errorsOf([], { STAGE_METRICS_LISTEN: '127.0.0.1:99999' })).toEqual([expect.stringMatching(/^STAGE_METRICS_LISTEN: the port is at most 65535/)]);
+    expect(readHubSettings(['--metrics-listen', '[::1]:9464'], {})).toEqual({ kind: 'settings', settings: { metricsListen: '[::1]:9464' } });
   });
 
   it('refuses a weak STAGE_SECRET as a configuration error without echoing it', () => {

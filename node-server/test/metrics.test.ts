@@ -1,6 +1,8 @@
 // What a Prometheus scrape of a working hub shows: the counters under their existing names, latency histograms of
 // command round trip, transaction commit and push-to-ack, and the process's CPU, memory and event-loop metrics.
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHub } from '../src/hub/startHub.js';
 import { startTestHub } from './support/startTestHub.js';
 import { TestClient, registerUser } from './support/TestClient.js';
 
@@ -46,6 +48,39 @@ describe('/metrics', () => {
 
     for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_active_handles_total']) {
       expect(text).toMatch(new RegExp(`^${name} [0-9.e+-]+$`, 'm'));
+    }
+  });
+
+  it('with metricsListen, is served on its own listener (token honoured) and not on the hub port', async () => {
+    const own = await startTestHub({ metricsListen: '127.0.0.1:0', metricsToken: 'scrape-token-0123456789' });
+    try {
+      expect(own.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      expect(own.metricsUrl).not.toContain(`:${own.port}/`);
+      const onHubPort = await fetch(`${own.url}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
+      expect(onHubPort.status).toBe(404);
+      expect(((await onHubPort.json()) as { error: { message: string } }).error.message).toMatch(/metrics listener/);
+      expect((await fetch(own.metricsUrl!)).status).toBe(403);
+      const scraped = await fetch(own.metricsUrl!, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/^# TYPE stage_commands_total counter$/m);
+      // Only /metrics there: the API and the web demo are not reachable through the metrics address.
+      expect((await fetch(own.metricsUrl!.replace('/metrics', '/api/login'), { method: 'POST' })).status).toBe(404);
+      expect((await fetch(own.metricsUrl!.replace('/metrics', '/'))).status).toBe(404);
+    } finally {
+      await own.stop();
+    }
+    // Closing the hub closes the metrics listener.
+    await expect(fetch(own.metricsUrl!)).rejects.toThrow();
+  });
+
+  it('a metrics address already in use stops the start with the listen error', async () => {
+    const first = await startTestHub({ metricsListen: '127.0.0.1:0' });
+    try {
+      const taken = new URL(first.metricsUrl!).port;
+      await expect(startHub({ port: 0, host: '127.0.0.1', dataDir: first.dataDir + '-second', logLevel: 'silent', metricsListen: `127.0.0.1:${taken}` })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await first.stop();
+      rmSync(first.dataDir + '-second', { recursive: true, force: true });
     }
   });
 });

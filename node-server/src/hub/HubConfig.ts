@@ -72,6 +72,12 @@ export interface HubConfig {
   /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`; when not, only loopback clients. */
   metricsToken?: string;
   /**
+   * `host:port` of a listener of its own for /metrics (port 0 picks one), so scrapes stay off the public port:
+   * the hub's port then answers /metrics 404. There any client that reaches the address may scrape (the operator
+   * chose it), unless metricsToken is set. Default: /metrics on the hub's port.
+   */
+  metricsListen?: string;
+  /**
    * Extensions whose commands (Ext, ExtQuery) the hub runs and the publish API exposes: hub extensions
    * (defineHubExtension) or a registry (loadExtensions, what `--extension` builds). Default: none.
    */
@@ -98,6 +104,7 @@ export interface ResolvedHubConfig {
   hubLimits: HubLimits;
   trustProxy: number;
   metricsToken: string | undefined;
+  metricsListen: string | undefined;
   openRegistration: boolean;
 }
 
@@ -120,6 +127,7 @@ export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
     hubLimits: resolveHubLimits(config.hubLimits, { ...DEFAULT_LIMITS, ...config.limits }),
     trustProxy: config.trustProxy ?? 0,
     metricsToken: config.metricsToken,
+    metricsListen: config.metricsListen,
     openRegistration: config.openRegistration ?? true,
   };
 }

@@ -50,6 +50,8 @@ export interface RunningHub {
   port: number;
   store: Store;
   metrics: Metrics;
+  /** Where /metrics is served when `metricsListen` is set (http://host:port/metrics). */
+  metricsUrl?: string;
   /** Graceful: drains in-flight commands, closes sockets with 1001, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -219,14 +221,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       });
     }
     if (path === '/metrics') {
-      // A token when configured; otherwise only a loopback client (not through a trusted proxy) may read metrics.
-      const authorization = req.headers.authorization ?? '';
-      const allowed = resolved.metricsToken ? authorization === `Bearer ${resolved.metricsToken}` : isLoopback(clientAddress(req, resolved.trustProxy));
-      if (!allowed) throw new HttpError(403, 'forbidden', resolved.metricsToken ? 'metrics need Authorization: Bearer <metricsToken>' : 'metrics are served to loopback only unless metricsToken is set');
-      const { contentType, text } = await metrics.exposition();
-      res.writeHead(200, { 'content-type': contentType });
-      res.end(text);
-      return;
+      if (resolved.metricsListen) throw new HttpError(404, 'not_found', 'metrics are served on the metrics listener (metricsListen), not on this port');
+      return serveMetrics(req, res, isLoopback(clientAddress(req, resolved.trustProxy)));
     }
     if (path === '/sse' || path.startsWith('/sse/')) {
       if (req.method !== 'GET') throw new HttpError(405, 'bad_frame', 'SSE streams are GET only');
@@ -475,6 +471,45 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     });
   });
 
+  /** The Prometheus exposition, to a client the hub's rules allow: the token when set, else `trusted`. */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse, trusted: boolean): Promise<void> {
+    const authorization = req.headers.authorization ?? '';
+    const allowed = resolved.metricsToken ? authorization === `Bearer ${resolved.metricsToken}` : trusted;
+    if (!allowed) throw new HttpError(403, 'forbidden', resolved.metricsToken ? 'metrics need Authorization: Bearer <metricsToken>' : 'metrics are served to loopback only unless metricsToken or metricsListen is set');
+    const { contentType, text } = await metrics.exposition();
+    res.writeHead(200, { 'content-type': contentType });
+    res.end(text);
+  }
+  /** The metrics listener answers GET /metrics and nothing else; whoever reaches its address may scrape. */
+  function handleMetricsRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    void (async () => {
+      if (path !== '/metrics') throw new HttpError(404, 'not_found', 'this listener serves /metrics only');
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'bad_frame', '/metrics is GET only');
+      await serveMetrics(req, res, true);
+    })().catch((err: unknown) => {
+      if (err instanceof HttpError) return sendError(res, err);
+      log.error('metrics request failed', { err });
+      if (!res.headersSent) sendError(res, new HttpError(500, 'internal', 'metrics failed'));
+    });
+  }
+
+  // /metrics on a listener of its own when configured: scrapes stay off the public port and its proxy.
+  const metricsServer = resolved.metricsListen ? createServer(handleMetricsRequest) : undefined;
+  let metricsUrl: string | undefined;
+  if (metricsServer && resolved.metricsListen) {
+    const { host, port: metricsPort } = parseListen(resolved.metricsListen);
+    await new Promise<void>((resolveListen, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(metricsPort, host, () => resolveListen());
+    });
+    const address = metricsServer.address();
+    const bound = typeof address === 'object' && address ? address.port : metricsPort;
+    const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    metricsUrl = `http://${shownHost}:${bound}/metrics`;
+    log.info('metrics listening', { url: metricsUrl });
+  }
+
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(resolved.port, resolved.host, () => resolveListen());
@@ -505,6 +540,10 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       wss.close();
       server.closeAllConnections();
       await stopped;
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((r) => metricsServer.close(() => r()));
+      }
       if (!config.fanout) await fanout.close();
       if (!config.store) await store.close();
       log.info('hub stopped');
@@ -531,7 +570,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     process.on('SIGTERM', onSignal);
   }
 
-  return { url, port, store, metrics, close };
+  return { url, port, store, metrics, ...(metricsUrl ? { metricsUrl } : {}), close };
 }
 
 /** What a valid token names (see authenticate). */
@@ -542,6 +581,13 @@ interface AuthenticatedToken {
   loginId: string;
   tokenIssuedAt: number;
   passwordHash: string;
+}
+
+/** `host:port` or `[v6]:port` (checked by the settings schema) as listen arguments. */
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!match) throw new Error(`metricsListen: expected host:port, got ${JSON.stringify(text)}`);
+  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
 }
 
 /** A socket 'error' listener that closes over nothing (it stays on the socket for the connection's life). */
