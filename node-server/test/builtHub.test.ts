@@ -31,6 +31,9 @@ function start(command: string, args: string[]) {
   const dataDir = mkdtempSync(join(tmpdir(), 'stage-built-'));
   const child = spawn(command, [...args, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { cwd: repoRoot, env: plainEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  // 'close': every process holding the child's stdout/stderr has ended (under npm, the hub too, which writes to
+  // the same pipes), and every line they wrote has been read.
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
   cleanups.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
@@ -45,7 +48,7 @@ function start(command: string, args: string[]) {
     });
     void exited.then(({ code }) => reject(new Error(`exited ${code} before listening:\n${log.join('\n')}\n${stderr.join('\n')}`)));
   });
-  return { child, exited, log, listening };
+  return { child, exited, closed, log, listening };
 }
 
 const refused = (port: number) =>
@@ -100,7 +103,8 @@ describe('the built hub', () => {
     const hub = start('npm', ['start', '--workspace', '@stage/node-server', '--']);
     const port = Number(new URL(await hub.listening).port);
     hub.child.kill('SIGTERM'); // the npm process only, as a container runtime does
-    await hub.exited;
+    // npm may exit as soon as it forwarded the signal: wait for the hub's own end (its pipes closing) and last lines.
+    await hub.closed;
     expect(hub.log.some((l) => l.includes('"signal received"'))).toBe(true);
     expect(hub.log.some((l) => l.includes('"hub stopped"'))).toBe(true);
     expect(await refused(port)).toBe(true);
