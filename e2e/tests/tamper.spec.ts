@@ -12,7 +12,8 @@ test('a recall of a tampered sealed log is refused with a clear error and applie
   await send(alice.page, 'Entry one.');
   await send(alice.page, 'Entry two.');
   await expect(messageBodies(alice.page)).toHaveText(['Entry one.', 'Entry two.']);
-  // Muting is per-device session state: it lives in the hub's memory and is rebuilt only from the chain.
+  // Muting is recorded twice: in the device's sealed session (hub memory, rebuilt only from the chain) and as the
+  // user's read state (durable, like the messages, and synced to the user's devices).
   await alice.page.getByTestId('mute').click();
   await expect(alice.page.getByTestId('mute')).toHaveAttribute('aria-pressed', 'true');
 
@@ -33,9 +34,10 @@ test('a recall of a tampered sealed log is refused with a clear error and applie
   await expect(problem).toContainText(`entry ${changed.seq} does not match its seal`);
   await expect(problem).toContainText('Nothing from that log was applied');
 
-  // Nothing was applied: the mute recorded in the refused chain is gone; the device runs on a fresh session.
+  // Nothing from the refused chain was applied: the device runs on a fresh session, which gets the user's mute from
+  // the hub's durable read state (GetReadState, folded in with SyncReadState), not from the tampered log.
   await expectOnline(alice.page, 60_000);
-  await expect(alice.page.getByTestId('mute')).toHaveAttribute('aria-pressed', 'false');
+  await expect(alice.page.getByTestId('mute')).toHaveAttribute('aria-pressed', 'true');
   // The messages themselves were accepted long before (domain data); they still show, once.
   await expect(messageBodies(alice.page)).toHaveText(['Entry one.', 'Entry two.']);
   // And the conversation goes on.
