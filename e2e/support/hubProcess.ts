@@ -11,6 +11,12 @@ export const workspace = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 /** Where the running hub is recorded; STAGE_HUB_STATE moves it (the README screenshot script runs its own hub). */
 const stateFile = (): string => process.env.STAGE_HUB_STATE ?? join(workspace, 'e2e', 'test-results', '.hub.json');
 
+/**
+ * The hub's example extension (issue #17), loaded so the demo's `/poll` works end to end. The hub runs from its
+ * TypeScript sources under tsx (below), so this is the extension's source module, not the built .js.
+ */
+export const pollExtensionModule = join(workspace, 'node-server', 'extensions', 'poll', 'index.ts');
+
 export interface HubState {
   pid: number;
   port: number;
@@ -43,7 +49,7 @@ export async function startHub(settings: Omit<HubState, 'pid' | 'url'>): Promise
   const log = openSync(settings.logFile, 'a');
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', '--host', '127.0.0.1', '--port', String(settings.port), '--data-dir', settings.dataDir],
+    ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', '--host', '127.0.0.1', '--port', String(settings.port), '--data-dir', settings.dataDir, '--extension', pollExtensionModule],
     {
       cwd: workspace,
       env: { ...process.env, PORT: String(settings.port), STAGE_DATA_DIR: settings.dataDir, STAGE_SECRET: settings.secret, STAGE_LOG_LEVEL: 'info' },
