@@ -9,6 +9,7 @@ import type { GroupInfo, Message, OutcomeOf, StreamInfo, TopicInfo, UserRef } fr
 import { administersStream, topicKey } from '@stage/sdk/im';
 import type { InspectionEvent } from '@stage/sdk';
 import { startClientSystem, type ClientSystem } from './clientSystem.js';
+import { PollStore } from './PollStore.js';
 
 export type UiConnectionState = ConnectionState;
 
@@ -56,6 +57,8 @@ export class ChatStore {
   readonly problem$: BehaviorSubject<string | undefined>;
   readonly log$: BehaviorSubject<SealedLogInfo | undefined>;
   readonly inspect$: Observable<InspectionEvent>;
+  /** The polls of the hub's example extension (`/poll` in the composer). */
+  readonly polls: PollStore;
 
   private readonly failed$ = new BehaviorSubject<readonly PendingMessage[]>([]);
   private readonly subscription = new Subscription();
@@ -114,6 +117,8 @@ export class ChatStore {
     this.problem$ = hold(client.connection$.pipe(map(problemOf), distinctUntilChanged()), undefined, this.subscription);
     this.log$ = hold(client.log$, undefined, this.subscription);
     this.subscription.add(client.failures$.subscribe((error) => this.toast(`A queued ${error.traceId ? 'command' : 'request'} failed: ${error.message}`, 'error')));
+    this.polls = new PollStore(client, (text) => this.toast(text, 'error'));
+    this.subscription.add(() => this.polls.dispose());
 
     this.system = startClientSystem(this);
     this.inspect$ = this.system.inspect$;
@@ -198,9 +203,10 @@ export class ChatStore {
 
   // ---------------------------------------------------------------- commands
 
-  /** Opens a topic: its history is loaded by the history workers, then it is marked read. */
+  /** Opens a topic: its history is loaded by the history workers, then it is marked read. Its polls load beside. */
   async open(stream: string, topic: string): Promise<void> {
     this.selected$.next({ stream, topic });
+    void this.polls.load(stream, topic);
     await this.system.loadHistory(stream, topic);
     await this.markRead(stream, topic);
   }

@@ -8,6 +8,8 @@ import { useChat } from '../chat/ChatContext.js';
 import type { PendingMessage } from '../chat/ChatStore.js';
 import { topicKey } from '@stage/sdk/im';
 import { ConfirmDialog } from './ConfirmDialog.js';
+import { PollList } from './PollList.js';
+import { parsePollCommand } from '../chat/pollExtension.js';
 import { ReviewBar } from './ReviewBar.js';
 import { TopicStatusControl } from './TopicStatusControl.js';
 import { statusLabel } from './Sidebar.js';
@@ -38,6 +40,7 @@ export function TopicView({ stream, topic }: { stream: string; topic: string }) 
         </div>
       </header>
       <ReviewBar stream={stream} topic={topic} />
+      <PollList stream={stream} topic={topic} />
       <MessageList stream={stream} topic={topic} />
       <Composer stream={stream} topic={topic} />
     </section>
@@ -218,25 +221,54 @@ function PendingItem({ item }: { item: PendingMessage }) {
 function Composer({ stream, topic }: { stream: string; topic: string }) {
   const chat = useChat();
   const [draft, setDraft] = useState('');
+  /** Why the typed `/poll` command was not sent; it stays until the text changes. */
+  const [pollError, setPollError] = useState<string>();
   const input = useRef<HTMLTextAreaElement>(null);
   const send = (event?: FormEvent) => {
     event?.preventDefault();
     const content = draft.trim();
     if (!content) return;
+    // `/poll Question? | A | B` makes a poll (the poll extension) instead of a message; a malformed one sends nothing.
+    const poll = parsePollCommand(content);
+    if (poll && 'error' in poll) {
+      setPollError(`Not sent: ${poll.error}`);
+      return;
+    }
     setDraft('');
-    void chat.send(stream, topic, content);
+    if (poll) void chat.polls.create(stream, topic, poll.question, poll.options);
+    else void chat.send(stream, topic, content);
     input.current?.focus();
+  };
+  const edit = (text: string) => {
+    setDraft(text);
+    setPollError(undefined);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) send(event);
   };
   return (
-    <form className="composer" onSubmit={send}>
-      <GrowingTextarea ref={input} value={draft} onChange={setDraft} onKeyDown={onKeyDown} placeholder={`Message # ${stream} › ${topic}`} label="Message" testId="composer" />
-      <button type="submit" disabled={!draft.trim()} data-testid="send">
-        Send
-      </button>
-    </form>
+    <>
+      {pollError && (
+        <p className="composer-error" id="composer-error" role="alert" data-testid="composer-error">
+          {pollError}
+        </p>
+      )}
+      <form className="composer" onSubmit={send}>
+        <GrowingTextarea
+          ref={input}
+          value={draft}
+          onChange={edit}
+          onKeyDown={onKeyDown}
+          placeholder={`Message # ${stream} › ${topic}`}
+          label="Message"
+          testId="composer"
+          describedBy={pollError ? 'composer-error' : undefined}
+        />
+        <button type="submit" disabled={!draft.trim()} data-testid="send">
+          Send
+        </button>
+      </form>
+    </>
   );
 }
 
@@ -250,10 +282,12 @@ interface GrowingTextareaProps {
   testId: string;
   placeholder?: string;
   autoFocus?: boolean;
+  /** The id of what explains a problem with the text (set: the textarea is marked invalid). */
+  describedBy?: string | undefined;
 }
 
 /** A textarea that grows with its text up to about ten lines, then scrolls. */
-const GrowingTextarea = forwardRef<HTMLTextAreaElement, GrowingTextareaProps>(function GrowingTextarea({ value, onChange, onKeyDown, label, testId, placeholder, autoFocus }, ref) {
+const GrowingTextarea = forwardRef<HTMLTextAreaElement, GrowingTextareaProps>(function GrowingTextarea({ value, onChange, onKeyDown, label, testId, placeholder, autoFocus, describedBy }, ref) {
   const own = useRef<HTMLTextAreaElement>(null);
   useImperativeHandle(ref, () => own.current!, []);
   useLayoutEffect(() => {
@@ -272,6 +306,8 @@ const GrowingTextarea = forwardRef<HTMLTextAreaElement, GrowingTextareaProps>(fu
       placeholder={placeholder}
       autoFocus={autoFocus}
       aria-label={label}
+      aria-describedby={describedBy}
+      aria-invalid={describedBy === undefined ? undefined : true}
       data-testid={testId}
     />
   );
