@@ -1,5 +1,5 @@
 // Accessibility (#15 point 9): axe-core on every screen of the demo — sign-in, register, first steps, a topic with
-// messages and a review, each side panel, the confirmation and sign-out dialogs, the phone drawer — with no serious
+// messages, a poll and a review, each side panel, the confirmation and sign-out dialogs, the phone drawer — with no serious
 // or critical violation (WCAG 2.1 A/AA rules), and one level-one heading per screen.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
@@ -58,6 +58,10 @@ test('every screen has no serious or critical axe violation and a level-one head
   await openTopic(bob.page, stream, 'contrast');
   await send(bob.page, 'Looks fine to me.');
   await expect(page.getByTestId('message')).toHaveCount(2);
+  // A poll card (the hub's example extension) with a chosen option, so the pressed style is checked too.
+  await send(page, '/poll Ship it? | Yes | No');
+  await page.getByTestId('poll').getByRole('button', { name: /^Yes,/ }).click();
+  await expect(page.getByTestId('poll').getByRole('button', { name: /^Yes,/ })).toHaveAttribute('aria-pressed', 'true');
   await expectClean(page, 'topic view');
   await page.getByTestId('start-review').click();
   await expect(page.getByTestId('topic-status')).toHaveText('in review');
