@@ -2,7 +2,7 @@
 // each topic, kept live by the extension's `pollUpdated` events and loaded with its `list` query when a topic is
 // opened (after a reload or a reconnect, the events the page missed are in that list).
 import { BehaviorSubject, distinctUntilChanged, map, Subscription, type Observable } from 'rxjs';
-import { topicKey, type ExtensionClient, type ImClient } from '@stage/sdk/im';
+import { ImError, topicKey, type ExtensionClient, type ImClient } from '@stage/sdk/im';
 import { pollExtension, type Poll } from './pollExtension.js';
 
 const noPolls: readonly Poll[] = [];
@@ -47,12 +47,19 @@ export class PollStore {
     );
   }
 
-  /** Loads a topic's polls from the hub (the `list` query); a failure is reported and keeps what is shown. */
+  /**
+   * Loads a topic's polls from the hub (the `list` query); a failure is reported and keeps what is shown. A hub
+   * started without the extension has no polls to show: that is not worth a notice on every topic opened.
+   */
   async load(stream: string, topic: string): Promise<void> {
-    await this.request('load the polls', async (fresh) => {
-      const { polls } = await this.polls.list({ stream, topic });
-      for (const poll of polls) fresh(poll);
-    });
+    await this.request(
+      'load the polls',
+      async (fresh) => {
+        const { polls } = await this.polls.list({ stream, topic });
+        for (const poll of polls) fresh(poll);
+      },
+      hubLacksExtension,
+    );
   }
 
   /** Creates a poll in a topic; resolves false when the hub refused it (reported). */
@@ -69,7 +76,7 @@ export class PollStore {
    * Runs a command or query whose answer carries polls. A reply can be older than an event pushed while it was on
    * its way (someone voted in between), so `fresh` keeps a poll only if no event updated it since the request left.
    */
-  private async request(what: string, work: (fresh: (poll: Poll) => void) => Promise<void>): Promise<boolean> {
+  private async request(what: string, work: (fresh: (poll: Poll) => void) => Promise<void>, quiet: (error: unknown) => boolean = () => false): Promise<boolean> {
     const sentAt = this.pushes;
     try {
       await work((poll) => {
@@ -77,7 +84,7 @@ export class PollStore {
       });
       return true;
     } catch (error) {
-      this.report(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!quiet(error)) this.report(`Could not ${what}: ${error instanceof Error ? error.message : String(error)}`);
       return false;
     }
   }
@@ -91,4 +98,9 @@ export class PollStore {
     next.set(key, [...others, poll].sort((a, b) => a.createdAt - b.createdAt || (a.pollId < b.pollId ? -1 : 1)));
     this.polls$.next(next);
   }
+}
+
+/** The hub's refusal of a command naming an extension it does not run (started without `--extension`). */
+function hubLacksExtension(error: unknown): boolean {
+  return error instanceof ImError && error.code === 'not_found' && error.path?.[1] === 'ext';
 }

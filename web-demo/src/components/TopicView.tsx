@@ -235,8 +235,12 @@ function Composer({ stream, topic }: { stream: string; topic: string }) {
       return;
     }
     setDraft('');
-    if (poll) void chat.polls.create(stream, topic, poll.question, poll.options);
-    else void chat.send(stream, topic, content);
+    if (poll) {
+      // A refused poll (the toast says why) gives its text back to fix, unless something new was typed meanwhile.
+      void chat.polls.create(stream, topic, poll.question, poll.options).then((created) => {
+        if (!created) setDraft((typed) => (typed === '' ? content : typed));
+      });
+    } else void chat.send(stream, topic, content);
     input.current?.focus();
   };
   const edit = (text: string) => {
