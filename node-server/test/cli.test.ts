@@ -2,7 +2,7 @@
 // anything starts, one line per mistake naming where it came from and the fix, exit 2 and no stack trace; `--help`
 // lists every flag with its variable and default; flag beats variable beats config file.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

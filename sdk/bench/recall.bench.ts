@@ -80,7 +80,7 @@ async function recallFromFile(): Promise<number> {
   handler.delete(sessionId);
   const t0 = performance.now();
   const client = await SessionClient.open<Body>({ sessionId, key, store: await FileLogStore.open<Body>({ path }), pageSize: 1000 });
-  const result = await handler.receive(sessionId, trigger, (id, upTo) => client.answerRecall(upTo));
+  const result = await handler.receive(sessionId, trigger, (_id, upTo) => client.answerRecall(upTo));
   const ms = performance.now() - t0;
   await client.close();
   if (!result.recalled || JSON.stringify(result.state) !== JSON.stringify(definition.apply(live!, trigger.body))) throw new Error('recall from file rebuilt a different state');

@@ -10,11 +10,6 @@ import { writeReport } from './report.js';
 const CRASHES = Number(globalThis.process?.env.RESTART_BENCH_N ?? 20_000);
 const WARMUP = 2_000;
 
-interface Probe {
-  crash: () => void;
-  started: Promise<void>;
-}
-
 /** Crash-and-wait loop shared by both: `arm` returns a fresh promise resolved by the next start. */
 async function measure(setup: (onStart: () => void) => { crashNow: () => void; stop: () => Promise<void> | void }): Promise<number[]> {
   let crashedAt = 0;

@@ -115,7 +115,7 @@ export class RedisFanout implements Fanout {
     private readonly sub: Redis,
     readonly channel: string,
     hubId: string,
-    private readonly config: RedisFanoutConfig,
+    config: RedisFanoutConfig,
   ) {
     this.hubId = hubId;
     this.reconcileMs = config.reconcileMs ?? 500;

@@ -156,7 +156,7 @@ export class DeviceConnection {
 
   /** `socket`: the TCP socket under `ws`, for the writer to batch its writes (see DeviceWriter). */
   constructor(
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     readonly identity: DeviceIdentity,
     private readonly deps: ConnectionDeps,
     socket?: Writable,

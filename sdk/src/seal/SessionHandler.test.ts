@@ -75,7 +75,7 @@ describe('SessionHandler', () => {
 
   it('catches up a live session that missed entries by recalling the chain', async () => {
     const handler = newHandler();
-    const { sessionId, client, send } = await connect(handler);
+    const { client, send } = await connect(handler);
     for (let n = 0; n < 5; n++) await send(chatBody(n));
     for (let n = 5; n < 9; n++) await client.append(chatBody(n)); // never reached the handler
     const result = await send(chatBody(9));
@@ -121,7 +121,7 @@ describe('SessionHandler', () => {
     for (let n = 0; n < 10; n++) entries.push(await client.append(chatBody(n)));
     handler.delete(sessionId);
     let recalls = 0;
-    const recall = (id: string, upTo: number) => {
+    const recall = (_id: string, upTo: number) => {
       recalls++;
       return client.answerRecall(upTo);
     };

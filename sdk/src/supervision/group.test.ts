@@ -19,17 +19,6 @@ import {
 const statsWhere = (stats$: Observable<GroupStats>, ok: (s: GroupStats) => boolean): Promise<GroupStats> =>
   firstValueFrom(stats$.pipe(filter(ok)));
 
-/** A promise resolved/rejected from outside. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 afterEach(() => {
   vi.useRealTimers();
 });

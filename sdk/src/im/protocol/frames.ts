@@ -3,7 +3,7 @@
 // recall, resync, pong. Every frame is an object with a string `kind`.
 import { z } from 'zod';
 import { commandSchema } from './commands.js';
-import { errorBodySchema, type ErrorBody } from './errors.js';
+import type { ErrorBody } from './errors.js';
 import { DEFAULT_LIMITS, MAX_CHAIN_PAGE_ENTRIES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
 import { deviceIdSchema, idSchema, usernameSchema } from './model.js';
 import { outcomeSchema, type Outcome } from './outcomes.js';
