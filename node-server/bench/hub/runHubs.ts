@@ -32,7 +32,7 @@ async function openDatabase(): Promise<Database> {
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`the hubs shape needs PostgreSQL at ${databaseUrl} (set STAGE_BENCH_DATABASE_URL): ${(error as Error).message}`);
+    throw new Error(`the hubs shape needs PostgreSQL at ${databaseUrl} (set STAGE_BENCH_DATABASE_URL): ${(error as Error).message}`, { cause: error });
   }
   return { client, schemas: [] };
 }

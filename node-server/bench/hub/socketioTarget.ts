@@ -38,6 +38,7 @@ export function socketioTarget(port: number, layout: Layout, label: string): Loa
       const pending = new Map<number, () => void>();
       let seq = 0;
       let ws: WebSocket | undefined;
+      // eslint-disable-next-line prefer-const -- read by a callback that can run before the assignment; const would throw there
       ws = await connectSocketIo(port, roomOf(layout, index), (frame) => {
         if (frame[1] === 0x32 /* '2' event */) {
           // "42[" is an event without an ack id; "42<id>[" asks for an ack.

@@ -44,6 +44,7 @@ export async function startEchoServer(config: EchoServerConfig = {}): Promise<Ec
     spawn: () => engine.spawn(rxMachine, { pool: rxPool, timeoutMs: rxTimeoutMs, dumpBytes: true, ctx: null, timeout: null }),
   });
   const txPool: Pool<TxMachine> = new Pool({ spawn: () => engine.spawn(txMachine, { pool: txPool, ctx: null }) });
+  // eslint-disable-next-line prefer-const -- read by a callback that can run before the assignment; const would throw there
   let listener: ListenerMachine | undefined;
   const workers: Pool<ServerWorkerMachine> = new Pool({
     max: config.maxClients ?? 10_000,

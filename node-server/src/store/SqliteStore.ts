@@ -91,6 +91,7 @@ const storeTxMethods = [
 ] as const satisfies readonly (keyof StoreTx)[];
 
 // Declaration merging: the class gets every StoreTx method, installed in the constructor as serialized delegates.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging -- see above
 export interface SqliteStore extends StoreTx {}
 
 /** Outcome fan-outs written before their entries are compacted into the per-user table (see SqliteOutcomeLog). */
@@ -114,6 +115,7 @@ type Applied = { job: TransactionJob; result: unknown };
  * hub while a transaction awaits between statements would otherwise see its uncommitted rows (one connection),
  * e.g. an outcome that is then rolled back.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- merged with the interface above on purpose
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly ops: SqliteOps;

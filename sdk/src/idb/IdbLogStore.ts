@@ -35,6 +35,7 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
 
   static async open<B = unknown>(config: IdbLogStoreConfig): Promise<IdbLogStore<B>> {
     if (typeof config.logId !== 'string' || config.logId.length === 0) throw new TypeError('IdbLogStore: logId must be a non-empty string');
+    // eslint-disable-next-line prefer-const -- read by a callback that can run before the assignment; const would throw there
     let store: IdbLogStore<B> | undefined;
     const db = await openStageDb({
       dbName: config.dbName,

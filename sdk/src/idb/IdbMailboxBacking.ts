@@ -33,6 +33,7 @@ export class IdbMailboxBacking<T> implements MailboxBacking<T> {
 
   static async open<T>(config: IdbMailboxBackingConfig): Promise<IdbMailboxBacking<T>> {
     if (typeof config.mailbox !== 'string' || config.mailbox.length === 0) throw new TypeError('IdbMailboxBacking: mailbox must be a non-empty string');
+    // eslint-disable-next-line prefer-const -- read by a callback that can run before the assignment; const would throw there
     let backing: IdbMailboxBacking<T> | undefined;
     const db = await openStageDb({
       dbName: config.dbName,

@@ -29,6 +29,7 @@ export interface OpenStageDbConfig {
 
 export async function openStageDb(config: OpenStageDbConfig = {}): Promise<StageDb> {
   let db: StageDb | undefined;
+  // eslint-disable-next-line prefer-const -- read by a callback that can run before the assignment; const would throw there
   db = await openDB<StageDbSchema>(config.dbName ?? DEFAULT_STAGE_DB_NAME, STAGE_DB_VERSION, {
     upgrade(database, oldVersion) {
       if (oldVersion < 1) {

@@ -72,11 +72,9 @@ export class FileLogStore<B = unknown> implements SealedLogStore<B> {
       const start = this.#offsets[this.#offsets.length - 1]!;
       // Offsets of the new records, computed before writing so a failed write leaves them unchanged.
       const added: number[] = [];
-      let at = start;
       for (let i = 0, from = 0; i < entries.length; i++) {
         const end = bytes.indexOf(newline, from);
-        at = start + end + 1;
-        added.push(at);
+        added.push(start + end + 1);
         from = end + 1;
       }
       try {

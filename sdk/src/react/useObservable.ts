@@ -18,8 +18,8 @@ export function useObservable<T>(source: Observable<T>, initial: T): T;
 export function useObservable<T>(source: Observable<T> & { getValue(): T }): T;
 export function useObservable<T>(source: Observable<T>): T | undefined;
 export function useObservable<T>(source: Observable<T>, initial?: T): T | undefined {
-  // `initial` is only read when the store is created: changing it later must not resubscribe.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // `initial` is only read when the store is created: changing it later must not resubscribe, so it is
+  // deliberately not a dependency.
   const store = useMemo(() => observableStore<T | undefined>(source, initial), [source]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
   if (snapshot.kind === 'error') throw snapshot.error;

@@ -139,6 +139,8 @@ export class FakeHub {
     this.#execute = config.execute ?? defaultExecute;
     this.#liveness = config.liveness ?? { heartbeatMs: 60_000, idleTimeoutMs: 120_000 };
     this.handler = this.#newHandler();
+    // Inside the socket class below `this` is the socket; the sockets reach their hub through this name.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const hub = this;
     this.WebSocket = class extends FakeSocket {
       constructor(url: string, protocols?: string | string[]) {
