@@ -7,7 +7,7 @@ const whole = /^\$\{([^}]+)\}$/;
 const inner = /\$\{([^}]+)\}/g;
 
 /** The value of `a.b.c` in `vars` (first segment is a variable; a variable name may contain "/"). */
-export function lookup(vars: Vars, path: string): Json {
+function lookup(vars: Vars, path: string): Json {
   const [head, ...rest] = path.split('.');
   if (!(head! in vars)) throw new Error(`unknown variable \${${path}}`);
   let value: Json = vars[head!]!;

@@ -374,7 +374,7 @@ export function checkVectors(vectors: ProtocolVectors): KitResult {
 }
 
 /** The steps of one frame case: a fresh device, welcomed unless the frame is the first one, then the frame. */
-export function frameCaseSteps(c: FrameCase, index: number): Step[] {
+function frameCaseSteps(c: FrameCase, index: number): Step[] {
   const device = `mallory/frame-${index}`;
   const raw: Step = { raw: device, expect: c.expect };
   if (c.frame !== undefined) raw.frame = c.frame;

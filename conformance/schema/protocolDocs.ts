@@ -4,7 +4,7 @@ import { buildProtocolSchema } from './protocolSchema.js';
 import { renderShapes } from './renderShapes.js';
 
 export const schemaPath = 'docs/protocol/schema.json';
-export const shapesPath = 'docs/protocol/shapes.md';
+const shapesPath = 'docs/protocol/shapes.md';
 
 export function protocolDocs(): Record<string, string> {
   const schema = buildProtocolSchema();

@@ -82,7 +82,7 @@ import {
 } from '@stage/sdk/im';
 
 /** The reply frame that answers a command of type `type` with `ok: true`: its `data` is that type's shape. */
-export function okReplyFrameOf<T extends CommandType>(type: T) {
+function okReplyFrameOf<T extends CommandType>(type: T) {
   return z.object({
     kind: z.literal('reply'),
     traceId: traceIdSchema,

@@ -24,7 +24,7 @@ function bounds(s: Schema, min: string, max: string, unit: string): string {
 }
 
 /** A one-line type for `s`; named types are referenced by name. */
-export function typeText(s: Schema): string {
+function typeText(s: Schema): string {
   if (typeof s.$ref === 'string') return s.$ref.slice(prefix.length);
   const union = (s.oneOf ?? s.anyOf) as Schema[] | undefined;
   if (union) return union.map(typeText).join(' | ');

@@ -112,7 +112,7 @@ export interface OpenLoopConfig extends WindowTiming {
 }
 
 /** Waits until every send is acked and the deliveries have stopped arriving (bounded). */
-export async function drain(session: Session, deadlineMs = 60_000): Promise<void> {
+async function drain(session: Session, deadlineMs = 60_000): Promise<void> {
   const inFlight = () => session.inFlight;
   const until = Date.now() + deadlineMs;
   while (inFlight() > 0 && Date.now() < until) await sleep(10);

@@ -32,7 +32,7 @@ const ok = (r: WindowResult | undefined): r is WindowResult => r !== undefined &
 const of = (rs: Array<WindowResult | undefined>, pick: (r: WindowResult) => number) => spread(rs.map((r) => (ok(r) ? pick(r) : NaN)));
 
 /** Median and range of a phase's results for one implementation. */
-export function figures(rs: Array<WindowResult | undefined>): ImplFigures {
+function figures(rs: Array<WindowResult | undefined>): ImplFigures {
   const perS = of(rs, (r) => r.deliveriesPerSecond);
   const perCpu = of(rs, (r) => r.deliveriesPerCpuSecond);
   const p50 = of(rs, (r) => r.p50);
@@ -61,7 +61,7 @@ export function figures(rs: Array<WindowResult | undefined>): ImplFigures {
 }
 
 /** Per-round ratio a/b of deliveries per CPU-second, then median and range. */
-export function ratio(a: Array<WindowResult | undefined>, b: Array<WindowResult | undefined>): Spread {
+function ratio(a: Array<WindowResult | undefined>, b: Array<WindowResult | undefined>): Spread {
   return spread(a.map((x, i) => (ok(x) && ok(b[i]) ? x.deliveriesPerCpuSecond / b[i]!.deliveriesPerCpuSecond : NaN)));
 }
 

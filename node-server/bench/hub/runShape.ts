@@ -41,7 +41,7 @@ const CLIENT_BUDGET = (() => {
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
-export function describe(r: WindowResult): string {
+function describe(r: WindowResult): string {
   return (
     `${fmt(r.deliveriesPerSecond)} deliveries/s, ${fmt(r.deliveriesPerCpuSecond)} per server CPU-s ` +
     `(server ${r.serverCpuSeconds.toFixed(2)} CPU-s, client ${r.clientCpuSeconds.toFixed(2)} CPU-s in ${r.seconds.toFixed(1)} s), ` +

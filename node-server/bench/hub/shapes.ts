@@ -18,7 +18,7 @@ export interface ShapeSpec {
 const range = (n: number, step = 1) => Array.from({ length: n }, (_, i) => i * step);
 
 /** A pipelining sender keeps this many messages unacked (Stage's own sender caps it by the announced rate limit). */
-export const PIPELINE = 64;
+const PIPELINE = 64;
 
 export const SHAPES: Record<string, ShapeSpec> = {
   room: {

@@ -28,7 +28,7 @@ export interface TokenSignerConfig {
 }
 
 /** Three days: a device in use refreshes its token long before; one unused for longer logs in again. */
-export const defaultTokenTtlMs = 3 * 24 * 3600_000;
+const defaultTokenTtlMs = 3 * 24 * 3600_000;
 
 export class TokenSigner {
   private readonly secret: Uint8Array;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export class SecretError extends Error {
+class SecretError extends Error {
   constructor(message: string) {
     super(`${message}; make one with: node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"`);
     this.name = 'SecretError';
@@ -25,7 +25,7 @@ export function secretProblem(text: string): string | undefined {
 }
 
 /** 32 bytes or more, as hex: the only accepted form. */
-export function parseSecret(text: string, source: string): Uint8Array {
+function parseSecret(text: string, source: string): Uint8Array {
   const problem = secretProblem(text);
   if (problem) throw new SecretError(`${source} ${problem}`);
   return Buffer.from(text.trim(), 'hex');

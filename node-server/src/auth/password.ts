@@ -9,7 +9,7 @@ export interface ScryptCost {
 }
 
 /** 2^14 is the interactive-login recommendation; tests may lower it through the hub config. */
-export const defaultScryptCost: ScryptCost = { N: 16384, r: 8, p: 1 };
+const defaultScryptCost: ScryptCost = { N: 16384, r: 8, p: 1 };
 const keyLength = 32;
 
 const derive = (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> =>

@@ -19,7 +19,7 @@ import { credentialsSchema } from '../http/authRoutes.js';
 import { openStore } from '../store/openStore.js';
 import { StoreConflictError, type Store, type UserRecord } from '../store/Store.js';
 
-export const adminHelpText = `usage: stage-hub admin <command> [--data-dir <dir>] [--database-url <url>]
+const adminHelpText = `usage: stage-hub admin <command> [--data-dir <dir>] [--database-url <url>]
 
   user create <username> [--password <p>]        create an account (password from --password, else
                                                  STAGE_ADMIN_PASSWORD, else generated and printed)

@@ -7,13 +7,13 @@ import { DEFAULT_HUB_LIMITS, type HubLimits } from '../hub/HubLimits.js';
 import { secretProblem } from '../auth/loadSecret.js';
 
 /** Abuse guards an operator may override (docs/HUB.md "Limits"): any subset, each a non-negative number. */
-export const hubLimitOverridesSchema = z
+const hubLimitOverridesSchema = z
   .object(Object.fromEntries(Object.keys(DEFAULT_HUB_LIMITS).map((key) => [key, z.number().nonnegative()])) as Record<keyof HubLimits, z.ZodNumber>)
   .partial()
   .strict();
 
 /** Limits an operator may override: any subset of the protocol limits, each valid as the client checks it. */
-export const limitOverridesSchema = limitsSchema
+const limitOverridesSchema = limitsSchema
   .partial()
   .strict()
   .refine((l) => l.heartbeatMs === undefined || l.idleTimeoutMs === undefined || l.idleTimeoutMs > l.heartbeatMs, {
@@ -21,9 +21,9 @@ export const limitOverridesSchema = limitsSchema
   });
 
 /** `host:port` or `[v6]:port`; port 0..65535 (0 picks a free one). */
-export const metricsListenPattern = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const metricsListenPattern = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
-export const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
 export const hubSettingsSchema = z
   .object({

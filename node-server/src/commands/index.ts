@@ -39,4 +39,3 @@ export const commandHandlers: CommandHandlers = {
 };
 
 export { CommandError } from './CommandError.js';
-export type { CommandContext, CommandResult, Push } from './CommandContext.js';

@@ -37,7 +37,7 @@ export interface RedisFanoutConfig {
 }
 
 /** Redis could not be reached; the message names the URL and how to fix it. */
-export class FanoutUnavailableError extends Error {
+class FanoutUnavailableError extends Error {
   readonly code = 'fanout_unavailable';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-export const compressibleExtensions = new Set(['.html', '.js', '.mjs', '.css', '.json', '.webmanifest', '.svg', '.map', '.txt', '.wasm', '.ico']);
+const compressibleExtensions = new Set(['.html', '.js', '.mjs', '.css', '.json', '.webmanifest', '.svg', '.map', '.txt', '.wasm', '.ico']);
 
 /** Every file under `dir`, recursively (paths relative to `dir`, with `/`). */
 export function listFiles(dir: string, prefix = ''): string[] {

@@ -27,7 +27,7 @@ import type { Store } from '../store/Store.js';
 import { HttpError, sendJson } from './HttpError.js';
 import { readJsonBody } from './readJsonBody.js';
 
-export const PUBLISH_MAX_BODY_BYTES = 64 * 1024;
+const PUBLISH_MAX_BODY_BYTES = 64 * 1024;
 
 export interface PublishDeps {
   store: Store;

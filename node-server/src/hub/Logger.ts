@@ -8,7 +8,7 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 const maxDepth = 8;
 
 /** A copy of `value` that JSON.stringify writes in full and without throwing. */
-export function toLogValue(value: unknown, ancestors: object[] = [], depth = 0): unknown {
+function toLogValue(value: unknown, ancestors: object[] = [], depth = 0): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'function' || typeof value === 'symbol') return String(value);
   if (typeof value !== 'object' || value === null) return value;
@@ -70,5 +70,3 @@ export class Logger {
     this.log('error', msg, fields);
   }
 }
-
-export const isLogLevel = (s: string): s is LogLevel => s in rank;

@@ -145,7 +145,3 @@ export async function untilMessage(d: Device, content: string, ms = 10_000): Pro
   return has()!.at;
 }
 
-/** Message contents the device was pushed, in order. */
-export function pushedContents(d: Device): string[] {
-  return d.outcomes.flatMap((o) => (o.outcome.type === 'NewMessage' ? [(o.outcome as { message: { content: string } }).message.content] : []));
-}

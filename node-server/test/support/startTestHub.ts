@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startHub, type RunningHub } from '../../src/hub/startHub.js';
 import type { HubConfig } from '../../src/hub/HubConfig.js';
 
-export const testScrypt = { N: 1024, r: 8, p: 1 };
+const testScrypt = { N: 1024, r: 8, p: 1 };
 
 export async function startTestHub(config: HubConfig = {}): Promise<RunningHub & { dataDir: string; stop(): Promise<void> }> {
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'stage-hub-'));

@@ -44,7 +44,7 @@ interface PersistSlot<T> {
   state: 'writing' | 'written' | 'failed';
 }
 
-export const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED: Promise<void> = Promise.resolve();
 
 export class MailboxCore<T> {
   readonly queue = new Deque<Lease<T>>();

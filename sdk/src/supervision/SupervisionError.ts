@@ -103,7 +103,7 @@ export class UnknownChildError extends SupervisionError {
   }
 }
 
-export function describe(cause: unknown): string {
+function describe(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
   return String(cause);
 }

@@ -229,7 +229,7 @@ function kindOf(spec: ChildSpec): ChildInfo['kind'] {
   return 'actor';
 }
 
-export function validateSupervisorConfig(config: SupervisorConfig): void {
+function validateSupervisorConfig(config: SupervisorConfig): void {
   const strategy = config.strategy ?? 'one_for_one';
   if (strategy !== 'one_for_one' && strategy !== 'one_for_all' && strategy !== 'rest_for_one') {
     throw new InvalidConfigError(`supervisor strategy must be 'one_for_one', 'one_for_all' or 'rest_for_one', got ${String(config.strategy)}`);

@@ -463,6 +463,6 @@ function chainProblem(reason: string): string {
   }
 }
 
-export function describe(error: unknown): string {
+function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -61,8 +61,6 @@ export interface PostgresStoreConfig {
   connectTimeoutMs?: number;
 }
 
-export { StoreUnavailableError } from '../Store.js';
-
 // BIGINT (int8) and COUNT(*) arrive as strings by default; every integer here fits a double.
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

@@ -267,7 +267,7 @@ export function describeWatch(name: string, w: Watch): string {
   return `[abuse] ${name}: RSS ${(w.baselineRss / MiB).toFixed(0)} MiB -> peak ${(w.maxRss / MiB).toFixed(0)} MiB (+${((w.maxRss - w.baselineRss) / MiB).toFixed(0)}), /healthz max ${w.maxHealthzMs.toFixed(0)} ms (idle control max ${w.maxControlMs.toFixed(0)} ms; worst excess ${w.maxExcessMs.toFixed(0)} ms) over ${w.probes} probes (median excess ${medianOf(w.excesses).toFixed(0)} ms, ${w.slowProbes} >= 200 ms over control, ${w.healthzFailures} failed), hub CPU ${w.cpuSeconds.toFixed(1)} s in ${w.wallSeconds.toFixed(1)} s`;
 }
 
-export function medianOf(xs: number[]): number {
+function medianOf(xs: number[]): number {
   return xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 

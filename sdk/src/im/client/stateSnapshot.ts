@@ -6,7 +6,7 @@ import type { GroupInfo, Message, StreamInfo, TopicInfo, UserRef } from '../prot
 import type { OutcomeOf } from '../protocol/outcomes.js';
 import { emptyImState, type ImState } from './ImState.js';
 
-export const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 1;
 /** Messages kept per topic: the page a reopened topic shows first. */
 export const SNAPSHOT_MESSAGES_PER_TOPIC = 50;
 
