@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineExtension, streamNameSchema, topicNameSchema } from '@stage/sdk/im';
 
-const MAX_POLL_OPTIONS = 10;
+export const MAX_POLL_OPTIONS = 10;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
