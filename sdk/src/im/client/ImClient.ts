@@ -37,6 +37,7 @@ import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, 
 import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
 import { replyDataSchemas, type ReplyData, type ReplyFrame } from '../protocol/replies.js';
 import { chainPages } from './chainPages.js';
+import { issueMessage } from './issueMessage.js';
 import type { ExtensionCommandDef, ExtensionDef } from '../extension/defineExtension.js';
 import type { ExtensionClient } from '../extension/ExtensionClient.js';
 import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
@@ -572,7 +573,7 @@ export class ImClient {
     };
     if (this.#closed) return refused(new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' }));
     const traceId = options.traceId ?? this.#newTraceId();
-    const parsed = commandSchema.safeParse({ ...args, type, traceId });
+    const parsed = commandSchema.safeParse({ ...args, type, traceId }, { error: issueMessage });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
@@ -755,7 +756,7 @@ export class ImClient {
     if (!member) return { code: 'not_found', message: `${command.type}: extension "${command.ext}" has no command "${command.name}"`, path: ['name'] };
     const kind = command.type === 'Ext' ? 'write' : 'query';
     if (member.kind !== kind) return { code: 'bad_schema', message: `${command.ext}.${command.name} is a ${member.kind}: send it as ${member.kind === 'write' ? 'Ext' : 'ExtQuery'}`, path: ['type'] };
-    const payload = safeParse(member.payload, command.payload);
+    const payload = safeParse(member.payload, command.payload, { error: issueMessage });
     if (payload.success) return undefined;
     const issue = payload.error.issues[0];
     const path = ['payload', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];

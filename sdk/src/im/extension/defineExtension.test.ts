@@ -65,7 +65,7 @@ describe('defineExtension with classic zod or zod/mini schemas', () => {
       const error = await polls.create({ stream: 'general', question: 'Where?', options: ['Pizza'] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ImError);
       expect(error).toMatchObject({ code: 'bad_schema', path: ['payload', 'options'] });
-      expect((error as ImError).message).toMatch(/^poll\.create: payload\.options: /);
+      expect((error as ImError).message).toBe('poll.create: payload.options: Too small: expected array to have >=2 items');
       expect(await firstValueFrom(client.pending$)).toEqual([]);
     });
   }
