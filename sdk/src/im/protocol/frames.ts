@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { commandSchema } from './commands.js';
 import type { ErrorBody } from './errors.js';
 import { DEFAULT_LIMITS, MAX_CHAIN_PAGE_ENTRIES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
-import { deviceIdSchema, idSchema, usernameSchema } from './model.js';
+import { deviceIdSchema, idSchema, traceIdSchema, usernameSchema } from './model.js';
 import { outcomeSchema, type Outcome } from './outcomes.js';
 import { replyFrameSchema } from './replies.js';
 import { nonNegativeIntSchema, positiveIntSchema } from './wholeNumberSchemas.js';
@@ -234,8 +234,8 @@ function readableTraceId(frame: Record<string, unknown>): string | undefined {
   if (frame.kind !== 'command') return undefined;
   const command = frame.command;
   if (typeof command !== 'object' || command === null) return undefined;
-  const parsed = z.object({ traceId: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_.:-]+$/)) }).safeParse(command);
-  return parsed.success ? parsed.data.traceId : undefined;
+  const traceId = (command as { traceId?: unknown }).traceId;
+  return traceIdSchema.safeParse(traceId).success ? (traceId as string) : undefined;
 }
 
 /**
