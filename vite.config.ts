@@ -28,7 +28,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        optimizeDeps: { include: ['fast-check', 'rxjs', 'rxjs/operators', 'idb', 'zod', 'react', 'react-dom/client', 'vue', '@noble/hashes/hmac.js', '@noble/hashes/sha2.js'] },
+        optimizeDeps: { include: ['fast-check', 'rxjs', 'rxjs/operators', 'idb', 'zod', 'zod/mini', 'react', 'react-dom/client', 'vue', '@noble/hashes/hmac.js', '@noble/hashes/sha2.js'] },
         test: {
           name: 'sdk:browser',
           include: sdkTests,

@@ -92,11 +92,11 @@ function okReplyFrameOf<T extends CommandType>(type: T) {
   });
 }
 
-const outcomeOptions = outcomeSchema.options;
+const outcomeOptions = outcomeSchema.def.options;
 
 /** Schemas named in the document (`#/$defs/<name>`), in the order they are listed. */
-function namedSchemas(): Array<[string, z.ZodType]> {
-  const named: Array<[string, z.ZodType]> = [
+function namedSchemas(): Array<[string, z.core.$ZodType]> {
+  const named: Array<[string, z.core.$ZodType]> = [
     // values
     ['Id', idSchema],
     ['TraceId', traceIdSchema],
@@ -133,14 +133,14 @@ function namedSchemas(): Array<[string, z.ZodType]> {
     ['HttpError', httpErrorSchema],
     // commands (the `command` of a command frame)
     ['Command', commandSchema],
-    ...commandTypes.map((type): [string, z.ZodType] => [`Command.${type}`, commandSchemas[type]]),
+    ...commandTypes.map((type): [string, z.core.$ZodType] => [`Command.${type}`, commandSchemas[type]]),
     // reply data and reply frames, per command type
-    ...commandTypes.map((type): [string, z.ZodType] => [`ReplyData.${type}`, replyDataSchemas[type]]),
-    ...commandTypes.map((type): [string, z.ZodType] => [`Reply.${type}`, okReplyFrameOf(type)]),
+    ...commandTypes.map((type): [string, z.core.$ZodType] => [`ReplyData.${type}`, replyDataSchemas[type]]),
+    ...commandTypes.map((type): [string, z.core.$ZodType] => [`Reply.${type}`, okReplyFrameOf(type)]),
     ['Reply.Err', errReplyFrameSchema],
     // outcomes (the `outcome` of a push frame)
     ['Outcome', outcomeSchema],
-    ...outcomeOptions.map((schema): [string, z.ZodType] => [`Outcome.${schema.shape.type.value}`, schema]),
+    ...outcomeOptions.map((schema): [string, z.core.$ZodType] => [`Outcome.${String(schema.shape.type.def.values[0])}`, schema]),
     // frames
     ['SealedCommand', sealedCommandSchema],
     ['Frame.hello', helloFrameSchema],

@@ -46,7 +46,7 @@ export const pollExtension = defineExtension({
     /** The polls of a stream (or one topic of it), oldest first: what a client shows after a reload. */
     list: {
       kind: 'query',
-      payload: z.strictObject({ stream: streamNameSchema, topic: topicNameSchema.optional() }),
+      payload: z.strictObject({ stream: streamNameSchema, topic: z.optional(topicNameSchema) }),
       result: z.object({ polls: z.array(pollSchema) }),
     },
   },

@@ -13,9 +13,9 @@ const hubLimitOverridesSchema = z
   .strict();
 
 /** Limits an operator may override: any subset of the protocol limits, each valid as the client checks it. */
-const limitOverridesSchema = limitsSchema
+const limitOverridesSchema = z
+  .strictObject(limitsSchema.shape)
   .partial()
-  .strict()
   .refine((l) => l.heartbeatMs === undefined || l.idleTimeoutMs === undefined || l.idleTimeoutMs > l.heartbeatMs, {
     message: 'idleTimeoutMs must be longer than heartbeatMs, or every quiet connection is closed before its ping',
   });

@@ -3,6 +3,8 @@
 // bad_schema), the payload parsed by the command's schema (bad_schema with a path under command.payload), the handler
 // run with an ExtensionContext over the store, its result checked, and its events turned into ExtEvent pushes for
 // the CommandRunner to append and publish like any outcome.
+// Extension schemas may be classic zod or zod/mini: parse them with the functional safeParse, which takes either.
+import { safeParse } from 'zod';
 import { MAX_FRAME_BYTES, extensionMemberNameSchema, extensionNameSchema, type CommandOf, type ExtensionCommandDef, type Outcome } from '@stage/sdk/im';
 import type { CommandContext, CommandResult, Push } from '../commands/CommandContext.js';
 import { CommandError } from '../commands/CommandError.js';
@@ -58,7 +60,7 @@ export class ExtensionRegistry {
     if (definition.kind !== kind) {
       throw new CommandError('bad_schema', `${command.ext}.${command.name} is a ${definition.kind}: send it as ${definition.kind === 'write' ? 'Ext' : 'ExtQuery'}`, ['command', 'type']);
     }
-    const payload = definition.payload.safeParse(command.payload);
+    const payload = safeParse(definition.payload, command.payload);
     if (!payload.success) {
       const issue = payload.error.issues[0];
       const path = ['command', 'payload', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];
@@ -76,7 +78,7 @@ export class ExtensionRegistry {
         if (kind !== 'write') throw new TypeError(`extension ${command.ext}: ${command.name} is a query and may not emit events`);
         const schema = Object.hasOwn(extension.def.events, event) ? extension.def.events[event] : undefined;
         if (!schema) throw new TypeError(`extension ${command.ext}: emits "${event}", which its definition does not declare`);
-        const checked = schema.safeParse(data);
+        const checked = safeParse(schema, data);
         if (!checked.success) throw new TypeError(`extension ${command.ext}: event "${event}" does not match its schema: ${checked.error.issues[0]?.message ?? ''}`);
         const outcome: Outcome = { type: 'ExtEvent', ext: command.ext, event, data: checked.data };
         const bytes = Buffer.byteLength(JSON.stringify(outcome));
@@ -92,7 +94,7 @@ export class ExtensionRegistry {
     };
     const handler = (extension.handlers as Record<string, Handler>)[command.name]!;
     const value = await handler(payload.data, context);
-    const result = definition.result.safeParse(value);
+    const result = safeParse(definition.result, value);
     // A result outside the extension's own schema is a bug in the extension, not in the request: fail the command.
     if (!result.success) throw new TypeError(`extension ${command.ext}: ${command.name} returned a result its schema refuses: ${result.error.issues[0]?.message ?? ''}`);
     return { data: { ext: command.ext, name: command.name, result: result.data }, pushes } as CommandResult<T>;

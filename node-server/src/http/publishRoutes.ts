@@ -38,7 +38,7 @@ export interface PublishDeps {
   burst: number;
 }
 
-const idempotencyKey = { idempotencyKey: traceIdSchema.optional() };
+const idempotencyKey = { idempotencyKey: z.optional(traceIdSchema) };
 const messageBodySchema = z.strictObject({
   stream: streamNameSchema,
   topic: topicNameSchema,

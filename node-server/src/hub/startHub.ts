@@ -41,6 +41,7 @@ import { Metrics, hubMetrics } from './Metrics.js';
 import { Readiness } from './Readiness.js';
 import { Registry } from './Registry.js';
 import { sweepRetention } from './sweepRetention.js';
+import { useEnglishIssueMessages } from './englishIssueMessages.js';
 import { maxLoginLockMs } from './HubLimits.js';
 import { UserQuotas } from './UserQuotas.js';
 
@@ -59,6 +60,7 @@ export interface RunningHub {
 const defaultPublicDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../public');
 
 export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
+  useEnglishIssueMessages();
   const resolved = resolveHubConfig(config);
   const log = config.logger ?? new Logger(config.logLevel ?? 'info');
   // The data dir holds the database (password hashes, messages) and the secret: owner-only, tightened if it exists.

@@ -58,6 +58,10 @@ describe('ImClient', () => {
     const error = await client.sendMessage({ stream: 's', topic: 't', content: '' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImError);
     expect(error).toMatchObject({ code: 'bad_schema', path: ['content'] });
+    // In English, though zod/mini (the protocol's schemas) ships no locale.
+    expect((error as ImError).message).toBe('SendMessage: content: Too small: expected string to have >=1 characters');
+    const typo = await client.command('GetHistory', { stream: 's', limit: 0, colour: 'red' } as never).catch((e: unknown) => e);
+    expect(typo).toMatchObject({ code: 'bad_schema', message: 'GetHistory: limit: Too small: expected number to be >=1', path: ['limit'] });
     const big = await client.sendMessage({ stream: 's', topic: 't', content: '\u0001'.repeat(10_000), recipients: Array.from({ length: 256 }, (_, i) => `user-${'y'.repeat(100)}-${i}`) }).catch((e: unknown) => e);
     expect(big).toMatchObject({ code: 'payload_too_large' });
     expect(await firstValueFrom(client.pending$)).toEqual([]);

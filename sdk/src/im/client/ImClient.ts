@@ -6,6 +6,7 @@
 // observable local state (streams, topics and reviews, groups, messages, unread counts). Protocol:
 // docs/PROTOCOL.md.
 import { BehaviorSubject, Subject, distinctUntilChanged, filter, map, type Observable } from 'rxjs';
+import { safeParse } from 'zod/mini';
 import type { Lease } from '../../mailbox/Lease.js';
 import { Mailbox } from '../../mailbox/Mailbox.js';
 import type { MailboxBacking, MailboxEntry } from '../../mailbox/MailboxBacking.js';
@@ -36,6 +37,7 @@ import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, 
 import type { Outcome, OutcomeOf } from '../protocol/outcomes.js';
 import { replyDataSchemas, type ReplyData, type ReplyFrame } from '../protocol/replies.js';
 import { chainPages } from './chainPages.js';
+import { issueMessage } from './issueMessage.js';
 import type { ExtensionCommandDef, ExtensionDef } from '../extension/defineExtension.js';
 import type { ExtensionClient } from '../extension/ExtensionClient.js';
 import { applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
@@ -571,7 +573,7 @@ export class ImClient {
     };
     if (this.#closed) return refused(new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' }));
     const traceId = options.traceId ?? this.#newTraceId();
-    const parsed = commandSchema.safeParse({ ...args, type, traceId });
+    const parsed = commandSchema.safeParse({ ...args, type, traceId }, { error: issueMessage });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
@@ -727,7 +729,7 @@ export class ImClient {
     for (const [name, command] of Object.entries(def.commands)) {
       bound[name] = async (payload: unknown, options?: CommandOptions): Promise<unknown> => {
         const reply = await this.command(command.kind === 'write' ? 'Ext' : 'ExtQuery', { ext: def.name, name, payload }, options);
-        const result = command.result.safeParse(reply.result);
+        const result = safeParse(command.result, reply.result);
         if (!result.success) {
           const issue = result.error.issues[0];
           throw new ImError({ code: 'internal', message: `the hub's ${def.name}.${name} result does not match the extension's schema: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() }, options?.traceId);
@@ -738,7 +740,7 @@ export class ImClient {
     bound.events$ = this.#outcomes$.pipe(
       map(({ outcomeId, outcome }) => {
         if (outcome.type !== 'ExtEvent' || outcome.ext !== def.name || !Object.hasOwn(def.events, outcome.event)) return undefined;
-        const data = def.events[outcome.event]!.safeParse(outcome.data);
+        const data = safeParse(def.events[outcome.event]!, outcome.data);
         return data.success ? { outcomeId, event: outcome.event, data: data.data } : undefined;
       }),
       filter((event) => event !== undefined),
@@ -754,7 +756,7 @@ export class ImClient {
     if (!member) return { code: 'not_found', message: `${command.type}: extension "${command.ext}" has no command "${command.name}"`, path: ['name'] };
     const kind = command.type === 'Ext' ? 'write' : 'query';
     if (member.kind !== kind) return { code: 'bad_schema', message: `${command.ext}.${command.name} is a ${member.kind}: send it as ${member.kind === 'write' ? 'Ext' : 'ExtQuery'}`, path: ['type'] };
-    const payload = member.payload.safeParse(command.payload);
+    const payload = safeParse(member.payload, command.payload, { error: issueMessage });
     if (payload.success) return undefined;
     const issue = payload.error.issues[0];
     const path = ['payload', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];

@@ -4,11 +4,16 @@
 // (`defineHubExtension` in @stage/node-server/extensions) adds the handlers; the client side
 // (`client.extension(def)`) turns it into typed functions and a typed event stream. One definition, imported by
 // both, so the two can never disagree on a shape. Schemas must not transform: the hub checks the payload as sent.
-import type { z } from 'zod';
+// Schemas may be written with classic `zod` or with `zod/mini` (both are zod v4 `$ZodType`s); they are parsed with the
+// functional `z.safeParse(schema, value)` of zod/mini, which needs no method of either flavour.
+import type * as z from 'zod/mini';
 import { extensionMemberNameSchema, extensionNameSchema } from '../protocol/extension.js';
 
+/** A schema an extension declares: any zod v4 schema, classic (`zod`) or mini (`zod/mini`). */
+export type ExtensionSchema = z.core.$ZodType;
+
 /** One command of an extension. */
-export interface ExtensionCommandDef<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+export interface ExtensionCommandDef<P extends ExtensionSchema = ExtensionSchema, R extends ExtensionSchema = ExtensionSchema> {
   /** `write`: changes state, executed once per trace id (resends answered from the record); `query`: a read. */
   readonly kind: 'write' | 'query';
   readonly payload: P;
@@ -16,7 +21,7 @@ export interface ExtensionCommandDef<P extends z.ZodType = z.ZodType, R extends 
 }
 
 export type ExtensionCommandDefs = Readonly<Record<string, ExtensionCommandDef>>;
-export type ExtensionEventDefs = Readonly<Record<string, z.ZodType>>;
+export type ExtensionEventDefs = Readonly<Record<string, ExtensionSchema>>;
 
 export interface ExtensionDef<N extends string = string, C extends ExtensionCommandDefs = ExtensionCommandDefs, E extends ExtensionEventDefs = ExtensionEventDefs> {
   readonly name: N;

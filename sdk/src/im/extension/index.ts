@@ -8,5 +8,6 @@ export {
   type ExtensionEventDefs,
   type ExtensionPayload,
   type ExtensionResult,
+  type ExtensionSchema,
 } from './defineExtension.js';
 export type { ExtensionClient } from './ExtensionClient.js';

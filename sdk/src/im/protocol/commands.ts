@@ -1,7 +1,7 @@
 // Commands: what a client asks the hub to do (client → hub). Each carries a client-chosen `traceId` that makes
 // it idempotent for its user and correlates its one reply. Command objects are strict: unknown fields are a
 // bad_schema error, so a typo never silently does less than asked.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_HISTORY_LIMIT, MAX_LIST_LENGTH, MAX_SEARCH_LIMIT, MAX_STREAM_ADMINS, MAX_SYNC_ENTRIES } from './limits.js';
 import { extensionCommandShape } from './extension.js';
 import {
@@ -18,11 +18,11 @@ import {
   voteSchema,
 } from './model.js';
 
-function command<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+function command<T extends string, S extends z.core.$ZodLooseShape>(type: T, shape: S) {
   return z.strictObject({ type: z.literal(type), traceId: traceIdSchema, ...shape });
 }
 
-const groupList = z.array(idSchema).max(MAX_LIST_LENGTH);
+const groupList = z.array(idSchema).check(z.maxLength(MAX_LIST_LENGTH), z.minLength(1));
 
 // ---- messages
 /** Post to a topic. `recipients` may only NARROW the stream's audience (the hub intersects), never widen it. */
@@ -30,7 +30,7 @@ export const sendMessageSchema = command('SendMessage', {
   stream: streamNameSchema,
   topic: topicNameSchema,
   content: contentSchema,
-  recipients: z.array(idSchema).max(MAX_LIST_LENGTH).optional(),
+  recipients: z.optional(z.array(idSchema).check(z.maxLength(MAX_LIST_LENGTH))),
 });
 /** Change the content of your own message. */
 export const editMessageSchema = command('EditMessage', { messageId: idSchema, content: contentSchema });
@@ -41,16 +41,16 @@ export const deleteMessageSchema = command('DeleteMessage', { messageId: idSchem
 /** Create a stream visible to the given groups (you must belong to each of them). */
 export const createStreamSchema = command('CreateStream', {
   stream: streamNameSchema,
-  description: descriptionSchema.optional(),
-  groups: groupList.min(1),
+  description: z.optional(descriptionSchema),
+  groups: groupList,
 });
 /**
  * Replace the groups a stream is visible to (a stream administrator: its creator or an admin the creator named).
  * Each listed group is one the stream already has or one you belong to.
  */
-export const setStreamGroupsSchema = command('SetStreamGroups', { stream: streamNameSchema, groups: groupList.min(1) });
+export const setStreamGroupsSchema = command('SetStreamGroups', { stream: streamNameSchema, groups: groupList });
 /** Replace the stream's administrators (its creator only). Each must see the stream; the creator is always one. */
-export const setStreamAdminsSchema = command('SetStreamAdmins', { stream: streamNameSchema, admins: z.array(idSchema).max(MAX_STREAM_ADMINS) });
+export const setStreamAdminsSchema = command('SetStreamAdmins', { stream: streamNameSchema, admins: z.array(idSchema).check(z.maxLength(MAX_STREAM_ADMINS)) });
 /**
  * Set a topic's status. Setting `under_review` starts a fresh review (clears votes). A stream administrator only
  * may set reject/complete by hand or move a topic out of under_review, reject or complete (reviewers conclude a
@@ -67,7 +67,7 @@ export const dismissReviewerSchema = command('DismissReviewer', { stream: stream
 export const voteCommandSchema = command('Vote', { stream: streamNameSchema, topic: topicNameSchema, vote: voteSchema });
 
 // ---- groups
-export const createGroupSchema = command('CreateGroup', { name: groupNameSchema, description: descriptionSchema.optional() });
+export const createGroupSchema = command('CreateGroup', { name: groupNameSchema, description: z.optional(descriptionSchema) });
 /**
  * Dissolve a group (owner only); streams lose it from their visibility, and a stream it alone made visible is deleted
  * with everything in it (nobody could see it any more), so its name can be used again.
@@ -82,10 +82,10 @@ export const dismissMemberSchema = command('DismissMember', { groupId: idSchema,
 /** A page of a stream's (or one topic's) history, oldest first; page backwards with `before` = the page's first seq. */
 export const getHistorySchema = command('GetHistory', {
   stream: streamNameSchema,
-  topic: topicNameSchema.optional(),
-  before: messageSeqSchema.optional(),
+  topic: z.optional(topicNameSchema),
+  before: z.optional(messageSeqSchema),
   /** Page size, default DEFAULT_HISTORY_LIMIT (50). */
-  limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_HISTORY_LIMIT))),
 });
 /** The streams you can see, with their topics. */
 export const getStreamsSchema = command('GetStreams', {});
@@ -100,12 +100,9 @@ export const findUserSchema = command('FindUser', { username: usernameSchema });
  * the people list and autocomplete for adding members or appointing reviewers.
  */
 export const searchUsersSchema = command('SearchUsers', {
-  prefix: z
-    .string()
-    .max(32)
-    .regex(/^[a-z0-9_.-]*$/, 'lower-case letters, digits and _ . - only'),
+  prefix: z.string().check(z.maxLength(32), z.regex(/^[a-z0-9_.-]*$/, 'lower-case letters, digits and _ . - only')),
   /** At most this many, default DEFAULT_SEARCH_LIMIT (10). */
-  limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional(),
+  limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_SEARCH_LIMIT))),
 });
 
 // ---- per-device session state (sealed updates, replayed on recall)
@@ -127,8 +124,8 @@ export type MuteChange = z.infer<typeof muteChangeSchema>;
  * UnmuteTopic), so folding an old push can never undo a newer change made elsewhere.
  */
 export const syncReadStateSchema = command('SyncReadState', {
-  cursors: z.array(z.strictObject({ stream: streamNameSchema, topic: topicNameSchema, upTo: messageSeqSchema })).max(MAX_SYNC_ENTRIES),
-  mutes: z.array(muteChangeSchema).max(MAX_SYNC_ENTRIES),
+  cursors: z.array(z.strictObject({ stream: streamNameSchema, topic: topicNameSchema, upTo: messageSeqSchema })).check(z.maxLength(MAX_SYNC_ENTRIES)),
+  mutes: z.array(muteChangeSchema).check(z.maxLength(MAX_SYNC_ENTRIES)),
 });
 /** The user's read state (cursors, mutes, unread counts) as this device should show it, and what its session lacks. */
 export const getReadStateSchema = command('GetReadState', {});

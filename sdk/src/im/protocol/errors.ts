@@ -1,6 +1,7 @@
 // Typed error codes of the IM protocol. The same codes appear in Err replies, in HTTP error bodies and in
 // ImError (the client's rejection of a command promise), so a caller switches on one enum everywhere.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { nonNegativeIntSchema } from './wholeNumberSchemas.js';
 
 export const errorCodes = [
   /** The frame is not JSON, not an object, or has no readable `kind`. */
@@ -64,9 +65,9 @@ export const errorBodySchema = z.object({
   code: errorCodeSchema,
   message: z.string(),
   /** For bad_schema: the failing field. */
-  path: errorPathSchema.optional(),
+  path: z.optional(errorPathSchema),
   /** For rate_limited: wait at least this long before resending. */
-  retryAfterMs: z.number().int().nonnegative().optional(),
+  retryAfterMs: z.optional(nonNegativeIntSchema()),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 

@@ -5,20 +5,16 @@
 // an `ExtEvent` outcome, in the recipient's outcome log with its outcome id like every other outcome. The frames
 // are sealed in the device's chain like any command: the generic shape is what the protocol fixes; the payload and
 // result shapes are the extension's (see defineExtension in ../extension/).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** An extension's name: lower-case, as a hub module registers it (`poll`). */
 export const extensionNameSchema = z
   .string()
-  .min(1)
-  .max(32)
-  .regex(/^[a-z][a-z0-9_-]*$/, 'a lower-case letter, then lower-case letters, digits, _ and - only');
+  .check(z.minLength(1), z.maxLength(32), z.regex(/^[a-z][a-z0-9_-]*$/, 'a lower-case letter, then lower-case letters, digits, _ and - only'));
 /** A command's or an event's name within its extension (`create`, `vote`, `pollUpdated`). */
 export const extensionMemberNameSchema = z
   .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a letter, then letters, digits, _ and - only');
+  .check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a letter, then letters, digits, _ and - only'));
 
 /**
  * The extension-defined part of a frame: any JSON value (checked by the extension's schema on the hub, bounded by

@@ -1,22 +1,23 @@
 // Frames: the JSON text messages on the WebSocket. Client → hub: hello, command (a sealed Command), ack,
 // chain (an answer to a recall), ping. Hub → client: welcome, reply, push (an Outcome with its outcome id),
 // recall, resync, pong. Every frame is an object with a string `kind`.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { commandSchema } from './commands.js';
 import type { ErrorBody } from './errors.js';
 import { DEFAULT_LIMITS, MAX_CHAIN_PAGE_ENTRIES, MAX_FRAME_BYTES, PROTOCOL_VERSION } from './limits.js';
-import { deviceIdSchema, idSchema, usernameSchema } from './model.js';
+import { deviceIdSchema, idSchema, traceIdSchema, usernameSchema } from './model.js';
 import { outcomeSchema, type Outcome } from './outcomes.js';
 import { replyFrameSchema } from './replies.js';
+import { nonNegativeIntSchema, positiveIntSchema } from './wholeNumberSchemas.js';
 
 /** A sealed session id, chosen by the hub. */
-export const sessionIdSchema = z.string().min(1).max(200);
+export const sessionIdSchema = z.string().check(z.minLength(1), z.maxLength(200));
 /** 32 bytes as 64 lower-case hex digits (seals and session keys). */
-export const hex32Schema = z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits');
+export const hex32Schema = z.string().check(z.regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits'));
 /** Position in a device's sealed chain, from 0. */
-export const chainSeqSchema = z.number().int().nonnegative();
+export const chainSeqSchema = nonNegativeIntSchema();
 /** A per-user outcome id: 1, 2, 3, ... (0 means "none yet"). */
-export const outcomeIdSchema = z.number().int().nonnegative();
+export const outcomeIdSchema = nonNegativeIntSchema();
 
 // ---------------------------------------------------------------- client → hub
 
@@ -25,9 +26,9 @@ export const helloFrameSchema = z.strictObject({
   kind: z.literal('hello'),
   protocol: z.literal(PROTOCOL_VERSION),
   /** The session this device's chain belongs to; absent for a fresh chain. The hub refuses ids not issued to this user and device. */
-  sessionId: sessionIdSchema.optional(),
+  sessionId: z.optional(sessionIdSchema),
   /** Number of entries in the device's chain (next seq). Informative; lets the hub log and pre-check. */
-  chainLength: chainSeqSchema.optional(),
+  chainLength: z.optional(chainSeqSchema),
   /** The highest outcome id this device has processed and acked (0 when none): replay starts after it. */
   lastOutcomeId: outcomeIdSchema,
 });
@@ -56,16 +57,16 @@ export const chainEntrySchema = z.strictObject({ seq: chainSeqSchema, body: z.un
 /** One page of the answer to a `recall`. Pages come in seq order; the last one has done: true. */
 export const chainFrameSchema = z.strictObject({
   kind: z.literal('chain'),
-  recallId: z.string().min(1).max(64),
+  recallId: z.string().check(z.minLength(1), z.maxLength(64)),
   sessionId: sessionIdSchema,
-  entries: z.array(chainEntrySchema).max(MAX_CHAIN_PAGE_ENTRIES),
+  entries: z.array(chainEntrySchema).check(z.maxLength(MAX_CHAIN_PAGE_ENTRIES)),
   done: z.boolean(),
   /** Set (with done: true) when the device no longer has the requested entries: the hub answers broken_chain. */
-  missing: z.boolean().optional(),
+  missing: z.optional(z.boolean()),
 });
 
 /** Application-level heartbeat (browsers cannot send WebSocket pings). The hub answers with pong. */
-export const pingFrameSchema = z.strictObject({ kind: z.literal('ping'), t: z.number().optional() });
+export const pingFrameSchema = z.strictObject({ kind: z.literal('ping'), t: z.optional(z.number()) });
 
 export const clientFrameSchema = z.discriminatedUnion('kind', [
   helloFrameSchema,
@@ -87,14 +88,14 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>;
 // ---------------------------------------------------------------- hub → client
 
 export const limitsSchema = z.object({
-  maxFrameBytes: z.number().int().positive(),
-  ackWindow: z.number().int().positive(),
-  retransmitAfterMs: z.number().int().positive(),
-  heartbeatMs: z.number().int().positive(),
-  idleTimeoutMs: z.number().int().positive(),
-  commandsPerSecond: z.number().positive(),
-  commandBurst: z.number().int().positive(),
-  retainOutcomes: z.number().int().positive(),
+  maxFrameBytes: positiveIntSchema(),
+  ackWindow: positiveIntSchema(),
+  retransmitAfterMs: positiveIntSchema(),
+  heartbeatMs: positiveIntSchema(),
+  idleTimeoutMs: positiveIntSchema(),
+  commandsPerSecond: z.number().check(z.positive()),
+  commandBurst: positiveIntSchema(),
+  retainOutcomes: positiveIntSchema(),
 });
 export type Limits = z.infer<typeof limitsSchema>;
 export const defaultLimits: Limits = { ...DEFAULT_LIMITS };
@@ -118,12 +119,12 @@ export const welcomeFrameSchema = z.object({
 });
 
 /** A pushed outcome. Ids are per user, gap-free, increasing; a connection carries them in increasing order. */
-export const pushFrameSchema = z.object({ kind: z.literal('push'), outcomeId: outcomeIdSchema.min(1), outcome: outcomeSchema });
+export const pushFrameSchema = z.object({ kind: z.literal('push'), outcomeId: outcomeIdSchema.check(z.gte(1)), outcome: outcomeSchema });
 
 /** The hub needs the device's chain entries fromSeq <= seq < toSeq (it lost the session, or got a gap). */
 export const recallFrameSchema = z.object({
   kind: z.literal('recall'),
-  recallId: z.string().min(1).max(64),
+  recallId: z.string().check(z.minLength(1), z.maxLength(64)),
   sessionId: sessionIdSchema,
   fromSeq: chainSeqSchema,
   toSeq: chainSeqSchema,
@@ -140,7 +141,7 @@ export const resyncFrameSchema = z.object({
   lastOutcomeId: outcomeIdSchema,
 });
 
-export const pongFrameSchema = z.object({ kind: z.literal('pong'), t: z.number().optional() });
+export const pongFrameSchema = z.object({ kind: z.literal('pong'), t: z.optional(z.number()) });
 
 export const hubFrameSchema = z.discriminatedUnion('kind', [
   welcomeFrameSchema,
@@ -233,8 +234,8 @@ function readableTraceId(frame: Record<string, unknown>): string | undefined {
   if (frame.kind !== 'command') return undefined;
   const command = frame.command;
   if (typeof command !== 'object' || command === null) return undefined;
-  const parsed = z.object({ traceId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/) }).safeParse(command);
-  return parsed.success ? parsed.data.traceId : undefined;
+  const traceId = (command as { traceId?: unknown }).traceId;
+  return traceIdSchema.safeParse(traceId).success ? (traceId as string) : undefined;
 }
 
 /**

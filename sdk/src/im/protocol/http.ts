@@ -2,7 +2,7 @@
 // `{ error: { code, message, path? } }` with the same codes as Err replies. No long-lived credential ever goes in a
 // URL (proxies log URLs): the WebSocket carries the token in its Sec-WebSocket-Protocol header, SSE in an
 // Authorization header or a single-use 60-second ticket.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { errorBodySchema } from './errors.js';
 import { idSchema, passwordSchema, usernameSchema } from './model.js';
 
@@ -12,11 +12,11 @@ export type Credentials = z.infer<typeof credentialsSchema>;
 /** Body of 200 (login) and 201 (register). */
 export const sessionTokenSchema = z.object({
   /** Opaque, URL-safe, signed and expiring; sent in headers (Sec-WebSocket-Protocol, Authorization), never in a URL. */
-  token: z.string().min(1).regex(/^[A-Za-z0-9._~-]+$/),
+  token: z.string().check(z.minLength(1), z.regex(/^[A-Za-z0-9._~-]+$/)),
   userId: idSchema,
   username: usernameSchema,
   /** Expiry, ms since the Unix epoch. */
-  expiresAt: z.number().int(),
+  expiresAt: z.number().check(z.int()),
 });
 export type SessionToken = z.infer<typeof sessionTokenSchema>;
 
@@ -63,7 +63,7 @@ export function eventStreamPath(ticket?: string): string {
 }
 
 /** Body of `POST /api/ticket`: a single-use credential for one `GET /sse/:ticket`. */
-export const ticketSchema = z.object({ ticket: z.string().min(1).regex(/^[A-Za-z0-9._~-]+$/), expiresAt: z.number().int() });
+export const ticketSchema = z.object({ ticket: z.string().check(z.minLength(1), z.regex(/^[A-Za-z0-9._~-]+$/)), expiresAt: z.number().check(z.int()) });
 export type Ticket = z.infer<typeof ticketSchema>;
 
 /**

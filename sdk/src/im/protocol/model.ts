@@ -1,6 +1,6 @@
 // The domain values that appear inside commands, replies and outcomes: users, groups, streams, topics,
 // reviews and messages. Hub and client validate them with these schemas and share the inferred types.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   MAX_CONTENT_LENGTH,
   MAX_DESCRIPTION_LENGTH,
@@ -9,6 +9,7 @@ import {
   MAX_TOPIC_LENGTH,
   MAX_TRACE_ID_LENGTH,
 } from './limits.js';
+import { nonNegativeIntSchema } from './wholeNumberSchemas.js';
 
 // Names are shown to people: no control characters (C0, DEL, C1), no bidi controls (which reorder what is shown:
 // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf"), no zero-width or invisible format characters (which make two
@@ -26,46 +27,42 @@ const wellFormedMessage = 'must not contain lone surrogates (not valid Unicode)'
 const trimmed = (value: string) => value.trim() === value;
 
 function displayName(max: number) {
-  return z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(noControl, 'must not contain control characters')
-    .regex(noInvisible, 'must not contain bidi controls or invisible characters')
-    .regex(wellFormed, wellFormedMessage)
-    .refine(trimmed, 'must not start or end with white space')
-    .refine(isNfc, 'must be in Unicode normalisation form C (NFC)');
+  return z.string().check(
+    z.minLength(1),
+    z.maxLength(max),
+    z.regex(noControl, 'must not contain control characters'),
+    z.regex(noInvisible, 'must not contain bidi controls or invisible characters'),
+    z.regex(wellFormed, wellFormedMessage),
+    z.refine(trimmed, 'must not start or end with white space'),
+    z.refine(isNfc, 'must be in Unicode normalisation form C (NFC)'),
+  );
 }
 
 /** A hub-assigned opaque id (users, groups, messages). */
-export const idSchema = z.string().min(1).max(MAX_ID_LENGTH);
+export const idSchema = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 /** A client-chosen id that makes a command idempotent for its user. */
 export const traceIdSchema = z
   .string()
-  .min(1)
-  .max(MAX_TRACE_ID_LENGTH)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+  .check(z.minLength(1), z.maxLength(MAX_TRACE_ID_LENGTH), z.regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only'));
 /** A device id chosen by the client (path segment of the WebSocket URL). */
-export const deviceIdSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+export const deviceIdSchema = z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'));
 export const usernameSchema = z
   .string()
-  .min(3)
-  .max(32)
-  .regex(/^[a-z0-9_.-]+$/, 'lower-case letters, digits and _ . - only');
-export const passwordSchema = z.string().min(8).max(256);
+  .check(z.minLength(3), z.maxLength(32), z.regex(/^[a-z0-9_.-]+$/, 'lower-case letters, digits and _ . - only'));
+export const passwordSchema = z.string().check(z.minLength(8), z.maxLength(256));
 export const streamNameSchema = displayName(MAX_NAME_LENGTH);
 export const topicNameSchema = displayName(MAX_TOPIC_LENGTH);
 export const groupNameSchema = displayName(MAX_NAME_LENGTH);
-export const descriptionSchema = z.string().max(MAX_DESCRIPTION_LENGTH).regex(wellFormed, wellFormedMessage).regex(noNul, noNulMessage);
-export const contentSchema = z.string().min(1).max(MAX_CONTENT_LENGTH).regex(wellFormed, wellFormedMessage).regex(noNul, noNulMessage);
+export const descriptionSchema = z
+  .string()
+  .check(z.maxLength(MAX_DESCRIPTION_LENGTH), z.regex(wellFormed, wellFormedMessage), z.regex(noNul, noNulMessage));
+export const contentSchema = z
+  .string()
+  .check(z.minLength(1), z.maxLength(MAX_CONTENT_LENGTH), z.regex(wellFormed, wellFormedMessage), z.regex(noNul, noNulMessage));
 /** Milliseconds since the Unix epoch. */
-export const timestampSchema = z.number().int().nonnegative();
+export const timestampSchema = nonNegativeIntSchema();
 /** The global message order (strictly increasing across all messages); history pages and read cursors use it. */
-export const messageSeqSchema = z.number().int().nonnegative();
+export const messageSeqSchema = nonNegativeIntSchema();
 
 /**
  * Topic status, the seed's TopicType. `discussion` is the status of a topic nobody set a status on.
@@ -116,7 +113,7 @@ export const streamInfoSchema = z.object({
   /** Reviewer user ids, sorted. */
   reviewers: z.array(idSchema),
   /** Administrators named by the creator, sorted (the creator administers too and is not listed). Always sent by this hub. */
-  admins: z.array(idSchema).optional(),
+  admins: z.optional(z.array(idSchema)),
 });
 export type StreamInfo = z.infer<typeof streamInfoSchema>;
 
@@ -143,9 +140,9 @@ export const messageSchema = z.object({
   senderId: idSchema,
   senderName: usernameSchema,
   /** Empty when deleted. */
-  content: z.string().max(MAX_CONTENT_LENGTH),
+  content: z.string().check(z.maxLength(MAX_CONTENT_LENGTH)),
   createdAt: timestampSchema,
-  editedAt: timestampSchema.nullable(),
+  editedAt: z.nullable(timestampSchema),
   deleted: z.boolean(),
 });
 export type Message = z.infer<typeof messageSchema>;
@@ -154,7 +151,7 @@ export type Message = z.infer<typeof messageSchema>;
 export const unreadCountSchema = z.object({
   stream: streamNameSchema,
   topic: topicNameSchema,
-  count: z.number().int().nonnegative(),
+  count: nonNegativeIntSchema(),
 });
 export type UnreadCount = z.infer<typeof unreadCountSchema>;
 
@@ -175,6 +172,6 @@ export const sessionStateSchema = z.object({
    * NewMessage pushes with a higher seq, so a push racing the reply is not counted twice. Optional: without it
    * the client uses the highest seq it has seen.
    */
-  asOfSeq: messageSeqSchema.optional(),
+  asOfSeq: z.optional(messageSeqSchema),
 });
 export type SessionState = z.infer<typeof sessionStateSchema>;

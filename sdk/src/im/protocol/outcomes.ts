@@ -2,7 +2,7 @@
 // inside a `push` frame with the recipient's outcome id. An outcome's JSON is the same for all its recipients,
 // so the hub serializes it once and splices it into each recipient's push frame (see encodePushFrame).
 // Outcome schemas are lenient objects (unknown fields allowed) so an older client survives a newer hub.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { commandTypes } from './commands.js';
 import { extensionMemberNameSchema, extensionNameSchema, extensionPayloadSchema } from './extension.js';
 import {
@@ -18,8 +18,9 @@ import {
   userRefSchema,
   voteMapSchema,
 } from './model.js';
+import { nonNegativeIntSchema } from './wholeNumberSchemas.js';
 
-function outcome<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+function outcome<T extends string, S extends z.core.$ZodLooseShape>(type: T, shape: S) {
   return z.object({ type: z.literal(type), ...shape });
 }
 
@@ -48,7 +49,7 @@ export const topicStatusChangedSchema = outcome('TopicStatusChanged', {
   topic: topicNameSchema,
   status: topicStatusSchema,
   /** Who set it; null when a review concluded. */
-  changedBy: idSchema.nullable(),
+  changedBy: z.nullable(idSchema),
 });
 export const newReviewerSchema = outcome('NewReviewer', { stream: streamNameSchema, reviewer: idSchema });
 export const reviewerDismissedSchema = outcome('ReviewerDismissed', { stream: streamNameSchema, reviewer: idSchema });
@@ -100,7 +101,7 @@ export const extEventSchema = outcome('ExtEvent', { ext: extensionNameSchema, ev
 export const timeOutSchema = outcome('TimeOut', {
   traceId: traceIdSchema,
   command: z.enum(commandTypes as [string, ...string[]]),
-  afterMs: z.number().int().nonnegative(),
+  afterMs: nonNegativeIntSchema(),
 });
 
 export const outcomeSchema = z.discriminatedUnion('type', [
@@ -129,4 +130,4 @@ export const outcomeSchema = z.discriminatedUnion('type', [
 export type Outcome = z.infer<typeof outcomeSchema>;
 export type OutcomeType = Outcome['type'];
 export type OutcomeOf<T extends OutcomeType> = Extract<Outcome, { type: T }>;
-export const outcomeTypes = outcomeSchema.options.map((option) => option.shape.type.value) as OutcomeType[];
+export const outcomeTypes = outcomeSchema.def.options.map((option) => option.shape.type.def.values[0]) as OutcomeType[];

@@ -1,7 +1,7 @@
 // Replies: exactly one per command, correlated by traceId. `ok: true` carries the typed data of the command's
 // type (`replyDataSchemas[type]`); `ok: false` carries a typed error. Replies are not outcomes: they have no
 // outcome id and are not acked; a lost reply is obtained again by resending the command with the same traceId.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { CommandType } from './commands.js';
 import { errorBodySchema } from './errors.js';
 import { extensionReplyDataSchema } from './extension.js';
@@ -22,6 +22,7 @@ import {
   userRefSchema,
   voteMapSchema,
 } from './model.js';
+import { nonNegativeIntSchema } from './wholeNumberSchemas.js';
 
 const reviewersData = z.object({ stream: streamNameSchema, reviewers: z.array(idSchema) });
 const mutedData = z.object({ muted: z.array(topicRefSchema) });
@@ -43,7 +44,7 @@ export const replyDataSchemas = {
   DismissMember: z.object({ groupId: idSchema, userId: idSchema }),
   GetHistory: z.object({
     stream: streamNameSchema,
-    topic: topicNameSchema.optional(),
+    topic: z.optional(topicNameSchema),
     /** Ascending by seq. */
     messages: z.array(messageSchema),
     /** True when older messages exist: ask again with `before` = messages[0].seq. */
@@ -55,7 +56,7 @@ export const replyDataSchemas = {
   FindUser: z.object({ user: userRefSchema }),
   /** Sorted by username. */
   SearchUsers: z.object({ users: z.array(userRefSchema) }),
-  MarkRead: z.object({ cursor: readCursorSchema, unread: z.number().int().nonnegative(), asOfSeq: messageSeqSchema.optional() }),
+  MarkRead: z.object({ cursor: readCursorSchema, unread: nonNegativeIntSchema(), asOfSeq: z.optional(messageSeqSchema) }),
   MuteTopic: mutedData,
   UnmuteTopic: mutedData,
   GetSessionState: sessionStateSchema,
@@ -66,12 +67,12 @@ export const replyDataSchemas = {
    * mutes, unread counts by those cursors (as GetSessionState); `fold` is what this device's session lacks of it,
    * for the client to send as SyncReadState.
    */
-  GetReadState: sessionStateSchema.extend({
+  GetReadState: z.extend(sessionStateSchema, {
     fold: z.object({ cursors: z.array(readCursorSchema), mutes: z.array(z.object({ stream: streamNameSchema, topic: topicNameSchema, muted: z.boolean() })) }),
   }),
   Ext: extensionReplyDataSchema,
   ExtQuery: extensionReplyDataSchema,
-} as const satisfies Record<CommandType, z.ZodType>;
+} as const satisfies Record<CommandType, z.ZodMiniType>;
 
 export type ReplyData<T extends CommandType> = z.infer<(typeof replyDataSchemas)[T]>;
 
