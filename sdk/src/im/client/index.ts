@@ -11,6 +11,7 @@ export {
   type Review,
   type SealedLogInfo,
   type SignOutOptions,
+  type TopicHistory,
 } from './ImClient.js';
 export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 export { applyOutcome, applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
