@@ -7,6 +7,7 @@
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, type ReactNode } from 'react';
 import { distinctUntilChanged, map } from 'rxjs';
 import type { ConnectionInfo, ConnectionState, ImClient, PendingCommand, Review, SealedLogInfo, TopicHistory } from '../im/client/ImClient.js';
+import type { PendingMessage } from '../im/client/PendingMessage.js';
 import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef } from '../im/protocol/model.js';
 import type { ReplyData } from '../im/protocol/replies.js';
 import { useObservable } from './useObservable.js';
@@ -97,8 +98,8 @@ export function useStream(name: string, client?: ImClient): StreamInfo | undefin
   return useObservable(stream$, undefined);
 }
 
-/** A stream's topics, by name; re-renders only when one of them changes. */
-export function useTopics(stream: string, client?: ImClient): readonly TopicInfo[] {
+/** A stream's topics by name (every stream's, by stream then name, without one); re-renders only when one of them changes. */
+export function useTopics(stream?: string, client?: ImClient): readonly TopicInfo[] {
   const im = useImClient(client);
   const topics$ = useMemo(() => im.topics$(stream).pipe(distinctUntilChanged(sameItems)), [im, stream]);
   return useObservable(topics$, noTopics);
@@ -203,45 +204,18 @@ export function useTopicHistory(stream: string, topic: string, options: { loadNe
   return useMemo(() => ({ messages, loading: history.loading, hasOlder: history.hasOlder, loadOlder }), [messages, history, loadOlder]);
 }
 
-/** A SendMessage the hub has not answered yet, as a message list shows it below the sent ones. */
-export interface PendingMessage {
-  readonly traceId: string;
-  readonly stream: string;
-  readonly topic: string;
-  readonly content: string;
-  readonly status: PendingCommand['status'];
-  readonly issuedAt: number;
-}
-
 /**
  * Messages sent and not answered yet (queued in the outbox, across reconnects and reloads), in issue
- * order: all of them, or one topic's. Other commands coming and going do not re-render.
+ * order: all of them, or one stream's or topic's. Other commands coming and going do not re-render.
  */
 export function usePendingMessages(stream?: string, topic?: string, client?: ImClient): readonly PendingMessage[] {
   const im = useImClient(client);
-  const pending$ = useMemo(
-    () =>
-      im.pending$.pipe(
-        map((pending) =>
-          pending.flatMap((item): PendingMessage[] => {
-            const command = item.command;
-            if (command.type !== 'SendMessage' || (stream !== undefined && command.stream !== stream) || (topic !== undefined && command.topic !== topic)) return [];
-            return [{ traceId: item.traceId, stream: command.stream, topic: command.topic, content: command.content, status: item.status, issuedAt: item.issuedAt }];
-          }),
-        ),
-        distinctUntilChanged(samePendingMessages),
-      ),
-    [im, stream, topic],
-  );
+  const pending$ = useMemo(() => im.pendingMessages$(stream, topic), [im, stream, topic]);
   return useObservable(pending$, noPendingMessages);
 }
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((item, i) => item === b[i]);
-}
-
-function samePendingMessages(a: readonly PendingMessage[], b: readonly PendingMessage[]): boolean {
-  return a.length === b.length && a.every((item, i) => item.traceId === b[i]!.traceId && item.status === b[i]!.status);
 }
 
 function ignore(): void {}

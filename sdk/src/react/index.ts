@@ -41,5 +41,4 @@ export {
   useTopicHistory,
   usePendingMessages,
   type TopicHistoryView,
-  type PendingMessage,
 } from './imHooks.js';

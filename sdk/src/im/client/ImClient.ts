@@ -47,6 +47,7 @@ import { logout, refreshToken } from './account.js';
 import type { FetchLike } from './postCredentials.js';
 import type { SessionToken } from '../protocol/http.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
+import { pendingMessagesOf, type PendingMessage } from './PendingMessage.js';
 
 export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'recalling';
 
@@ -820,11 +821,12 @@ export class ImClient {
 
   // ------------------------------------------------------------------ public: selectors
 
-  topics$(stream: string): Observable<readonly TopicInfo[]> {
-    const prefix = topicKey(stream, '');
+  /** A stream's topics by name; without a stream, every topic by stream then name. */
+  topics$(stream?: string): Observable<readonly TopicInfo[]> {
+    const prefix = stream === undefined ? '' : topicKey(stream, '');
     return this.#select(
       (s) => s.topics,
-      (topics) => [...topics].filter(([key]) => key.startsWith(prefix)).map(([, t]) => t).sort((a, b) => compare(a.topic, b.topic)),
+      (topics) => [...topics].filter(([key]) => key.startsWith(prefix)).map(([, t]) => t).sort(byTopic),
     );
   }
 
@@ -840,6 +842,11 @@ export class ImClient {
 
   members$(groupId: string): Observable<readonly UserRef[]> {
     return this.#select((s) => s.members.get(groupId), (list) => list ?? []);
+  }
+
+  /** Messages sent and not answered yet (all, or one stream's or topic's), in issue order; other commands do not make it emit. */
+  pendingMessages$(stream?: string, topic?: string): Observable<readonly PendingMessage[]> {
+    return pendingMessagesOf(this.pending$, stream, topic);
   }
 
   /** One topic, or undefined while it is unknown. */
