@@ -1,11 +1,12 @@
-// The signed-in chat store, handed down the component tree.
+// The signed-in page's ChatSession, handed down the component tree (the IM state itself comes from
+// @stage/sdk/react's hooks under <ImClientProvider>).
 import { createContext, useContext } from 'react';
-import type { ChatStore } from './ChatStore.js';
+import type { ChatSession } from './ChatSession.js';
 
-export const ChatContext = createContext<ChatStore | undefined>(undefined);
+export const ChatSessionContext = createContext<ChatSession | undefined>(undefined);
 
-export function useChat(): ChatStore {
-  const store = useContext(ChatContext);
-  if (!store) throw new Error('useChat() needs a <ChatContext.Provider> above it');
-  return store;
+export function useChatSession(): ChatSession {
+  const session = useContext(ChatSessionContext);
+  if (!session) throw new Error('useChatSession() needs a <ChatSessionContext.Provider> above it');
+  return session;
 }
