@@ -1,5 +1,5 @@
 // Streams I can see, their topics with unread counts and mute marks, and a way to start a topic.
-import { forwardRef, memo, useMemo, useState, type FormEvent } from 'react';
+import { forwardRef, memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { TopicInfo } from '@stage/sdk/im';
 import { useObservable, useStreams, useStreamUnread, useTopicMuted, useTopics, useUnreadCount } from '@stage/sdk/react';
 import { useChatSession } from '../chat/ChatSessionContext.js';
@@ -18,10 +18,18 @@ export const Sidebar = forwardRef<HTMLElement, SidebarProps>(function Sidebar({ 
   const selected = useObservable(chat.selected$);
   const ready = useObservable(chat.ready$);
 
-  const open = (stream: string, topic: string) => {
-    void chat.open(stream, topic);
-    onNavigate();
-  };
+  // Stable, so a topic row (memo) re-renders for its own topic's changes only, not for the sidebar's.
+  const navigated = useRef(onNavigate);
+  useEffect(() => {
+    navigated.current = onNavigate;
+  });
+  const open = useCallback(
+    (stream: string, topic: string) => {
+      void chat.open(stream, topic);
+      navigated.current();
+    },
+    [chat],
+  );
 
   return (
     <nav className="sidebar" aria-label="Streams and topics" ref={ref}>
