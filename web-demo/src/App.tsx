@@ -2,12 +2,12 @@
 // side panels (streams, groups, session, inspector). At phone width the sidebar is a drawer (closed by its close
 // button, the backdrop or Escape), the panels are sheets and the top bar keeps one row (panels and sign-out behind
 // a "More" button). A panel that opens takes the focus; Escape closes it.
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { useObservable } from '@stage/sdk/react';
+import { useEffect, useRef, useState } from 'react';
+import { ImClientProvider, useObservable, useTotalUnread } from '@stage/sdk/react';
 import { deviceId, forgetAccount, savedAccount, type Account } from './auth/account.js';
 import { LoginScreen } from './auth/LoginScreen.js';
-import { ChatContext, useChat as useChatStore } from './chat/ChatContext.js';
-import { ChatStore } from './chat/ChatStore.js';
+import { ChatSession } from './chat/ChatSession.js';
+import { ChatSessionContext, useChatSession } from './chat/ChatSessionContext.js';
 import { openClient } from './chat/openChat.js';
 import { ConnectionBadge, ProblemBanner } from './components/ConnectionBadge.js';
 import { FirstSteps } from './components/FirstSteps.js';
@@ -39,33 +39,36 @@ export function App() {
 }
 
 function Chat({ account, onSignOut }: { account: Account; onSignOut: () => void }) {
-  // One store per signed-in account, opened in an effect (not during render); a store that
+  // One session per signed-in account, opened in an effect (not during render); a client that
   // finishes opening after its effect was cleaned up is closed at once, so nothing leaks.
-  const [store, setStore] = useState<ChatStore>();
+  const [session, setSession] = useState<ChatSession>();
   const [failure, setFailure] = useState<string>();
   useEffect(() => {
-    let current: ChatStore | undefined;
+    let current: ChatSession | undefined;
     let cancelled = false;
     openClient(account, deviceId()).then(
       (client) => {
         if (cancelled) return void client.close();
-        current = new ChatStore(client, { userId: account.userId, username: account.username });
-        setStore(current);
+        current = new ChatSession(client, { userId: account.userId, username: account.username });
+        setSession(current);
       },
       (error: unknown) => setFailure(error instanceof Error ? error.message : String(error)),
     );
     return () => {
       cancelled = true;
       void current?.dispose();
-      setStore(undefined);
+      setSession(undefined);
     };
   }, [account]);
   if (failure) return <p className="verdict bad">Could not open this device's storage: {failure}</p>;
-  if (!store) return null;
+  if (!session) return null;
+  // The IM state is read through the SDK's hooks (ImClientProvider); the session adds what only this page has.
   return (
-    <ChatContext.Provider value={store}>
-      <Shell account={account} onSignOut={onSignOut} />
-    </ChatContext.Provider>
+    <ImClientProvider client={session.client}>
+      <ChatSessionContext.Provider value={session}>
+        <Shell account={account} onSignOut={onSignOut} />
+      </ChatSessionContext.Provider>
+    </ImClientProvider>
   );
 }
 
@@ -75,8 +78,8 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
   const [drawer, setDrawer] = useState(false);
   const [more, setMore] = useState(false);
   const [askSignOut, setAskSignOut] = useState(false);
-  const chat = useChatStore();
-  const storeSelected = useSelected();
+  const chat = useChatSession();
+  const selected = useObservable(chat.selected$);
   const panelElement = useRef<HTMLElement>(null);
   const menuButton = useRef<HTMLButtonElement>(null);
   const sidebarElement = useRef<HTMLElement>(null);
@@ -113,7 +116,7 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   });
-  const unreadTotal = useUnreadTotal();
+  const unreadTotal = useTotalUnread();
   return (
     <div className={`shell${panel ? ' with-panel' : ''}${drawer ? ' drawer-open' : ''}`}>
       <header className="topbar">
@@ -162,8 +165,8 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
       <Sidebar ref={sidebarElement} onNavigate={() => setDrawer(false)} onClose={closeDrawer} onNewStream={() => openPanel('streams')} />
       <main className="main">
         <ProblemBanner />
-        {storeSelected ? (
-          <TopicView key={`${storeSelected.stream}/${storeSelected.topic}`} stream={storeSelected.stream} topic={storeSelected.topic} />
+        {selected ? (
+          <TopicView key={`${selected.stream}/${selected.topic}`} stream={selected.stream} topic={selected.topic} />
         ) : (
           <FirstSteps username={account.username} onOpenPanel={openPanel} />
         )}
@@ -183,16 +186,4 @@ function Shell({ account, onSignOut }: { account: Account; onSignOut: () => void
       {askSignOut && <SignOutDialog onDone={onSignOut} onCancel={() => setAskSignOut(false)} />}
     </div>
   );
-}
-
-function useSelected() {
-  const chat = useChatStore();
-  return useObservable(chat.selected$);
-}
-
-function useUnreadTotal(): number {
-  const chat = useChatStore();
-  const unread = useObservable(chat.unread$);
-  const muted = useObservable(chat.muted$);
-  return useMemo(() => [...unread].filter(([key]) => !muted.has(key)).reduce((sum, [, count]) => sum + count, 0), [unread, muted]);
 }

@@ -7,7 +7,11 @@
 //   observableStore(source$, initial) the { subscribe, getSnapshot } pair underneath, for custom hooks
 // IM (an ImClient from @stage/sdk/im, passed in or from <ImClientProvider client>):
 //   useConnectionState(), useConnectionInfo(), useTopicMessages(stream, topic), useUnreadCounts(),
-//   useUnreadCount(stream, topic), usePendingCommands(), useSealedLog(), useReview(stream, topic), useImClient()
+//   useUnreadCount(stream, topic), usePendingCommands(), useSealedLog(), useReview(stream, topic), useImClient(),
+//   useStreams(), useStream(name), useTopics(stream), useTopic(stream, topic), useGroups(),
+//   useGroupMembers(groupId) (loads them on first use), useStreamUnread(), useTotalUnread(),
+//   useMutedTopics(), useTopicMuted(stream, topic), useUserNames(), useUserName(userId),
+//   useTopicHistory(stream, topic) (messages + hasOlder + loading + loadOlder), usePendingMessages(stream?, topic?)
 export { useObservable } from './useObservable.js';
 export { useSubscription } from './useSubscription.js';
 export { observableStore, type ObservableStore, type ObservableSnapshot } from './observableStore.js';
@@ -22,4 +26,19 @@ export {
   usePendingCommands,
   useSealedLog,
   useReview,
+  useStreams,
+  useStream,
+  useTopics,
+  useTopic,
+  useGroups,
+  useGroupMembers,
+  useStreamUnread,
+  useTotalUnread,
+  useMutedTopics,
+  useTopicMuted,
+  useUserNames,
+  useUserName,
+  useTopicHistory,
+  usePendingMessages,
+  type TopicHistoryView,
 } from './imHooks.js';

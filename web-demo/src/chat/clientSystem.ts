@@ -7,9 +7,9 @@
 //      ├─ read-marker  marks the open topic read as messages arrive in it
 //      ├─ history      2 workers serving a Mailbox of "load this topic's history" requests
 //      └─ title        an actor keeping the unread total in the tab title
-import { auditTime, filter, map, distinctUntilChanged, pairwise, startWith, tap, type Observable } from 'rxjs';
+import { auditTime, combineLatest, filter, map, distinctUntilChanged, pairwise, startWith, tap, type Observable } from 'rxjs';
 import { createSystem, defineActor, Mailbox, serveMailbox, type InspectionEvent, type Supervisor } from '@stage/sdk';
-import type { ChatStore } from './ChatStore.js';
+import type { ChatSession } from './ChatSession.js';
 
 export interface ClientSystem {
   readonly inspect$: Observable<InspectionEvent>;
@@ -32,7 +32,7 @@ const titleActor = defineActor<number, { total: number }>({
   },
 });
 
-export function startClientSystem(chat: ChatStore): ClientSystem {
+export function startClientSystem(chat: ChatSession): ClientSystem {
   const { client } = chat;
   const system = createSystem({ name: 'web-client' });
   const history = new Mailbox<HistoryRequest>({ capacity: 64, name: 'history-requests' });
@@ -56,8 +56,8 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
       {
         id: 'sync',
         task: () =>
-          chat.connection$.pipe(
-            map((state) => state === 'online'),
+          combineLatest([client.connectionState$, chat.browserOnline$]).pipe(
+            map(([state, browserOnline]) => browserOnline && state === 'online'),
             distinctUntilChanged(),
             startWith(false),
             pairwise(),
@@ -86,13 +86,12 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
       },
       {
         id: 'history',
+        // The client records what each page says (topicHistory$: loading, older pages exist), which useTopicHistory shows.
         group: serveMailbox(history, async (request) => {
           try {
-            const page = await client.loadHistory(request.stream, request.topic);
-            chat.noteHistory(request.stream, request.topic, page.hasMore);
+            await client.loadHistory(request.stream, request.topic);
           } catch {
             // A topic without messages yet has no history; other errors show as the topic staying empty.
-            chat.noteHistory(request.stream, request.topic, false);
           } finally {
             request.done();
           }
@@ -104,9 +103,7 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
   });
 
   const title = supervisor.actor('title', titleActor);
-  const unreadWatch = chat.unread$.subscribe((unread) => {
-    const muted = chat.muted$.value;
-    const total = [...unread].reduce((sum, [key, count]) => (muted.has(key) ? sum : sum + count), 0);
+  const unreadWatch = client.totalUnread$.subscribe((total) => {
     if (!title.stopped) title.tell({ total });
   });
 
@@ -125,7 +122,7 @@ export function startClientSystem(chat: ChatStore): ClientSystem {
  * After the first welcome: wait for the lists (and the user's read state), then reopen the topic that was open
  * before the reload. Nothing else is opened: opening marks a topic read, and only the user decides what was read.
  */
-async function firstSync(chat: ChatStore): Promise<void> {
+async function firstSync(chat: ChatSession): Promise<void> {
   try {
     await chat.client.refresh();
   } catch (error) {

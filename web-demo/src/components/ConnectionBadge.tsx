@@ -1,9 +1,11 @@
 // The connection state, always visible in the top bar: online, offline, reconnecting, recalling.
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
-import type { UiConnectionState } from '../chat/ChatStore.js';
+import { useMemo } from 'react';
+import type { ConnectionState } from '@stage/sdk/im';
+import { useConnectionInfo, usePendingMessages } from '@stage/sdk/react';
+import { problemOf } from '../chat/connectionProblem.js';
+import { useShownConnectionState } from '../chat/useShownConnectionState.js';
 
-const labels: Record<UiConnectionState, string> = {
+const labels: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
   online: 'Online',
   offline: 'Offline',
@@ -12,9 +14,8 @@ const labels: Record<UiConnectionState, string> = {
 };
 
 export function ConnectionBadge() {
-  const chat = useChat();
-  const state = useObservable(chat.connection$);
-  const pending = useObservable(chat.pending$).filter((item) => !item.failed).length;
+  const state = useShownConnectionState();
+  const pending = usePendingMessages().length;
   return (
     <span className={`badge badge-${state}`} data-testid="connection" data-state={state} title={labels[state]}>
       <span className="dot" aria-hidden="true" />
@@ -32,12 +33,17 @@ export function ConnectionBadge() {
 
 /** A banner under the top bar when something needs the user's attention (a refused session log, an expired sign-in). */
 export function ProblemBanner() {
-  const chat = useChat();
-  const problem = useObservable(chat.problem$);
+  const problem = useConnectionProblem();
   if (!problem) return null;
   return (
     <div className="problem" role="alert" data-testid="problem">
       <strong>Session problem.</strong> {problem}
     </div>
   );
+}
+
+/** Why the connection is not simply online, in words, or undefined. */
+export function useConnectionProblem(): string | undefined {
+  const info = useConnectionInfo();
+  return useMemo(() => problemOf(info), [info]);
 }

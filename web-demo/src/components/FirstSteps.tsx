@@ -1,18 +1,17 @@
 // What a new user sees instead of the technical session panel: the steps to a first conversation, each ticked off
 // as it is done (in a group, a stream, a topic), each with the button that does it.
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { useGroups, useObservable, useStreams, useTopics } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 
 export function FirstSteps({ username, onOpenPanel }: { username: string; onOpenPanel: (panel: 'groups' | 'streams') => void }) {
-  const chat = useChat();
-  const ready = useObservable(chat.ready$);
-  const groups = useObservable(chat.groups$);
-  const streams = useObservable(chat.streams$);
-  const topics = useObservable(chat.topics$);
+  const ready = useObservable(useChatSession().ready$);
+  const groups = useGroups();
+  const streams = useStreams();
+  const topics = useTopics();
   const steps = [
     { done: groups.length > 0, text: 'Create a group for your team, and add the people you work with.', action: 'Open groups', panel: 'groups' as const },
     { done: streams.length > 0, text: 'Create a stream visible to the group: a channel such as “design” or “launch”.', action: 'Open streams', panel: 'streams' as const },
-    { done: topics.size > 0, text: 'Start a topic: type its name under the stream in the list, then write the first message.' },
+    { done: topics.length > 0, text: 'Start a topic: type its name under the stream in the list, then write the first message.' },
   ];
   return (
     <div className="welcome" data-testid="first-steps">

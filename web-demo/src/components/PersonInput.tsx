@@ -3,10 +3,10 @@
 // readers work as with any input.
 import { useEffect, useId, useState } from 'react';
 import type { UserRef } from '@stage/sdk/im';
-import { useChat } from '../chat/ChatContext.js';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 
 export function PersonInput({ value, onChange, label, testId }: { value: string; onChange: (value: string) => void; label: string; testId: string }) {
-  const chat = useChat();
+  const chat = useChatSession();
   const listId = useId();
   const [people, setPeople] = useState<readonly UserRef[]>([]);
   const prefix = value.trim().toLowerCase();

@@ -3,13 +3,14 @@
 // member (pollUpdated events); clicking another option changes the vote.
 import { useMemo } from 'react';
 import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { useChatSession } from '../chat/ChatSessionContext.js';
+import { PersonName } from './PersonName.js';
 import type { Poll } from '../chat/pollExtension.js';
 
 const noPolls: readonly Poll[] = [];
 
 export function PollList({ stream, topic }: { stream: string; topic: string }) {
-  const chat = useChat();
+  const chat = useChatSession();
   const polls$ = useMemo(() => chat.polls.pollsOf$(stream, topic), [chat, stream, topic]);
   const polls = useObservable(polls$, noPolls);
   if (polls.length === 0) return null;
@@ -23,7 +24,7 @@ export function PollList({ stream, topic }: { stream: string; topic: string }) {
 }
 
 function PollCard({ poll }: { poll: Poll }) {
-  const chat = useChat();
+  const chat = useChatSession();
   const mine = poll.votes[chat.me.userId];
   const total = poll.counts.reduce((sum, count) => sum + count, 0);
   const questionId = `poll-${poll.pollId}-question`;
@@ -33,7 +34,7 @@ function PollCard({ poll }: { poll: Poll }) {
         {poll.question}
       </h2>
       <p className="poll-meta">
-        Poll by {chat.userName(poll.createdBy)} · {votes(total)}
+        Poll by <PersonName userId={poll.createdBy} /> · {votes(total)}
         {mine === undefined ? '' : ' · you voted'}
       </p>
       <div className="poll-options" role="group" aria-labelledby={questionId}>

@@ -1,22 +1,16 @@
 // Review of the open topic: put it under review, the live vote map, my vote if I am a reviewer of
 // the stream, the concluded result, and (for the stream's administrators) cancelling an open review. Buttons
 // show only when the hub's rule (the SDK's topicStatusRefusal) lets this user do it.
-import { useEffect } from 'react';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
-import { topicKey, topicStatusRefusal } from '@stage/sdk/im';
+import { topicStatusRefusal } from '@stage/sdk/im';
+import { useReview, useStream, useTopic } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
+import { LoadNamesOf, PersonName } from './PersonName.js';
 
 export function ReviewBar({ stream, topic }: { stream: string; topic: string }) {
-  const chat = useChat();
-  const key = topicKey(stream, topic);
-  const info = useObservable(chat.topics$).get(key);
-  const streamInfo = useObservable(chat.streams$).find((known) => known.name === stream);
-  const result = useObservable(chat.conclusions$).get(key);
-  const users = useObservable(chat.users$);
-  const unknown = streamInfo?.reviewers.some((id) => !users.has(id)) ?? false;
-  useEffect(() => {
-    if (unknown) chat.resolveNames(stream);
-  }, [chat, stream, unknown]);
+  const chat = useChatSession();
+  const info = useTopic(stream, topic);
+  const streamInfo = useStream(stream);
+  const result = useReview(stream, topic)?.conclusion;
   if (!streamInfo || !info) return null;
   const reviewers = streamInfo.reviewers;
   const amReviewer = reviewers.includes(chat.me.userId);
@@ -27,6 +21,7 @@ export function ReviewBar({ stream, topic }: { stream: string; topic: string }) 
 
   return (
     <div className="review-bar" data-testid="review-bar" data-status={info.status}>
+      <LoadNamesOf stream={streamInfo} people={reviewers} />
       {underReview ? (
         <>
           <span className="review-label">Under review</span>
@@ -35,7 +30,7 @@ export function ReviewBar({ stream, topic }: { stream: string; topic: string }) 
               const vote = info.votes[reviewer];
               return (
                 <li key={reviewer} className={`vote vote-${vote ?? 'waiting'}`} data-testid="vote">
-                  {chat.userName(reviewer)}: {vote === 'yes' ? '✔ yes' : vote === 'no' ? '✘ no' : '… waiting'}
+                  <PersonName userId={reviewer} />: {vote === 'yes' ? '✔ yes' : vote === 'no' ? '✘ no' : '… waiting'}
                 </li>
               );
             })}

@@ -1,8 +1,8 @@
 // Streams I can see, their topics with unread counts and mute marks, and a way to start a topic.
-import { forwardRef, useState, type FormEvent } from 'react';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
-import { topicKey } from '@stage/sdk/im';
+import { forwardRef, memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import type { TopicInfo } from '@stage/sdk/im';
+import { useObservable, useStreams, useStreamUnread, useTopicMuted, useTopics, useUnreadCount } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 
 export interface SidebarProps {
   onNavigate: () => void;
@@ -12,19 +12,24 @@ export interface SidebarProps {
 }
 
 export const Sidebar = forwardRef<HTMLElement, SidebarProps>(function Sidebar({ onNavigate, onClose, onNewStream }, ref) {
-  const chat = useChat();
-  const streams = useObservable(chat.streams$);
-  useObservable(chat.topics$);
-  const unread = useObservable(chat.unread$);
-  const muted = useObservable(chat.muted$);
-  const streamUnread = useObservable(chat.streamUnread$);
+  const chat = useChatSession();
+  const streams = useStreams();
+  const streamUnread = useStreamUnread();
   const selected = useObservable(chat.selected$);
   const ready = useObservable(chat.ready$);
 
-  const open = (stream: string, topic: string) => {
-    void chat.open(stream, topic);
-    onNavigate();
-  };
+  // Stable, so a topic row (memo) re-renders for its own topic's changes only, not for the sidebar's.
+  const navigated = useRef(onNavigate);
+  useEffect(() => {
+    navigated.current = onNavigate;
+  });
+  const open = useCallback(
+    (stream: string, topic: string) => {
+      void chat.open(stream, topic);
+      navigated.current();
+    },
+    [chat],
+  );
 
   return (
     <nav className="sidebar" aria-label="Streams and topics" ref={ref}>
@@ -53,37 +58,49 @@ export const Sidebar = forwardRef<HTMLElement, SidebarProps>(function Sidebar({ 
               </span>
             )}
           </h3>
-          <ul>
-            {chat.topicsOf(stream.name).map((topic) => {
-              const key = topicKey(stream.name, topic.topic);
-              const count = unread.get(key) ?? 0;
-              const isMuted = muted.has(key);
-              const active = selected?.stream === stream.name && selected.topic === topic.topic;
-              return (
-                <li key={key}>
-                  <button
-                    type="button"
-                    className={`topic${active ? ' active' : ''}${isMuted ? ' is-muted' : ''}${count > 0 && !isMuted ? ' has-unread' : ''}`}
-                    onClick={() => open(stream.name, topic.topic)}
-                    data-testid={`topic-${stream.name}-${topic.topic}`}
-                  >
-                    <span className="topic-name">{topic.topic}</span>
-                    {topic.status !== 'discussion' && <span className={`status status-${topic.status}`}>{statusLabel(topic.status)}</span>}
-                    {isMuted && <span className="muted-tag">muted</span>}
-                    {count > 0 && (
-                      <span className={`unread${isMuted ? ' quiet' : ''}`} data-testid="unread">
-                        {count}
-                      </span>
-                    )}
-                  </button>
-                </li>
-              );
-            })}
-          </ul>
+          <TopicList stream={stream.name} openTopic={selected?.stream === stream.name ? selected.topic : undefined} onOpen={open} />
           <NewTopic stream={stream.name} onOpen={open} />
         </section>
       ))}
     </nav>
+  );
+});
+
+/** A stream's topics, the most recently active first. */
+function TopicList({ stream, openTopic, onOpen }: { stream: string; openTopic: string | undefined; onOpen: (stream: string, topic: string) => void }) {
+  const topics = useTopics(stream);
+  const recentFirst = useMemo(() => [...topics].sort((a, b) => b.lastSeq - a.lastSeq || a.topic.localeCompare(b.topic)), [topics]);
+  return (
+    <ul>
+      {recentFirst.map((topic) => (
+        <TopicRow key={topic.topic} topic={topic} active={topic.topic === openTopic} onOpen={onOpen} />
+      ))}
+    </ul>
+  );
+}
+
+/** One topic in the list; its unread count and mute are its own subscriptions, so other topics' changes do not re-render it. */
+const TopicRow = memo(function TopicRow({ topic, active, onOpen }: { topic: TopicInfo; active: boolean; onOpen: (stream: string, topic: string) => void }) {
+  const count = useUnreadCount(topic.stream, topic.topic);
+  const isMuted = useTopicMuted(topic.stream, topic.topic);
+  return (
+    <li>
+      <button
+        type="button"
+        className={`topic${active ? ' active' : ''}${isMuted ? ' is-muted' : ''}${count > 0 && !isMuted ? ' has-unread' : ''}`}
+        onClick={() => onOpen(topic.stream, topic.topic)}
+        data-testid={`topic-${topic.stream}-${topic.topic}`}
+      >
+        <span className="topic-name">{topic.topic}</span>
+        {topic.status !== 'discussion' && <span className={`status status-${topic.status}`}>{statusLabel(topic.status)}</span>}
+        {isMuted && <span className="muted-tag">muted</span>}
+        {count > 0 && (
+          <span className={`unread${isMuted ? ' quiet' : ''}`} data-testid="unread">
+            {count}
+          </span>
+        )}
+      </button>
+    </li>
   );
 });
 

@@ -2,13 +2,14 @@
 // offline, or waiting for the hub), the user decides first: send them and then sign out, discard
 // them, or stay. Escape and the backdrop cancel; nothing is wiped until a choice is made.
 import { useEffect, useRef, useState } from 'react';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { usePendingCommands } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
+import { useShownConnectionState } from '../chat/useShownConnectionState.js';
 
 export function SignOutDialog({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
-  const chat = useChat();
-  const connection = useObservable(chat.connection$);
-  const unsent = useObservable(chat.client.pending$, chat.client.unsent).length;
+  const chat = useChatSession();
+  const connection = useShownConnectionState();
+  const unsent = usePendingCommands().length;
   const [sending, setSending] = useState<AbortController>();
   const [error, setError] = useState<string>();
   const first = useRef<HTMLButtonElement>(null);

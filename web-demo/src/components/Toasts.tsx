@@ -1,9 +1,9 @@
 // Short notices (a command the hub refused, a timeout) in the corner.
 import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 
 export function Toasts() {
-  const chat = useChat();
+  const chat = useChatSession();
   const toasts = useObservable(chat.toasts$);
   return (
     <div className="toasts" aria-live="assertive">

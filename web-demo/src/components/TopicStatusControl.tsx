@@ -1,15 +1,15 @@
 // The open topic's status, settable by hand to what the hub allows this user (the SDK's settableTopicStatuses, the
 // rule the hub enforces): an administrator of the stream sets any status; others move an open topic between
 // discussion and developing or put it under review. Someone who may change nothing sees no control.
-import { settableTopicStatuses, topicKey, type TopicStatus } from '@stage/sdk/im';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { settableTopicStatuses, type TopicStatus } from '@stage/sdk/im';
+import { useStream, useTopic } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 import { statusLabel } from './Sidebar.js';
 
 export function TopicStatusControl({ stream, topic }: { stream: string; topic: string }) {
-  const chat = useChat();
-  const current = useObservable(chat.topics$).get(topicKey(stream, topic))?.status;
-  const admin = chat.administers(useObservable(chat.streams$).find((known) => known.name === stream));
+  const chat = useChatSession();
+  const current = useTopic(stream, topic)?.status;
+  const admin = chat.administers(useStream(stream));
   const choices = settableTopicStatuses(current, admin);
   if (choices.length === 0) return null;
   const shown: TopicStatus = current ?? 'discussion';

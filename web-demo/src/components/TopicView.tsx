@@ -2,11 +2,10 @@
 import { forwardRef, memo, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { renderMarkdown } from '../markdown/renderMarkdown.js';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { Message } from '@stage/sdk/im';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
-import type { PendingMessage } from '../chat/ChatStore.js';
-import { topicKey } from '@stage/sdk/im';
+import type { Message, PendingMessage } from '@stage/sdk/im';
+import { useObservable, usePendingMessages, useTopic, useTopicHistory, useTopicMuted } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
+import type { FailedSend } from '../chat/ChatSession.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { PollList } from './PollList.js';
 import { parsePollCommand } from '../chat/pollExtension.js';
@@ -15,10 +14,9 @@ import { TopicStatusControl } from './TopicStatusControl.js';
 import { statusLabel } from './Sidebar.js';
 
 export function TopicView({ stream, topic }: { stream: string; topic: string }) {
-  const chat = useChat();
-  const key = topicKey(stream, topic);
-  const muted = useObservable(chat.muted$).has(key);
-  const info = useObservable(chat.topics$).get(key);
+  const chat = useChatSession();
+  const muted = useTopicMuted(stream, topic);
+  const info = useTopic(stream, topic);
   return (
     <section className="topic-view" aria-label={`${stream} › ${topic}`}>
       <header className="topic-head">
@@ -48,14 +46,17 @@ export function TopicView({ stream, topic }: { stream: string; topic: string }) 
 }
 
 function MessageList({ stream, topic }: { stream: string; topic: string }) {
-  const chat = useChat();
-  const messages$ = useMemo(() => chat.messages$(stream, topic), [chat, stream, topic]);
-  const messages = useObservable(messages$, noMessages);
-  const allPending = useObservable(chat.pending$);
-  const pending = useMemo(() => allPending.filter((item) => item.stream === stream && item.topic === topic), [allPending, stream, topic]);
-  const history = useObservable(chat.olderAvailable$).get(topicKey(stream, topic));
-  const older = history ?? false;
-  const loading = history === undefined;
+  const chat = useChatSession();
+  // The session's history workers load the newest page when the topic opens (the inspector shows them), so the hook does not.
+  const { messages, hasOlder, loadOlder } = useTopicHistory(stream, topic, { loadNewest: false });
+  const sending = usePendingMessages(stream, topic);
+  const allFailed = useObservable(chat.failedSends$);
+  const pending = useMemo<readonly ShownPending[]>(
+    () => [...sending, ...allFailed.filter((item) => item.stream === stream && item.topic === topic)],
+    [sending, allFailed, stream, topic],
+  );
+  const older = hasOlder ?? false;
+  const loading = hasOlder === undefined;
   const scroller = useRef<HTMLDivElement>(null);
   // Follow new messages only while the reader is at the bottom; someone reading older ones keeps their place.
   const atBottom = useRef(true);
@@ -78,7 +79,7 @@ function MessageList({ stream, topic }: { stream: string; topic: string }) {
   return (
     <div className="messages" ref={scroller} onScroll={onScroll} data-testid="messages" data-count={messages.length} role="log" aria-live="polite" tabIndex={0} aria-label="Messages">
       {older && (
-        <button type="button" className="ghost small load-older" onClick={() => void chat.loadOlder(stream, topic)} data-testid="load-older">
+        <button type="button" className="ghost small load-older" onClick={() => void chat.attempt('load earlier messages', loadOlder)} data-testid="load-older">
           Load earlier messages
         </button>
       )}
@@ -112,7 +113,7 @@ function MessageList({ stream, topic }: { stream: string; topic: string }) {
 
 /** One message; re-rendered only when it (or its grouping) changes, not when others arrive. */
 const MessageItem = memo(function MessageItem({ message, grouped }: { message: Message; grouped: boolean }) {
-  const chat = useChat();
+  const chat = useChatSession();
   const mine = message.senderId === chat.me.userId;
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
@@ -199,17 +200,21 @@ const MessageItem = memo(function MessageItem({ message, grouped }: { message: M
   );
 });
 
-function PendingItem({ item }: { item: PendingMessage }) {
-  const chat = useChat();
+/** A message sent and not answered yet (the SDK's pending messages), or one the hub refused (the session keeps those). */
+type ShownPending = PendingMessage | FailedSend;
+
+function PendingItem({ item }: { item: ShownPending }) {
+  const chat = useChatSession();
+  const failed = 'reason' in item ? item.reason : undefined;
   return (
-    <article className={`message mine pending${item.failed ? ' failed' : ''}`} data-testid="pending-message">
+    <article className={`message mine pending${failed ? ' failed' : ''}`} data-testid="pending-message">
       <p className="body">
         {item.content}
-        <span className="pending-note">{item.failed ? ` — not sent: ${item.failed}` : ' — pending'}</span>
+        <span className="pending-note">{failed ? ` — not sent: ${failed}` : ' — pending'}</span>
       </p>
-      {item.failed && (
+      {failed && (
         <div className="actions">
-          <button type="button" className="ghost small" onClick={() => chat.discardPending(item.traceId)}>
+          <button type="button" className="ghost small" onClick={() => chat.discardFailedSend(item.traceId)}>
             Discard
           </button>
         </div>
@@ -219,7 +224,7 @@ function PendingItem({ item }: { item: PendingMessage }) {
 }
 
 function Composer({ stream, topic }: { stream: string; topic: string }) {
-  const chat = useChat();
+  const chat = useChatSession();
   const [draft, setDraft] = useState('');
   /** Why the typed `/poll` command was not sent; it stays until the text changes. */
   const [pollError, setPollError] = useState<string>();
@@ -275,8 +280,6 @@ function Composer({ stream, topic }: { stream: string; topic: string }) {
     </>
   );
 }
-
-const noMessages: readonly Message[] = [];
 
 interface GrowingTextareaProps {
   value: string;

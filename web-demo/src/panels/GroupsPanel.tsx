@@ -1,14 +1,14 @@
 // Groups I belong to: create one, add members by username (with the hub's people as suggestions), remove members,
 // dissolve (after a confirmation). A field keeps what was typed when the hub refused it.
 import { useEffect, useState, type FormEvent } from 'react';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { useGroupMembers, useGroups, useImClient } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { PersonInput } from '../components/PersonInput.js';
 
 export function GroupsPanel() {
-  const chat = useChat();
-  const groups = useObservable(chat.groups$);
+  const chat = useChatSession();
+  const groups = useGroups();
   const [name, setName] = useState('');
   const create = async (event: FormEvent) => {
     event.preventDefault();
@@ -34,14 +34,17 @@ export function GroupsPanel() {
 }
 
 function GroupCard({ groupId, name, ownerId }: { groupId: string; name: string; ownerId: string }) {
-  const chat = useChat();
-  const members = useObservable(chat.members$).get(groupId);
+  const chat = useChatSession();
+  const client = useImClient();
+  const members = useGroupMembers(groupId);
   const [username, setUsername] = useState('');
   const [confirming, setConfirming] = useState(false);
   const owner = ownerId === chat.me.userId;
+  // useGroupMembers loads them; this only says why when that fails (the same request: the client shares it).
+  const loaded = members !== undefined;
   useEffect(() => {
-    void chat.loadMembers(groupId).catch(() => undefined);
-  }, [chat, groupId]);
+    if (!loaded) void chat.attempt('load the members', () => client.ensureGroupMembers(groupId));
+  }, [chat, client, groupId, loaded]);
   const add = async (event: FormEvent) => {
     event.preventDefault();
     if (!username.trim()) return;

@@ -2,12 +2,12 @@
 import { useMemo } from 'react';
 import { inspectionTree, type TreeNode } from '@stage/sdk';
 import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 
 const noNodes: TreeNode[] = [];
 
 export function InspectorPanel() {
-  const chat = useChat();
+  const chat = useChatSession();
   const tree$ = useMemo(() => chat.inspect$.pipe(inspectionTree()), [chat]);
   const roots = useObservable(tree$, noNodes);
   return (

@@ -2,20 +2,20 @@
 // seal of the chain kept in IndexedDB, and how many times the hub recalled the session.
 import { useState } from 'react';
 import type { LogVerification } from '@stage/sdk/im';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { useSealedLog } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
+import { useConnectionProblem } from '../components/ConnectionBadge.js';
 
 export function SessionPanel() {
-  const chat = useChat();
-  const log = useObservable(chat.log$);
+  const log = useSealedLog();
   // A verdict is about one session's chain: a new session (after a refused chain) starts without one.
   return <SessionFacts key={log?.sessionId ?? 'none'} />;
 }
 
 function SessionFacts() {
-  const chat = useChat();
-  const log = useObservable(chat.log$);
-  const problem = useObservable(chat.problem$);
+  const chat = useChatSession();
+  const log = useSealedLog();
+  const problem = useConnectionProblem();
   const [verdict, setVerdict] = useState<LogVerification | 'checking' | undefined>();
   const verify = async () => {
     setVerdict('checking');

@@ -1,14 +1,14 @@
 // Streams: create one visible to some of my groups, change which groups see a stream, appoint and
 // dismiss its reviewers.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { StreamInfo } from '@stage/sdk/im';
-import { useObservable } from '@stage/sdk/react';
-import { useChat } from '../chat/ChatContext.js';
+import { useGroups, useStreams } from '@stage/sdk/react';
+import { useChatSession } from '../chat/ChatSessionContext.js';
 import { PersonInput } from '../components/PersonInput.js';
+import { LoadNamesOf, usePersonName } from '../components/PersonName.js';
 
 export function StreamsPanel() {
-  const chat = useChat();
-  const streams = useObservable(chat.streams$);
+  const streams = useStreams();
   return (
     <section className="panel" aria-label="Streams" data-testid="streams-panel">
       <h2 tabIndex={-1}>Streams</h2>
@@ -21,8 +21,7 @@ export function StreamsPanel() {
 }
 
 function GroupPicker({ chosen, onChange, label }: { chosen: string[]; onChange: (groups: string[]) => void; label: string }) {
-  const chat = useChat();
-  const groups = useObservable(chat.groups$);
+  const groups = useGroups();
   if (groups.length === 0) return <p className="muted-text">Create a group first: streams are visible to groups.</p>;
   return (
     <fieldset className="group-picker">
@@ -43,7 +42,7 @@ function GroupPicker({ chosen, onChange, label }: { chosen: string[]; onChange: 
 }
 
 function NewStreamForm() {
-  const chat = useChat();
+  const chat = useChatSession();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [groups, setGroups] = useState<string[]>([]);
@@ -70,13 +69,8 @@ function NewStreamForm() {
 }
 
 function StreamCard({ stream }: { stream: StreamInfo }) {
-  const chat = useChat();
-  const groups = useObservable(chat.groups$);
-  const users = useObservable(chat.users$);
-  const unknown = stream.reviewers.some((id) => !users.has(id));
-  useEffect(() => {
-    if (unknown) chat.resolveNames(stream.name);
-  }, [chat, stream.name, unknown]);
+  const chat = useChatSession();
+  const groups = useGroups();
   const [editing, setEditing] = useState(false);
   const [chosen, setChosen] = useState(stream.groups);
   const [reviewer, setReviewer] = useState('');
@@ -122,16 +116,12 @@ function StreamCard({ stream }: { stream: StreamInfo }) {
         </div>
       )}
       <div className="reviewers">
+        <LoadNamesOf stream={stream} people={stream.reviewers} />
         <span className="small-text">Reviewers:</span>
         {stream.reviewers.length === 0 && <span className="muted-text"> none</span>}
         <ul className="members">
           {stream.reviewers.map((id) => (
-            <li key={id} data-testid="reviewer">
-              <span>{chat.userName(id)}</span>
-              <button type="button" className="ghost small danger" onClick={() => void chat.dismissReviewer(stream.name, id)} aria-label={`Dismiss reviewer ${chat.userName(id)}`}>
-                Dismiss
-              </button>
-            </li>
+            <Reviewer key={id} stream={stream.name} userId={id} />
           ))}
         </ul>
         <form className="inline-form" onSubmit={(event) => void appoint(event)}>
@@ -142,5 +132,18 @@ function StreamCard({ stream }: { stream: StreamInfo }) {
         </form>
       </div>
     </div>
+  );
+}
+
+function Reviewer({ stream, userId }: { stream: string; userId: string }) {
+  const chat = useChatSession();
+  const name = usePersonName(userId);
+  return (
+    <li data-testid="reviewer">
+      <span>{name}</span>
+      <button type="button" className="ghost small danger" onClick={() => void chat.dismissReviewer(stream, userId)} aria-label={`Dismiss reviewer ${name}`}>
+        Dismiss
+      </button>
+    </li>
   );
 }

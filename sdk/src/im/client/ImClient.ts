@@ -5,7 +5,7 @@
 // chain (SessionClient) and answers the hub's recalls from it, dedupes and acks pushed outcomes, and keeps an
 // observable local state (streams, topics and reviews, groups, messages, unread counts). Protocol:
 // docs/PROTOCOL.md.
-import { BehaviorSubject, Subject, distinctUntilChanged, filter, map, type Observable } from 'rxjs';
+import { BehaviorSubject, ReplaySubject, Subject, defer, distinctUntilChanged, filter, map, share, type Observable } from 'rxjs';
 import { safeParse } from 'zod/mini';
 import type { Lease } from '../../mailbox/Lease.js';
 import { Mailbox } from '../../mailbox/Mailbox.js';
@@ -49,6 +49,7 @@ import { logout, refreshToken } from './account.js';
 import type { FetchLike } from './postCredentials.js';
 import type { SessionToken } from '../protocol/http.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
+import { pendingMessagesOf, type PendingMessage } from './PendingMessage.js';
 
 export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'recalling';
 
@@ -71,6 +72,14 @@ export interface PendingCommand {
   readonly issuedAt: number;
   /** Times it was put on the wire. */
   readonly attempts: number;
+}
+
+/** What paging through one topic's history found so far (ImClient.topicHistory$). */
+export interface TopicHistory {
+  /** A page of the topic is being loaded. */
+  readonly loading: boolean;
+  /** Whether older messages exist on the hub than the oldest loaded; undefined until a page was loaded. */
+  readonly hasOlder: boolean | undefined;
 }
 
 export interface SealedLogInfo {
@@ -318,6 +327,16 @@ export class ImClient {
     }),
     distinctUntilChanged(sameCounts),
   );
+  /**
+   * userId → username of everyone the client has seen: the user, group members, message senders. Kept
+   * incrementally (a busy topic's new messages are read once each) and shared by all subscribers.
+   */
+  readonly userNames$: Observable<ReadonlyMap<string, string>> = defer(() => {
+    const names = knownUserNames();
+    return this.#state$.pipe(map(names), distinctUntilChanged());
+  }).pipe(share({ connector: () => new ReplaySubject(1), resetOnRefCountZero: true }));
+  readonly #history$ = new BehaviorSubject<ReadonlyMap<string, TopicHistory>>(new Map());
+  readonly #membersLoading = new Map<string, Promise<readonly UserRef[]>>();
   /** Topics under review or with a concluded review. */
   readonly reviews$: Observable<readonly Review[]> = this.#state$.pipe(
     map((s) => reviewsOf(s)),
@@ -771,7 +790,27 @@ export class ImClient {
 
   /** Loads the newest page of a topic (or older ones with `before`) into messages$. */
   async loadHistory(stream: string, topic: string, before?: number, options?: CommandOptions): Promise<ReplyData<'GetHistory'>> {
-    return this.getHistory({ stream, topic, ...(before !== undefined ? { before } : {}) }, options);
+    const key = topicKey(stream, topic);
+    this.#noteHistory(key, { loading: 1 });
+    try {
+      const page = await this.getHistory({ stream, topic, ...(before !== undefined ? { before } : {}) }, options);
+      // Only the oldest page loaded says whether older ones exist; a newer page (a reload) keeps what an older one said.
+      const oldest = this.#current.messages.get(key)?.[0];
+      const known = this.#history$.value.get(key)?.hasOlder;
+      const hasOlder = known === undefined || before !== undefined || oldest === undefined || page.messages[0]?.seq === oldest.seq ? page.hasMore : known;
+      this.#noteHistory(key, { loading: -1, hasOlder });
+      return page;
+    } catch (error) {
+      // A topic without messages yet has no history to page through.
+      this.#noteHistory(key, { loading: -1, hasOlder: this.#history$.value.get(key)?.hasOlder ?? false });
+      throw error;
+    }
+  }
+
+  /** Loads the page before the oldest message known locally (the newest page when none is). */
+  loadOlder(stream: string, topic: string, options?: CommandOptions): Promise<ReplyData<'GetHistory'>> {
+    const oldest = this.#current.messages.get(topicKey(stream, topic))?.[0];
+    return this.loadHistory(stream, topic, oldest?.seq, options);
   }
 
   /** Marks everything known in the topic as read on this device. */
@@ -784,11 +823,12 @@ export class ImClient {
 
   // ------------------------------------------------------------------ public: selectors
 
-  topics$(stream: string): Observable<readonly TopicInfo[]> {
-    const prefix = topicKey(stream, '');
+  /** A stream's topics by name; without a stream, every topic by stream then name. */
+  topics$(stream?: string): Observable<readonly TopicInfo[]> {
+    const prefix = stream === undefined ? '' : topicKey(stream, '');
     return this.#select(
       (s) => s.topics,
-      (topics) => [...topics].filter(([key]) => key.startsWith(prefix)).map(([, t]) => t).sort((a, b) => compare(a.topic, b.topic)),
+      (topics) => [...topics].filter(([key]) => key.startsWith(prefix)).map(([, t]) => t).sort(byTopic),
     );
   }
 
@@ -804,6 +844,61 @@ export class ImClient {
 
   members$(groupId: string): Observable<readonly UserRef[]> {
     return this.#select((s) => s.members.get(groupId), (list) => list ?? []);
+  }
+
+  /** Messages sent and not answered yet (all, or one stream's or topic's), in issue order; other commands do not make it emit. */
+  pendingMessages$(stream?: string, topic?: string): Observable<readonly PendingMessage[]> {
+    return pendingMessagesOf(this.pending$, stream, topic);
+  }
+
+  /** One topic, or undefined while it is unknown. */
+  topic$(stream: string, topic: string): Observable<TopicInfo | undefined> {
+    const key = topicKey(stream, topic);
+    return this.#select((s) => s.topics.get(key), (info) => info);
+  }
+
+  /** Whether the user muted the topic (on every device). */
+  topicMuted$(stream: string, topic: string): Observable<boolean> {
+    const key = topicKey(stream, topic);
+    return this.#select((s) => s.muted.has(key), (muted) => muted);
+  }
+
+  /** A group's members, or undefined until they were loaded (ensureGroupMembers) or pushed. */
+  groupMembers$(groupId: string): Observable<readonly UserRef[] | undefined> {
+    return this.#select((s) => s.members.get(groupId), (list) => list);
+  }
+
+  /** What paging through a topic's history found so far: whether a page is loading, whether older messages exist. */
+  topicHistory$(stream: string, topic: string): Observable<TopicHistory> {
+    const key = topicKey(stream, topic);
+    return this.#history$.pipe(
+      map((all) => all.get(key) ?? notLoaded),
+      distinctUntilChanged(),
+    );
+  }
+
+  /**
+   * Loads a group's members unless they are known; concurrent calls share one request, and a failed one is
+   * forgotten so the next call asks again.
+   */
+  ensureGroupMembers(groupId: string): Promise<readonly UserRef[]> {
+    const known = this.#current.members.get(groupId);
+    if (known) return Promise.resolve(known);
+    let loading = this.#membersLoading.get(groupId);
+    if (!loading) {
+      loading = this.getGroupMembers({ groupId }).then(
+        (reply) => {
+          this.#membersLoading.delete(groupId);
+          return reply.members;
+        },
+        (error: unknown) => {
+          this.#membersLoading.delete(groupId);
+          throw error;
+        },
+      );
+      this.#membersLoading.set(groupId, loading);
+    }
+    return loading;
   }
 
   review$(stream: string, topic: string): Observable<Review | undefined> {
@@ -1411,6 +1506,17 @@ export class ImClient {
     this.#log$.next({ sessionId: session.sessionId, length: session.nextSeq, lastSeal: this.#lastSeal, recalls: session.recalls });
   }
 
+  #noteHistory(key: string, change: { loading: 1 | -1; hasOlder?: boolean }): void {
+    if (this.#closed) return;
+    const before = this.#history$.value.get(key) ?? notLoaded;
+    const loadingPages = (this.#historyLoads.get(key) ?? 0) + change.loading;
+    this.#historyLoads.set(key, loadingPages);
+    const next: TopicHistory = { loading: loadingPages > 0, hasOlder: change.hasOlder ?? before.hasOlder };
+    if (next.loading === before.loading && next.hasOlder === before.hasOlder) return;
+    this.#history$.next(new Map(this.#history$.value).set(key, next));
+  }
+  readonly #historyLoads = new Map<string, number>();
+
   #select<P, R>(pick: (state: ImState) => P, project: (part: P) => R): Observable<R> {
     return this.#state$.pipe(map(pick), distinctUntilChanged(), map(project));
   }
@@ -1488,6 +1594,29 @@ function sameReviews(a: readonly Review[], b: readonly Review[]): boolean {
       return r.stream === o.stream && r.topic === o.topic && r.status === o.status && r.votes === o.votes && r.reviewers === o.reviewers && r.conclusion === o.conclusion;
     })
   );
+}
+
+const notLoaded: TopicHistory = { loading: false, hasOlder: undefined };
+
+/** The people in a state (me, members, senders) by id; each topic's messages are scanned once, a page of older history rescans it. */
+function knownUserNames(): (state: ImState) => ReadonlyMap<string, string> {
+  const senders = new Map<string, string>();
+  const scanned = new Map<string, { first: Message | undefined; length: number }>();
+  let last: ReadonlyMap<string, string> = new Map();
+  return (state) => {
+    for (const [key, list] of state.messages) {
+      const seen = scanned.get(key);
+      const from = seen && seen.first === list[0] && seen.length <= list.length ? seen.length : 0;
+      for (let i = from; i < list.length; i++) senders.set(list[i]!.senderId, list[i]!.senderName);
+      scanned.set(key, { first: list[0], length: list.length });
+    }
+    const names = new Map(senders);
+    for (const list of state.members.values()) for (const member of list) names.set(member.userId, member.username);
+    if (state.me) names.set(state.me.userId, state.me.username);
+    if (names.size === last.size && [...names].every(([id, name]) => last.get(id) === name)) return last;
+    last = names;
+    return names;
+  };
 }
 
 /** Error handler left on a socket we are done with: its late errors are expected and have no one to tell. */

@@ -11,7 +11,9 @@ export {
   type Review,
   type SealedLogInfo,
   type SignOutOptions,
+  type TopicHistory,
 } from './ImClient.js';
+export type { PendingMessage } from './PendingMessage.js';
 export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 export { applyOutcome, applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
 export { restoreSnapshot, snapshotOf, SNAPSHOT_MESSAGES_PER_TOPIC, type ImStateSnapshot } from './stateSnapshot.js';
