@@ -24,7 +24,7 @@ import { dispatch, type CommandContext, type CommandHandlers } from '../commands
 import type { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
 import { appendPushes } from '../store/appendPushes.js';
-import { asStoreUnavailable, type Store, type StoreTx, type StoreUnavailableError } from '../store/Store.js';
+import { asStoreUnavailable, type DomainStore, type Store, type StoreTx, type StoreUnavailableError, type TransactionHandle } from '../store/Store.js';
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
 import { SharedDeadlines } from './SharedDeadlines.js';
@@ -37,8 +37,9 @@ export interface CommandJob {
   session: DeviceSessionState;
   command: Command;
   /**
-   * Called (at most once, never after `done`) when the command's writes are ordered before any later transaction,
-   * while their commit may still be under way: the device's next command may start (see DeviceConnection).
+   * Called at most once, when the command's transaction is ordered before every later one (the store's
+   * TransactionHandle.ordered), while its commit may still be under way: the device's next command may start (see
+   * DeviceConnection). Not called for a command that runs no transaction (reads): wait for its reply instead.
    */
   onOrdered?(): void;
   /** Called exactly once with the reply. */
@@ -170,14 +171,14 @@ export class CommandRunner {
     const deadline = AbortSignal.timeout(this.config.deadlineMs);
     let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
     try {
-      outcome = await this.config.store.transaction(async (tx) => {
+      outcome = await this.inOrder(job, this.config.store.startTransaction(async (tx) => {
         const result = await dispatch(this.handlers, command, this.context(job), guard(tx, deadline));
         const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-        const ids = pushes.length > 0 ? await appendPushes(tx, pushes) : [];
+        const ids = pushes.length > 0 ? await appendPushes(tx.outcomes, pushes) : [];
         const entries: FanoutEntry[] = [];
         pushes.forEach((push, i) => push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body })));
         return { reply: { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data }, entries };
-      }, { signal: deadline, ...(job.onOrdered ? { onOrdered: job.onOrdered } : {}) });
+      }, { signal: deadline }));
     } catch (e) {
       if (e instanceof CommandError) return errReply(command.traceId, errorBody(e));
       if (e instanceof DeadlineExceeded || deadline.aborted) return errReply(command.traceId, { code: 'timeout', message: `${command.type} did not finish within ${this.config.deadlineMs} ms; resend it` });
@@ -223,22 +224,22 @@ export class CommandRunner {
     let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
     const transactionStarted = performance.now();
     try {
-      outcome = await this.config.store.transaction(async (tx) => {
-        const prior = (await tx.findReply(userId, command.traceId)) as ReplyFrame | undefined;
+      outcome = await this.inOrder(job, this.config.store.startTransaction(async (tx: StoreTx) => {
+        const prior = (await tx.replies.findReply(userId, command.traceId)) as ReplyFrame | undefined;
         if (prior) return { reply: prior, entries: [] };
         const result = await dispatch(this.handlers, command, ctx, guard(tx, deadline));
         const reply: ReplyFrame = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
         // All pushes appended in one call, at the end of the transaction: each recipient's log is locked once, in
         // one global order, for as short a time as possible (see Store.appendPushes).
         const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-        const ids = await appendPushes(tx, pushes);
+        const ids = await appendPushes(tx.outcomes, pushes);
         const entries: FanoutEntry[] = [];
         pushes.forEach((push, i) => {
           push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body }));
         });
-        await tx.saveReply(userId, command.traceId, reply);
+        await tx.replies.saveReply(userId, command.traceId, reply);
         return { reply, entries };
-      }, { signal: deadline, ...(job.onOrdered ? { onOrdered: job.onOrdered } : {}) });
+      }, { signal: deadline }));
     } catch (e) {
       if (e instanceof CommandError) return this.recordErr(job, errorBody(e));
       if (e instanceof DeadlineExceeded || deadline.aborted) return this.timedOut(job);
@@ -252,6 +253,15 @@ export class CommandRunner {
     // other hubs over the transport or, if it loses them, through their OutcomeReconciler.
     this.config.fanout.publish(outcome.entries).catch((err: unknown) => this.config.log.warn('fan-out publish failed', { err }));
     return outcome.reply;
+  }
+
+  /**
+   * The transaction's result once committed; tells the job as soon as the store has ordered it (the ordering
+   * contract of Store.startTransaction), so the device's next command can start during this one's commit.
+   */
+  private inOrder<T>(job: CommandJob, handle: TransactionHandle<T>): Promise<T> {
+    if (job.onOrdered) void handle.ordered.then(job.onOrdered);
+    return handle.committed;
   }
 
   /**
@@ -282,9 +292,9 @@ export class CommandRunner {
     if (isTransientErrorCode(error.code)) return reply;
     try {
       return await this.config.store.transaction(async (tx) => {
-        const prior = (await tx.findReply(job.userId, job.command.traceId)) as ReplyFrame | undefined;
+        const prior = (await tx.replies.findReply(job.userId, job.command.traceId)) as ReplyFrame | undefined;
         if (prior) return prior;
-        await tx.saveReply(job.userId, job.command.traceId, reply);
+        await tx.replies.saveReply(job.userId, job.command.traceId, reply);
         return reply;
       }, { signal: this.deadlines.next() });
     } catch (e) {
@@ -301,7 +311,7 @@ export class CommandRunner {
     const outcome = { type: 'TimeOut' as const, traceId: job.command.traceId, command: job.command.type, afterMs };
     // The reply does not wait for the TimeOut push: the store may be what stopped answering.
     void this.config.store
-      .transaction((tx) => tx.appendOutcome(job.userId, outcome), { signal: AbortSignal.timeout(afterMs) })
+      .transaction((tx) => tx.outcomes.appendOutcome(job.userId, outcome), { signal: AbortSignal.timeout(afterMs) })
       .then((outcomeId) => this.config.fanout.publish([{ userId: job.userId, outcomeId, outcome }]))
       .catch((err: unknown) => this.config.log.warn('TimeOut outcome not stored', { userId: job.userId, err }));
     return errReply(job.command.traceId, { code: 'timeout', message: `${job.command.type} did not finish within ${afterMs} ms; resend it with the same trace id: it is applied at most once (a COMMIT in flight at the deadline may have applied it, and the resend then answers from the record)` });
@@ -322,8 +332,11 @@ function raceDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
   });
 }
 
-/** The transaction, refusing every further call once the deadline passed (so the work aborts and rolls back). */
-function guard(tx: StoreTx, deadline: AbortSignal): StoreTx {
+/**
+ * The transaction's domain, the only part a handler is given, refusing every further call once the deadline passed
+ * (so the work aborts and rolls back).
+ */
+function guard(tx: DomainStore, deadline: AbortSignal): DomainStore {
   return new Proxy(tx, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;

@@ -328,7 +328,7 @@ export class DeviceConnection {
     const resumed = hello.sessionId !== undefined && this.deps.sessionIds.accepts(hello.sessionId, userId, deviceId);
     this.sessionId = resumed ? hello.sessionId! : this.deps.sessionIds.issue(userId, deviceId);
     const key = Buffer.from(this.deps.sessions.keyOf(this.sessionId)).toString('hex');
-    const { last } = await this.deps.store.outcomeBounds(userId);
+    const { last } = await this.deps.store.outcomes.outcomeBounds(userId);
     if (this.state !== 'welcoming') return; // closed meanwhile
     this.reply({
       kind: 'welcome',
