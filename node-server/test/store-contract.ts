@@ -450,6 +450,47 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect(stored.map((o) => o.id)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
     });
 
+    // The ordering contract (Store.ts, TransactionHandle): how the hub runs a device's commands one after the other
+    // without waiting for each commit to be durable.
+    it('a transaction started once the previous one is ordered sees its writes and never commits before it', async () => {
+      const store = await factory.open();
+      await store.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
+      const events: string[] = [];
+      const committed: Array<Promise<unknown>> = [];
+      // A device's five commands: each starts only when the one before is ordered, reads what it wrote, adds to it.
+      for (let n = 1; n <= 5; n++) {
+        const handle = store.startTransaction(async (tx) => {
+          const before = await tx.extensionRecord('counter', 'k');
+          await tx.putExtensionRecord('counter', 'k', { n, after: before?.value ?? null }, now + n);
+          return tx.outcomes.appendOutcome('u1', { n });
+        });
+        committed.push(handle.committed.then((id) => void events.push(`committed ${n} as ${String(id)}`)));
+        await handle.ordered;
+        events.push(`ordered ${n}`);
+      }
+      await Promise.all(committed);
+      // Each saw the one before (and its outcome id), and the commits came in command order.
+      expect((await store.extensionRecord('counter', 'k'))?.value).toEqual({ n: 5, after: { n: 4, after: { n: 3, after: { n: 2, after: { n: 1, after: null } } } } });
+      expect(events.filter((e) => e.startsWith('committed'))).toEqual([1, 2, 3, 4, 5].map((n) => `committed ${n} as ${n}`));
+      // `ordered` came no later than the commit (SQLite: before it; PostgreSQL: at it).
+      for (let n = 1; n <= 5; n++) expect(events.indexOf(`ordered ${n}`)).toBeLessThan(events.indexOf(`committed ${n} as ${n}`));
+      expect((await store.outcomes.outcomesAfter('u1', 0, 10)).map((o) => o.body)).toEqual([1, 2, 3, 4, 5].map((n) => ({ n })));
+    });
+
+    it('a failed transaction is ordered too (its `ordered` never hangs) and a later one sees nothing of it', async () => {
+      const store = await factory.open();
+      const failed = store.startTransaction(async (tx) => {
+        await tx.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
+        await tx.outcomes.appendOutcome('u1', { lost: true });
+        throw new Error('refused');
+      });
+      await failed.ordered;
+      await expect(failed.committed).rejects.toThrow('refused');
+      const later = store.startTransaction(async (tx) => ({ user: await tx.userById('u1'), id: await tx.outcomes.appendOutcome('u1', { kept: true }) }));
+      await later.ordered;
+      expect(await later.committed).toEqual({ user: undefined, id: 1 });
+    });
+
     if (factory.openPeer) {
       const openPeer = factory.openPeer;
       it('two hubs on one database keep each user’s outcome ids gap-free and monotonic in commit order', async () => {
