@@ -215,6 +215,42 @@ describe.each(engines)('CommandRunner invariants on $name', (engine) => {
     await stop();
   });
 
+  it("lets a device's next command start once a write is ordered, with the reply for a read, and not while a crashed command awaits its redelivery", async () => {
+    store = await engine.open();
+    const redelivered = gate();
+    const release = gate();
+    let runs = 0;
+    const handlers: CommandHandlers = {
+      ...commandHandlers,
+      CreateGroup: async (command, ctx, tx) => {
+        if (++runs === 1) throw new Error('a handler bug'); // a crash: the worker restarts, the job is redelivered
+        redelivered.open();
+        await release.opened;
+        return commandHandlers.CreateGroup(command, ctx, tx);
+      },
+    };
+    const { runner, stop } = await setup(store, handlers);
+    const events: string[] = [];
+    const run = (traceId: string, command: Command) =>
+      runner
+        .run({ userId: 'u1', deviceId: 'd1', session: deviceSession.initial(), command, onOrdered: () => events.push(`next may start after ${traceId}`) })
+        .then((reply) => (events.push(`reply ${traceId}`), reply));
+    const write = run('w1', { type: 'CreateGroup', traceId: 'w1', name: 'team' });
+    await redelivered.opened;
+    await settle();
+    // The first run's transaction failed: nothing was ordered, so the next command still waits.
+    expect(events).toEqual([]);
+    release.open();
+    expect(await write).toMatchObject({ ok: true });
+    expect(events[0]).toBe('next may start after w1');
+    expect(events.at(-1)).toBe('reply w1');
+    events.length = 0;
+    // A read runs no transaction: the next command may start with its reply.
+    expect(await run('r1', { type: 'GetGroups', traceId: 'r1' })).toMatchObject({ ok: true });
+    expect(events).toEqual(['next may start after r1', 'reply r1']);
+    await stop();
+  });
+
   it('answers Err unavailable once closed (it threw MailboxClosedError, which a connection answered Err internal)', async () => {
     store = await engine.open();
     const { runner, run, stop } = await setup(store);

@@ -37,9 +37,10 @@ export interface CommandJob {
   session: DeviceSessionState;
   command: Command;
   /**
-   * Called at most once, when the command's transaction is ordered before every later one (the store's
-   * TransactionHandle.ordered), while its commit may still be under way: the device's next command may start (see
-   * DeviceConnection). Not called for a command that runs no transaction (reads): wait for its reply instead.
+   * Called when the device's next command may start (see DeviceConnection): as soon as this command's transaction
+   * is ordered before every later one (the store's TransactionHandle.ordered), while its commit may still be under
+   * way; otherwise (a read, a refused or failed command, a redelivery) just before `done`. It may be called twice
+   * (ordered, then done): a promise's resolve fits.
    */
   onOrdered?(): void;
   /** Called exactly once with the reply. */
@@ -112,12 +113,20 @@ export class CommandRunner {
     return new Promise<ReplyFrame>((resolve) => {
       const done = (reply: ReplyFrame) => {
         this.config.counters.commandSeconds.observe((performance.now() - queuedAt) / 1000);
+        job.onOrdered?.();
         resolve(reply);
       };
       // A closed mailbox (the hub is shutting down) is answered like a full one: Err unavailable, resend later. It
       // threw MailboxClosedError, which the connection answered Err internal (not transient: the command was lost).
-      const queued = !this.mailbox.closed && this.mailbox.trySend({ ...job, done });
-      if (!queued) resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
+      let queued = false;
+      try {
+        queued = !this.mailbox.closed && this.mailbox.trySend({ ...job, done });
+      } finally {
+        // Not queued (or trySend threw: the reply rejects): the device's next command must not wait for it.
+        if (!queued) job.onOrdered?.();
+      }
+      if (queued) return;
+      resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
     });
   }
 

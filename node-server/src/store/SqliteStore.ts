@@ -167,12 +167,7 @@ export class SqliteStore implements Store {
     let markOrdered!: () => void;
     const ordered = new Promise<void>((resolve) => (markOrdered = resolve));
     const committed = new Promise<T>((resolve, reject) => {
-      // A failed transaction is ordered too (it left nothing for a later one to see): `ordered` never hangs.
-      const fail = (error: unknown) => {
-        markOrdered();
-        reject(error);
-      };
-      this.enqueue({ kind: 'transaction', work, ordered: markOrdered, resolve: resolve as (value: unknown) => void, reject: fail });
+      this.enqueue({ kind: 'transaction', work, ordered: markOrdered, resolve: resolve as (value: unknown) => void, reject });
     });
     return { ordered, committed };
   }

@@ -354,11 +354,15 @@ export interface TransactionOptions {
  *   not see rows whose COMMIT is still in flight (earlier would take a device's transactions pipelined on one
  *   connection).
  *
- * `ordered` never rejects and resolves no later than `committed` settles: a transaction that fails resolves it once
- * the failure is known (nothing of it is visible to later transactions). What `ordered` cannot promise: that this
- * transaction commits. If it fails after `ordered` (SQLite: its group COMMIT fails, or it fails when its batch is
- * re-run), a later transaction that already saw its writes fails with it when in the same group commit, and may
- * commit without it otherwise; the hub answers the failed command Err, and the client resends it.
+ * `ordered` resolves no later than `committed` does, and never rejects. A transaction that fails before it is
+ * ordered (its work threw, a statement or its COMMIT failed) never resolves `ordered`: a caller waits for whichever
+ * of the two settles first. (A store could resolve it on failure, nothing of the transaction being visible; the hub
+ * relies on it not doing so: a command that fails, or whose handler crashed and is redelivered, keeps the device's
+ * next command waiting for its reply, so the redelivery cannot run after the command behind it.)
+ * What `ordered` cannot promise: that the transaction commits. If it fails after `ordered` (SQLite: its group
+ * COMMIT fails, or it fails when its batch is re-run), a later transaction that already saw its writes fails with
+ * it when in the same group commit, and may commit without it otherwise; the hub answers the failed command Err,
+ * and the client resends it.
  */
 export interface TransactionHandle<T> {
   /** Resolves once this transaction is ordered before every later one (see above). */

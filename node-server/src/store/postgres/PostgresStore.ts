@@ -845,17 +845,8 @@ export class PostgresStore extends PgOps implements Store {
     return { ordered, committed: this.runTransaction(work, options, markOrdered) };
   }
 
-  /** See `transaction`; `markOrdered` (startTransaction) is called once committed, or once it failed for good. */
+  /** See `transaction`; `markOrdered` (startTransaction) is called once the COMMIT succeeded, never on failure. */
   private async runTransaction<T>(work: (tx: StoreTx) => Promise<T>, options: TransactionOptions | undefined, markOrdered: (() => void) | undefined): Promise<T> {
-    try {
-      return await this.attempts(work, options, markOrdered);
-    } finally {
-      // A failed transaction is ordered too (nothing of it is visible): `ordered` never hangs.
-      markOrdered?.();
-    }
-  }
-
-  private async attempts<T>(work: (tx: StoreTx) => Promise<T>, options: TransactionOptions | undefined, markOrdered: (() => void) | undefined): Promise<T> {
     const signal = options?.signal;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
