@@ -110,11 +110,42 @@ const defaultCompactAfterFanouts = 32;
 const compactionSlice = 1024;
 
 type Settle = { resolve(value: unknown): void; reject(error: unknown): void };
-type Job =
-  | ({ kind: 'call'; run: () => Promise<unknown> } & Settle)
-  /** `ordered`: resolves the TransactionHandle's `ordered` (startTransaction only); called when the work returns. */
-  | ({ kind: 'transaction'; work: (tx: StoreTx) => Promise<unknown>; ordered: (() => void) | undefined } & Settle);
-type TransactionJob = Extract<Job, { kind: 'transaction' }>;
+type Job = ({ kind: 'call'; run: () => Promise<unknown> } & Settle) | TransactionJob;
+
+const settled = Promise.resolve();
+
+/**
+ * A queued transaction: the store's job and the caller's TransactionHandle in one object, whose `ordered` promise
+ * is made only if someone asks for it. So `startTransaction` allocates no more than a plain `transaction`.
+ */
+class TransactionJob implements TransactionHandle<unknown> {
+  readonly kind = 'transaction';
+  readonly committed: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
+  private isOrdered = false;
+  private orderedPromise: Promise<void> | undefined;
+  private resolveOrdered: (() => void) | undefined;
+
+  constructor(readonly work: (tx: StoreTx) => Promise<unknown>) {
+    this.committed = new Promise<unknown>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  get ordered(): Promise<void> {
+    this.orderedPromise ??= this.isOrdered ? settled : new Promise<void>((resolve) => (this.resolveOrdered = resolve));
+    return this.orderedPromise;
+  }
+
+  /** The work returned: later transactions run behind its writes (see startTransaction). */
+  markOrdered(): void {
+    this.isOrdered = true;
+    this.resolveOrdered?.();
+  }
+}
+
 type Applied = { job: TransactionJob; result: unknown };
 
 
@@ -154,9 +185,7 @@ export class SqliteStore implements Store {
 
   // SQLite ignores `options.signal`: a transaction is a few synchronous statements; it cannot hang on a server.
   transaction<T>(work: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.enqueue({ kind: 'transaction', work, ordered: undefined, resolve: resolve as (value: unknown) => void, reject });
-    });
+    return this.startTransaction(work).committed;
   }
 
   /**
@@ -164,12 +193,9 @@ export class SqliteStore implements Store {
    * runs in the same group commit (or a later one), so it sees these writes and cannot commit first.
    */
   startTransaction<T>(work: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): TransactionHandle<T> {
-    let markOrdered!: () => void;
-    const ordered = new Promise<void>((resolve) => (markOrdered = resolve));
-    const committed = new Promise<T>((resolve, reject) => {
-      this.enqueue({ kind: 'transaction', work, ordered: markOrdered, resolve: resolve as (value: unknown) => void, reject });
-    });
-    return { ordered, committed };
+    const job = new TransactionJob(work);
+    this.enqueue(job);
+    return job as TransactionHandle<unknown> as TransactionHandle<T>;
   }
 
   /** Installs on `target` a serialized delegate (see `call`) of each named SqliteOps method. */
@@ -304,7 +330,7 @@ export class SqliteStore implements Store {
         if (await this.redo(applied)) continue;
         return;
       }
-      job.ordered?.();
+      job.markOrdered();
       if (this.jobs.length > 0) continue;
       // Nothing else queued: let pipelined work join this batch, and while the previous batch syncs, any work.
       await afterPromiseJobs();
