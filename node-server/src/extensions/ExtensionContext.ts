@@ -23,7 +23,7 @@ export interface ExtensionContext<E extends ExtensionEventDefs = ExtensionEventD
   readonly now: number;
   /** A fresh random id. */
   newId(): string;
-  /** The hub's store: inside a write command's transaction (everything commits with the reply or not at all). */
+  /** The hub's domain (not its outcome or reply logs): inside a write command's transaction (everything commits with the reply or not at all). */
   readonly tx: DomainStore;
   /** This extension's records (the extension_records table, keyed by this extension's name). */
   readonly records: ExtensionRecords;
