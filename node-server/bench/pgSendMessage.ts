@@ -46,9 +46,14 @@ interface StoreLike {
   insertGroup(g: { id: string; name: string; description: string; ownerId: string; createdAt: number }): Promise<void>;
   insertStream(s: { name: string; description: string; creatorId: string; createdAt: number; groups: string[] }): Promise<void>;
 }
-interface TxLike {
+interface ReplyLogLike {
   findReply(userId: string, traceId: string): Promise<unknown>;
   saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
+}
+/** A checkout's transaction: the reply and outcome logs at `tx.replies` / `tx.outcomes`, or (older) on `tx` itself. */
+interface TxLike extends Partial<ReplyLogLike> {
+  replies?: ReplyLogLike;
+  outcomes?: object;
 }
 interface Variant {
   name: string;
@@ -64,7 +69,7 @@ async function loadVariant(name: string, root: string): Promise<Variant> {
   const { dispatch } = (await src('commands/CommandContext.ts')) as {
     dispatch(h: unknown, c: Command, ctx: object, tx: TxLike): Promise<{ data: unknown; pushes: { outcome: unknown; recipients: string[] }[] }>;
   };
-  const { appendPushes } = (await src('store/appendPushes.ts')) as { appendPushes(tx: TxLike, p: { userIds: string[]; body: unknown }[]): Promise<number[][]> };
+  const { appendPushes } = (await src('store/appendPushes.ts')) as { appendPushes(log: object, p: { userIds: string[]; body: unknown }[]): Promise<number[][]> };
   return {
     name,
     open: (schema, poolSize = 1) => PostgresStore.open({ url: args.url, schema, poolSize }),
@@ -73,11 +78,12 @@ async function loadVariant(name: string, root: string): Promise<Variant> {
       const command = { type: 'SendMessage', traceId, stream, topic: 'bench', content: `message ${n} ${'x'.repeat(80)}` } as unknown as Command;
       const ctx = { userId, deviceId: 'bench', session: {}, now: Date.now(), newId: () => crypto.randomUUID() };
       await store.transaction(async (tx) => {
-        if (await tx.findReply(userId, traceId)) return;
+        const replies = tx.replies ?? (tx as ReplyLogLike);
+        if (await replies.findReply(userId, traceId)) return;
         const result = await dispatch(commandHandlers, command, ctx, tx);
         const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-        await appendPushes(tx, pushes);
-        await tx.saveReply(userId, traceId, { kind: 'reply', traceId, ok: true, type: 'SendMessage', data: result.data });
+        await appendPushes(tx.outcomes ?? tx, pushes);
+        await replies.saveReply(userId, traceId, { kind: 'reply', traceId, ok: true, type: 'SendMessage', data: result.data });
       });
     },
   };

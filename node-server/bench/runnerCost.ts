@@ -3,7 +3,9 @@
 // 1,000-member room, 16 commands in flight; prints the process's CPU (main thread + thread pool) per command.
 // The source is loaded from <tree> (a checkout with node_modules, e.g. a `git worktree` with node_modules linked),
 // so runs of two trees can alternate:
-//   npx tsx --conditions=source node-server/bench/runnerCost.ts <tree> [streams|size] [commands]
+//   npx tsx --conditions=source node-server/bench/runnerCost.ts <tree> [streams|size] [commands] [ordered]
+// `ordered`: each command is given an onOrdered callback that resolves a promise, as a device's connection does
+// (DeviceConnection), so the store's ordering signal is on the measured path too.
 import type { StoreTx } from '../src/store/Store.js';
 import type { Command } from '@stage/sdk/im';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 const tree = process.argv[2] || new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const shape = process.argv[3] ?? 'streams';
 const total = Number(process.argv[4] ?? 12000);
+const ordered = process.argv[5] === 'ordered';
 const { group } = await import('@stage/sdk');
 const { deviceSession } = await import('@stage/sdk/im');
 const { InProcessFanout } = await import(`${tree}/node-server/src/fanout/InProcessFanout.ts`);
@@ -45,7 +48,10 @@ const session = deviceSession.initial();
 let i = 0;
 const one = async () => {
   const k = i++; const r = k % rooms; const userId = streams[r]![(k / rooms | 0) % members]!;
-  const reply = await runner.run({ userId, deviceId: 'd', session, command: { type: 'SendMessage', traceId: randomUUID(), stream: 'r' + r, topic: 'general', content: text } as Command });
+  const command = { type: 'SendMessage', traceId: randomUUID(), stream: 'r' + r, topic: 'general', content: text } as Command;
+  let onOrdered: (() => void) | undefined;
+  if (ordered) void new Promise<void>((resolve) => (onOrdered = resolve));
+  const reply = await runner.run({ userId, deviceId: 'd', session, command, ...(onOrdered ? { onOrdered } : {}) });
   if (!reply.ok) throw new Error(JSON.stringify(reply));
 };
 const loop = async (n: number) => { for (let j = 0; j < n; j++) await one(); };
@@ -53,5 +59,5 @@ await Promise.all(Array.from({ length: 16 }, () => loop(100)));
 const cpu0 = process.cpuUsage(); const t0 = performance.now(); delivered = 0;
 await Promise.all(Array.from({ length: 16 }, () => loop(total / 16)));
 const cpu = process.cpuUsage(cpu0); const us = cpu.user + cpu.system;
-console.log(JSON.stringify({ tree, shape, cpu_us_per_command: +(us / total).toFixed(1), deliveries_per_cpu_s: Math.round(delivered / (us / 1e6)), wall_s: +((performance.now() - t0) / 1000).toFixed(1), commits: store.commitStats }));
+console.log(JSON.stringify({ tree, shape, ordered, cpu_us_per_command: +(us / total).toFixed(1), deliveries_per_cpu_s: Math.round(delivered / (us / 1e6)), wall_s: +((performance.now() - t0) / 1000).toFixed(1), commits: store.commitStats }));
 runner.close(); await store.close(); rmSync(dir, { recursive: true }); process.exit(0);

@@ -1,13 +1,13 @@
 // A device's commands form one sealed chain and are applied in its order: the hub starts a device's next command
-// only once the previous one's writes are ordered in the store (SQLite: when its work is done inside the group
-// commit; PostgreSQL, which cannot tell earlier: when it committed), never while the previous one still runs, even
+// only once the previous one's writes are ordered in the store (Store.startTransaction's `ordered`; SQLite: when its
+// work is done inside the group commit; PostgreSQL: when it committed), never while the previous one still runs, even
 // with many command workers free. A mutant that started the next command at once survived the suite (issue 16):
 // on PostgreSQL the two transactions then run side by side and may commit in either order.
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/SqliteStore.js';
 import { PostgresStore } from '../src/store/postgres/PostgresStore.js';
-import type { Store, StoreTx, TransactionOptions } from '../src/store/Store.js';
+import type { Store, StoreTx, TransactionHandle, TransactionOptions } from '../src/store/Store.js';
 import { uniqueName } from './store-contract.js';
 import { requireService, testDatabaseUrl } from './scaleOutServices.js';
 import { startTestHub } from './support/startTestHub.js';
@@ -62,18 +62,25 @@ function observed(store: Store) {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   const wrapped = Object.create(store) as Store;
+  const gate = <T>(n: number, work: (tx: StoreTx) => Promise<T>) => async (tx: StoreTx): Promise<T> => {
+    if (n === 1) await released;
+    return work(tx);
+  };
   wrapped.transaction = <T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> => {
     if (!armed) return store.transaction(work, options);
     const n = ++count;
     events.push(`start ${n}`);
-    const onOrdered = options?.onOrdered;
-    const gated = async (tx: StoreTx): Promise<T> => {
-      if (n === 1) await released;
-      return work(tx);
+    return store.transaction(gate(n, work), options).then((result) => (events.push(`done ${n}`), result));
+  };
+  wrapped.startTransaction = <T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): TransactionHandle<T> => {
+    if (!armed) return store.startTransaction(work, options);
+    const n = ++count;
+    events.push(`start ${n}`);
+    const handle = store.startTransaction(gate(n, work), options);
+    return {
+      ordered: handle.ordered.then(() => void events.push(`ordered ${n}`)),
+      committed: handle.committed.then((result) => (events.push(`done ${n}`), result)),
     };
-    return store
-      .transaction(gated, { ...options, ...(onOrdered ? { onOrdered: () => (events.push(`ordered ${n}`), onOrdered()) } : {}) })
-      .then((result) => (events.push(`done ${n}`), result));
   };
   return { wrapped, events, arm: () => (armed = true), release };
 }

@@ -112,7 +112,7 @@ describe.each(engines)('CommandRunner invariants on $name', (engine) => {
     const { run, fanout, stop } = await setup(store, handlers);
     const first = await run({ type: 'CreateGroup', traceId: 'r1', name: 'team' });
     expect(first).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await store.findReply('u1', 'r1')).toEqual(first);
+    expect(await store.replies.findReply('u1', 'r1')).toEqual(first);
     // The handler would now succeed: the resend still answers the recorded Err (one answer per trace id).
     expect(await run({ type: 'CreateGroup', traceId: 'r1', name: 'team' })).toEqual(first);
     expect(calls.n).toBe(1);
@@ -171,8 +171,8 @@ describe.each(engines)('CommandRunner invariants on $name', (engine) => {
     store = await engine.open();
     // The store fails the transaction after `work` returned (as a COMMIT that fails would): rolled back.
     const failing: Store = Object.create(store) as Store;
-    failing.transaction = <T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions) =>
-      store.transaction(async (tx) => {
+    failing.startTransaction = <T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions) =>
+      store.startTransaction(async (tx): Promise<T> => {
         await work(tx);
         throw Object.assign(new Error('commit failed'), { code: '57P01' });
       }, options);
@@ -180,7 +180,7 @@ describe.each(engines)('CommandRunner invariants on $name', (engine) => {
     const reply = await run({ type: 'CreateGroup', traceId: 'p1', name: 'team' });
     expect(reply.ok).toBe(false);
     expect(await store.groupsOf('u1')).toHaveLength(0);
-    expect(await store.outcomesAfter('u1', 0, 10)).toEqual([]);
+    expect(await store.outcomes.outcomesAfter('u1', 0, 10)).toEqual([]);
     expect(fanout.published.flat()).toEqual([]);
     await stop();
   });
@@ -190,15 +190,18 @@ describe.each(engines)('CommandRunner invariants on $name', (engine) => {
     let committed = false;
     const observed = store;
     const tracking: Store = Object.create(store) as Store;
-    tracking.transaction = <T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions) =>
-      observed.transaction(work, options).then((result) => {
+    tracking.startTransaction = <T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions) => {
+      const handle = observed.startTransaction(work, options);
+      const tracked = handle.committed.then((result) => {
         committed = true;
         return result;
       });
+      return { ordered: handle.ordered, committed: tracked };
+    };
     const seen: Array<{ committed: boolean; stored: Promise<unknown[]> }> = [];
     const fanout = new (class extends RecordingFanout {
       override async publish(entries: FanoutEntry[]): Promise<void> {
-        seen.push({ committed, stored: observed.outcomesAfter('u1', 0, 10) });
+        seen.push({ committed, stored: observed.outcomes.outcomesAfter('u1', 0, 10) });
         return super.publish(entries);
       }
     })();
@@ -209,6 +212,42 @@ describe.each(engines)('CommandRunner invariants on $name', (engine) => {
     expect(seen[0]!.committed).toBe(true);
     expect(await seen[0]!.stored).toHaveLength(1);
     expect(fanout.published.flat().map((e) => (e.outcome as { type: string }).type)).toEqual(['NewGroup']);
+    await stop();
+  });
+
+  it("lets a device's next command start once a write is ordered, with the reply for a read, and not while a crashed command awaits its redelivery", async () => {
+    store = await engine.open();
+    const redelivered = gate();
+    const release = gate();
+    let runs = 0;
+    const handlers: CommandHandlers = {
+      ...commandHandlers,
+      CreateGroup: async (command, ctx, tx) => {
+        if (++runs === 1) throw new Error('a handler bug'); // a crash: the worker restarts, the job is redelivered
+        redelivered.open();
+        await release.opened;
+        return commandHandlers.CreateGroup(command, ctx, tx);
+      },
+    };
+    const { runner, stop } = await setup(store, handlers);
+    const events: string[] = [];
+    const run = (traceId: string, command: Command) =>
+      runner
+        .run({ userId: 'u1', deviceId: 'd1', session: deviceSession.initial(), command, onOrdered: () => events.push(`next may start after ${traceId}`) })
+        .then((reply) => (events.push(`reply ${traceId}`), reply));
+    const write = run('w1', { type: 'CreateGroup', traceId: 'w1', name: 'team' });
+    await redelivered.opened;
+    await settle();
+    // The first run's transaction failed: nothing was ordered, so the next command still waits.
+    expect(events).toEqual([]);
+    release.open();
+    expect(await write).toMatchObject({ ok: true });
+    expect(events[0]).toBe('next may start after w1');
+    expect(events.at(-1)).toBe('reply w1');
+    events.length = 0;
+    // A read runs no transaction: the next command may start with its reply.
+    expect(await run('r1', { type: 'GetGroups', traceId: 'r1' })).toMatchObject({ ok: true });
+    expect(events).toEqual(['next may start after r1', 'reply r1']);
     await stop();
   });
 

@@ -23,6 +23,8 @@ async function setup(options: { handlers?: CommandHandlers; deadlineMs?: number;
   const failing = options.failing;
   const store: Store = Object.create(base) as Store;
   store.transaction = (work, txOptions) => (failing?.error ? Promise.reject(failing.error) : base.transaction(work, txOptions));
+  store.startTransaction = (work, txOptions) =>
+    failing?.error ? { ordered: Promise.resolve(), committed: Promise.reject(failing.error) } : base.startTransaction(work, txOptions);
   const lines: Line[] = [];
   const log = new Logger('debug', (line) => lines.push(JSON.parse(line) as Line));
   const runner = new CommandRunner({

@@ -58,7 +58,7 @@ describe('CommandRunner', () => {
     expect(broken).toMatchObject({ ok: false, error: { code: 'failed' } });
     expect(isTransientErrorCode('failed')).toBe(false);
     expect(await store.groupsOf('u1')).toHaveLength(0);
-    expect(await store.findReply('u1', 'c2')).toBeUndefined(); // nothing recorded: a resend runs again (and fails again)
+    expect(await store.replies.findReply('u1', 'c2')).toBeUndefined(); // nothing recorded: a resend runs again (and fails again)
     expect(await run({ type: 'FindUser', traceId: 'c3', username: 'ann' })).toMatchObject({ ok: true, data: { user: { userId: 'u1' } } });
     runner.close();
     await workers.shutdown();
@@ -78,9 +78,9 @@ describe('CommandRunner', () => {
     const reply = await run({ type: 'CreateGroup', traceId: 'slow-1', name: 'late' });
     expect(reply).toMatchObject({ ok: false, error: { code: 'timeout' } });
     expect(await store.groupById('g-slow')).toBeUndefined();
-    expect(await store.findReply('u1', 'slow-1')).toBeUndefined();
+    expect(await store.replies.findReply('u1', 'slow-1')).toBeUndefined();
     expect(published).toEqual([{ type: 'TimeOut', traceId: 'slow-1', command: 'CreateGroup', afterMs: 30 }]);
-    expect((await store.outcomesAfter('u1', 0, 10)).map((o) => o.body)).toEqual(published);
+    expect((await store.outcomes.outcomesAfter('u1', 0, 10)).map((o) => o.body)).toEqual(published);
     runner.close();
     await workers.shutdown();
     await store.close();

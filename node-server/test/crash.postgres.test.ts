@@ -164,7 +164,7 @@ describe('crash test on PostgreSQL with several hubs', () => {
         for (const name of DEVICES) {
           const client = clients[name];
           const userId = name.startsWith('alice') ? alice.userId : bob.userId;
-          const log = await store.outcomesAfter(userId, 0, 1_000_000);
+          const log = await store.outcomes.outcomesAfter(userId, 0, 1_000_000);
           await client.until(() => client.lastOutcomeId === log.at(-1)!.id, 60_000);
           expect(client.pushes.map((p) => p.id), name).toEqual(log.map((o) => o.id));
           expect(client.pushes.map((p) => p.outcome), name).toEqual(log.map((o) => o.body));

@@ -130,7 +130,7 @@ async function run(crashes: number[]): Promise<RunResult> {
   await crashing;
   // Let every device receive and ack everything, then stop.
   const store = new SqliteStore({ file: join(dataDir, 'stage.db'), readonly: true });
-  const lastOf = async (userId: string) => (await store.outcomeBounds(userId)).last;
+  const lastOf = async (userId: string) => (await store.outcomes.outcomeBounds(userId)).last;
   const aliceLast = await lastOf(alice.userId);
   const bobLast = await lastOf(bob.userId);
   await store.close();
@@ -195,7 +195,7 @@ describe('crash test', () => {
       const figures: Record<string, unknown> = {};
       for (const [name, client] of Object.entries(crashed.clients)) {
         const userId = name.startsWith('alice') ? crashed.users.alice : crashed.users.bob;
-        const log = await store.outcomesAfter(userId, 0, 1_000_000);
+        const log = await store.outcomes.outcomesAfter(userId, 0, 1_000_000);
         expect(client.pushes.map((p) => p.id)).toEqual(log.map((o) => o.id));
         expect(client.pushes.map((p) => p.outcome)).toEqual(log.map((o) => o.body));
         const newMessages = client.outcomesOf('NewMessage').map((o) => o.message.messageId);

@@ -59,7 +59,7 @@ describe('delivery', () => {
     await bob.until(() => bob.outcomesOf('StreamCreated').length === 1);
     // Committed by "another hub": in the store, never published here.
     const lost = { type: 'TimeOut', traceId: 'elsewhere', command: 'SendMessage', afterMs: 1 } as const;
-    const id = await hub.store.appendOutcome(bobUserId, lost);
+    const id = await hub.store.outcomes.appendOutcome(bobUserId, lost);
     missed.next();
     await bob.until(() => bob.lastOutcomeId === id);
     expect(bob.pushes.at(-1)).toEqual({ id, outcome: lost });
@@ -168,7 +168,7 @@ describe('sealed sessions', () => {
     const reply = bob.frames.find((f) => f.kind === 'reply' && f.traceId === 'forged-1');
     expect(reply).toMatchObject({ ok: false, error: { code: 'broken_chain' } });
     expect(await store.history({ stream: 'general', limit: 100 })).toEqual(history);
-    expect(await store.findReply(bob.userId, 'forged-1')).toBeUndefined();
+    expect(await store.replies.findReply(bob.userId, 'forged-1')).toBeUndefined();
     expect(ann.outcomesOf('NewMessage')).toHaveLength(0);
   });
 

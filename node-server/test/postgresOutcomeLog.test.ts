@@ -39,13 +39,13 @@ describe('PostgreSQL outcome log', () => {
     const store = await openStore();
     const body = { type: 'NewMessage', message: { content: 'x'.repeat(500) } };
     const users = Array.from({ length: 50 }, (_, i) => `u${String(i).padStart(2, '0')}`);
-    const ids = await store.transaction((tx) => tx.appendPushes!([{ userIds: users, body }, { userIds: ['u00', 'u01'], body: { second: true } }]));
+    const ids = await store.transaction((tx) => tx.outcomes.appendPushes!([{ userIds: users, body }, { userIds: ['u00', 'u01'], body: { second: true } }]));
     expect(ids[0]).toEqual(users.map(() => 1));
     expect(ids[1]).toEqual([2, 2]);
     expect(await count(store, 'outcome_bodies')).toBe(2);
     expect(await count(store, 'outcomes')).toBe(52);
-    expect(await store.outcomesAfter('u49', 0, 10)).toEqual([{ id: 1, body }]);
-    expect(await store.outcomesAfter('u01', 0, 10)).toEqual([
+    expect(await store.outcomes.outcomesAfter('u49', 0, 10)).toEqual([{ id: 1, body }]);
+    expect(await store.outcomes.outcomesAfter('u01', 0, 10)).toEqual([
       { id: 1, body },
       { id: 2, body: { second: true } },
     ]);
@@ -53,16 +53,16 @@ describe('PostgreSQL outcome log', () => {
 
   it('pruning deletes a body only once no user’s log refers to it', async () => {
     const store = await openStore();
-    await store.appendOutcomes(['ann', 'bob'], { shared: 1 });
-    await store.appendOutcome('ann', { own: 2 });
-    await store.pruneOutcomes('ann', 3); // ann lets both go; bob still refers to the shared body
+    await store.outcomes.appendOutcomes(['ann', 'bob'], { shared: 1 });
+    await store.outcomes.appendOutcome('ann', { own: 2 });
+    await store.outcomes.pruneOutcomes('ann', 3); // ann lets both go; bob still refers to the shared body
     expect(await count(store, 'outcome_bodies')).toBe(1);
-    expect(await store.outcomesAfter('bob', 0, 10)).toEqual([{ id: 1, body: { shared: 1 } }]);
-    await store.pruneOutcomes('bob', 2);
+    expect(await store.outcomes.outcomesAfter('bob', 0, 10)).toEqual([{ id: 1, body: { shared: 1 } }]);
+    await store.outcomes.pruneOutcomes('bob', 2);
     expect(await count(store, 'outcome_bodies')).toBe(0);
     expect(await count(store, 'outcome_body_refs')).toBe(0);
-    expect(await store.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
-    expect(await store.appendOutcome('ann', { next: 3 })).toBe(3);
+    expect(await store.outcomes.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
+    expect(await store.outcomes.appendOutcome('ann', { next: 3 })).toBe(3);
   });
 
   it('hubs pruning the same bodies at once keep the counts exact (no body lost, none left behind)', async () => {
@@ -70,11 +70,11 @@ describe('PostgreSQL outcome log', () => {
     const peer = await PostgresStore.open({ url: testDatabaseUrl, schema: store.schema, poolSize: 2 });
     cleanup.push(() => peer.close());
     const users = Array.from({ length: 20 }, (_, i) => `u${i}`);
-    for (let i = 0; i < 10; i++) await store.appendOutcomes(users, { i });
+    for (let i = 0; i < 10; i++) await store.outcomes.appendOutcomes(users, { i });
     // Every user keeps its last 5: the first 5 bodies lose every reference, split over two hubs' sweeps.
-    await Promise.all(users.map((u, i) => (i % 2 === 0 ? store : peer).pruneOutcomes(u, 6)));
+    await Promise.all(users.map((u, i) => (i % 2 === 0 ? store : peer).outcomes.pruneOutcomes(u, 6)));
     expect(await count(store, 'outcome_bodies')).toBe(5);
-    for (const u of users) expect((await store.outcomesAfter(u, 0, 10)).map((o) => o.body)).toEqual([5, 6, 7, 8, 9].map((i) => ({ i })));
+    for (const u of users) expect((await store.outcomes.outcomesAfter(u, 0, 10)).map((o) => o.body)).toEqual([5, 6, 7, 8, 9].map((i) => ({ i })));
   });
 
   it('logs written before migration 5 (a body in every row) read the same after it', async () => {
@@ -94,13 +94,13 @@ describe('PostgreSQL outcome log', () => {
       await client.end();
     }
     const store = await openStore(schema);
-    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([
+    expect(await store.outcomes.outcomesAfter('ann', 0, 10)).toEqual([
       { id: 1, body: { a: 1 } },
       { id: 2, body: { a: 2 } },
     ]);
-    expect(await store.appendOutcomes(['ann', 'bob'], { c: 3 })).toEqual([3, 2]);
-    await store.pruneOutcomes('ann', 3);
-    expect(await store.outcomesAfter('bob', 0, 10)).toEqual([
+    expect(await store.outcomes.appendOutcomes(['ann', 'bob'], { c: 3 })).toEqual([3, 2]);
+    await store.outcomes.pruneOutcomes('ann', 3);
+    expect(await store.outcomes.outcomesAfter('bob', 0, 10)).toEqual([
       { id: 1, body: { b: 1 } },
       { id: 2, body: { c: 3 } },
     ]);
@@ -113,25 +113,25 @@ describe('PostgreSQL outcome log', () => {
     // returned.
     await expect(
       store.transaction(async (tx) => {
-        expect(await tx.findReply('ann', 't1')).toBeUndefined();
-        await tx.appendOutcome('ann', { lost: true });
-        await tx.saveReply('ann', 'bad\u0000trace', { ok: true });
+        expect(await tx.replies.findReply('ann', 't1')).toBeUndefined();
+        await tx.outcomes.appendOutcome('ann', { lost: true });
+        await tx.replies.saveReply('ann', 'bad\u0000trace', { ok: true });
       }),
     ).rejects.toThrow();
-    expect(await store.outcomeBounds('ann')).toEqual({ first: 0, last: 0 });
-    expect(await store.findReply('ann', 't1')).toBeUndefined();
+    expect(await store.outcomes.outcomeBounds('ann')).toEqual({ first: 0, last: 0 });
+    expect(await store.replies.findReply('ann', 't1')).toBeUndefined();
     // and the connection is usable afterwards
     await store.transaction(async (tx) => {
-      await tx.saveReply('ann', 't1', { ok: true });
+      await tx.replies.saveReply('ann', 't1', { ok: true });
     });
-    expect(await store.findReply('ann', 't1')).toEqual({ ok: true });
+    expect(await store.replies.findReply('ann', 't1')).toEqual({ ok: true });
   });
 
   it('a statement refused because a pipelined write failed before it reports that write’s error, not its own', async () => {
     const store = await openStore();
     const failure = await store
       .transaction(async (tx) => {
-        await tx.saveReply('ann', 'bad\u0000trace', { ok: true }); // sent, not awaited; fails on the server
+        await tx.replies.saveReply('ann', 'bad\u0000trace', { ok: true }); // sent, not awaited; fails on the server
         await tx.userById('ann'); // refused: "current transaction is aborted" (25P02)
       })
       .catch((e: unknown) => e);

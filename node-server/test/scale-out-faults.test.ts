@@ -184,15 +184,19 @@ describe('PostgreSQL faults', () => {
     const loseCommitAnswer = (store: PostgresStore): Store =>
       new Proxy(store, {
         get(target, prop) {
-          if (prop === 'transaction') {
-            return async (...args: Parameters<Store['transaction']>) => {
-              const result = await target.transaction(...args);
-              if (loseNext) {
-                loseNext = false;
-                // What pg reports when the connection dies after the server committed, before its answer arrived.
-                throw new Error('Connection terminated unexpectedly');
-              }
-              return result;
+          // A command's transaction (CommandRunner uses startTransaction).
+          if (prop === 'startTransaction') {
+            return (...args: Parameters<Store['startTransaction']>) => {
+              const handle = target.startTransaction(...args);
+              const committed = handle.committed.then((result) => {
+                if (loseNext) {
+                  loseNext = false;
+                  // What pg reports when the connection dies after the server committed, before its answer arrived.
+                  throw new Error('Connection terminated unexpectedly');
+                }
+                return result;
+              });
+              return { ordered: handle.ordered, committed };
             };
           }
           const value = Reflect.get(target, prop, target) as unknown;

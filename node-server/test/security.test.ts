@@ -98,7 +98,7 @@ describe.each(storeKinds)('security on %s', (kind: StoreKind) => {
     await ann.connect();
     const history = await ann.ok('GetHistory', { stream });
     expect(history.messages.map((m) => m.content)).toEqual(['first', 'second']);
-    expect(await hub.store.findReply(annC.userId, 'forged-last')).toBeUndefined();
+    expect(await hub.store.replies.findReply(annC.userId, 'forged-last')).toBeUndefined();
   });
 
   it('3. a session id the hub never issued is not resumed, even with the right prefix', async () => {
@@ -170,9 +170,9 @@ describe.each(storeKinds)('security on %s', (kind: StoreKind) => {
     expect(bob.outcomesOf('MessageEdited').some((o) => o.message.messageId === message.messageId)).toBe(true);
     // cid's outcome log (what replay and SSE serve) never names the message.
     await ann.ok('SendMessage', { stream, topic: 't', content: 'marker' });
-    const { last } = await hub.store.outcomeBounds(cidC.userId);
+    const { last } = await hub.store.outcomes.outcomeBounds(cidC.userId);
     await cid.until(() => cid.lastOutcomeId === last);
-    const log = JSON.stringify(await hub.store.outcomesAfter(cidC.userId, 0, 10_000));
+    const log = JSON.stringify(await hub.store.outcomes.outcomesAfter(cidC.userId, 0, 10_000));
     expect(log).not.toContain(message.messageId);
     const fresh = new TestClient({ baseUrl: hub.url, token: cidC.token, deviceId: 'd2' });
     clients.push(fresh);

@@ -104,16 +104,16 @@ describe('SqliteStore', () => {
     await store.insertUser(user('ann'));
     await expect(
       store.transaction(async (tx) => {
-        await tx.appendOutcome('ann', { a: 1 });
-        await tx.saveReply('ann', 't1', { ok: true });
+        await tx.outcomes.appendOutcome('ann', { a: 1 });
+        await tx.replies.saveReply('ann', 't1', { ok: true });
         throw new Error('handler crashed');
       }),
     ).rejects.toThrow('handler crashed');
-    expect(await store.outcomeBounds('ann')).toEqual({ first: 0, last: 0 });
-    expect(await store.findReply('ann', 't1')).toBeUndefined();
-    const ids = await store.transaction(async (tx) => [await tx.appendOutcome('ann', 1), await tx.appendOutcome('ann', 2)]);
+    expect(await store.outcomes.outcomeBounds('ann')).toEqual({ first: 0, last: 0 });
+    expect(await store.replies.findReply('ann', 't1')).toBeUndefined();
+    const ids = await store.transaction(async (tx) => [await tx.outcomes.appendOutcome('ann', 1), await tx.outcomes.appendOutcome('ann', 2)]);
     expect(ids).toEqual([1, 2]);
-    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([
+    expect(await store.outcomes.outcomesAfter('ann', 0, 10)).toEqual([
       { id: 1, body: 1 },
       { id: 2, body: 2 },
     ]);
@@ -122,20 +122,20 @@ describe('SqliteStore', () => {
 
   it('numbers outcomes per user without gaps and prunes below the retention window', async () => {
     const { store } = fresh();
-    for (let i = 0; i < 5; i++) await store.appendOutcome('ann', { i });
-    await store.appendOutcome('bob', { i: 0 });
-    await store.pruneOutcomes('ann', 3);
-    expect(await store.outcomeBounds('ann')).toEqual({ first: 3, last: 5 });
-    expect((await store.outcomesAfter('ann', 3, 10)).map((o) => o.id)).toEqual([4, 5]);
-    expect(await store.appendOutcome('ann', { i: 5 })).toBe(6);
-    expect(await store.outcomeBounds('bob')).toEqual({ first: 1, last: 1 });
+    for (let i = 0; i < 5; i++) await store.outcomes.appendOutcome('ann', { i });
+    await store.outcomes.appendOutcome('bob', { i: 0 });
+    await store.outcomes.pruneOutcomes('ann', 3);
+    expect(await store.outcomes.outcomeBounds('ann')).toEqual({ first: 3, last: 5 });
+    expect((await store.outcomes.outcomesAfter('ann', 3, 10)).map((o) => o.id)).toEqual([4, 5]);
+    expect(await store.outcomes.appendOutcome('ann', { i: 5 })).toBe(6);
+    expect(await store.outcomes.outcomeBounds('bob')).toEqual({ first: 1, last: 1 });
     await store.close();
   });
 
   it('stores a fan-out body once and deletes it only when the last recipient’s entry is pruned', async () => {
     const { store, file } = fresh();
-    await store.appendOutcomes(['ann', 'bob'], { shared: true });
-    await store.appendOutcome('ann', { own: 1 });
+    await store.outcomes.appendOutcomes(['ann', 'bob'], { shared: true });
+    await store.outcomes.appendOutcome('ann', { own: 1 });
     const bodies = () => {
       const db = new Database(file, { readonly: true });
       try {
@@ -145,12 +145,12 @@ describe('SqliteStore', () => {
       }
     };
     expect(bodies()).toEqual([{ shared: true }, { own: 1 }]);
-    await store.pruneOutcomes('ann', 2);
+    await store.outcomes.pruneOutcomes('ann', 2);
     expect(bodies()).toEqual([{ shared: true }, { own: 1 }]);
-    expect(await store.outcomesAfter('bob', 0, 10)).toEqual([{ id: 1, body: { shared: true } }]);
-    await store.pruneOutcomes('bob', 2);
+    expect(await store.outcomes.outcomesAfter('bob', 0, 10)).toEqual([{ id: 1, body: { shared: true } }]);
+    await store.outcomes.pruneOutcomes('bob', 2);
     expect(bodies()).toEqual([{ own: 1 }]);
-    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([{ id: 2, body: { own: 1 } }]);
+    expect(await store.outcomes.outcomesAfter('ann', 0, 10)).toEqual([{ id: 2, body: { own: 1 } }]);
     await store.close();
   });
 
@@ -166,12 +166,12 @@ describe('SqliteStore', () => {
     old.prepare('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run('ann', 2, JSON.stringify({ n: 2 }));
     old.close();
     const store = new SqliteStore({ file });
-    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([
+    expect(await store.outcomes.outcomesAfter('ann', 0, 10)).toEqual([
       { id: 1, body: { n: 1 } },
       { id: 2, body: { n: 2 } },
     ]);
-    expect(await store.appendOutcomes(['bob', 'ann'], { n: 3 })).toEqual([1, 3]);
-    expect(await store.outcomesAfter('ann', 2, 10)).toEqual([{ id: 3, body: { n: 3 } }]);
+    expect(await store.outcomes.appendOutcomes(['bob', 'ann'], { n: 3 })).toEqual([1, 3]);
+    expect(await store.outcomes.outcomesAfter('ann', 2, 10)).toEqual([{ id: 3, body: { n: 3 } }]);
     await store.close();
   });
 
@@ -180,11 +180,11 @@ describe('SqliteStore', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const tx = store.transaction(async (t) => {
-      await t.appendOutcome('ann', 'x');
+      await t.outcomes.appendOutcome('ann', 'x');
       await gate;
       throw new Error('rolled back');
     });
-    const read = store.outcomeBounds('ann');
+    const read = store.outcomes.outcomeBounds('ann');
     release();
     await expect(tx).rejects.toThrow('rolled back');
     expect(await read).toEqual({ first: 0, last: 0 });
@@ -195,20 +195,22 @@ describe('SqliteStore', () => {
     const { store } = fresh();
     await store.insertUser(user('ann'));
     const events: string[] = [];
-    const works = [1, 2, 3].map((n) =>
-      store
-        .transaction(async (tx) => {
-          events.push(`work ${n}`);
-          return tx.appendOutcome('ann', { n });
-        }, { onOrdered: () => events.push(`ordered ${n}`) })
-        .then((id) => {
-          events.push(`done ${n}`);
-          return id;
-        }),
-    );
+    const works = [1, 2, 3].map((n) => {
+      const handle = store.startTransaction(async (tx) => {
+        events.push(`work ${n}`);
+        return tx.outcomes.appendOutcome('ann', { n });
+      });
+      void handle.ordered.then(() => events.push(`ordered ${n}`));
+      return handle.committed.then((id) => {
+        events.push(`done ${n}`);
+        return id;
+      });
+    });
     expect(await Promise.all(works)).toEqual([1, 2, 3]);
-    // One batch: every work ran (and was ordered) before the first promise settled.
-    expect(events).toEqual(['work 1', 'ordered 1', 'work 2', 'ordered 2', 'work 3', 'ordered 3', 'done 1', 'done 2', 'done 3']);
+    // One batch: every work ran, in order, and was ordered (each once its work returned) before the first settled.
+    expect(events.filter((e) => e.startsWith('work'))).toEqual(['work 1', 'work 2', 'work 3']);
+    for (const n of [1, 2, 3]) expect(events.indexOf(`ordered ${n}`)).toBeGreaterThan(events.indexOf(`work ${n}`));
+    expect(events.slice(6)).toEqual(['done 1', 'done 2', 'done 3']);
     await store.close();
   });
 
@@ -218,7 +220,7 @@ describe('SqliteStore', () => {
     await vi.waitFor(() => expect(syncs.count).toBe(0));
     const settled: string[] = [];
     const send = (name: string) =>
-      store.transaction((tx) => tx.appendOutcome('ann', { name })).then((id) => settled.push(`${name} ${id}`));
+      store.transaction((tx) => tx.outcomes.appendOutcome('ann', { name })).then((id) => settled.push(`${name} ${id}`));
     const first = send('first');
     await vi.waitFor(() => expect(syncs.count).toBe(1));
     // Committed but not yet durable: not settled. Work from other connections, in later turns, joins one batch.
@@ -243,10 +245,10 @@ describe('SqliteStore', () => {
   it('lets a read outside a transaction see a commit only once it is durable', async () => {
     const syncs = heldSyncs();
     const { store } = fresh({ syncWal: syncs.syncWal });
-    const write = store.transaction((tx) => tx.appendOutcome('ann', 'x'));
+    const write = store.transaction((tx) => tx.outcomes.appendOutcome('ann', 'x'));
     await vi.waitFor(() => expect(syncs.count).toBe(1));
     let read: unknown;
-    const reading = store.outcomeBounds('ann').then((bounds) => (read = bounds));
+    const reading = store.outcomes.outcomeBounds('ann').then((bounds) => (read = bounds));
     await nextTurn();
     expect(read).toBeUndefined();
     syncs.release();
@@ -263,8 +265,8 @@ describe('SqliteStore', () => {
     } });
     await store.insertUser(user('ann'));
     fail = true;
-    await expect(store.transaction((tx) => tx.appendOutcome('ann', 'x'))).rejects.toThrow('EIO');
-    await expect(store.transaction((tx) => tx.appendOutcome('ann', 'y'))).rejects.toThrow('could not be synced');
+    await expect(store.transaction((tx) => tx.outcomes.appendOutcome('ann', 'x'))).rejects.toThrow('EIO');
+    await expect(store.transaction((tx) => tx.outcomes.appendOutcome('ann', 'y'))).rejects.toThrow('could not be synced');
     await expect(store.userById('ann')).rejects.toThrow('could not be synced');
   });
 
@@ -274,23 +276,23 @@ describe('SqliteStore', () => {
     let firstRuns = 0;
     const first = store.transaction(async (tx) => {
       firstRuns++;
-      await tx.saveReply('ann', 't1', { n: 1 });
-      return tx.appendOutcome('ann', { n: 1 });
+      await tx.replies.saveReply('ann', 't1', { n: 1 });
+      return tx.outcomes.appendOutcome('ann', { n: 1 });
     });
     const failing = store.transaction(async (tx) => {
-      await tx.appendOutcome('ann', { n: 'lost' });
-      await tx.saveReply('ann', 't2', { n: 2 });
+      await tx.outcomes.appendOutcome('ann', { n: 'lost' });
+      await tx.replies.saveReply('ann', 't2', { n: 2 });
       throw new Error('handler refused');
     });
-    const third = store.transaction(async (tx) => tx.appendOutcome('ann', { n: 3 }));
+    const third = store.transaction(async (tx) => tx.outcomes.appendOutcome('ann', { n: 3 }));
     await expect(failing).rejects.toThrow('handler refused');
     expect(await first).toBe(1);
     expect(await third).toBe(2);
     // The batch was rolled back and the first transaction run again: its writes are there once.
     expect(firstRuns).toBe(2);
-    expect(await store.findReply('ann', 't1')).toEqual({ n: 1 });
-    expect(await store.findReply('ann', 't2')).toBeUndefined();
-    expect(await store.outcomesAfter('ann', 0, 10)).toEqual([
+    expect(await store.replies.findReply('ann', 't1')).toEqual({ n: 1 });
+    expect(await store.replies.findReply('ann', 't2')).toBeUndefined();
+    expect(await store.outcomes.outcomesAfter('ann', 0, 10)).toEqual([
       { id: 1, body: { n: 1 } },
       { id: 2, body: { n: 3 } },
     ]);
@@ -302,7 +304,7 @@ describe('SqliteStore', () => {
     let firstRuns = 0;
     const first = store.transaction(async (tx) => {
       firstRuns++;
-      return tx.appendOutcome('ann', { n: 1 });
+      return tx.outcomes.appendOutcome('ann', { n: 1 });
     });
     const refused = store.transaction(async (tx) => {
       await tx.userById('nobody');
@@ -316,15 +318,15 @@ describe('SqliteStore', () => {
 
   it('continues outcome ids after reopening and after pruning every entry', async () => {
     const { store, file } = fresh();
-    expect(await store.appendOutcomes(['ann', 'bob'], { n: 1 })).toEqual([1, 1]);
-    expect(await store.appendOutcome('ann', { n: 2 })).toBe(2);
-    await store.pruneOutcomes('ann', 10);
-    expect(await store.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
+    expect(await store.outcomes.appendOutcomes(['ann', 'bob'], { n: 1 })).toEqual([1, 1]);
+    expect(await store.outcomes.appendOutcome('ann', { n: 2 })).toBe(2);
+    await store.outcomes.pruneOutcomes('ann', 10);
+    expect(await store.outcomes.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
     await store.close();
     const reopened = new SqliteStore({ file });
-    expect(await reopened.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
-    expect(await reopened.appendOutcomes(['ann', 'bob'], { n: 3 })).toEqual([3, 2]);
-    expect(await reopened.outcomesAfter('bob', 0, 10)).toEqual([
+    expect(await reopened.outcomes.outcomeBounds('ann')).toEqual({ first: 0, last: 2 });
+    expect(await reopened.outcomes.appendOutcomes(['ann', 'bob'], { n: 3 })).toEqual([3, 2]);
+    expect(await reopened.outcomes.outcomesAfter('bob', 0, 10)).toEqual([
       { id: 1, body: { n: 1 } },
       { id: 2, body: { n: 3 } },
     ]);
@@ -336,15 +338,15 @@ describe('SqliteStore', () => {
     const { store, file } = fresh({ compactAfterFanouts: Infinity });
     const users = ['ann', 'bob', 'cid'];
     for (let n = 1; n <= 100; n++) {
-      await store.appendOutcomes(n % 10 === 0 ? ['ann'] : users, { n });
+      await store.outcomes.appendOutcomes(n % 10 === 0 ? ['ann'] : users, { n });
       if (n === 64) await store.compactOutcomes();
     }
     // Entries 1..64 are in the per-user table, 65..100 still in their fan-out rows.
     const expected = async () => ({
-      ann: await store.outcomesAfter('ann', 0, 1000),
-      bob: await store.outcomesAfter('bob', 85, 5),
-      bounds: await store.outcomeBounds('cid'),
-      users: (await store.usersWithOutcomes()).sort(),
+      ann: await store.outcomes.outcomesAfter('ann', 0, 1000),
+      bob: await store.outcomes.outcomesAfter('bob', 85, 5),
+      bounds: await store.outcomes.outcomeBounds('cid'),
+      users: (await store.outcomes.usersWithOutcomes()).sort(),
     });
     const before = await expected();
     expect(before.ann.map((o) => o.id)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
@@ -359,15 +361,15 @@ describe('SqliteStore', () => {
     db.close();
     const reopened = new SqliteStore({ file });
     const after = {
-      ann: await reopened.outcomesAfter('ann', 0, 1000),
-      bob: await reopened.outcomesAfter('bob', 85, 5),
-      bounds: await reopened.outcomeBounds('cid'),
-      users: (await reopened.usersWithOutcomes()).sort(),
+      ann: await reopened.outcomes.outcomesAfter('ann', 0, 1000),
+      bob: await reopened.outcomes.outcomesAfter('bob', 85, 5),
+      bounds: await reopened.outcomes.outcomeBounds('cid'),
+      users: (await reopened.outcomes.usersWithOutcomes()).sort(),
     };
     expect(after).toEqual(before);
-    expect(await reopened.appendOutcomes(['cid', 'ann'], { n: 101 })).toEqual([91, 101]);
-    await reopened.pruneOutcomes('ann', 100);
-    expect(await reopened.outcomesAfter('ann', 0, 10)).toEqual([
+    expect(await reopened.outcomes.appendOutcomes(['cid', 'ann'], { n: 101 })).toEqual([91, 101]);
+    await reopened.outcomes.pruneOutcomes('ann', 100);
+    expect(await reopened.outcomes.outcomesAfter('ann', 0, 10)).toEqual([
       { id: 100, body: { n: 100 } },
       { id: 101, body: { n: 101 } },
     ]);
@@ -376,8 +378,8 @@ describe('SqliteStore', () => {
 
   it('reads fan-out rows written with JSON entries (before they were packed) and compacts them', async () => {
     const { store, file } = fresh({ compactAfterFanouts: Infinity });
-    await store.appendOutcomes(['ann', 'bob'], { n: 1 });
-    await store.appendOutcomes(['bob'], { n: 2 });
+    await store.outcomes.appendOutcomes(['ann', 'bob'], { n: 1 });
+    await store.outcomes.appendOutcomes(['bob'], { n: 2 });
     await store.close();
     // The file as the earlier format left it: entries as JSON [[userId, id], ...], pending users not numbered.
     const db = new Database(file);
@@ -388,10 +390,10 @@ describe('SqliteStore', () => {
     db.prepare('DELETE FROM outcome_users').run();
     db.close();
     const reopened = new SqliteStore({ file, compactAfterFanouts: Infinity });
-    const ids = async (user: string) => (await reopened.outcomesAfter(user, 0, 100)).map((o) => [o.id, o.body]);
+    const ids = async (user: string) => (await reopened.outcomes.outcomesAfter(user, 0, 100)).map((o) => [o.id, o.body]);
     expect(await ids('ann')).toEqual([[1, { n: 1 }]]);
     expect(await ids('bob')).toEqual([[1, { n: 1 }], [2, { n: 2 }]]);
-    expect(await reopened.appendOutcomes(['bob', 'ann'], { n: 3 })).toEqual([3, 2]);
+    expect(await reopened.outcomes.appendOutcomes(['bob', 'ann'], { n: 3 })).toEqual([3, 2]);
     expect(await reopened.compactOutcomes()).toBe(false);
     expect(await ids('bob')).toEqual([[1, { n: 1 }], [2, { n: 2 }], [3, { n: 3 }]]);
     await reopened.close();
@@ -402,18 +404,18 @@ describe('SqliteStore', () => {
 
   it('compacts a user at a time, and a reopened store neither loses nor brings back moved or pruned entries', async () => {
     const { store, file } = fresh({ compactAfterFanouts: Infinity });
-    for (let n = 1; n <= 10; n++) await store.appendOutcomes(['ann', 'bob', 'cid'], { n });
+    for (let n = 1; n <= 10; n++) await store.outcomes.appendOutcomes(['ann', 'bob', 'cid'], { n });
     // ann is moved first (numbered first), bob and cid stay pending: the fan-out rows must stay.
     expect(await store.compactOutcomes(10)).toBe(true);
     expect(store.outcomeBacklog).toBe(10);
-    await store.pruneOutcomes('ann', 5);
+    await store.outcomes.pruneOutcomes('ann', 5);
     await store.close();
     const reopened = new SqliteStore({ file });
-    const ids = async (user: string) => (await reopened.outcomesAfter(user, 0, 100)).map((o) => o.id);
+    const ids = async (user: string) => (await reopened.outcomes.outcomesAfter(user, 0, 100)).map((o) => o.id);
     expect(await ids('ann')).toEqual([5, 6, 7, 8, 9, 10]);
     expect(await ids('bob')).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(await reopened.outcomeBounds('ann')).toEqual({ first: 5, last: 10 });
-    expect(await reopened.appendOutcomes(['ann', 'cid'], { n: 11 })).toEqual([11, 11]);
+    expect(await reopened.outcomes.outcomeBounds('ann')).toEqual({ first: 5, last: 10 });
+    expect(await reopened.outcomes.appendOutcomes(['ann', 'cid'], { n: 11 })).toEqual([11, 11]);
     expect(await reopened.compactOutcomes()).toBe(false);
     expect(reopened.outcomeBacklog).toBe(0);
     expect(await ids('ann')).toEqual([5, 6, 7, 8, 9, 10, 11]);
@@ -426,11 +428,11 @@ describe('SqliteStore', () => {
 
   it('compacts the outcome fan-outs by itself once 32 are written', async () => {
     const { store } = fresh();
-    for (let n = 1; n <= 31; n++) await store.appendOutcomes(['ann', 'bob'], { n });
+    for (let n = 1; n <= 31; n++) await store.outcomes.appendOutcomes(['ann', 'bob'], { n });
     expect(store.outcomeBacklog).toBe(31);
-    await store.appendOutcomes(['ann', 'bob'], { n: 32 });
+    await store.outcomes.appendOutcomes(['ann', 'bob'], { n: 32 });
     await vi.waitFor(() => expect(store.outcomeBacklog).toBe(0));
-    expect((await store.outcomesAfter('bob', 30, 10)).map((o) => o.id)).toEqual([31, 32]);
+    expect((await store.outcomes.outcomesAfter('bob', 30, 10)).map((o) => o.id)).toEqual([31, 32]);
     await store.close();
   });
 
@@ -478,7 +480,7 @@ describe('SqliteStore', () => {
     old.prepare('INSERT INTO outcomes (user_id, id, body_id) VALUES (?, ?, ?)').run('bob', 1, 1);
     old.close();
     const store = new SqliteStore({ file });
-    expect(await store.appendOutcomes(['ann', 'bob'], { n: 2 })).toEqual([2, 2]);
+    expect(await store.outcomes.appendOutcomes(['ann', 'bob'], { n: 2 })).toEqual([2, 2]);
     const bodies = () => {
       const db = new Database(file, { readonly: true });
       try {
@@ -491,12 +493,12 @@ describe('SqliteStore', () => {
       { id: 1, refs: 2 },
       { id: 2, refs: 2 },
     ]);
-    await store.pruneOutcomes('ann', 2);
+    await store.outcomes.pruneOutcomes('ann', 2);
     expect(bodies()).toEqual([
       { id: 1, refs: 1 },
       { id: 2, refs: 2 },
     ]);
-    await store.pruneOutcomes('bob', 2);
+    await store.outcomes.pruneOutcomes('bob', 2);
     expect(bodies()).toEqual([{ id: 2, refs: 2 }]);
     await store.close();
   });

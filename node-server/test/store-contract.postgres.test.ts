@@ -84,10 +84,10 @@ describe('PostgreSQL store: several hubs', () => {
     const name = uniqueName('test');
     const store = await PostgresStore.open({ url: testDatabaseUrl, schema: name, poolSize: 2 });
     try {
-      await store.appendOutcome('u2', { first: true });
-      const ids = await store.transaction(() => store.appendOutcomes(['u3', 'u1', 'u2'], { type: 'NewMessage' }));
+      await store.outcomes.appendOutcome('u2', { first: true });
+      const ids = await store.transaction(() => store.outcomes.appendOutcomes(['u3', 'u1', 'u2'], { type: 'NewMessage' }));
       expect(ids).toEqual([1, 1, 2]);
-      expect(await store.outcomesAfter('u2', 0, 10)).toEqual([
+      expect(await store.outcomes.outcomesAfter('u2', 0, 10)).toEqual([
         { id: 1, body: { first: true } },
         { id: 2, body: { type: 'NewMessage' } },
       ]);

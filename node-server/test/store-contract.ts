@@ -311,51 +311,51 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
 
     it('numbers each user’s outcomes 1, 2, 3… independently and returns them in order after a cursor', async () => {
       const store = await factory.open();
-      expect(await store.outcomeBounds('u1')).toEqual({ first: 0, last: 0 });
+      expect(await store.outcomes.outcomeBounds('u1')).toEqual({ first: 0, last: 0 });
       const a = [];
-      for (let i = 0; i < 5; i++) a.push(await store.appendOutcome('u1', { type: 'NewMessage', n: i }));
-      const b = await store.appendOutcome('u2', { type: 'NewGroup', nested: { list: [1, 'x', null] } });
+      for (let i = 0; i < 5; i++) a.push(await store.outcomes.appendOutcome('u1', { type: 'NewMessage', n: i }));
+      const b = await store.outcomes.appendOutcome('u2', { type: 'NewGroup', nested: { list: [1, 'x', null] } });
       expect(a).toEqual([1, 2, 3, 4, 5]);
       expect(b).toBe(1);
-      expect(await store.outcomesAfter('u1', 2, 2)).toEqual([
+      expect(await store.outcomes.outcomesAfter('u1', 2, 2)).toEqual([
         { id: 3, body: { type: 'NewMessage', n: 2 } },
         { id: 4, body: { type: 'NewMessage', n: 3 } },
       ]);
-      expect(await store.outcomesAfter('u2', 0, 10)).toEqual([{ id: 1, body: { type: 'NewGroup', nested: { list: [1, 'x', null] } } }]);
-      expect(await store.outcomeBounds('u1')).toEqual({ first: 1, last: 5 });
-      expect((await store.usersWithOutcomes()).sort()).toEqual(['u1', 'u2']);
+      expect(await store.outcomes.outcomesAfter('u2', 0, 10)).toEqual([{ id: 1, body: { type: 'NewGroup', nested: { list: [1, 'x', null] } } }]);
+      expect(await store.outcomes.outcomeBounds('u1')).toEqual({ first: 1, last: 5 });
+      expect((await store.outcomes.usersWithOutcomes()).sort()).toEqual(['u1', 'u2']);
     });
 
     it('appends one outcome to many users’ logs at once, each with its own next id, in the order asked', async () => {
       const store = await factory.open();
-      await store.appendOutcome('u2', { first: true });
+      await store.outcomes.appendOutcome('u2', { first: true });
       const body = { type: 'NewMessage', nested: { list: [1, 'x', null] } };
-      expect(await store.transaction((tx) => tx.appendOutcomes(['u3', 'u1', 'u2', 'u1'], body))).toEqual([1, 1, 2, 1]);
-      expect(await store.appendOutcomes(['u2'], { second: true })).toEqual([3]);
-      expect(await store.outcomesAfter('u1', 0, 10)).toEqual([{ id: 1, body }]);
-      expect(await store.outcomesAfter('u2', 0, 10)).toEqual([
+      expect(await store.transaction((tx) => tx.outcomes.appendOutcomes(['u3', 'u1', 'u2', 'u1'], body))).toEqual([1, 1, 2, 1]);
+      expect(await store.outcomes.appendOutcomes(['u2'], { second: true })).toEqual([3]);
+      expect(await store.outcomes.outcomesAfter('u1', 0, 10)).toEqual([{ id: 1, body }]);
+      expect(await store.outcomes.outcomesAfter('u2', 0, 10)).toEqual([
         { id: 1, body: { first: true } },
         { id: 2, body },
         { id: 3, body: { second: true } },
       ]);
       await expect(
         store.transaction(async (tx) => {
-          await tx.appendOutcomes(['u1', 'u3'], { lost: true });
+          await tx.outcomes.appendOutcomes(['u1', 'u3'], { lost: true });
           throw new Error('rolled back');
         }),
       ).rejects.toThrow('rolled back');
-      expect(await store.appendOutcomes(['u3', 'u1'], { after: true })).toEqual([2, 2]);
+      expect(await store.outcomes.appendOutcomes(['u3', 'u1'], { after: true })).toEqual([2, 2]);
     });
 
     it('pruning forgets old outcomes but never reuses an id', async () => {
       const store = await factory.open();
-      for (let i = 0; i < 4; i++) await store.appendOutcome('u1', { i });
-      await store.pruneOutcomes('u1', 3);
-      expect(await store.outcomeBounds('u1')).toEqual({ first: 3, last: 4 });
-      expect((await store.outcomesAfter('u1', 0, 10)).map((o) => o.id)).toEqual([3, 4]);
-      await store.pruneOutcomes('u1', 5);
-      expect(await store.outcomeBounds('u1')).toEqual({ first: 0, last: 4 });
-      expect(await store.appendOutcome('u1', { i: 5 })).toBe(5);
+      for (let i = 0; i < 4; i++) await store.outcomes.appendOutcome('u1', { i });
+      await store.outcomes.pruneOutcomes('u1', 3);
+      expect(await store.outcomes.outcomeBounds('u1')).toEqual({ first: 3, last: 4 });
+      expect((await store.outcomes.outcomesAfter('u1', 0, 10)).map((o) => o.id)).toEqual([3, 4]);
+      await store.outcomes.pruneOutcomes('u1', 5);
+      expect(await store.outcomes.outcomeBounds('u1')).toEqual({ first: 0, last: 4 });
+      expect(await store.outcomes.appendOutcome('u1', { i: 5 })).toBe(5);
     });
 
     it("keeps each user's read cursors (never moving back) and mutes, and says when they changed", async () => {
@@ -393,42 +393,42 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
 
     it('stores one reply per (user, trace id) for idempotent commands', async () => {
       const store = await factory.open();
-      expect(await store.findReply('u1', 't1')).toBeUndefined();
-      await store.saveReply('u1', 't1', { ok: true, data: { id: 'm1' } });
-      await store.saveReply('u2', 't1', { ok: false, error: { code: 'forbidden' } });
-      expect(await store.findReply('u1', 't1')).toEqual({ ok: true, data: { id: 'm1' } });
-      expect(await store.findReply('u2', 't1')).toEqual({ ok: false, error: { code: 'forbidden' } });
+      expect(await store.replies.findReply('u1', 't1')).toBeUndefined();
+      await store.replies.saveReply('u1', 't1', { ok: true, data: { id: 'm1' } });
+      await store.replies.saveReply('u2', 't1', { ok: false, error: { code: 'forbidden' } });
+      expect(await store.replies.findReply('u1', 't1')).toEqual({ ok: true, data: { id: 'm1' } });
+      expect(await store.replies.findReply('u2', 't1')).toEqual({ ok: false, error: { code: 'forbidden' } });
     });
 
     it('a transaction that throws leaves nothing behind: no user, no outcome, no reply, no used outcome id', async () => {
       const store = await factory.open();
-      await store.appendOutcome('u1', { before: true });
+      await store.outcomes.appendOutcome('u1', { before: true });
       const boom = new Error('handler crashed');
       await expect(
         store.transaction(async (tx) => {
           await tx.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
-          await tx.appendOutcome('u1', { lost: true });
-          await tx.saveReply('u1', 't1', { ok: true });
+          await tx.outcomes.appendOutcome('u1', { lost: true });
+          await tx.replies.saveReply('u1', 't1', { ok: true });
           throw boom;
         }),
       ).rejects.toBe(boom);
       expect(await store.userById('u1')).toBeUndefined();
-      expect(await store.findReply('u1', 't1')).toBeUndefined();
-      expect(await store.outcomeBounds('u1')).toEqual({ first: 1, last: 1 });
-      expect(await store.appendOutcome('u1', { after: true })).toBe(2);
+      expect(await store.replies.findReply('u1', 't1')).toBeUndefined();
+      expect(await store.outcomes.outcomeBounds('u1')).toEqual({ first: 1, last: 1 });
+      expect(await store.outcomes.appendOutcome('u1', { after: true })).toBe(2);
     });
 
     it('a committed transaction’s writes are all visible, with its value returned', async () => {
       const store = await factory.open();
       const id = await store.transaction(async (tx) => {
         await tx.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
-        await tx.saveReply('u1', 't1', { ok: true });
-        return tx.appendOutcome('u1', { hello: 1 });
+        await tx.replies.saveReply('u1', 't1', { ok: true });
+        return tx.outcomes.appendOutcome('u1', { hello: 1 });
       });
       expect(id).toBe(1);
       expect(await store.userById('u1')).toBeDefined();
-      expect(await store.findReply('u1', 't1')).toEqual({ ok: true });
-      expect(await store.outcomesAfter('u1', 0, 10)).toEqual([{ id: 1, body: { hello: 1 } }]);
+      expect(await store.replies.findReply('u1', 't1')).toEqual({ ok: true });
+      expect(await store.outcomes.outcomesAfter('u1', 0, 10)).toEqual([{ id: 1, body: { hello: 1 } }]);
     });
 
     it('concurrent transactions appending to one user get gap-free, unique ids', async () => {
@@ -436,9 +436,9 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       const ids = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
           store.transaction(async (tx) => {
-            const a = await tx.appendOutcome('u1', { i, part: 'a' });
-            const b = await tx.appendOutcome('u2', { i });
-            const c = await tx.appendOutcome('u1', { i, part: 'c' });
+            const a = await tx.outcomes.appendOutcome('u1', { i, part: 'a' });
+            const b = await tx.outcomes.appendOutcome('u2', { i });
+            const c = await tx.outcomes.appendOutcome('u1', { i, part: 'c' });
             return { a, b, c };
           }),
         ),
@@ -446,8 +446,52 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       for (const { a, c } of ids) expect(c).toBe(a + 1); // a transaction's outcomes for one user are contiguous
       expect(ids.flatMap(({ a, c }) => [a, c]).sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
       expect(ids.map(({ b }) => b).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-      const stored = await store.outcomesAfter('u1', 0, 1000);
+      const stored = await store.outcomes.outcomesAfter('u1', 0, 1000);
       expect(stored.map((o) => o.id)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    });
+
+    // The ordering contract (Store.ts, TransactionHandle): how the hub runs a device's commands one after the other
+    // without waiting for each commit to be durable.
+    it('a transaction started once the previous one is ordered sees its writes and never commits before it', async () => {
+      const store = await factory.open();
+      await store.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
+      const events: string[] = [];
+      const committed: Array<Promise<unknown>> = [];
+      // A device's five commands: each starts only when the one before is ordered, reads what it wrote, adds to it.
+      for (let n = 1; n <= 5; n++) {
+        const handle = store.startTransaction(async (tx) => {
+          const before = await tx.extensionRecord('counter', 'k');
+          await tx.putExtensionRecord('counter', 'k', { n, after: before?.value ?? null }, now + n);
+          return tx.outcomes.appendOutcome('u1', { n });
+        });
+        committed.push(handle.committed.then((id) => void events.push(`committed ${n} as ${String(id)}`)));
+        await handle.ordered;
+        events.push(`ordered ${n}`);
+      }
+      await Promise.all(committed);
+      // Each saw the one before (and its outcome id), and the commits came in command order.
+      expect((await store.extensionRecord('counter', 'k'))?.value).toEqual({ n: 5, after: { n: 4, after: { n: 3, after: { n: 2, after: { n: 1, after: null } } } } });
+      expect(events.filter((e) => e.startsWith('committed'))).toEqual([1, 2, 3, 4, 5].map((n) => `committed ${n} as ${n}`));
+      // `ordered` came no later than the commit (SQLite: before it; PostgreSQL: at it).
+      for (let n = 1; n <= 5; n++) expect(events.indexOf(`ordered ${n}`)).toBeLessThan(events.indexOf(`committed ${n} as ${n}`));
+      expect((await store.outcomes.outcomesAfter('u1', 0, 10)).map((o) => o.body)).toEqual([1, 2, 3, 4, 5].map((n) => ({ n })));
+    });
+
+    it('a transaction that fails before it is ordered never resolves `ordered`, and a later one sees nothing of it', async () => {
+      const store = await factory.open();
+      const failed = store.startTransaction(async (tx) => {
+        await tx.insertUser({ id: 'u1', username: 'ada', passwordHash: 'h', createdAt: now });
+        await tx.outcomes.appendOutcome('u1', { lost: true });
+        throw new Error('refused');
+      });
+      let ordered = false;
+      void failed.ordered.then(() => (ordered = true));
+      await expect(failed.committed).rejects.toThrow('refused');
+      const later = store.startTransaction(async (tx) => ({ user: await tx.userById('u1'), id: await tx.outcomes.appendOutcome('u1', { kept: true }) }));
+      await later.ordered;
+      expect(await later.committed).toEqual({ user: undefined, id: 1 });
+      // (The hub waits for the failed command's reply instead: its redelivery must not run after the next command.)
+      expect(ordered).toBe(false);
     });
 
     if (factory.openPeer) {
@@ -462,7 +506,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
               hub.transaction(async (tx) => {
                 const got: Record<string, number> = {};
                 // The hub fans out to a sorted audience (streamAudience is sorted), so locks are taken in one order.
-                for (const u of users) got[u] = await tx.appendOutcome(u, { hub: name, i });
+                for (const u of users) got[u] = await tx.outcomes.appendOutcome(u, { hub: name, i });
                 return got;
               }),
             ),
@@ -471,7 +515,7 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         for (const u of users) {
           const ids = [...a, ...b].map((g) => g[u]!).sort((x, y) => x - y);
           expect(ids).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-          const stored = await hubB.outcomesAfter(u, 0, 1000);
+          const stored = await hubB.outcomes.outcomesAfter(u, 0, 1000);
           expect(stored.map((o) => o.id)).toEqual(ids);
           // commit order = id order: within each transaction the ids of u1, u2, u3 came in one commit
           for (const g of [...a, ...b]) expect(g.u2! - g.u1!).toBe(g.u3! - g.u2!);
@@ -486,16 +530,16 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         const bothHoldOneLock = new Promise<void>((resolve) => (release = resolve));
         const crossing = (hub: Store, first: string, second: string) =>
           hub.transaction(async (tx) => {
-            const a = await tx.appendOutcome(first, { first });
+            const a = await tx.outcomes.appendOutcome(first, { first });
             if (++firstWrites === 2) release();
             await bothHoldOneLock;
-            const b = await tx.appendOutcome(second, { second });
+            const b = await tx.outcomes.appendOutcome(second, { second });
             return [a, b];
           });
         const [x, y] = await Promise.all([crossing(hubA, 'u1', 'u2'), crossing(hubB, 'u2', 'u1')]);
         expect([x![0], y![1]].sort()).toEqual([1, 2]); // u1's ids
         expect([x![1], y![0]].sort()).toEqual([1, 2]); // u2's ids
-        expect((await hubA.outcomesAfter('u1', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
+        expect((await hubA.outcomes.outcomesAfter('u1', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
       });
     }
 

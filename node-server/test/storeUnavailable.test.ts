@@ -22,9 +22,13 @@ function fillable(store: Store): { store: Store; full: { on: boolean } } {
   const full = { on: false };
   const wrapped = new Proxy(store, {
     get(target, prop) {
+      const diskFull = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
       if (prop === 'transaction') {
-        return (...args: Parameters<Store['transaction']>) =>
-          full.on ? Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })) : target.transaction(...args);
+        return (...args: Parameters<Store['transaction']>) => (full.on ? Promise.reject(diskFull()) : target.transaction(...args));
+      }
+      if (prop === 'startTransaction') {
+        return (...args: Parameters<Store['startTransaction']>) =>
+          full.on ? { ordered: Promise.resolve(), committed: Promise.reject(diskFull()) } : target.startTransaction(...args);
       }
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

@@ -333,7 +333,7 @@ describe.each(storeKinds)('visibility on %s', (kind: StoreKind) => {
           }
           // Let every device receive everything its user was sent, then compare with the model.
           for (const [i, c] of clients.entries()) {
-            const { last } = await hub.store.outcomeBounds(creds[i]!.userId);
+            const { last } = await hub.store.outcomes.outcomeBounds(creds[i]!.userId);
             await c.until(() => c.lastOutcomeId === last);
             const got = c.outcomesOf('NewMessage').map((o) => o.message.messageId);
             expect(new Set(got).size).toBe(got.length);

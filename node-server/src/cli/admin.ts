@@ -116,7 +116,7 @@ async function runAs(store: Store, user: UserRecord, commands: Array<(first: unk
       const result = await dispatch(commandHandlers, parsed.data, ctx, tx);
       for (const push of result.pushes) {
         const recipients = [...new Set(push.recipients)];
-        if (recipients.length > 0) await tx.appendOutcomes(recipients, push.outcome);
+        if (recipients.length > 0) await tx.outcomes.appendOutcomes(recipients, push.outcome);
       }
       replies.push(result.data);
     }
@@ -199,7 +199,7 @@ async function exportUser(store: Store, a: AdminArgs, io: AdminIo): Promise<void
   messages.sort((x, y) => x.seq - y.seq);
   const outcomes = [];
   for (let after = 0; ; ) {
-    const page = await store.outcomesAfter(user.id, after, 1000);
+    const page = await store.outcomes.outcomesAfter(user.id, after, 1000);
     outcomes.push(...page);
     if (page.length < 1000) break;
     after = page.at(-1)!.id;

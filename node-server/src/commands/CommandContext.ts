@@ -3,7 +3,7 @@
 // recipients (user ids). The runner assigns outcome ids, stores them with the reply in the same transaction,
 // and only then publishes; handlers never talk to sockets.
 import type { Command, CommandOf, CommandType, DeviceSessionState, Outcome, ReplyData } from '@stage/sdk/im';
-import type { StoreTx } from '../store/Store.js';
+import type { DomainStore } from '../store/Store.js';
 import type { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 
 export interface CommandContext {
@@ -29,12 +29,12 @@ export interface CommandResult<T extends CommandType> {
   pushes: Push[];
 }
 
-export type CommandHandler<T extends CommandType> = (command: CommandOf<T>, ctx: CommandContext, tx: StoreTx) => Promise<CommandResult<T>>;
+export type CommandHandler<T extends CommandType> = (command: CommandOf<T>, ctx: CommandContext, tx: DomainStore) => Promise<CommandResult<T>>;
 
 export type CommandHandlers = { [T in CommandType]: CommandHandler<T> };
 
 /** Runs the handler of `command.type` with the right static type. */
-export function dispatch(handlers: CommandHandlers, command: Command, ctx: CommandContext, tx: StoreTx): Promise<CommandResult<CommandType>> {
+export function dispatch(handlers: CommandHandlers, command: Command, ctx: CommandContext, tx: DomainStore): Promise<CommandResult<CommandType>> {
   const handler = handlers[command.type] as CommandHandler<CommandType>;
   return handler(command as CommandOf<CommandType>, ctx, tx);
 }

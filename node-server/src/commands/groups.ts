@@ -7,10 +7,10 @@ import type { CommandHandler, Push } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
 import { concludeOpenReviews } from './topics.js';
 import { groupInfo, requireMemberGroup, streamInfo, visibleStreamNames } from './visibility.js';
-import type { StoreTx } from '../store/Store.js';
+import type { DomainStore } from '../store/Store.js';
 
 /** StreamRevealed / StreamHidden for one user between two snapshots of the streams they see. */
-async function visibilityPushes(tx: StoreTx, userId: string, before: Set<string>): Promise<Push[]> {
+async function visibilityPushes(tx: DomainStore, userId: string, before: Set<string>): Promise<Push[]> {
   const after = await visibleStreamNames(tx, userId);
   const pushes: Push[] = [];
   for (const name of after) {

@@ -7,10 +7,10 @@ import { DEFAULT_HISTORY_LIMIT, MAX_FRAME_BYTES } from '@stage/sdk/im';
 import type { CommandHandler } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
 import { messageOf, requireVisibleStream } from './visibility.js';
-import type { StoreTx } from '../store/Store.js';
+import type { DomainStore } from '../store/Store.js';
 
 /** The message if it exists in a stream the user sees and is addressed to them; not_found otherwise. */
-async function visibleMessage(tx: StoreTx, userId: string, messageId: string) {
+async function visibleMessage(tx: DomainStore, userId: string, messageId: string) {
   const message = await tx.messageById(messageId);
   const narrowedTo = message ? await tx.messageRecipients(message.id) : undefined;
   if (!message || !(await tx.canSee(userId, message.stream)) || (narrowedTo !== undefined && !narrowedTo.includes(userId))) {
@@ -20,7 +20,7 @@ async function visibleMessage(tx: StoreTx, userId: string, messageId: string) {
 }
 
 /** Who is told about a change to a message: the stream's audience, within the message's recipients if narrowed. */
-async function messageAudience(tx: StoreTx, stream: string, narrowedTo: readonly string[] | undefined): Promise<string[]> {
+async function messageAudience(tx: DomainStore, stream: string, narrowedTo: readonly string[] | undefined): Promise<string[]> {
   const audience = await tx.streamAudience(stream);
   return narrowedTo === undefined ? audience : audience.filter((u) => narrowedTo.includes(u));
 }

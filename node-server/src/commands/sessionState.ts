@@ -8,13 +8,13 @@
 import { mutedTopicsOf, parseTopicKey, readCursorsOf, topicKey, type DeviceSessionState, type MuteChange, type ReadCursor, type TopicRef, type UnreadCount } from '@stage/sdk/im';
 import type { CommandHandler, Push } from './CommandContext.js';
 import { requireVisibleStream } from './visibility.js';
-import type { StoreTx } from '../store/Store.js';
+import type { DomainStore } from '../store/Store.js';
 
-function unreadAfter(tx: StoreTx, userId: string, stream: string, topic: string, afterSeq: number): Promise<number> {
+function unreadAfter(tx: DomainStore, userId: string, stream: string, topic: string, afterSeq: number): Promise<number> {
   return tx.countUnread({ stream, topic, afterSeq, excludeSender: userId });
 }
 
-function unreadIn(tx: StoreTx, userId: string, session: DeviceSessionState, stream: string, topic: string): Promise<number> {
+function unreadIn(tx: DomainStore, userId: string, session: DeviceSessionState, stream: string, topic: string): Promise<number> {
   return unreadAfter(tx, userId, stream, topic, session.cursors.get(topicKey(stream, topic)) ?? 0);
 }
 
@@ -22,7 +22,7 @@ function unreadIn(tx: StoreTx, userId: string, session: DeviceSessionState, stre
  * Moves the user's cursor up to the device's (never back) and, when it moved, pushes TopicRead to the user's
  * devices. Only in topics that exist: the user's rows are then bounded by the topics they can see.
  */
-async function advanceUser(tx: StoreTx, userId: string, stream: string, topic: string, upTo: number, pushes: Push[]): Promise<void> {
+async function advanceUser(tx: DomainStore, userId: string, stream: string, topic: string, upTo: number, pushes: Push[]): Promise<void> {
   if (!(await tx.topic(stream, topic))) return;
   if (await tx.advanceUserCursor(userId, stream, topic, upTo)) pushes.push({ outcome: { type: 'TopicRead', stream, topic, upTo }, recipients: [userId] });
 }
@@ -43,7 +43,7 @@ export const markRead: CommandHandler<'MarkRead'> = async (command, ctx, tx) => 
 export const muteTopic: CommandHandler<'MuteTopic'> = async (command, ctx, tx) => setMuted(command, true, ctx.userId, tx);
 export const unmuteTopic: CommandHandler<'UnmuteTopic'> = async (command, ctx, tx) => setMuted(command, false, ctx.userId, tx);
 
-async function setMuted(ref: TopicRef, muted: boolean, userId: string, tx: StoreTx) {
+async function setMuted(ref: TopicRef, muted: boolean, userId: string, tx: DomainStore) {
   await requireVisibleStream(tx, userId, ref.stream);
   const pushes: Push[] = [];
   if ((await tx.topic(ref.stream, ref.topic)) && (await tx.setUserMuted(userId, ref.stream, ref.topic, muted))) {
@@ -53,11 +53,11 @@ async function setMuted(ref: TopicRef, muted: boolean, userId: string, tx: Store
   return { data: { muted: await visibleUserMutes(tx, userId) }, pushes };
 }
 
-async function visibleNames(tx: StoreTx, userId: string): Promise<Set<string>> {
+async function visibleNames(tx: DomainStore, userId: string): Promise<Set<string>> {
   return new Set((await tx.streamsVisibleTo(userId)).map((s) => s.name));
 }
 
-async function visibleUserMutes(tx: StoreTx, userId: string): Promise<TopicRef[]> {
+async function visibleUserMutes(tx: DomainStore, userId: string): Promise<TopicRef[]> {
   const visible = await visibleNames(tx, userId);
   return (await tx.userReadState(userId)).muted.filter((m) => visible.has(m.stream));
 }

@@ -6,10 +6,10 @@
 // The rule itself lives in the SDK (administersStream, topicAuthority.ts), which clients use to show only what the
 // hub allows.
 import { administersStream } from '@stage/sdk/im';
-import type { StoreTx, StreamRecord } from '../store/Store.js';
+import type { DomainStore, StreamRecord } from '../store/Store.js';
 import { CommandError } from './CommandError.js';
 
-export async function isStreamAdmin(tx: StoreTx, userId: string, stream: StreamRecord): Promise<boolean> {
+export async function isStreamAdmin(tx: DomainStore, userId: string, stream: StreamRecord): Promise<boolean> {
   return administersStream(userId, { creatorId: stream.creatorId, admins: await tx.streamAdmins(stream.name) });
 }
 
@@ -19,7 +19,7 @@ export function notStreamAdmin(stream: StreamRecord, what: string): CommandError
 }
 
 /** forbidden unless the user administers the stream; `what` says what they tried ("change its groups"). */
-export async function requireStreamAdmin(tx: StoreTx, userId: string, stream: StreamRecord, what: string): Promise<void> {
+export async function requireStreamAdmin(tx: DomainStore, userId: string, stream: StreamRecord, what: string): Promise<void> {
   if (await isStreamAdmin(tx, userId, stream)) return;
   throw notStreamAdmin(stream, what);
 }

@@ -9,13 +9,13 @@ import { CommandError } from './CommandError.js';
 import { requireStreamAdmin } from './streamAuthority.js';
 import { concludeOpenReviews } from './topics.js';
 import { requireVisibleStream, streamInfo, topicInfo } from './visibility.js';
-import type { StoreTx } from '../store/Store.js';
+import type { DomainStore } from '../store/Store.js';
 
 /**
  * Every listed group exists and the user is a member of it, or (`kept`) the stream already has it: not_found
  * otherwise, naming the index. Returns the groups sorted and deduplicated.
  */
-async function requireListedGroups(tx: StoreTx, userId: string, groups: readonly string[], kept: readonly string[] = []): Promise<string[]> {
+async function requireListedGroups(tx: DomainStore, userId: string, groups: readonly string[], kept: readonly string[] = []): Promise<string[]> {
   const unique = [...new Set(groups)].sort();
   for (const [i, groupId] of groups.entries()) {
     if (kept.includes(groupId)) continue;

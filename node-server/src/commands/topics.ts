@@ -8,13 +8,13 @@ import type { CommandHandler, Push } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
 import { isStreamAdmin, notStreamAdmin, requireStreamAdmin } from './streamAuthority.js';
 import { activeReviewers, currentVotes, requireVisibleStream, topicInfo } from './visibility.js';
-import type { StoreTx } from '../store/Store.js';
+import type { DomainStore } from '../store/Store.js';
 
 /**
  * Concludes the review of `topic` if every active reviewer has voted; returns the pushes (empty when still open).
  * With no active reviewers at all a review stays open: nobody can conclude it.
  */
-async function concludeIfComplete(tx: StoreTx, stream: string, topic: string, audience: readonly string[]): Promise<Push[]> {
+async function concludeIfComplete(tx: DomainStore, stream: string, topic: string, audience: readonly string[]): Promise<Push[]> {
   const reviewers = await activeReviewers(tx, stream);
   if (reviewers.length === 0) return [];
   const votes = await currentVotes(tx, stream, topic, reviewers);
@@ -29,7 +29,7 @@ async function concludeIfComplete(tx: StoreTx, stream: string, topic: string, au
 }
 
 /** Concludes every open review of the stream whose active reviewers have all voted (after reviewers changed). */
-export async function concludeOpenReviews(tx: StoreTx, stream: string): Promise<Push[]> {
+export async function concludeOpenReviews(tx: DomainStore, stream: string): Promise<Push[]> {
   const pushes: Push[] = [];
   const topics = (await tx.topicsOf(stream)).filter((t) => t.status === topicStatusCodes.under_review);
   if (topics.length === 0) return pushes;

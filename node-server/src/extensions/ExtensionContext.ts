@@ -4,7 +4,7 @@
 // the built-in commands' outcomes: a handler never talks to sockets.
 import type { z } from 'zod';
 import type { ErrorCode, ExtensionEventDefs } from '@stage/sdk/im';
-import type { StoreTx, StreamRecord } from '../store/Store.js';
+import type { DomainStore, StreamRecord } from '../store/Store.js';
 import type { ExtensionRecords } from './ExtensionRecords.js';
 
 /**
@@ -23,8 +23,8 @@ export interface ExtensionContext<E extends ExtensionEventDefs = ExtensionEventD
   readonly now: number;
   /** A fresh random id. */
   newId(): string;
-  /** The hub's store: inside a write command's transaction (everything commits with the reply or not at all). */
-  readonly tx: StoreTx;
+  /** The hub's domain (not its outcome or reply logs): inside a write command's transaction (everything commits with the reply or not at all). */
+  readonly tx: DomainStore;
   /** This extension's records (the extension_records table, keyed by this extension's name). */
   readonly records: ExtensionRecords;
   /**

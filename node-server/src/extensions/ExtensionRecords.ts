@@ -1,7 +1,7 @@
 // An extension's persistent state: JSON values under keys of its choosing, in the generic extension_records table
 // (one table for every extension; the hub's schema never changes per extension). Writes go through the command's
 // transaction, so they commit with its reply and its events or not at all, and a resent command never writes twice.
-import type { ExtensionRecord, StoreTx } from '../store/Store.js';
+import type { ExtensionRecord, DomainStore } from '../store/Store.js';
 import { CommandError } from '../commands/CommandError.js';
 
 /** A record's JSON may not exceed this many bytes: an extension's state is for small documents, not files. */
@@ -21,7 +21,7 @@ export interface ExtensionRecords {
   list(prefix: string, options?: { limit?: number; after?: string }): Promise<ExtensionRecord[]>;
 }
 
-export function extensionRecords(tx: StoreTx, extension: string, now: number, writable: boolean): ExtensionRecords {
+export function extensionRecords(tx: DomainStore, extension: string, now: number, writable: boolean): ExtensionRecords {
   const checkKey = (key: string) => {
     if (!KEY.test(key)) throw new TypeError(`extension ${extension}: record key ${JSON.stringify(key).slice(0, 80)} must be 1-512 characters without control characters`);
   };

@@ -9,7 +9,7 @@ import { MAX_FRAME_BYTES, extensionMemberNameSchema, extensionNameSchema, type C
 import type { CommandContext, CommandResult, Push } from '../commands/CommandContext.js';
 import { CommandError } from '../commands/CommandError.js';
 import { requireVisibleStream } from '../commands/visibility.js';
-import type { StoreTx } from '../store/Store.js';
+import type { DomainStore } from '../store/Store.js';
 import type { Audience, ExtensionContext } from './ExtensionContext.js';
 import { extensionRecords } from './ExtensionRecords.js';
 import { HUB_EXTENSION, type HubExtension } from './defineHubExtension.js';
@@ -50,7 +50,7 @@ export class ExtensionRegistry {
   }
 
   /** Runs an Ext (in the command's transaction) or ExtQuery (on the store) command. */
-  async run<T extends 'Ext' | 'ExtQuery'>(sent: CommandOf<T>, ctx: CommandContext, tx: StoreTx): Promise<CommandResult<T>> {
+  async run<T extends 'Ext' | 'ExtQuery'>(sent: CommandOf<T>, ctx: CommandContext, tx: DomainStore): Promise<CommandResult<T>> {
     const command = sent as CommandOf<'Ext'> | CommandOf<'ExtQuery'>;
     const extension = this.#extensions.get(command.ext);
     if (!extension) throw new CommandError('not_found', `unknown extension "${command.ext}"; this hub runs ${this.names.join(', ') || 'none'}`, ['command', 'ext']);
@@ -101,7 +101,7 @@ export class ExtensionRegistry {
   }
 }
 
-async function audienceOf(tx: StoreTx, to: Audience): Promise<string[]> {
+async function audienceOf(tx: DomainStore, to: Audience): Promise<string[]> {
   if ('stream' in to) return tx.streamAudience(to.stream);
   return [...to.users];
 }

@@ -55,7 +55,7 @@ export class OutcomeReconciler {
     const latest = new Map<string, number>();
     try {
       for (let i = 0; i < users.length; i += chunk) {
-        for (const [u, id] of await latestOutcomeIds(this.config.store, users.slice(i, i + chunk))) latest.set(u, id);
+        for (const [u, id] of await latestOutcomeIds(this.config.store.outcomes, users.slice(i, i + chunk))) latest.set(u, id);
       }
       if (this.failing) this.config.log.info('outcome reconciliation works again');
       this.failing = false;

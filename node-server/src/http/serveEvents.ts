@@ -29,7 +29,7 @@ export async function serveEvents({ store, fanout, userId, req, res, log, maxBuf
   const from = Number((typeof fromHeader === 'string' ? fromHeader : undefined) ?? url.searchParams.get('from') ?? NaN);
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.write(': stage outcomes\n\n');
-  let cursor = Number.isInteger(from) && from >= 0 ? from : (await store.outcomeBounds(userId)).last;
+  let cursor = Number.isInteger(from) && from >= 0 ? from : (await store.outcomes.outcomeBounds(userId)).last;
   const write = (id: number, body: unknown): void => {
     cursor = id;
     const type = (body as { type?: unknown }).type;
@@ -69,7 +69,7 @@ export async function serveEvents({ store, fanout, userId, req, res, log, maxBuf
   });
 
   async function replay(): Promise<void> {
-    const bounds = await store.outcomeBounds(userId);
+    const bounds = await store.outcomes.outcomeBounds(userId);
     const oldest = bounds.first === 0 ? bounds.last + 1 : bounds.first;
     if (cursor < oldest - 1 || cursor > bounds.last) {
       cursor = bounds.last;
@@ -77,7 +77,7 @@ export async function serveEvents({ store, fanout, userId, req, res, log, maxBuf
     }
     for (;;) {
       if (ended) return;
-      const rows = await store.outcomesAfter(userId, cursor, page);
+      const rows = await store.outcomes.outcomesAfter(userId, cursor, page);
       for (const o of rows) {
         if (ended) return;
         write(o.id, o.body);

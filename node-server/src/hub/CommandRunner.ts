@@ -24,7 +24,7 @@ import { dispatch, type CommandContext, type CommandHandlers } from '../commands
 import type { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
 import { appendPushes } from '../store/appendPushes.js';
-import { asStoreUnavailable, type Store, type StoreTx, type StoreUnavailableError } from '../store/Store.js';
+import { asStoreUnavailable, type DomainStore, type Store, type StoreTx, type StoreUnavailableError, type TransactionHandle } from '../store/Store.js';
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
 import { SharedDeadlines } from './SharedDeadlines.js';
@@ -37,8 +37,10 @@ export interface CommandJob {
   session: DeviceSessionState;
   command: Command;
   /**
-   * Called (at most once, never after `done`) when the command's writes are ordered before any later transaction,
-   * while their commit may still be under way: the device's next command may start (see DeviceConnection).
+   * Called when the device's next command may start (see DeviceConnection): as soon as this command's transaction
+   * is ordered before every later one (the store's TransactionHandle.ordered), while its commit may still be under
+   * way; otherwise (a read, a refused or failed command, a redelivery) just before `done`. It may be called twice
+   * (ordered, then done): a promise's resolve fits.
    */
   onOrdered?(): void;
   /** Called exactly once with the reply. */
@@ -111,12 +113,20 @@ export class CommandRunner {
     return new Promise<ReplyFrame>((resolve) => {
       const done = (reply: ReplyFrame) => {
         this.config.counters.commandSeconds.observe((performance.now() - queuedAt) / 1000);
+        job.onOrdered?.();
         resolve(reply);
       };
       // A closed mailbox (the hub is shutting down) is answered like a full one: Err unavailable, resend later. It
       // threw MailboxClosedError, which the connection answered Err internal (not transient: the command was lost).
-      const queued = !this.mailbox.closed && this.mailbox.trySend({ ...job, done });
-      if (!queued) resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
+      let queued = false;
+      try {
+        queued = !this.mailbox.closed && this.mailbox.trySend({ ...job, done });
+      } finally {
+        // Not queued (or trySend threw: the reply rejects): the device's next command must not wait for it.
+        if (!queued) job.onOrdered?.();
+      }
+      if (queued) return;
+      resolve(errReply(job.command.traceId, { code: 'unavailable', message: 'the hub is shutting down; resend later' }));
     });
   }
 
@@ -170,14 +180,14 @@ export class CommandRunner {
     const deadline = AbortSignal.timeout(this.config.deadlineMs);
     let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
     try {
-      outcome = await this.config.store.transaction(async (tx) => {
+      outcome = await this.inOrder(job, this.config.store.startTransaction(async (tx) => {
         const result = await dispatch(this.handlers, command, this.context(job), guard(tx, deadline));
         const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-        const ids = pushes.length > 0 ? await appendPushes(tx, pushes) : [];
+        const ids = pushes.length > 0 ? await appendPushes(tx.outcomes, pushes) : [];
         const entries: FanoutEntry[] = [];
         pushes.forEach((push, i) => push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body })));
         return { reply: { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data }, entries };
-      }, { signal: deadline, ...(job.onOrdered ? { onOrdered: job.onOrdered } : {}) });
+      }, { signal: deadline }));
     } catch (e) {
       if (e instanceof CommandError) return errReply(command.traceId, errorBody(e));
       if (e instanceof DeadlineExceeded || deadline.aborted) return errReply(command.traceId, { code: 'timeout', message: `${command.type} did not finish within ${this.config.deadlineMs} ms; resend it` });
@@ -223,22 +233,22 @@ export class CommandRunner {
     let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
     const transactionStarted = performance.now();
     try {
-      outcome = await this.config.store.transaction(async (tx) => {
-        const prior = (await tx.findReply(userId, command.traceId)) as ReplyFrame | undefined;
+      outcome = await this.inOrder(job, this.config.store.startTransaction(async (tx: StoreTx) => {
+        const prior = (await tx.replies.findReply(userId, command.traceId)) as ReplyFrame | undefined;
         if (prior) return { reply: prior, entries: [] };
         const result = await dispatch(this.handlers, command, ctx, guard(tx, deadline));
         const reply: ReplyFrame = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
         // All pushes appended in one call, at the end of the transaction: each recipient's log is locked once, in
         // one global order, for as short a time as possible (see Store.appendPushes).
         const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-        const ids = await appendPushes(tx, pushes);
+        const ids = await appendPushes(tx.outcomes, pushes);
         const entries: FanoutEntry[] = [];
         pushes.forEach((push, i) => {
           push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body }));
         });
-        await tx.saveReply(userId, command.traceId, reply);
+        await tx.replies.saveReply(userId, command.traceId, reply);
         return { reply, entries };
-      }, { signal: deadline, ...(job.onOrdered ? { onOrdered: job.onOrdered } : {}) });
+      }, { signal: deadline }));
     } catch (e) {
       if (e instanceof CommandError) return this.recordErr(job, errorBody(e));
       if (e instanceof DeadlineExceeded || deadline.aborted) return this.timedOut(job);
@@ -252,6 +262,15 @@ export class CommandRunner {
     // other hubs over the transport or, if it loses them, through their OutcomeReconciler.
     this.config.fanout.publish(outcome.entries).catch((err: unknown) => this.config.log.warn('fan-out publish failed', { err }));
     return outcome.reply;
+  }
+
+  /**
+   * The transaction's result once committed; tells the job as soon as the store has ordered it (the ordering
+   * contract of Store.startTransaction), so the device's next command can start during this one's commit.
+   */
+  private inOrder<T>(job: CommandJob, handle: TransactionHandle<T>): Promise<T> {
+    if (job.onOrdered) void handle.ordered.then(job.onOrdered);
+    return handle.committed;
   }
 
   /**
@@ -282,9 +301,9 @@ export class CommandRunner {
     if (isTransientErrorCode(error.code)) return reply;
     try {
       return await this.config.store.transaction(async (tx) => {
-        const prior = (await tx.findReply(job.userId, job.command.traceId)) as ReplyFrame | undefined;
+        const prior = (await tx.replies.findReply(job.userId, job.command.traceId)) as ReplyFrame | undefined;
         if (prior) return prior;
-        await tx.saveReply(job.userId, job.command.traceId, reply);
+        await tx.replies.saveReply(job.userId, job.command.traceId, reply);
         return reply;
       }, { signal: this.deadlines.next() });
     } catch (e) {
@@ -301,7 +320,7 @@ export class CommandRunner {
     const outcome = { type: 'TimeOut' as const, traceId: job.command.traceId, command: job.command.type, afterMs };
     // The reply does not wait for the TimeOut push: the store may be what stopped answering.
     void this.config.store
-      .transaction((tx) => tx.appendOutcome(job.userId, outcome), { signal: AbortSignal.timeout(afterMs) })
+      .transaction((tx) => tx.outcomes.appendOutcome(job.userId, outcome), { signal: AbortSignal.timeout(afterMs) })
       .then((outcomeId) => this.config.fanout.publish([{ userId: job.userId, outcomeId, outcome }]))
       .catch((err: unknown) => this.config.log.warn('TimeOut outcome not stored', { userId: job.userId, err }));
     return errReply(job.command.traceId, { code: 'timeout', message: `${job.command.type} did not finish within ${afterMs} ms; resend it with the same trace id: it is applied at most once (a COMMIT in flight at the deadline may have applied it, and the resend then answers from the record)` });
@@ -322,8 +341,11 @@ function raceDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
   });
 }
 
-/** The transaction, refusing every further call once the deadline passed (so the work aborts and rolls back). */
-function guard(tx: StoreTx, deadline: AbortSignal): StoreTx {
+/**
+ * The transaction's domain, the only part a handler is given, refusing every further call once the deadline passed
+ * (so the work aborts and rolls back).
+ */
+function guard(tx: DomainStore, deadline: AbortSignal): DomainStore {
   return new Proxy(tx, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;

@@ -328,7 +328,7 @@ export class DeviceConnection {
     const resumed = hello.sessionId !== undefined && this.deps.sessionIds.accepts(hello.sessionId, userId, deviceId);
     this.sessionId = resumed ? hello.sessionId! : this.deps.sessionIds.issue(userId, deviceId);
     const key = Buffer.from(this.deps.sessions.keyOf(this.sessionId)).toString('hex');
-    const { last } = await this.deps.store.outcomeBounds(userId);
+    const { last } = await this.deps.store.outcomes.outcomeBounds(userId);
     if (this.state !== 'welcoming') return; // closed meanwhile
     this.reply({
       kind: 'welcome',
@@ -437,10 +437,11 @@ export class DeviceConnection {
     }
     // A refused body was sealed and is part of the chain, but it is never executed.
     if (frame.refused) return answer(errReply(traceId, frame.refused));
+    // The runner resolves it when the command's transaction is ordered, or at the latest with the reply.
     let onOrdered!: () => void;
     const ordered = new Promise<void>((resolve) => (onOrdered = resolve));
     const reply = this.deps.runner.run({ userId: this.identity.userId, deviceId: this.identity.deviceId, session, command, onOrdered });
-    return { reply, ordered: Promise.race([ordered, reply.then(() => undefined, () => undefined)]) };
+    return { reply, ordered };
   }
 
   /** The entry (or its chain) is refused: Err broken_chain after the earlier replies, then close 4005. */

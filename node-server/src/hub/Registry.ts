@@ -192,7 +192,7 @@ export class Registry {
       this.drop(this.users.get(link.userId)!, previous);
       previous.link.writer.disconnect(CloseCode.replaced, 'replaced by a newer connection of this device');
     }
-    const bounds = await this.config.store.outcomeBounds(link.userId);
+    const bounds = await this.config.store.outcomes.outcomeBounds(link.userId);
     // Looked up after the await and after dropping the previous connection (which may have removed the user).
     let user = this.users.get(link.userId);
     if (!user) {
@@ -305,7 +305,7 @@ export class Registry {
   private async replay(user: UserState, d: DeviceState): Promise<void> {
     const { ackWindow } = this.config.limits;
     const next = d.sent + 1;
-    const page = await this.config.store.outcomesAfter(d.link.userId, d.sent, Math.min(replayPage, ackWindow - (d.sent - d.acked)));
+    const page = await this.config.store.outcomes.outcomesAfter(d.link.userId, d.sent, Math.min(replayPage, ackWindow - (d.sent - d.acked)));
     if (user.devices.get(d.link.deviceId) !== d) return; // disconnected while reading
     if (page.length === 0) return this.trackWindow(d);
     if (page[0]!.id !== next) {

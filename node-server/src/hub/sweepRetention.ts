@@ -3,8 +3,8 @@
 import type { Store } from '../store/Store.js';
 
 export async function sweepRetention(store: Store, retain: number): Promise<void> {
-  for (const userId of await store.usersWithOutcomes()) {
-    const { first, last } = await store.outcomeBounds(userId);
-    if (last - retain + 1 > first) await store.pruneOutcomes(userId, last - retain + 1);
+  for (const userId of await store.outcomes.usersWithOutcomes()) {
+    const { first, last } = await store.outcomes.outcomeBounds(userId);
+    if (last - retain + 1 > first) await store.outcomes.pruneOutcomes(userId, last - retain + 1);
   }
 }

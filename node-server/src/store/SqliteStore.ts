@@ -25,12 +25,16 @@ import { sqliteMigrations } from './migrations.js';
 import { SqliteOutcomeLog } from './SqliteOutcomeLog.js';
 import {
   StoreConflictError,
+  type DomainStore,
+  type TransactionHandle,
   type TransactionOptions,
   type GroupRecord,
   type HistoryQuery,
   type MessageRecord,
   type NewMessage,
   type OutcomeBounds,
+  type OutcomeLog,
+  type ReplyLog,
   type Store,
   type StoreTx,
   type StoredOutcome,
@@ -81,18 +85,21 @@ const userColumns =
 
 const apiKeyColumns = 'id, name, user_id AS userId, hash, created_at AS createdAt, revoked_at AS revokedAt';
 
-const storeTxMethods = [
+const domainMethods = [
   'insertUser', 'userById', 'userByName', 'usersByPrefix', 'revokeLogin', 'revokedAmong', 'setPassword', 'setDeactivated', 'insertGroup', 'groupById', 'deleteGroup', 'addMember', 'removeMember',
   'members', 'isMember', 'groupsOf', 'insertStream', 'streamByName', 'setStreamGroups', 'deleteStream', 'streamsVisibleTo',
   'streamAudience', 'canSee', 'streamAdmins', 'setStreamAdmins', 'messageRecipients', 'topic', 'setTopicStatus', 'topicsOf', 'reviewers', 'addReviewer', 'removeReviewer',
   'votes', 'setVote', 'clearVotes', 'insertMessage', 'messageById', 'editMessage', 'deleteMessage', 'history',
-  'countUnread', 'userReadState', 'advanceUserCursor', 'setUserMuted', 'appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'findReply', 'saveReply',
+  'countUnread', 'userReadState', 'advanceUserCursor', 'setUserMuted',
   'extensionRecord', 'putExtensionRecord', 'deleteExtensionRecord', 'extensionRecords', 'insertApiKey', 'apiKeyByHash', 'apiKeys', 'revokeApiKey',
-] as const satisfies readonly (keyof StoreTx)[];
+] as const satisfies readonly (keyof DomainStore)[];
+const outcomeLogMethods = ['appendOutcome', 'appendOutcomes', 'outcomesAfter', 'outcomeBounds', 'pruneOutcomes', 'usersWithOutcomes'] as const satisfies readonly (keyof OutcomeLog)[];
+const replyLogMethods = ['findReply', 'saveReply'] as const satisfies readonly (keyof ReplyLog)[];
 
-// Declaration merging: the class gets every StoreTx method, installed in the constructor as serialized delegates.
+// Declaration merging: the class gets every DomainStore method, installed in the constructor as serialized delegates
+// (as are those of `outcomes` and `replies`).
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging -- see above
-export interface SqliteStore extends StoreTx {}
+export interface SqliteStore extends DomainStore {}
 
 /** Outcome fan-outs written before their entries are compacted into the per-user table (see SqliteOutcomeLog). */
 const defaultCompactAfterFanouts = 32;
@@ -103,10 +110,42 @@ const defaultCompactAfterFanouts = 32;
 const compactionSlice = 1024;
 
 type Settle = { resolve(value: unknown): void; reject(error: unknown): void };
-type Job =
-  | ({ kind: 'call'; run: () => Promise<unknown> } & Settle)
-  | ({ kind: 'transaction'; work: (tx: StoreTx) => Promise<unknown>; options: TransactionOptions | undefined } & Settle);
-type TransactionJob = Extract<Job, { kind: 'transaction' }>;
+type Job = ({ kind: 'call'; run: () => Promise<unknown> } & Settle) | TransactionJob;
+
+const settled = Promise.resolve();
+
+/**
+ * A queued transaction: the store's job and the caller's TransactionHandle in one object, whose `ordered` promise
+ * is made only if someone asks for it. So `startTransaction` allocates no more than a plain `transaction`.
+ */
+class TransactionJob implements TransactionHandle<unknown> {
+  readonly kind = 'transaction';
+  readonly committed: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
+  private isOrdered = false;
+  private orderedPromise: Promise<void> | undefined;
+  private resolveOrdered: (() => void) | undefined;
+
+  constructor(readonly work: (tx: StoreTx) => Promise<unknown>) {
+    this.committed = new Promise<unknown>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  get ordered(): Promise<void> {
+    this.orderedPromise ??= this.isOrdered ? settled : new Promise<void>((resolve) => (this.resolveOrdered = resolve));
+    return this.orderedPromise;
+  }
+
+  /** The work returned: later transactions run behind its writes (see startTransaction). */
+  markOrdered(): void {
+    this.isOrdered = true;
+    this.resolveOrdered?.();
+  }
+}
+
 type Applied = { job: TransactionJob; result: unknown };
 
 
@@ -118,6 +157,8 @@ type Applied = { job: TransactionJob; result: unknown };
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- merged with the interface above on purpose
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  readonly outcomes: OutcomeLog;
+  readonly replies: ReplyLog;
   private readonly ops: SqliteOps;
   private readonly jobs: Job[] = [];
   private draining = false;
@@ -137,20 +178,33 @@ export class SqliteStore implements Store {
   constructor(config: SqliteStoreConfig) {
     this.ops = new SqliteOps(config.file, config.readonly ?? false, config.syncWal ?? fdatasyncOnThreadPool);
     this.compactAfterFanouts = config.compactAfterFanouts ?? defaultCompactAfterFanouts;
-    for (const name of storeTxMethods) {
+    this.delegate(this, domainMethods);
+    this.outcomes = this.delegate({}, outcomeLogMethods) as OutcomeLog;
+    this.replies = this.delegate({}, replyLogMethods) as ReplyLog;
+  }
+
+  // SQLite ignores `options.signal`: a transaction is a few synchronous statements; it cannot hang on a server.
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
+    return this.startTransaction(work).committed;
+  }
+
+  /**
+   * `ordered` resolves when `work` returns: every later transaction is queued behind it on the one connection and
+   * runs in the same group commit (or a later one), so it sees these writes and cannot commit first.
+   */
+  startTransaction<T>(work: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): TransactionHandle<T> {
+    const job = new TransactionJob(work);
+    this.enqueue(job);
+    return job as TransactionHandle<unknown> as TransactionHandle<T>;
+  }
+
+  /** Installs on `target` a serialized delegate (see `call`) of each named SqliteOps method. */
+  private delegate<K extends keyof SqliteOps>(target: object, names: readonly K[]): object {
+    for (const name of names) {
       const method = this.ops[name] as (...args: unknown[]) => Promise<unknown>;
-      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => this.call(() => method.apply(this.ops, args));
+      (target as Record<string, unknown>)[name] = (...args: unknown[]) => this.call(() => method.apply(this.ops, args));
     }
-  }
-
-  transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.enqueue({ kind: 'transaction', work, options, resolve: resolve as (value: unknown) => void, reject });
-    });
-  }
-
-  async usersWithOutcomes(): Promise<string[]> {
-    return this.call(() => this.ops.usersWithOutcomes());
+    return target;
   }
 
   /** Outcome fan-outs whose entries are not yet in the per-user table (compacted every 32, in the background). */
@@ -276,7 +330,7 @@ export class SqliteStore implements Store {
         if (await this.redo(applied)) continue;
         return;
       }
-      job.options?.onOrdered?.();
+      job.markOrdered();
       if (this.jobs.length > 0) continue;
       // Nothing else queued: let pipelined work join this batch, and while the previous batch syncs, any work.
       await afterPromiseJobs();
@@ -392,7 +446,7 @@ function openFileLock(file: string): Db {
 }
 
 /** The statements, unserialized; inside a transaction `work` receives this object directly. */
-class SqliteOps implements StoreTx {
+class SqliteOps implements StoreTx, OutcomeLog, ReplyLog {
   private readonly db: Db;
   private readonly stmts = new Map<string, Statement>();
   private inTransaction = false;
@@ -418,6 +472,14 @@ class SqliteOps implements StoreTx {
   private walFd: number | undefined;
   /** Something was committed since the last sync. */
   unsynced = false;
+
+  // One object plays the three parts: a transaction's `tx.outcomes` and `tx.replies` cost no allocation.
+  get outcomes(): OutcomeLog {
+    return this;
+  }
+  get replies(): ReplyLog {
+    return this;
+  }
 
   constructor(
     file: string,

@@ -7,10 +7,16 @@
 // Contract for implementers:
 // - Every method is async. Ids are strings chosen by the hub (UUIDs); the store never invents domain ids, except the
 //   message `seq` (a global, strictly increasing integer used for paging and unread counts) and outcome ids.
-// - `transaction(work)` runs `work` atomically: all writes made through the `StoreTx` commit together or not at all
-//   (the hub relies on this: a command's domain change, its pushed outcomes and its stored reply are one unit).
-//   Transactions on one store are serialized or isolated so that `appendOutcome` ids stay gap-free and monotonic
-//   per user even with several hubs on one database (PostgreSQL: lock the user's counter row).
+// - The interface has three parts, by what they hold: the domain (`DomainStore`: users, groups, streams, topics,
+//   messages, read state, extension records, API keys), the per-user outcome log (`OutcomeLog`, at `.outcomes`)
+//   and the command replies (`ReplyLog`, at `.replies`). Command handlers are given the domain only.
+// - `transaction(work)` runs `work` atomically: all writes made through the `StoreTx` (its domain, `tx.outcomes`
+//   and `tx.replies`) commit together or not at all (the hub relies on this: a command's domain change, its pushed
+//   outcomes and its stored reply are one unit). Transactions on one store are serialized or isolated so that
+//   outcome ids stay gap-free and monotonic per user even with several hubs on one database (PostgreSQL: lock
+//   the user's counter row). A store may run `work` more than once (a retry); `work` acts only through its `tx`.
+// - Ordering (`startTransaction`): see TransactionHandle. Both stores honour it; it is how the hub starts a
+//   device's next command before the previous one's commit is durable, on any engine.
 // - Methods called on the `Store` itself (outside `transaction`) each run in their own implicit transaction.
 // - Unique violations (username taken, stream name taken) reject with `StoreConflictError`.
 
@@ -174,8 +180,11 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
-/** Everything a command may read or write; available inside and outside a transaction. */
-export interface StoreTx {
+/**
+ * The domain: what command handlers read and write (users, groups, streams, topics, messages, the users' read
+ * state, extension records, API keys); available inside and outside a transaction.
+ */
+export interface DomainStore {
   // users
   insertUser(user: UserRecord): Promise<void>;
   userById(id: string): Promise<UserRecord | undefined>;
@@ -253,7 +262,30 @@ export interface StoreTx {
   /** Mutes or unmutes the topic for the user. True when that changed something. */
   setUserMuted(userId: string, stream: string, topic: string, muted: boolean): Promise<boolean>;
 
-  // delivery: per-user outcome log
+  // extensions: a generic table of JSON records per extension (written inside the command's transaction)
+  extensionRecord(extension: string, key: string): Promise<ExtensionRecord | undefined>;
+  /** Inserts or replaces the record. `value` is stored as JSON text. */
+  putExtensionRecord(extension: string, key: string, value: unknown, updatedAt: number): Promise<void>;
+  /** Deletes the record; true when there was one. */
+  deleteExtensionRecord(extension: string, key: string): Promise<boolean>;
+  /** Records whose key starts with `prefix`, ascending by key, keys > `after` when given, at most `limit`. */
+  extensionRecords(extension: string, prefix: string, limit: number, after?: string): Promise<ExtensionRecord[]>;
+
+  // API keys of the publish API
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key, revoked ones included, oldest first. */
+  apiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes the key (requests with it are refused from now on); false when no such key or already revoked. */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
+}
+
+/**
+ * The per-user outcome log (delivery): every pushed outcome, appended in the transaction of the command that
+ * pushed it, numbered per user (monotonic, gap-free, from 1), read back for replay and recall, pruned to the
+ * retention window.
+ */
+export interface OutcomeLog {
   /** Appends an outcome to the user's log and returns its id (last + 1). */
   appendOutcome(userId: string, body: unknown): Promise<number>;
   /**
@@ -274,8 +306,17 @@ export interface StoreTx {
   outcomeBounds(userId: string): Promise<OutcomeBounds>;
   /** Forgets outcomes with `id < keepFrom` (the retention window); the counter is kept. */
   pruneOutcomes(userId: string, keepFrom: number): Promise<void>;
+  /** Ids of users with a non-empty outcome log, for the retention sweep. */
+  usersWithOutcomes(): Promise<string[]>;
+  /**
+   * Optional: the newest outcome id of each of these users in one round trip (users without a log are absent).
+   * Hubs poll it to deliver outcomes the fan-out lost; see `latestOutcomeIds()` (./latestOutcomeIds.ts).
+   */
+  latestOutcomeIds?(userIds: readonly string[]): Promise<Map<string, number>>;
+}
 
-  // idempotency: the stored reply of each (user, trace id)
+/** The reply log (idempotency): the stored reply of each (user, trace id), so a command is applied at most once. */
+export interface ReplyLog {
   /**
    * The recorded reply, if any. Inside a transaction this also CLAIMS (user, traceId) until the transaction ends:
    * another transaction's findReply for the same key waits for it, then sees the reply it recorded. So a command
@@ -284,34 +325,15 @@ export interface StoreTx {
   findReply(userId: string, traceId: string): Promise<unknown | undefined>;
   /** Records the reply; a reply already recorded for (user, traceId) is kept, never overwritten. */
   saveReply(userId: string, traceId: string, reply: unknown): Promise<void>;
+}
 
-  // extensions: a generic table of JSON records per extension (written inside the command's transaction)
-  extensionRecord(extension: string, key: string): Promise<ExtensionRecord | undefined>;
-  /** Inserts or replaces the record. `value` is stored as JSON text. */
-  putExtensionRecord(extension: string, key: string, value: unknown, updatedAt: number): Promise<void>;
-  /** Deletes the record; true when there was one. */
-  deleteExtensionRecord(extension: string, key: string): Promise<boolean>;
-  /** Records whose key starts with `prefix`, ascending by key, keys > `after` when given, at most `limit`. */
-  extensionRecords(extension: string, prefix: string, limit: number, after?: string): Promise<ExtensionRecord[]>;
-
-  // API keys of the publish API
-  insertApiKey(key: ApiKeyRecord): Promise<void>;
-  apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
-  /** Every key, revoked ones included, oldest first. */
-  apiKeys(): Promise<ApiKeyRecord[]>;
-  /** Revokes the key (requests with it are refused from now on); false when no such key or already revoked. */
-  revokeApiKey(id: string, at: number): Promise<boolean>;
+/** What a transaction's `work` is given, and what the store offers outside transactions: the three parts. */
+export interface StoreTx extends DomainStore {
+  readonly outcomes: OutcomeLog;
+  readonly replies: ReplyLog;
 }
 
 export interface TransactionOptions {
-  /**
-   * Called once the work's writes are ordered before every transaction started after this call: a later
-   * transaction sees them, and they commit together with it or before it. The hub uses it to start a device's next
-   * command while this one's commit is still under way. SQLite calls it when `work` returns (the work then waits for
-   * its group commit); a store that cannot tell earlier calls it never, and callers wait for the transaction itself.
-   * Never called for a work that failed.
-   */
-  onOrdered?(): void;
   /**
    * Aborts the work: a store that talks to a server cancels the running statement (drops the connection) and
    * rolls back, so a command's deadline holds even when the server stopped answering. The transaction then
@@ -320,18 +342,45 @@ export interface TransactionOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A transaction under way (`Store.startTransaction`), with the ordering contract every store honours:
+ *
+ * Once `ordered` has resolved, every transaction started after that moment (by `transaction` or
+ * `startTransaction`, on this store object) sees this transaction's writes, and commits no earlier than it:
+ * together with it or after it. A store resolves `ordered` as early as it can guarantee that:
+ * - SQLite: when `work` returns. Transactions are serialized on one connection; a later one runs in the same open
+ *   group commit or a later one, behind these writes.
+ * - PostgreSQL: when the COMMIT has answered. A later transaction runs on another pooled connection, which does
+ *   not see rows whose COMMIT is still in flight (earlier would take a device's transactions pipelined on one
+ *   connection).
+ *
+ * `ordered` resolves no later than `committed` does, and never rejects. A transaction that fails before it is
+ * ordered (its work threw, a statement or its COMMIT failed) never resolves `ordered`: a caller waits for whichever
+ * of the two settles first. (A store could resolve it on failure, nothing of the transaction being visible; the hub
+ * relies on it not doing so: a command that fails, or whose handler crashed and is redelivered, keeps the device's
+ * next command waiting for its reply, so the redelivery cannot run after the command behind it.)
+ * What `ordered` cannot promise: that the transaction commits. If it fails after `ordered` (SQLite: its group
+ * COMMIT fails, or it fails when its batch is re-run), a later transaction that already saw its writes fails with
+ * it when in the same group commit, and may commit without it otherwise; the hub answers the failed command Err,
+ * and the client resends it.
+ */
+export interface TransactionHandle<T> {
+  /** Resolves once this transaction is ordered before every later one (see above). */
+  readonly ordered: Promise<void>;
+  /** Resolves with the work's result once its writes are durable (committed); rejects if they are not. */
+  readonly committed: Promise<T>;
+}
+
 export interface Store extends StoreTx {
   /** Which implementation this is ("sqlite", "postgres"), for logs and metrics. */
   readonly kind: string;
-  /** Resolves only once the work's writes are durable (committed). */
-  transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
-  /** Ids of users with a non-empty outcome log, for the retention sweep. */
-  usersWithOutcomes(): Promise<string[]>;
   /**
-   * Optional: the newest outcome id of each of these users in one round trip (users without a log are absent).
-   * Hubs poll it to deliver outcomes the fan-out lost; see `latestOutcomeIds()` (./latestOutcomeIds.ts).
+   * Runs `work` in a transaction; resolves only once its writes are durable (committed). The same as
+   * `startTransaction(work, options).committed`, for callers that need no ordering.
    */
-  latestOutcomeIds?(userIds: readonly string[]): Promise<Map<string, number>>;
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Runs `work` in a transaction and says when it is ordered before every later one: see TransactionHandle. */
+  startTransaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): TransactionHandle<T>;
   /**
    * Optional cheap health check for readiness (`/readyz`): resolves when the store answers a trivial query within
    * `timeoutMs`, rejects (StoreUnavailableError) otherwise. An embedded store may leave it out (always ready).

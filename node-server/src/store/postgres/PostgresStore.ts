@@ -27,11 +27,14 @@ import {
   type MessageRecord,
   type NewMessage,
   type OutcomeBounds,
+  type OutcomeLog,
   type OutcomePush,
+  type ReplyLog,
   type Store,
   type StoreTx,
   type StoredOutcome,
   type StreamRecord,
+  type TransactionHandle,
   type TransactionOptions,
   type TopicRecord,
   type TopicStatus,
@@ -143,7 +146,7 @@ const STREAM_COLUMNS =
   'ARRAY(SELECT sg.group_id FROM stream_groups sg WHERE sg.stream = s.name ORDER BY sg.group_id) AS groups';
 
 /** Every StoreTx operation as SQL over a Runner: the pool (implicit transactions) or one transaction's client. */
-class PgOps implements StoreTx {
+class PgOps implements StoreTx, OutcomeLog, ReplyLog {
   /**
    * Writes sent but not awaited (pipelined): only inside a transaction, whose COMMIT is sent behind them and
    * which fails if any of them did (see `settle`).
@@ -171,6 +174,14 @@ class PgOps implements StoreTx {
   /** Runs several statements as one unit: inside a transaction that is the transaction itself. */
   protected atomic<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
     return fn(this);
+  }
+
+  // One object plays the three parts: a transaction's `tx.outcomes` and `tx.replies` cost no allocation.
+  get outcomes(): OutcomeLog {
+    return this;
+  }
+  get replies(): ReplyLog {
+    return this;
   }
 
   /** The cheapest round trip (readiness). */
@@ -597,6 +608,16 @@ class PgOps implements StoreTx {
     });
   }
 
+  async usersWithOutcomes(): Promise<string[]> {
+    return (await this.run<{ user_id: string }>('SELECT DISTINCT user_id FROM outcomes ORDER BY user_id')).rows.map((r) => r.user_id);
+  }
+
+  async latestOutcomeIds(userIds: readonly string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const r = await this.run<{ user_id: string; last_id: number }>('SELECT user_id, last_id FROM outcome_counters WHERE user_id = ANY($1::text[])', [userIds]);
+    return new Map(r.rows.map((x) => [x.user_id, x.last_id]));
+  }
+
   // idempotency
   /**
    * Inside a transaction this CLAIMS (user, traceId) before reading: a placeholder row (reply NULL) is inserted,
@@ -810,7 +831,22 @@ export class PostgresStore extends PgOps implements Store {
    * failures are re-run (at most 5 times). Connection failures reject with StoreUnavailableError and the
    * connection is discarded; a failed COMMIT may still have committed (the caller's resend finds the reply).
    */
-  async transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.runTransaction(work, options, undefined);
+  }
+
+  /**
+   * `ordered` resolves when the COMMIT has answered: a transaction started later runs on another pooled
+   * connection, whose snapshot includes these rows only once they are committed.
+   */
+  startTransaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): TransactionHandle<T> {
+    let markOrdered!: () => void;
+    const ordered = new Promise<void>((resolve) => (markOrdered = resolve));
+    return { ordered, committed: this.runTransaction(work, options, markOrdered) };
+  }
+
+  /** See `transaction`; `markOrdered` (startTransaction) is called once the COMMIT succeeded, never on failure. */
+  private async runTransaction<T>(work: (tx: StoreTx) => Promise<T>, options: TransactionOptions | undefined, markOrdered: (() => void) | undefined): Promise<T> {
     const signal = options?.signal;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
@@ -836,6 +872,8 @@ export class PostgresStore extends PgOps implements Store {
         await begun;
         await tx.settle();
         if ((await committed).command !== 'COMMIT') throw new Error('PostgreSQL rolled the transaction back at COMMIT');
+        // Before the transaction's promise settles, so whoever waits for `ordered` hears of it first.
+        markOrdered?.();
         return result;
       } catch (caught) {
         // A statement refused because an earlier pipelined write had failed (25P02, "current transaction is
@@ -884,12 +922,6 @@ export class PostgresStore extends PgOps implements Store {
     });
   }
 
-  async latestOutcomeIds(userIds: readonly string[]): Promise<Map<string, number>> {
-    if (userIds.length === 0) return new Map();
-    const r = await this.run<{ user_id: string; last_id: number }>('SELECT user_id, last_id FROM outcome_counters WHERE user_id = ANY($1::text[])', [userIds]);
-    return new Map(r.rows.map((x) => [x.user_id, x.last_id]));
-  }
-
   /** Readiness: `SELECT 1` on a pooled connection within `timeoutMs` (default 2 s). */
   async ping(timeoutMs = 2000): Promise<void> {
     const signal = AbortSignal.timeout(timeoutMs);
@@ -898,10 +930,6 @@ export class PostgresStore extends PgOps implements Store {
     } catch (e) {
       throw unavailable(e) ?? new StoreUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms`, 'timeout', { cause: e });
     }
-  }
-
-  async usersWithOutcomes(): Promise<string[]> {
-    return (await this.run<{ user_id: string }>('SELECT DISTINCT user_id FROM outcomes ORDER BY user_id')).rows.map((r) => r.user_id);
   }
 
   async close(): Promise<void> {
