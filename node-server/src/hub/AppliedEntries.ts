@@ -15,7 +15,8 @@ export class AppliedEntries {
   constructor(
     private readonly sealing: Sealing,
     private readonly keyOf: (sessionId: string) => Uint8Array,
-    private readonly perSession = 1024,
+    /** How many entries per session are remembered (the newest). */
+    readonly perSession = 1024,
   ) {}
 
   record(sessionId: string, seq: number, seal: string): void {

@@ -419,8 +419,14 @@ export class DeviceConnection {
       session = this.deps.sessions.state(this.sessionId)!;
     } else {
       try {
-        const received = await this.deps.sessions.receive(this.sessionId, entry, (sessionId, upTo) => this.recall(sessionId, upTo));
-        if (received.recalled) this.deps.onRecall(this.sessionId, this.identity);
+        let recalled: RecalledSeals | undefined;
+        const received = await this.deps.sessions.receive(this.sessionId, entry, (sessionId, upTo) => this.recall(sessionId, upTo, (recalled = new RecalledSeals(this.deps.applied.perSession))));
+        if (received.recalled) {
+          // The recalled entries are applied too: one of them sent again later (its frame was behind the one that
+          // caused the recall, or its reply was lost) is that entry, answered from the record, not a broken chain.
+          recalled?.recordIn(this.deps.applied, this.sessionId);
+          this.deps.onRecall(this.sessionId, this.identity);
+        }
         session = received.state;
       } catch (e) {
         if (e instanceof SessionLimitError) {
@@ -461,7 +467,7 @@ export class DeviceConnection {
   }
 
   /** Asks the device for its chain entries [0, upTo) and yields them as they arrive. */
-  private recall(sessionId: string, upTo: number): AsyncIterable<SealedEntry<Command>[]> {
+  private recall(sessionId: string, upTo: number, seals: RecalledSeals): AsyncIterable<SealedEntry<Command>[]> {
     const recallId = randomUUID();
     const pages = new RecallPages();
     const recalls = (this.recalls ??= new Map());
@@ -472,7 +478,10 @@ export class DeviceConnection {
     return {
       async *[Symbol.asyncIterator]() {
         try {
-          yield* pages.iterate(timeoutMs);
+          for await (const page of pages.iterate(timeoutMs)) {
+            seals.add(page);
+            yield page;
+          }
         } finally {
           recalls.delete(recallId);
         }
@@ -491,6 +500,30 @@ export class DeviceConnection {
     for (const pages of this.recalls?.values() ?? []) pages.fail(new ChainError('truncated', 'the device disconnected during the recall'));
     if (wasReady) this.deps.registry.tell({ type: 'Disconnect', ...this.key() });
     this.deps.log.info('device disconnected', { closeCode: code });
+  }
+}
+
+/** The seq and seal of the newest `keep` entries a recall brought, recorded as applied once the recall succeeded. */
+class RecalledSeals {
+  private seqs: number[] = [];
+  private seals: string[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  add(page: readonly SealedEntry<unknown>[]): void {
+    for (const entry of page) {
+      this.seqs.push(entry.seq);
+      this.seals.push(entry.seal);
+    }
+    // Trimmed in steps, so a long chain costs O(entries), not O(entries × keep).
+    if (this.seqs.length > 2 * this.keep) {
+      this.seqs = this.seqs.slice(-this.keep);
+      this.seals = this.seals.slice(-this.keep);
+    }
+  }
+
+  recordIn(applied: AppliedEntries, sessionId: string): void {
+    for (let i = Math.max(0, this.seqs.length - this.keep); i < this.seqs.length; i++) applied.record(sessionId, this.seqs[i]!, this.seals[i]!);
   }
 }
 
