@@ -2,9 +2,9 @@
 // HMAC inner and outer states are computed once per key, and each seal runs the compression
 // function over one reused buffer, so sealing allocates nothing but the 32 result bytes. About
 // twice as fast as a general-purpose HMAC object in the browser, where node:crypto is not
-// available. Checked against the committed test vectors and against @noble/hashes.
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+// available. Checked against the committed test vectors and against @noble/hashes (the reference,
+// nobleSealing). The one-off hashes (a key longer than a block, `hmac`) run on the same compression
+// function, so the default sealing ships one SHA-256, not two.
 import { toHex } from './hex.js';
 import type { Sealing, SealFunction } from './Sealing.js';
 
@@ -78,6 +78,32 @@ function pad(bytes: Uint8Array, length: number, prefixBytes: number): number {
   return end + 8;
 }
 
+/** The 32 bytes of a SHA-256 state, big-endian. */
+function digestOf(state: Uint32Array): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 8; i++) {
+    const word = state[i]!;
+    out[i * 4] = word >>> 24;
+    out[i * 4 + 1] = (word >>> 16) & 0xff;
+    out[i * 4 + 2] = (word >>> 8) & 0xff;
+    out[i * 4 + 3] = word & 0xff;
+  }
+  return out;
+}
+
+/** SHA-256 of `message` continuing from `state` (a fresh IV, or a keyed HMAC state after `prefixBytes`). */
+function hashFrom(state: Uint32Array, message: Uint8Array, prefixBytes: number): Uint8Array {
+  const bytes = new Uint8Array(message.length + 72);
+  bytes.set(message);
+  const padded = pad(bytes, message.length, prefixBytes);
+  compress(state, bytes, 0, padded / 64);
+  return digestOf(state);
+}
+
+function sha256(message: Uint8Array): Uint8Array {
+  return hashFrom(IV.slice(), message, 0);
+}
+
 /** The SHA-256 state after one 64-byte block of key ⊕ `padByte` (the HMAC inner or outer start). */
 function keyedState(key: Uint8Array, padByte: number): Uint32Array {
   const block = new Uint8Array(64);
@@ -93,7 +119,8 @@ const encoder = new TextEncoder();
 export const jsSealing: Sealing = {
   name: 'js-sha256',
   hmac(key, message) {
-    return hmac(sha256, key, message);
+    const inner = hashFrom(keyedState(key, 0x36), message, 64);
+    return hashFrom(keyedState(key, 0x5c), inner, 64);
   },
   sealer(key): SealFunction {
     const inner = keyedState(key, 0x36);
@@ -129,15 +156,7 @@ export const jsSealing: Sealing = {
       pad(outerBlock, 32, 64);
       state.set(outer);
       compress(state, outerBlock, 0, 1);
-      const out = new Uint8Array(32);
-      for (let i = 0; i < 8; i++) {
-        const word = state[i]!;
-        out[i * 4] = word >>> 24;
-        out[i * 4 + 1] = (word >>> 16) & 0xff;
-        out[i * 4 + 2] = (word >>> 8) & 0xff;
-        out[i * 4 + 3] = word & 0xff;
-      }
-      return out;
+      return digestOf(state);
     };
   },
   toHex,

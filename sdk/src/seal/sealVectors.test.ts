@@ -69,6 +69,21 @@ describe('jsSealing', () => {
     );
   });
 
+  it('its one-off HMAC (key derivation) is @noble/hashes HMAC, for keys longer than a block and any message length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 300 }), (key, message) => {
+        expect(toHex(jsSealing.hmac(key, message))).toBe(toHex(nobleSealing.hmac(key, message)));
+      }),
+      { numRuns: 300 },
+    );
+    // The padding boundaries of SHA-256 (55/56/64 bytes), after the 64-byte HMAC key block.
+    const key = fromHex('0b'.repeat(131));
+    for (const length of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000]) {
+      const message = new Uint8Array(length).fill(0x61);
+      expect(toHex(jsSealing.hmac(key, message)), `message of ${length} bytes`).toBe(toHex(nobleSealing.hmac(key, message)));
+    }
+  });
+
   it('keeps sealing right after a long body grew its buffer', () => {
     const key = fromHex('01'.repeat(32));
     const seal = jsSealing.sealer(key);
