@@ -125,3 +125,25 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string): 
 export async function closeAll(...people: Person[]): Promise<void> {
   for (const person of people) await person.context.close();
 }
+
+/** Whether the client's last-state snapshot in IndexedDB holds a message with this text. */
+export function snapshotHas(page: Page, text: string): Promise<boolean> {
+  return page.evaluate(
+    (wanted) =>
+      new Promise<boolean>((resolve) => {
+        const open = indexedDB.open('stage');
+        open.onerror = () => resolve(false);
+        open.onsuccess = () => {
+          const db = open.result;
+          const all = db.transaction('mailbox').objectStore('mailbox').getAll();
+          all.onsuccess = () => {
+            db.close();
+            const rows = all.result as Array<{ mailbox: string; value: { messages?: Array<[string, Array<{ content: string }>]> } }>;
+            resolve(rows.some((row) => row.mailbox.startsWith('im-state:') && (row.value.messages ?? []).some(([, list]) => list.some((m) => m.content === wanted))));
+          };
+          all.onerror = () => resolve(false);
+        };
+      }),
+    text,
+  );
+}

@@ -4,7 +4,7 @@
 // Prints the figures: reload → the topic's messages shown, online / offline / hub down (ms).
 import { expect, test, type Page } from '@playwright/test';
 import { hubState, startHub, stopHub } from '../support/hubProcess.js';
-import { closeAll, expectOnline, hubUrl, messageBodies, openTopic, send, sharedStream, signUp } from '../support/chat.js';
+import { closeAll, expectOnline, hubUrl, messageBodies, openTopic, send, sharedStream, signUp, snapshotHas } from '../support/chat.js';
 
 /** Reloads and returns the ms until `count` message bodies are on screen (watched on every frame). */
 async function reloadUntilShown(page: Page, count: number): Promise<number> {
@@ -12,28 +12,6 @@ async function reloadUntilShown(page: Page, count: number): Promise<number> {
   await page.reload({ waitUntil: 'commit' });
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="message-body"]').length >= n, count, { polling: 'raf', timeout: 20_000 });
   return Date.now() - started;
-}
-
-/** Whether the client's last-state snapshot in IndexedDB holds a message with this text. */
-function snapshotHas(page: Page, text: string): Promise<boolean> {
-  return page.evaluate(
-    (wanted) =>
-      new Promise<boolean>((resolve) => {
-        const open = indexedDB.open('stage');
-        open.onerror = () => resolve(false);
-        open.onsuccess = () => {
-          const db = open.result;
-          const all = db.transaction('mailbox').objectStore('mailbox').getAll();
-          all.onsuccess = () => {
-            db.close();
-            const rows = all.result as Array<{ mailbox: string; value: { messages?: Array<[string, Array<{ content: string }>]> } }>;
-            resolve(rows.some((row) => row.mailbox.startsWith('im-state:') && (row.value.messages ?? []).some(([, list]) => list.some((m) => m.content === wanted))));
-          };
-          all.onerror = () => resolve(false);
-        };
-      }),
-    text,
-  );
 }
 
 const figures = (name: string, values: number[]) => {

@@ -3,31 +3,9 @@
 // topic): useTopicHistory shows them, says older messages exist, pages back on "Load earlier messages" until the
 // first, then says there are none; the sidebar counts (useUnreadCount, useStreamUnread) clear once it is read; the
 // pending count and list (usePendingMessages) follow a message sent offline.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { firehose } from '../support/firehose.js';
-import { closeAll, expectOnline, hubUrl, openTopic, password, send, signUp, uniqueName, unreadBadge } from '../support/chat.js';
-
-/** Whether the client's last-state snapshot in IndexedDB holds a message with this text. */
-function snapshotHas(page: Page, text: string): Promise<boolean> {
-  return page.evaluate(
-    (wanted) =>
-      new Promise<boolean>((resolve) => {
-        const open = indexedDB.open('stage');
-        open.onerror = () => resolve(false);
-        open.onsuccess = () => {
-          const db = open.result;
-          const all = db.transaction('mailbox').objectStore('mailbox').getAll();
-          all.onsuccess = () => {
-            db.close();
-            const rows = all.result as Array<{ mailbox: string; value: { messages?: Array<[string, Array<{ content: string }>]> } }>;
-            resolve(rows.some((row) => row.mailbox.startsWith('im-state:') && (row.value.messages ?? []).some(([, list]) => list.some((m) => m.content === wanted))));
-          };
-          all.onerror = () => resolve(false);
-        };
-      }),
-    text,
-  );
-}
+import { closeAll, expectOnline, hubUrl, openTopic, password, send, signUp, snapshotHas, uniqueName, unreadBadge } from '../support/chat.js';
 
 test('a long topic pages back through useTopicHistory, and the counts follow the SDK hooks', async ({ browser }) => {
   test.setTimeout(120_000);
