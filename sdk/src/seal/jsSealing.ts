@@ -78,9 +78,8 @@ function pad(bytes: Uint8Array, length: number, prefixBytes: number): number {
   return end + 8;
 }
 
-/** The 32 bytes of a SHA-256 state, big-endian. */
-function digestOf(state: Uint32Array): Uint8Array {
-  const out = new Uint8Array(32);
+/** Writes the 32 bytes of a SHA-256 state, big-endian, at the start of `out`; returns `out`. */
+function writeDigest(state: Uint32Array, out: Uint8Array): Uint8Array {
   for (let i = 0; i < 8; i++) {
     const word = state[i]!;
     out[i * 4] = word >>> 24;
@@ -97,7 +96,7 @@ function hashFrom(state: Uint32Array, message: Uint8Array, prefixBytes: number):
   bytes.set(message);
   const padded = pad(bytes, message.length, prefixBytes);
   compress(state, bytes, 0, padded / 64);
-  return digestOf(state);
+  return writeDigest(state, new Uint8Array(32));
 }
 
 function sha256(message: Uint8Array): Uint8Array {
@@ -146,17 +145,11 @@ export const jsSealing: Sealing = {
       const padded = pad(buffer, 40 + written, 64);
       state.set(inner);
       compress(state, buffer, 0, padded / 64);
-      for (let i = 0; i < 8; i++) {
-        const word = state[i]!;
-        outerBlock[i * 4] = word >>> 24;
-        outerBlock[i * 4 + 1] = (word >>> 16) & 0xff;
-        outerBlock[i * 4 + 2] = (word >>> 8) & 0xff;
-        outerBlock[i * 4 + 3] = word & 0xff;
-      }
+      writeDigest(state, outerBlock);
       pad(outerBlock, 32, 64);
       state.set(outer);
       compress(state, outerBlock, 0, 1);
-      return digestOf(state);
+      return writeDigest(state, new Uint8Array(32));
     };
   },
   toHex,
