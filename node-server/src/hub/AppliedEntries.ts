@@ -15,8 +15,7 @@ export class AppliedEntries {
   constructor(
     private readonly sealing: Sealing,
     private readonly keyOf: (sessionId: string) => Uint8Array,
-    /** How many entries per session are remembered (the newest). */
-    readonly perSession = 1024,
+    private readonly perSession = 1024,
   ) {}
 
   record(sessionId: string, seq: number, seal: string): void {

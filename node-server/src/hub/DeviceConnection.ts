@@ -419,14 +419,8 @@ export class DeviceConnection {
       session = this.deps.sessions.state(this.sessionId)!;
     } else {
       try {
-        let recalled: RecalledSeals | undefined;
-        const received = await this.deps.sessions.receive(this.sessionId, entry, (sessionId, upTo) => this.recall(sessionId, upTo, (recalled = new RecalledSeals(this.deps.applied.perSession))));
-        if (received.recalled) {
-          // The recalled entries are applied too: one of them sent again later (its frame was behind the one that
-          // caused the recall, or its reply was lost) is that entry, answered from the record, not a broken chain.
-          recalled?.recordIn(this.deps.applied, this.sessionId);
-          this.deps.onRecall(this.sessionId, this.identity);
-        }
+        const received = await this.deps.sessions.receive(this.sessionId, entry, (sessionId, upTo) => this.recall(sessionId, upTo));
+        if (received.recalled) this.deps.onRecall(this.sessionId, this.identity);
         session = received.state;
       } catch (e) {
         if (e instanceof SessionLimitError) {
@@ -467,7 +461,7 @@ export class DeviceConnection {
   }
 
   /** Asks the device for its chain entries [0, upTo) and yields them as they arrive. */
-  private recall(sessionId: string, upTo: number, seals: RecalledSeals): AsyncIterable<SealedEntry<Command>[]> {
+  private recall(sessionId: string, upTo: number): AsyncIterable<SealedEntry<Command>[]> {
     const recallId = randomUUID();
     const pages = new RecallPages();
     const recalls = (this.recalls ??= new Map());
@@ -475,11 +469,17 @@ export class DeviceConnection {
     this.deps.log.info('recalling sealed session', { sessionId, upTo, pageSize: MAX_CHAIN_PAGE_ENTRIES });
     this.reply({ kind: 'recall', recallId, sessionId, fromSeq: 0, toSeq: upTo });
     const timeoutMs = this.deps.recallTimeoutMs;
+    const applied = this.deps.applied;
     return {
       async *[Symbol.asyncIterator]() {
         try {
           for await (const page of pages.iterate(timeoutMs)) {
-            seals.add(page);
+            // The recalled entries are applied too: one of them sent again later (its frame was behind the one that
+            // caused the recall, or its reply was lost) is that entry, answered from the record, not a broken chain.
+            // Recorded as they arrive, before the chain is verified: harmless, since `applied.match` accepts a
+            // resend only if its body seals to its seal under the session's key, and a refused chain ends the
+            // session. AppliedEntries keeps the newest entries per session only.
+            for (const recalled of page) applied.record(sessionId, recalled.seq, recalled.seal);
             yield page;
           }
         } finally {
@@ -500,30 +500,6 @@ export class DeviceConnection {
     for (const pages of this.recalls?.values() ?? []) pages.fail(new ChainError('truncated', 'the device disconnected during the recall'));
     if (wasReady) this.deps.registry.tell({ type: 'Disconnect', ...this.key() });
     this.deps.log.info('device disconnected', { closeCode: code });
-  }
-}
-
-/** The seq and seal of the newest `keep` entries a recall brought, recorded as applied once the recall succeeded. */
-class RecalledSeals {
-  private seqs: number[] = [];
-  private seals: string[] = [];
-
-  constructor(private readonly keep: number) {}
-
-  add(page: readonly SealedEntry<unknown>[]): void {
-    for (const entry of page) {
-      this.seqs.push(entry.seq);
-      this.seals.push(entry.seal);
-    }
-    // Trimmed in steps, so a long chain costs O(entries), not O(entries × keep).
-    if (this.seqs.length > 2 * this.keep) {
-      this.seqs = this.seqs.slice(-this.keep);
-      this.seals = this.seals.slice(-this.keep);
-    }
-  }
-
-  recordIn(applied: AppliedEntries, sessionId: string): void {
-    for (let i = Math.max(0, this.seqs.length - this.keep); i < this.seqs.length; i++) applied.record(sessionId, this.seqs[i]!, this.seals[i]!);
   }
 }
 
