@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
-import { ChainError, type SealedEntry, type SessionHandler } from '@stage/sdk';
+import { ChainError, WorkQueue, type SealedEntry, type SessionHandler } from '@stage/sdk';
 import {
   CloseCode,
   MAX_CHAIN_PAGE_ENTRIES,
@@ -125,14 +125,11 @@ export class DeviceConnection {
   readonly connectionId = nextConnectionId++;
   readonly writer: DeviceWriter;
   /**
-   * Command frames waiting for the command loop, bounded by `commandBurst * 2` with the one being handled. The
-   * loop runs only while there is something to handle, so an idle connection holds no pending receive.
+   * Command frames, handled one at a time in arrival order, bounded by `commandBurst * 2` with the one being
+   * handled. The SDK's WorkQueue runs its handler only while there is something to handle, so an idle connection
+   * holds no pending receive.
    */
-  private inbound: InboundCommand[] | undefined;
-  private handling = false;
-  private inboundClosed = false;
-  private loopEnded: (() => void) | undefined;
-  private loopEndedPromise: Promise<void> | undefined;
+  private readonly inbound: WorkQueue<InboundCommand>;
   /** Replies of started commands, written in command order; settles when the last one was written. */
   private replies: Promise<void> = Promise.resolve();
   private readonly bucket: TokenBucket;
@@ -168,6 +165,10 @@ export class DeviceConnection {
       ...hubLimits,
       onSlowConsumer: () => log.info('slow consumer; closing', { closeCode: CloseCode.windowFull, queuedBytes: hubLimits.maxQueuedBytes }),
     });
+    this.inbound = new WorkQueue((frame) => this.handleCommand(frame), {
+      capacity: deps.limits.commandBurst * 2,
+      onError: (err) => log.error('command loop failed', { err }),
+    });
     this.bucket = new TokenBucket(deps.limits.commandsPerSecond, deps.limits.commandBurst);
     this.frames = new TokenBucket(hubLimits.framesPerSecond, hubLimits.frameBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
@@ -195,14 +196,12 @@ export class DeviceConnection {
 
   /** Resolves when the command loop has finished (connection closed or draining, queue drained). */
   get done(): Promise<void> {
-    if (this.inboundClosed && !this.handling) return Promise.resolve();
-    return (this.loopEndedPromise ??= new Promise<void>((resolve) => (this.loopEnded = resolve)));
+    return this.inbound.drained;
   }
 
   /** No more commands are queued; the ones queued are still handled (or skipped once the socket closed). */
   private closeInbound(): void {
-    this.inboundClosed = true;
-    if (!this.handling) this.loopEnded?.();
+    this.inbound.close();
   }
 
   /** Stops taking commands, lets the queued ones finish, then closes with 1001. */
@@ -346,38 +345,22 @@ export class DeviceConnection {
     this.deps.registry.tell({ type: 'Join', link: { ...this.key(), writer: this.writer }, lastOutcomeId: hello.lastOutcomeId });
   }
 
-  /** Queues a command frame for the loop (starting it if idle); false when the queue is full. */
+  /** Queues a command frame (handled at once if none is in hand); false when the queue is full or closed. */
   private accept(frame: InboundCommand): boolean {
-    const held = (this.inbound?.length ?? 0) + (this.handling ? 1 : 0);
-    if (this.inboundClosed || held >= this.deps.limits.commandBurst * 2) return false;
-    (this.inbound ??= []).push(frame);
-    if (!this.handling) {
-      this.handling = true;
-      void this.commandLoop();
-    }
-    return true;
+    return this.inbound.offer(frame);
   }
 
-  private async commandLoop(): Promise<void> {
+  /** One command of the inbound queue: started after the welcome; the next one starts once this one is ordered. */
+  private async handleCommand(frame: InboundCommand): Promise<void> {
+    let started: StartedCommand;
     try {
-      for (;;) {
-        const frame = this.inbound?.shift();
-        if (frame === undefined) break;
-        let started: StartedCommand;
-        try {
-          await this.welcomed;
-          started = await this.startCommand(frame);
-        } catch (err) {
-          started = { reply: Promise.reject(err), ordered: Promise.resolve() };
-        }
-        this.replyInOrder(frame, started.reply);
-        await started.ordered;
-      }
-    } finally {
-      this.inbound = undefined;
-      this.handling = false;
-      if (this.inboundClosed) this.loopEnded?.();
+      await this.welcomed;
+      started = await this.startCommand(frame);
+    } catch (err) {
+      started = { reply: Promise.reject(err), ordered: Promise.resolve() };
     }
+    this.replyInOrder(frame, started.reply);
+    await started.ordered;
   }
 
   /** Writes the reply once it and every earlier command's reply are ready. */

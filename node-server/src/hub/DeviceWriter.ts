@@ -2,7 +2,8 @@
 // Message(text), Disconnect(code, reason) and Ping are written in the order they are posted; everything else
 // (registry, command replies) posts and never touches the socket. When nothing is queued a message is written
 // at once, on the caller's turn (a fan-out to 1,000 devices costs no mailbox hop, lease or wake-up per device);
-// only while the socket is above its high-water mark do messages wait, in a queue that exists only then.
+// only while the socket is above its high-water mark do messages wait, in a backlog (the SDK's WorkQueue, paused
+// while the socket drains) whose buffer exists only once something had to wait.
 // An idle connection holds no pending receive and no queue.
 //
 // Frames written in one run of callbacks leave in one system call: the first write corks the TCP socket and one
@@ -12,6 +13,7 @@
 // compaction, would run before the frames left.)
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
+import { WorkQueue } from '@stage/sdk';
 import { pushFrame, pushHead } from './pushFrame.js';
 
 export type WriterMessage =
@@ -64,9 +66,15 @@ function corkUntilTick(socket: Writable): void {
 }
 
 export class DeviceWriter {
-  /** Messages posted while the writer waits for the socket to drain; undefined when nothing waits. */
-  private queue: WriterMessage[] | undefined;
-  /** Bytes of the messages in `queue`. */
+  /**
+   * Messages posted while the writer waits for the socket to drain, written in order once it did. Paused exactly
+   * while `waiting`; messages are offered only then (otherwise they are written at once).
+   */
+  private readonly backlog = new WorkQueue<WriterMessage>((message) => {
+    this.queuedBytes -= sizeOf(message);
+    this.write(message);
+  });
+  /** Bytes of the messages in `backlog`. */
   private queuedBytes = 0;
   private waiting = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -126,18 +134,21 @@ export class DeviceWriter {
     if (!this.waiting) return this.write(message);
     if (message.type === 'Disconnect') {
       // A close jumps the queue: what waits would only delay it behind a peer that does not read.
-      this.queue = undefined;
-      this.queuedBytes = 0;
+      this.dropBacklog();
       return this.write(message);
     }
     this.queuedBytes += sizeOf(message);
     if (this.queuedBytes > this.bounds.maxQueuedBytes) {
-      this.queue = undefined;
-      this.queuedBytes = 0;
+      this.dropBacklog();
       this.bounds.onSlowConsumer?.();
       return this.write({ type: 'Disconnect', code: slowConsumerCode, reason: `slow consumer: over ${this.bounds.maxQueuedBytes} bytes unread` });
     }
-    (this.queue ??= []).push(message);
+    this.backlog.offer(message);
+  }
+
+  private dropBacklog(): void {
+    this.backlog.clear();
+    this.queuedBytes = 0;
   }
 
   private write(message: WriterMessage): void {
@@ -149,7 +160,10 @@ export class DeviceWriter {
       case 'Pong': {
         // Backpressure: above the high-water mark this message goes out, later ones wait until the socket took it.
         const resume = this.ws.bufferedAmount > highWaterBytes ? () => this.resume() : undefined;
-        if (resume) this.waiting = true;
+        if (resume) {
+          this.waiting = true;
+          this.backlog.pause();
+        }
         if (message.type === 'Message') this.ws.send(message.text, resume);
         else if (message.type === 'Pong') this.ws.pong(message.data, undefined, resume);
         else if (this.socket) {
@@ -176,20 +190,14 @@ export class DeviceWriter {
   /** The socket drained (or failed): write what waited, in order, until it fills up again. */
   private resume(): void {
     this.waiting = false;
-    const queue = this.queue;
-    while (queue && queue.length > 0 && !this.waiting && !this.stopped) {
-      const message = queue.shift()!;
-      this.queuedBytes -= sizeOf(message);
-      this.write(message);
-    }
-    if (queue && queue.length === 0) this.queue = undefined;
+    this.backlog.resume(); // writes what waited until a write finds the socket full again (and pauses it)
   }
 
   private stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.queue = undefined;
-    this.queuedBytes = 0;
+    this.dropBacklog();
+    this.backlog.close();
     this.onStopped?.();
   }
 }

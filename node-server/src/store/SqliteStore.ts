@@ -1,6 +1,6 @@
 // The embedded store: SQLite through better-sqlite3, one file in the data dir, WAL journal. better-sqlite3 is
-// synchronous; every call and every transaction is serialized through one job queue, so an async `work` that only
-// awaits its `tx` is atomic and isolated.
+// synchronous; every call and every transaction is serialized through one job queue (the SDK's WorkQueue), so an
+// async `work` that only awaits its `tx` is atomic and isolated.
 //
 // Group commit: the COMMIT's fsync and the WAL pages a fan-out dirties (one per recipient's log) cost more than a
 // command's statements. Transactions queued back to back therefore share one BEGIN IMMEDIATE … COMMIT, and every
@@ -18,6 +18,7 @@
 // commit order.
 import { closeSync, constants, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { WorkQueue } from '@stage/sdk';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { afterPromiseJobs, maxBatchMs, maxBatchTransactions } from './groupCommit.js';
 import { messageSelect, toMessage, type MessageRow } from './messageRow.js';
@@ -160,8 +161,12 @@ export class SqliteStore implements Store {
   readonly outcomes: OutcomeLog;
   readonly replies: ReplyLog;
   private readonly ops: SqliteOps;
-  private readonly jobs: Job[] = [];
-  private draining = false;
+  /** Every call and transaction, one at a time in arrival order (a batch takes the transactions queued behind it). */
+  private readonly jobs = new WorkQueue<Job>((job) => this.runJob(job), {
+    onOffer: () => this.wake?.(),
+    // runJob settles every job it takes; this only guards against a bug leaving one unsettled.
+    onError: (error, job) => job.reject(error),
+  });
   private compactionScheduled = false;
   private readonly compactAfterFanouts: number;
   /** Settles (never rejects) once everything committed so far is durable, or the store failed. */
@@ -237,23 +242,13 @@ export class SqliteStore implements Store {
 
   private enqueue(job: Job): void {
     if (this.failure) return job.reject(this.failure);
-    this.jobs.push(job);
-    this.wake?.();
-    if (this.draining) return;
-    this.draining = true;
-    void this.drain();
+    this.jobs.offer(job);
   }
 
-  private async drain(): Promise<void> {
-    try {
-      for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
-        if (job.kind === 'transaction') await this.batch(job);
-        else await this.runCall(job);
-        if (this.ops.outcomeBacklog >= this.compactAfterFanouts) this.scheduleCompaction();
-      }
-    } finally {
-      this.draining = false;
-    }
+  private async runJob(job: Job): Promise<void> {
+    if (job.kind === 'transaction') await this.batch(job);
+    else await this.runCall(job);
+    if (this.ops.outcomeBacklog >= this.compactAfterFanouts) this.scheduleCompaction();
   }
 
   /** Runs a call once everything committed before it is durable; settles it once what it committed is durable too. */
@@ -417,9 +412,9 @@ export class SqliteStore implements Store {
   }
 
   private nextInBatch(size: number, opened: number): TransactionJob | undefined {
-    const next = this.jobs[0];
+    const next = this.jobs.peek();
     if (next?.kind !== 'transaction' || size >= maxBatchTransactions || performance.now() - opened >= maxBatchMs) return undefined;
-    return this.jobs.shift() as TransactionJob;
+    return this.jobs.take() as TransactionJob;
   }
 }
 

@@ -12,6 +12,8 @@
 //   lease.value; lease.id; lease.deliveries (1 first time); lease.ack(); lease.nack(); lease.held
 //   ackOnSuccess(work, { concurrency? }): OperatorFunction<Lease<T>, R>
 //   interface MailboxBacking<T> { load(); put(entry); delete(id) }; MemoryMailboxBacking
+//   new WorkQueue<T>(handle, { capacity?, onOffer?, onError? })   // the lean one: in order, one at a time
+//   queue.offer(v): boolean; .peek(); .take(); .clear(); .pause(); .resume(); .close(); .drained; .length; .size; .busy
 //
 // Guarantees: a message is delivered to at most one consumer at a time and acked at most once;
 // a nack or a dead consumer (release, abort, unsubscribe, throw in process/ackOnSuccess) returns
@@ -24,3 +26,4 @@ export { MailboxError, MailboxClosedError, type MailboxErrorCode } from './Mailb
 export type { MailboxBacking, MailboxEntry } from './MailboxBacking.js';
 export { MemoryMailboxBacking } from './MemoryMailboxBacking.js';
 export { ackOnSuccess, type AckOnSuccessConfig } from './ackOnSuccess.js';
+export { WorkQueue, type WorkQueueConfig, type WorkResult } from './WorkQueue.js';

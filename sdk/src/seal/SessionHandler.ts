@@ -16,6 +16,7 @@ import { HeartbeatFailureDetector } from './HeartbeatFailureDetector.js';
 import { parseSealedEntry, type ChainPosition, type SealedEntry } from './SealedEntry.js';
 import type { Sealing } from './Sealing.js';
 import type { SessionDefinition } from './SessionDefinition.js';
+import { WorkQueue } from '../mailbox/WorkQueue.js';
 
 /**
  * Asks the client of `sessionId` for its entries with seq < `upTo`, from genesis, in order, as one
@@ -68,6 +69,14 @@ export interface Received<S> {
   readonly reply?: unknown;
 }
 
+/** A receive waiting for its session's earlier entries. */
+interface PendingReceive<S, B> {
+  entry: SealedEntry<B>;
+  recall: RecallFunction<B>;
+  resolve(received: Received<S>): void;
+  reject(error: unknown): void;
+}
+
 export type SessionEvent =
   | { readonly type: 'initiated'; readonly sessionId: string }
   | { readonly type: 'recalled'; readonly sessionId: string; readonly entries: number; readonly ms: number }
@@ -90,7 +99,8 @@ export class SessionHandler<S, B = unknown> {
   readonly #remember: number;
   readonly #maxRecall: number;
   readonly #sessions = new Map<string, LiveSession<S>>();
-  readonly #queues = new Map<string, Promise<unknown>>();
+  /** Per session with entries in hand or waiting: its entries, one at a time in call order (removed when idle). */
+  readonly #queues = new Map<string, WorkQueue<PendingReceive<S, B>>>();
   readonly #events = new Subject<SessionEvent>();
   readonly #closing = new AbortController();
   #closed = false;
@@ -170,14 +180,24 @@ export class SessionHandler<S, B = unknown> {
    */
   receive(sessionId: string, entry: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
     if (this.#closed) return Promise.reject(new Error('SessionHandler is closed; create a new one'));
-    const previous = this.#queues.get(sessionId);
-    const run = previous === undefined ? this.#receive(sessionId, entry, recall) : previous.then(() => this.#receive(sessionId, entry, recall));
-    const tail = run.then(noop, noop);
-    this.#queues.set(sessionId, tail);
-    void tail.then(() => {
-      if (this.#queues.get(sessionId) === tail) this.#queues.delete(sessionId);
+    return new Promise<Received<S>>((resolve, reject) => {
+      let queue = this.#queues.get(sessionId);
+      if (queue === undefined) {
+        const own: WorkQueue<PendingReceive<S, B>> = new WorkQueue((pending) => this.#handle(sessionId, own, pending));
+        this.#queues.set(sessionId, (queue = own));
+      }
+      queue.offer({ entry, recall, resolve, reject });
     });
-    return run;
+  }
+
+  async #handle(sessionId: string, queue: WorkQueue<PendingReceive<S, B>>, pending: PendingReceive<S, B>): Promise<void> {
+    try {
+      pending.resolve(await this.#receive(sessionId, pending.entry, pending.recall));
+    } catch (error) {
+      pending.reject(error);
+    } finally {
+      if (queue.length === 0 && this.#queues.get(sessionId) === queue) this.#queues.delete(sessionId);
+    }
   }
 
   /** Drops every session and stops the failure detector. */
@@ -359,8 +379,6 @@ function randomSessionId(): string {
   for (const b of bytes) out += b.toString(16).padStart(2, '0');
   return out;
 }
-
-function noop(): void {}
 
 /** Two entry bodies are the same when their canonical JSON is (a body that has none matches nothing). */
 function sameBody(a: unknown, b: unknown): boolean {
