@@ -245,9 +245,12 @@ export class SqliteStore implements Store {
     this.jobs.offer(job);
   }
 
-  private async runJob(job: Job): Promise<void> {
-    if (job.kind === 'transaction') await this.batch(job);
-    else await this.runCall(job);
+  private runJob(job: Job): Promise<void> {
+    return job.kind === 'transaction' ? this.batch(job) : this.runCall(job);
+  }
+
+  /** After every job that may have appended outcomes: compacts in the background once enough fan-outs wait. */
+  private compactIfDue(): void {
     if (this.ops.outcomeBacklog >= this.compactAfterFanouts) this.scheduleCompaction();
   }
 
@@ -262,6 +265,7 @@ export class SqliteStore implements Store {
       job.reject(error);
       return;
     }
+    this.compactIfDue();
     if (this.ops.unsynced) await this.sync().then(() => job.resolve(result), job.reject);
     else job.resolve(result);
   }
@@ -340,6 +344,7 @@ export class SqliteStore implements Store {
     }
     this.commits++;
     this.committedTransactions += applied.length;
+    this.compactIfDue();
     this.sync().then(
       () => {
         for (const { job, result } of applied) job.resolve(result);

@@ -165,6 +165,21 @@ describe('WorkQueue', () => {
     await queue.drained;
   });
 
+  it('onIdle: once the last item is done and nothing waits, each time the queue goes idle', async () => {
+    let idle = 0;
+    const gate = deferred();
+    const queue = new WorkQueue<number>((n) => (n === 1 ? gate.promise : undefined), { onIdle: () => idle++ });
+    queue.offer(0); // synchronous: idle again at once
+    expect(idle).toBe(1);
+    queue.offer(1);
+    queue.offer(2);
+    expect(idle).toBe(1); // 1 in hand, 2 waiting
+    gate.resolve();
+    queue.close();
+    await queue.drained;
+    expect(idle).toBe(2);
+  });
+
   it('drained: at once for a closed idle queue; after the last item otherwise; never before close', async () => {
     const idle = new WorkQueue<number>(() => undefined);
     idle.close();

@@ -20,6 +20,8 @@ export interface WorkQueueConfig<T> {
    * rethrown from a microtask (an uncaught error): a handler is expected to handle its own failures.
    */
   onError?: ((error: unknown, item: T) => void) | undefined;
+  /** Called each time the queue becomes idle: the last item is done and nothing waits (e.g. to drop the queue). */
+  onIdle?: (() => void) | undefined;
 }
 
 /** The handler's result: nothing, or a promise-like the queue waits for before the next item. */
@@ -37,7 +39,19 @@ export class WorkQueue<T> {
   readonly #capacity: number;
   readonly #onOffer: (() => void) | undefined;
   readonly #onError: ((error: unknown, item: T) => void) | undefined;
-  readonly #next = (): void => this.#loop();
+  readonly #onIdle: (() => void) | undefined;
+  /** The item whose promise is pending (for onError). */
+  #inHand: T | undefined;
+  readonly #next = (): void => {
+    this.#inHand = undefined;
+    this.#loop();
+  };
+  readonly #failed = (error: unknown): void => {
+    const item = this.#inHand as T;
+    this.#inHand = undefined;
+    this.#fail(error, item);
+    this.#loop();
+  };
 
   constructor(
     private readonly handle: (item: T) => WorkResult,
@@ -48,6 +62,7 @@ export class WorkQueue<T> {
     this.#capacity = capacity;
     this.#onOffer = config.onOffer;
     this.#onError = config.onError;
+    this.#onIdle = config.onIdle;
   }
 
   /** Items waiting, not counting the one in hand. */
@@ -142,6 +157,7 @@ export class WorkQueue<T> {
       if (!this.#handleOne(items.shift() as T)) return;
     }
     this.#busy = false;
+    if (this.length === 0) this.#onIdle?.();
     this.#settleIfDrained();
   }
 
@@ -155,10 +171,8 @@ export class WorkQueue<T> {
       return true;
     }
     if (result === undefined || typeof (result as PromiseLike<unknown>).then !== 'function') return true;
-    (result as PromiseLike<unknown>).then(this.#next, (error: unknown) => {
-      this.#fail(error, item);
-      this.#loop();
-    });
+    this.#inHand = item;
+    (result as PromiseLike<unknown>).then(this.#next, this.#failed);
     return false;
   }
 

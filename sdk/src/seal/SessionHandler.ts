@@ -69,12 +69,12 @@ export interface Received<S> {
   readonly reply?: unknown;
 }
 
-/** A receive waiting for its session's earlier entries. */
+/** A receive in its session's queue: its run once started; `resolve` when the caller waits for its turn. */
 interface PendingReceive<S, B> {
   entry: SealedEntry<B>;
   recall: RecallFunction<B>;
-  resolve(received: Received<S>): void;
-  reject(error: unknown): void;
+  run?: Promise<Received<S>>;
+  resolve?: (run: Promise<Received<S>>) => void;
 }
 
 export type SessionEvent =
@@ -99,7 +99,10 @@ export class SessionHandler<S, B = unknown> {
   readonly #remember: number;
   readonly #maxRecall: number;
   readonly #sessions = new Map<string, LiveSession<S>>();
-  /** Per session with entries in hand or waiting: its entries, one at a time in call order (removed when idle). */
+  /**
+   * Per session: its entries, one at a time in call order. Kept while the session is live (made once, not per
+   * entry); a queue whose session is not live (its recall failed) is removed once idle.
+   */
   readonly #queues = new Map<string, WorkQueue<PendingReceive<S, B>>>();
   readonly #events = new Subject<SessionEvent>();
   readonly #closing = new AbortController();
@@ -180,24 +183,29 @@ export class SessionHandler<S, B = unknown> {
    */
   receive(sessionId: string, entry: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
     if (this.#closed) return Promise.reject(new Error('SessionHandler is closed; create a new one'));
-    return new Promise<Received<S>>((resolve, reject) => {
-      let queue = this.#queues.get(sessionId);
-      if (queue === undefined) {
-        const own: WorkQueue<PendingReceive<S, B>> = new WorkQueue((pending) => this.#handle(sessionId, own, pending));
-        this.#queues.set(sessionId, (queue = own));
-      }
-      queue.offer({ entry, recall, resolve, reject });
-    });
-  }
-
-  async #handle(sessionId: string, queue: WorkQueue<PendingReceive<S, B>>, pending: PendingReceive<S, B>): Promise<void> {
-    try {
-      pending.resolve(await this.#receive(sessionId, pending.entry, pending.recall));
-    } catch (error) {
-      pending.reject(error);
-    } finally {
-      if (queue.length === 0 && this.#queues.get(sessionId) === queue) this.#queues.delete(sessionId);
+    let queue = this.#queues.get(sessionId);
+    if (queue === undefined) {
+      const own = new WorkQueue<PendingReceive<S, B>>(
+        (pending) => {
+          const run = this.#receive(sessionId, pending.entry, pending.recall);
+          if (pending.resolve) pending.resolve(run);
+          else pending.run = run;
+          return run;
+        },
+        {
+          onError: noop, // the caller has the rejection (the promise `receive` returned)
+          onIdle: () => {
+            if (!this.#sessions.has(sessionId) && this.#queues.get(sessionId) === own) this.#queues.delete(sessionId);
+          },
+        },
+      );
+      this.#queues.set(sessionId, (queue = own));
     }
+    const pending: PendingReceive<S, B> = { entry, recall };
+    queue.offer(pending);
+    // Handled at once (nothing of this session in hand): its own promise. Otherwise one that takes on the
+    // result of its run when its turn comes.
+    return pending.run ?? new Promise<Received<S>>((resolve) => (pending.resolve = resolve));
   }
 
   /** Drops every session and stops the failure detector. */
@@ -319,6 +327,8 @@ export class SessionHandler<S, B = unknown> {
     const live = this.#sessions.get(sessionId);
     if (live === undefined) return false;
     this.#sessions.delete(sessionId);
+    // An idle queue goes with its session; a busy one once it is idle (onIdle).
+    if (this.#queues.get(sessionId)?.size === 0) this.#queues.delete(sessionId);
     live.watch?.stop();
     this.#events.next({ type: 'deleted', sessionId, reason });
     return true;
@@ -379,6 +389,8 @@ function randomSessionId(): string {
   for (const b of bytes) out += b.toString(16).padStart(2, '0');
   return out;
 }
+
+function noop(): void {}
 
 /** Two entry bodies are the same when their canonical JSON is (a body that has none matches nothing). */
 function sameBody(a: unknown, b: unknown): boolean {
