@@ -7,7 +7,6 @@
 // lease, which goes back to the head of the mailbox; the worker is restarted and the job redelivered; a job that
 // keeps crashing is answered Err failed (not transient: the client stops resending it) after maxDeliveries.
 // Nothing is dropped.
-import { randomUUID } from 'node:crypto';
 import { Mailbox, serveMailbox, type Lease, type TaskFactory } from '@stage/sdk';
 import {
   domainCommandTypes,
@@ -28,6 +27,7 @@ import { asStoreUnavailable, type DomainStore, type Store, type StoreTx, type St
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
 import { SharedDeadlines } from './SharedDeadlines.js';
+import { timeOrderedId } from './timeOrderedId.js';
 
 export type ReplyFrame = OkReplyFrame | ErrReplyFrame;
 
@@ -165,7 +165,7 @@ export class CommandRunner {
       deviceId: job.deviceId,
       session: job.session,
       now: Date.now(),
-      newId: randomUUID,
+      newId: timeOrderedId,
       ...(this.config.extensions ? { extensions: this.config.extensions } : {}),
     };
   }
