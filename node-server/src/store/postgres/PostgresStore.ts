@@ -145,7 +145,7 @@ class ClaimLost extends Error {}
 
 /** The outcome ids `postMessage` took in a transaction, for the one push that must follow (see appendPushes). */
 interface ReservedPush {
-  /** The outcome_bodies row the recipients' outcome rows already refer to; its body is filled by the append. */
+  /** The outcome_bodies id the recipients' outcome rows already refer to; the append inserts its row. */
   bodyId: number;
   /** Each recipient's new outcome id. */
   ids: Map<string, number>;
@@ -155,8 +155,9 @@ interface ReservedPush {
  * SendMessage in one statement (postMessage): the stream's audience, which is also the visibility check; the
  * narrowing ($7, $8: the wanted users, sender included); the message with its topic and recipients; and, when $9
  * (inside a transaction), the recipients' next outcome ids: each counter bumped by one, the rows locked in sorted
- * order as appendPushes does, and each recipient's outcome row written now, referring to a body row whose text the
- * append fills in. Nothing is written when the sender is not in the audience (or the message id exists).
+ * order as appendPushes does, and each recipient's outcome row written now, referring to a body id taken here whose
+ * row the append inserts (there is no foreign key from outcomes to bodies; the transaction refuses to commit
+ * without it). Nothing is written when the sender is not in the audience (or the message id exists).
  */
 const POST_MESSAGE = `WITH audience AS (
     SELECT DISTINCT gm.user_id FROM stream_groups sg JOIN group_members gm ON gm.group_id = sg.group_id WHERE sg.stream = $2
@@ -171,7 +172,7 @@ const POST_MESSAGE = `WITH audience AS (
   ), r AS (
     INSERT INTO message_recipients (message_id, user_id) SELECT $1, rcp.user_id FROM m CROSS JOIN rcp WHERE $7::boolean ON CONFLICT DO NOTHING
   ), b AS (
-    INSERT INTO outcome_bodies (body) SELECT '' FROM m WHERE $9::boolean RETURNING id
+    SELECT nextval('outcome_bodies_id_seq') AS id FROM m WHERE $9::boolean
   ), counted AS (
     INSERT INTO outcome_body_refs (body_id, refs) SELECT b.id, (SELECT COUNT(*) FROM rcp) FROM b
   ), c AS (
@@ -229,6 +230,7 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
 
   /** Rejects with the first failure of the writes sent with the commit. */
   async settle(): Promise<void> {
+    if (this.claim) await this.claim; // a claim that failed is the cause of whatever was refused behind it
     for (const sent of this.unawaited.splice(0)) await sent;
   }
 
@@ -659,8 +661,8 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
     return userIds.map((u) => ids.get(u)!);
   }
   /**
-   * The push postMessage took the ids for: its recipients' outcome rows exist, referring to an empty body row, so
-   * only the body is written, sent with the COMMIT (no round trip of its own). Anything but one push to exactly
+   * The push postMessage took the ids for: its recipients' outcome rows exist, referring to the body id it took, so
+   * only the body row is written, sent with the COMMIT (no round trip of its own). Anything but one push to exactly
    * those recipients is a caller's bug: it throws, and the transaction rolls back.
    */
   private appendReserved(pushes: readonly OutcomePush[]): number[] {
@@ -671,7 +673,7 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
     if (!push || users.size !== reserved.ids.size || ![...users].every((u) => reserved.ids.has(u))) {
       throw new Error('the push after postMessage must go to exactly its recipients, alone');
     }
-    this.sendWithCommit('UPDATE outcome_bodies SET body = $2 WHERE id = $1', [reserved.bodyId, JSON.stringify(push.body)]);
+    this.sendWithCommit('INSERT INTO outcome_bodies (id, body) VALUES ($1, $2)', [reserved.bodyId, JSON.stringify(push.body)]);
     return push.userIds.map((u) => reserved.ids.get(u)!);
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
