@@ -8,9 +8,12 @@
 //   held until commit serializes hubs per user, so ids stay gap-free and monotonic in commit order across hubs.
 //   A fan-out's body is stored once (`outcome_bodies`); each recipient's row refers to it (migration 5).
 // - Connections run in pipeline mode: a statement is sent without waiting for the answers to those before it. A
-//   transaction's BEGIN travels with its first statement, and its stored reply with its COMMIT, so a SendMessage
-//   costs 5 round trips (BEGIN+claim, audience, message, outcomes, reply+COMMIT) instead of 9, and the
-//   recipients' counter rows stay locked for one round trip plus the commit.
+//   transaction's BEGIN travels with its first statement, and its stored reply with its COMMIT. The reply claim
+//   is speculative (findReply does not wait for it; the transaction checks it before its COMMIT and re-runs the
+//   work if the key was taken), and SendMessage's audience check, message and recipients' outcome ids are one
+//   statement (postMessage), its body sent with the COMMIT: a SendMessage costs 2 round trips (BEGIN + claim +
+//   postMessage, then body + reply + COMMIT; 9 at first, then 5), and the recipients' counter rows stay locked for
+//   one round trip plus the commit.
 // - Unique conflicts are detected with ON CONFLICT DO NOTHING (not by catching the error), so a conflict inside a
 //   transaction throws StoreConflictError WITHOUT aborting the transaction, as in SQLite.
 // - A transaction that PostgreSQL aborts for a deadlock or a serialization failure is re-run (at most 5 times):
