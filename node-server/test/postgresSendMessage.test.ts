@@ -172,6 +172,32 @@ describe('SendMessage on PostgreSQL', () => {
     for (const table of ['messages', 'replies', 'outcome_counters', 'outcomes', 'outcome_bodies', 'outcome_body_refs']) expect(await count(store, table)).toBe(0);
   });
 
+  it('a refused command’s recorded Err answers its resend, even once the stream became visible (the speculative run is discarded)', async () => {
+    const [a, b] = await openPair();
+    const command = send('t1');
+    // As CommandRunner.recordErr: the refusal is recorded in a transaction of its own.
+    const refused = await runDomain(a, 'u3', command).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(CommandError);
+    const err = { kind: 'reply', traceId: 't1', ok: false, error: { code: 'not_found' } };
+    await a.transaction(async (tx) => {
+      if (!(await tx.replies.findReply('u3', 't1'))) await tx.replies.saveReply('u3', 't1', err);
+    });
+    await a.addMember('g1', 'u3');
+    // The resend's speculative run would now succeed; its claim was lost, so it is rolled back and re-run.
+    expect((await runDomain(b, 'u3', command)).reply).toEqual(err);
+    expect(b.retried.claimLost).toBe(1);
+    expect(await a.history({ stream: 'general', limit: 10 })).toEqual([]);
+    expect(await count(a, 'outcomes')).toBe(0);
+  });
+
+  it('a resend whose speculative run is refused (the sender left the stream since) still answers the recorded Ok', async () => {
+    const [a, b] = await openPair();
+    const { reply } = await runDomain(a, 'u1', send('t1'));
+    await a.removeMember('g1', 'u1');
+    expect((await runDomain(b, 'u1', send('t1'))).reply).toEqual(reply);
+    expect(b.retried.claimLost).toBe(1);
+  });
+
   it('a transaction that fails after the append leaves nothing: no message, no outcome id used, no body', async () => {
     const [store] = await openPair();
     await runDomain(store, 'u1', send('t0'));
