@@ -12,12 +12,16 @@
 // shows how long a message holds them.
 // Rounds interleave the variants (order alternating) so machine drift hits both alike; medians and ranges over
 // the rounds are printed and written to bench-results/pg-send-message.json.
+// With --rtt-ms N the stores reach PostgreSQL through a loopback proxy that holds every chunk N/2 ms in each
+// direction: a database one network hop away (on loopback a round trip costs ~0.1 ms, so round trips saved do not
+// show in wall time). CPU and WAL are measured as without it.
 //
 //   npm run bench:pg -- [--old /path/to/older/checkout] [--rounds 5] [--url postgres://…] [--small 300] [--large 40]
-//                       [--senders 16 --per-sender 8]
+//                       [--senders 16 --per-sender 8] [--rtt-ms 1]
 //
 // An older checkout: `git worktree add --detach /tmp/pg-old <commit>` and `ln -s $PWD/node_modules /tmp/pg-old/`.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,8 +39,42 @@ const { values: args } = parseArgs({
     large: { type: 'string', default: '40' },
     senders: { type: 'string', default: '0' },
     'per-sender': { type: 'string', default: '8' },
+    'rtt-ms': { type: 'string', default: '0' },
   },
 });
+
+/**
+ * A TCP proxy on loopback in front of `target` that delays every chunk by `oneWayMs` in each direction (timers of
+ * one duration fire in the order they were set, so the byte order holds). Returns the URL to connect to.
+ */
+async function delayingProxy(target: string, oneWayMs: number): Promise<{ url: string; close(): void }> {
+  const to = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(to.port || 5432), to.hostname);
+    for (const [from, into] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(from);
+      from.setNoDelay(true);
+      from.on('data', (chunk) => setTimeout(() => into.writable && into.write(chunk), oneWayMs));
+      from.on('error', () => into.destroy());
+      from.on('close', () => {
+        sockets.delete(from);
+        setTimeout(() => into.destroy(), oneWayMs);
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(target);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
 
 /** What the benchmark needs of a checkout's store and commands (loaded from its own source files). */
 interface StoreLike {
@@ -62,7 +100,7 @@ interface Variant {
   send(store: StoreLike, userId: string, stream: string, n: number): Promise<void>;
 }
 
-async function loadVariant(name: string, root: string): Promise<Variant> {
+async function loadVariant(name: string, root: string, url: string): Promise<Variant> {
   const src = (path: string) => import(pathToFileURL(resolve(root, 'node-server/src', path)).href);
   const { PostgresStore } = (await src('store/postgres/PostgresStore.ts')) as { PostgresStore: { open(c: object): Promise<StoreLike> } };
   const { commandHandlers } = (await src('commands/index.ts')) as { commandHandlers: unknown };
@@ -72,7 +110,7 @@ async function loadVariant(name: string, root: string): Promise<Variant> {
   const { appendPushes } = (await src('store/appendPushes.ts')) as { appendPushes(log: object, p: { userIds: string[]; body: unknown }[]): Promise<number[][]> };
   return {
     name,
-    open: (schema, poolSize = 1) => PostgresStore.open({ url: args.url, schema, poolSize }),
+    open: (schema, poolSize = 1) => PostgresStore.open({ url, schema, poolSize }),
     async send(store, userId, stream, n) {
       const traceId = `${name}-${stream}-${n}-${Math.random().toString(36).slice(2)}`;
       const command = { type: 'SendMessage', traceId, stream, topic: 'bench', content: `message ${n} ${'x'.repeat(80)}` } as unknown as Command;
@@ -177,11 +215,28 @@ const median = (xs: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const variants = [await loadVariant('new', resolve(here, '../..'))];
-  if (args.old) variants.unshift(await loadVariant('old', resolve(args.old)));
+  const rttMs = Number(args['rtt-ms']);
+  const proxy = rttMs > 0 ? await delayingProxy(args.url, rttMs / 2) : undefined;
+  const storeUrl = proxy?.url ?? args.url;
+  const variants = [await loadVariant('new', resolve(here, '../..'), storeUrl)];
+  if (args.old) variants.unshift(await loadVariant('old', resolve(args.old), storeUrl));
   const counts: Record<Shape, number> = { small: Number(args.small), large: Number(args.large) };
   const probe = new pg.Client({ connectionString: args.url });
   await probe.connect();
+  // The round trip the stores actually see (through the proxy, timers and a busy event loop included).
+  const measuredRttMs = await (async () => {
+    const client = new pg.Client({ connectionString: storeUrl });
+    await client.connect();
+    const trips: number[] = [];
+    for (let i = 0; i < 51; i++) {
+      const t = performance.now();
+      await client.query('SELECT 1');
+      trips.push(performance.now() - t);
+    }
+    await client.end();
+    return median(trips);
+  })();
+  console.log(`round trip (SELECT 1) to the stores' PostgreSQL: ${measuredRttMs.toFixed(2)} ms median${rttMs > 0 ? ` (proxy set to ${rttMs} ms)` : ''}`);
   const opened: { variant: Variant; store: StoreLike; schema: string }[] = [];
   try {
     for (const variant of variants) {
@@ -233,11 +288,12 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ summary, contended }, null, 2));
     const out = resolve(here, '../../bench-results/pg-send-message.json');
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ url: new URL(args.url).host, counts, rounds, summary, senders, contended }, null, 2)}\n`);
+    writeFileSync(out, `${JSON.stringify({ url: new URL(args.url).host, rttMs, measuredRttMs, counts, rounds, summary, senders, contended }, null, 2)}\n`);
     console.log(`written to ${out}`);
   } finally {
     for (const { store } of opened) await store.dropSchemaAndClose().catch(() => undefined);
     await probe.end();
+    proxy?.close();
   }
 }
 

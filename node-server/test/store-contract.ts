@@ -3,7 +3,9 @@
 // a fresh, empty store from the factory (a new SQLite file / a new PostgreSQL schema) and disposes of it after.
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StoreConflictError, type NewMessage, type Store } from '../src/store/Store.js';
+import { appendPushes } from '../src/store/appendPushes.js';
+import { postMessage } from '../src/store/postMessage.js';
+import { StoreConflictError, type MessagePost, type NewMessage, type Store } from '../src/store/Store.js';
 
 export interface StoreFactory {
   /** A fresh, migrated, empty store. */
@@ -265,6 +267,37 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
       expect((await store.history({ stream: 'general', limit: 10 })).map((m) => m.id)).toEqual(['m1', 'm2']);
       expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: 0, excludeSender: 'u1' })).toBe(1);
       expect(await store.countUnread({ stream: 'general', topic: 'hello', afterSeq: 0, excludeSender: 'u3' })).toBe(2);
+    });
+
+    it('posts a message to a stream’s audience (postMessage, or its fallback): narrowed within it, refused to who does not see it', async () => {
+      const store = await factory.open();
+      await seed(store);
+      await store.addMember('g1', 'u3');
+      await store.removeMember('g2', 'u3');
+      await store.insertStream({ name: 'ops', description: '', creatorId: 'u2', createdAt: now, groups: ['g2'] });
+      const post = (id: string, over: Partial<MessagePost> = {}): MessagePost => ({ id, stream: 'general', topic: 'hello', senderId: 'u1', content: id, createdAt: now, ...over });
+      // In a transaction, as the hub runs it: the push to the recipients follows (a store may have taken their ids).
+      const posted = await store.transaction(async (tx) => {
+        const p = await postMessage(tx, post('m1'));
+        await appendPushes(tx.outcomes, [{ userIds: p!.recipients, body: { id: p!.record.id } }]);
+        return p;
+      });
+      expect(posted).toEqual({
+        record: { id: 'm1', seq: expect.any(Number), stream: 'general', topic: 'hello', senderId: 'u1', senderName: 'ada', content: 'm1', createdAt: now, editedAt: null, deleted: false },
+        recipients: ['u1', 'u2', 'u3'],
+      });
+      expect(await store.outcomes.outcomesAfter('u3', 0, 10)).toEqual([{ id: 1, body: { id: 'm1' } }]);
+      expect(await store.messageById('m1')).toEqual(posted!.record);
+      // Narrowed: the wanted users who see the stream, plus the sender; 'u9' (no such user) is dropped, not added.
+      const narrowed = await postMessage(store, post('m2', { senderId: 'u2', narrowTo: ['u3', 'u9'] }));
+      expect(narrowed!.recipients).toEqual(['u2', 'u3']);
+      expect(await store.messageRecipients('m2')).toEqual(['u2', 'u3']);
+      // A stream the sender does not see, or none at all: undefined, and nothing written.
+      expect(await postMessage(store, post('m3', { stream: 'ops' }))).toBeUndefined();
+      expect(await postMessage(store, post('m4', { stream: 'nowhere' }))).toBeUndefined();
+      expect(await store.messageById('m3')).toBeUndefined();
+      expect(await store.topicsOf('ops')).toEqual([]);
+      expect(await store.outcomes.outcomeBounds('u2')).toEqual({ first: 1, last: 1 });
     });
 
     it('stores the administrators a stream’s creator names, sorted, replacing the previous list', async () => {

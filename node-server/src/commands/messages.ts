@@ -7,6 +7,7 @@ import { DEFAULT_HISTORY_LIMIT, MAX_FRAME_BYTES } from '@stage/sdk/im';
 import type { CommandHandler } from './CommandContext.js';
 import { CommandError } from './CommandError.js';
 import { messageOf, requireVisibleStream } from './visibility.js';
+import { postMessage } from '../store/postMessage.js';
 import type { DomainStore } from '../store/Store.js';
 
 /** The message if it exists in a stream the user sees and is addressed to them; not_found otherwise. */
@@ -26,27 +27,20 @@ async function messageAudience(tx: DomainStore, stream: string, narrowedTo: read
 }
 
 export const sendMessage: CommandHandler<'SendMessage'> = async (command, ctx, tx) => {
-  // The audience answers the visibility check too: the sender sees the stream exactly when a group of theirs
-  // does, i.e. when they are in its audience, and a stream that does not exist has no audience. One read where
-  // requireVisibleStream + streamAudience took three (a round trip each on PostgreSQL).
-  const audience = await tx.streamAudience(command.stream);
-  if (!audience.includes(ctx.userId)) throw new CommandError('not_found', `stream "${command.stream}" not found`, ['command', 'stream']);
-  let recipients = audience;
-  if (command.recipients) {
-    const wanted = new Set([...command.recipients, ctx.userId]);
-    recipients = audience.filter((u) => wanted.has(u));
-  }
-  const record = await tx.insertMessage({
+  // The audience answers the visibility check too (a stream that does not exist has none): one call, which a
+  // store may run as one statement (PostgreSQL: with the recipients' outcome ids; see DomainStore.postMessage).
+  const posted = await postMessage(tx, {
     id: ctx.newId(),
     stream: command.stream,
     topic: command.topic,
     senderId: ctx.userId,
     content: command.content,
     createdAt: ctx.now,
-    ...(command.recipients ? { recipients } : {}),
+    ...(command.recipients ? { narrowTo: command.recipients } : {}),
   });
-  const message = messageOf(record);
-  return { data: { message }, pushes: [{ outcome: { type: 'NewMessage', message }, recipients }] };
+  if (!posted) throw new CommandError('not_found', `stream "${command.stream}" not found`, ['command', 'stream']);
+  const message = messageOf(posted.record);
+  return { data: { message }, pushes: [{ outcome: { type: 'NewMessage', message }, recipients: posted.recipients }] };
 };
 
 export const editMessage: CommandHandler<'EditMessage'> = async (command, ctx, tx) => {

@@ -104,6 +104,21 @@ export interface NewMessage {
   recipients?: readonly string[];
 }
 
+/** SendMessage's store work (`DomainStore.postMessage`): a message to everyone who sees the stream, or to some of them. */
+export interface MessagePost extends Omit<NewMessage, 'recipients'> {
+  /**
+   * Narrows the message to these users (the sender is added) among those who see the stream; absent: the whole
+   * audience. Users outside the audience are dropped, never added.
+   */
+  narrowTo?: readonly string[];
+}
+
+/** A posted message and the users its NewMessage outcome goes to: the stream's audience, or its narrowed part, sorted. */
+export interface PostedMessage {
+  record: MessageRecord;
+  recipients: string[];
+}
+
 export interface HistoryQuery {
   stream: string;
   /** Only this topic; all topics of the stream when absent. */
@@ -245,6 +260,17 @@ export interface DomainStore {
   // messages
   /** Inserts and returns the message with its assigned `seq`. */
   insertMessage(message: NewMessage): Promise<MessageRecord>;
+  /**
+   * Optional: SendMessage's reads and writes in one call. When the sender is in the stream's audience (which is
+   * also the visibility check: a stream that does not exist has none), inserts the message, narrowed to
+   * `narrowTo` ∩ audience (sender included) when given, and returns it with its recipients; otherwise writes
+   * nothing and returns undefined. Callers use `postMessage()` (./postMessage.ts), which falls back to
+   * `streamAudience` + `insertMessage`.
+   * Inside a transaction a store may also take the recipients' next outcome ids here (PostgreSQL does: the append
+   * then costs no round trip of its own); the transaction must then append exactly one push to exactly these
+   * recipients (`OutcomeLog.appendPushes`/`appendOutcomes`), or it fails at commit and nothing is written.
+   */
+  postMessage?(post: MessagePost): Promise<PostedMessage | undefined>;
   messageById(id: string): Promise<MessageRecord | undefined>;
   /** The users a narrowed message is addressed to (sorted, sender included); undefined when it is not narrowed. */
   messageRecipients(id: string): Promise<string[] | undefined>;

@@ -8,9 +8,12 @@
 //   held until commit serializes hubs per user, so ids stay gap-free and monotonic in commit order across hubs.
 //   A fan-out's body is stored once (`outcome_bodies`); each recipient's row refers to it (migration 5).
 // - Connections run in pipeline mode: a statement is sent without waiting for the answers to those before it. A
-//   transaction's BEGIN travels with its first statement, and its stored reply with its COMMIT, so a SendMessage
-//   costs 5 round trips (BEGIN+claim, audience, message, outcomes, reply+COMMIT) instead of 9, and the
-//   recipients' counter rows stay locked for one round trip plus the commit.
+//   transaction's BEGIN travels with its first statement, and its stored reply with its COMMIT. The reply claim
+//   is speculative (findReply does not wait for it; the transaction checks it before its COMMIT and re-runs the
+//   work if the key was taken), and SendMessage's audience check, message and recipients' outcome ids are one
+//   statement (postMessage), its body sent with the COMMIT: a SendMessage costs 2 round trips (BEGIN + claim +
+//   postMessage, then body + reply + COMMIT; 9 at first, then 5), and the recipients' counter rows stay locked for
+//   one round trip plus the commit.
 // - Unique conflicts are detected with ON CONFLICT DO NOTHING (not by catching the error), so a conflict inside a
 //   transaction throws StoreConflictError WITHOUT aborting the transaction, as in SQLite.
 // - A transaction that PostgreSQL aborts for a deadlock or a serialization failure is re-run (at most 5 times):
@@ -24,8 +27,10 @@ import {
   StoreUnavailableError,
   type GroupRecord,
   type HistoryQuery,
+  type MessagePost,
   type MessageRecord,
   type NewMessage,
+  type PostedMessage,
   type OutcomeBounds,
   type OutcomeLog,
   type OutcomePush,
@@ -135,6 +140,58 @@ function ignoreClientErrors(client: pg.PoolClient): void {
 
 type MessageRow = SharedMessageRow & Row;
 
+/**
+ * A speculative claim (see findReply) found the (user, trace id) already claimed or answered: the work ran on a
+ * wrong premise and is rolled back and re-run, this time waiting for the claim's answer.
+ */
+class ClaimLost extends Error {}
+
+/** The outcome ids `postMessage` took in a transaction, for the one push that must follow (see appendPushes). */
+interface ReservedPush {
+  /** The outcome_bodies id the recipients' outcome rows already refer to; the append inserts its row. */
+  bodyId: number;
+  /** Each recipient's new outcome id. */
+  ids: Map<string, number>;
+}
+
+/**
+ * SendMessage in one statement (postMessage): the stream's audience, which is also the visibility check; the
+ * narrowing ($7, $8: the wanted users, sender included); the message with its topic and recipients; and, when $9
+ * (inside a transaction), the recipients' next outcome ids: each counter bumped by one, the rows locked in sorted
+ * order as appendPushes does, and each recipient's outcome row written now, referring to a body id taken here whose
+ * row the append inserts (there is no foreign key from outcomes to bodies; the transaction refuses to commit
+ * without it). Nothing is written when the sender is not in the audience (or the message id exists).
+ */
+const POST_MESSAGE = `WITH audience AS (
+    SELECT DISTINCT gm.user_id FROM stream_groups sg JOIN group_members gm ON gm.group_id = sg.group_id WHERE sg.stream = $2
+  ), rcp AS (
+    SELECT user_id FROM audience WHERE NOT $7::boolean OR user_id = ANY($8::text[])
+  ), m AS (
+    INSERT INTO messages (id, stream, topic, sender_id, content, created_at, narrowed)
+    SELECT $1, $2, $3, $4, $5, $6, $7::boolean WHERE EXISTS (SELECT 1 FROM audience WHERE user_id = $4)
+    ON CONFLICT (id) DO NOTHING RETURNING seq
+  ), t AS (
+    INSERT INTO topics (stream, topic, status) SELECT $2, $3, 5 FROM m ON CONFLICT DO NOTHING
+  ), r AS (
+    INSERT INTO message_recipients (message_id, user_id) SELECT $1, rcp.user_id FROM m CROSS JOIN rcp WHERE $7::boolean ON CONFLICT DO NOTHING
+  ), b AS (
+    SELECT nextval('outcome_bodies_id_seq') AS id FROM m WHERE $9::boolean
+  ), counted AS (
+    INSERT INTO outcome_body_refs (body_id, refs) SELECT b.id, (SELECT COUNT(*) FROM rcp) FROM b
+  ), c AS (
+    INSERT INTO outcome_counters AS oc (user_id, last_id)
+    SELECT user_id, 1 FROM rcp WHERE EXISTS (SELECT 1 FROM b) ORDER BY user_id COLLATE "C"
+    ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
+  ), logged AS (
+    INSERT INTO outcomes (user_id, id, body_id) SELECT c.user_id, c.last_id, b.id FROM c CROSS JOIN b
+  )
+  SELECT EXISTS (SELECT 1 FROM audience WHERE user_id = $4) AS visible,
+    (SELECT seq FROM m) AS seq,
+    (SELECT username FROM users WHERE id = $4) AS sender_name,
+    ARRAY(SELECT user_id FROM rcp ORDER BY user_id) AS recipients,
+    (SELECT id FROM b) AS body_id,
+    (SELECT json_object_agg(user_id, last_id) FROM c) AS ids`;
+
 const USER_COLUMNS =
   'id, username, password_hash AS "passwordHash", created_at AS "createdAt", tokens_valid_after AS "tokensValidAfter", deactivated_at AS "deactivatedAt"';
 const API_KEY_COLUMNS = 'id, name, user_id AS "userId", hash, created_at AS "createdAt", revoked_at AS "revokedAt"';
@@ -152,11 +209,19 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
    * which fails if any of them did (see `settle`).
    */
   private readonly unawaited: Promise<unknown>[] = [];
+  /** A claim sent by findReply and not yet confirmed: resolves true when this transaction holds it. */
+  private claim: Promise<boolean> | undefined;
+  /** Outcome ids postMessage took, until the append they are for (see appendPushes). */
+  private reserved: ReservedPush | undefined;
 
-  /** `inTransaction`: the runner is one transaction's client (findReply then claims, see there). */
+  /**
+   * `inTransaction`: the runner is one transaction's client (findReply then claims, see there). `speculate`: its
+   * findReply does not wait for the claim's answer (the transaction confirms it before its COMMIT).
+   */
   constructor(
     protected readonly run: Runner,
     private readonly inTransaction = false,
+    private readonly speculate = false,
   ) {}
 
   /** Sends a write whose answer nobody needs before the commit: the transaction awaits it with its COMMIT. */
@@ -168,7 +233,25 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
 
   /** Rejects with the first failure of the writes sent with the commit. */
   async settle(): Promise<void> {
+    if (this.claim) await this.claim; // a claim that failed is the cause of whatever was refused behind it
     for (const sent of this.unawaited.splice(0)) await sent;
+  }
+
+  /**
+   * Before the COMMIT is sent: throws ClaimLost when a speculative claim found the key taken (the work must be
+   * re-run), and refuses to commit outcome ids postMessage took but nobody appended (they would be a gap).
+   */
+  async readyToCommit(): Promise<void> {
+    if (this.claim && !(await this.claim)) throw new ClaimLost('the reply was claimed by another transaction');
+    if (this.reserved) {
+      this.reserved = undefined;
+      throw new Error('postMessage took outcome ids that were never appended (one push to its recipients must follow it)');
+    }
+  }
+
+  /** After a failure: whether it came from a speculative claim that found the key taken (then re-run the work). */
+  async claimWasLost(): Promise<boolean> {
+    return this.claim !== undefined && !(await this.claim.catch(() => true));
   }
 
   /** Runs several statements as one unit: inside a transaction that is the transaction itself. */
@@ -416,6 +499,22 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
     const { recipients: _narrowedTo, ...message } = m;
     return { ...message, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false };
   }
+  async postMessage(post: MessagePost): Promise<PostedMessage | undefined> {
+    const narrowed = post.narrowTo !== undefined;
+    // Outcome ids are taken only inside a transaction (outside, nothing would append the body before the commit),
+    // and once per transaction (the append consumes one reservation).
+    const reserve = this.inTransaction && this.reserved === undefined;
+    const r = await this.run<{ visible: boolean; seq: number | null; sender_name: string | null; recipients: string[]; body_id: number | null; ids: Record<string, number> | null }>(
+      POST_MESSAGE,
+      [post.id, post.stream, post.topic, post.senderId, post.content, post.createdAt, narrowed, narrowed ? [...post.narrowTo!, post.senderId] : [], reserve],
+    );
+    const row = r.rows[0]!;
+    if (!row.visible) return undefined;
+    if (row.seq === null) throw new StoreConflictError(`message id "${post.id}" already exists`);
+    if (reserve) this.reserved = { bodyId: row.body_id!, ids: new Map(Object.entries(row.ids ?? {})) };
+    const { narrowTo: _narrowTo, ...message } = post;
+    return { record: { ...message, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false }, recipients: row.recipients };
+  }
   async messageById(id: string): Promise<MessageRecord | undefined> {
     const r = await this.run<MessageRow>(`${messageSelect} WHERE m.id = $1`, [id]);
     return r.rows[0] ? toMessage(r.rows[0]) : undefined;
@@ -501,6 +600,7 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
    * pushes), and each push's entries get consecutive ids in push order.
    */
   async appendPushes(pushes: readonly OutcomePush[]): Promise<number[][]> {
+    if (this.reserved) return [this.appendReserved(pushes)];
     const users: string[] = [];
     const pushIndex: number[] = [];
     const bodies: string[] = [];
@@ -562,6 +662,22 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
     );
     const ids = new Map(r.rows.map((x) => [x.user_id, x.id]));
     return userIds.map((u) => ids.get(u)!);
+  }
+  /**
+   * The push postMessage took the ids for: its recipients' outcome rows exist, referring to the body id it took, so
+   * only the body row is written, sent with the COMMIT (no round trip of its own). Anything but one push to exactly
+   * those recipients is a caller's bug: it throws, and the transaction rolls back.
+   */
+  private appendReserved(pushes: readonly OutcomePush[]): number[] {
+    const reserved = this.reserved!;
+    this.reserved = undefined;
+    const push = pushes.length === 1 ? pushes[0]! : undefined;
+    const users = new Set(push?.userIds);
+    if (!push || users.size !== reserved.ids.size || ![...users].every((u) => reserved.ids.has(u))) {
+      throw new Error('the push after postMessage must go to exactly its recipients, alone');
+    }
+    this.sendWithCommit('INSERT INTO outcome_bodies (id, body) VALUES ($1, $2)', [reserved.bodyId, JSON.stringify(push.body)]);
+    return push.userIds.map((u) => reserved.ids.get(u)!);
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
     const r = await this.run<{ id: number; body: string }>(
@@ -626,6 +742,17 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
    * transaction it only reads.
    */
   async findReply(userId: string, traceId: string): Promise<unknown | undefined> {
+    if (this.speculate && this.claim === undefined) {
+      // Speculative (the hub's domain commands): the claim is sent and the work goes on as if it held, its
+      // statements pipelined behind the claim (which they wait for on the server if another transaction holds
+      // the key). The transaction confirms the claim before sending its COMMIT; if the key was taken, it rolls
+      // back and re-runs the work with this read waiting for the answer. A first execution saves a round trip;
+      // a resend that finds a recorded reply costs one wasted execution (rolled back).
+      const sent = this.run('INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING RETURNING 1', [userId, traceId]);
+      this.claim = sent.then((claimed) => claimed.rows.length > 0);
+      this.claim.catch(() => undefined); // awaited before the COMMIT; not an unhandled rejection meanwhile
+      return undefined;
+    }
     if (this.inTransaction) {
       const claimed = await this.run(
         'INSERT INTO replies (user_id, trace_id, reply) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING RETURNING 1',
@@ -718,8 +845,11 @@ function describe(url: string): string {
 export class PostgresStore extends PgOps implements Store {
   readonly kind = 'postgres';
   readonly schema: string;
-  /** Transactions PostgreSQL aborted (and this store re-ran) for a deadlock or a serialization failure. */
-  readonly retried = { deadlock: 0, serialization: 0 };
+  /**
+   * Transactions re-run: PostgreSQL aborted them for a deadlock or a serialization failure, or their speculative
+   * claim found the (user, trace id) taken (`claimLost`: a resend, answered from the record on the re-run).
+   */
+  readonly retried = { deadlock: 0, serialization: 0, claimLost: 0 };
   private readonly pool: pg.Pool;
 
   private constructor(pool: pg.Pool, schema: string) {
@@ -848,6 +978,8 @@ export class PostgresStore extends PgOps implements Store {
   /** See `transaction`; `markOrdered` (startTransaction) is called once the COMMIT succeeded, never on failure. */
   private async runTransaction<T>(work: (tx: StoreTx) => Promise<T>, options: TransactionOptions | undefined, markOrdered: (() => void) | undefined): Promise<T> {
     const signal = options?.signal;
+    // findReply claims speculatively (see there) until a claim turns out lost; the re-run then waits for it.
+    let speculate = true;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       const client = await this.connectWithin(signal);
@@ -862,9 +994,12 @@ export class PostgresStore extends PgOps implements Store {
       // then so does every statement behind it.)
       const begun = client.query('BEGIN');
       begun.catch(() => undefined);
-      const tx = new PgOps(runnerOf(client), true);
+      const tx = new PgOps(runnerOf(client), true, speculate);
       try {
         const result = await work(tx);
+        // A speculative claim's answer has usually arrived with the work's last read; it must be in before the
+        // COMMIT goes out (a lost claim must not commit).
+        await tx.readyToCommit();
         // The writes sent with the commit (the reply) and the COMMIT share one round trip. A COMMIT behind a
         // failed statement answers ROLLBACK rather than an error: settle() reports that statement's error first.
         const committed = client.query('COMMIT');
@@ -879,6 +1014,20 @@ export class PostgresStore extends PgOps implements Store {
         // A statement refused because an earlier pipelined write had failed (25P02, "current transaction is
         // aborted") hides the cause: report that write's error instead.
         const e = isCode(caught, '25P02') ? await tx.settle().then(() => caught, (failed: unknown) => failed) : caught;
+        // The work ran on a speculative claim that another transaction held: whatever it did or threw (a
+        // CommandError included) was decided without the recorded reply. Roll back and re-run it, not speculating.
+        if (caught instanceof ClaimLost || (!broken && !unavailable(e) && (await tx.claimWasLost()))) {
+          speculate = false;
+          attempt--;
+          this.retried.claimLost++;
+          try {
+            await client.query('ROLLBACK');
+            continue;
+          } catch (rollbackFailed) {
+            broken = true;
+            throw unavailable(rollbackFailed) ?? rollbackFailed;
+          }
+        }
         const down = unavailable(e);
         if (down || broken) broken = true;
         else {
