@@ -50,6 +50,7 @@ import type { FetchLike } from './postCredentials.js';
 import type { SessionToken } from '../protocol/http.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './WebSocketLike.js';
 import { pendingMessagesOf, type PendingMessage } from './PendingMessage.js';
+import { installCommandMethods, type CommandMethods } from './commandMethods.js';
 
 export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'recalling';
 
@@ -222,6 +223,12 @@ const RESOLVED: Promise<void> = Promise.resolve();
 /** The largest envelope a command frame gets around its command (session id ≤ 200 chars, seq, seal). */
 const COMMAND_ENVELOPE_BYTES = utf8ByteLength(JSON.stringify({ kind: 'command', sessionId: 'x'.repeat(200), seq: Number.MAX_SAFE_INTEGER, seal: '0'.repeat(64), command: null }));
 
+// The command methods (sendMessage, markRead, getStreams, …) are made from the protocol's command table and
+// installed on the prototype below the class; this interface, merged with the class, gives them their types.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface ImClient extends CommandMethods {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class ImClient {
   readonly deviceId: string;
   readonly url: string;
@@ -647,88 +654,6 @@ export class ImClient {
    */
   async whenStored(): Promise<void> {
     await Promise.allSettled([...this.#storing]);
-  }
-
-  sendMessage(args: CommandArgs<'SendMessage'>, options?: CommandOptions) {
-    return this.command('SendMessage', args, options);
-  }
-  editMessage(args: CommandArgs<'EditMessage'>, options?: CommandOptions) {
-    return this.command('EditMessage', args, options);
-  }
-  deleteMessage(args: CommandArgs<'DeleteMessage'>, options?: CommandOptions) {
-    return this.command('DeleteMessage', args, options);
-  }
-  createStream(args: CommandArgs<'CreateStream'>, options?: CommandOptions) {
-    return this.command('CreateStream', args, options);
-  }
-  setStreamGroups(args: CommandArgs<'SetStreamGroups'>, options?: CommandOptions) {
-    return this.command('SetStreamGroups', args, options);
-  }
-  setTopicStatus(args: CommandArgs<'SetTopicStatus'>, options?: CommandOptions) {
-    return this.command('SetTopicStatus', args, options);
-  }
-  appointReviewer(args: CommandArgs<'AppointReviewer'>, options?: CommandOptions) {
-    return this.command('AppointReviewer', args, options);
-  }
-  dismissReviewer(args: CommandArgs<'DismissReviewer'>, options?: CommandOptions) {
-    return this.command('DismissReviewer', args, options);
-  }
-  vote(args: CommandArgs<'Vote'>, options?: CommandOptions) {
-    return this.command('Vote', args, options);
-  }
-  createGroup(args: CommandArgs<'CreateGroup'>, options?: CommandOptions) {
-    return this.command('CreateGroup', args, options);
-  }
-  dismissGroup(args: CommandArgs<'DismissGroup'>, options?: CommandOptions) {
-    return this.command('DismissGroup', args, options);
-  }
-  addGroupMember(args: CommandArgs<'AddGroupMember'>, options?: CommandOptions) {
-    return this.command('AddGroupMember', args, options);
-  }
-  dismissMember(args: CommandArgs<'DismissMember'>, options?: CommandOptions) {
-    return this.command('DismissMember', args, options);
-  }
-  getHistory(args: CommandArgs<'GetHistory'>, options?: CommandOptions) {
-    return this.command('GetHistory', args, options);
-  }
-  getStreams(options?: CommandOptions) {
-    return this.command('GetStreams', {}, options);
-  }
-  getGroups(options?: CommandOptions) {
-    return this.command('GetGroups', {}, options);
-  }
-  getGroupMembers(args: CommandArgs<'GetGroupMembers'>, options?: CommandOptions) {
-    return this.command('GetGroupMembers', args, options);
-  }
-  findUser(args: CommandArgs<'FindUser'>, options?: CommandOptions) {
-    return this.command('FindUser', args, options);
-  }
-  /** People whose username starts with `prefix`, sorted (for a people list or autocomplete). */
-  searchUsers(args: CommandArgs<'SearchUsers'>, options?: CommandOptions) {
-    return this.command('SearchUsers', args, options);
-  }
-  markRead(args: CommandArgs<'MarkRead'>, options?: CommandOptions) {
-    return this.command('MarkRead', args, options);
-  }
-  muteTopic(args: CommandArgs<'MuteTopic'>, options?: CommandOptions) {
-    return this.command('MuteTopic', args, options);
-  }
-  unmuteTopic(args: CommandArgs<'UnmuteTopic'>, options?: CommandOptions) {
-    return this.command('UnmuteTopic', args, options);
-  }
-  getSessionState(options?: CommandOptions) {
-    return this.command('GetSessionState', {}, options);
-  }
-  /**
-   * The user's read state (cursors, mutes, unread counts) into the local state; what this device's session lacks of
-   * it is folded in (SyncReadState) without being asked.
-   */
-  getReadState(options?: CommandOptions) {
-    return this.command('GetReadState', {}, options);
-  }
-  /** Folds cursors and mutes into this device's session. The client does this by itself; for tools and tests. */
-  syncReadState(args: CommandArgs<'SyncReadState'>, options?: CommandOptions) {
-    return this.command('SyncReadState', args, options);
   }
 
   // ------------------------------------------------------------------ public: extensions
@@ -1521,6 +1446,8 @@ export class ImClient {
     return this.#state$.pipe(map(pick), distinctUntilChanged(), map(project));
   }
 }
+
+installCommandMethods(ImClient.prototype);
 
 function asImError(error: unknown): ImError {
   return error instanceof ImError ? error : new ImError({ code: 'internal', message: String(error) });
