@@ -4,7 +4,7 @@
 // keeps its exact signature; the implementation is one generic function per command installed on the prototype.
 import { commandSchemas, type CommandArgs, type CommandType } from '../protocol/commands.js';
 import type { ReplyData } from '../protocol/replies.js';
-import type { CommandOptions } from './ImClient.js';
+import type { CommandOptions } from './CommandWindow.js';
 
 /** Commands with a method of their own; extension commands (Ext, ExtQuery) go through `client.extension(def)`. */
 export type MethodCommandType = Exclude<CommandType, 'Ext' | 'ExtQuery'>;
