@@ -8,46 +8,45 @@
 // - answerRecall: the hub's recalls answered from the chain. selectors, TopicHistories: what the UI observes.
 // - commandMethods: sendMessage, markRead, … made from the protocol's command table.
 // Protocol: docs/PROTOCOL.md.
-import { Subject, BehaviorSubject, distinctUntilChanged, filter, map, type Observable } from 'rxjs';
-import { safeParse } from 'zod/mini';
-import { canonicalJson } from '../../seal/canonicalJson.js';
+import { BehaviorSubject, Subject, distinctUntilChanged, map, type Observable } from 'rxjs';
 import { ChainVerifier } from '../../seal/ChainVerifier.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { CloseCode } from '../protocol/closeCodes.js';
-import { commandSchema, readCommandTypes, sessionUpdateTypes, type Command, type CommandArgs, type CommandOf, type CommandType } from '../protocol/commands.js';
+import { readCommandTypes, sessionUpdateTypes, type Command, type CommandArgs, type CommandType } from '../protocol/commands.js';
 import { topicKey } from '../protocol/deviceSession.js';
 import { ImError } from '../protocol/errors.js';
-import { utf8ByteLength, type HubFrame, type RecallFrame, type WelcomeFrame } from '../protocol/frames.js';
+import { type HubFrame, type RecallFrame, type WelcomeFrame } from '../protocol/frames.js';
 import { webSocketProtocols, webSocketUrl, type SessionToken } from '../protocol/http.js';
-import { MAX_COMMAND_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
+import { PROTOCOL_VERSION } from '../protocol/limits.js';
 import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef } from '../protocol/model.js';
 import type { Outcome } from '../protocol/outcomes.js';
 import type { ReplyData } from '../protocol/replies.js';
-import type { ExtensionCommandDef, ExtensionDef } from '../extension/defineExtension.js';
+import { bindExtension } from '../extension/bindExtension.js';
+import type { ExtensionDef } from '../extension/defineExtension.js';
 import type { ExtensionClient } from '../extension/ExtensionClient.js';
-import { logout, refreshToken } from './account.js';
+import { logout } from './account.js';
 import { answerRecall } from './answerRecall.js';
 import { ClientConnection, type ConnectionInfo, type ConnectionState } from './ClientConnection.js';
 import { installCommandMethods, type CommandMethods } from './commandMethods.js';
 import { CommandWindow, type CommandOptions, type PendingCommand } from './CommandWindow.js';
 import { HubSocket, type SocketClosed } from './HubSocket.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage } from './ImClientStorage.js';
+import type { ImClientConfig, SignOutOptions } from './ImClientConfig.js';
 import { applyReply, emptyImState, type ImState } from './ImState.js';
-import { issueMessage } from './issueMessage.js';
+import { checkCommand } from './checkCommand.js';
 import { LocalState, SNAPSHOT_ENTRY } from './LocalState.js';
 import { Outbox } from './Outbox.js';
 import { pendingMessagesOf, type PendingMessage } from './PendingMessage.js';
-import type { FetchLike } from './postCredentials.js';
 import { PushInbox } from './PushInbox.js';
 import { ReadStateFold } from './ReadStateFold.js';
-import type { ReconnectConfig } from './ReconnectConfig.js';
 import * as select from './selectors.js';
 import type { Review } from './selectors.js';
 import { restoreSnapshot } from './stateSnapshot.js';
 import { TopicHistories, type TopicHistory } from './TopicHistories.js';
+import { TokenRefresh } from './TokenRefresh.js';
 import type { WebSocketConstructor } from './WebSocketLike.js';
 
-export type { CommandOptions, ConnectionInfo, ConnectionState, PendingCommand, Review, TopicHistory };
+export type { CommandOptions, ConnectionInfo, ConnectionState, ImClientConfig, PendingCommand, Review, SignOutOptions, TopicHistory };
 
 export interface SealedLogInfo {
   readonly sessionId: string;
@@ -69,66 +68,7 @@ export interface IssuedCommand<T extends CommandType> {
   readonly reply: Promise<ReplyData<T>>;
 }
 
-export interface ImClientConfig {
-  /** The hub's base URL, http(s)://host:port. */
-  readonly url: string;
-  /** This device's id, stable across runs (1–64 chars of A-Za-z0-9_-). */
-  readonly deviceId: string;
-  /** Session token from login/register; can be set later with setToken. */
-  readonly token?: string;
-  /**
-   * When `token` expires (SessionToken.expiresAt). Given, the client refreshes the token at half its remaining life
-   * (POST /api/refresh), moves its connection to the new one and emits it on `token$` for the app to keep.
-   */
-  readonly tokenExpiresAt?: number | undefined;
-  /** For the account calls (token refresh, sign-out). Default: globalThis.fetch. */
-  readonly fetch?: FetchLike | undefined;
-  /** Default: globalThis.WebSocket. In Node pass `WebSocket` from 'ws'. */
-  readonly WebSocket?: WebSocketConstructor;
-  /** Default: memoryStorage(). The web app passes IndexedDB-backed storage, Node file-backed. */
-  readonly storage?: ImClientStorage;
-  readonly reconnect?: ReconnectConfig;
-  /** Commands on the wire without a reply yet. Default 16. */
-  readonly maxInFlight?: number;
-  /** Acks are sent after this idle time or every `ackEvery` pushes. Defaults 20 ms, 32. */
-  readonly ackDelayMs?: number;
-  readonly ackEvery?: number;
-  /** Fetch streams, groups and session state on the first welcome and after resync. Default true. */
-  readonly autoSync?: boolean;
-  /** Outbox capacity (commands waiting); issuing beyond waits. Default 10 000. */
-  readonly outboxCapacity?: number;
-  /** Random source for trace ids' fallback and backoff jitter (tests). */
-  readonly random?: () => number;
-  /**
-   * Pushed outcomes arriving within this many ms are applied together and state$ emits once for them, so a busy
-   * topic does not re-render a UI per message. `client.state` is always current. Default 16 (one frame); 0 emits
-   * on the next macrotask.
-   */
-  readonly stateBatchMs?: number;
-  /**
-   * The signed-in user (from login/register). The storage belongs to this user: the client refuses to open over
-   * another user's data and stops (offline, stoppedBy 4001) rather than send it under a token of another user.
-   * Default: storage.userId, else the user of the stored device record, else whoever is welcomed first.
-   */
-  readonly userId?: string;
-}
-
-/** What sign-out does with commands the hub has not answered yet. */
-export interface SignOutOptions {
-  /** 'send': wait until the hub answered every queued command (needs a connection); 'discard': drop them. */
-  readonly unsent: 'send' | 'discard';
-  /** Stops waiting for 'send': signOut rejects and nothing is wiped. */
-  readonly signal?: AbortSignal;
-  /**
-   * Also sign the token out at the hub (POST /api/logout, best effort, at most 5 s), so a copy of it left anywhere
-   * is refused from now on. Default true; an offline device cannot, and its token then lives until it expires.
-   */
-  readonly revokeToken?: boolean | undefined;
-}
-
 const DEVICE_ENTRY = 1;
-/** The largest envelope a command frame gets around its command (session id ≤ 200 chars, seq, seal). */
-const COMMAND_ENVELOPE_BYTES = utf8ByteLength(JSON.stringify({ kind: 'command', sessionId: 'x'.repeat(200), seq: Number.MAX_SAFE_INTEGER, seal: '0'.repeat(64), command: null }));
 
 // The command methods (sendMessage, markRead, getStreams, …) are made from the protocol's command table and
 // installed on the prototype below the class; this interface, merged with the class, gives them their types.
@@ -148,9 +88,7 @@ export class ImClient {
   readonly #inbox: PushInbox;
   readonly #local: LocalState;
   readonly #histories = new TopicHistories(() => this.#closed);
-  #token: string | undefined;
-  readonly #token$ = new Subject<SessionToken>();
-  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #token: TokenRefresh;
   /** The user whose storage this is; undefined until known (no userId given, nothing stored yet). */
   #owner: string | undefined;
   #device: DeviceRecord | undefined;
@@ -240,8 +178,14 @@ export class ImClient {
     this.#storage = storage;
     this.#outbox = outbox;
     this.#WebSocket = WebSocketImpl;
-    this.#token = config.token;
-    this.#scheduleRefresh(config.tokenExpiresAt);
+    this.#token = new TokenRefresh({
+      url: config.url,
+      fetch: config.fetch,
+      closed: () => this.#closed,
+      // The open connection was admitted with the old token, which the hub closes (4001) when it expires: move now.
+      refreshed: () => this.#connection.reconnectNow('token refreshed'),
+    });
+    this.#token.set(config.token, config.tokenExpiresAt);
     this.#owner = config.userId ?? storage.userId ?? device?.userId;
     this.#device = device;
     this.#session = session;
@@ -338,53 +282,19 @@ export class ImClient {
    * client refreshes it before it expires, as with `config.tokenExpiresAt`.
    */
   setToken(token: string, expiresAt?: number): void {
-    this.#token = token;
-    this.#scheduleRefresh(expiresAt);
+    this.#token.set(token, expiresAt);
   }
 
   /** Tokens the client got by refreshing its own (persist them: the old one expires). */
   get token$(): Observable<SessionToken> {
-    return this.#token$.asObservable();
-  }
-
-  #scheduleRefresh(expiresAt: number | undefined): void {
-    clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = undefined;
-    if (expiresAt === undefined || this.#closed) return;
-    const delay = Math.min(2 ** 31 - 1, Math.max(1_000, Math.floor((expiresAt - Date.now()) / 2)));
-    this.#refreshTimer = setTimeout(() => void this.#refreshNow(expiresAt), delay);
-    // In Node a pending refresh alone must not keep the process alive.
-    (this.#refreshTimer as { unref?: () => void }).unref?.();
-  }
-
-  /** Refreshes the token; on a network failure tries again in a minute; a refused token is left to expire (4001). */
-  async #refreshNow(expiresAt: number): Promise<void> {
-    const token = this.#token;
-    if (!token || this.#closed) return;
-    const fetchOption = this.#config.fetch ? { fetch: this.#config.fetch } : {};
-    let fresh: SessionToken;
-    try {
-      fresh = await refreshToken(this.url, token, { ...fetchOption, signal: AbortSignal.timeout(10_000) });
-    } catch (error) {
-      if (!(error instanceof ImError && (error.code === 'unauthorized' || error.code === 'forbidden')) && Date.now() < expiresAt) {
-        clearTimeout(this.#refreshTimer);
-        this.#refreshTimer = setTimeout(() => void this.#refreshNow(expiresAt), Math.min(60_000, Math.max(1_000, expiresAt - Date.now())));
-      }
-      return;
-    }
-    if (this.#closed || this.#token !== token) return;
-    this.#token = fresh.token;
-    this.#token$.next(fresh);
-    this.#scheduleRefresh(fresh.expiresAt);
-    // The open connection was admitted with the old token, which the hub closes (4001) when it expires: move now.
-    this.#connection.reconnectNow('token refreshed');
+    return this.#token.token$;
   }
 
   /** Starts connecting (and reconnecting with backoff until disconnect/close or a terminal close code). */
   connect(): void {
     if (this.#closed) throw new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' });
     if (this.#connection.running) return;
-    if (!this.#token) throw new ImError({ code: 'unauthorized', message: 'ImClient.connect needs a token: pass config.token or call setToken() after login()' });
+    if (!this.#token.token) throw new ImError({ code: 'unauthorized', message: 'ImClient.connect needs a token: pass config.token or call setToken() after login()' });
     this.#connection.start();
   }
 
@@ -399,8 +309,7 @@ export class ImClient {
     this.disconnect();
     this.#closed = true;
     this.#connection.close();
-    clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = undefined;
+    this.#token.stop();
     clearTimeout(this.#foldTimer);
     this.#foldTimer = undefined;
     await this.#local.saveSnapshot();
@@ -412,7 +321,8 @@ export class ImClient {
     this.#local.complete();
     this.#connection.complete();
     this.#window.complete();
-    for (const subject of [this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$, this.#token$]) subject.complete();
+    for (const subject of [this.#log$, this.#outcomes$, this.#failures$, this.#resyncs$]) subject.complete();
+    this.#token.close();
   }
 
   /** The user whose storage this client works on, once known. */
@@ -451,7 +361,7 @@ export class ImClient {
     }
     const discarded = this.unsent;
     await this.close();
-    const token = this.#token;
+    const token = this.#token.token;
     if ((options.revokeToken ?? true) && token) {
       await logout(this.url, token, { signal: AbortSignal.timeout(5_000), ...(this.#config.fetch ? { fetch: this.#config.fetch } : {}) }).catch(() => undefined);
     }
@@ -502,27 +412,8 @@ export class ImClient {
     };
     if (this.#closed) return refused(new ImError({ code: 'unavailable', message: 'this ImClient is closed; open a new one' }));
     const traceId = options.traceId ?? this.#newTraceId();
-    const parsed = commandSchema.safeParse({ ...args, type, traceId }, { error: issueMessage });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
-      return refused(new ImError({ code: 'bad_schema', message: `${type}: ${path.join('.') || 'command'}: ${issue?.message ?? 'invalid'}`, path }, traceId));
-    }
-    const command = parsed.data as CommandOf<T>;
-    const sent = parsed.data;
-    if (sent.type === 'Ext' || sent.type === 'ExtQuery') {
-      const problem = this.#checkExtensionCommand(sent);
-      if (problem) return refused(new ImError(problem, traceId));
-    }
-    try {
-      canonicalJson(command); // what the seal is computed over: refuse here what could never be sealed
-    } catch (error) {
-      return refused(new ImError({ code: 'bad_schema', message: `${type}: ${(error as Error).message}` }, traceId));
-    }
-    const bytes = utf8ByteLength(JSON.stringify(command)) + COMMAND_ENVELOPE_BYTES;
-    if (bytes > MAX_COMMAND_FRAME_BYTES) {
-      return refused(new ImError({ code: 'payload_too_large', message: `${type} would make a ${bytes}-byte frame; the limit is ${MAX_COMMAND_FRAME_BYTES}` }, traceId));
-    }
+    const command = checkCommand(type, args, traceId, this.#extensions);
+    if (command instanceof ImError) return refused(command);
     const existing = this.#window.existing(traceId, options.signal);
     if (existing) return { traceId, stored: existing.stored, reply: existing.reply as Promise<ReplyData<T>> };
     if (sessionUpdateTypes.has(type)) this.#readState.issued(command);
@@ -551,42 +442,7 @@ export class ImClient {
     const known = this.#extensions.get(def.name);
     if (known && known !== def) throw new TypeError(`ImClient.extension: another definition of "${def.name}" is bound to this client already`);
     this.#extensions.set(def.name, def);
-    const bound: Record<string, unknown> = { name: def.name };
-    for (const [name, command] of Object.entries(def.commands)) {
-      bound[name] = async (payload: unknown, options?: CommandOptions): Promise<unknown> => {
-        const reply = await this.command(command.kind === 'write' ? 'Ext' : 'ExtQuery', { ext: def.name, name, payload }, options);
-        const result = safeParse(command.result, reply.result);
-        if (!result.success) {
-          const issue = result.error.issues[0];
-          throw new ImError({ code: 'internal', message: `the hub's ${def.name}.${name} result does not match the extension's schema: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() }, options?.traceId);
-        }
-        return result.data;
-      };
-    }
-    bound.events$ = this.#outcomes$.pipe(
-      map(({ outcomeId, outcome }) => {
-        if (outcome.type !== 'ExtEvent' || outcome.ext !== def.name || !Object.hasOwn(def.events, outcome.event)) return undefined;
-        const data = safeParse(def.events[outcome.event]!, outcome.data);
-        return data.success ? { outcomeId, event: outcome.event, data: data.data } : undefined;
-      }),
-      filter((event) => event !== undefined),
-    );
-    return bound as ExtensionClient<D>;
-  }
-
-  /** Why an extension command cannot be sent (unknown extension or command, wrong kind, payload refused), if so. */
-  #checkExtensionCommand(command: CommandOf<'Ext'> | CommandOf<'ExtQuery'>): { code: 'not_found' | 'bad_schema'; message: string; path?: Array<string | number> } | undefined {
-    const def = this.#extensions.get(command.ext);
-    if (!def) return { code: 'not_found', message: `${command.type}: unknown extension "${command.ext}": bind its definition with client.extension(def) first`, path: ['ext'] };
-    const member: ExtensionCommandDef | undefined = Object.hasOwn(def.commands, command.name) ? def.commands[command.name] : undefined;
-    if (!member) return { code: 'not_found', message: `${command.type}: extension "${command.ext}" has no command "${command.name}"`, path: ['name'] };
-    const kind = command.type === 'Ext' ? 'write' : 'query';
-    if (member.kind !== kind) return { code: 'bad_schema', message: `${command.ext}.${command.name} is a ${member.kind}: send it as ${member.kind === 'write' ? 'Ext' : 'ExtQuery'}`, path: ['type'] };
-    const payload = safeParse(member.payload, command.payload, { error: issueMessage });
-    if (payload.success) return undefined;
-    const issue = payload.error.issues[0];
-    const path = ['payload', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];
-    return { code: 'bad_schema', message: `${command.ext}.${command.name}: ${path.join('.')}: ${issue?.message ?? 'invalid'}`, path };
+    return bindExtension(def, (type, args, options) => this.command(type, args, options), this.outcomes$);
   }
 
   /** Fetches streams (with topics), groups and the user's read state into the local state. */
@@ -720,7 +576,7 @@ export class ImClient {
 
   /** The next connection attempt's socket, its frames handed to the parts. */
   #openSocket(): HubSocket | SocketClosed {
-    return HubSocket.open(this.#WebSocket, webSocketUrl(this.url, this.deviceId), webSocketProtocols(this.#token ?? ''), {
+    return HubSocket.open(this.#WebSocket, webSocketUrl(this.url, this.deviceId), webSocketProtocols(this.#token.token ?? ''), {
       opened: (socket) => {
         socket.send({
           kind: 'hello',
