@@ -6,6 +6,7 @@
 // - CommandWindow: commands in flight, sealed into the device's chain (SessionClient) and settled by their replies.
 // - PushInbox: pushed outcomes taken once by id, acked once stored; LocalState applies them (state$).
 // - answerRecall: the hub's recalls answered from the chain. selectors, TopicHistories: what the UI observes.
+// - checkCommand: what is refused before queueing. TokenRefresh: the token kept fresh. bindExtension: extensions.
 // - commandMethods: sendMessage, markRead, … made from the protocol's command table.
 // Protocol: docs/PROTOCOL.md.
 import { BehaviorSubject, Subject, distinctUntilChanged, map, type Observable } from 'rxjs';
@@ -15,7 +16,7 @@ import { CloseCode } from '../protocol/closeCodes.js';
 import { readCommandTypes, sessionUpdateTypes, type Command, type CommandArgs, type CommandType } from '../protocol/commands.js';
 import { topicKey } from '../protocol/deviceSession.js';
 import { ImError } from '../protocol/errors.js';
-import { type HubFrame, type RecallFrame, type WelcomeFrame } from '../protocol/frames.js';
+import type { HubFrame, RecallFrame, WelcomeFrame } from '../protocol/frames.js';
 import { webSocketProtocols, webSocketUrl, type SessionToken } from '../protocol/http.js';
 import { PROTOCOL_VERSION } from '../protocol/limits.js';
 import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef } from '../protocol/model.js';
