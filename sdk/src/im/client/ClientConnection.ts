@@ -17,7 +17,7 @@ export interface ConnectionInfo {
   readonly stoppedBy?: number;
 }
 
-export interface ClientConnectionConfig {
+interface ClientConnectionConfig {
   readonly reconnect: ReconnectConfig;
   readonly random: (() => number) | undefined;
   /** Opens the next socket (HubSocket.open with the client's handlers). */

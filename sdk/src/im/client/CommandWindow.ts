@@ -36,12 +36,12 @@ export interface CommandOptions {
 }
 
 /** A command in the window: when it is durable, and its reply. */
-export interface TrackedCommand {
+interface TrackedCommand {
   readonly stored: Promise<void>;
   readonly reply: Promise<unknown>;
 }
 
-export interface CommandWindowConfig {
+interface CommandWindowConfig {
   readonly outbox: Outbox;
   /** Commands on the wire without a reply yet (≥ 1). */
   readonly maxInFlight: number;

@@ -13,7 +13,7 @@ export interface SocketClosed {
   readonly welcomed: boolean;
 }
 
-export interface HubSocketHandlers {
+interface HubSocketHandlers {
   /** The socket is open: say hello. The heartbeat starts after this. */
   opened(socket: HubSocket): void;
   /** A frame from the hub; the next is handed on once the promise settles (a rejection closes with 1011). */

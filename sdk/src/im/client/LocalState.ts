@@ -12,7 +12,7 @@ export const SNAPSHOT_ENTRY = 1;
 /** How often at most the state is written as a snapshot while it changes. */
 const SNAPSHOT_EVERY_MS = 1_000;
 
-export interface LocalStateConfig {
+interface LocalStateConfig {
   readonly storage: ImClientStorage;
   /** Pushed outcomes within this many ms are emitted together. */
   readonly batchMs: number;

@@ -5,7 +5,7 @@ import type { PushFrame } from '../protocol/frames.js';
 import type { Outcome } from '../protocol/outcomes.js';
 import type { HubSocket } from './HubSocket.js';
 
-export interface PushInboxConfig {
+interface PushInboxConfig {
   /** The highest outcome id taken before (the stored device record's). */
   readonly lastOutcomeId: number;
   readonly ackEvery: number;

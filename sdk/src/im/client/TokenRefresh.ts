@@ -7,7 +7,7 @@ import type { SessionToken } from '../protocol/http.js';
 import { refreshToken } from './account.js';
 import type { FetchLike } from './postCredentials.js';
 
-export interface TokenRefreshConfig {
+interface TokenRefreshConfig {
   /** The hub's base URL. */
   readonly url: string;
   readonly fetch: FetchLike | undefined;

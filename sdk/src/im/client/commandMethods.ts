@@ -7,14 +7,14 @@ import type { ReplyData } from '../protocol/replies.js';
 import type { CommandOptions } from './CommandWindow.js';
 
 /** Commands with a method of their own; extension commands (Ext, ExtQuery) go through `client.extension(def)`. */
-export type MethodCommandType = Exclude<CommandType, 'Ext' | 'ExtQuery'>;
+type MethodCommandType = Exclude<CommandType, 'Ext' | 'ExtQuery'>;
 
 /**
  * One method per command, named after it (SendMessage → sendMessage): `(args, options?)`, or `(options?)` for a
  * command without fields (GetStreams). Each resolves with the command's reply data like `command(type, …)`.
  */
 export type CommandMethods = {
-  readonly [T in keyof typeof commandSchemas as T extends MethodCommandType ? Uncapitalize<T> : never]: T extends MethodCommandType
+  [T in keyof typeof commandSchemas as T extends MethodCommandType ? Uncapitalize<T> : never]: T extends MethodCommandType
     ? keyof CommandArgs<T> extends never
       ? (options?: CommandOptions) => Promise<ReplyData<T>>
       : (args: CommandArgs<T>, options?: CommandOptions) => Promise<ReplyData<T>>

@@ -19,7 +19,7 @@ export interface Review {
 type State$ = Observable<ImState>;
 
 /** `pick`'s part of each state, projected when it changed (by identity). */
-export function select<P, R>(state$: State$, pick: (state: ImState) => P, project: (part: P) => R): Observable<R> {
+function select<P, R>(state$: State$, pick: (state: ImState) => P, project: (part: P) => R): Observable<R> {
   return state$.pipe(map(pick), distinctUntilChanged(), map(project));
 }
 

@@ -12,7 +12,7 @@ import type { ExtensionDef } from './defineExtension.js';
 import type { ExtensionClient } from './ExtensionClient.js';
 
 /** Sends an extension command (ImClient.command for Ext and ExtQuery). */
-export type SendExtensionCommand = (type: 'Ext' | 'ExtQuery', args: CommandArgs<'Ext'>, options?: CommandOptions) => Promise<ReplyData<'Ext'>>;
+type SendExtensionCommand = (type: 'Ext' | 'ExtQuery', args: CommandArgs<'Ext'>, options?: CommandOptions) => Promise<ReplyData<'Ext'>>;
 
 export function bindExtension<D extends ExtensionDef>(def: D, send: SendExtensionCommand, outcomes$: Observable<{ readonly outcomeId: number; readonly outcome: Outcome }>): ExtensionClient<D> {
   const bound: Record<string, unknown> = { name: def.name };
