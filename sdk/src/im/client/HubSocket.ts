@@ -26,7 +26,10 @@ export class HubSocket {
   readonly #socket: WebSocketLike;
   readonly #handlers: HubSocketHandlers;
   readonly #abort = new AbortController();
-  readonly #closed: Promise<SocketClosed>;
+  /** Aborted once the connection is over. */
+  readonly signal: AbortSignal = this.#abort.signal;
+  /** Resolves once, when the connection is over. */
+  readonly closed: Promise<SocketClosed>;
   #resolveClosed!: (closed: SocketClosed) => void;
   #inbox: Promise<void> = Promise.resolve();
   #lastReceivedAt: number;
@@ -53,7 +56,7 @@ export class HubSocket {
   private constructor(socket: WebSocketLike, handlers: HubSocketHandlers) {
     this.#socket = socket;
     this.#handlers = handlers;
-    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#lastReceivedAt = this.#lastSentAt = Date.now();
     socket.onopen = () => {
       handlers.opened(this);
@@ -78,16 +81,6 @@ export class HubSocket {
     socket.onerror = () => {
       // A close event follows; nothing to do here.
     };
-  }
-
-  /** Aborted once the connection is over. */
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-
-  /** Resolves once, when the connection is over. */
-  get closed(): Promise<SocketClosed> {
-    return this.#closed;
   }
 
   /** Sends a frame; false (and nothing sent) when the connection is over or not open. */
