@@ -5,6 +5,9 @@ import type { PushFrame } from '../protocol/frames.js';
 import type { Outcome } from '../protocol/outcomes.js';
 import type { HubSocket } from './HubSocket.js';
 
+/** Where acks go: the connection the pushes came on. */
+type AckSocket = Pick<HubSocket, 'send'>;
+
 interface PushInboxConfig {
   /** The highest outcome id taken before (the stored device record's). */
   readonly lastOutcomeId: number;
@@ -33,7 +36,7 @@ export class PushInbox {
     return this.#lastOutcomeId;
   }
 
-  onPush(socket: HubSocket, frame: PushFrame): void {
+  onPush(socket: AckSocket, frame: PushFrame): void {
     if (frame.outcomeId > this.#lastOutcomeId) {
       this.#lastOutcomeId = frame.outcomeId;
       this.#config.take(frame.outcomeId, frame.outcome);
@@ -50,7 +53,7 @@ export class PushInbox {
   }
 
   /** Stores the high-water mark and acks it now. */
-  async flushAck(socket: HubSocket): Promise<void> {
+  async flushAck(socket: AckSocket): Promise<void> {
     if (this.#ackTimer) clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     this.#unacked = 0;
