@@ -38,6 +38,8 @@ export function installCommandMethods(prototype: Commander): void {
         : function (this: Commander, options?: CommandOptions) {
             return this.command(type, {}, options);
           };
+    // A command named like a member of ImClient (a `Refresh` beside refresh()) fails to compile: the merged
+    // interface then extends CommandMethods incorrectly (TS2430), so it is never silently replaced here.
     Object.defineProperty(prototype, type[0]!.toLowerCase() + type.slice(1), { value, writable: true, configurable: true });
   }
 }
