@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 import { describe, expect, it } from 'vitest';
 
-/** Bytes of gzip: today's 36,578 (sdk/README.md "Bundle size") plus about 1.4 KB of room. */
+/** Bytes of gzip: today's 37,385 (sdk/README.md "Bundle size") plus about 0.6 KB of room. */
 const BUDGET_GZIP_BYTES = 38_000;
 /** The target, not yet met: ImClient and its sealed outbox alone are ~26 KB gzip. */
 const TARGET_GZIP_BYTES = 25_000;

@@ -1,7 +1,7 @@
 // What `client.extension(def)` returns: one function per command of the extension, typed by its schemas, and the
 // extension's pushed events as a typed stream.
 import type { Observable } from 'rxjs';
-import type { CommandOptions } from '../client/ImClient.js';
+import type { CommandOptions } from '../client/CommandWindow.js';
 import type { ExtensionCommandDefs, ExtensionDef, ExtensionEvent, ExtensionEventDefs, ExtensionPayload, ExtensionResult } from './defineExtension.js';
 
 export type ExtensionCommands<C extends ExtensionCommandDefs> = {

@@ -135,6 +135,7 @@ export const extCommandSchema = command('Ext', extensionCommandShape);
 /** A read an extension registered: changes nothing, runs again on a resend, like GetHistory. */
 export const extQueryCommandSchema = command('ExtQuery', extensionCommandShape);
 
+/** Every command by type. ImClient has a method per entry but Ext/ExtQuery (SendMessage → `sendMessage`, client/commandMethods.ts). */
 export const commandSchemas = {
   SendMessage: sendMessageSchema,
   EditMessage: editMessageSchema,

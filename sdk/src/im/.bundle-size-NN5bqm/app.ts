@@ -1,0 +1,1 @@
+export { ImClient, ImError, login, register, defineExtension, administersStream, settableTopicStatuses, topicKey, topicStatusRefusal } from '../index.js';
