@@ -8,7 +8,7 @@
 // It replaced the hand-written queues of the hub's per-connection runtime (a connection's inbound commands, its
 // writer's backlog while the socket drains, the SQLite store's job queue) and SessionHandler's per-session promise
 // chain: one implementation of "in order, one at a time, bounded, drain on close".
-import { Deque } from './Deque.js';
+import { Deque } from '../internal/Deque.js';
 
 export interface WorkQueueConfig<T> {
   /** Items held at most, the one being handled included: `offer` returns false beyond it. Default: no bound. */

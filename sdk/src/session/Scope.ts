@@ -3,7 +3,7 @@
 // completes, fails or is cancelled — every child still running is cancelled (AbortSignal +
 // RxJS unsubscription) and its teardown runs. A child's failure reaches the owner, typed.
 import { type Observable, Subject, type Subscription, isObservable } from 'rxjs';
-import { Deque } from '../mailbox/Deque.js';
+import { Deque } from '../internal/Deque.js';
 import { CancelledError, SessionError, SessionFailedError } from './SessionError.js';
 import { type Settled, Task } from './Task.js';
 

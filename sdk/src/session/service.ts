@@ -2,7 +2,7 @@
 // per request, each carrying its request. The service ends when its input completes and the
 // last reply is out.
 import { type Subscription, isObservable, take } from 'rxjs';
-import { Deque } from '../mailbox/Deque.js';
+import { Deque } from '../internal/Deque.js';
 import { Session } from './Session.js';
 import { SessionError } from './SessionError.js';
 import { type InputItem, type Outcome, type SessionInput, handled, isPromiseLike, sessionInput } from './sessionInput.js';
