@@ -9,6 +9,7 @@
 // writer's backlog while the socket drains, the SQLite store's job queue) and SessionHandler's per-session promise
 // chain: one implementation of "in order, one at a time, bounded, drain on close".
 import { Deque } from '../internal/Deque.js';
+import { isPromiseLike } from '../internal/isPromiseLike.js';
 
 export interface WorkQueueConfig<T> {
   /** Items held at most, the one being handled included: `offer` returns false beyond it. Default: no bound. */
@@ -170,9 +171,9 @@ export class WorkQueue<T> {
       this.#fail(error, item);
       return true;
     }
-    if (result === undefined || typeof (result as PromiseLike<unknown>).then !== 'function') return true;
+    if (!isPromiseLike(result)) return true;
     this.#inHand = item;
-    (result as PromiseLike<unknown>).then(this.#next, this.#failed);
+    result.then(this.#next, this.#failed);
     return false;
   }
 

@@ -5,7 +5,8 @@ import { type Subscription, isObservable, take } from 'rxjs';
 import { Deque } from '../internal/Deque.js';
 import { Session } from './Session.js';
 import { SessionError } from './SessionError.js';
-import { type InputItem, type Outcome, type SessionInput, handled, isPromiseLike, sessionInput } from './sessionInput.js';
+import { type InputItem, type Outcome, type SessionInput, handled, sessionInput } from './sessionInput.js';
+import { isPromiseLike } from '../internal/isPromiseLike.js';
 
 /** The one reply to one request: its value, or the error the handler failed with. */
 export type Reply<Req, Res> =
