@@ -12,8 +12,9 @@ const sources = import.meta.glob(['./**/*.ts', '!./**/*.test.ts', '!./node/**', 
 const forbidden: Array<[RegExp, string]> = [
   [/from\s+['"]node:/, 'a node: import'],
   [/from\s+['"](fs|path|net|os|crypto|child_process|events|stream|buffer)['"]/, 'a Node built-in import'],
-  [/\bwindow\./, 'window'],
-  [/\bdocument\./, 'document'],
+  // The globals, not a private field named so (`this.#window.`).
+  [/(?<![\w$#])window\./, 'window'],
+  [/(?<![\w$#])document\./, 'document'],
   [/\bindexedDB\b/, 'indexedDB'],
   [/\bBuffer\./, 'Buffer'],
   [/\bprocess\./, 'process'],

@@ -3,6 +3,7 @@
 // `goto` runs leave(old) then enter(new). Event-source emissions join the same queue. The trace
 // stream gets one line per delivery in the seed's format.
 import { Observable, Subject } from 'rxjs';
+import { Deque } from '../internal/Deque.js';
 import type { MessageMap, PayloadArgs } from './EventTag.js';
 import type { MachineRef } from './MachineRef.js';
 import type { MachineDefinition } from './defineMachine.js';
@@ -63,7 +64,7 @@ interface YieldChannel {
 
 function messageChannelYield(): (run: () => void) => void {
   let channel: YieldChannel | null = null;
-  const waiting: (() => void)[] = [];
+  const waiting = new Deque<() => void>();
   return (run) => {
     if (channel === null) {
       channel = new globalThis.MessageChannel() as unknown as YieldChannel;

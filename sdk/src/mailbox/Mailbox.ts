@@ -1,5 +1,6 @@
 // A mailbox: a queue owned by neither side (seed 001). Senders never see it break because a
 // consumer died; receiving takes a lease that comes back to the head of the queue unless acked.
+import { capacityProblem } from '../internal/capacityProblem.js';
 import type { MailboxBacking, MailboxEntry } from './MailboxBacking.js';
 import { MailboxCore } from './MailboxCore.js';
 import { MailboxError } from './MailboxError.js';
@@ -113,9 +114,8 @@ export class Mailbox<T> {
 function makeCore<T>(config: MailboxConfig<T>, recovered: ReadonlyArray<MailboxEntry<T>>): MailboxCore<T> {
   const capacity = config.capacity ?? 1024;
   const name = config.name ?? 'mailbox';
-  if (!(capacity >= 1) || (Number.isFinite(capacity) && !Number.isInteger(capacity))) {
-    throw new MailboxError('invalid_config', `mailbox "${name}": capacity must be a whole number >= 1 or Infinity, got ${String(capacity)}`);
-  }
+  const problem = capacityProblem(capacity);
+  if (problem !== undefined) throw new MailboxError('invalid_config', `mailbox "${name}": ${problem}`);
   const onBackingError = config.onBackingError ?? ((error: MailboxError) => console.error(error));
   return new MailboxCore<T>(name, capacity, config.backing, onBackingError, recovered);
 }

@@ -1,7 +1,7 @@
 // The mailbox's state and algorithms, shared by its faces (Mailbox, MailboxReceiver, Lease).
 // Internal: not exported from the package. The hot paths (room available / a receiver waiting)
 // are synchronous and allocate only the message record and the lease.
-import { Deque } from './Deque.js';
+import { Deque } from '../internal/Deque.js';
 import { Lease } from './Lease.js';
 import type { MailboxBacking, MailboxEntry } from './MailboxBacking.js';
 import { MailboxClosedError, MailboxError } from './MailboxError.js';

@@ -77,6 +77,13 @@ describe('WorkQueue', () => {
     expect(() => new WorkQueue<number>(() => undefined, { capacity: 0 })).toThrow(RangeError);
   });
 
+  it('takes capacities by the same rule as a Mailbox: a whole number >= 1, or Infinity', () => {
+    expect(() => new WorkQueue<number>(() => undefined, { capacity: 1.5 })).toThrow(RangeError);
+    expect(() => new WorkQueue<number>(() => undefined, { capacity: Number.NaN })).toThrow(RangeError);
+    expect(new WorkQueue<number>(() => undefined, { capacity: 1 }).offer(1)).toBe(true);
+    expect(new WorkQueue<number>(() => undefined, { capacity: Infinity }).offer(1)).toBe(true);
+  });
+
   it('a failing item is reported and the queue goes on with the next', async () => {
     const errors: Array<[unknown, number]> = [];
     const seen: number[] = [];

@@ -8,7 +8,9 @@
 // It replaced the hand-written queues of the hub's per-connection runtime (a connection's inbound commands, its
 // writer's backlog while the socket drains, the SQLite store's job queue) and SessionHandler's per-session promise
 // chain: one implementation of "in order, one at a time, bounded, drain on close".
-import { Deque } from './Deque.js';
+import { capacityProblem } from '../internal/capacityProblem.js';
+import { Deque } from '../internal/Deque.js';
+import { isPromiseLike } from '../internal/isPromiseLike.js';
 
 export interface WorkQueueConfig<T> {
   /** Items held at most, the one being handled included: `offer` returns false beyond it. Default: no bound. */
@@ -58,7 +60,8 @@ export class WorkQueue<T> {
     config: WorkQueueConfig<T> = {},
   ) {
     const capacity = config.capacity ?? Infinity;
-    if (!(capacity >= 1)) throw new RangeError(`WorkQueue capacity must be at least 1 (got ${capacity})`);
+    const problem = capacityProblem(capacity);
+    if (problem !== undefined) throw new RangeError(`WorkQueue ${problem}`);
     this.#capacity = capacity;
     this.#onOffer = config.onOffer;
     this.#onError = config.onError;
@@ -170,9 +173,9 @@ export class WorkQueue<T> {
       this.#fail(error, item);
       return true;
     }
-    if (result === undefined || typeof (result as PromiseLike<unknown>).then !== 'function') return true;
+    if (!isPromiseLike(result)) return true;
     this.#inHand = item;
-    (result as PromiseLike<unknown>).then(this.#next, this.#failed);
+    result.then(this.#next, this.#failed);
     return false;
   }
 

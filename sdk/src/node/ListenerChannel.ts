@@ -2,6 +2,7 @@
 // connection and accept() takes one, the seed's LISTENER accepting on EPOLLIN. Connections that
 // arrive while nobody listens for D0 wait in the backlog and are announced on the next enable.
 import { createServer, type Server, type Socket } from 'node:net';
+import { Deque } from '../internal/Deque.js';
 import { ChannelSource } from '../machine/index.js';
 import { SocketChannel } from './SocketChannel.js';
 
@@ -15,7 +16,7 @@ export interface ListenConfig {
 }
 
 export class ListenerChannel {
-  private readonly pending: Socket[] = [];
+  private readonly pending = new Deque<Socket>();
   private closed = false;
 
   /** Binds and resolves once listening. Rejects with the bind error (e.g. EADDRINUSE). */
@@ -63,7 +64,7 @@ export class ListenerChannel {
   /** Stops listening and drops connections not yet accepted. Resolves when the server is closed. */
   close(): Promise<void> {
     this.closed = true;
-    for (const socket of this.pending.splice(0)) socket.destroy();
+    for (const socket of this.pending.drain()) socket.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

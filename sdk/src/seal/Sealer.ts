@@ -4,7 +4,7 @@
 import { canonicalJson } from './canonicalJson.js';
 import { ChainError } from './ChainError.js';
 import { defaultSealing } from './defaultSealing.js';
-import { fromHex } from './hex.js';
+import { fromHex } from '../internal/hex.js';
 import { GENESIS, type ChainPosition, type SealedEntry } from './SealedEntry.js';
 import type { SealFunction, Sealing } from './Sealing.js';
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChainError } from './ChainError.js';
 import type { FailureDetector, SessionWatch } from './FailureDetector.js';
 import { HeartbeatFailureDetector } from './HeartbeatFailureDetector.js';
-import { fromHex } from './hex.js';
+import { fromHex } from '../internal/hex.js';
 import type { SealedEntry } from './SealedEntry.js';
 import { SessionClient } from './SessionClient.js';
 import { SessionHandler, type SessionEvent } from './SessionHandler.js';

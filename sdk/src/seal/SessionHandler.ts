@@ -16,6 +16,7 @@ import { HeartbeatFailureDetector } from './HeartbeatFailureDetector.js';
 import { parseSealedEntry, type ChainPosition, type SealedEntry } from './SealedEntry.js';
 import type { Sealing } from './Sealing.js';
 import type { SessionDefinition } from './SessionDefinition.js';
+import { toHex } from '../internal/hex.js';
 import { WorkQueue } from '../mailbox/WorkQueue.js';
 
 /**
@@ -385,9 +386,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 function randomSessionId(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
+  return toHex(bytes);
 }
 
 function noop(): void {}

@@ -2,7 +2,7 @@
 // positions, and the handler must refuse each with its typed error and change nothing.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ChainError, type ChainErrorCode } from './ChainError.js';
-import { fromHex } from './hex.js';
+import { fromHex } from '../internal/hex.js';
 import { Sealer } from './Sealer.js';
 import { canonicalJson } from './canonicalJson.js';
 import type { SealedEntry } from './SealedEntry.js';

@@ -18,7 +18,7 @@
 export { canonicalJson, CanonicalJsonError } from './canonicalJson.js';
 export { ChainError, type ChainErrorCode, type ChainErrorDetails } from './ChainError.js';
 export { LogStoreError, type LogStoreErrorCode } from './LogStoreError.js';
-export { toHex, fromHex } from './hex.js';
+export { toHex, fromHex } from '../internal/hex.js';
 export { writeSeq, type Sealing, type SealFunction } from './Sealing.js';
 export { nobleSealing } from './nobleSealing.js';
 export { jsSealing } from './jsSealing.js';

@@ -5,7 +5,7 @@
 // available. Checked against the committed test vectors and against @noble/hashes (the reference,
 // nobleSealing). The one-off hashes (a key longer than a block, `hmac`) run on the same compression
 // function, so the default sealing ships one SHA-256, not two.
-import { toHex } from './hex.js';
+import { toHex } from '../internal/hex.js';
 import type { Sealing, SealFunction } from './Sealing.js';
 
 const K = new Uint32Array([

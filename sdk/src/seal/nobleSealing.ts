@@ -3,7 +3,7 @@
 // compressions a fresh HMAC would spend on every message.
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex } from './hex.js';
+import { toHex } from '../internal/hex.js';
 import { writeSeq, type Sealing, type SealFunction } from './Sealing.js';
 
 const encoder = new TextEncoder();

@@ -4,7 +4,7 @@ import vectors from '../../test-vectors/seal.json';
 import { canonicalJson } from './canonicalJson.js';
 import { ChainVerifier } from './ChainVerifier.js';
 import { deriveSessionKey } from './deriveSessionKey.js';
-import { fromHex, toHex } from './hex.js';
+import { fromHex, toHex } from '../internal/hex.js';
 import fc from 'fast-check';
 import { jsSealing } from './jsSealing.js';
 import { nobleSealing } from './nobleSealing.js';

@@ -3,7 +3,8 @@
 // completes, fails or is cancelled — every child still running is cancelled (AbortSignal +
 // RxJS unsubscription) and its teardown runs. A child's failure reaches the owner, typed.
 import { type Observable, Subject, type Subscription, isObservable } from 'rxjs';
-import { Deque } from '../mailbox/Deque.js';
+import { Deque } from '../internal/Deque.js';
+import { isPromiseLike } from '../internal/isPromiseLike.js';
 import { CancelledError, SessionError, SessionFailedError } from './SessionError.js';
 import { type Settled, Task } from './Task.js';
 
@@ -295,10 +296,6 @@ export class Scope<T = unknown> {
     for (const resolve of waiters) resolve();
     if (this.currentState !== 'open') this.finished$.complete();
   }
-}
-
-function isPromiseLike<V>(value: unknown): value is PromiseLike<V> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function runTeardown(teardown: () => void): void {

@@ -3,9 +3,10 @@
 // fires. Internal.
 import { type Observable, type Subscription, isObservable, take } from 'rxjs';
 import { SessionError } from './SessionError.js';
-import { Deque } from '../mailbox/Deque.js';
+import { Deque } from '../internal/Deque.js';
 import { Session } from './Session.js';
-import { type InputItem, type Outcome, type SessionInput, handled, isPromiseLike, sessionInput } from './sessionInput.js';
+import { type InputItem, type Outcome, type SessionInput, handled, sessionInput } from './sessionInput.js';
+import { isPromiseLike } from '../internal/isPromiseLike.js';
 
 /** What a step gets besides the state and the message. */
 export interface StepContext {

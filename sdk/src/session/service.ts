@@ -2,10 +2,11 @@
 // per request, each carrying its request. The service ends when its input completes and the
 // last reply is out.
 import { type Subscription, isObservable, take } from 'rxjs';
-import { Deque } from '../mailbox/Deque.js';
+import { Deque } from '../internal/Deque.js';
 import { Session } from './Session.js';
 import { SessionError } from './SessionError.js';
-import { type InputItem, type Outcome, type SessionInput, handled, isPromiseLike, sessionInput } from './sessionInput.js';
+import { type InputItem, type Outcome, type SessionInput, handled, sessionInput } from './sessionInput.js';
+import { isPromiseLike } from '../internal/isPromiseLike.js';
 
 /** The one reply to one request: its value, or the error the handler failed with. */
 export type Reply<Req, Res> =

@@ -32,7 +32,3 @@ export function handled<I>(item: InputItem<I>): void {
 /** @internal A value, a promise of one, or an Observable whose first value is it. */
 export type Outcome<R> = Observable<R> | PromiseLike<R> | R;
 
-/** @internal */
-export function isPromiseLike<V>(value: unknown): value is PromiseLike<V> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}

@@ -5,6 +5,7 @@
 // deliveries it goes to dead letters with its cause. Actors spawn children they supervise
 // (one_for_one, each with its own restart budget, Akka-style); stopping or restarting an actor
 // stops its children.
+import { capacityProblem } from '../internal/capacityProblem.js';
 import { Mailbox, type Lease, type MailboxReceiver } from '../mailbox/index.js';
 import { resolveBackoff, type BackoffConfig, type ResolvedBackoff } from './backoffDelay.js';
 import { failed, KILLED, SHUTDOWN, type Exit, type RestartPolicy } from './Exit.js';
@@ -151,9 +152,8 @@ export function validateActorOptions(definition: AnyActorDefinition, options: Ac
     throw new InvalidConfigError(`actor "${def.name}": maxDeliveries must be a whole number >= 1, got ${String(maxDeliveries)}`);
   }
   const capacity = options.capacity ?? def.capacity ?? Infinity;
-  if (!(capacity >= 1) || (Number.isFinite(capacity) && !Number.isInteger(capacity))) {
-    throw new InvalidConfigError(`actor "${def.name}": capacity must be a whole number >= 1 or Infinity, got ${String(capacity)}`);
-  }
+  const capacityError = capacityProblem(capacity);
+  if (capacityError !== undefined) throw new InvalidConfigError(`actor "${def.name}": ${capacityError}`);
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? def.shutdownTimeoutMs ?? 5000;
   if (!(shutdownTimeoutMs >= 0)) throw new InvalidConfigError(`actor "${def.name}": shutdownTimeoutMs must be >= 0, got ${String(shutdownTimeoutMs)}`);
   return { restart, intensity, backoff: resolveBackoff(options.backoff ?? def.backoff), maxDeliveries, capacity, shutdownTimeoutMs };

@@ -11,7 +11,7 @@ import { SupervisorCore, type CoreStats, type SlotReport } from './internal/Supe
 import type { SystemContext } from './internal/SystemContext.js';
 import type { DeadLetter } from './DeadLetter.js';
 import type { InspectionEvent } from './InspectionEvent.js';
-import { ObservableValue } from './ObservableValue.js';
+import { ObservableValue } from '../internal/ObservableValue.js';
 import { RestartIntensity, type IntensityConfig } from './RestartIntensity.js';
 import { InvalidConfigError, StoppedError } from './SupervisionError.js';
 import type { TaskFactory } from './TaskContext.js';

@@ -72,7 +72,7 @@ export class System {
 
   /** The most recent dead letters (up to deadLetterCapacity), oldest first. */
   deadLetters(): DeadLetter[] {
-    return this.context.recentDeadLetters.slice();
+    return this.context.recentDeadLetters.toArray();
   }
 
   /** Starts a task group at the top of this system. */

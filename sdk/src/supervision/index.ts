@@ -72,7 +72,7 @@ export {
 } from './inspectionTree.js';
 export { RestartIntensity, DEFAULT_INTENSITY, type IntensityConfig } from './RestartIntensity.js';
 export { backoffDelay, type BackoffConfig } from './backoffDelay.js';
-export { ObservableValue } from './ObservableValue.js';
+export { ObservableValue } from '../internal/ObservableValue.js';
 export {
   SupervisionError,
   InvalidConfigError,

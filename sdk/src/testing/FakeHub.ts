@@ -2,6 +2,7 @@
 // verifies sealed commands with the real SessionHandler (so recall is the real thing), keeps a per-user outcome
 // log with replay and resync, records replies by trace id, and lets a test drop connections, restart (lose
 // every session), rate-limit, or lose a reply. Domain commands are answered by a pluggable `execute`.
+import { toHex } from '../internal/hex.js';
 import { ChainError } from '../seal/ChainError.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
 import { SessionHandler } from '../seal/SessionHandler.js';
@@ -234,7 +235,7 @@ export class FakeHub {
         const sessionId = issued ? frame.sessionId! : this.handler.initiate().sessionId;
         this.#issuedUnder.set(sessionId, this.#secretTag());
         socket.sessionId = sessionId;
-        const keyHex = [...this.handler.keyOf(sessionId)].map((b) => b.toString(16).padStart(2, '0')).join('');
+        const keyHex = toHex(this.handler.keyOf(sessionId));
         socket.deliver({
           kind: 'welcome',
           protocol: 1,

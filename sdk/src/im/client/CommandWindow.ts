@@ -3,6 +3,7 @@
 // each sealed into the device's chain once — with at most `maxInFlight` awaiting their reply. A reply settles its
 // command; a transient refusal gives every lease back and resends from the oldest after a delay.
 import { BehaviorSubject, type Observable } from 'rxjs';
+import { Deque } from '../../internal/Deque.js';
 import type { Lease } from '../../mailbox/Lease.js';
 import type { MailboxEntry } from '../../mailbox/MailboxBacking.js';
 import type { MailboxReceiver } from '../../mailbox/MailboxReceiver.js';
@@ -106,7 +107,7 @@ export class CommandWindow {
    * Reads (request messages) waiting for the wire. They change nothing, so they skip the persistent outbox and go
    * out before queued writes: a page with 400 messages queued offline still loads its streams at once.
    */
-  #reads: Command[] = [];
+  readonly #reads = new Deque<Command>();
   /** Wakes a send loop waiting on the outbox when a read is queued. */
   #readArrived: AbortController | undefined;
   #lane: Lane | undefined;
@@ -333,7 +334,7 @@ export class CommandWindow {
   /** Reads on the wire go back to the front of the read queue, in the order they were sealed. */
   #requeueReads(lane: Lane): void {
     const reads = [...lane.inFlight.values()].filter((flight) => !flight.lease).sort((a, b) => a.entry.seq - b.entry.seq);
-    if (reads.length > 0) this.#reads = [...reads.map((flight) => flight.entry.body), ...this.#reads];
+    for (let i = reads.length - 1; i >= 0; i--) this.#reads.unshift(reads[i]!.entry.body);
   }
 
   /** Gives every in-flight lease back (in order) and resends from the oldest after `delayMs`. */

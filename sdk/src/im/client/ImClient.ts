@@ -10,6 +10,7 @@
 // - commandMethods: sendMessage, markRead, … made from the protocol's command table.
 // Protocol: docs/PROTOCOL.md.
 import { BehaviorSubject, Subject, distinctUntilChanged, map, type Observable } from 'rxjs';
+import { toHex } from '../../internal/hex.js';
 import { ChainVerifier } from '../../seal/ChainVerifier.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { CloseCode } from '../protocol/closeCodes.js';
@@ -732,5 +733,5 @@ function randomHex(bytes: number, random?: () => number): string {
   const buffer = new Uint8Array(bytes);
   if (random) for (let i = 0; i < bytes; i++) buffer[i] = Math.floor(random() * 256);
   else globalThis.crypto.getRandomValues(buffer);
-  return [...buffer].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(buffer);
 }

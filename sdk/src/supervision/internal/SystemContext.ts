@@ -1,13 +1,15 @@
 // What every node of one system shares: the inspection hub, the dead-letter sink and the id
 // registry that keeps node ids (paths) unique among live nodes.
 import { Subject } from 'rxjs';
+import { Deque } from '../../internal/Deque.js';
 import type { DeadLetter } from '../DeadLetter.js';
 import { Inspector } from './Inspector.js';
 
 export class SystemContext {
   readonly inspector = new Inspector();
   readonly deadLetters = new Subject<DeadLetter>();
-  readonly recentDeadLetters: DeadLetter[] = [];
+  /** The last `deadLetterCapacity` dead letters, oldest first. */
+  readonly recentDeadLetters = new Deque<DeadLetter>();
   private readonly ids = new Set<string>();
 
   constructor(

@@ -1,5 +1,7 @@
 // A growable ring buffer: O(1) push/shift/unshift at both ends without Array.shift's copying.
-// The mailbox queue, its waiting senders and waiting receivers all sit on one of these.
+// The SDK's one FIFO: the mailbox queue and its waiting senders and receivers, WorkQueue's items,
+// a scope's joiners, the session helpers' backlogs, the client's read queue, a system's recent
+// dead letters all sit on one of these.
 
 /** Double-ended queue on a power-of-two ring buffer. Internal to the SDK. */
 export class Deque<T> {
@@ -48,6 +50,13 @@ export class Deque<T> {
   /** The i-th element from the head, or undefined. */
   at(index: number): T | undefined {
     return index < 0 || index >= this.count ? undefined : this.buffer[(this.head + index) & this.mask];
+  }
+
+  /** Every element, head first, left in place. */
+  toArray(): T[] {
+    const out = new Array<T>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.buffer[(this.head + i) & this.mask] as T;
+    return out;
   }
 
   /** Removes and returns every element, head first. */

@@ -1,5 +1,6 @@
 // Hex encoding for seals and keys: seals travel as 64 lowercase hex characters, keys as hex in
-// welcome frames. A lookup table keeps this off the profile of the sealing hot path.
+// welcome frames, random ids as hex. The SDK's one hex encoder: a lookup table keeps this off the
+// profile of the sealing hot path. Public as toHex/fromHex (seal/index.ts re-exports them).
 const table: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Lowercase hex of `bytes`. */
