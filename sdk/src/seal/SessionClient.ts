@@ -157,23 +157,29 @@ export class SessionClient<B = unknown> {
   }
 
   /**
+   * What answers a server's recall for entries [fromSeq, upTo), and counts it: the kept checkpoint when it stands
+   * for entries from `fromSeq` on (then the entries start at its seq), and the entries in pages.
+   */
+  async recallAnswer(fromSeq: number, upTo: number): Promise<{ checkpoint?: SealedCheckpoint; fromSeq: number; pages: AsyncIterable<SealedEntry<B>[]> }> {
+    this.#recalls++;
+    await this.flushed();
+    const kept = await this.store.checkpoint?.();
+    if (kept === undefined || kept.seq <= fromSeq || kept.seq > upTo) return { fromSeq, pages: this.chain(fromSeq, upTo) };
+    return { checkpoint: kept, fromSeq: kept.seq, pages: this.chain(kept.seq, upTo) };
+  }
+
+  /**
    * Answers a server's recall for entries before `upTo`, and counts it: the kept checkpoint (if any) with the first
    * page, then the entries from it on.
    */
   async *answerRecall(upTo: number): AsyncIterable<RecallPage<B>> {
-    this.#recalls++;
-    await this.flushed();
-    const checkpoint = await this.store.checkpoint?.();
-    if (checkpoint === undefined || checkpoint.seq > upTo) {
-      yield* this.chain(0, upTo);
-      return;
-    }
-    let first = true;
-    for await (const entries of this.chain(checkpoint.seq, upTo)) {
-      yield first ? { checkpoint, entries } : entries;
+    const { checkpoint, pages } = await this.recallAnswer(0, upTo);
+    let first = checkpoint !== undefined;
+    for await (const entries of pages) {
+      yield first ? { checkpoint: checkpoint!, entries } : entries;
       first = false;
     }
-    if (first) yield { checkpoint, entries: [] };
+    if (first) yield { checkpoint: checkpoint!, entries: [] };
   }
 
   /** A RecallFunction answering from this client, for an in-process handler or a test. */

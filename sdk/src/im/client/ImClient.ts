@@ -11,12 +11,15 @@
 // Protocol: docs/PROTOCOL.md.
 import { BehaviorSubject, Subject, distinctUntilChanged, map, type Observable } from 'rxjs';
 import { ChainVerifier } from '../../seal/ChainVerifier.js';
+import { defaultSealing } from '../../seal/defaultSealing.js';
+import { fromHex } from '../../seal/hex.js';
+import { verifyCheckpoint } from '../../seal/SealedCheckpoint.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { CloseCode } from '../protocol/closeCodes.js';
 import { readCommandTypes, sessionUpdateTypes, type Command, type CommandArgs, type CommandType } from '../protocol/commands.js';
 import { topicKey } from '../protocol/deviceSession.js';
 import { ImError } from '../protocol/errors.js';
-import type { HubFrame, RecallFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { CheckpointFrame, HubFrame, RecallFrame, WelcomeFrame } from '../protocol/frames.js';
 import { webSocketProtocols, webSocketUrl, type SessionToken } from '../protocol/http.js';
 import { PROTOCOL_VERSION } from '../protocol/limits.js';
 import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef } from '../protocol/model.js';
@@ -565,8 +568,12 @@ export class ImClient {
     const device = this.#device;
     if (!session || !device) return { ok: true, length: 0 };
     try {
-      const verifier = new ChainVerifier({ key: device.key, sessionId: session.sessionId });
-      for await (const page of session.chain(0)) verifier.verify(page);
+      // A kept checkpoint stands for the entries before it: its seal is checked, and the chain from it.
+      const checkpoint = await session.checkpoint();
+      if (checkpoint !== undefined) verifyCheckpoint(defaultSealing(), fromHex(device.key), checkpoint, session.sessionId);
+      const after = checkpoint === undefined ? undefined : { seq: checkpoint.seq - 1, seal: checkpoint.prevSeal };
+      const verifier = new ChainVerifier({ key: device.key, sessionId: session.sessionId, ...(after ? { after } : {}) });
+      for await (const page of session.chain(checkpoint?.seq ?? 0)) verifier.verify(page);
       return { ok: true, length: verifier.verified };
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
@@ -583,6 +590,8 @@ export class ImClient {
           kind: 'hello',
           protocol: PROTOCOL_VERSION,
           lastOutcomeId: this.#inbox.lastOutcomeId,
+          // Checkpoints bound the log when it can keep them (a new session's log is opened after the welcome: ask).
+          checkpoints: this.#session?.keepsCheckpoints ?? true,
           ...(this.#session && !this.#freshSession ? { sessionId: this.#session.sessionId, chainLength: this.#session.nextSeq } : {}),
         });
       },
@@ -609,6 +618,25 @@ export class ImClient {
         return this.#onResync(socket, frame.lastOutcomeId, frame.reason);
       case 'pong':
         return;
+      case 'checkpoint':
+        return this.#onCheckpoint(frame);
+    }
+  }
+
+  /**
+   * Keeps the hub's checkpoint and drops the log's entries before it (SessionClient.acceptCheckpoint verifies its
+   * seal and that it sits on this chain). Skipped while a command sealed before it is unanswered: its entry must
+   * stay for a resend. A checkpoint that does not verify changes nothing and is reported on failures$.
+   */
+  async #onCheckpoint(frame: CheckpointFrame): Promise<void> {
+    const session = this.#session;
+    if (!session || session.sessionId !== frame.sessionId || !session.keepsCheckpoints) return;
+    const oldest = this.#window.oldestUnansweredSeq();
+    if (oldest !== undefined && oldest < frame.checkpoint.seq) return;
+    try {
+      await session.acceptCheckpoint(frame.checkpoint);
+    } catch (error) {
+      this.#failures$.next(new ImError({ code: 'broken_chain', message: `the hub's checkpoint ${frame.checkpoint.seq} was refused, the log keeps its entries: ${String(error)}` }));
     }
   }
 
