@@ -1,4 +1,4 @@
-// Sealed checkpoints end to end (PROTOCOL.md §6 "Checkpoints"): the SDK's ImClient on a compacting storage sends
+// Sealed checkpoints end to end (PROTOCOL.md §5 "Checkpoints"): the SDK's ImClient on a compacting storage sends
 // more than limits.checkpointEvery commands to a real hub, receives checkpoints and keeps its log bounded; after a
 // hub restart the recall uploads the checkpoint and only the tail, and the rebuilt session state is right. A client
 // that did not ask for checkpoints (hello without `checkpoints`) never gets a checkpoint frame.

@@ -32,7 +32,7 @@ export const helloFrameSchema = z.strictObject({
   /** The highest outcome id this device has processed and acked (0 when none): replay starts after it. */
   lastOutcomeId: outcomeIdSchema,
   /**
-   * True when the device keeps sealed checkpoints (PROTOCOL.md §6 "Checkpoints"): the hub then sends `checkpoint`
+   * True when the device keeps sealed checkpoints (PROTOCOL.md §5 "Checkpoints"): the hub then sends `checkpoint`
    * frames, and the device may answer a recall with one. Absent: no checkpoint frame is ever sent to it.
    */
   checkpoints: z.optional(z.boolean()),
