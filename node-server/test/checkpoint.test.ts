@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ImClient, memoryStorage, register, type Command, type SessionToken } from '@stage/sdk/im';
 import type { SealedLogStore } from '@stage/sdk';
+import { fileImStorage } from '@stage/sdk/node';
 import { startTestHub } from './support/startTestHub.js';
 import { TestClient } from './support/TestClient.js';
 
@@ -43,13 +44,15 @@ function spyingWebSocket(sent: Array<Record<string, unknown>>, received: Array<R
 }
 
 describe('sealed checkpoints against the hub', () => {
-  it('bound the device log and the recall after a hub restart, and the recalled state is right', async () => {
+  it.each(['memory', 'file'] as const)('bound the device log (%s storage) and the recall after a hub restart, and the recalled state is right', async (kind) => {
     const dir = mkdtempSync(join(tmpdir(), 'stage-checkpoint-hub-'));
     dirs.push(dir);
+    const clientDir = mkdtempSync(join(tmpdir(), 'stage-checkpoint-client-'));
+    dirs.push(clientDir);
     let hub = await startTestHub({ dataDir: dir, limits });
     const port = hub.port;
     const token: SessionToken = await register(hub.url, { username: 'cara', password: 'password123' });
-    const storage = memoryStorage();
+    const storage = kind === 'memory' ? memoryStorage() : await fileImStorage({ dir: clientDir });
     const sent: Array<Record<string, unknown>> = [];
     const received: Array<Record<string, unknown>> = [];
     const cara = await ImClient.open({ url: hub.url, deviceId: 'cara-1', token: token.token, WebSocket: spyingWebSocket(sent, received), storage, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
@@ -70,15 +73,20 @@ describe('sealed checkpoints against the hub', () => {
 
     const checkpoints = received.filter((f) => f.kind === 'checkpoint');
     expect(checkpoints.length).toBeGreaterThanOrEqual(3);
-    const log: SealedLogStore<Command> = await storage.openLog(sessionId);
-    const kept = await log.checkpoint!();
+    // What the storage holds, read through a store of its own (closed again: one writer per file).
+    const inspect = async () => {
+      const log: SealedLogStore<Command> = await storage.openLog(sessionId);
+      const held = { checkpoint: await log.checkpoint!(), entries: await log.read(0, 10_000), length: await log.length() };
+      if (kind === 'file') await log.close();
+      return held;
+    };
+    const { checkpoint: kept, entries, length: stored } = await inspect();
     expect(kept!.seq % every).toBe(0);
     expect(kept!.seq).toBeGreaterThan(length - 2 * every);
-    const entries = await log.read(0, 10_000);
     expect(entries[0]!.seq).toBe(kept!.seq);
     // Bounded: fewer entries than the checkpoint interval and the commands that came after it.
     expect(entries.length).toBeLessThan(every + 2);
-    expect(await log.length()).toBe(length);
+    expect(stored).toBe(length);
     expect(await cara.verifyLog()).toMatchObject({ ok: true, length: entries.length });
 
     await hub.close();
@@ -104,9 +112,9 @@ describe('sealed checkpoints against the hub', () => {
 
     // The chain goes on from the recalled state: more commands, more checkpoints, still bounded.
     for (let n = 40; n < 40 + 2 * every; n++) await cara.sendMessage({ stream: 's', topic: 'chat', content: `m${n}` });
-    const later = await log.checkpoint!();
-    expect(later!.seq).toBeGreaterThan(kept!.seq);
-    expect((await log.read(0, 10_000)).length).toBeLessThan(every + 2);
+    const later = await inspect();
+    expect(later.checkpoint!.seq).toBeGreaterThan(kept!.seq);
+    expect(later.entries.length).toBeLessThan(every + 2);
     expect(await cara.verifyLog()).toMatchObject({ ok: true });
   });
 
