@@ -83,6 +83,23 @@ describe('ImClient with sealed checkpoints', () => {
     expect(after.entries.map((e) => e.seq)).toEqual([kept.seq]); // only the GetGroups sealed after it
   });
 
+  it('connects to a hub from before checkpoints (which refuses the hello field) by leaving the field out', async () => {
+    const hub = new FakeHub();
+    // As an older hub: its strict hello schema refuses the unknown field and closes 1007, naming it.
+    const receive = hub.receive.bind(hub);
+    hub.receive = async (socket, text) => {
+      const frame = JSON.parse(text) as { kind?: string; checkpoints?: unknown };
+      if (frame.kind === 'hello' && 'checkpoints' in frame) return socket.closeFromHub(1007, 'frame: Unrecognized key: "checkpoints"');
+      return receive(socket, text);
+    };
+    const storage = memoryStorage();
+    const client = await openClient(hub, storage);
+    await client.sendMessage({ stream: 's', topic: 't', content: 'hello, old hub' });
+    const hellos = hub.received.filter((f) => f.kind === 'hello');
+    expect(hellos).toHaveLength(1);
+    expect(hellos[0]).not.toHaveProperty('checkpoints');
+  });
+
   it('skips a checkpoint past a command still unanswered, so its resend is the same sealed entry', async () => {
     let sent = 0;
     const hub = new FakeHub({

@@ -100,6 +100,11 @@ export class ImClient {
   #lastSeal: string | undefined;
   /** The next hello asks for a fresh session (the hub refused the chain). */
   #freshSession = false;
+  /**
+   * Whether the hello asks for checkpoints. A hub from before them refuses the unknown hello field (close 1007
+   * naming it): the next hello leaves it out, and this client keeps its whole log as before.
+   */
+  #askCheckpoints = true;
   #synced = false;
   #closed = false;
   #traceCounter = 0;
@@ -204,6 +209,7 @@ export class ImClient {
       closed: (socket: SocketClosed) => {
         // 4005: the hub refused our chain; the next hello asks for a fresh session.
         if (socket.code === CloseCode.brokenChain) this.#freshSession = true;
+        if (socket.code === 1007 && !socket.welcomed && socket.reason.includes('checkpoints')) this.#askCheckpoints = false;
       },
     });
     this.#window = new CommandWindow({
@@ -591,7 +597,7 @@ export class ImClient {
           protocol: PROTOCOL_VERSION,
           lastOutcomeId: this.#inbox.lastOutcomeId,
           // Checkpoints bound the log when it can keep them (a new session's log is opened after the welcome: ask).
-          checkpoints: this.#session?.keepsCheckpoints ?? true,
+          ...(this.#askCheckpoints && (this.#session?.keepsCheckpoints ?? true) ? { checkpoints: true } : {}),
           ...(this.#session && !this.#freshSession ? { sessionId: this.#session.sessionId, chainLength: this.#session.nextSeq } : {}),
         });
       },
