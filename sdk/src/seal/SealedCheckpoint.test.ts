@@ -69,6 +69,14 @@ describe('sealed checkpoints', () => {
     });
   }
 
+  it('matches the PROTOCOL.md test vector (computed independently with Python hmac)', () => {
+    const state = { cursors: [['general', 'hello', 41]], muted: [['general', 'noise']] };
+    const prev = 'c667ad458d6c701600d0f74040a98f67e9e1eca29318f766427ddd9e372b9092';
+    for (const sealing of [jsSealing, nobleSealing]) {
+      expect(sealCheckpoint(sealing, new Uint8Array(32).fill(7), 1, prev, state).seal).toBe('5d7795ae56446977ffb5861100e9f231c086ef07257149c22b329aa794723e6b');
+    }
+  });
+
   it('both sealings give the same checkpoint seal', () => {
     expect(sealCheckpoint(jsSealing, key, 300, prevSeal, { x: [1, 'é'] }).seal).toBe(sealCheckpoint(nobleSealing, key, 300, prevSeal, { x: [1, 'é'] }).seal);
   });

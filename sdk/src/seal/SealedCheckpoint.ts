@@ -3,8 +3,8 @@
 // seal is keyed with the session key, which only the server can derive and the client holds), and it names the
 // seal of the entry before it, so it cannot be moved to another place in the chain or to another chain:
 //   seal = HMAC-SHA-256(key, utf8("stage/checkpoint/v1" ‖ 0x00) ‖ u64be(seq) ‖ prevSeal ‖ utf8(canonicalJson(state)))
-// The domain tag keeps a checkpoint seal from ever equalling an entry seal (an entry's message starts with the
-// 32 bytes of a seal, never with this tag's ASCII followed by 0x00 at the same place with the same length).
+// The domain tag separates checkpoint seals from entry seals: an entry's HMAC message starts with the previous
+// seal, so the two kinds of message could only coincide if a seal began with these 20 bytes (chance 2^-160).
 // Entry `seq` continues the chain from `prevSeal` exactly as if the entries before it were still there.
 import { canonicalJson } from './canonicalJson.js';
 import { ChainError } from './ChainError.js';
