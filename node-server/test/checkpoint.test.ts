@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ImClient, memoryStorage, register, type Command, type SessionToken } from '@stage/sdk/im';
+import { ImClient, memoryStorage, register, type Command, type SessionToken, type WebSocketConstructor } from '@stage/sdk/im';
 import type { SealedLogStore } from '@stage/sdk';
 import { fileImStorage } from '@stage/sdk/node';
 import { startTestHub } from './support/startTestHub.js';
@@ -30,7 +30,7 @@ const every = 16;
 const limits = { commandsPerSecond: 10_000, commandBurst: 10_000, checkpointEvery: every };
 
 /** Every text frame the client sent and received, parsed. */
-function spyingWebSocket(sent: Array<Record<string, unknown>>, received: Array<Record<string, unknown>>): typeof WebSocket {
+function spyingWebSocket(sent: Array<Record<string, unknown>>, received: Array<Record<string, unknown>>): WebSocketConstructor {
   return class SpyWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols);
