@@ -395,8 +395,9 @@ export class DeviceConnection {
     const checkpoint = this.deps.sessions.checkpoint(this.sessionId);
     if (checkpoint?.seq !== seq + 1) return undefined;
     const text = JSON.stringify({ kind: 'checkpoint', sessionId: this.sessionId, checkpoint });
-    if (text.length > this.deps.limits.maxFrameBytes - COMMAND_FRAME_HEADROOM) {
-      this.deps.log.info('checkpoint too large for a frame; not sent', { seq: seq + 1, bytes: text.length });
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.deps.limits.maxFrameBytes - COMMAND_FRAME_HEADROOM) {
+      this.deps.log.info('checkpoint too large for a frame; not sent', { seq: seq + 1, bytes });
       return undefined;
     }
     this.deps.counters.checkpointsSent.inc();

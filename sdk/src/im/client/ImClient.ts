@@ -14,6 +14,7 @@ import { ChainVerifier } from '../../seal/ChainVerifier.js';
 import { defaultSealing } from '../../seal/defaultSealing.js';
 import { fromHex } from '../../seal/hex.js';
 import { verifyCheckpoint } from '../../seal/SealedCheckpoint.js';
+import type { SealedLogStore } from '../../seal/SealedLogStore.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { CloseCode } from '../protocol/closeCodes.js';
 import { readCommandTypes, sessionUpdateTypes, type Command, type CommandArgs, type CommandType } from '../protocol/commands.js';
@@ -172,7 +173,7 @@ export class ImClient {
     if (restored) client.#local.restore(restored);
     await client.#window.recover(recovered, session);
     if (session) {
-      client.#lastSeal = (await session.store.last())?.seal;
+      client.#lastSeal = await lastSealOf(session.store);
       client.#publishLog();
     }
     return client;
@@ -661,7 +662,7 @@ export class ImClient {
       const old = this.#session;
       const store = await this.#storage.openLog(frame.sessionId);
       this.#session = await SessionClient.open<Command>({ sessionId: frame.sessionId, key: frame.key, store });
-      this.#lastSeal = (await store.last())?.seal;
+      this.#lastSeal = await lastSealOf(store);
       this.#window.newSession();
       if (old && old.sessionId !== frame.sessionId) {
         await old.close().catch(() => undefined);
@@ -767,4 +768,9 @@ function randomHex(bytes: number, random?: () => number): string {
   if (random) for (let i = 0; i < bytes; i++) buffer[i] = Math.floor(random() * 256);
   else globalThis.crypto.getRandomValues(buffer);
   return [...buffer].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The seal the chain continues from: the last entry's, or the kept checkpoint's prevSeal when it replaced every entry. */
+async function lastSealOf(store: SealedLogStore<Command>): Promise<string | undefined> {
+  return (await store.last())?.seal ?? (await store.checkpoint?.())?.prevSeal;
 }
