@@ -157,11 +157,15 @@ export class FileLogStore<B = unknown> implements SealedLogStore<B> {
       } finally {
         await out.close();
       }
-      await rename(temp, this.path);
-      await syncDirectory(dirname(this.path));
-      const handle = await open(this.path, 'a+');
+      // The old handle is closed first: Windows cannot rename over an open file. If the rename fails, the old file
+      // is opened again and nothing changed.
       await this.#handle.close().catch(() => undefined);
-      this.#handle = handle;
+      try {
+        await rename(temp, this.path);
+      } finally {
+        this.#handle = await open(this.path, 'a+');
+      }
+      await syncDirectory(dirname(this.path));
       this.#offsets = this.#offsets.slice(checkpoint.seq - base).map((offset) => offset - keptFrom + head.length);
       this.#checkpoint = checkpoint;
       if (this.#last !== undefined && this.#last.seq < checkpoint.seq) this.#last = undefined;
