@@ -24,6 +24,8 @@ import {
   ackFrameSchema,
   chainFrameSchema,
   chainSeqSchema,
+  checkpointFrameSchema,
+  checkpointSchema,
   commandFrameSchema,
   commandSchema,
   commandSchemas,
@@ -153,6 +155,8 @@ function namedSchemas(): Array<[string, z.core.$ZodType]> {
     ['Frame.recall', recallFrameSchema],
     ['Frame.resync', resyncFrameSchema],
     ['Frame.pong', pongFrameSchema],
+    ['Checkpoint', checkpointSchema],
+    ['Frame.checkpoint', checkpointFrameSchema],
   ];
   return named;
 }
@@ -173,7 +177,7 @@ export function buildProtocolSchema(): JsonObject {
   }
   defs.ClientFrame = { oneOf: ['hello', 'command', 'ack', 'chain', 'ping'].map((k) => ref(`Frame.${k}`)) };
   defs.Reply = { oneOf: [...commandTypes.map((t) => ref(`Reply.${t}`)), ref('Reply.Err')] };
-  defs.HubFrame = { oneOf: [ref('Frame.welcome'), ref('Reply'), ref('Frame.push'), ref('Frame.recall'), ref('Frame.resync'), ref('Frame.pong')] };
+  defs.HubFrame = { oneOf: [ref('Frame.welcome'), ref('Reply'), ref('Frame.push'), ref('Frame.recall'), ref('Frame.resync'), ref('Frame.pong'), ref('Frame.checkpoint')] };
 
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -24,6 +24,8 @@ export interface HubState {
   secret: string;
   url: string;
   logFile: string;
+  /** STAGE_LIMITS of the hub (JSON overrides of the protocol limits), when a test set some. */
+  limits?: string | undefined;
 }
 
 export function hubState(): HubState {
@@ -52,7 +54,14 @@ export async function startHub(settings: Omit<HubState, 'pid' | 'url'>): Promise
     ['--conditions=source', '--import', 'tsx', 'node-server/src/main.ts', '--host', '127.0.0.1', '--port', String(settings.port), '--data-dir', settings.dataDir, '--extension', pollExtensionModule],
     {
       cwd: workspace,
-      env: { ...process.env, PORT: String(settings.port), STAGE_DATA_DIR: settings.dataDir, STAGE_SECRET: settings.secret, STAGE_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        PORT: String(settings.port),
+        STAGE_DATA_DIR: settings.dataDir,
+        STAGE_SECRET: settings.secret,
+        STAGE_LOG_LEVEL: 'info',
+        ...(settings.limits !== undefined ? { STAGE_LIMITS: settings.limits } : {}),
+      },
       stdio: ['ignore', log, log],
       detached: false,
     },
@@ -99,5 +108,11 @@ export async function stopHub(signal: NodeJS.Signals = 'SIGTERM'): Promise<HubSt
 /** SIGKILLs the hub (no graceful shutdown) and starts it again with the same port, data and secret. */
 export async function crashAndRestartHub(): Promise<HubState> {
   const state = await stopHub('SIGKILL');
-  return startHub({ port: state.port, dataDir: state.dataDir, secret: state.secret, logFile: state.logFile });
+  return startHub({ port: state.port, dataDir: state.dataDir, secret: state.secret, logFile: state.logFile, limits: state.limits });
+}
+
+/** Stops the hub gracefully and starts it again on the same port, data and secret with these limit overrides (JSON, or none). */
+export async function restartHubWithLimits(limits: string | undefined): Promise<HubState> {
+  const state = await stopHub('SIGTERM');
+  return startHub({ port: state.port, dataDir: state.dataDir, secret: state.secret, logFile: state.logFile, limits });
 }

@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
-import { ChainError, WorkQueue, type SealedEntry, type SessionHandler } from '@stage/sdk';
+import { ChainError, WorkQueue, type RecallPage, type SealedEntry, type SessionHandler } from '@stage/sdk';
 import {
+  COMMAND_FRAME_HEADROOM,
   CloseCode,
   MAX_CHAIN_PAGE_ENTRIES,
   PROTOCOL_VERSION,
@@ -77,6 +78,8 @@ type InboundCommand = CommandFrame & { refused?: ErrorBody };
 interface StartedCommand {
   reply: Promise<ReplyFrame | undefined>;
   ordered: Promise<void>;
+  /** A checkpoint frame (JSON) to send once the reply was written: the device then has every reply before it. */
+  checkpoint?: string;
 }
 
 /** Rate-limited frames in a row after which the connection is closed with 4029. */
@@ -97,7 +100,7 @@ class RecallPages {
     this.failure = error;
     this.wake?.();
   }
-  async *iterate(timeoutMs: number): AsyncIterable<SealedEntry<Command>[]> {
+  async *iterate(timeoutMs: number): AsyncIterable<ChainFrame> {
     for (;;) {
       while (this.pages.length === 0) {
         if (this.failure) throw this.failure;
@@ -115,7 +118,7 @@ class RecallPages {
       }
       const page = this.pages.shift()!;
       if (page.missing) throw new ChainError('truncated', 'the device no longer has the entries the hub needs');
-      yield page.entries as SealedEntry<Command>[];
+      yield page;
       if (page.done) return;
     }
   }
@@ -138,6 +141,8 @@ export class DeviceConnection {
   private recalls: Map<string, RecallPages> | undefined;
   private state: 'hello' | 'welcoming' | 'ready' | 'closed' = 'hello';
   private sessionId = '';
+  /** The device keeps checkpoints (hello.checkpoints): it is sent one every limits.checkpointEvery entries. */
+  private checkpoints = false;
   private strikes = 0;
   /** The seq first refused for the rate limit: later seqs are refused too until it comes again (no holes). */
   private rateLimitedFrom: number | undefined;
@@ -326,6 +331,7 @@ export class DeviceConnection {
     // Only an id this hub issued to this user and device is resumed (PROTOCOL.md §2); any other gets a fresh one.
     const resumed = hello.sessionId !== undefined && this.deps.sessionIds.accepts(hello.sessionId, userId, deviceId);
     this.sessionId = resumed ? hello.sessionId! : this.deps.sessionIds.issue(userId, deviceId);
+    this.checkpoints = hello.checkpoints === true;
     const key = Buffer.from(this.deps.sessions.keyOf(this.sessionId)).toString('hex');
     const { last } = await this.deps.store.outcomes.outcomeBounds(userId);
     if (this.state !== 'welcoming') return; // closed meanwhile
@@ -359,12 +365,12 @@ export class DeviceConnection {
     } catch (err) {
       started = { reply: Promise.reject(err), ordered: Promise.resolve() };
     }
-    this.replyInOrder(frame, started.reply);
+    this.replyInOrder(frame, started.reply, started.checkpoint);
     await started.ordered;
   }
 
-  /** Writes the reply once it and every earlier command's reply are ready. */
-  private replyInOrder(frame: InboundCommand, reply: Promise<ReplyFrame | undefined>): void {
+  /** Writes the reply once it and every earlier command's reply are ready; then the checkpoint, if any. */
+  private replyInOrder(frame: InboundCommand, reply: Promise<ReplyFrame | undefined>, checkpoint?: string): void {
     this.replies = this.replies.then(async () => {
       try {
         const r = await reply;
@@ -373,7 +379,29 @@ export class DeviceConnection {
         this.deps.log.error('command failed unexpectedly', { err });
         this.reply(errReply(traceIdOf(frame), { code: 'internal', message: 'the hub failed on this command; nothing changed' }));
       }
+      if (checkpoint !== undefined && !this.chainRefused) this.writer.send(checkpoint);
     });
+  }
+
+  /**
+   * The checkpoint frame of the session after entry `seq`, when the device keeps checkpoints and seq + 1 is a
+   * multiple of limits.checkpointEvery; taken right after the entry was applied (the state changes in place with
+   * the next one). Skipped when it would not fit a frame (a device with thousands of topics): its log then grows
+   * until a later, smaller state fits.
+   */
+  private checkpointAfter(seq: number): string | undefined {
+    const every = this.deps.limits.checkpointEvery;
+    if (!this.checkpoints || every === undefined || (seq + 1) % every !== 0) return undefined;
+    const checkpoint = this.deps.sessions.checkpoint(this.sessionId);
+    if (checkpoint?.seq !== seq + 1) return undefined;
+    const text = JSON.stringify({ kind: 'checkpoint', sessionId: this.sessionId, checkpoint });
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.deps.limits.maxFrameBytes - COMMAND_FRAME_HEADROOM) {
+      this.deps.log.info('checkpoint too large for a frame; not sent', { seq: seq + 1, bytes });
+      return undefined;
+    }
+    this.deps.counters.checkpointsSent.inc();
+    return text;
   }
 
   /**
@@ -391,6 +419,7 @@ export class DeviceConnection {
     }
     const entry: SealedEntry<Command> = { seq: frame.seq, body: command, seal: frame.seal };
     let session: DeviceSessionState;
+    let checkpoint: string | undefined;
     const position = this.deps.sessions.position(this.sessionId);
     const seen = position && frame.seq < position.seq ? this.deps.applied.match(this.sessionId, entry) : 'unknown';
     if (seen === 'body_mismatch') {
@@ -405,6 +434,7 @@ export class DeviceConnection {
         const received = await this.deps.sessions.receive(this.sessionId, entry, (sessionId, upTo) => this.recall(sessionId, upTo));
         if (received.recalled) this.deps.onRecall(this.sessionId, this.identity);
         session = received.state;
+        checkpoint = this.checkpointAfter(frame.seq);
       } catch (e) {
         if (e instanceof SessionLimitError) {
           // The entry is in the chain and changed nothing (see deviceSession): answer it, keep the connection.
@@ -419,12 +449,12 @@ export class DeviceConnection {
       this.deps.applied.record(this.sessionId, frame.seq, frame.seal);
     }
     // A refused body was sealed and is part of the chain, but it is never executed.
-    if (frame.refused) return answer(errReply(traceId, frame.refused));
+    if (frame.refused) return { ...answer(errReply(traceId, frame.refused)), ...(checkpoint ? { checkpoint } : {}) };
     // The runner resolves it when the command's transaction is ordered, or at the latest with the reply.
     let onOrdered!: () => void;
     const ordered = new Promise<void>((resolve) => (onOrdered = resolve));
     const reply = this.deps.runner.run({ userId: this.identity.userId, deviceId: this.identity.deviceId, session, command, onOrdered });
-    return { reply, ordered };
+    return { reply, ordered, ...(checkpoint ? { checkpoint } : {}) };
   }
 
   /** The entry (or its chain) is refused: Err broken_chain after the earlier replies, then close 4005. */
@@ -443,8 +473,11 @@ export class DeviceConnection {
     return { reply, ordered: Promise.resolve() };
   }
 
-  /** Asks the device for its chain entries [0, upTo) and yields them as they arrive. */
-  private recall(sessionId: string, upTo: number): AsyncIterable<SealedEntry<Command>[]> {
+  /**
+   * Asks the device for its chain entries [0, upTo) and yields them as they arrive. A device that keeps a checkpoint
+   * sends it with the first page instead of the entries before it (the SessionHandler verifies it).
+   */
+  private recall(sessionId: string, upTo: number): AsyncIterable<RecallPage<Command>> {
     const recallId = randomUUID();
     const pages = new RecallPages();
     const recalls = (this.recalls ??= new Map());
@@ -462,8 +495,9 @@ export class DeviceConnection {
             // Recorded as they arrive, before the chain is verified: harmless, since `applied.match` accepts a
             // resend only if its body seals to its seal under the session's key, and a refused chain ends the
             // session. AppliedEntries keeps the newest entries per session only.
-            for (const recalled of page) applied.record(sessionId, recalled.seq, recalled.seal);
-            yield page;
+            const entries = page.entries as SealedEntry<Command>[];
+            for (const recalled of entries) applied.record(sessionId, recalled.seq, recalled.seal);
+            yield page.checkpoint === undefined ? entries : { checkpoint: page.checkpoint, entries };
           }
         } finally {
           recalls.delete(recallId);

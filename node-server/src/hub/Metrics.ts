@@ -85,6 +85,7 @@ export function hubMetrics(metrics: Metrics) {
     retransmits: metrics.counter('stage_outcomes_retransmitted_total', 'Outcome frames sent again after an ack timeout'),
     replays: metrics.counter('stage_outcomes_replayed_total', 'Outcome frames replayed from the store on reconnect'),
     recalls: metrics.counter('stage_recalls_total', 'Sealed sessions rebuilt by recalling the client chain'),
+    checkpointsSent: metrics.counter('stage_checkpoints_sent_total', 'Sealed checkpoints sent to devices (they keep them instead of their older entries)'),
     rejectedFrames: metrics.counter('stage_rejected_frames_total', 'Frames refused: malformed, wrong schema, forged seal, rate limited'),
     connectionsOpened: metrics.counter('stage_connections_opened_total', 'WebSocket connections accepted'),
     slowConsumers: metrics.counter('stage_slow_consumer_disconnects_total', 'Devices disconnected because their unacked window stayed full'),

@@ -2,10 +2,14 @@
 // happens before any transaction opens), each append is ONE readwrite transaction with relaxed
 // durability holding the whole batch (guarded against overwriting another tab's entries), and
 // recall reads pages with getAll over a key range.
-// Records are keyed [logId, seq]; several logs (sessions) share one database.
+// Records are keyed [logId, seq]; several logs (sessions) share one database. A kept checkpoint is the record
+// [logId, -1] (its `body` the checkpoint): below every entry's key, so entry ranges never see it, and written in
+// the same transaction that deletes the entries before it (compaction is atomic, no schema change).
 import { ChainError } from '../seal/ChainError.js';
 import { LogStoreError } from '../seal/LogStoreError.js';
 import { assertAppendable } from '../seal/assertAppendable.js';
+import { assertCompactable } from '../seal/assertCompactable.js';
+import type { SealedCheckpoint } from '../seal/SealedCheckpoint.js';
 import type { SealedEntry } from '../seal/SealedEntry.js';
 import { MAX_SEQ } from '../seal/SealedEntry.js';
 import type { SealedLogStore } from '../seal/SealedLogStore.js';
@@ -30,6 +34,7 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
   readonly #durability: 'relaxed' | 'strict' | 'default';
   #length: number;
   #last: SealedEntry<B> | undefined;
+  #checkpoint: SealedCheckpoint | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed: 'closed' | 'versionchange' | 'terminated' | undefined;
 
@@ -46,16 +51,18 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
     });
     const cursor = await db.transaction('sealedLog').store.openCursor(IDBKeyRange.bound([config.logId, 0], [config.logId, MAX_SEQ]), 'prev');
     const last = cursor === null ? undefined : toEntry<B>(cursor.value);
-    store = new IdbLogStore<B>(config, db, last);
+    const kept = await db.get('sealedLog', [config.logId, CHECKPOINT_KEY]);
+    store = new IdbLogStore<B>(config, db, last, kept === undefined ? undefined : (kept.body as SealedCheckpoint));
     return store;
   }
 
-  private constructor(config: IdbLogStoreConfig, db: StageDb, last: SealedEntry<B> | undefined) {
+  private constructor(config: IdbLogStoreConfig, db: StageDb, last: SealedEntry<B> | undefined, checkpoint: SealedCheckpoint | undefined) {
     this.logId = config.logId;
     this.#db = db;
     this.#durability = config.durability ?? 'relaxed';
     this.#last = last;
-    this.#length = last === undefined ? 0 : last.seq + 1;
+    this.#checkpoint = checkpoint;
+    this.#length = last !== undefined ? last.seq + 1 : (checkpoint?.seq ?? 0);
   }
 
   append(entries: readonly SealedEntry<B>[]): Promise<void> {
@@ -96,11 +103,31 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
 
   read(fromSeq: number, limit: number): Promise<SealedEntry<B>[]> {
     return this.#serially(async () => {
-      const from = Math.max(0, fromSeq);
+      const from = Math.max(this.#checkpoint?.seq ?? 0, fromSeq);
       const count = Math.min(Math.max(0, limit), this.#length - from);
       if (count <= 0) return [];
       const records = await this.#db.getAll('sealedLog', IDBKeyRange.bound([this.logId, from], [this.logId, from + count - 1]), count);
       return records.map((r) => toEntry<B>(r));
+    });
+  }
+
+  async checkpoint(): Promise<SealedCheckpoint | undefined> {
+    this.#assertOpen();
+    return this.#checkpoint;
+  }
+
+  /** One readwrite transaction: the checkpoint record put and the entries before it deleted, or neither. */
+  compact(checkpoint: SealedCheckpoint): Promise<void> {
+    return this.#serially(async () => {
+      assertCompactable(this.#length, this.#checkpoint, checkpoint, `IdbLogStore ${this.logId}`);
+      const tx = unwrap(this.#db).transaction('sealedLog', 'readwrite', { durability: this.#durability });
+      const done = transactionDone(tx);
+      const store = tx.objectStore('sealedLog');
+      store.put({ log: this.logId, seq: CHECKPOINT_KEY, seal: checkpoint.seal, body: checkpoint });
+      store.delete(IDBKeyRange.bound([this.logId, 0], [this.logId, checkpoint.seq - 1]));
+      await done;
+      this.#checkpoint = checkpoint;
+      if (this.#last !== undefined && this.#last.seq < checkpoint.seq) this.#last = undefined;
     });
   }
 
@@ -121,12 +148,13 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
     this.#db.close();
   }
 
-  /** Deletes this log's entries (e.g. when the session is over). */
+  /** Deletes this log's entries and checkpoint (e.g. when the session is over). */
   clear(): Promise<void> {
     return this.#serially(async () => {
-      await this.#db.delete('sealedLog', IDBKeyRange.bound([this.logId, 0], [this.logId, MAX_SEQ]));
+      await this.#db.delete('sealedLog', IDBKeyRange.bound([this.logId, CHECKPOINT_KEY], [this.logId, MAX_SEQ]));
       this.#length = 0;
       this.#last = undefined;
+      this.#checkpoint = undefined;
     });
   }
 
@@ -155,6 +183,9 @@ export class IdbLogStore<B = unknown> implements SealedLogStore<B> {
     );
   }
 }
+
+/** The seq under which a log's checkpoint is kept: below every entry. */
+const CHECKPOINT_KEY = -1;
 
 function toEntry<B>(record: { seq: number; seal: string; body: unknown }): SealedEntry<B> {
   return { seq: record.seq, body: record.body as B, seal: record.seal };

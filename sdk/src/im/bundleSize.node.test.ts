@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 import { describe, expect, it } from 'vitest';
 
-/** Bytes of gzip: today's 37,385 (sdk/README.md "Bundle size") plus about 0.6 KB of room. */
-const BUDGET_GZIP_BYTES = 38_000;
+/**
+ * Bytes of gzip: today's 38,924 (sdk/README.md "Bundle size") plus about 0.6 KB of room. Sealed checkpoints
+ * (verify, keep, compact, answer a recall from one; their frames; the device session's snapshot) added 1,539.
+ */
+const BUDGET_GZIP_BYTES = 39_500;
 /** The target, not yet met: ImClient and its sealed outbox alone are ~26 KB gzip. */
 const TARGET_GZIP_BYTES = 25_000;
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChainVerifier, LogStoreError, SessionClient, SessionHandler } from '../seal/index.js';
 import { chatBody, chatSession, type ChatBody, type ChatState } from '../seal/test-support/chatSession.js';
-import { describeLogStoreContract, sealedEntries, type Body } from '../seal/test-support/logStoreContract.js';
+import { checkpointOf, describeLogStoreContract, sealedEntries, type Body } from '../seal/test-support/logStoreContract.js';
 import { FileLogStore } from './FileLogStore.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'stage-filelog-'));
@@ -32,6 +32,37 @@ describeLogStoreContract(
 );
 
 describe('FileLogStore after a crash', () => {
+  it('compacts by rename: a crash before it leaves the old log whole; a torn record after a compacted head is cut as before', async () => {
+    const path = nextPath();
+    const entries = sealedEntries(31);
+    const store = await FileLogStore.open<Body>({ path });
+    await store.append(entries.slice(0, 20));
+    // A crash while the compacted file was being written: its temp file is left beside an untouched log.
+    await writeFile(`${path}.compact`, '{"checkpoint":{"seq":1');
+    const before = await FileLogStore.open<Body>({ path });
+    expect(await before.read(0, 100)).toEqual(entries.slice(0, 20));
+    await before.close();
+    const checkpoint = checkpointOf(entries, 15);
+    await store.compact!(checkpoint);
+    await store.append(entries.slice(20, 30));
+    await store.close();
+    const text = await readFile(path, 'utf8');
+    expect(text.startsWith('{"checkpoint":')).toBe(true);
+    expect(text.split('\n').filter(Boolean)).toHaveLength(1 + 15);
+    const line = `{"seq":30,"seal":"${entries[30]!.seal}","body":${JSON.stringify(entries[30]!.body)}}\n`;
+    await appendFile(path, line.slice(0, 20));
+    const reopened = await FileLogStore.open<Body>({ path });
+    expect(reopened.recovered?.droppedBytes).toBe(20);
+    expect(await reopened.checkpoint()).toEqual(checkpoint);
+    expect(await reopened.length()).toBe(30);
+    await reopened.append(entries.slice(30));
+    expect(await reopened.read(0, 100)).toEqual(entries.slice(15));
+    await reopened.close();
+    // A damaged checkpoint line is corruption, never silently dropped.
+    await writeFile(path, text.replace('{"checkpoint":{', '{"checkpoint":{"x'));
+    await expect(FileLogStore.open<Body>({ path })).rejects.toMatchObject({ code: 'corrupt' });
+  });
+
   it('detects a torn last record, drops it on reopen, reports it and appends after it', async () => {
     const path = nextPath();
     const entries = sealedEntries(11);

@@ -65,7 +65,7 @@ describe('SessionClient', () => {
     const client = await SessionClient.open<number>({ sessionId: 's', key, pageSize: 4 });
     for (let i = 0; i < 10; i++) void client.append(i);
     const pages: number[][] = [];
-    for await (const page of client.answerRecall(9)) pages.push(page.map((e) => e.seq));
+    for await (const page of client.answerRecall(9)) pages.push(('checkpoint' in page ? page.entries : (page as readonly SealedEntry<number>[])).map((e) => e.seq));
     expect(pages).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8]]);
     expect(client.recalls).toBe(1);
     expect(await client.recaller()('another session', 5)).toEqual([]);

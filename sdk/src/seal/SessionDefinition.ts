@@ -11,4 +11,12 @@ export interface SessionDefinition<S, B> {
   apply(state: S, body: B): S;
   /** The answer to `body` given the state after it (a request's projection). Default: no reply. */
   reply?(state: S, body: B): unknown;
+  /**
+   * The state as JSON, for a sealed checkpoint (optional, with `restore`): a session whose definition has both can
+   * be recalled from a checkpoint and the entries after it instead of its whole chain. Must not share mutable parts
+   * with `state` (a later apply may change it in place).
+   */
+  snapshot?(state: S): unknown;
+  /** The state back from `snapshot`'s JSON (as it came out of a verified checkpoint). Throws on a bad shape. */
+  restore?(snapshot: unknown): S;
 }

@@ -15,19 +15,25 @@ import type { FailureDetector, SessionWatch } from './FailureDetector.js';
 import { HeartbeatFailureDetector } from './HeartbeatFailureDetector.js';
 import { parseSealedEntry, type ChainPosition, type SealedEntry } from './SealedEntry.js';
 import type { Sealing } from './Sealing.js';
+import { sealCheckpoint, verifyCheckpoint, type SealedCheckpoint } from './SealedCheckpoint.js';
 import type { SessionDefinition } from './SessionDefinition.js';
 import { toHex } from '../internal/hex.js';
 import { WorkQueue } from '../mailbox/WorkQueue.js';
 
 /**
  * Asks the client of `sessionId` for its entries with seq < `upTo`, from genesis, in order, as one
- * array or as pages. Entries are untrusted: every one is checked.
+ * array or as pages. Entries are untrusted: every one is checked. A client that keeps a sealed
+ * checkpoint instead of its oldest entries answers with a first page carrying it: the entries then
+ * start at the checkpoint's seq.
  */
 export type RecallFunction<B> = (
   sessionId: string,
   upTo: number,
   options?: RecallOptions,
-) => Promise<readonly SealedEntry<B>[]> | AsyncIterable<readonly SealedEntry<B>[]>;
+) => Promise<RecallPage<B>> | AsyncIterable<RecallPage<B>>;
+
+/** A page of a recall's answer: entries, or (first page only) a checkpoint and the entries after it. */
+export type RecallPage<B> = readonly SealedEntry<B>[] | { readonly checkpoint?: SealedCheckpoint; readonly entries: readonly SealedEntry<B>[] };
 
 export interface RecallOptions {
   /** Aborted when the handler closes during the recall: stop asking the client. */
@@ -80,7 +86,15 @@ interface PendingReceive<S, B> {
 
 export type SessionEvent =
   | { readonly type: 'initiated'; readonly sessionId: string }
-  | { readonly type: 'recalled'; readonly sessionId: string; readonly entries: number; readonly ms: number }
+  | {
+      readonly type: 'recalled';
+      readonly sessionId: string;
+      /** Entries verified and replayed (after the checkpoint, when there was one). */
+      readonly entries: number;
+      readonly ms: number;
+      /** The seq of the checkpoint the recall started from, if any. */
+      readonly fromCheckpoint?: number;
+    }
   | { readonly type: 'rejected'; readonly sessionId: string; readonly error: ChainError }
   | { readonly type: 'deleted'; readonly sessionId: string; readonly reason: 'failure' | 'deleted' | 'closed' };
 
@@ -155,6 +169,20 @@ export class SessionHandler<S, B = unknown> {
   /** The last applied entry's seq and seal, if the session is live here. */
   position(sessionId: string): ChainPosition | undefined {
     return this.#sessions.get(sessionId)?.verifier.position;
+  }
+
+  /**
+   * A sealed checkpoint of the live session `sessionId` at its current position (its state after every entry it
+   * applied, bound to the last entry's seal), to send to the client; undefined when the session is not live here,
+   * has no entry yet, or the definition has no snapshot/restore.
+   */
+  checkpoint(sessionId: string): SealedCheckpoint | undefined {
+    const live = this.#sessions.get(sessionId);
+    const snapshot = this.#definition.snapshot;
+    if (live === undefined || snapshot === undefined || this.#definition.restore === undefined) return undefined;
+    const position = live.verifier.position;
+    if (position.seq < 0) return undefined;
+    return sealCheckpoint(this.#sealing, this.keyOf(sessionId), position.seq + 1, position.seal, snapshot.call(this.#definition, live.state));
   }
 
   /** Sessions live in memory. */
@@ -261,10 +289,15 @@ export class SessionHandler<S, B = unknown> {
   async #recallAndApply(sessionId: string, raw: SealedEntry<B>, recall: RecallFunction<B>): Promise<Received<S>> {
     const started = Date.now();
     const entry = parseSealedEntry<B>(raw, sessionId);
-    const verifier = new ChainVerifier({ key: this.keyOf(sessionId), sessionId, sealing: this.#sealing, remember: this.#remember });
+    const key = this.keyOf(sessionId);
+    let verifier = new ChainVerifier({ key, sessionId, sealing: this.#sealing, remember: this.#remember });
     let state = this.#definition.initial();
     const upTo = entry.seq;
-    if (upTo > this.#maxRecall) {
+    const restore = this.#definition.restore;
+    let fromCheckpoint: number | undefined;
+    // Without checkpoints the length of the replay is known before asking; with them only the client knows where
+    // its checkpoint is, so the limit is checked on the tail once its first page came (below).
+    if (restore === undefined && upTo > this.#maxRecall) {
       throw new ChainError(
         'recall_too_long',
         `session ${sessionId} would be rebuilt from ${upTo} entries, more than the ${this.#maxRecall} a recall may replay; initiate a new session`,
@@ -273,7 +306,34 @@ export class SessionHandler<S, B = unknown> {
     }
     if (upTo > 0) {
       const signal = this.#closing.signal;
-      for await (const page of pagesOf(recall(sessionId, upTo, { signal }), signal)) {
+      let first = true;
+      for await (const answer of pagesOf(recall(sessionId, upTo, { signal }), signal)) {
+        const page = answer.entries;
+        if (answer.checkpoint !== undefined) {
+          if (!first || restore === undefined) {
+            throw new ChainError('malformed', `a checkpoint of session ${sessionId} came ${first ? 'but this session definition cannot restore one' : 'after the first page of a recall'}`, { sessionId });
+          }
+          const checkpoint = verifyCheckpoint(this.#sealing, key, answer.checkpoint, sessionId);
+          // A checkpoint past the entry that caused the recall would skip entries the hub has not applied yet.
+          if (checkpoint.seq > upTo) {
+            throw new ChainError('fork', `checkpoint ${checkpoint.seq} of session ${sessionId} is past the entry ${upTo} being handled`, { sessionId, seq: checkpoint.seq });
+          }
+          try {
+            state = restore.call(this.#definition, checkpoint.state);
+          } catch (error) {
+            throw new ChainError('malformed', `checkpoint ${checkpoint.seq} of session ${sessionId} has a state the definition cannot restore`, { sessionId, seq: checkpoint.seq, cause: error });
+          }
+          verifier = new ChainVerifier({ key, sessionId, sealing: this.#sealing, remember: this.#remember, after: { seq: checkpoint.seq - 1, seal: checkpoint.prevSeal } });
+          fromCheckpoint = checkpoint.seq;
+        }
+        if (first && upTo - verifier.nextSeq > this.#maxRecall) {
+          throw new ChainError(
+            'recall_too_long',
+            `session ${sessionId} would be rebuilt from ${upTo - verifier.nextSeq} entries, more than the ${this.#maxRecall} a recall may replay; initiate a new session`,
+            { sessionId, seq: upTo },
+          );
+        }
+        first = false;
         // Entries past upTo - 1 (a client may send its whole log) are not needed and not looked at.
         const needed = upTo - verifier.nextSeq;
         const run = verifier.check<B>(page.length > needed ? page.slice(0, needed) : page);
@@ -281,7 +341,7 @@ export class SessionHandler<S, B = unknown> {
         verifier.advance(run);
         if (page.length >= needed) break;
       }
-      if (verifier.verified === 0) {
+      if (verifier.verified === 0 && fromCheckpoint === undefined) {
         throw new ChainError('unknown_session', `session ${sessionId} is not known here and its client has no chain for it; initiate a new session`, {
           sessionId,
           seq: upTo,
@@ -300,7 +360,10 @@ export class SessionHandler<S, B = unknown> {
     if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
     // Another receive for this session cannot have installed it meanwhile: they are queued.
     this.#install(sessionId, { state: next.state, verifier, last: entry });
-    if (upTo > 0) this.#events.next({ type: 'recalled', sessionId, entries: upTo, ms: Date.now() - started });
+    if (upTo > 0) {
+      const replayed = fromCheckpoint === undefined ? upTo : upTo - fromCheckpoint;
+      this.#events.next({ type: 'recalled', sessionId, entries: replayed, ms: Date.now() - started, ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }) });
+    }
     if (next.error !== undefined) throw next.error;
     return this.#result(next.state, entry.body, upTo > 0, false);
   }
@@ -340,14 +403,24 @@ export class SessionHandler<S, B = unknown> {
   }
 }
 
-async function* pagesOf<B>(
-  answer: Promise<readonly SealedEntry<B>[]> | AsyncIterable<readonly SealedEntry<B>[]>,
-  signal: AbortSignal,
-): AsyncIterable<readonly unknown[]> {
+/** A recall page as the handler reads it: untrusted entries, and a checkpoint when the page carried one. */
+interface UntrustedPage {
+  readonly checkpoint?: unknown;
+  readonly entries: readonly unknown[];
+}
+
+function untrustedPage(value: unknown): UntrustedPage {
+  if (Array.isArray(value)) return { entries: value };
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { entries?: unknown }).entries)) {
+    const { checkpoint, entries } = value as { checkpoint?: unknown; entries: unknown[] };
+    return checkpoint === undefined ? { entries } : { checkpoint, entries };
+  }
+  throw new ChainError('malformed', 'a recall answer page must be an array of sealed entries, or { checkpoint, entries }');
+}
+
+async function* pagesOf<B>(answer: Promise<RecallPage<B>> | AsyncIterable<RecallPage<B>>, signal: AbortSignal): AsyncIterable<UntrustedPage> {
   if (!(Symbol.asyncIterator in answer)) {
-    const all = await untilAborted(answer, signal);
-    if (!Array.isArray(all)) throw new ChainError('malformed', 'a recall answer must be an array of sealed entries');
-    yield all;
+    yield untrustedPage(await untilAborted(answer, signal));
     return;
   }
   const pages = answer[Symbol.asyncIterator]();
@@ -355,8 +428,7 @@ async function* pagesOf<B>(
     for (;;) {
       const next = await untilAborted(pages.next(), signal);
       if (next.done === true) return;
-      if (!Array.isArray(next.value)) throw new ChainError('malformed', 'a recall answer page must be an array of sealed entries');
-      yield next.value;
+      yield untrustedPage(next.value);
     }
   } finally {
     // Tell the transport we stopped reading (refused chain, enough entries, or handler closed).

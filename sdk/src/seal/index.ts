@@ -10,10 +10,11 @@
 //   Sealer { seal(body), nextSeq, position, reset }  client-side chaining
 //   ChainVerifier { check, advance, verify }         server-side verification
 //   ChainError { code, seq, sessionId }              malformed | broken_seal | wrong_key | gap | fork | duplicate | truncated | unknown_session
-//   SealedLogStore<B> { append, read, length, last, close }; MemoryLogStore; LogStoreError
+//   SealedLogStore<B> { append, read, length, last, close, checkpoint?, compact? }; MemoryLogStore; LogStoreError
+//   SealedCheckpoint<T> { seq, state, prevSeal, seal }  sealCheckpoint / verifyCheckpoint: a server-sealed snapshot replacing entries < seq
 //   SessionDefinition<S, B> { initial, apply, reply? }
-//   SessionHandler<S, B> { initiate, keyOf, has, state, position, receive(sessionId, entry, recall), delete, heartbeat, events$, close }
-//   SessionClient<B> { open(config), sessionId, append(body), chain(from, upTo), answerRecall(upTo), recaller(), recalls, close }
+//   SessionHandler<S, B> { initiate, keyOf, has, state, position, checkpoint, receive(sessionId, entry, recall), delete, heartbeat, events$, close }
+//   SessionClient<B> { open(config), sessionId, append(body), chain(from, upTo), answerRecall(upTo), acceptCheckpoint(cp), checkpoint(), keepsCheckpoints, recaller(), recalls, close }
 //   FailureDetector / SessionWatch; HeartbeatFailureDetector { timeoutMs }
 export { canonicalJson, CanonicalJsonError } from './canonicalJson.js';
 export { ChainError, type ChainErrorCode, type ChainErrorDetails } from './ChainError.js';
@@ -29,6 +30,8 @@ export { Sealer, type SealerConfig } from './Sealer.js';
 export { ChainVerifier, type ChainVerifierConfig, type CheckedRun } from './ChainVerifier.js';
 export { assertAppendable } from './assertAppendable.js';
 export type { SealedLogStore } from './SealedLogStore.js';
+export { checkpointSeal, sealCheckpoint, verifyCheckpoint, type SealedCheckpoint } from './SealedCheckpoint.js';
+export { assertCompactable } from './assertCompactable.js';
 export { MemoryLogStore } from './MemoryLogStore.js';
 export type { SessionDefinition } from './SessionDefinition.js';
 export type { FailureDetector, SessionWatch } from './FailureDetector.js';
@@ -39,6 +42,7 @@ export {
   type Received,
   type RecallFunction,
   type RecallOptions,
+  type RecallPage,
   type SessionEvent,
   type SessionHandlerConfig,
 } from './SessionHandler.js';

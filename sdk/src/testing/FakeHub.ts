@@ -1,11 +1,11 @@
 // An in-memory hub for testing an app built on ImClient (`@stage/sdk/testing`, also the SDK's own tests): speaks the protocol of docs/PROTOCOL.md over fake WebSockets,
 // verifies sealed commands with the real SessionHandler (so recall is the real thing), keeps a per-user outcome
 // log with replay and resync, records replies by trace id, and lets a test drop connections, restart (lose
-// every session), rate-limit, or lose a reply. Domain commands are answered by a pluggable `execute`.
+// every session), rate-limit, or lose a reply. Domain commands are answered by a pluggable `execute`. With
+// `checkpointEvery` it seals checkpoints as the hub does, for devices that ask for them.
 import { toHex } from '../internal/hex.js';
 import { ChainError } from '../seal/ChainError.js';
-import type { SealedEntry } from '../seal/SealedEntry.js';
-import { SessionHandler } from '../seal/SessionHandler.js';
+import { SessionHandler, type RecallPage } from '../seal/SessionHandler.js';
 import type { WebSocketConstructor, WebSocketLike, CloseEventLike, MessageEventLike } from '../im/client/WebSocketLike.js';
 import { readCommandTypes, type Command } from '../im/protocol/commands.js';
 import { deviceSession, type DeviceSessionState } from '../im/protocol/deviceSession.js';
@@ -24,10 +24,12 @@ export interface FakeHubConfig {
   readonly execute?: (command: Command, hub: FakeHub) => Execution;
   /** Liveness limits announced in welcome; default 60 s / 120 s, so tests on fake timers see few pings. */
   readonly liveness?: { readonly heartbeatMs: number; readonly idleTimeoutMs: number };
+  /** Seal a checkpoint every this many entries for devices whose hello asked (PROTOCOL.md §5). Default: never. */
+  readonly checkpointEvery?: number;
 }
 
 interface Recall {
-  readonly pages: Array<readonly SealedEntry<Command>[]>;
+  readonly pages: Array<RecallPage<Command>>;
   done: boolean;
   missing: boolean;
   wake: (() => void) | undefined;
@@ -40,6 +42,8 @@ export class FakeSocket implements WebSocketLike {
   onclose: ((event: CloseEventLike) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
   sessionId: string | undefined;
+  /** The device's hello asked for checkpoints. */
+  checkpoints = false;
   deviceId: string;
   readonly recalls = new Map<string, Recall>();
   closing = false;
@@ -125,6 +129,9 @@ export class FakeHub {
   loseRepliesNext = 0;
   readonly #execute: (command: Command, hub: FakeHub) => Execution;
   readonly #liveness: { readonly heartbeatMs: number; readonly idleTimeoutMs: number };
+  readonly #checkpointEvery: number | undefined;
+  /** Checkpoint frames sent, in order. */
+  readonly checkpointsSent: Array<Extract<HubFrame, { kind: 'checkpoint' }>> = [];
   #sessionCounter = 0;
   /** Session ids this hub issued, with the secret they were issued under (see hello). */
   readonly #issuedUnder = new Map<string, string>();
@@ -139,6 +146,7 @@ export class FakeHub {
     this.secret = config.secret ?? new Uint8Array(32).fill(7);
     this.#execute = config.execute ?? defaultExecute;
     this.#liveness = config.liveness ?? { heartbeatMs: 60_000, idleTimeoutMs: 120_000 };
+    this.#checkpointEvery = config.checkpointEvery;
     this.handler = this.#newHandler();
     // Inside the socket class below `this` is the socket; the sockets reach their hub through this name.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -197,6 +205,11 @@ export class FakeHub {
     return id;
   }
 
+  /** Sends `frame` to every welcomed device (e.g. a forged checkpoint, in a test). */
+  sendToDevices(frame: HubFrame): void {
+    for (const socket of this.sockets) if (socket.sessionId) socket.deliver(frame);
+  }
+
   /** Sends again every outcome after `afterId` to every welcomed device (a retransmit). */
   retransmit(afterId: number): void {
     for (const socket of this.sockets) if (socket.sessionId) this.#replay(socket, afterId);
@@ -235,6 +248,7 @@ export class FakeHub {
         const sessionId = issued ? frame.sessionId! : this.handler.initiate().sessionId;
         this.#issuedUnder.set(sessionId, this.#secretTag());
         socket.sessionId = sessionId;
+        socket.checkpoints = frame.checkpoints === true;
         const keyHex = toHex(this.handler.keyOf(sessionId));
         socket.deliver({
           kind: 'welcome',
@@ -246,7 +260,7 @@ export class FakeHub {
           key: keyHex,
           resumed: issued,
           latestOutcomeId: this.outcomes.length,
-          limits: { ...defaultLimits, ...this.#liveness },
+          limits: { ...defaultLimits, ...this.#liveness, ...(this.#checkpointEvery !== undefined ? { checkpointEvery: this.#checkpointEvery } : {}) },
         });
         if (frame.lastOutcomeId + 1 < this.retainedFrom) {
           socket.deliver({ kind: 'resync', reason: 'beyond_retention', lastOutcomeId: this.outcomes.length });
@@ -264,7 +278,8 @@ export class FakeHub {
       case 'chain': {
         const recall = socket.recalls.get(frame.recallId);
         if (!recall) return;
-        recall.pages.push(frame.entries as SealedCommand[]);
+        const entries = frame.entries as SealedCommand[];
+        recall.pages.push(frame.checkpoint !== undefined ? { checkpoint: frame.checkpoint, entries } : entries);
         if (frame.done) recall.done = true;
         if (frame.missing) recall.missing = true;
         recall.wake?.();
@@ -292,8 +307,14 @@ export class FakeHub {
       return;
     }
     if (blockedFrom === entry.seq) this.#rateLimitedFrom.delete(sessionId);
+    let checkpoint: Extract<HubFrame, { kind: 'checkpoint' }> | undefined;
     try {
       await this.handler.receive(sessionId, entry, (id, upTo) => this.#recall(socket, id, upTo));
+      const every = this.#checkpointEvery;
+      if (socket.checkpoints && every !== undefined && (entry.seq + 1) % every === 0) {
+        const sealed = this.handler.checkpoint(sessionId);
+        if (sealed?.seq === entry.seq + 1) checkpoint = { kind: 'checkpoint', sessionId, checkpoint: sealed };
+      }
     } catch (error) {
       if (!(error instanceof ChainError) || error.code !== 'duplicate') {
         reply({ kind: 'reply', traceId, ok: false, error: { code: 'broken_chain', message: String(error) } });
@@ -304,6 +325,7 @@ export class FakeHub {
     const recorded = this.replies.get(traceId);
     if (recorded) {
       reply(recorded);
+      this.#sendCheckpoint(socket, checkpoint);
       return;
     }
     const command = entry.body;
@@ -325,9 +347,17 @@ export class FakeHub {
       return;
     }
     reply(frame);
+    this.#sendCheckpoint(socket, checkpoint);
   }
 
-  async *#recall(socket: FakeSocket, sessionId: string, upTo: number): AsyncIterable<readonly SealedEntry<Command>[]> {
+  /** As the hub: after the reply of the entry before it. */
+  #sendCheckpoint(socket: FakeSocket, checkpoint: Extract<HubFrame, { kind: 'checkpoint' }> | undefined): void {
+    if (checkpoint === undefined) return;
+    this.checkpointsSent.push(checkpoint);
+    socket.deliver(checkpoint);
+  }
+
+  async *#recall(socket: FakeSocket, sessionId: string, upTo: number): AsyncIterable<RecallPage<Command>> {
     this.recallsServed++;
     const recallId = `r${++this.#recallCounter}`;
     const recall: Recall = { pages: [], done: false, missing: false, wake: undefined };

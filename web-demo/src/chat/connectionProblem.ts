@@ -15,7 +15,13 @@ export function problemOf(info: ConnectionInfo): string | undefined {
 /** The hub's refusal (a close reason, cut to fit a close frame) in words: the ChainError code and entry. */
 function chainProblem(reason: string): string {
   const detail = reason.replace(/^hub refused the chain: /, '');
-  const [, code, entry] = /^([a-z_]+)(?::\s*entry (\d+))?/.exec(detail) ?? [];
+  const [, code, what, entry] = /^([a-z_]+)(?::\s*(entry|checkpoint) (\d+))?/.exec(detail) ?? [];
+  if (what === 'checkpoint') {
+    // The sealed checkpoint the device kept instead of its older entries (PROTOCOL.md §5 "Checkpoints").
+    return code === 'broken_seal'
+      ? `its checkpoint at entry ${entry} does not match its seal, so it was altered after the hub sealed it`
+      : `its checkpoint at entry ${entry} does not fit the log (${code})`;
+  }
   switch (code) {
     case 'broken_seal':
       return entry ? `entry ${entry} does not match its seal, so it was altered after it was sealed` : 'an entry does not match its seal';

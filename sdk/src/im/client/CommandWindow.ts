@@ -166,6 +166,16 @@ export class CommandWindow {
     }
   }
 
+  /**
+   * The lowest seq of a sealed command not answered yet, if any: a checkpoint past it must not drop its entry, which
+   * a resend (after a reconnect or restart) sends as it was sealed.
+   */
+  oldestUnansweredSeq(): number | undefined {
+    let oldest: number | undefined;
+    for (const entry of this.#sealed.values()) if (oldest === undefined || entry.seq < oldest) oldest = entry.seq;
+    return oldest;
+  }
+
   /** The device has a new session: every command is sealed again into its chain. */
   newSession(): void {
     this.#sealed.clear();

@@ -12,12 +12,16 @@
 import { BehaviorSubject, Subject, distinctUntilChanged, map, type Observable } from 'rxjs';
 import { toHex } from '../../internal/hex.js';
 import { ChainVerifier } from '../../seal/ChainVerifier.js';
+import { defaultSealing } from '../../seal/defaultSealing.js';
+import { fromHex } from '../../internal/hex.js';
+import { verifyCheckpoint } from '../../seal/SealedCheckpoint.js';
+import type { SealedLogStore } from '../../seal/SealedLogStore.js';
 import { SessionClient } from '../../seal/SessionClient.js';
 import { CloseCode } from '../protocol/closeCodes.js';
 import { readCommandTypes, sessionUpdateTypes, type Command, type CommandArgs, type CommandType } from '../protocol/commands.js';
 import { topicKey } from '../protocol/deviceSession.js';
 import { ImError } from '../protocol/errors.js';
-import type { HubFrame, RecallFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { CheckpointFrame, HubFrame, RecallFrame, WelcomeFrame } from '../protocol/frames.js';
 import { webSocketProtocols, webSocketUrl, type SessionToken } from '../protocol/http.js';
 import { PROTOCOL_VERSION } from '../protocol/limits.js';
 import type { GroupInfo, Message, StreamInfo, TopicInfo, TopicRef, UnreadCount, UserRef } from '../protocol/model.js';
@@ -98,6 +102,11 @@ export class ImClient {
   #lastSeal: string | undefined;
   /** The next hello asks for a fresh session (the hub refused the chain). */
   #freshSession = false;
+  /**
+   * Whether the hello asks for checkpoints. A hub from before them refuses the unknown hello field (close 1007
+   * naming it): the next hello leaves it out, and this client keeps its whole log as before.
+   */
+  #askCheckpoints = true;
   #synced = false;
   #closed = false;
   #traceCounter = 0;
@@ -165,7 +174,7 @@ export class ImClient {
     if (restored) client.#local.restore(restored);
     await client.#window.recover(recovered, session);
     if (session) {
-      client.#lastSeal = (await session.store.last())?.seal;
+      client.#lastSeal = await lastSealOf(session.store);
       client.#publishLog();
     }
     return client;
@@ -202,6 +211,7 @@ export class ImClient {
       closed: (socket: SocketClosed) => {
         // 4005: the hub refused our chain; the next hello asks for a fresh session.
         if (socket.code === CloseCode.brokenChain) this.#freshSession = true;
+        if (socket.code === 1007 && !socket.welcomed && socket.reason.includes('checkpoints')) this.#askCheckpoints = false;
       },
     });
     this.#window = new CommandWindow({
@@ -566,8 +576,12 @@ export class ImClient {
     const device = this.#device;
     if (!session || !device) return { ok: true, length: 0 };
     try {
-      const verifier = new ChainVerifier({ key: device.key, sessionId: session.sessionId });
-      for await (const page of session.chain(0)) verifier.verify(page);
+      // A kept checkpoint stands for the entries before it: its seal is checked, and the chain from it.
+      const checkpoint = await session.checkpoint();
+      if (checkpoint !== undefined) verifyCheckpoint(defaultSealing(), fromHex(device.key), checkpoint, session.sessionId);
+      const after = checkpoint === undefined ? undefined : { seq: checkpoint.seq - 1, seal: checkpoint.prevSeal };
+      const verifier = new ChainVerifier({ key: device.key, sessionId: session.sessionId, ...(after ? { after } : {}) });
+      for await (const page of session.chain(checkpoint?.seq ?? 0)) verifier.verify(page);
       return { ok: true, length: verifier.verified };
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
@@ -584,6 +598,8 @@ export class ImClient {
           kind: 'hello',
           protocol: PROTOCOL_VERSION,
           lastOutcomeId: this.#inbox.lastOutcomeId,
+          // Checkpoints bound the log when it can keep them (a new session's log is opened after the welcome: ask).
+          ...(this.#askCheckpoints && (this.#session?.keepsCheckpoints ?? true) ? { checkpoints: true } : {}),
           ...(this.#session && !this.#freshSession ? { sessionId: this.#session.sessionId, chainLength: this.#session.nextSeq } : {}),
         });
       },
@@ -610,6 +626,25 @@ export class ImClient {
         return this.#onResync(socket, frame.lastOutcomeId, frame.reason);
       case 'pong':
         return;
+      case 'checkpoint':
+        return this.#onCheckpoint(frame);
+    }
+  }
+
+  /**
+   * Keeps the hub's checkpoint and drops the log's entries before it (SessionClient.acceptCheckpoint verifies its
+   * seal and that it sits on this chain). Skipped while a command sealed before it is unanswered: its entry must
+   * stay for a resend. A checkpoint that does not verify changes nothing and is reported on failures$.
+   */
+  async #onCheckpoint(frame: CheckpointFrame): Promise<void> {
+    const session = this.#session;
+    if (!session || session.sessionId !== frame.sessionId || !session.keepsCheckpoints) return;
+    const oldest = this.#window.oldestUnansweredSeq();
+    if (oldest !== undefined && oldest < frame.checkpoint.seq) return;
+    try {
+      await session.acceptCheckpoint(frame.checkpoint);
+    } catch (error) {
+      this.#failures$.next(new ImError({ code: 'broken_chain', message: `the hub's checkpoint ${frame.checkpoint.seq} was refused, the log keeps its entries: ${String(error)}` }));
     }
   }
 
@@ -628,7 +663,7 @@ export class ImClient {
       const old = this.#session;
       const store = await this.#storage.openLog(frame.sessionId);
       this.#session = await SessionClient.open<Command>({ sessionId: frame.sessionId, key: frame.key, store });
-      this.#lastSeal = (await store.last())?.seal;
+      this.#lastSeal = await lastSealOf(store);
       this.#window.newSession();
       if (old && old.sessionId !== frame.sessionId) {
         await old.close().catch(() => undefined);
@@ -734,4 +769,9 @@ function randomHex(bytes: number, random?: () => number): string {
   if (random) for (let i = 0; i < bytes; i++) buffer[i] = Math.floor(random() * 256);
   else globalThis.crypto.getRandomValues(buffer);
   return toHex(buffer);
+}
+
+/** The seal the chain continues from: the last entry's, or the kept checkpoint's prevSeal when it replaced every entry. */
+async function lastSealOf(store: SealedLogStore<Command>): Promise<string | undefined> {
+  return (await store.last())?.seal ?? (await store.checkpoint?.())?.prevSeal;
 }

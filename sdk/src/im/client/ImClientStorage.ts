@@ -70,6 +70,8 @@ export function memoryStorage(userId?: string): ImClientStorage {
           read: (fromSeq, limit) => inner.read(fromSeq, limit),
           length: () => inner.length(),
           last: () => inner.last(),
+          checkpoint: () => inner.checkpoint(),
+          compact: (checkpoint) => inner.compact(checkpoint),
           close: async () => {},
         };
         logs.set(sessionId, log);

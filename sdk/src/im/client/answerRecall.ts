@@ -1,5 +1,6 @@
 // The recall responder: a hub that lost the device's session (a restart) asks for its sealed chain; the device
-// sends it as chain pages (the whole chain, or the part the hub lacks), or says it has no such session.
+// sends it as chain pages (the whole chain, or the part the hub lacks), or says it has no such session. A device
+// that keeps a checkpoint past the first seq asked sends it with the first page instead of the entries before it.
 import type { SessionClient } from '../../seal/SessionClient.js';
 import type { Command } from '../protocol/commands.js';
 import type { RecallFrame } from '../protocol/frames.js';
@@ -12,8 +13,15 @@ export async function answerRecall(socket: HubSocket, frame: RecallFrame, sessio
     socket.send({ kind: 'chain', recallId: frame.recallId, sessionId: frame.sessionId, entries: [], done: true, missing: true });
     return;
   }
-  const pages = frame.fromSeq === 0 ? session.answerRecall(frame.toSeq) : session.chain(frame.fromSeq, frame.toSeq);
-  const config = { recallId: frame.recallId, sessionId: frame.sessionId, fromSeq: frame.fromSeq, toSeq: frame.toSeq, maxFrameBytes: socket.limits.maxFrameBytes };
+  const { checkpoint, fromSeq, pages } = await session.recallAnswer(frame.fromSeq, frame.toSeq);
+  const config = {
+    recallId: frame.recallId,
+    sessionId: frame.sessionId,
+    fromSeq,
+    toSeq: frame.toSeq,
+    maxFrameBytes: socket.limits.maxFrameBytes,
+    ...(checkpoint ? { checkpoint } : {}),
+  };
   for await (const chain of chainPages(pages, config)) {
     if (!socket.send(chain)) return;
   }

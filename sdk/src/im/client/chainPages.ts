@@ -1,4 +1,5 @@
 // Packs a session's sealed entries into `chain` frames that each fit the hub's frame limit, to answer a recall.
+import type { SealedCheckpoint } from '../../seal/SealedCheckpoint.js';
 import type { SealedEntry } from '../../seal/SealedEntry.js';
 import type { Command } from '../protocol/commands.js';
 import { utf8ByteLength, type ChainFrame } from '../protocol/frames.js';
@@ -11,6 +12,8 @@ export interface ChainPagesConfig {
   readonly toSeq: number;
   readonly maxFrameBytes?: number;
   readonly maxEntries?: number;
+  /** Sent with the first frame (`fromSeq` is then its seq). */
+  readonly checkpoint?: SealedCheckpoint;
 }
 
 /**
@@ -22,16 +25,23 @@ export async function* chainPages(pages: AsyncIterable<readonly SealedEntry<Comm
   const maxEntries = config.maxEntries ?? MAX_CHAIN_PAGE_ENTRIES;
   const envelope = utf8ByteLength(JSON.stringify({ kind: 'chain', recallId: config.recallId, sessionId: config.sessionId, entries: [], done: false, missing: false }));
   let page: SealedEntry<Command>[] = [];
-  let bytes = envelope;
+  // The checkpoint rides with the first frame: its bytes count there (the hub only seals ones that fit a frame).
+  let checkpoint = config.checkpoint;
+  let bytes = envelope + (checkpoint === undefined ? 0 : utf8ByteLength(JSON.stringify(checkpoint)) + 14);
   let expected = config.fromSeq;
-  const frame = (entries: SealedEntry<Command>[], done: boolean, missing = false): ChainFrame => ({
-    kind: 'chain',
-    recallId: config.recallId,
-    sessionId: config.sessionId,
-    entries,
-    done,
-    ...(missing ? { missing: true } : {}),
-  });
+  const frame = (entries: SealedEntry<Command>[], done: boolean, missing = false): ChainFrame => {
+    const first = checkpoint;
+    checkpoint = undefined;
+    return {
+      kind: 'chain',
+      recallId: config.recallId,
+      sessionId: config.sessionId,
+      entries,
+      done,
+      ...(missing ? { missing: true } : {}),
+      ...(first !== undefined ? { checkpoint: first } : {}),
+    };
+  };
   for await (const read of pages) {
     for (const entry of read) {
       if (entry.seq >= config.toSeq) break;
@@ -41,7 +51,7 @@ export async function* chainPages(pages: AsyncIterable<readonly SealedEntry<Comm
       }
       expected++;
       const size = utf8ByteLength(JSON.stringify(entry)) + 1;
-      if (page.length > 0 && (page.length >= maxEntries || bytes + size > maxBytes)) {
+      if ((page.length > 0 || checkpoint !== undefined) && (page.length >= maxEntries || bytes + size > maxBytes)) {
         yield frame(page, false);
         page = [];
         bytes = envelope;

@@ -95,7 +95,42 @@ export const deviceSession = {
         return state;
     }
   },
+  /**
+   * The state as JSON for a sealed checkpoint (PROTOCOL.md "Checkpoints"): cursors as [stream, topic, upTo] and
+   * muted topics as [stream, topic], sorted, so one state always gives the same JSON.
+   */
+  snapshot(state: DeviceSessionState): DeviceSessionSnapshot {
+    return {
+      cursors: readCursorsOf(state).map(({ stream, topic, upTo }) => [stream, topic, upTo] as const),
+      muted: mutedTopicsOf(state).map(({ stream, topic }) => [stream, topic] as const),
+    };
+  },
+  /** The state back from a checkpoint's snapshot; throws TypeError on any other shape. */
+  restore(snapshot: unknown): DeviceSessionState {
+    const s = snapshot as Partial<DeviceSessionSnapshot> | null;
+    if (typeof s !== 'object' || s === null || !Array.isArray(s.cursors) || !Array.isArray(s.muted)) throw new TypeError('a device session snapshot is { cursors, muted }');
+    if (s.cursors.length > MAX_SESSION_TOPICS || s.muted.length > MAX_SESSION_TOPICS) throw new TypeError('a device session snapshot holds too many topics');
+    const cursors = new Map<string, number>();
+    for (const c of s.cursors as unknown[]) {
+      if (!Array.isArray(c) || c.length !== 3 || !validRef({ stream: c[0], topic: c[1] }) || !Number.isSafeInteger(c[2]) || (c[2] as number) < 0) {
+        throw new TypeError('a snapshot cursor is [stream, topic, upTo]');
+      }
+      cursors.set(topicKey(c[0] as string, c[1] as string), c[2] as number);
+    }
+    const muted = new Set<string>();
+    for (const m of s.muted as unknown[]) {
+      if (!Array.isArray(m) || m.length !== 2 || !validRef({ stream: m[0], topic: m[1] })) throw new TypeError('a snapshot muted topic is [stream, topic]');
+      muted.add(topicKey(m[0] as string, m[1] as string));
+    }
+    return { cursors, muted };
+  },
 };
+
+/** A device session's state as JSON, as a checkpoint carries it. */
+export interface DeviceSessionSnapshot {
+  readonly cursors: ReadonlyArray<readonly [stream: string, topic: string, upTo: number]>;
+  readonly muted: ReadonlyArray<readonly [stream: string, topic: string]>;
+}
 
 const syncKeys = new Set(['type', 'traceId', 'cursors', 'mutes']);
 

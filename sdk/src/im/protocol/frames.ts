@@ -1,6 +1,6 @@
 // Frames: the JSON text messages on the WebSocket. Client → hub: hello, command (a sealed Command), ack,
 // chain (an answer to a recall), ping. Hub → client: welcome, reply, push (an Outcome with its outcome id),
-// recall, resync, pong. Every frame is an object with a string `kind`.
+// recall, resync, pong, checkpoint (only to a client whose hello asked for them). Every frame is an object with a string `kind`.
 import * as z from 'zod/mini';
 import { commandSchema } from './commands.js';
 import type { ErrorBody } from './errors.js';
@@ -31,6 +31,11 @@ export const helloFrameSchema = z.strictObject({
   chainLength: z.optional(chainSeqSchema),
   /** The highest outcome id this device has processed and acked (0 when none): replay starts after it. */
   lastOutcomeId: outcomeIdSchema,
+  /**
+   * True when the device keeps sealed checkpoints (PROTOCOL.md §5 "Checkpoints"): the hub then sends `checkpoint`
+   * frames, and the device may answer a recall with one. Absent: no checkpoint frame is ever sent to it.
+   */
+  checkpoints: z.optional(z.boolean()),
 });
 
 /** A command, sealed as entry `seq` of the device's chain: seal = HMAC-SHA-256(key, prevSeal ‖ seq ‖ canonicalJson(command)). */
@@ -54,6 +59,13 @@ export const sealedCommandSchema = z.strictObject({ seq: chainSeqSchema, body: c
  */
 export const chainEntrySchema = z.strictObject({ seq: chainSeqSchema, body: z.unknown(), seal: hex32Schema });
 
+/**
+ * A sealed checkpoint: the device session's state after entries 0..seq-1 (deviceSession.snapshot's JSON), bound to
+ * the seal of entry seq-1 and sealed by the hub:
+ *   seal = HMAC-SHA-256(key, utf8("stage/checkpoint/v1" ‖ 0x00) ‖ u64be(seq) ‖ prevSeal ‖ utf8(canonicalJson(state)))
+ */
+export const checkpointSchema = z.strictObject({ seq: chainSeqSchema.check(z.gte(1)), state: z.unknown(), prevSeal: hex32Schema, seal: hex32Schema });
+
 /** One page of the answer to a `recall`. Pages come in seq order; the last one has done: true. */
 export const chainFrameSchema = z.strictObject({
   kind: z.literal('chain'),
@@ -63,6 +75,11 @@ export const chainFrameSchema = z.strictObject({
   done: z.boolean(),
   /** Set (with done: true) when the device no longer has the requested entries: the hub answers broken_chain. */
   missing: z.optional(z.boolean()),
+  /**
+   * First page only, from a device that keeps a checkpoint: the hub verifies it and starts from its state; the
+   * entries then start at checkpoint.seq instead of the recall's fromSeq.
+   */
+  checkpoint: z.optional(checkpointSchema),
 });
 
 /** Application-level heartbeat (browsers cannot send WebSocket pings). The hub answers with pong. */
@@ -82,6 +99,7 @@ export type AckFrame = z.infer<typeof ackFrameSchema>;
 export type SealedCommand = z.infer<typeof sealedCommandSchema>;
 export type ChainEntry = z.infer<typeof chainEntrySchema>;
 export type ChainFrame = z.infer<typeof chainFrameSchema>;
+export type Checkpoint = z.infer<typeof checkpointSchema>;
 export type PingFrame = z.infer<typeof pingFrameSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
@@ -96,6 +114,8 @@ export const limitsSchema = z.object({
   commandsPerSecond: z.number().check(z.positive()),
   commandBurst: positiveIntSchema(),
   retainOutcomes: positiveIntSchema(),
+  /** The hub seals a checkpoint every this many entries of a device's chain (to devices that asked for them). */
+  checkpointEvery: z.optional(positiveIntSchema()),
 });
 export type Limits = z.infer<typeof limitsSchema>;
 export const defaultLimits: Limits = { ...DEFAULT_LIMITS };
@@ -143,6 +163,13 @@ export const resyncFrameSchema = z.object({
 
 export const pongFrameSchema = z.object({ kind: z.literal('pong'), t: z.optional(z.number()) });
 
+/**
+ * A sealed checkpoint of the device's session, sent (only after hello.checkpoints) once the reply of entry
+ * checkpoint.seq-1 was sent. The device verifies its seal and that prevSeal is its own entry seq-1's seal, then
+ * may keep it and drop its entries before seq; a checkpoint that does not verify is ignored.
+ */
+export const checkpointFrameSchema = z.object({ kind: z.literal('checkpoint'), sessionId: sessionIdSchema, checkpoint: checkpointSchema });
+
 export const hubFrameSchema = z.discriminatedUnion('kind', [
   welcomeFrameSchema,
   replyFrameSchema,
@@ -150,6 +177,7 @@ export const hubFrameSchema = z.discriminatedUnion('kind', [
   recallFrameSchema,
   resyncFrameSchema,
   pongFrameSchema,
+  checkpointFrameSchema,
 ]);
 
 export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
@@ -157,6 +185,7 @@ export type PushFrame = z.infer<typeof pushFrameSchema>;
 export type RecallFrame = z.infer<typeof recallFrameSchema>;
 export type ResyncFrame = z.infer<typeof resyncFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
+export type CheckpointFrame = z.infer<typeof checkpointFrameSchema>;
 export type HubFrame = z.infer<typeof hubFrameSchema>;
 
 // ---------------------------------------------------------------- encoding and decoding

@@ -69,4 +69,9 @@ export const DEFAULT_LIMITS = {
   commandBurst: 100,
   /** Outcomes older than the retention window are pruned; a device further behind gets `resync`. */
   retainOutcomes: 10_000,
+  /**
+   * A device that keeps checkpoints gets one every this many entries of its chain: it keeps at most about this many
+   * entries (plus its unanswered ones), and a recall replays at most about this many.
+   */
+  checkpointEvery: 256,
 } as const;

@@ -58,3 +58,13 @@ export function chatBody(n: number): ChatBody {
       return { type: 'unread', topic };
   }
 }
+
+/** chatSession with snapshot/restore: its sessions can be checkpointed (the state is plain JSON already). */
+export const checkpointedChatSession: SessionDefinition<ChatState, ChatBody> = {
+  ...chatSession,
+  snapshot: (state) => JSON.parse(JSON.stringify(state)) as unknown,
+  restore: (snapshot) => {
+    if (typeof snapshot !== 'object' || snapshot === null || !('cursors' in snapshot)) throw new TypeError('not a chat state');
+    return snapshot as ChatState;
+  },
+};

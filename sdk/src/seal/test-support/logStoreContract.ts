@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { ChainError } from '../ChainError.js';
 import { LogStoreError } from '../LogStoreError.js';
+import { sealCheckpoint, type SealedCheckpoint } from '../SealedCheckpoint.js';
 import { Sealer } from '../Sealer.js';
+import { jsSealing } from '../jsSealing.js';
+import { fromHex } from '../../internal/hex.js';
 import type { SealedEntry } from '../SealedEntry.js';
 import type { SealedLogStore } from '../SealedLogStore.js';
 
@@ -26,6 +29,11 @@ export function sealedEntries(count: number, from = 0, key = '11'.repeat(32)): S
     all.push(sealer.seal<Body>({ n, text: `entry ${n} · é 😀`, nested: { list: [n, n * 2], flag: n % 3 === 0 ? null : n % 2 === 0 } }));
   }
   return all.slice(from);
+}
+
+/** A checkpoint at `seq` over `entries` (sealed with the entries' default key), with a small state. */
+export function checkpointOf(entries: readonly SealedEntry<Body>[], seq: number, key = '11'.repeat(32)): SealedCheckpoint {
+  return sealCheckpoint(jsSealing, fromHex(key), seq, entries[seq - 1]!.seal, { upTo: seq, topics: [['general', 'é 😀', seq]] });
 }
 
 export function describeLogStoreContract(name: string, open: () => Promise<OpenedStore>, options: { persistent: boolean }): void {
@@ -98,7 +106,60 @@ export function describeLogStoreContract(name: string, open: () => Promise<Opene
       expect((error as LogStoreError).code).toBe('closed');
     });
 
+    it('compacts: keeps the checkpoint, drops the entries before it, keeps seqs absolute and goes on appending', async () => {
+      const { store } = await open();
+      if (store.compact === undefined || store.checkpoint === undefined) return;
+      const entries = sealedEntries(40);
+      await store.append(entries.slice(0, 30));
+      expect(await store.checkpoint()).toBeUndefined();
+      const checkpoint = checkpointOf(entries, 20);
+      await store.compact(checkpoint);
+      expect(await store.checkpoint()).toEqual(checkpoint);
+      expect(await store.length()).toBe(30);
+      expect(await store.last()).toEqual(entries[29]);
+      expect(await store.read(20, 5)).toEqual(entries.slice(20, 25));
+      // A read from below the checkpoint starts at it.
+      expect(await store.read(0, 100)).toEqual(entries.slice(20, 30));
+      await store.append(entries.slice(30));
+      expect(await store.read(20, 100)).toEqual(entries.slice(20));
+      // Only forward, and not past the end.
+      expect(await store.compact(checkpointOf(entries, 20)).catch((e: unknown) => (e as ChainError).code)).toBe('duplicate');
+      expect(await store.compact(checkpointOf(entries, 10)).catch((e: unknown) => (e as ChainError).code)).toBe('duplicate');
+      const past = sealCheckpoint(jsSealing, fromHex('11'.repeat(32)), 41, entries[39]!.seal, {});
+      expect(await store.compact(past).catch((e: unknown) => (e as ChainError).code)).toBe('gap');
+      expect(await store.checkpoint()).toEqual(checkpoint);
+      // Up to the end: no entry left, the length stays.
+      const all = checkpointOf(entries, 40);
+      await store.compact(all);
+      expect(await store.read(0, 100)).toEqual([]);
+      expect(await store.length()).toBe(40);
+      expect(await store.checkpoint()).toEqual(all);
+      const more = sealedEntries(2, 40);
+      await store.append(more);
+      expect(await store.read(0, 100)).toEqual(more);
+      await store.close();
+    });
+
     if (!options.persistent) return;
+    it('keeps a compacted log across a reopen: the checkpoint, the entries after it, the length', async () => {
+      const opened = await open();
+      if (opened.reopen === undefined) throw new Error(`${name}: a persistent store's factory must provide reopen()`);
+      if (opened.store.compact === undefined) return;
+      const entries = sealedEntries(30);
+      await opened.store.append(entries.slice(0, 25));
+      const checkpoint = checkpointOf(entries, 25);
+      await opened.store.compact(checkpointOf(entries, 10));
+      await opened.store.compact(checkpoint);
+      const again = await opened.reopen();
+      expect(await again.checkpoint!()).toEqual(checkpoint);
+      expect(await again.length()).toBe(25);
+      expect(await again.last()).toBeUndefined();
+      expect(await again.read(0, 100)).toEqual([]);
+      await again.append(entries.slice(25));
+      expect(await again.read(0, 100)).toEqual(entries.slice(25));
+      await again.close();
+    });
+
     it('keeps a log across a reopen and continues it', async () => {
       const opened = await open();
       if (opened.reopen === undefined) throw new Error(`${name}: a persistent store's factory must provide reopen()`);
