@@ -124,8 +124,8 @@ async function loadVariant(name: string, root: string, url: string): Promise<Var
         const log = (tx.outcomes ?? tx) as { appendPushesWithCommit?(p: { userIds: string[]; body: unknown }[]): Promise<number[][]> };
         const ids = log.appendPushesWithCommit && pushes.length > 0 ? log.appendPushesWithCommit(pushes) : await appendPushes(log, pushes);
         await replies.saveReply(userId, traceId, { kind: 'reply', traceId, ok: true, type: 'SendMessage', data: result.data });
-        return ids;
-      }).then((ids) => ids);
+        return { ids }; // wrapped: a returned promise would be adopted, and the ids settle only with the COMMIT
+      }).then(async (r) => r && (await r.ids));
     },
   };
 }

@@ -329,7 +329,8 @@ export interface OutcomeLog {
    * recipients' rows it locks are held for the COMMIT alone, never across a round trip to the hub. The ids are
    * known only then: the promise settles before the transaction's `committed` does, and a failure of the append
    * fails the transaction (nothing is written). The caller must not need the ids inside the transaction (it
-   * awaits them after the commit). A store without it appends at once (`appendPushes`).
+   * awaits them after the commit), nor return the promise itself from `work` (a returned promise is adopted: the
+   * work would wait for the COMMIT that waits for the work). A store without it appends at once (`appendPushes`).
    */
   appendPushesWithCommit?(pushes: readonly OutcomePush[]): Promise<number[][]>;
   /** Outcomes with `id > afterId`, ascending, at most `limit`. */
