@@ -33,7 +33,9 @@ export type RegistryMessage =
   | { type: 'Ping' }
   | { type: 'Pong'; userId: string; deviceId: string; connectionId: number }
   /** The newest outcome ids in the store (OutcomeReconciler): ids this hub never heard of are read and sent. */
-  | { type: 'Refresh'; latest: ReadonlyMap<string, number> };
+  | { type: 'Refresh'; latest: ReadonlyMap<string, number> }
+  /** A device's next id was still missing `gapGraceMs` after a later one arrived: read it from the store. */
+  | { type: 'GapCheck'; userId: string; deviceId: string; connectionId: number };
 
 interface Unacked {
   id: number;
@@ -51,6 +53,8 @@ interface DeviceState {
   unacked: Unacked[];
   windowFullSince: number | undefined;
   lastSeenAt: number;
+  /** Set while a later id arrived before the next one (see gapGraceMs). */
+  gapCheck: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface UserState {
@@ -79,6 +83,15 @@ export interface RegistryConfig {
 const recentPerUser = 512;
 /** Outcomes read from the store per query when replaying. */
 const replayPage = 256;
+/**
+ * How long a device's next outcome may be missing, once a later one arrived, before it is read from the store.
+ * Live outcomes of one user can arrive out of id order: two commits for the same recipient answered on two
+ * PostgreSQL connections in the other order, or published by two hubs. The missing one nearly always follows
+ * within milliseconds; reading it at once cost a store query per gap, and the registry waited for it while every
+ * other delivery queued behind (on PostgreSQL behind the commands waiting for a pooled connection: deliveries
+ * seconds late under load). One that never comes (a lost publish) is read after this, or by the reconciler.
+ */
+const gapGraceMs = 50;
 /** Ticks a heartbeat round is spread over (each device is still visited once per heartbeatMs). */
 const pingSlices = 10;
 
@@ -173,12 +186,22 @@ export class Registry {
         return this.ping();
       case 'Refresh':
         return this.refresh(m.latest);
+      case 'GapCheck': {
+        const d = this.device(m.userId, m.deviceId, m.connectionId);
+        if (!d) return;
+        d.gapCheck = undefined;
+        return this.pumpCounted(this.users.get(m.userId)!, d);
+      }
       case 'Pong': {
         const d = this.device(m.userId, m.deviceId, m.connectionId);
         if (d) d.lastSeenAt = this.now();
         return;
       }
     }
+  }
+
+  private keyOf(d: DeviceState): { userId: string; deviceId: string; connectionId: number } {
+    return { userId: d.link.userId, deviceId: d.link.deviceId, connectionId: d.link.connectionId };
   }
 
   private device(userId: string, deviceId: string, connectionId: number): DeviceState | undefined {
@@ -207,6 +230,7 @@ export class Registry {
       unacked: [],
       windowFullSince: undefined,
       lastSeenAt: this.now(),
+      gapCheck: undefined,
     };
     user.devices.set(link.deviceId, d);
     const oldestKept = bounds.first === 0 ? bounds.last + 1 : bounds.first;
@@ -225,6 +249,7 @@ export class Registry {
 
   private drop(user: UserState, d: DeviceState): void {
     this.waiting.delete(d);
+    clearTimeout(d.gapCheck);
     if (user.devices.get(d.link.deviceId) === d) user.devices.delete(d.link.deviceId);
     if (user.devices.size === 0) this.users.delete(d.link.userId);
   }
@@ -265,7 +290,7 @@ export class Registry {
     let sent = 0;
     for (const user of touched) {
       for (const d of user.devices.size === 1 ? user.devices.values() : [...user.devices.values()]) {
-        const reading = this.pump(user, d, now);
+        const reading = this.pump(user, d, now, true);
         if (typeof reading === 'number') sent += reading;
         else await reading;
       }
@@ -278,12 +303,17 @@ export class Registry {
    * from memory, or a promise when an id is not in memory and has to be read from the store (a fan-out to 1,000
    * devices awaits nothing).
    */
-  private pump(user: UserState, d: DeviceState, now = this.now()): number | Promise<void> {
+  private pump(user: UserState, d: DeviceState, now = this.now(), live = false): number | Promise<void> {
     const { ackWindow } = this.config.limits;
     let sent = 0;
     while (d.sent - d.acked < ackWindow && d.sent < user.latest) {
       const body = user.recent.get(d.sent + 1);
       if (body === undefined) {
+        // A live outcome overtook the next one: give it gapGraceMs to arrive before reading the store.
+        if (live && user.recent.get(user.latest) !== undefined) {
+          d.gapCheck ??= setTimeout(() => this.tell({ type: 'GapCheck', ...this.keyOf(d) }), gapGraceMs);
+          break;
+        }
         this.config.counters.outcomes.inc(sent);
         return this.replay(user, d);
       }

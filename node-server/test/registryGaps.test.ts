@@ -1,0 +1,78 @@
+// Live outcomes of one user can reach a hub out of id order (two commits for the same recipient answered on two
+// store connections in the other order, or published by two hubs). The registry must still send them in order,
+// and should not read the store for an id that is about to arrive; an id that never comes is read after a grace.
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '@stage/sdk/im';
+import { group } from '@stage/sdk';
+import type { FanoutEntry } from '../src/fanout/Fanout.js';
+import type { DeviceWriter } from '../src/hub/DeviceWriter.js';
+import { Logger } from '../src/hub/Logger.js';
+import { Metrics, hubMetrics } from '../src/hub/Metrics.js';
+import { Registry } from '../src/hub/Registry.js';
+import type { Store, StoredOutcome } from '../src/store/Store.js';
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+function setup(stored: StoredOutcome[]) {
+  const reads: number[] = [];
+  const store = {
+    outcomes: {
+      outcomeBounds: async () => ({ first: 0, last: 0 }),
+      outcomesAfter: async (_user: string, after: number, limit: number) => {
+        reads.push(after);
+        return stored.filter((o) => o.id > after).slice(0, limit);
+      },
+    },
+  } as unknown as Store;
+  const registry = new Registry({ store, limits: DEFAULT_LIMITS, windowStallMs: 30_000, log: new Logger('silent'), counters: hubMetrics(new Metrics()) });
+  const tasks = group(registry.task(), { size: 1, restart: 'transient', intensity: { maxRestarts: 3, withinMs: 1_000 } });
+  stops.push(() => {
+    registry.close();
+    void tasks.shutdown();
+  });
+  const pushed: number[] = [];
+  let onPush: (() => void) | undefined;
+  const writer = {
+    sendPush: (id: number) => {
+      pushed.push(id);
+      onPush?.();
+    },
+    send: () => undefined,
+    disconnect: () => undefined,
+    ping: () => undefined,
+  } as unknown as DeviceWriter;
+  const pushes = (count: number) =>
+    new Promise<void>((resolve) => {
+      onPush = () => pushed.length >= count && resolve();
+      onPush();
+    });
+  registry.tell({ type: 'Join', link: { userId: 'u', deviceId: 'd', connectionId: 1, writer }, lastOutcomeId: 0 });
+  const publish = (...ids: number[]) =>
+    registry.tell({ type: 'Outcome', entries: ids.map((outcomeId): FanoutEntry => ({ userId: 'u', outcomeId, outcome: { type: 'Note', outcomeId } })) });
+  return { registry, reads, pushed, pushes, publish };
+}
+
+describe('the registry with outcomes out of order', () => {
+  it('sends 1 then 2 when 2 arrives first, without reading the store for 1', async () => {
+    const { reads, pushed, pushes, publish } = setup([]);
+    publish(2);
+    publish(1);
+    await pushes(2);
+    expect(pushed).toEqual([1, 2]);
+    expect(reads).toEqual([]);
+  });
+
+  it('reads a missing id from the store when it does not follow within the grace, then goes on in order', async () => {
+    const { reads, pushed, pushes, publish } = setup([{ id: 1, body: { type: 'Note', outcomeId: 1 } }, { id: 2, body: { type: 'Note', outcomeId: 2 } }]);
+    publish(2); // 1 was committed but its publish was lost
+    await pushes(2);
+    expect(pushed).toEqual([1, 2]);
+    expect(reads).toEqual([0]);
+    publish(3);
+    await pushes(3);
+    expect(pushed).toEqual([1, 2, 3]);
+  });
+});
