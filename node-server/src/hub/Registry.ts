@@ -86,12 +86,14 @@ const replayPage = 256;
 /**
  * How long a device's next outcome may be missing, once a later one arrived, before it is read from the store.
  * Live outcomes of one user can arrive out of id order: two commits for the same recipient answered on two
- * PostgreSQL connections in the other order, or published by two hubs. The missing one nearly always follows
- * within milliseconds; reading it at once cost a store query per gap, and the registry waited for it while every
- * other delivery queued behind (on PostgreSQL behind the commands waiting for a pooled connection: deliveries
- * seconds late under load). One that never comes (a lost publish) is read after this, or by the reconciler.
+ * PostgreSQL connections in the other order (frequent when the append runs with the COMMIT), or published by two
+ * hubs. The missing one nearly always follows, within milliseconds when the hub is idle and within a few hundred
+ * under load; reading it at once cost a store query per gap and device, and the registry waited for each while
+ * every other delivery of the hub queued behind it (on PostgreSQL behind the commands waiting for a pooled
+ * connection: deliveries seconds late). One that never comes (a lost publish) is read after this, or by the
+ * reconciler (every 500 ms).
  */
-const gapGraceMs = 50;
+const gapGraceMs = 250;
 /** Ticks a heartbeat round is spread over (each device is still visited once per heartbeatMs). */
 const pingSlices = 10;
 
