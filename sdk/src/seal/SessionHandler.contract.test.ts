@@ -71,6 +71,24 @@ describe('SessionHandler construction and initiation', () => {
     expect(handler.has('chosen')).toBe(true);
   });
 
+  it('watches sessions with a 60 s heartbeat detector by default', async () => {
+    vi.useFakeTimers();
+    try {
+      const handler = new SessionHandler<ChatState, ChatBody>({ secret, definition: chatSession });
+      const events: SessionEvent[] = [];
+      handler.events$.subscribe((e) => events.push(e));
+      const { sessionId } = handler.initiate();
+      vi.advanceTimersByTime(59_000);
+      expect(handler.has(sessionId)).toBe(true);
+      vi.advanceTimersByTime(20_000);
+      expect(handler.has(sessionId)).toBe(false);
+      expect(events.at(-1)).toEqual({ type: 'deleted', sessionId, reason: 'failure' });
+      handler.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('knows nothing of a session it never saw', () => {
     const handler = newHandler();
     expect(handler.has('nobody')).toBe(false);
@@ -78,6 +96,25 @@ describe('SessionHandler construction and initiation', () => {
     expect(handler.position('nobody')).toBeUndefined();
     expect(handler.delete('nobody')).toBe(false);
     expect(() => handler.heartbeat('nobody')).not.toThrow();
+  });
+
+  it('reports a deleted session as deleted', () => {
+    const handler = newHandler();
+    const events: SessionEvent[] = [];
+    handler.events$.subscribe((e) => events.push(e));
+    const { sessionId } = handler.initiate();
+    handler.delete(sessionId);
+    expect(events.at(-1)).toEqual({ type: 'deleted', sessionId, reason: 'deleted' });
+  });
+
+  it('starts an unknown session at seq 0 without reporting a recall', async () => {
+    const handler = newHandler();
+    const { sessionId, key } = await clientWith(handler, 0);
+    const events: string[] = [];
+    handler.events$.subscribe((e) => events.push(e.type));
+    const result = await handler.receive(sessionId, new Sealer({ key }).seal(chatBody(0)), async () => []);
+    expect(result).toEqual({ state: chatSession.apply(chatSession.initial(), chatBody(0)), recalled: false, duplicate: false, reply: undefined });
+    expect(events).toEqual([]);
   });
 });
 
@@ -191,13 +228,37 @@ describe('SessionHandler live sessions', () => {
 });
 
 describe('SessionHandler recall refusals', () => {
+  it('refuses a triggering entry the definition throws on after a recall, but installs the recalled session', async () => {
+    const picky = {
+      ...chatSession,
+      apply: (s: ChatState, b: ChatBody): ChatState => {
+        if (b.type === 'note' && b.text === 'boom') throw new RangeError('boom');
+        return chatSession.apply(s, b);
+      },
+    };
+    const handler = new SessionHandler<ChatState, ChatBody>({ secret, definition: picky, failureDetector: null });
+    const { sessionId, client } = await clientWith(handler, 3);
+    await expect(handler.receive(sessionId, await client.append({ type: 'note', text: 'boom' }), client.recaller())).rejects.toThrow(RangeError);
+    expect(handler.position(sessionId)?.seq).toBe(3); // the entry is part of the chain
+    let state = chatSession.initial();
+    for (let n = 0; n < 3; n++) state = chatSession.apply(state, chatBody(n));
+    expect(handler.state(sessionId)).toEqual(state);
+  });
+
+  it('refuses something that is not an entry for a live session as malformed', async () => {
+    const handler = newHandler();
+    const { sessionId } = handler.initiate();
+    const error = await refusal(handler.receive(sessionId, null as unknown as SealedEntry<ChatBody>, async () => []));
+    expect({ code: error.code, sessionId: error.sessionId }).toEqual({ code: 'malformed', sessionId });
+  });
+
   it('reports a recall with the number of entries replayed and its duration', async () => {
     const handler = newHandler();
     const { sessionId, client } = await clientWith(handler, 6);
     const events: SessionEvent[] = [];
     handler.events$.subscribe((e) => events.push(e));
     const result = await handler.receive(sessionId, await client.append(chatBody(6)), client.recaller());
-    expect(result.recalled).toBe(true);
+    expect(result).toMatchObject({ recalled: true, duplicate: false });
     expect(events).toEqual([{ type: 'recalled', sessionId, entries: 6, ms: expect.any(Number) as number }]);
     expect((events[0] as { ms: number }).ms).toBeGreaterThanOrEqual(0);
   });
