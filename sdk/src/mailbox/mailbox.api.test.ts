@@ -246,3 +246,96 @@ describe('MailboxReceiver with a signal', () => {
     }
   });
 });
+
+describe('Mailbox bookkeeping under churn', () => {
+  it('a receiver waiting before many abandoned waits still gets the next message', async () => {
+    const mailbox = new Mailbox<number>();
+    const live = mailbox.receiver().receive();
+    const rx = mailbox.receiver();
+    for (let i = 0; i < 200; i++) {
+      const abort = new AbortController();
+      const wait = rx.receive({ signal: abort.signal });
+      abort.abort(new Error('timeout'));
+      await expect(wait).rejects.toThrow('timeout');
+    }
+    mailbox.trySend(1);
+    expect((await live).value).toBe(1);
+  });
+
+  it('a sender waiting before many withdrawn sends still gets room first', async () => {
+    const mailbox = new Mailbox<number>({ capacity: 1 });
+    mailbox.trySend(0);
+    const live = mailbox.send(1);
+    for (let i = 0; i < 200; i++) {
+      const abort = new AbortController();
+      const wait = mailbox.send(100 + i, { signal: abort.signal });
+      abort.abort(new Error('gave up'));
+      await expect(wait).rejects.toThrow('gave up');
+    }
+    const rx = mailbox.receiver();
+    rx.tryReceive()!.ack();
+    await live;
+    expect(rx.tryReceive()!.value).toBe(1);
+    expect(rx.tryReceive()).toBeUndefined();
+  });
+
+  it('rejects a send whose signal is already aborted when it would wait, with the reason', async () => {
+    const mailbox = new Mailbox<number>({ capacity: 1 });
+    mailbox.trySend(0);
+    const reason = new Error('no time');
+    await expect(mailbox.send(1, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(mailbox.trySend(2)).toBe(false);
+    // with room, an aborted signal does not matter: the send is done at once
+    const roomy = new Mailbox<number>();
+    await roomy.send(1, { signal: AbortSignal.abort(reason) });
+    expect(roomy.size).toBe(1);
+  });
+
+  it('counts a message whose backing write is in flight against the capacity, and waits for it when flushing', async () => {
+    let finish!: () => void;
+    const backing: MailboxBacking<number> = {
+      load: async () => [],
+      put: () => new Promise<void>((resolve) => (finish = resolve)),
+      delete: async () => undefined,
+    };
+    const mailbox = await Mailbox.open({ backing, capacity: 1 });
+    const sent = mailbox.send(1);
+    expect(mailbox.trySend(2)).toBe(false);
+    mailbox.close();
+    expect(mailbox.drained).toBe(false); // the write may still make it
+    let flushed = false;
+    const flushing = mailbox.flush().then(() => (flushed = true));
+    await Promise.resolve();
+    expect(flushed).toBe(false);
+    finish();
+    await sent;
+    await flushing;
+    expect(mailbox.size).toBe(1);
+  });
+
+  it('a send the backing refused frees its room for a waiting sender, and a closed mailbox drains without it', async () => {
+    const writes: Array<{ resolve(): void; reject(e: Error): void }> = [];
+    const backing: MailboxBacking<number> = {
+      load: async () => [],
+      put: () => new Promise<void>((resolve, reject) => writes.push({ resolve, reject })),
+      delete: async () => undefined,
+    };
+    const mailbox = await Mailbox.open({ backing, capacity: 1 });
+    const first = mailbox.send(1);
+    const second = mailbox.send(2); // waits: the first write holds the only place
+    expect(writes).toHaveLength(1);
+    writes[0]!.reject(new Error('disk full'));
+    await expect(first).rejects.toMatchObject({ code: 'backing_failed' });
+    expect(writes).toHaveLength(2); // the waiting sender got the room
+    writes[1]!.reject(new Error('disk full'));
+    await expect(second).rejects.toMatchObject({ code: 'backing_failed', message: 'mailbox "mailbox": the backing did not store the message; it was not sent' });
+    // closed while a write is in flight: a waiting receiver learns the mailbox is drained once that write fails
+    const waiting = mailbox.receiver().receive();
+    const third = mailbox.send(3).catch((e: unknown) => e);
+    mailbox.close();
+    await Promise.resolve();
+    writes[2]!.reject(new Error('disk full'));
+    expect(await third).toMatchObject({ code: 'backing_failed' });
+    await expect(waiting).rejects.toBeInstanceOf(MailboxClosedError);
+  });
+});
