@@ -63,6 +63,7 @@ describe('SessionHandler construction and initiation', () => {
     expect(handler.has(a.sessionId)).toBe(true);
     expect(handler.state(a.sessionId)).toEqual(chatSession.initial());
     expect(handler.position(a.sessionId)).toEqual({ seq: -1, seal: '0'.repeat(64) });
+    for (let i = 0; i < 20; i++) expect(handler.initiate().sessionId).toMatch(/^[0-9a-f]{32}$/); // bytes below 16 too
   });
 
   it('uses newSessionId when given', () => {
@@ -96,6 +97,7 @@ describe('SessionHandler construction and initiation', () => {
     expect(handler.position('nobody')).toBeUndefined();
     expect(handler.delete('nobody')).toBe(false);
     expect(() => handler.heartbeat('nobody')).not.toThrow();
+    expect(() => handler.heartbeat(handler.initiate().sessionId)).not.toThrow(); // a live session, no detector
   });
 
   it('reports a deleted session as deleted', () => {
@@ -153,6 +155,13 @@ describe('SessionHandler live sessions', () => {
     const again = await handler.receive(sessionId, { ...ask }, async () => []);
     expect(first).toEqual({ state: first.state, recalled: false, duplicate: false, reply: 1 });
     expect(again).toEqual({ state: first.state, recalled: false, duplicate: true, reply: 1 });
+    // the last seq again with the same body but another seal (sealed after another previous entry): a fork
+    const other = new Sealer({ key, after: { seq: 0, seal: '1'.repeat(64) } }).seal({ type: 'unread', topic: 'a' } as ChatBody);
+    expect(other.seq).toBe(ask.seq);
+    expect((await refusal(handler.receive(sessionId, other, async () => []))).code).toBe('fork');
+    const forged = await refusal(handler.receive(sessionId, { ...ask, body: { type: 'unread', topic: 'b' } as ChatBody }, async () => []));
+    expect({ code: forged.code, seq: forged.seq, sessionId: forged.sessionId }).toEqual({ code: 'body_mismatch', seq: 1, sessionId });
+    expect(forged.message).toBe(`entry 1 of session ${sessionId} came again with a body other than the one sealed`);
     // a body that is not JSON is not the body that was sealed
     const bad = { ...ask, body: { type: 'unread', topic: Number.NaN } as unknown as ChatBody };
     expect((await refusal(handler.receive(sessionId, bad, async () => []))).code).toBe('body_mismatch');
@@ -257,10 +266,14 @@ describe('SessionHandler recall refusals', () => {
     const { sessionId, client } = await clientWith(handler, 6);
     const events: SessionEvent[] = [];
     handler.events$.subscribe((e) => events.push(e));
-    const result = await handler.receive(sessionId, await client.append(chatBody(6)), client.recaller());
+    const entry = await client.append(chatBody(6));
+    const before = Date.now();
+    const result = await handler.receive(sessionId, entry, client.recaller());
+    const took = Date.now() - before;
     expect(result).toMatchObject({ recalled: true, duplicate: false });
     expect(events).toEqual([{ type: 'recalled', sessionId, entries: 6, ms: expect.any(Number) as number }]);
     expect((events[0] as { ms: number }).ms).toBeGreaterThanOrEqual(0);
+    expect((events[0] as { ms: number }).ms).toBeLessThanOrEqual(took);
   });
 
   it('rebuilds a session of exactly maxRecall entries', async () => {
@@ -328,6 +341,28 @@ describe('SessionHandler recall refusals', () => {
     // one array holding more than needed
     const again = newHandler();
     expect((await again.receive(sessionId, entries[4]!, async () => entries)).state).toEqual(result.state);
+  });
+
+  it('stops reading when a page ends right before the entry received, and takes iterators without return', async () => {
+    const handler = newHandler();
+    const { sessionId, entries } = await clientWith(handler, 9);
+    const read: number[] = [];
+    const pages: AsyncIterable<readonly SealedEntry<ChatBody>[]> = {
+      [Symbol.asyncIterator]() {
+        let i = 0;
+        return {
+          async next() {
+            if (i >= entries.length) return { done: true, value: undefined };
+            read.push(i);
+            i += 3;
+            return { done: false, value: entries.slice(i - 3, i) };
+          },
+        };
+      },
+    };
+    const result = await handler.receive(sessionId, entries[6]!, () => pages);
+    expect(result.recalled).toBe(true);
+    expect(read).toEqual([0, 3]); // seqs 0..5 were all it needed
   });
 
   it('refuses a recall answer that is not an array of entries as malformed', async () => {
