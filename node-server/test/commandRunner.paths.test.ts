@@ -26,6 +26,8 @@ class RecordingFanout extends InProcessFanout {
 
 interface Options {
   handlers?: Partial<CommandHandlers>;
+  fanout?: RecordingFanout;
+  lines?: Array<Record<string, unknown>>;
   deadlineMs?: number;
   /** While set, every transaction of the store fails with it (the plain store still serves reads). */
   failing?: { error: unknown; onlyTransaction?: boolean };
@@ -40,7 +42,7 @@ async function setup(options: Options = {}) {
   store.transaction = (work, txOptions) => (failing?.error ? Promise.reject(failing.error) : base.transaction(work, txOptions));
   store.startTransaction = (work, txOptions) =>
     failing?.error && !failing.onlyTransaction ? { ordered: Promise.resolve(), committed: Promise.reject(failing.error) } : base.startTransaction(work, txOptions);
-  const fanout = new RecordingFanout();
+  const fanout = options.fanout ?? new RecordingFanout();
   const observed = { commandSeconds: [] as number[], transactionSeconds: [] as number[] };
   const counters = {
     ...hubMetrics(new Metrics()),
@@ -51,7 +53,7 @@ async function setup(options: Options = {}) {
   const runner = new CommandRunner({
     store,
     fanout,
-    log: new Logger('silent'),
+    log: options.lines ? new Logger('debug', (line) => options.lines!.push(JSON.parse(line) as Record<string, unknown>)) : new Logger('silent'),
     counters,
     workers: workerCount,
     maxDeliveries: 3,
@@ -279,6 +281,41 @@ describe('CommandRunner as an operator sees it', () => {
       expect(s).toBeGreaterThanOrEqual(0);
       expect(s).toBeLessThanOrEqual(elapsed);
     }
+    await stop();
+  });
+
+  it('queues any number of commands (no capacity bound: the connections bound them)', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const handlers: Partial<CommandHandlers> = {
+      FindUser: async (command, ctx, tx) => {
+        await released;
+        return commandHandlers.FindUser(command, ctx, tx);
+      },
+    };
+    const { runner, run, stop } = await setup({ handlers });
+    const replies = Array.from({ length: 1100 }, (_, i) => run({ type: 'FindUser', traceId: `b${i}`, username: 'ann' }));
+    expect(runner.pending).toBe(1100);
+    release();
+    expect((await Promise.all(replies)).filter((r) => !r.ok)).toEqual([]);
+    await stop();
+  });
+
+  it('logs a failed fan-out publish as a warning; the reply does not wait for it', async () => {
+    const failing = new (class extends RecordingFanout {
+      override async publish(): Promise<void> {
+        throw new Error('transport down');
+      }
+    })();
+    const lines: Array<Record<string, unknown>> = [];
+    const handlers: Partial<CommandHandlers> = {
+      MarkRead: async () => ({ data: readData, pushes: [{ outcome: { type: 'TopicRead', stream: 'general', topic: 'hello', upTo: 3 }, recipients: ['u1'] }] }),
+    };
+    const { run, stop } = await setup({ fanout: failing, lines, handlers });
+    expect(await run({ type: 'CreateGroup', traceId: 'w1', name: 'team' })).toMatchObject({ ok: true });
+    expect(await run(markRead('w2'))).toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(lines.filter((l) => l.msg === 'fan-out publish failed').map((l) => l.level)).toEqual(['warn', 'warn']);
     await stop();
   });
 
