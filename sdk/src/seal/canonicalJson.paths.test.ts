@@ -60,6 +60,8 @@ describe('canonicalJson, both passes', () => {
     ['a high surrogate at the end', 'ab\uD83D', '$', 'a lone surrogate in a string'],
     ['two high surrogates', '\uD83D\uD83D', '$', 'a lone surrogate in a string'],
     ['a low surrogate first', '\uDE00\uD83D', '$', 'a lone surrogate in a string'],
+    ['a high surrogate before a private-use character', '\uD83D\uE000', '$', 'a lone surrogate in a string'],
+    ['the last low surrogate alone', 'a\uDFFF', '$', 'a lone surrogate in a string'],
     ['a lone surrogate in a key', { ['k\uDBFF']: 1 }, '$.k\uDBFF', 'a lone surrogate in a string'],
   ];
 
@@ -87,7 +89,7 @@ describe('canonicalJson, both passes', () => {
   });
 
   it('accepts every well-formed surrogate pair, at the edges of the ranges', () => {
-    for (const pair of ['\uD800\uDC00', '\uDBFF\uDFFF', '\uD83D\uDE00']) {
+    for (const pair of ['\uD800\uDC00', '\uDBFF\uDFFF', '\uD83D\uDE00', '\uE000\uD83D\uDE00\uFFFF']) {
       expect(canonicalJson(pair)).toBe(`"${pair}"`);
       expect(canonicalJson({ [pair]: pair })).toBe(`{"${pair}":"${pair}"}`);
     }
