@@ -138,7 +138,7 @@ describe('Mailbox leases, in detail', () => {
     const backing = new MemoryMailboxBacking<string>();
     await backing.put({ id: 1, value: 'a', deliveries: 0 });
     const [loaded] = await backing.load();
-    loaded!.deliveries = 9;
+    (loaded as { deliveries: number }).deliveries = 9; // a caller that changes what it loaded
     expect((await backing.load())[0]).toEqual({ id: 1, value: 'a', deliveries: 0 });
     await backing.delete(1);
     expect(await backing.load()).toEqual([]);
