@@ -7,7 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     environment: 'node',
-    include: ['src/mailbox/**/*.test.ts', 'src/seal/**/*.test.ts'],
+    include: ['src/mailbox/**/*.test.ts', 'src/seal/**/*.test.ts', 'src/internal/**/*.test.ts'],
     exclude: ['src/**/*.browser.test.ts'],
     testTimeout: 300_000,
   },

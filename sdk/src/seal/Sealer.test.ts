@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChainError } from './ChainError.js';
 import { ChainVerifier } from './ChainVerifier.js';
-import { fromHex } from './hex.js';
+import { fromHex } from '../internal/hex.js';
 import { GENESIS } from './SealedEntry.js';
 import { Sealer } from './Sealer.js';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ChainError } from './ChainError.js';
 import type { FailureDetector, SessionWatch } from './FailureDetector.js';
-import { fromHex, toHex } from './hex.js';
+import { fromHex, toHex } from '../internal/hex.js';
 import { Sealer } from './Sealer.js';
 import type { SealedEntry } from './SealedEntry.js';
 import { SessionClient } from './SessionClient.js';
@@ -368,13 +368,14 @@ describe('SessionHandler recall refusals', () => {
   it('refuses a recall answer that is not an array of entries as malformed', async () => {
     const handler = newHandler();
     const { sessionId, entries } = await clientWith(handler, 3);
-    const notArray = await refusal(handler.receive(sessionId, entries[2]!, async () => ({ entries }) as unknown as SealedEntry<ChatBody>[]));
-    expect({ code: notArray.code, message: notArray.message }).toEqual({ code: 'malformed', message: 'a recall answer must be an array of sealed entries' });
+    // ({ entries } is a page with a checkpoint's shape, see sealed checkpoints: something else is refused.)
+    const notArray = await refusal(handler.receive(sessionId, entries[2]!, async () => ({ rows: entries }) as unknown as SealedEntry<ChatBody>[]));
+    expect({ code: notArray.code, message: notArray.message }).toEqual({ code: 'malformed', message: 'a recall answer page must be an array of sealed entries, or { checkpoint, entries }' });
     async function* badPage() {
       yield 'entries' as unknown as SealedEntry<ChatBody>[];
     }
     const page = await refusal(handler.receive(sessionId, entries[2]!, () => badPage()));
-    expect({ code: page.code, message: page.message }).toEqual({ code: 'malformed', message: 'a recall answer page must be an array of sealed entries' });
+    expect({ code: page.code, message: page.message }).toEqual({ code: 'malformed', message: 'a recall answer page must be an array of sealed entries, or { checkpoint, entries }' });
   });
 
   it('passes on a recall that fails, and installs nothing', async () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChainError } from './ChainError.js';
 import { defaultSealing, setDefaultSealing } from './defaultSealing.js';
 import { deriveSessionKey } from './deriveSessionKey.js';
-import { fromHex, toHex } from './hex.js';
+import { fromHex, toHex } from '../internal/hex.js';
 import { jsSealing } from './jsSealing.js';
 import { LogStoreError } from './LogStoreError.js';
 import { MemoryLogStore } from './MemoryLogStore.js';
