@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../src/store/postgres/PostgresStore.js';
 import { postgresMigrations } from '../src/store/postgres/migrations.js';
 import { uniqueName } from './store-contract.js';
-import { requireService, testDatabaseUrl } from './scaleOutServices.js';
+import { countRows, requireService, testDatabaseUrl } from './scaleOutServices.js';
 
 beforeAll(async () => {
   await requireService('postgres');
@@ -24,15 +24,7 @@ async function openStore(schema = uniqueName('test')): Promise<PostgresStore> {
   return store;
 }
 
-async function count(store: PostgresStore, table: string): Promise<number> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl });
-  await client.connect();
-  try {
-    return Number((await client.query(`SELECT COUNT(*) AS n FROM "${store.schema}".${table}`)).rows[0].n);
-  } finally {
-    await client.end();
-  }
-}
+const count = (store: PostgresStore, table: string): Promise<number> => countRows(store.schema, table);
 
 describe('PostgreSQL outcome log', () => {
   it('stores a fan-out’s body once, however many recipients, and each reads it back', async () => {

@@ -13,7 +13,7 @@ import { appendPushes } from '../src/store/appendPushes.js';
 import { PostgresStore } from '../src/store/postgres/PostgresStore.js';
 import type { StoreTx } from '../src/store/Store.js';
 import { uniqueName } from './store-contract.js';
-import { requireService, testDatabaseUrl } from './scaleOutServices.js';
+import { countRows, requireService, testDatabaseUrl } from './scaleOutServices.js';
 
 beforeAll(async () => {
   await requireService('postgres');
@@ -43,15 +43,7 @@ async function openPair(): Promise<[PostgresStore, PostgresStore]> {
   return [a, b];
 }
 
-async function count(store: PostgresStore, table: string): Promise<number> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl });
-  await client.connect();
-  try {
-    return Number((await client.query(`SELECT COUNT(*) AS n FROM "${store.schema}".${table}`)).rows[0].n);
-  } finally {
-    await client.end();
-  }
-}
+const count = (store: PostgresStore, table: string): Promise<number> => countRows(store.schema, table);
 
 const send = (traceId: string, over: Record<string, unknown> = {}) =>
   ({ type: 'SendMessage', traceId, stream: 'general', topic: 'hello', content: `text ${traceId}`, ...over }) as unknown as Command;

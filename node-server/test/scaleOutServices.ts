@@ -1,6 +1,7 @@
 // Where the scale-out tests find PostgreSQL and Redis, and the failure they give when a service is missing:
 // these tests are not optional (CI starts both services), so a missing service FAILS with what to do, never skips.
 import net from 'node:net';
+import pg from 'pg';
 
 export const testDatabaseUrl = process.env.STAGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const testRedisUrl = process.env.STAGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -34,4 +35,15 @@ function reachable(url: string, defaultPort: number): Promise<string | undefined
 export async function requireService(service: 'postgres' | 'redis'): Promise<void> {
   const error = service === 'postgres' ? await reachable(testDatabaseUrl, 5432) : await reachable(testRedisUrl, 6379);
   if (error !== undefined) throw new Error(`${how[service]} (${error})`);
+}
+
+/** Rows of `table` in the test schema `schema`, read on a connection of its own (outside any store's pool). */
+export async function countRows(schema: string, table: string): Promise<number> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  try {
+    return Number((await client.query(`SELECT COUNT(*) AS n FROM "${schema}".${table}`)).rows[0].n);
+  } finally {
+    await client.end();
+  }
 }
