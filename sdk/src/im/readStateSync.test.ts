@@ -173,6 +173,34 @@ describe('ImClient folds the user read state into its session', () => {
     expect(session.muted.has(key)).toBe(true);
   });
 
+  it('a GetReadState reply read before another device read the topic does not bring the count back', async () => {
+    // The hub read the user's state, then another device read the topic and its push overtook the reply (seen on
+    // PostgreSQL under load): the stale snapshot must not undo the push, shown or folded.
+    let first = true;
+    const { hub, nextSync } = hubWithSyncs((command, h) => {
+      if (command.type === 'GetStreams') {
+        return { data: { streams: [{ name: 'general', description: '', creatorId: 'u2', createdAt: 1, groups: ['g1'], reviewers: [] }], topics: [{ stream: 'general', topic: 'hello', status: 'discussion', votes: {}, lastSeq: 1003 }] } };
+      }
+      if (command.type === 'GetReadState' && first) {
+        first = false;
+        h.push({ type: 'TopicMuteChanged', stream: 'general', topic: 'hello', muted: true });
+        h.push({ type: 'TopicRead', stream: 'general', topic: 'hello', upTo: 1003 });
+        return { data: { cursors: [], muted: [], unread: [{ stream: 'general', topic: 'hello', count: 3 }], fold: { cursors: [], mutes: [] }, asOfSeq: 1003 } };
+      }
+      return undefined;
+    });
+    const client = await online(hub);
+    expect(client.state.unread.has(key)).toBe(false);
+    expect(client.state.cursors.get(key)).toBe(1003);
+    expect(client.state.muted.has(key)).toBe(true);
+    expect(await nextSync(1)).toMatchObject({ cursors: [{ stream: 'general', topic: 'hello', upTo: 1003 }], mutes: [{ stream: 'general', topic: 'hello', muted: true }] });
+    // A later snapshot (sent after those pushes were taken) is the state as it is.
+    hub.push({ type: 'TopicMuteChanged', stream: 'general', topic: 'hello', muted: false });
+    const later = await client.getReadState();
+    expect(later.muted).toEqual([]);
+    expect(client.state.muted.has(key)).toBe(false);
+  });
+
   it('another device reading clears the count here and is folded once; per-stream counts follow', async () => {
     const { hub, syncs, nextSync } = hubWithSyncs();
     const client = await online(hub);

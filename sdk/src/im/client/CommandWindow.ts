@@ -53,8 +53,13 @@ interface CommandWindowConfig {
   session(): SessionClient<Command> | undefined;
   /** A command was sealed: `entry` is the chain's newest. */
   sealed(entry: SealedEntry<Command>): void;
-  /** A reply's data, checked against the protocol, before its callers get it. */
-  answered(type: CommandType, data: unknown): void;
+  /**
+   * A reply's data, checked against the protocol, before its callers get it. `sentAfter`: the last outcome the
+   * client had taken when the command was last sent (the reply reflects at least every outcome up to it).
+   */
+  answered(type: CommandType, data: unknown, sentAfter: number): void;
+  /** The last outcome id the client has taken. */
+  lastOutcomeId(): number;
   /** The hub refused the device's chain (broken_chain, unknown_session): reconnect with a fresh session. */
   chainRefused(socket: HubSocket, message: string): void;
   /** The error of a command nobody awaits. */
@@ -70,6 +75,8 @@ interface PendingRecord {
   stored: Promise<void>;
   status: 'queued' | 'sent';
   attempts: number;
+  /** The last outcome the client had taken when the command was last sent. */
+  sentAfter: number;
   /** Callers awaiting the reply (none for commands recovered from the outbox). */
   readonly waiters: Array<{ resolve: (data: unknown) => void; reject: (error: unknown) => void }>;
 }
@@ -130,7 +137,7 @@ export class CommandWindow {
   /** Takes a new command: a read is queued for the wire, anything else is stored in the outbox. */
   track(command: Command, signal: AbortSignal | undefined): TrackedCommand {
     const traceId = command.traceId;
-    const record: PendingRecord = { command, issuedAt: Date.now(), stored: RESOLVED, status: 'queued', attempts: 0, waiters: [] };
+    const record: PendingRecord = { command, issuedAt: Date.now(), stored: RESOLVED, status: 'queued', attempts: 0, sentAfter: 0, waiters: [] };
     this.#pending.set(traceId, record);
     const reply = this.#await(record, signal);
     this.#publish();
@@ -154,7 +161,7 @@ export class CommandWindow {
   async recover(entries: Array<MailboxEntry<OutboxItem>>, session: SessionClient<Command> | undefined): Promise<void> {
     for (const entry of entries) {
       const command = entry.value.command;
-      this.#pending.set(command.traceId, { command, issuedAt: entry.value.issuedAt, stored: RESOLVED, status: 'queued', attempts: entry.deliveries, waiters: [] });
+      this.#pending.set(command.traceId, { command, issuedAt: entry.value.issuedAt, stored: RESOLVED, status: 'queued', attempts: entry.deliveries, sentAfter: 0, waiters: [] });
     }
     this.#publish();
     if (!session) return;
@@ -246,7 +253,7 @@ export class CommandWindow {
         this.#fail(record, new ImError({ code: 'internal', message: `the hub's ${type} reply does not match the protocol: ${checked.error.issues[0]?.message ?? ''}` }, traceId));
         return;
       }
-      this.#config.answered(type, checked.data);
+      this.#config.answered(type, checked.data, record.sentAfter);
       for (const waiter of record.waiters.splice(0)) waiter.resolve(checked.data);
     } else {
       this.#fail(record, new ImError(frame.error, traceId));
@@ -335,6 +342,7 @@ export class CommandWindow {
       if (record) {
         record.status = 'sent';
         record.attempts++;
+        record.sentAfter = this.#config.lastOutcomeId();
         this.#publish();
       }
       lane.socket.send({ kind: 'command', sessionId: session.sessionId, seq: entry.seq, seal: entry.seal, command: entry.body });

@@ -38,13 +38,14 @@ import { CommandWindow, type CommandOptions, type PendingCommand } from './Comma
 import { HubSocket, type SocketClosed } from './HubSocket.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage } from './ImClientStorage.js';
 import type { ImClientConfig, SignOutOptions } from './ImClientConfig.js';
-import { applyReply, emptyImState, type ImState } from './ImState.js';
+import { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
 import { checkCommand } from './checkCommand.js';
 import { LocalState, SNAPSHOT_ENTRY } from './LocalState.js';
 import { Outbox } from './Outbox.js';
 import { pendingMessagesOf, type PendingMessage } from './PendingMessage.js';
 import { PushInbox } from './PushInbox.js';
 import { ReadStateFold } from './ReadStateFold.js';
+import { ReadStatePushes } from './ReadStatePushes.js';
 import * as select from './selectors.js';
 import type { Review } from './selectors.js';
 import { restoreSnapshot } from './stateSnapshot.js';
@@ -113,6 +114,7 @@ export class ImClient {
   readonly #tracePrefix: string;
   /** The user's read state this device's session still lacks (folded in with SyncReadState). */
   readonly #readState = new ReadStateFold();
+  readonly #readStatePushes = new ReadStatePushes();
   #foldTimer: ReturnType<typeof setTimeout> | undefined;
   #streamsFetch: 'idle' | 'running' | 'again' = 'idle';
   /** Extensions this client knows (client.extension): Ext/ExtQuery commands of any other are refused before sending. */
@@ -224,13 +226,22 @@ export class ImClient {
         this.#lastSeal = entry.seal;
         this.#publishLog();
       },
-      answered: (type, data) => {
-        this.#local.set(applyReply(this.#local.current, type, data as ReplyData<typeof type>));
+      answered: (type, data, sentAfter) => {
+        let state = applyReply(this.#local.current, type, data as ReplyData<typeof type>);
         if (type === 'GetReadState') {
           this.#readState.reset(data as ReplyData<'GetReadState'>);
+          // The snapshot may predate read-state pushes taken since the command was sent: they apply on top again.
+          const newer = this.#readStatePushes.after(sentAfter);
+          if (newer === undefined) this.#refetchStreams();
+          for (const outcome of newer ?? []) {
+            state = applyOutcome(state, outcome);
+            this.#readState.fold(outcome);
+          }
           this.#scheduleFold();
         }
+        this.#local.set(state);
       },
+      lastOutcomeId: () => this.#inbox.lastOutcomeId,
       chainRefused: (socket, message) => {
         // Our chain is of no use to the hub any more: reconnect with a fresh session and resend re-sealed.
         this.#freshSession = true;
@@ -245,6 +256,7 @@ export class ImClient {
       ackDelayMs: config.ackDelayMs ?? 20,
       take: (outcomeId, outcome) => {
         this.#local.applyPushed(outcome);
+        this.#readStatePushes.took(outcomeId, outcome);
         // A stream that became visible (joined a group, groups widened) comes without its topics: fetch them.
         if (outcome.type === 'StreamRevealed' && (this.#config.autoSync ?? true)) this.#refetchStreams();
         if (this.#readState.fold(outcome)) this.#scheduleFold();
@@ -686,6 +698,7 @@ export class ImClient {
 
   async #onResync(socket: HubSocket, lastOutcomeId: number, reason: string): Promise<void> {
     this.#inbox.resetTo(lastOutcomeId);
+    this.#readStatePushes.clear();
     this.#local.set({ ...emptyImState, me: this.#local.current.me });
     await this.#inbox.flushAck(socket);
     this.#resyncs$.next({ reason, lastOutcomeId });
