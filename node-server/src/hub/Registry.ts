@@ -7,7 +7,8 @@
 import { CloseCode, type Limits } from '@stage/sdk/im';
 import { Mailbox, serveMailbox, type TaskFactory } from '@stage/sdk';
 import type { FanoutEntry } from '../fanout/Fanout.js';
-import type { Store } from '../store/Store.js';
+import type { OutcomeBounds, Store, StoredOutcome } from '../store/Store.js';
+import { BackgroundReads } from './BackgroundReads.js';
 import type { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
 import { pushBody } from './pushFrame.js';
@@ -35,7 +36,11 @@ export type RegistryMessage =
   /** The newest outcome ids in the store (OutcomeReconciler): ids this hub never heard of are read and sent. */
   | { type: 'Refresh'; latest: ReadonlyMap<string, number> }
   /** A device's next id was still missing `gapGraceMs` after a later one arrived: read it from the store. */
-  | { type: 'GapCheck'; userId: string; deviceId: string; connectionId: number };
+  | { type: 'GapCheck'; userId: string; deviceId: string; connectionId: number }
+  /** A joining device's outcome bounds, read in the background (see BackgroundReads). */
+  | { type: 'Joined'; userId: string; deviceId: string; connectionId: number; bounds: OutcomeBounds }
+  /** A page of a device's outcomes after `after`, read in the background; `failed` when the read failed. */
+  | { type: 'Replayed'; userId: string; deviceId: string; connectionId: number; after: number; page: StoredOutcome[]; failed?: unknown };
 
 interface Unacked {
   id: number;
@@ -55,6 +60,11 @@ interface DeviceState {
   lastSeenAt: number;
   /** Set while a later id arrived before the next one (see gapGraceMs). */
   gapCheck: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * A store read for this device is under way (its bounds on join, or a replay page): nothing is sent to it until
+   * the answer comes back as a message, so its pushes stay in id order.
+   */
+  reading: boolean;
 }
 
 interface UserState {
@@ -96,6 +106,8 @@ const replayPage = 256;
 const gapGraceMs = 250;
 /** Ticks a heartbeat round is spread over (each device is still visited once per heartbeatMs). */
 const pingSlices = 10;
+/** A failed background read is tried again after this (through GapCheck); meanwhile the device waits. */
+const readRetryMs = 1_000;
 
 export class Registry {
   private readonly mailbox = new Mailbox<RegistryMessage>({ capacity: Infinity, name: 'registry' });
@@ -115,6 +127,7 @@ export class Registry {
    * latency tail of everything else.
    */
   private pingRound: Array<{ user: UserState; device: DeviceState }> = [];
+  private readonly reads = new BackgroundReads((error) => this.config.log.error('registry store read failed', { err: error }));
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
@@ -163,6 +176,7 @@ export class Registry {
     if (this.retransmitSweep) clearInterval(this.retransmitSweep);
     this.heartbeat = this.retransmitSweep = undefined;
     this.mailbox.close();
+    this.reads.close();
   }
 
   /** Forgets every device (after the task ended). */
@@ -171,7 +185,7 @@ export class Registry {
     this.users.clear();
   }
 
-  private async handle(m: RegistryMessage): Promise<void> {
+  private handle(m: RegistryMessage): void {
     switch (m.type) {
       case 'Join':
         return this.join(m.link, m.lastOutcomeId);
@@ -194,6 +208,10 @@ export class Registry {
         d.gapCheck = undefined;
         return this.pumpCounted(this.users.get(m.userId)!, d);
       }
+      case 'Joined':
+        return this.joined(m.userId, m.deviceId, m.connectionId, m.bounds);
+      case 'Replayed':
+        return this.replayed(m);
       case 'Pong': {
         const d = this.device(m.userId, m.deviceId, m.connectionId);
         if (d) d.lastSeenAt = this.now();
@@ -211,20 +229,17 @@ export class Registry {
     return d && d.link.connectionId === connectionId ? d : undefined;
   }
 
-  private async join(link: DeviceLink, lastOutcomeId: number): Promise<void> {
+  private join(link: DeviceLink, lastOutcomeId: number): void {
     const previous = this.users.get(link.userId)?.devices.get(link.deviceId);
     if (previous) {
       this.drop(this.users.get(link.userId)!, previous);
       previous.link.writer.disconnect(CloseCode.replaced, 'replaced by a newer connection of this device');
     }
-    const bounds = await this.config.store.outcomes.outcomeBounds(link.userId);
-    // Looked up after the await and after dropping the previous connection (which may have removed the user).
     let user = this.users.get(link.userId);
     if (!user) {
-      user = { devices: new Map(), latest: bounds.last, recent: new RecentOutcomes(recentPerUser), round: 0 };
+      user = { devices: new Map(), latest: 0, recent: new RecentOutcomes(recentPerUser), round: 0 };
       this.users.set(link.userId, user);
     }
-    user.latest = Math.max(user.latest, bounds.last);
     const d: DeviceState = {
       link,
       acked: lastOutcomeId,
@@ -233,12 +248,36 @@ export class Registry {
       windowFullSince: undefined,
       lastSeenAt: this.now(),
       gapCheck: undefined,
+      reading: true,
     };
     user.devices.set(link.deviceId, d);
+    // Live outcomes for the user that arrive meanwhile are kept (user.recent) and sent once the bounds are known.
+    this.readBounds(this.keyOf(d));
+  }
+
+  /** Reads a joining device's outcome bounds in the background (again after readRetryMs if that fails). */
+  private readBounds(key: { userId: string; deviceId: string; connectionId: number }): void {
+    this.reads.run(key.userId, async () => {
+      if (this.mailbox.closed || !this.device(key.userId, key.deviceId, key.connectionId)) return;
+      try {
+        this.tell({ type: 'Joined', ...key, bounds: await this.config.store.outcomes.outcomeBounds(key.userId) });
+      } catch (error) {
+        this.config.log.warn("reading a joining device's outcome bounds failed; retrying", { userId: key.userId, deviceId: key.deviceId, err: error });
+        setTimeout(() => this.readBounds(key), readRetryMs).unref();
+      }
+    });
+  }
+
+  private joined(userId: string, deviceId: string, connectionId: number, bounds: OutcomeBounds): void {
+    const d = this.device(userId, deviceId, connectionId);
+    if (!d) return; // gone or replaced while its bounds were read
+    const user = this.users.get(userId)!;
+    d.reading = false;
+    user.latest = Math.max(user.latest, bounds.last);
     const oldestKept = bounds.first === 0 ? bounds.last + 1 : bounds.first;
-    if (lastOutcomeId > bounds.last) this.resync(d, 'ahead_of_hub', bounds.last);
-    else if (lastOutcomeId < oldestKept - 1) this.resync(d, 'beyond_retention', bounds.last);
-    await this.pumpCounted(user, d);
+    if (d.sent > bounds.last) this.resync(d, 'ahead_of_hub', bounds.last);
+    else if (d.sent < oldestKept - 1) this.resync(d, 'beyond_retention', bounds.last);
+    this.pumpCounted(user, d);
   }
 
   private resync(d: DeviceState, reason: 'ahead_of_hub' | 'beyond_retention', lastOutcomeId: number): void {
@@ -262,7 +301,7 @@ export class Registry {
     if (user && d) this.drop(user, d);
   }
 
-  private async outcome(entries: FanoutEntry[]): Promise<void> {
+  private outcome(entries: FanoutEntry[]): void {
     // Per recipient this is the hub's hottest loop (1,000 times for a message to a big room): no per-entry Set or
     // Map work beyond finding the user, one clock read and one counter update per fan-out.
     const round = ++this.outcomeRound;
@@ -291,21 +330,17 @@ export class Registry {
     const now = this.now();
     let sent = 0;
     for (const user of touched) {
-      for (const d of user.devices.size === 1 ? user.devices.values() : [...user.devices.values()]) {
-        const reading = this.pump(user, d, now, true);
-        if (typeof reading === 'number') sent += reading;
-        else await reading;
-      }
+      for (const d of user.devices.values()) sent += this.pump(user, d, now, true);
     }
     this.config.counters.outcomes.inc(sent);
   }
 
   /**
    * Sends the device what it may receive now: next ids in order, within the ack window. Returns how many it sent
-   * from memory, or a promise when an id is not in memory and has to be read from the store (a fan-out to 1,000
-   * devices awaits nothing).
+   * from memory; an id no longer in memory is read from the store in the background (Replayed goes on from there).
    */
-  private pump(user: UserState, d: DeviceState, now = this.now(), live = false): number | Promise<void> {
+  private pump(user: UserState, d: DeviceState, now = this.now(), live = false): number {
+    if (d.reading) return 0;
     const { ackWindow } = this.config.limits;
     let sent = 0;
     while (d.sent - d.acked < ackWindow && d.sent < user.latest) {
@@ -316,8 +351,8 @@ export class Registry {
           d.gapCheck ??= setTimeout(() => this.tell({ type: 'GapCheck', ...this.keyOf(d) }), gapGraceMs);
           break;
         }
-        this.config.counters.outcomes.inc(sent);
-        return this.replay(user, d);
+        this.startReplay(d);
+        break;
       }
       this.transmit(d, d.sent + 1, body, now);
       sent++;
@@ -327,30 +362,53 @@ export class Registry {
   }
 
   /** pump, counting what it sent from memory. */
-  private async pumpCounted(user: UserState, d: DeviceState): Promise<void> {
-    const sent = this.pump(user, d);
-    if (typeof sent === 'number') this.config.counters.outcomes.inc(sent);
-    else await sent;
+  private pumpCounted(user: UserState, d: DeviceState): void {
+    this.config.counters.outcomes.inc(this.pump(user, d));
   }
 
-  /** The next id is no longer in memory: sends a page of them from the store, then goes on pumping. */
-  private async replay(user: UserState, d: DeviceState): Promise<void> {
+  /** The next id is no longer in memory: reads a page of them from the store in the background. */
+  private startReplay(d: DeviceState): void {
     const { ackWindow } = this.config.limits;
-    const next = d.sent + 1;
-    const page = await this.config.store.outcomes.outcomesAfter(d.link.userId, d.sent, Math.min(replayPage, ackWindow - (d.sent - d.acked)));
-    if (user.devices.get(d.link.deviceId) !== d) return; // disconnected while reading
-    if (page.length === 0) return this.trackWindow(d);
-    if (page[0]!.id !== next) {
+    d.reading = true;
+    const key = this.keyOf(d);
+    const after = d.sent;
+    const limit = Math.min(replayPage, ackWindow - (d.sent - d.acked));
+    this.reads.run(key.userId, async () => {
+      try {
+        this.tell({ type: 'Replayed', ...key, after, page: await this.config.store.outcomes.outcomesAfter(key.userId, after, limit) });
+      } catch (error) {
+        this.tell({ type: 'Replayed', ...key, after, page: [], failed: error });
+      }
+    });
+  }
+
+  /** A replay page came back: sends it (in order, within the window), then goes on pumping. */
+  private replayed(m: Extract<RegistryMessage, { type: 'Replayed' }>): void {
+    const d = this.device(m.userId, m.deviceId, m.connectionId);
+    if (!d) return; // disconnected while reading
+    const user = this.users.get(m.userId)!;
+    d.reading = false;
+    if (m.failed !== undefined) {
+      // Nothing was sent; the outcomes are in the store. Try again later (through GapCheck), not in a loop.
+      this.config.log.warn('reading outcomes to replay failed; retrying', { userId: m.userId, deviceId: m.deviceId, err: m.failed });
+      d.gapCheck ??= setTimeout(() => this.tell({ type: 'GapCheck', ...this.keyOf(d) }), readRetryMs);
+      return;
+    }
+    if (d.sent !== m.after) return this.pumpCounted(user, d); // moved on meanwhile (a resync): the page is stale
+    const { ackWindow } = this.config.limits;
+    if (m.page.length === 0) return this.trackWindow(d);
+    if (m.page[0]!.id !== m.after + 1) {
       // Pruned below the retention window while the device lagged: it must refetch its state.
       this.resync(d, 'beyond_retention', user.latest);
     } else {
-      for (const o of page) {
+      for (const o of m.page) {
         if (d.sent - d.acked >= ackWindow) break;
         this.transmit(d, o.id, pushBody(JSON.stringify(o.body)));
         this.config.counters.replays.inc();
+        if (o.id > user.latest) user.latest = o.id;
       }
     }
-    await this.pumpCounted(user, d);
+    this.pumpCounted(user, d);
   }
 
   private trackWindow(d: DeviceState): void {
@@ -365,7 +423,7 @@ export class Registry {
     this.waiting.add(d);
   }
 
-  private async ack(userId: string, deviceId: string, connectionId: number, outcomeId: number): Promise<void> {
+  private ack(userId: string, deviceId: string, connectionId: number, outcomeId: number): void {
     const user = this.users.get(userId);
     const d = this.device(userId, deviceId, connectionId);
     if (!user || !d || outcomeId <= d.acked || outcomeId > d.sent) return;
@@ -375,7 +433,7 @@ export class Registry {
     if (i > 0) this.config.counters.pushToAckSeconds.observe((this.now() - d.unacked[i - 1]!.sentAt) / 1000);
     d.unacked.splice(0, i);
     if (d.unacked.length === 0) this.waiting.delete(d);
-    await this.pumpCounted(user, d);
+    this.pumpCounted(user, d);
   }
 
   /** The seed's TimeOut: the oldest unacked outcome waited too long; send the unacked ones again. */
@@ -415,14 +473,14 @@ export class Registry {
   }
 
   /** Catches up with the store: ids this hub never heard of (the fan-out lost them) are read from it and sent. */
-  private async refresh(latest: ReadonlyMap<string, number>): Promise<void> {
+  private refresh(latest: ReadonlyMap<string, number>): void {
     let behind = 0;
     for (const [userId, last] of latest) {
       const user = this.users.get(userId); // may have disconnected meanwhile
       if (!user || last <= user.latest) continue;
       behind++;
       user.latest = last;
-      for (const d of [...user.devices.values()]) await this.pumpCounted(user, d);
+      for (const d of user.devices.values()) this.pumpCounted(user, d);
     }
     if (behind > 0) this.config.log.info('sent outcomes the fan-out had not brought', { users: behind });
   }
