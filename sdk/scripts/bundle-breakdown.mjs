@@ -5,10 +5,12 @@
 //   gzip      what removing those bytes from the bundle saves of its gzip size (an estimate of the module's share:
 //             the rest of the bundle still compresses against what is left)
 //   alone     that module's minified bytes gzipped on their own (what it would cost with nothing to share)
-// `node sdk/scripts/bundle-breakdown.mjs [--app] [--dirs] [--top N] [sdk source dir]`:
+// `node sdk/scripts/bundle-breakdown.mjs [--app] [--dirs] [--top N] [--show PART] [sdk source dir]`:
 //   --app   the app entry of bundle-size.mjs (ImClient, login, defineExtension, the topic helpers) instead of every export
 //   --dirs  one row per folder (sdk/src/im/client, node_modules/zod/v4/core, ...) instead of per module
 //   --top N rows to print (default 30)
+//   --show PART  also print the minified code that came from each module whose path contains PART (what of a
+//           dependency is really shipped, e.g. --show zod/v4/core/util)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +22,10 @@ const root = resolve(here, '../..');
 const args = process.argv.slice(2);
 const app = args.includes('--app');
 const dirs = args.includes('--dirs');
-const topAt = args.indexOf('--top');
-const top = topAt >= 0 ? Number(args[topAt + 1]) : 30;
-const positional = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--top');
+const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const top = Number(valueOf('--top') ?? 30);
+const show = valueOf('--show');
+const positional = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--top' && args[i - 1] !== '--show');
 const src = resolve(positional[0] ?? join(here, '../src'));
 
 const VLQ = new Map([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].map((c, i) => [c, i]));
@@ -117,6 +120,11 @@ for (const [i, run] of runs.entries()) {
   const group = groups.get(name) ?? { name, runs: [] };
   group.runs.push(i);
   groups.set(name, group);
+}
+if (show !== undefined) {
+  for (const { name, runs: mine } of groups.values()) {
+    if (name.includes(show)) console.log(`--- ${name}\n${mine.map((i) => runs[i].text).join('')}\n`);
+  }
 }
 const rows = [...groups.values()].map(({ name, runs: mine }) => {
   const own = new Set(mine);
