@@ -76,33 +76,33 @@ function compress(state: Uint32Array, bytes: Uint8Array, offset: number, blocks:
   state[0] = h0; state[1] = h1; state[2] = h2; state[3] = h3; state[4] = h4; state[5] = h5; state[6] = h6; state[7] = h7;
 }
 
+/** Writes `word` (taken as an unsigned 32-bit integer) big-endian at `bytes[at..at+4)`. */
+function putUint32(bytes: Uint8Array, at: number, word: number): void {
+  // A Uint8Array keeps the low 8 bits of what is stored.
+  bytes[at] = word >>> 24;
+  bytes[at + 1] = word >>> 16;
+  bytes[at + 2] = word >>> 8;
+  bytes[at + 3] = word;
+}
+
+/** Writes `value` (a whole number up to 2^53) as 8 bytes big-endian at `bytes[at..at+8)`. */
+function putUint64(bytes: Uint8Array, at: number, value: number): void {
+  putUint32(bytes, at, Math.floor(value / 0x1_0000_0000));
+  putUint32(bytes, at + 4, value);
+}
+
 /** Appends SHA-256 padding for a message of `length` bytes at `bytes[0..length)` preceded by `prefixBytes` already hashed; returns the padded length. */
 function pad(bytes: Uint8Array, length: number, prefixBytes: number): number {
   bytes[length] = 0x80;
   let end = length + 1;
   while (end % 64 !== 56) bytes[end++] = 0;
-  const bits = (prefixBytes + length) * 8;
-  const high = Math.floor(bits / 0x1_0000_0000);
-  bytes[end] = high >>> 24;
-  bytes[end + 1] = (high >>> 16) & 0xff;
-  bytes[end + 2] = (high >>> 8) & 0xff;
-  bytes[end + 3] = high & 0xff;
-  bytes[end + 4] = bits >>> 24;
-  bytes[end + 5] = (bits >>> 16) & 0xff;
-  bytes[end + 6] = (bits >>> 8) & 0xff;
-  bytes[end + 7] = bits & 0xff;
+  putUint64(bytes, end, (prefixBytes + length) * 8);
   return end + 8;
 }
 
 /** Writes the 32 bytes of a SHA-256 state, big-endian, at the start of `out`; returns `out`. */
 function writeDigest(state: Uint32Array, out: Uint8Array): Uint8Array {
-  for (let i = 0; i < 8; i++) {
-    const word = state[i]!;
-    out[i * 4] = word >>> 24;
-    out[i * 4 + 1] = (word >>> 16) & 0xff;
-    out[i * 4 + 2] = (word >>> 8) & 0xff;
-    out[i * 4 + 3] = word & 0xff;
-  }
+  for (let i = 0; i < 8; i++) putUint32(out, i * 4, state[i]!);
   return out;
 }
 
@@ -149,15 +149,7 @@ export const jsSealing: Sealing = {
       const room = 40 + canonicalBody.length * 3 + 72;
       if (buffer.length < room) buffer = new Uint8Array(Math.max(room, buffer.length * 2));
       buffer.set(prevSeal, 0);
-      const high = Math.floor(seq / 0x1_0000_0000);
-      buffer[32] = high >>> 24;
-      buffer[33] = (high >>> 16) & 0xff;
-      buffer[34] = (high >>> 8) & 0xff;
-      buffer[35] = high & 0xff;
-      buffer[36] = seq >>> 24;
-      buffer[37] = (seq >>> 16) & 0xff;
-      buffer[38] = (seq >>> 8) & 0xff;
-      buffer[39] = seq & 0xff;
+      putUint64(buffer, 32, seq);
       const { written } = encoder.encodeInto(canonicalBody, buffer.subarray(40));
       const padded = pad(buffer, 40 + written, 64);
       state.set(inner);
