@@ -8,10 +8,11 @@ import { build } from 'rolldown';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Bytes of gzip: today's 38,924 (sdk/README.md "Bundle size") plus about 0.6 KB of room. Sealed checkpoints
- * (verify, keep, compact, answer a recall from one; their frames; the device session's snapshot) added 1,539.
+ * Bytes of gzip: today's 38,127 (sdk/README.md "Bundle size") plus about 0.5 KB of room. Sealed checkpoints
+ * (verify, keep, compact, answer a recall from one; their frames; the device session's snapshot) added 1,539; the
+ * size pass of 2026-12-06 took 1,026 off (39,153 before). `node sdk/scripts/bundle-breakdown.mjs` shows where it goes.
  */
-const BUDGET_GZIP_BYTES = 39_500;
+const BUDGET_GZIP_BYTES = 38_650;
 /** The issue's target, not yet met: ImClient and its sealed outbox alone are ~26 KB gzip. */
 const TARGET_GZIP_BYTES = 25_000;
 

@@ -1,16 +1,16 @@
 // Account calls that need a token (sent as `Authorization: Bearer`, never in a URL): sign this login out, change
 // the password. Both reject ImError (unauthorized, forbidden, bad_schema, rate_limited).
 import { ImError } from '../protocol/errors.js';
-import { httpPaths, sessionTokenSchema, type SessionToken } from '../protocol/http.js';
+import { httpPaths, type SessionToken } from '../protocol/http.js';
 import { passwordSchema } from '../protocol/model.js';
-import { postWithToken, type AccountRequestOptions } from './postCredentials.js';
+import { post, sessionToken, type AccountRequestOptions } from './postCredentials.js';
 
 /**
  * POST /api/logout: the hub refuses this token from now on and closes its connections (4001). Other devices of the
  * user stay signed in. Wipe the device's local data too (`ImClient.signOut`).
  */
 export async function logout(baseUrl: string, token: string, options?: AccountRequestOptions): Promise<void> {
-  await postWithToken(baseUrl, httpPaths.logout, token, undefined, options);
+  await post(baseUrl, httpPaths.logout, token, undefined, options);
 }
 
 /**
@@ -25,10 +25,7 @@ export async function changePassword(
 ): Promise<SessionToken> {
   const checked = passwordSchema.safeParse(passwords.newPassword);
   if (!checked.success) throw new ImError({ code: 'bad_schema', message: `newPassword: ${checked.error.issues[0]?.message ?? 'invalid'}`, path: ['newPassword'] });
-  const body = await postWithToken(baseUrl, httpPaths.password, token, passwords, options);
-  const fresh = sessionTokenSchema.safeParse(body);
-  if (!fresh.success) throw new ImError({ code: 'internal', message: 'the hub answered /api/password with an unexpected body' });
-  return fresh.data;
+  return sessionToken(await post(baseUrl, httpPaths.password, token, passwords, options), httpPaths.password);
 }
 
 /**
@@ -36,8 +33,5 @@ export async function changePassword(
  * it expires). `ImClient` does this by itself when given `tokenExpiresAt`.
  */
 export async function refreshToken(baseUrl: string, token: string, options?: AccountRequestOptions): Promise<SessionToken> {
-  const body = await postWithToken(baseUrl, httpPaths.refresh, token, undefined, options);
-  const fresh = sessionTokenSchema.safeParse(body);
-  if (!fresh.success) throw new ImError({ code: 'internal', message: 'the hub answered /api/refresh with an unexpected body' });
-  return fresh.data;
+  return sessionToken(await post(baseUrl, httpPaths.refresh, token, undefined, options), httpPaths.refresh);
 }
