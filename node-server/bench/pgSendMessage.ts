@@ -120,9 +120,12 @@ async function loadVariant(name: string, root: string, url: string): Promise<Var
         if (await replies.findReply(userId, traceId)) return;
         const result = await dispatch(commandHandlers, command, ctx, tx);
         const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-        await appendPushes(tx.outcomes ?? tx, pushes);
+        // As CommandRunner: the append goes with the COMMIT where the store can (appendPushesWithCommit).
+        const log = (tx.outcomes ?? tx) as { appendPushesWithCommit?(p: { userIds: string[]; body: unknown }[]): Promise<number[][]> };
+        const ids = log.appendPushesWithCommit && pushes.length > 0 ? log.appendPushesWithCommit(pushes) : await appendPushes(log, pushes);
         await replies.saveReply(userId, traceId, { kind: 'reply', traceId, ok: true, type: 'SendMessage', data: result.data });
-      });
+        return { ids }; // wrapped: a returned promise would be adopted, and the ids settle only with the COMMIT
+      }).then(async (r) => r && (await r.ids));
     },
   };
 }

@@ -2,7 +2,8 @@
 // transaction as CommandRunner.executeDomain builds it (claim, execute, append the pushes, save the reply), run
 // against real stores, with every guarantee of the longer path: exactly once under a resend racing on another
 // hub, the same Err for a hidden or missing stream with nothing written, a rollback that leaves nothing (no
-// message, no outcome id used, no body), and no commit of outcome ids nobody appended.
+// message, no outcome id used, no body), and the recipients' counter rows locked only for the COMMIT (the append
+// is sent with it), so another hub's message to them is not held up by a slow hub.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -55,12 +56,29 @@ function runDomain(store: PostgresStore, userId: string, command: Command, befor
     if (prior) return { reply: prior, ids: [] as number[][] };
     const result = await dispatch(commandHandlers, command, { userId, deviceId: 'd', session: {} as never, now, newId: randomUUID }, tx);
     const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-    const ids = await appendPushes(tx.outcomes, pushes);
+    const ids = tx.outcomes.appendPushesWithCommit && pushes.length > 0 ? tx.outcomes.appendPushesWithCommit(pushes) : await appendPushes(tx.outcomes, pushes);
     await beforeReply?.(tx);
     const reply = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
     await tx.replies.saveReply(userId, command.traceId, reply);
     return { reply: reply as unknown, ids };
-  });
+  }).then(async ({ reply, ids }) => ({ reply, ids: await ids }));
+}
+
+/** Resolves once a backend named `applicationName` waits for a lock (polls pg_stat_activity for up to 10 s). */
+async function waitForLockWait(applicationName: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  let waiting = false;
+  try {
+    for (let i = 0; i < 500 && !waiting; i++) {
+      const r = await client.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = $1`, [applicationName]);
+      waiting = r.rows.length > 0;
+      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await client.end();
+  }
+  if (!waiting) await new Promise(() => undefined); // never blocked: let the other side of the race win
 }
 
 /** Round trips made by `work`: statements sent while none of their connection's was in flight (as bench:pg counts). */
@@ -203,19 +221,52 @@ describe('SendMessage on PostgreSQL', () => {
     expect((await runDomain(store, 'u1', send('t2'))).ids).toEqual([[2, 2]]);
   });
 
-  it('outcome ids postMessage took are never committed without their append (a gap), nor appended to other users', async () => {
+  it('the recipients’ counter rows are not locked while the hub works: another hub’s message to them commits meanwhile', async () => {
+    const [a] = await openPair();
+    // Hub B's connections carry a name of their own, to see whether they wait for a lock.
+    const applicationName = uniqueName('hubb');
+    const url = new URL(testDatabaseUrl);
+    url.searchParams.set('application_name', applicationName);
+    const b = await PostgresStore.open({ url: url.toString(), schema: a.schema, poolSize: 2 });
+    cleanup.push(() => b.close());
+    await runDomain(a, 'u1', send('t0'));
+    // Hub A has run the message's first round trip and holds its transaction open (a slow or descheduled hub).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let appended!: () => void;
+    const reachedHold = new Promise<void>((resolve) => (appended = resolve));
+    const slow = runDomain(a, 'u1', send('t1'), async () => {
+      appended();
+      await held;
+    });
+    await reachedHold;
+    // Hub B's message to the same recipients does not wait for A's COMMIT (its append would block on A's counter
+    // rows if A had locked them before holding): it commits, with the next ids.
+    const blocked = await Promise.race([
+      runDomain(b, 'u2', send('t2')).then((r) => r.ids),
+      waitForLockWait(applicationName).then(() => 'blocked on a row lock' as const),
+    ]);
+    release();
+    expect(blocked).toEqual([[2, 2]]);
+    expect((await slow).ids).toEqual([[3, 3]]);
+    expect((await a.outcomes.outcomesAfter('u2', 0, 10)).map((o) => o.id)).toEqual([1, 2, 3]);
+  });
+
+  it('an append that fails at commit fails the transaction and its ids: nothing is committed', async () => {
     const [store] = await openPair();
-    const post = { id: 'm1', stream: 'general', topic: 'hello', senderId: 'u1', content: 'x', createdAt: now };
-    await expect(store.transaction((tx) => tx.postMessage!(post))).rejects.toThrow(/never appended/);
-    await expect(
-      store.transaction(async (tx) => {
-        await tx.postMessage!(post);
-        await tx.outcomes.appendOutcomes(['u1'], { type: 'other' });
-      }),
-    ).rejects.toThrow(/exactly its recipients/);
+    // A constraint the append breaks (a body referred to by two outcome rows): it fails when sent, at commit.
+    const client = new pg.Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    await client.query(`ALTER TABLE "${store.schema}".outcome_body_refs ADD CONSTRAINT one_ref CHECK (refs < 2)`);
+    await client.end();
+    let ids: Promise<number[][]> | undefined;
+    const failing = store.transaction(async (tx) => {
+      const post = { id: 'm1', stream: 'general', topic: 'hello', senderId: 'u1', content: 'x', createdAt: now };
+      await tx.postMessage!(post);
+      ids = tx.outcomes.appendPushesWithCommit!([{ userIds: ['u1', 'u2'], body: { type: 'NewMessage' } }]);
+    });
+    await expect(failing).rejects.toThrow(/one_ref/);
+    await expect(ids!).rejects.toThrow(/one_ref/);
     for (const table of ['messages', 'outcome_counters', 'outcomes', 'outcome_bodies']) expect(await count(store, table)).toBe(0);
-    // Outside a transaction postMessage only inserts the message (nothing could append its push before the commit).
-    expect(await store.postMessage!(post)).toMatchObject({ record: { id: 'm1', senderName: 'ada' }, recipients: ['u1', 'u2'] });
-    expect(await count(store, 'outcome_counters')).toBe(0);
   });
 });

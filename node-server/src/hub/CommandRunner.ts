@@ -23,7 +23,7 @@ import { dispatch, type CommandContext, type CommandHandlers } from '../commands
 import type { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import type { Fanout, FanoutEntry } from '../fanout/Fanout.js';
 import { appendPushes } from '../store/appendPushes.js';
-import { asStoreUnavailable, type DomainStore, type Store, type StoreTx, type StoreUnavailableError, type TransactionHandle } from '../store/Store.js';
+import { asStoreUnavailable, type DomainStore, type OutcomePush, type Store, type StoreTx, type StoreUnavailableError, type TransactionHandle } from '../store/Store.js';
 import type { Logger } from './Logger.js';
 import type { HubCounters } from './Metrics.js';
 import { SharedDeadlines } from './SharedDeadlines.js';
@@ -230,24 +230,23 @@ export class CommandRunner {
     const { command, userId } = job;
     const ctx = this.context(job);
     const deadline = this.deadlines.next();
-    let outcome: { reply: ReplyFrame; entries: FanoutEntry[] };
+    let outcome: { reply: ReplyFrame; pushes: OutcomePush[]; ids: number[][] | Promise<number[][]> };
     const transactionStarted = performance.now();
     try {
       outcome = await this.inOrder(job, this.config.store.startTransaction(async (tx: StoreTx) => {
         const prior = (await tx.replies.findReply(userId, command.traceId)) as ReplyFrame | undefined;
-        if (prior) return { reply: prior, entries: [] };
+        if (prior) return { reply: prior, pushes: [], ids: [] };
         const result = await dispatch(this.handlers, command, ctx, guard(tx, deadline));
         const reply: ReplyFrame = { kind: 'reply', traceId: command.traceId, ok: true, type: command.type, data: result.data };
         // All pushes appended in one call, at the end of the transaction: each recipient's log is locked once, in
-        // one global order, for as short a time as possible (see Store.appendPushes).
+        // one global order, for as short a time as possible (see Store.appendPushes). Where the store can, the
+        // append runs with the COMMIT (PostgreSQL: the recipients' counter rows are then locked for the COMMIT
+        // alone, not across a round trip to this hub) and its ids are awaited once committed.
         const pushes = result.pushes.map((p) => ({ userIds: [...new Set(p.recipients)], body: p.outcome })).filter((p) => p.userIds.length > 0);
-        const ids = await appendPushes(tx.outcomes, pushes);
-        const entries: FanoutEntry[] = [];
-        pushes.forEach((push, i) => {
-          push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body }));
-        });
+        const log = tx.outcomes;
+        const ids = log.appendPushesWithCommit && pushes.length > 0 ? log.appendPushesWithCommit(pushes) : await appendPushes(log, pushes);
         await tx.replies.saveReply(userId, command.traceId, reply);
-        return { reply, entries };
+        return { reply, pushes, ids };
       }, { signal: deadline }));
     } catch (e) {
       if (e instanceof CommandError) return this.recordErr(job, errorBody(e));
@@ -258,9 +257,15 @@ export class CommandRunner {
     }
     this.config.counters.transactionSeconds.observe((performance.now() - transactionStarted) / 1000);
     this.storeAvailable();
+    // Settled before the commit was (Store.appendPushesWithCommit): no wait here.
+    const ids = await outcome.ids;
+    const entries: FanoutEntry[] = [];
+    outcome.pushes.forEach((push, i) => {
+      push.userIds.forEach((userId, j) => entries.push({ userId, outcomeId: ids[i]![j]!, outcome: push.body }));
+    });
     // The reply does not wait for the fan-out: this hub's devices get the outcomes synchronously inside publish,
     // other hubs over the transport or, if it loses them, through their OutcomeReconciler.
-    this.config.fanout.publish(outcome.entries).catch((err: unknown) => this.config.log.warn('fan-out publish failed', { err }));
+    this.config.fanout.publish(entries).catch((err: unknown) => this.config.log.warn('fan-out publish failed', { err }));
     return outcome.reply;
   }
 

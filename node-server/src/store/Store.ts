@@ -265,10 +265,7 @@ export interface DomainStore {
    * also the visibility check: a stream that does not exist has none), inserts the message, narrowed to
    * `narrowTo` ∩ audience (sender included) when given, and returns it with its recipients; otherwise writes
    * nothing and returns undefined. Callers use `postMessage()` (./postMessage.ts), which falls back to
-   * `streamAudience` + `insertMessage`.
-   * Inside a transaction a store may also take the recipients' next outcome ids here (PostgreSQL does: the append
-   * then costs no round trip of its own); the transaction must then append exactly one push to exactly these
-   * recipients (`OutcomeLog.appendPushes`/`appendOutcomes`), or it fails at commit and nothing is written.
+   * `streamAudience` + `insertMessage`. It takes no outcome ids: the push is appended as usual (`appendPushes`).
    */
   postMessage?(post: MessagePost): Promise<PostedMessage | undefined>;
   messageById(id: string): Promise<MessageRecord | undefined>;
@@ -327,6 +324,15 @@ export interface OutcomeLog {
    * hubs. Callers use `appendPushes()` (./appendPushes.ts), which falls back to one `appendOutcomes` per push.
    */
   appendPushes?(pushes: readonly OutcomePush[]): Promise<number[][]>;
+  /**
+   * Optional, inside a transaction: `appendPushes`, executed with the transaction's COMMIT instead of now, so the
+   * recipients' rows it locks are held for the COMMIT alone, never across a round trip to the hub. The ids are
+   * known only then: the promise settles before the transaction's `committed` does, and a failure of the append
+   * fails the transaction (nothing is written). The caller must not need the ids inside the transaction (it
+   * awaits them after the commit), nor return the promise itself from `work` (a returned promise is adopted: the
+   * work would wait for the COMMIT that waits for the work). A store without it appends at once (`appendPushes`).
+   */
+  appendPushesWithCommit?(pushes: readonly OutcomePush[]): Promise<number[][]>;
   /** Outcomes with `id > afterId`, ascending, at most `limit`. */
   outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]>;
   outcomeBounds(userId: string): Promise<OutcomeBounds>;

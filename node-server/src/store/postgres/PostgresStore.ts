@@ -10,10 +10,11 @@
 // - Connections run in pipeline mode: a statement is sent without waiting for the answers to those before it. A
 //   transaction's BEGIN travels with its first statement, and its stored reply with its COMMIT. The reply claim
 //   is speculative (findReply does not wait for it; the transaction checks it before its COMMIT and re-runs the
-//   work if the key was taken), and SendMessage's audience check, message and recipients' outcome ids are one
-//   statement (postMessage), its body sent with the COMMIT: a SendMessage costs 2 round trips (BEGIN + claim +
-//   postMessage, then body + reply + COMMIT; 9 at first, then 5), and the recipients' counter rows stay locked for
-//   one round trip plus the commit.
+//   work if the key was taken), SendMessage's audience check and message are one statement (postMessage), and
+//   the append of its push is held back and sent with the reply right before the COMMIT (appendPushesWithCommit):
+//   a SendMessage costs 2 round trips (BEGIN + claim + postMessage, then append + reply + COMMIT; 9 at first, then
+//   5), and the recipients' counter rows are locked only while that last round trip's statements and the COMMIT
+//   run on the server, never while the hub works or the network carries an answer.
 // - Unique conflicts are detected with ON CONFLICT DO NOTHING (not by catching the error), so a conflict inside a
 //   transaction throws StoreConflictError WITHOUT aborting the transaction, as in SQLite.
 // - A transaction that PostgreSQL aborts for a deadlock or a serialization failure is re-run (at most 5 times):
@@ -147,20 +148,11 @@ type MessageRow = SharedMessageRow & Row;
 class ClaimLost extends Error {}
 
 /** The outcome ids `postMessage` took in a transaction, for the one push that must follow (see appendPushes). */
-interface ReservedPush {
-  /** The outcome_bodies id the recipients' outcome rows already refer to; the append inserts its row. */
-  bodyId: number;
-  /** Each recipient's new outcome id. */
-  ids: Map<string, number>;
-}
-
 /**
  * SendMessage in one statement (postMessage): the stream's audience, which is also the visibility check; the
- * narrowing ($7, $8: the wanted users, sender included); the message with its topic and recipients; and, when $9
- * (inside a transaction), the recipients' next outcome ids: each counter bumped by one, the rows locked in sorted
- * order as appendPushes does, and each recipient's outcome row written now, referring to a body id taken here whose
- * row the append inserts (there is no foreign key from outcomes to bodies; the transaction refuses to commit
- * without it). Nothing is written when the sender is not in the audience (or the message id exists).
+ * narrowing ($7, $8: the wanted users, sender included); the message with its topic and recipients. Nothing is
+ * written when the sender is not in the audience (or the message id exists). The push is appended with the COMMIT
+ * (appendPushesWithCommit), so the recipients' counter rows are not locked across the round trip that follows.
  */
 const POST_MESSAGE = `WITH audience AS (
     SELECT DISTINCT gm.user_id FROM stream_groups sg JOIN group_members gm ON gm.group_id = sg.group_id WHERE sg.stream = $2
@@ -174,23 +166,11 @@ const POST_MESSAGE = `WITH audience AS (
     INSERT INTO topics (stream, topic, status) SELECT $2, $3, 5 FROM m ON CONFLICT DO NOTHING
   ), r AS (
     INSERT INTO message_recipients (message_id, user_id) SELECT $1, rcp.user_id FROM m CROSS JOIN rcp WHERE $7::boolean ON CONFLICT DO NOTHING
-  ), b AS (
-    SELECT nextval('outcome_bodies_id_seq') AS id FROM m WHERE $9::boolean
-  ), counted AS (
-    INSERT INTO outcome_body_refs (body_id, refs) SELECT b.id, (SELECT COUNT(*) FROM rcp) FROM b
-  ), c AS (
-    INSERT INTO outcome_counters AS oc (user_id, last_id)
-    SELECT user_id, 1 FROM rcp WHERE EXISTS (SELECT 1 FROM b) ORDER BY user_id COLLATE "C"
-    ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
-  ), logged AS (
-    INSERT INTO outcomes (user_id, id, body_id) SELECT c.user_id, c.last_id, b.id FROM c CROSS JOIN b
   )
   SELECT EXISTS (SELECT 1 FROM audience WHERE user_id = $4) AS visible,
     (SELECT seq FROM m) AS seq,
     (SELECT username FROM users WHERE id = $4) AS sender_name,
-    ARRAY(SELECT user_id FROM rcp ORDER BY user_id) AS recipients,
-    (SELECT id FROM b) AS body_id,
-    (SELECT json_object_agg(user_id, last_id) FROM c) AS ids`;
+    ARRAY(SELECT user_id FROM rcp ORDER BY user_id) AS recipients`;
 
 const USER_COLUMNS =
   'id, username, password_hash AS "passwordHash", created_at AS "createdAt", tokens_valid_after AS "tokensValidAfter", deactivated_at AS "deactivatedAt"';
@@ -202,6 +182,87 @@ const STREAM_COLUMNS =
   's.name, s.description, s.creator_id AS "creatorId", s.created_at AS "createdAt", ' +
   'ARRAY(SELECT sg.group_id FROM stream_groups sg WHERE sg.stream = s.name ORDER BY sg.group_id) AS groups';
 
+/** A row of an append statement: a recipient's new outcome id (p: the push, 1-based; absent for a single push). */
+interface AppendedRow extends Row {
+  user_id: string;
+  id: number;
+  p?: number;
+}
+
+/**
+ * How to append a command's pushes (see PgOps.appendPushes): one statement, and how to read the ids from its rows
+ * (per push, each recipient's id in its `userIds` order); or the ids at once when no push has a recipient.
+ *
+ * Each push's body is stored once (`outcome_bodies`, with the number of outcome rows referring to it in
+ * `outcome_body_refs`); each recipient gets one small outcome row referring to it. Each recipient's counter row is
+ * bumped once by the number of pushes it receives, the rows locked in one sorted order (so commands from several
+ * hubs cannot deadlock, however many outcomes each pushes), and each push's entries get consecutive ids in push
+ * order. One push (a SendMessage) takes the plain statement: every recipient's counter goes up by one.
+ */
+function appendPlan(pushes: readonly OutcomePush[]): { ids: number[][] } | { text: string; values: unknown[]; read(r: pg.QueryResult<AppendedRow>): number[][] } {
+  const users: string[] = [];
+  const pushIndex: number[] = [];
+  const bodies: string[] = [];
+  pushes.forEach((push, i) => {
+    bodies.push(JSON.stringify(push.body));
+    for (const u of new Set(push.userIds)) {
+      users.push(u);
+      pushIndex.push(i + 1);
+    }
+  });
+  if (users.length === 0) return { ids: pushes.map((p) => p.userIds.map(() => 0)) };
+  if (pushes.length === 1) {
+    const userIds = pushes[0]!.userIds;
+    return {
+      text: `WITH b AS (
+         INSERT INTO outcome_bodies (body) VALUES ($2) RETURNING id
+       ), counted AS (
+         INSERT INTO outcome_body_refs (body_id, refs) SELECT id, cardinality($1::text[]) FROM b
+       ), c AS (                 -- bump each recipient's counter, locking the rows in sorted order
+         INSERT INTO outcome_counters AS oc (user_id, last_id)
+         SELECT u, 1 FROM unnest($1::text[]) AS u ORDER BY u COLLATE "C"
+         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
+       ), logged AS (
+         INSERT INTO outcomes (user_id, id, body_id) SELECT c.user_id, c.last_id, b.id FROM c CROSS JOIN b
+       )
+       SELECT user_id, last_id AS id FROM c`,
+      values: [users, bodies[0]!],
+      read: (r) => {
+        const ids = new Map(r.rows.map((x) => [x.user_id, x.id]));
+        return [userIds.map((u) => ids.get(u)!)];
+      },
+    };
+  }
+  return {
+    text: `WITH body AS (            -- one row per push (p = 1, 2, …) with its new body id
+         SELECT p::int AS p, nextval('outcome_bodies_id_seq') AS id, body FROM unnest($3::text[]) WITH ORDINALITY AS x(body, p)
+       ), e AS (                 -- one row per (recipient, push); k numbers a recipient's pushes
+         SELECT u, p, ROW_NUMBER() OVER (PARTITION BY u ORDER BY p) AS k FROM unnest($1::text[], $2::int[]) AS x(u, p)
+       ), n AS (
+         SELECT u, COUNT(*) AS total FROM e GROUP BY u
+       ), c AS (                 -- bump each recipient's counter once, locking the rows in sorted order
+         INSERT INTO outcome_counters AS oc (user_id, last_id)
+         SELECT u, total FROM n ORDER BY u COLLATE "C"
+         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + excluded.last_id RETURNING user_id, last_id
+       ), r AS (
+         SELECT e.u, e.p, c.last_id - n.total + e.k AS id FROM e JOIN n ON n.u = e.u JOIN c ON c.user_id = e.u
+       ), stored AS (
+         INSERT INTO outcome_bodies (id, body) SELECT id, body FROM body
+       ), counted AS (
+         INSERT INTO outcome_body_refs (body_id, refs) SELECT body.id, COUNT(*) FROM e JOIN body USING (p) GROUP BY body.id
+       ), logged AS (
+         INSERT INTO outcomes (user_id, id, body_id) SELECT r.u, r.id, body.id FROM r JOIN body USING (p)
+       )
+       SELECT u AS user_id, p, id FROM r`,
+    values: [users, pushIndex, bodies],
+    read: (r) => {
+      const ids = pushes.map(() => new Map<string, number>());
+      for (const row of r.rows) ids[row.p! - 1]!.set(row.user_id, row.id);
+      return pushes.map((push, i) => push.userIds.map((u) => ids[i]!.get(u)!));
+    },
+  };
+}
+
 /** Every StoreTx operation as SQL over a Runner: the pool (implicit transactions) or one transaction's client. */
 class PgOps implements StoreTx, OutcomeLog, ReplyLog {
   /**
@@ -211,8 +272,8 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
   private readonly unawaited: Promise<unknown>[] = [];
   /** A claim sent by findReply and not yet confirmed: resolves true when this transaction holds it. */
   private claim: Promise<boolean> | undefined;
-  /** Outcome ids postMessage took, until the append they are for (see appendPushes). */
-  private reserved: ReservedPush | undefined;
+  /** Statements held back to be sent right before the COMMIT, in order (see sendAtCommit). */
+  private readonly atCommit: Array<{ text: string; values: unknown[]; resolve(result: pg.QueryResult): void; reject(error: unknown): void }> = [];
 
   /**
    * `inTransaction`: the runner is one transaction's client (findReply then claims, see there). `speculate`: its
@@ -231,6 +292,32 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
     this.unawaited.push(sent);
   }
 
+  /**
+   * A write executed with the COMMIT: held back until the transaction is about to commit (flushAtCommit), then
+   * sent right before it, so whatever rows it locks stay locked for the COMMIT's round trip alone. Its result
+   * arrives with the COMMIT's answer; if the transaction never gets there, it rejects.
+   */
+  protected sendAtCommit<R extends Row>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const result = new Promise<pg.QueryResult<R>>((resolve, reject) => this.atCommit.push({ text, values, resolve: resolve as (r: pg.QueryResult) => void, reject }));
+    result.catch(() => undefined); // the transaction reports its failure; not an unhandled rejection here
+    return result;
+  }
+
+  /** Sends the writes held for the commit (the transaction sends its COMMIT right behind them). */
+  flushAtCommit(): void {
+    for (const held of this.atCommit.splice(0)) {
+      const sent = this.run(held.text, held.values);
+      sent.then(held.resolve, held.reject);
+      sent.catch(() => undefined); // awaited in settle()
+      this.unawaited.push(sent);
+    }
+  }
+
+  /** The transaction did not commit: the writes held for it never ran. */
+  dropAtCommit(reason: unknown): void {
+    for (const held of this.atCommit.splice(0)) held.reject(reason);
+  }
+
   /** Rejects with the first failure of the writes sent with the commit. */
   async settle(): Promise<void> {
     if (this.claim) await this.claim; // a claim that failed is the cause of whatever was refused behind it
@@ -239,14 +326,10 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
 
   /**
    * Before the COMMIT is sent: throws ClaimLost when a speculative claim found the key taken (the work must be
-   * re-run), and refuses to commit outcome ids postMessage took but nobody appended (they would be a gap).
+   * re-run).
    */
   async readyToCommit(): Promise<void> {
     if (this.claim && !(await this.claim)) throw new ClaimLost('the reply was claimed by another transaction');
-    if (this.reserved) {
-      this.reserved = undefined;
-      throw new Error('postMessage took outcome ids that were never appended (one push to its recipients must follow it)');
-    }
   }
 
   /** After a failure: whether it came from a speculative claim that found the key taken (then re-run the work). */
@@ -501,17 +584,13 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
   }
   async postMessage(post: MessagePost): Promise<PostedMessage | undefined> {
     const narrowed = post.narrowTo !== undefined;
-    // Outcome ids are taken only inside a transaction (outside, nothing would append the body before the commit),
-    // and once per transaction (the append consumes one reservation).
-    const reserve = this.inTransaction && this.reserved === undefined;
-    const r = await this.run<{ visible: boolean; seq: number | null; sender_name: string | null; recipients: string[]; body_id: number | null; ids: Record<string, number> | null }>(
+    const r = await this.run<{ visible: boolean; seq: number | null; sender_name: string | null; recipients: string[] }>(
       POST_MESSAGE,
-      [post.id, post.stream, post.topic, post.senderId, post.content, post.createdAt, narrowed, narrowed ? [...post.narrowTo!, post.senderId] : [], reserve],
+      [post.id, post.stream, post.topic, post.senderId, post.content, post.createdAt, narrowed, narrowed ? [...post.narrowTo!, post.senderId] : []],
     );
     const row = r.rows[0]!;
     if (!row.visible) return undefined;
     if (row.seq === null) throw new StoreConflictError(`message id "${post.id}" already exists`);
-    if (reserve) this.reserved = { bodyId: row.body_id!, ids: new Map(Object.entries(row.ids ?? {})) };
     const { narrowTo: _narrowTo, ...message } = post;
     return { record: { ...message, seq: row.seq, senderName: row.sender_name ?? '', editedAt: null, deleted: false }, recipients: row.recipients };
   }
@@ -600,84 +679,17 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
    * pushes), and each push's entries get consecutive ids in push order.
    */
   async appendPushes(pushes: readonly OutcomePush[]): Promise<number[][]> {
-    if (this.reserved) return [this.appendReserved(pushes)];
-    const users: string[] = [];
-    const pushIndex: number[] = [];
-    const bodies: string[] = [];
-    pushes.forEach((push, i) => {
-      bodies.push(JSON.stringify(push.body));
-      for (const u of new Set(push.userIds)) {
-        users.push(u);
-        pushIndex.push(i + 1);
-      }
-    });
-    if (users.length === 0) return pushes.map((p) => p.userIds.map(() => 0));
-    if (pushes.length === 1) return [await this.appendOnePush(pushes[0]!.userIds, users, bodies[0]!)];
-    const r = await this.run<{ user_id: string; p: number; id: number }>(
-      `WITH body AS (            -- one row per push (p = 1, 2, …) with its new body id
-         SELECT p::int AS p, nextval('outcome_bodies_id_seq') AS id, body FROM unnest($3::text[]) WITH ORDINALITY AS x(body, p)
-       ), e AS (                 -- one row per (recipient, push); k numbers a recipient's pushes
-         SELECT u, p, ROW_NUMBER() OVER (PARTITION BY u ORDER BY p) AS k FROM unnest($1::text[], $2::int[]) AS x(u, p)
-       ), n AS (
-         SELECT u, COUNT(*) AS total FROM e GROUP BY u
-       ), c AS (                 -- bump each recipient's counter once, locking the rows in sorted order
-         INSERT INTO outcome_counters AS oc (user_id, last_id)
-         SELECT u, total FROM n ORDER BY u COLLATE "C"
-         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + excluded.last_id RETURNING user_id, last_id
-       ), r AS (
-         SELECT e.u, e.p, c.last_id - n.total + e.k AS id FROM e JOIN n ON n.u = e.u JOIN c ON c.user_id = e.u
-       ), stored AS (
-         INSERT INTO outcome_bodies (id, body) SELECT id, body FROM body
-       ), counted AS (
-         INSERT INTO outcome_body_refs (body_id, refs) SELECT body.id, COUNT(*) FROM e JOIN body USING (p) GROUP BY body.id
-       ), logged AS (
-         INSERT INTO outcomes (user_id, id, body_id) SELECT r.u, r.id, body.id FROM r JOIN body USING (p)
-       )
-       SELECT u AS user_id, p, id FROM r`,
-      [users, pushIndex, bodies],
-    );
-    const ids = pushes.map(() => new Map<string, number>());
-    for (const row of r.rows) ids[row.p - 1]!.set(row.user_id, row.id);
-    return pushes.map((push, i) => push.userIds.map((u) => ids[i]!.get(u)!));
+    const plan = appendPlan(pushes);
+    return 'ids' in plan ? plan.ids : plan.read(await this.run(plan.text, plan.values));
   }
-  /**
-   * The common case of appendPushes, one push (a SendMessage): every recipient's counter goes up by one, so no
-   * numbering of a recipient's pushes is needed. `users` are distinct; the result follows `userIds`.
-   */
-  private async appendOnePush(userIds: readonly string[], users: readonly string[], body: string): Promise<number[]> {
-    const r = await this.run<{ user_id: string; id: number }>(
-      `WITH b AS (
-         INSERT INTO outcome_bodies (body) VALUES ($2) RETURNING id
-       ), counted AS (
-         INSERT INTO outcome_body_refs (body_id, refs) SELECT id, cardinality($1::text[]) FROM b
-       ), c AS (                 -- bump each recipient's counter, locking the rows in sorted order
-         INSERT INTO outcome_counters AS oc (user_id, last_id)
-         SELECT u, 1 FROM unnest($1::text[]) AS u ORDER BY u COLLATE "C"
-         ON CONFLICT (user_id) DO UPDATE SET last_id = oc.last_id + 1 RETURNING user_id, last_id
-       ), logged AS (
-         INSERT INTO outcomes (user_id, id, body_id) SELECT c.user_id, c.last_id, b.id FROM c CROSS JOIN b
-       )
-       SELECT user_id, last_id AS id FROM c`,
-      [users, body],
-    );
-    const ids = new Map(r.rows.map((x) => [x.user_id, x.id]));
-    return userIds.map((u) => ids.get(u)!);
-  }
-  /**
-   * The push postMessage took the ids for: its recipients' outcome rows exist, referring to the body id it took, so
-   * only the body row is written, sent with the COMMIT (no round trip of its own). Anything but one push to exactly
-   * those recipients is a caller's bug: it throws, and the transaction rolls back.
-   */
-  private appendReserved(pushes: readonly OutcomePush[]): number[] {
-    const reserved = this.reserved!;
-    this.reserved = undefined;
-    const push = pushes.length === 1 ? pushes[0]! : undefined;
-    const users = new Set(push?.userIds);
-    if (!push || users.size !== reserved.ids.size || ![...users].every((u) => reserved.ids.has(u))) {
-      throw new Error('the push after postMessage must go to exactly its recipients, alone');
-    }
-    this.sendWithCommit('INSERT INTO outcome_bodies (id, body) VALUES ($1, $2)', [reserved.bodyId, JSON.stringify(push.body)]);
-    return push.userIds.map((u) => reserved.ids.get(u)!);
+  /** appendPushes, executed with the COMMIT (see OutcomeLog.appendPushesWithCommit); at once outside a transaction. */
+  appendPushesWithCommit(pushes: readonly OutcomePush[]): Promise<number[][]> {
+    if (!this.inTransaction) return this.appendPushes(pushes);
+    const plan = appendPlan(pushes);
+    if ('ids' in plan) return Promise.resolve(plan.ids);
+    const ids = this.sendAtCommit<AppendedRow>(plan.text, plan.values).then(plan.read);
+    ids.catch(() => undefined); // the transaction reports the failure
+    return ids;
   }
   async outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
     const r = await this.run<{ id: number; body: string }>(
@@ -1000,8 +1012,10 @@ export class PostgresStore extends PgOps implements Store {
         // A speculative claim's answer has usually arrived with the work's last read; it must be in before the
         // COMMIT goes out (a lost claim must not commit).
         await tx.readyToCommit();
-        // The writes sent with the commit (the reply) and the COMMIT share one round trip. A COMMIT behind a
-        // failed statement answers ROLLBACK rather than an error: settle() reports that statement's error first.
+        // The writes sent with the commit (the reply, the append held for it) and the COMMIT share one round trip.
+        // A COMMIT behind a failed statement answers ROLLBACK rather than an error: settle() reports that
+        // statement's error first.
+        tx.flushAtCommit();
         const committed = client.query('COMMIT');
         committed.catch(() => undefined);
         await begun;
@@ -1011,6 +1025,7 @@ export class PostgresStore extends PgOps implements Store {
         markOrdered?.();
         return result;
       } catch (caught) {
+        tx.dropAtCommit(caught);
         // A statement refused because an earlier pipelined write had failed (25P02, "current transaction is
         // aborted") hides the cause: report that write's error instead.
         const e = isCode(caught, '25P02') ? await tx.settle().then(() => caught, (failed: unknown) => failed) : caught;
