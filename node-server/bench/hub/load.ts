@@ -73,6 +73,8 @@ export interface WindowResult {
   deliveries: number;
   /** CPU seconds of the server processes (and of PostgreSQL's backends and Redis where they are used). */
   serverCpuSeconds: number;
+  /** The same by part where the probe names parts (the `hubs` shape: hubs, postgres, redis). */
+  serverCpuByPart: Record<string, number>;
   /** CPU seconds of this (load client) process: near 1 per second means the clients, not the server, were the limit. */
   clientCpuSeconds: number;
   deliveriesPerSecond: number;
@@ -152,6 +154,7 @@ async function measureWindow(session: Session, probe: Probe, timing: WindowTimin
   const cpu1 = await probe.cpu.sample();
   const client = process.cpuUsage(client0);
   const counters1 = (await probe.counters?.()) ?? {};
+  const serverCpuByPart = CpuMeter.spentByPart(cpu0, cpu1);
   const serverCpuSeconds = CpuMeter.spent(cpu0, cpu1);
   const counters: Record<string, number> = {};
   for (const [k, v] of Object.entries(counters1)) if (k in counters0) counters[k] = v - counters0[k]!;
@@ -159,6 +162,7 @@ async function measureWindow(session: Session, probe: Probe, timing: WindowTimin
     seconds,
     deliveries,
     serverCpuSeconds,
+    serverCpuByPart,
     clientCpuSeconds: (client.user + client.system) / 1e6,
     deliveriesPerSecond: deliveries / seconds,
     deliveriesPerCpuSecond: serverCpuSeconds > 0 ? deliveries / serverCpuSeconds : NaN,

@@ -70,7 +70,20 @@ export interface HubReport {
   ratios: Record<string, Record<string, number>>;
   ratio_ranges: Record<string, Record<string, Range>>;
   commit: Record<string, { mean_tx_per_commit: number; range: Range; rounds: number }>;
-  hubs: Record<string, Record<string, { deliveries_per_s: number; deliveries_per_cpu_s: number; rounds: number; range: Record<string, Range> }>>;
+  hubs: Record<
+    string,
+    Record<
+      string,
+      {
+        deliveries_per_s: number;
+        deliveries_per_cpu_s: number;
+        /** Median CPU milliseconds per delivery, by process kind (hubs, postgres, redis): where the cost goes. */
+        cpu_ms_per_delivery_by_part: Record<string, number>;
+        rounds: number;
+        range: Record<string, Range>;
+      }
+    >
+  >;
   notes: Record<string, unknown>;
 }
 
@@ -141,7 +154,9 @@ export function writeHubReport(report: HubReport): string {
   for (const [load, configs] of Object.entries(report.hubs)) {
     console.log(`\n  hubs: ${load} (CPU of hubs + PostgreSQL backends + Redis)`);
     for (const [config, f] of Object.entries(configs)) {
-      console.log(`    ${config.padEnd(8)} ${withRange(f.deliveries_per_cpu_s, f.range.deliveries_per_cpu_s).padEnd(28)} per CPU-s   ${withRange(f.deliveries_per_s, f.range.deliveries_per_s)} /s`);
+      const parts = Object.entries(f.cpu_ms_per_delivery_by_part);
+      const split = parts.length > 1 ? `   CPU ms per delivery: ${parts.map(([part, msPer]) => `${part} ${msPer.toFixed(3)}`).join(', ')}` : '';
+      console.log(`    ${config.padEnd(8)} ${withRange(f.deliveries_per_cpu_s, f.range.deliveries_per_cpu_s).padEnd(28)} per CPU-s   ${withRange(f.deliveries_per_s, f.range.deliveries_per_s).padEnd(28)} /s${split}`);
     }
   }
   console.log(`\n  -> ${file}`);

@@ -75,7 +75,7 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
       label,
       servers,
       target: stageTarget({ label, ports: servers.map((s) => s.port), layout: shape.layout, accounts: servers[0]!.info.accounts as BenchAccount[] }),
-      probe: { cpu: new CpuMeter(async () => [...servers.map((s) => s.pid), ...redisPids, ...(await backends())]) },
+      probe: { cpu: new CpuMeter(async () => ({ hubs: servers.map((s) => s.pid), postgres: await backends(), redis: redisPids })) },
       stop,
     };
   } catch (error) {
@@ -108,9 +108,15 @@ export async function runHubs(timing: Timing, scale = 1): Promise<HubReport['hub
           const perS = spread(rs.map((r) => r?.deliveriesPerSecond ?? NaN));
           const perCpu = spread(rs.map((r) => r?.deliveriesPerCpuSecond ?? NaN));
           const round = (n: number) => (Number.isFinite(n) ? Math.round(n) : NaN);
+          const byPart: Record<string, number> = {};
+          for (const part of new Set(rs.flatMap((r) => Object.keys(r?.serverCpuByPart ?? {})))) {
+            const perDelivery = spread(rs.map((r) => (r && r.deliveries > 0 ? ((r.serverCpuByPart[part] ?? 0) * 1000) / r.deliveries : NaN)));
+            byPart[part] = Math.round(perDelivery.median * 1000) / 1000;
+          }
           out[load]![label] = {
             deliveries_per_s: round(perS.median),
             deliveries_per_cpu_s: round(perCpu.median),
+            cpu_ms_per_delivery_by_part: byPart,
             rounds: perCpu.rounds,
             range: { deliveries_per_s: [round(perS.min), round(perS.max)], deliveries_per_cpu_s: [round(perCpu.min), round(perCpu.max)] },
           };

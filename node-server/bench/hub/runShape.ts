@@ -41,10 +41,17 @@ const CLIENT_BUDGET = (() => {
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
+/** " = hubs 2.10 + postgres 1.80 + redis 0.20" where the probe names parts. */
+function byPart(r: WindowResult): string {
+  const parts = Object.entries(r.serverCpuByPart);
+  if (parts.length < 2) return '';
+  return ` = ${parts.map(([part, seconds]) => `${part} ${seconds.toFixed(2)}`).join(' + ')}`;
+}
+
 function describe(r: WindowResult): string {
   return (
     `${fmt(r.deliveriesPerSecond)} deliveries/s, ${fmt(r.deliveriesPerCpuSecond)} per server CPU-s ` +
-    `(server ${r.serverCpuSeconds.toFixed(2)} CPU-s, client ${r.clientCpuSeconds.toFixed(2)} CPU-s in ${r.seconds.toFixed(1)} s), ` +
+    `(server ${r.serverCpuSeconds.toFixed(2)} CPU-s${byPart(r)}, client ${r.clientCpuSeconds.toFixed(2)} CPU-s in ${r.seconds.toFixed(1)} s), ` +
     `delivery p50 ${ms(r.p50)} / p99 ${ms(r.p99)} ms, send round trip p50 ${ms(r.rttP50)} ms` +
     (r.refused > 0 ? `, ${r.refused} sends refused` : '')
   );
