@@ -11,6 +11,7 @@ import { resolveBackoff, type BackoffConfig, type ResolvedBackoff } from './back
 import { failed, KILLED, SHUTDOWN, type Exit, type RestartPolicy } from './Exit.js';
 import type { Incarnation } from './internal/Incarnation.js';
 import { NodeCell } from './internal/NodeCell.js';
+import { RunLifecycle } from './internal/RunLifecycle.js';
 import { SupervisorCore, type CoreStats } from './internal/SupervisorCore.js';
 import type { SystemContext } from './internal/SystemContext.js';
 import { RestartIntensity, type IntensityConfig } from './RestartIntensity.js';
@@ -286,26 +287,22 @@ class LocalActorRef<S, M> implements ActorRef<M> {
 }
 
 /** One run of an actor: its state, its consumer on the inbox, its children. */
-class ActorRun<S, M> implements Incarnation, ActorContext<M> {
+class ActorRun<S, M> extends RunLifecycle implements ActorContext<M> {
   private state!: S;
   private readonly receiver: MailboxReceiver<M>;
-  private abortController: AbortController | undefined;
   private children: SupervisorCore | undefined;
   private readonly childStats: CoreStats = { running: 0, failed: 0, restarts: 0, iterations: 0 };
   private scheduled = false;
   private processing = false;
   private current: Lease<M> | undefined;
-  private ended: Exit | undefined;
-  private stopRequested = false;
-  private stopTimer: ReturnType<typeof setTimeout> | undefined;
-  private waiters: Array<(exit: Exit) => void> | undefined;
   private readonly pumpNow = (): void => this.pump();
 
   constructor(
     private readonly cell: ActorCell<S, M>,
     readonly attempt: number,
-    private readonly onExit: (exit: Exit) => void,
+    onExit: (exit: Exit) => void,
   ) {
+    super(cell.id, onExit);
     this.receiver = cell.mailbox.receiver();
   }
 
@@ -326,16 +323,8 @@ class ActorRun<S, M> implements Incarnation, ActorContext<M> {
     return this.cell.ref;
   }
 
-  get id(): string {
-    return this.cell.id;
-  }
-
   get deliveries(): number {
     return this.current?.deliveries ?? 0;
-  }
-
-  get signal(): AbortSignal {
-    return (this.abortController ??= new AbortController()).signal;
   }
 
   spawn<S2, M2>(definition: ActorDefinition<S2, M2>, options: ActorOptions = {}): ActorRef<M2> {
@@ -415,7 +404,7 @@ class ActorRun<S, M> implements Incarnation, ActorContext<M> {
       this.current = undefined;
     }
     this.processing = false;
-    if (this.stopRequested && this.ended === undefined) this.finishStop();
+    if (this.stopRequested && this.ended === undefined) this.stopGracefully();
   }
 
   /** A failed delivery: the message goes back to the inbox, or to dead letters after maxDeliveries. */
@@ -428,58 +417,31 @@ class ActorRun<S, M> implements Incarnation, ActorContext<M> {
     this.end(failed(cause));
   }
 
-  stop(timeoutMs: number): Promise<Exit>;
-  stop(): void;
-  stop(timeoutMs?: number): Promise<Exit> | void {
-    if (timeoutMs === undefined) {
-      // ActorContext.stop(): for good, through the parent.
-      void this.cell.stopForGood(this.cell.options.shutdownTimeoutMs);
-      return;
-    }
-    if (this.ended !== undefined) return Promise.resolve(this.ended);
-    const promise = new Promise<Exit>((resolve) => (this.waiters ??= []).push(resolve));
-    if (!this.stopRequested) {
-      this.stopRequested = true;
-      if (timeoutMs <= 0) this.end(KILLED);
-      else {
-        if (timeoutMs !== Infinity) this.stopTimer = setTimeout(() => this.end(KILLED), timeoutMs);
-        if (!this.processing) this.finishStop();
-      }
-    }
-    return promise;
+  override stop(timeoutMs: number): Promise<Exit>;
+  override stop(): void;
+  override stop(timeoutMs?: number): Promise<Exit> | void {
+    // ActorContext.stop(): for good, through the parent.
+    if (timeoutMs === undefined) void this.cell.stopForGood(this.cell.options.shutdownTimeoutMs);
+    else return super.stop(timeoutMs);
   }
 
   /** Graceful stop once no message is being handled: children first, then this run. */
-  private finishStop(): void {
+  protected stopGracefully(): void {
+    if (this.processing) return;
     const children = this.children;
-    if (children === undefined || children.slots.length === 0) {
-      this.end(SHUTDOWN);
-      return;
-    }
-    void children.shutdown().then(() => this.end(SHUTDOWN));
+    if (children === undefined || children.slots.length === 0) this.end(SHUTDOWN);
+    else void children.shutdown().then(() => this.end(SHUTDOWN));
   }
 
-  private end(exit: Exit): void {
-    if (this.ended !== undefined) return;
-    this.ended = exit;
+  protected teardown(exit: Exit): PromiseLike<unknown> | void {
     this.processing = false;
     this.current = undefined;
-    if (this.stopTimer !== undefined) clearTimeout(this.stopTimer);
     // Unacked leases (the message being handled) go back to the head of the inbox.
     this.receiver.release();
-    this.abortController?.abort(new StoppedError(this.cell.id, exit.reason === 'failed' ? 'crashed' : 'stopped'));
     if (this.cell.run === this) this.cell.run = undefined;
     const children = this.children;
-    const report = (): void => {
-      this.onExit(exit);
-      const waiters = this.waiters;
-      this.waiters = undefined;
-      if (waiters !== undefined) for (const w of waiters) w(exit);
-    };
-    if (children !== undefined && children.slots.length > 0) {
-      // A crashed or killed actor takes its children down before it is restarted.
-      void children.shutdown(exit === KILLED ? 0 : undefined).then(report);
-    } else report();
+    // A crashed or killed actor takes its children down before it is restarted.
+    if (children !== undefined && children.slots.length > 0) return children.shutdown(exit === KILLED ? 0 : undefined);
   }
 }
 

@@ -1,7 +1,9 @@
 // The examples of sdk/docs/supervision.md, run as tests so the documentation cannot rot.
 import { fromEvent, interval, Observable, takeUntil } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { Engine } from '../machine/index.js';
 import { Mailbox } from '../mailbox/index.js';
+import { Scope, server } from '../session/index.js';
 import { createSystem, defineActor, group, inspectionTree, serveMailbox, type Reply, type TaskContext, type TreeNode } from './index.js';
 
 describe('docs/supervision.md', () => {
@@ -108,5 +110,34 @@ describe('docs/supervision.md', () => {
     // --- end ---
     expect(JSON.stringify(tree.map(show))).toBe('[["app","running",[["app/workers","running",[["app/workers/0","running",[]],["app/workers/1","running",[]]]]]]]');
     await system.shutdown({ timeoutMs: 0 });
+  });
+
+  it('lifecycles: a scope, an engine and a server session stop with their task', async () => {
+    // --- example 5 ---
+    const inbox = new Mailbox<string>();
+    const runs: Array<{ sessions: Scope; engine: Engine }> = [];
+    const workers = group(
+      (ctx) => {
+        // Scope: this run's own sessions. ctx.signal aborts however the run ends, so they never outlive it.
+        const sessions = new Scope({ name: `${ctx.id}/sessions`, signal: ctx.signal });
+        sessions.spawn(({ signal }) => new Promise((done) => signal.addEventListener('abort', done)));
+        // Engine: its machines stop in the run's graceful phase (every `leave` runs, channels close).
+        const engine = new Engine();
+        ctx.stopping.addEventListener('abort', () => engine.stop(), { once: true });
+        runs.push({ sessions, engine });
+        // The task itself is a seed-000 server session; `shutdown: ctx.stopping` ends it gracefully.
+        return server(inbox.receiver(), { seed: () => 0, step: (n) => n + 1, shutdown: ctx.stopping });
+      },
+      { name: 'workers', size: 2 },
+    );
+    const reports = await workers.shutdown({ timeoutMs: 1000 });
+    console.log(reports.map((r) => r.reason)); // [ 'shutdown', 'shutdown' ]
+    console.log(runs.map((r) => [r.sessions.state, r.engine.stopped])); // [ [ 'cancelled', true ], [ 'cancelled', true ] ]
+    // --- end ---
+    expect(reports.map((r) => r.reason)).toEqual(['shutdown', 'shutdown']);
+    expect(runs.map((r) => [r.sessions.state, r.engine.stopped])).toEqual([
+      ['cancelled', true],
+      ['cancelled', true],
+    ]);
   });
 });

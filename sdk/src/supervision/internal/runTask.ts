@@ -1,13 +1,13 @@
 // One run ("incarnation") of a task: calls the factory, watches the returned Observable or
-// Promise, and reports how it ended exactly once. Stopping is two-phase like OTP's shutdown:
+// Promise, and reports how it ended exactly once. Stopping is RunLifecycle's two-phase stop:
 // first the `stopping` signal (finish gracefully), then at the deadline `signal` is aborted, the
 // Observable unsubscribed, and the run counts as killed.
 import { from, isObservable, type Subscription } from 'rxjs';
 import { failed, KILLED, NORMAL, SHUTDOWN, type Exit } from '../Exit.js';
-import { StoppedError } from '../SupervisionError.js';
 import type { TaskContext, TaskFactory } from '../TaskContext.js';
 import type { DeadLetter } from '../DeadLetter.js';
 import type { Incarnation } from './Incarnation.js';
+import { RunLifecycle } from './RunLifecycle.js';
 
 export function runTask(
   factory: TaskFactory,
@@ -22,23 +22,18 @@ export function runTask(
 
 export type DeadLetterSink = <M>(message: M, deliveries: number, cause: unknown) => DeadLetter<M>;
 
-class TaskRun implements Incarnation, TaskContext {
-  private abort: AbortController | undefined;
-  private graceful: AbortController | undefined;
+class TaskRun extends RunLifecycle implements TaskContext {
   private subscription: Subscription | undefined;
-  private ended: Exit | undefined;
-  private stopRequested = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private waiters: Array<(exit: Exit) => void> | undefined;
 
   constructor(
     factory: TaskFactory,
-    readonly id: string,
+    id: string,
     readonly slot: number,
     readonly attempt: number,
-    private readonly onExit: (exit: Exit) => void,
+    onExit: (exit: Exit) => void,
     readonly deadLetter: DeadLetterSink,
   ) {
+    super(id, onExit);
     let result: unknown;
     try {
       result = factory(this);
@@ -72,36 +67,14 @@ class TaskRun implements Incarnation, TaskContext {
     }
   }
 
-  get signal(): AbortSignal {
-    // Made on first use: most restarts of tasks that never look at it then cost no AbortController.
-    const controller = (this.abort ??= new AbortController());
-    if (this.ended !== undefined && !controller.signal.aborted) controller.abort(new StoppedError(this.id, 'has ended'));
-    return controller.signal;
+  protected stopGracefully(): void {
+    // A task that never looked at `stopping` cannot be cooperating: like an OTP process that does
+    // not trap exits, it is stopped at once rather than after a grace period it cannot use.
+    if (this.graceful === undefined) this.end(KILLED);
   }
 
-  get stopping(): AbortSignal {
-    return (this.graceful ??= new AbortController()).signal;
-  }
-
-  stop(timeoutMs: number): Promise<Exit> {
-    if (this.ended !== undefined) return Promise.resolve(this.ended);
-    const promise = new Promise<Exit>((resolve) => (this.waiters ??= []).push(resolve));
-    if (!this.stopRequested) {
-      this.stopRequested = true;
-      // A task that never looked at `stopping` cannot be cooperating: like an OTP process that does
-      // not trap exits, it is stopped at once rather than after a grace period it cannot use.
-      if (timeoutMs <= 0 || this.graceful === undefined) this.kill();
-      else {
-        this.graceful?.abort(new StoppedError(this.id, 'is shutting down'));
-        if (this.ended === undefined && timeoutMs !== Infinity) this.timer = setTimeout(() => this.kill(), timeoutMs);
-      }
-    }
-    return promise;
-  }
-
-  kill(): void {
-    if (this.ended !== undefined) return;
-    this.end(KILLED);
+  protected teardown(): void {
+    this.subscription?.unsubscribe();
   }
 
   /** An error after a stop was requested that is just the task honouring it counts as shutdown. */
@@ -110,25 +83,5 @@ class TaskRun implements Incarnation, TaskContext {
       if (cause === this.graceful?.signal.reason || (cause instanceof Error && cause.name === 'AbortError')) return SHUTDOWN;
     }
     return failed(cause);
-  }
-
-  private end(exit: Exit): void {
-    if (this.ended !== undefined) return;
-    this.ended = exit;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    const subscription = this.subscription;
-    this.subscription = undefined;
-    if (exit === KILLED) {
-      const reason = new StoppedError(this.id, 'was aborted at its shutdown deadline');
-      this.abort?.abort(reason);
-      this.graceful?.abort(reason);
-    }
-    subscription?.unsubscribe();
-    // The run is over either way: anything it started with our signal must stop now.
-    if (this.abort !== undefined && !this.abort.signal.aborted) this.abort.abort(new StoppedError(this.id, 'has ended'));
-    this.onExit(exit);
-    const waiters = this.waiters;
-    this.waiters = undefined;
-    if (waiters !== undefined) for (const w of waiters) w(exit);
   }
 }
