@@ -4,6 +4,7 @@
 // reply) on a pool of ONE connection, and measures per message:
 // - the backend's CPU (utime + stime of pg_backend_pid() from /proc/<pid>/stat: needs the server on this machine),
 // - WAL written (pg_current_wal_insert_lsn() before and after: the whole server's, so run it on a quiet one),
+// - this process's CPU (the store's client side: what a hub pays for pg's protocol and socket writes),
 // - round trips (statements sent while none of the connection's was in flight; a pipelined one rides along),
 // - wall time.
 // With --senders N it also measures contention: N senders at once, split over two stores (two "hubs", N/2
@@ -163,6 +164,8 @@ async function setUp(store: StoreLike): Promise<void> {
 
 interface Sample {
   cpuMs: number;
+  /** This process's CPU per message: the store's client side, what a hub pays (pg's protocol, its socket writes). */
+  hubCpuMs: number;
   walBytes: number;
   roundTrips: number;
   wallMs: number;
@@ -180,13 +183,15 @@ async function measure(variant: Variant, store: StoreLike, probe: pg.Client, sha
   const walFrom = await lsn();
   const cpuFrom = cpuSecondsOf(pid);
   const tripsFrom = roundTrips;
+  const hubFrom = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < count; i++) await variant.send(store, 'user-00000', shape, i);
   const wallMs = performance.now() - started;
+  const hub = process.cpuUsage(hubFrom);
   const cpuMs = (cpuSecondsOf(pid) - cpuFrom) * 1000;
   const trips = roundTrips - tripsFrom;
   const walBytes = Number((await probe.query<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::bigint AS d', [walFrom])).rows[0]!.d);
-  return { cpuMs: cpuMs / count, walBytes: walBytes / count, roundTrips: trips / count, wallMs: wallMs / count };
+  return { cpuMs: cpuMs / count, hubCpuMs: (hub.user + hub.system) / 1000 / count, walBytes: walBytes / count, roundTrips: trips / count, wallMs: wallMs / count };
 }
 
 /** N senders at once over two stores on the variant's schema, all to the 1,001-member stream. */
@@ -270,7 +275,7 @@ async function main(): Promise<void> {
           ((samples[variant.name] ??= { small: [], large: [] })[shape]).push(s);
           console.log(
             `round ${round + 1} ${shape.padEnd(5)} (${AUDIENCES[shape]} members) ${variant.name.padEnd(3)}: ` +
-              `PG CPU ${s.cpuMs.toFixed(2)} ms, WAL ${(s.walBytes / 1024).toFixed(1)} KB, ${s.roundTrips.toFixed(1)} round trips, wall ${s.wallMs.toFixed(1)} ms`,
+              `PG CPU ${s.cpuMs.toFixed(2)} ms, hub CPU ${s.hubCpuMs.toFixed(2)} ms, WAL ${(s.walBytes / 1024).toFixed(1)} KB, ${s.roundTrips.toFixed(1)} round trips, wall ${s.wallMs.toFixed(1)} ms`,
           );
         }
       }
@@ -278,7 +283,7 @@ async function main(): Promise<void> {
     const summary: Record<string, Record<string, Record<string, { median: number; min: number; max: number; n: number }>>> = {};
     for (const [name, byShape] of Object.entries(samples)) {
       for (const shape of Object.keys(AUDIENCES) as Shape[]) {
-        for (const key of ['cpuMs', 'walBytes', 'roundTrips', 'wallMs'] as const) {
+        for (const key of ['cpuMs', 'hubCpuMs', 'walBytes', 'roundTrips', 'wallMs'] as const) {
           const xs = byShape[shape].map((s) => s[key]);
           ((summary[name] ??= {})[`${shape}-${AUDIENCES[shape]}`] ??= {})[key] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
         }
