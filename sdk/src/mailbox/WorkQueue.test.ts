@@ -1,7 +1,7 @@
 // What users of WorkQueue rely on: one item at a time, in offer order; synchronous items handled on the offering
 // turn; a bound that counts the item in hand; pause/resume; close then drained; a failing item does not stop the
 // queue.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WorkQueue } from '../index.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
@@ -73,8 +73,10 @@ describe('WorkQueue', () => {
     expect(queue.offer(4)).toBe(false); // closed
   });
 
-  it('rejects a capacity below 1', () => {
-    expect(() => new WorkQueue<number>(() => undefined, { capacity: 0 })).toThrow(RangeError);
+  it('rejects a capacity below 1, naming the rule and the value', () => {
+    expect(() => new WorkQueue<number>(() => undefined, { capacity: 0 })).toThrow(
+      new RangeError('WorkQueue capacity must be a whole number >= 1 or Infinity, got 0'),
+    );
   });
 
   it('takes capacities by the same rule as a Mailbox: a whole number >= 1, or Infinity', () => {
@@ -204,5 +206,172 @@ describe('WorkQueue', () => {
     queue.close();
     await queue.drained;
     expect(drained).toBe(true);
+  });
+
+  it('peek shows the next waiting item and leaves it in place', () => {
+    const queue = new WorkQueue<number>(() => new Promise<void>(() => undefined));
+    expect(queue.peek()).toBeUndefined(); // nothing ever waited
+    expect(queue.take()).toBeUndefined();
+    expect(queue.clear()).toEqual([]);
+    queue.offer(1); // in hand: not waiting
+    expect(queue.peek()).toBeUndefined();
+    queue.offer(2);
+    queue.offer(3);
+    expect(queue.peek()).toBe(2);
+    expect(queue.peek()).toBe(2);
+    expect(queue.length).toBe(2);
+    expect(queue.take()).toBe(2);
+    expect(queue.peek()).toBe(3);
+  });
+
+  it('resume while an item is in hand hands out nothing more until it is done', async () => {
+    const gate = deferred();
+    const started: number[] = [];
+    const queue = new WorkQueue<number>((n) => {
+      started.push(n);
+      return n === 1 ? gate.promise : undefined;
+    });
+    queue.offer(1);
+    queue.pause();
+    queue.offer(2);
+    queue.resume(); // 1 is still in hand
+    expect(started).toEqual([1]);
+    expect(queue.busy).toBe(true);
+    gate.resolve();
+    queue.close();
+    await queue.drained;
+    expect(started).toEqual([1, 2]);
+  });
+
+  it('onIdle is not called while items wait behind a pause, nor by resuming a queue with nothing to do', () => {
+    let idle = 0;
+    const seen: number[] = [];
+    const queue = new WorkQueue<number>(
+      (n) => {
+        seen.push(n);
+        if (n === 1) queue.pause();
+      },
+      { onIdle: () => idle++ },
+    );
+    queue.resume(); // not paused: nothing happens
+    queue.pause();
+    queue.resume(); // paused with nothing waiting: nothing to do, so not "idle again"
+    expect(idle).toBe(0);
+    queue.offer(1); // pauses itself with nothing waiting
+    expect(idle).toBe(1);
+    queue.offer(2); // waits behind the pause
+    expect([idle, queue.length, queue.busy]).toEqual([1, 1, false]);
+    queue.pause();
+    queue.resume();
+    expect(seen).toEqual([1, 2]);
+    expect(idle).toBe(2);
+    queue.resume(); // nothing to do: not idle "again"
+    expect(idle).toBe(2);
+  });
+
+  it('drained waits for the item in hand, for every caller that asked', async () => {
+    const gate = deferred();
+    const queue = new WorkQueue<number>(() => gate.promise);
+    queue.offer(1);
+    queue.close(); // nothing waits, but 1 is in hand
+    const order: string[] = [];
+    const first = queue.drained.then(() => order.push('first'));
+    const second = queue.drained.then(() => order.push('second'));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(order).toEqual([]);
+    gate.resolve();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
+  });
+
+  it('a closed, paused queue with items waiting is not drained until they are handled or cleared', async () => {
+    const seen: number[] = [];
+    const queue = new WorkQueue<number>((n) => void seen.push(n));
+    queue.pause();
+    queue.offer(1);
+    queue.offer(2);
+    queue.close();
+    let drained = false;
+    void queue.drained.then(() => (drained = true));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(drained).toBe(false);
+    expect(queue.clear()).toEqual([1, 2]);
+    await queue.drained;
+    expect(drained).toBe(true);
+    expect(seen).toEqual([]);
+
+    const resumed = new WorkQueue<number>((n) => void seen.push(n));
+    resumed.pause();
+    resumed.offer(3);
+    resumed.close();
+    let resumedDrained = false;
+    void resumed.drained.then(() => (resumedDrained = true));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(resumedDrained).toBe(false);
+    resumed.resume();
+    await resumed.drained;
+    expect(seen).toEqual([3]);
+  });
+
+  it('without onError a failure is rethrown from a microtask (uncaught) and the queue goes on', () => {
+    const rethrows: Array<() => void> = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => void rethrows.push(task));
+    const seen: number[] = [];
+    try {
+      const queue = new WorkQueue<number>((n) => {
+        if (n === 1) throw new Error('one');
+        seen.push(n);
+      });
+      queue.offer(1);
+      queue.offer(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(seen).toEqual([2]);
+    expect(rethrows).toHaveLength(1);
+    expect(() => rethrows[0]!()).toThrow('one');
+  });
+
+  it('onIdle is not called when a pause stops the queue with items still waiting', async () => {
+    let idle = 0;
+    const gate = deferred();
+    const seen: number[] = [];
+    const queue = new WorkQueue<number>(
+      (n) => {
+        seen.push(n);
+        return n === 1 ? gate.promise : undefined;
+      },
+      { onIdle: () => idle++ },
+    );
+    queue.offer(1);
+    queue.offer(2);
+    queue.pause();
+    gate.resolve();
+    await gate.promise;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect([seen, queue.busy, queue.length, idle]).toEqual([[1], false, 1, 0]);
+    queue.resume();
+    expect([seen, idle]).toEqual([[1, 2], 1]);
+  });
+
+  it('resume hands out the waiting items one at a time: an item offered meanwhile waits its turn', async () => {
+    const gate = deferred();
+    const log: string[] = [];
+    const queue = new WorkQueue<number>(async (n) => {
+      log.push(`start ${n}`);
+      if (n === 1) await gate.promise;
+      log.push(`end ${n}`);
+    });
+    queue.pause();
+    queue.offer(1);
+    queue.resume(); // 1 is handed out and its promise is pending
+    expect(queue.busy).toBe(true);
+    queue.offer(2);
+    expect(log).toEqual(['start 1']);
+    gate.resolve();
+    queue.close();
+    expect(queue.closed).toBe(true);
+    await queue.drained;
+    expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
   });
 });

@@ -2,7 +2,7 @@
 // failed background write), the typed errors with their codes and messages, a lease's state as it moves, a
 // backing opened out of order, ackOnSuccess's concurrency, a receiver whose signal was aborted before it started.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Subject, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { Subject, firstValueFrom, lastValueFrom, of, throwError, toArray } from 'rxjs';
 import { Mailbox, MailboxClosedError, MailboxError, MemoryMailboxBacking, ackOnSuccess, type Lease, type MailboxBacking, type MailboxEntry } from './index.js';
 
 afterEach(() => {
@@ -201,6 +201,37 @@ describe('Mailbox leases, in detail', () => {
     expect(seen).toEqual([1, 2]);
     expect(mailbox.drained).toBe(true);
   });
+
+  it('ackOnSuccess nacks the lease when the work fails, whatever stream the lease came from', async () => {
+    const mailbox = new Mailbox<number>();
+    mailbox.trySend(1);
+    const rx = mailbox.receiver();
+    const lease = rx.tryReceive()!; // not from leases(): no unsubscription gives it back
+    const error = await lastValueFrom(
+      of(lease).pipe(
+        ackOnSuccess(() => throwError(() => new Error('boom'))),
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: 'boom' });
+    expect([lease.state, rx.held, mailbox.size]).toEqual(['returned', 0, 1]);
+    expect(rx.tryReceive()!.deliveries).toBe(2);
+  });
+
+  it('ackOnSuccess passes on the work’s own error when the work settled its lease before failing', async () => {
+    const mailbox = new Mailbox<number>();
+    mailbox.trySend(1);
+    const lease = mailbox.receiver().tryReceive()!;
+    const error = await lastValueFrom(
+      of(lease).pipe(
+        ackOnSuccess((_value: number, held: Lease<number>) => {
+          held.ack();
+          return throwError(() => new Error('after ack'));
+        }),
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: 'after ack' });
+    expect(lease.state).toBe('acked');
+  });
 });
 
 describe('MailboxReceiver with a signal', () => {
@@ -337,5 +368,49 @@ describe('Mailbox bookkeeping under churn', () => {
     writes[2]!.reject(new Error('disk full'));
     expect(await third).toMatchObject({ code: 'backing_failed' });
     await expect(waiting).rejects.toBeInstanceOf(MailboxClosedError);
+  });
+});
+
+describe('Mailbox sending, in detail', () => {
+  it('trySend with a backing writes the message to it, and hands a refused write to onBackingError', async () => {
+    const backing = new MemoryMailboxBacking<string>();
+    const errors: MailboxError[] = [];
+    const mailbox = await Mailbox.open({ backing, name: 'jobs', onBackingError: (e) => errors.push(e) });
+    expect(mailbox.trySend('a')).toBe(true);
+    await mailbox.flush();
+    expect([...backing.entries.values()]).toEqual([{ id: 1, value: 'a', deliveries: 0 }]);
+    const disk = new Error('disk full');
+    backing.put = () => Promise.reject(disk);
+    expect(mailbox.trySend('b')).toBe(true); // the write fails in the background
+    await mailbox.flush();
+    await Promise.resolve();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'backing_failed', message: 'mailbox "jobs": the backing did not store the message; it was not sent', cause: disk });
+    expect(mailbox.size).toBe(1);
+  });
+
+  it('a send the backing refused rejects with the backing’s error as its cause', async () => {
+    const disk = new Error('disk full');
+    const backing: MailboxBacking<string> = { load: async () => [], put: () => Promise.reject(disk), delete: async () => undefined };
+    const mailbox = await Mailbox.open({ backing });
+    const error = await mailbox.send('a').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'backing_failed', cause: disk });
+  });
+
+  it('an ack lets in one waiting sender per freed slot, not every waiting sender', async () => {
+    const mailbox = new Mailbox<number>({ capacity: 1 });
+    mailbox.trySend(0);
+    const admitted: number[] = [];
+    const first = mailbox.send(1).then(() => admitted.push(1));
+    const second = mailbox.send(2).then(() => admitted.push(2));
+    const rx = mailbox.receiver();
+    rx.tryReceive()!.ack();
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(admitted).toEqual([1]);
+    expect([mailbox.size, mailbox.inFlight]).toEqual([1, 0]);
+    rx.tryReceive()!.ack();
+    await second;
+    expect(admitted).toEqual([1, 2]);
   });
 });
