@@ -1,6 +1,6 @@
 // The RxJS face of "ack when done": an operator over a lease stream that runs the work for each
 // lease, acks it when the work completes and nacks it when the work errors.
-import { type ObservableInput, type OperatorFunction, from, mergeMap, tap } from 'rxjs';
+import { type ObservableInput, type OperatorFunction, defer, mergeMap, tap } from 'rxjs';
 import type { Lease } from './Lease.js';
 
 export interface AckOnSuccessConfig {
@@ -24,7 +24,8 @@ export function ackOnSuccess<T, R>(
     source.pipe(
       mergeMap(
         (lease) =>
-          from(work(lease.value, lease)).pipe(
+          // defer: a work that throws before returning fails inside the pipe, so the tap below nacks its lease.
+          defer(() => work(lease.value, lease)).pipe(
             tap({
               complete: () => {
                 if (lease.held) lease.ack();

@@ -2,7 +2,7 @@
 // failed background write), the typed errors with their codes and messages, a lease's state as it moves, a
 // backing opened out of order, ackOnSuccess's concurrency, a receiver whose signal was aborted before it started.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Subject, firstValueFrom, lastValueFrom, of, throwError, toArray } from 'rxjs';
+import { Subject, firstValueFrom, lastValueFrom, of, throwError, toArray, type Observable } from 'rxjs';
 import { Mailbox, MailboxClosedError, MailboxError, MemoryMailboxBacking, ackOnSuccess, type Lease, type MailboxBacking, type MailboxEntry } from './index.js';
 
 afterEach(() => {
@@ -215,6 +215,22 @@ describe('Mailbox leases, in detail', () => {
     expect(error).toMatchObject({ message: 'boom' });
     expect([lease.state, rx.held, mailbox.size]).toEqual(['returned', 0, 1]);
     expect(rx.tryReceive()!.deliveries).toBe(2);
+  });
+
+  it('ackOnSuccess nacks the lease when the work throws before returning anything', async () => {
+    const mailbox = new Mailbox<number>();
+    mailbox.trySend(1);
+    const rx = mailbox.receiver();
+    const lease = rx.tryReceive()!;
+    const error = await lastValueFrom(
+      of(lease).pipe(
+        ackOnSuccess((): Observable<never> => {
+          throw new Error('thrown at once');
+        }),
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: 'thrown at once' });
+    expect([lease.state, rx.held, mailbox.size]).toEqual(['returned', 0, 1]);
   });
 
   it('ackOnSuccess passes on the work’s own error when the work settled its lease before failing', async () => {
