@@ -64,6 +64,23 @@ function runDomain(store: PostgresStore, userId: string, command: Command, befor
   }).then(async ({ reply, ids }) => ({ reply, ids: await ids }));
 }
 
+/**
+ * Runs the domain transaction and holds it open after the append (a slow or descheduled hub): resolves once it is
+ * held, with the run and what lets it go on to its reply and COMMIT.
+ */
+async function runDomainHeld(store: PostgresStore, userId: string, command: Command): Promise<{ run: ReturnType<typeof runDomain>; release: () => void }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let reached!: () => void;
+  const holding = new Promise<void>((resolve) => (reached = resolve));
+  const run = runDomain(store, userId, command, async () => {
+    reached();
+    await held;
+  });
+  await holding;
+  return { run, release };
+}
+
 /** Resolves once a backend named `applicationName` waits for a lock (polls pg_stat_activity for up to 10 s). */
 async function waitForLockWait(applicationName: string): Promise<void> {
   const client = new pg.Client({ connectionString: testDatabaseUrl });
@@ -129,15 +146,7 @@ describe('SendMessage on PostgreSQL', () => {
 
   it('a resend racing on another hub runs once: it waits for the first claim, then answers the recorded reply', async () => {
     const [a, b] = await openPair();
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let appended!: () => void;
-    const inFirst = new Promise<void>((r) => (appended = r));
-    const first = runDomain(a, 'u1', send('t1'), async () => {
-      appended();
-      await held;
-    });
-    await inFirst;
+    const { run: first, release } = await runDomainHeld(a, 'u1', send('t1'));
     const resend = runDomain(b, 'u1', send('t1'));
     // The resend's claim waits on the first's key (a lock wait on the server); then the first commits.
     const probe = new pg.Client({ connectionString: testDatabaseUrl });
@@ -231,15 +240,7 @@ describe('SendMessage on PostgreSQL', () => {
     cleanup.push(() => b.close());
     await runDomain(a, 'u1', send('t0'));
     // Hub A has run the message's first round trip and holds its transaction open (a slow or descheduled hub).
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let appended!: () => void;
-    const reachedHold = new Promise<void>((resolve) => (appended = resolve));
-    const slow = runDomain(a, 'u1', send('t1'), async () => {
-      appended();
-      await held;
-    });
-    await reachedHold;
+    const { run: slow, release } = await runDomainHeld(a, 'u1', send('t1'));
     // Hub B's message to the same recipients does not wait for A's COMMIT (its append would block on A's counter
     // rows if A had locked them before holding): it commits, with the next ids.
     const blocked = await Promise.race([

@@ -155,7 +155,7 @@ async function measureWindow(session: Session, probe: Probe, timing: WindowTimin
   const client = process.cpuUsage(client0);
   const counters1 = (await probe.counters?.()) ?? {};
   const serverCpuByPart = CpuMeter.spentByPart(cpu0, cpu1);
-  const serverCpuSeconds = CpuMeter.spent(cpu0, cpu1);
+  const serverCpuSeconds = Object.values(serverCpuByPart).reduce((sum, seconds) => sum + seconds, 0);
   const counters: Record<string, number> = {};
   for (const [k, v] of Object.entries(counters1)) if (k in counters0) counters[k] = v - counters0[k]!;
   return {
