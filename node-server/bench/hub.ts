@@ -10,6 +10,7 @@
 //   npm run bench:hub -- --shapes streams,room --impls stage,socketio --rounds 3 --measure-ms 5000 --warmup-ms 1500
 //   shapes: room, room-senders, streams, audience, size, hubs    impls: stage, socketio, socketio_plain, ws
 //   --max-minutes N: no new round starts after N minutes (default 19; --quick 4)   --scale 0.1: harness smoke test
+//   --hub-configs pg1,pg4 --hub-loads streams: the `hubs` shape on some configurations (sqlite, pg1, pg2, pg4) and loads
 //   STAGE_BENCH_PROFILE=<dir> writes a V8 CPU profile of every server process there.
 import { hostname } from 'node:os';
 import { execSync } from 'node:child_process';
@@ -52,6 +53,9 @@ const config = {
   scale: Number(args.scale ?? 1),
   /** Hard bound on the whole run: no new round starts after it. */
   maxMinutes: Number(args['max-minutes'] ?? (quick ? 4 : 19)),
+  /** The `hubs` shape: only these configurations (sqlite, pg1, pg2, pg4) and loads (streams, room-senders). */
+  hubConfigs: args['hub-configs']?.split(','),
+  hubLoads: args['hub-loads']?.split(',') ?? ['streams', 'room-senders'],
 };
 for (const s of config.shapes) if (!ALL_SHAPES.includes(s)) throw new Error(`unknown shape ${s}: expected ${ALL_SHAPES.join(', ')}`);
 for (const i of config.impls) if (!IMPLEMENTATIONS.includes(i)) throw new Error(`unknown implementation ${i}: expected ${IMPLEMENTATIONS.join(', ')}`);
@@ -103,7 +107,7 @@ try {
     if (name === 'hubs') {
       log('=== hubs: streams and room-senders on 1 SQLite hub and on 1, 2, 4 hubs on PostgreSQL + Redis ===');
       try {
-        report.hubs = await runHubs(timing, config.scale);
+        report.hubs = await runHubs(timing, config.scale, config.hubConfigs, config.hubLoads);
       } catch (error) {
         failed = true;
         log(`hubs FAILED: ${error instanceof Error ? error.message : String(error)}`);

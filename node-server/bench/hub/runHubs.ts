@@ -37,6 +37,11 @@ async function openDatabase(): Promise<Database> {
   return { client, schemas: [] };
 }
 
+async function analyzeSchema(db: Database, schema: string): Promise<void> {
+  const { rows } = await db.client.query<{ table: string }>('SELECT tablename AS "table" FROM pg_tables WHERE schemaname = $1', [schema]);
+  for (const { table } of rows) await db.client.query(`ANALYZE "${schema}"."${table}"`);
+}
+
 async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Database): Promise<Contender> {
   const servers: ServerChild[] = [];
   const stop = () => Promise.all(servers.map((s) => s.stop())).then(() => undefined);
@@ -65,6 +70,10 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
     // The first hub creates the schema and loads the fixture; the others start once it is there.
     servers.push(await spawnServer('stage', { ...options, fixture: shape.layout }));
     for (let i = 1; i < hubs; i++) servers.push(await spawnServer('stage', options));
+    // The fixture was just bulk-loaded: without statistics the planner reads the whole group_members table for
+    // every message's audience (a hash join instead of the primary key). PostgreSQL's docs say to ANALYZE after a
+    // bulk load; a hub that has been running has them from autovacuum. (Measured: see docs/SCALE-OUT.md.)
+    await analyzeSchema(db, schema);
     const redisPids = pidsNamed('redis-server');
     if (redisPids.length === 0) log('redis-server not found in /proc: its CPU is not counted');
     const backends = async () => {
@@ -84,11 +93,14 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
   }
 }
 
-export async function runHubs(timing: Timing, scale = 1): Promise<HubReport['hubs']> {
+/** `configs`: only these configurations (default all); `loads`: only these loads (default streams, room-senders). */
+export async function runHubs(timing: Timing, scale = 1, configs?: readonly string[], loads: readonly string[] = ['streams', 'room-senders']): Promise<HubReport['hubs']> {
+  for (const c of configs ?? []) if (!(c in CONFIGS)) throw new Error(`unknown hub configuration ${c}: expected ${Object.keys(CONFIGS).join(', ')}`);
+  for (const l of loads) if (l !== 'streams' && l !== 'room-senders') throw new Error(`unknown hubs load ${l}: expected streams, room-senders`);
   const out: HubReport['hubs'] = {};
   const db = await openDatabase();
   try {
-    for (const load of ['streams', 'room-senders']) {
+    for (const load of loads) {
       if (Date.now() > timing.deadline) {
         log(`hubs: time budget spent, skipping ${load}`);
         continue;
@@ -99,6 +111,7 @@ export async function runHubs(timing: Timing, scale = 1): Promise<HubReport['hub
       const contenders: Contender[] = [];
       try {
         for (const [label, hubs] of Object.entries(CONFIGS)) {
+          if (configs && !configs.includes(label)) continue;
           log(`hubs/${load}: starting ${label} (${hubs} hub${hubs > 1 ? 's' : ''})`);
           contenders.push(await startConfig(label, hubs, shape, db));
         }
