@@ -364,7 +364,9 @@ describe('CommandRunner as an operator sees it', () => {
     expect(await run({ type: 'CreateGroup', traceId: 'w1', name: 'team' })).toMatchObject({ ok: true });
     expect(await run(markRead('w2'))).toMatchObject({ ok: true });
     await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(lines.filter((l) => l.msg === 'fan-out publish failed').map((l) => l.level)).toEqual(['warn', 'warn']);
+    // Both paths (domain command, session update) warn, with the transport's error.
+    const warned = expect.objectContaining({ level: 'warn', err: expect.objectContaining({ message: 'transport down' }) as unknown });
+    expect(lines.filter((l) => l.msg === 'fan-out publish failed')).toEqual([warned, warned]);
     await stop();
   });
 

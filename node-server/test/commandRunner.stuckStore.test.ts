@@ -22,8 +22,11 @@ import { StoreUnavailableError, type Store, type TransactionOptions } from '../s
 
 type Line = Record<string, unknown> & { level: string; msg: string };
 
-/** How a stuck call fails once its signal aborts: as PostgreSQL waiting for a connection, or running a statement. */
-type Failure = 'reason' | 'dropped';
+/**
+ * How a stuck call fails once its signal aborts: as PostgreSQL waiting for a connection, or running a statement; or
+ * (`bug`) at once, with an error that is neither (a bug in the store).
+ */
+type Failure = 'reason' | 'dropped' | 'bug';
 
 class RecordingFanout extends InProcessFanout {
   readonly published: FanoutEntry[] = [];
@@ -48,6 +51,7 @@ async function setup(options: { handlers?: Partial<CommandHandlers>; deadlineMs?
   const cancelled: string[] = [];
   const hang = (call: string, failure: Failure, txOptions: TransactionOptions | undefined) =>
     new Promise<never>((_, reject) => {
+      if (failure === 'bug') return reject(new TypeError('a bug in the store'));
       const signal = txOptions?.signal;
       // Nothing could ever stop it: fail at once (a real server store would hang here), and say so.
       if (!signal) return reject(new Error(`${call} was given no signal: it would hang forever`));
@@ -132,6 +136,22 @@ describe('CommandRunner with a store that stops answering', () => {
     expect(cancelled).toEqual(['transaction']);
     expect(calls).toBe(1); // answered, not crashed and redelivered
     expect(await base.replies.findReply('u1', 'r1')).toBeUndefined(); // not recorded: a resend runs again
+    await stop();
+  });
+
+  it('does not answer a refused command as if its Err were handled when recording it fails unexpectedly: redelivered, then Err failed', async () => {
+    let calls = 0;
+    const handlers: Partial<CommandHandlers> = {
+      CreateGroup: async () => {
+        calls++;
+        throw new CommandError('not_found', 'no such thing');
+      },
+    };
+    const { base, run, logged, stop } = await setup({ handlers, stuck: { transaction: 'bug' } });
+    expect(await run({ type: 'CreateGroup', traceId: 'b1', name: 'team' })).toMatchObject({ ok: false, traceId: 'b1', error: { code: 'failed' } });
+    expect(calls).toBe(3); // each delivery ran the handler and crashed on the record
+    expect(logged('command failed on every delivery; answered Err failed')).toEqual([expect.objectContaining({ level: 'error', err: expect.objectContaining({ message: 'a bug in the store' }) as unknown })]);
+    expect(await base.replies.findReply('u1', 'b1')).toBeUndefined();
     await stop();
   });
 
