@@ -8,7 +8,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     environment: 'node',
-    include: ['test/commandRunner.test.ts', 'test/commandRunner.logs.test.ts', 'test/commandRunner.paths.test.ts', 'test/commandRunner.invariants.test.ts', 'test/appliedEntries.test.ts', 'test/commandOrder.test.ts', 'test/storeUnavailable.test.ts'],
+    include: ['test/commandRunner.test.ts', 'test/commandRunner.logs.test.ts', 'test/commandRunner.paths.test.ts', 'test/commandRunner.invariants.test.ts', 'test/commandRunner.stuckStore.test.ts', 'test/appliedEntries.test.ts', 'test/commandOrder.test.ts', 'test/storeUnavailable.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,

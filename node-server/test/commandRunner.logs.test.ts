@@ -84,6 +84,28 @@ describe('CommandRunner logs and Err messages', () => {
     await stop();
   });
 
+  it('names the handler’s own error when it gives up on a command, whichever path it took (domain, session update, read)', async () => {
+    const broken = (type: string) => async () => {
+      throw new TypeError(`${type} is broken`);
+    };
+    const handlers = { ...commandHandlers, DismissGroup: broken('DismissGroup'), MarkRead: broken('MarkRead'), FindUser: broken('FindUser') } as CommandHandlers;
+    const { run, logged, stop } = await setup({ handlers });
+    for (const command of [
+      { type: 'DismissGroup', traceId: 'b1', groupId: 'g' },
+      { type: 'MarkRead', traceId: 'b2', stream: 'general', topic: 'hello', upTo: 3 },
+      { type: 'FindUser', traceId: 'b3', username: 'ann' },
+    ] as const) {
+      expect(await run(command)).toMatchObject({ ok: false, error: { code: 'failed' } });
+    }
+    // The operator is told which bug it was, not some error of the runner's own making.
+    expect(logged('command failed on every delivery').map((l) => [l.type, (l.err as { name: string; message: string }).name, (l.err as { message: string }).message])).toEqual([
+      ['DismissGroup', 'TypeError', 'DismissGroup is broken'],
+      ['MarkRead', 'TypeError', 'MarkRead is broken'],
+      ['FindUser', 'TypeError', 'FindUser is broken'],
+    ]);
+    await stop();
+  });
+
   it('logs a store outage once and its end once; the Err says full or unreachable and carries a retry-after', async () => {
     const failing: { error: unknown } = { error: Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }) };
     const { run, logged, stop } = await setup({ failing });

@@ -5,9 +5,12 @@
 // recorded is still answered. Also what an operator sees: `pending`, the latency histograms, the closed runner.
 import { describe, expect, it } from 'vitest';
 import { group } from '@stage/sdk';
-import { deviceSession, type Command } from '@stage/sdk/im';
+import { z } from 'zod';
+import { defineExtension, deviceSession, type Command } from '@stage/sdk/im';
 import { commandHandlers, CommandError } from '../src/commands/index.js';
 import type { CommandHandlers } from '../src/commands/CommandContext.js';
+import { defineHubExtension } from '../src/extensions/defineHubExtension.js';
+import { ExtensionRegistry } from '../src/extensions/ExtensionRegistry.js';
 import type { FanoutEntry } from '../src/fanout/Fanout.js';
 import { InProcessFanout } from '../src/fanout/InProcessFanout.js';
 import { CommandRunner } from '../src/hub/CommandRunner.js';
@@ -32,6 +35,7 @@ interface Options {
   /** While set, every transaction of the store fails with it (the plain store still serves reads). */
   failing?: { error: unknown; onlyTransaction?: boolean };
   workers?: number;
+  extensions?: ExtensionRegistry;
 }
 
 async function setup(options: Options = {}) {
@@ -59,6 +63,7 @@ async function setup(options: Options = {}) {
     maxDeliveries: 3,
     deadlineMs: options.deadlineMs ?? 10_000,
     handlers: { ...commandHandlers, ...options.handlers } as CommandHandlers,
+    ...(options.extensions ? { extensions: options.extensions } : {}),
   });
   const workers = group(runner.task(), { size: workerCount, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 } });
   const run = (command: Command, onOrdered?: () => void) =>
@@ -243,6 +248,50 @@ describe('CommandRunner reads and refusals', () => {
   });
 });
 
+const counter = defineHubExtension(
+  defineExtension({
+    name: 'counter',
+    commands: {
+      add: { kind: 'write', payload: z.strictObject({ by: z.number().int() }), result: z.object({ total: z.number() }) },
+      total: { kind: 'query', payload: z.strictObject({}), result: z.object({ total: z.number() }) },
+    },
+    events: { changed: z.object({ total: z.number() }) },
+  }),
+  {
+    async add({ by }, ctx) {
+      const total = ((await ctx.records.get<number>('total')) ?? 0) + by;
+      await ctx.records.put('total', total);
+      await ctx.emit('changed', { total }, { users: [ctx.userId] });
+      return { total };
+    },
+    async total(_payload, ctx) {
+      return { total: (await ctx.records.get<number>('total')) ?? 0 };
+    },
+  },
+);
+
+describe('CommandRunner with the real handlers', () => {
+  it('sends a message on a store without a one-statement postMessage (SQLite): the handler falls back to its steps', async () => {
+    const { base, run, fanout, stop } = await setup();
+    const created = await run({ type: 'CreateGroup', traceId: 'g1', name: 'team' });
+    const groupId = created.ok ? (created.data as { group: { groupId: string } }).group.groupId : '';
+    expect(await run({ type: 'CreateStream', traceId: 's1', stream: 'general', groups: [groupId] })).toMatchObject({ ok: true });
+    const sent = await run({ type: 'SendMessage', traceId: 'm1', stream: 'general', topic: 'hello', content: 'hi' });
+    expect(sent).toMatchObject({ ok: true, type: 'SendMessage', data: { message: { stream: 'general', topic: 'hello', content: 'hi', senderId: 'u1' } } });
+    expect(await base.history({ stream: 'general', topic: 'hello', limit: 10, viewer: 'u1' })).toEqual([expect.objectContaining({ content: 'hi' })]);
+    expect(fanout.published.flat().map((e) => e.outcome)).toContainEqual(expect.objectContaining({ type: 'NewMessage' }));
+    await stop();
+  });
+
+  it('runs the commands of the hub’s extensions: a write commits its records and pushes its events, a query reads them', async () => {
+    const { run, fanout, stop } = await setup({ extensions: new ExtensionRegistry([counter]) });
+    expect(await run({ type: 'Ext', traceId: 'e1', ext: 'counter', name: 'add', payload: { by: 2 } })).toMatchObject({ ok: true, type: 'Ext', data: { result: { total: 2 } } });
+    expect(await run({ type: 'ExtQuery', traceId: 'e2', ext: 'counter', name: 'total', payload: {} })).toMatchObject({ ok: true, type: 'ExtQuery', data: { result: { total: 2 } } });
+    expect(fanout.published.flat().map((e) => e.outcome)).toEqual([expect.objectContaining({ type: 'ExtEvent', ext: 'counter', event: 'changed', data: { total: 2 } })]);
+    await stop();
+  });
+});
+
 describe('CommandRunner as an operator sees it', () => {
   it('counts queued and running jobs in pending', async () => {
     let release!: () => void;
@@ -315,7 +364,9 @@ describe('CommandRunner as an operator sees it', () => {
     expect(await run({ type: 'CreateGroup', traceId: 'w1', name: 'team' })).toMatchObject({ ok: true });
     expect(await run(markRead('w2'))).toMatchObject({ ok: true });
     await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(lines.filter((l) => l.msg === 'fan-out publish failed').map((l) => l.level)).toEqual(['warn', 'warn']);
+    // Both paths (domain command, session update) warn, with the transport's error.
+    const warned = expect.objectContaining({ level: 'warn', err: expect.objectContaining({ message: 'transport down' }) as unknown });
+    expect(lines.filter((l) => l.msg === 'fan-out publish failed')).toEqual([warned, warned]);
     await stop();
   });
 
