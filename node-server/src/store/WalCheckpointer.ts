@@ -190,8 +190,6 @@ export class WalCheckpointer {
     this.closed = true;
     this.copied?.resolve();
     this.copied = undefined;
-    // Awaited: keep the process alive until the worker has closed its connection (it is unref'd otherwise).
-    this.worker.ref();
     this.worker.postMessage('close');
     await this.exited;
   }
