@@ -34,8 +34,6 @@ export interface WalCheckpointerConfig {
   pages?: number;
   /** How often the worker looks at the WAL's size. Default 100 ms. */
   pollMs?: number;
-  /** The longest the store's transactions wait for the worker's final pass. Default 2 s. */
-  finalPassMs?: number;
 }
 
 /** Messages from the worker. */
@@ -106,14 +104,12 @@ export class WalCheckpointer {
   restarts = 0;
   /** Set when the worker failed: the store's automatic checkpoint carries on alone. */
   failure: string | undefined;
-  private readonly finalPassMs: number;
 
   constructor(
     config: WalCheckpointerConfig,
     private readonly host: CheckpointHost,
   ) {
     const pages = config.pages ?? 10_000;
-    this.finalPassMs = config.finalPassMs ?? 2000;
     this.worker = new Worker(workerSource, {
       eval: true,
       workerData: {
@@ -157,23 +153,11 @@ export class WalCheckpointer {
     );
   }
 
-  /**
-   * The worker copies what is left while the store commits nothing. Bounded: a worker stuck in its fsync must not
-   * hold the store's transactions for longer than `finalPassMs` (the WAL then simply does not start over this time).
-   */
+  /** The worker copies what is left while the store commits nothing. */
   private finalPass(): Promise<void> {
     if (this.closed || this.failure !== undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.copied = undefined;
-        resolve();
-      }, this.finalPassMs);
-      timer.unref();
-      const settle = (done: () => void) => () => {
-        clearTimeout(timer);
-        done();
-      };
-      this.copied = { resolve: settle(resolve), reject: (error) => settle(() => reject(error))() };
+      this.copied = { resolve, reject };
       this.worker.postMessage('final');
     });
   }
