@@ -16,7 +16,7 @@
 // libuv's thread pool (see SqliteOps.sync). While batch N syncs, batch N+1 stays open and takes the transactions of
 // every connection; it commits when N is durable. Batch N+1 settles only after batch N, so replies and pushes keep
 // commit order.
-import { closeSync, constants, fdatasync, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { WorkQueue } from '@stage/sdk';
 import type { Database as Db, Statement } from 'better-sqlite3';
@@ -24,7 +24,6 @@ import { afterPromiseJobs, maxBatchMs, maxBatchTransactions } from './groupCommi
 import { messageSelect, toMessage, type MessageRow } from './messageRow.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteOutcomeLog } from './SqliteOutcomeLog.js';
-import { WalCheckpointer } from './WalCheckpointer.js';
 import {
   StoreConflictError,
   type DomainStore,
@@ -77,14 +76,6 @@ export interface SqliteStoreConfig {
    * see what waits for durability.
    */
   syncWal?: (fd: number) => Promise<void>;
-  /**
-   * WAL pages that start a checkpoint (copying the WAL into the database file). Default 10,000 (~40 MB). The
-   * checkpoints run on a worker thread with its own connection (see WalCheckpointer), started once the WAL first
-   * holds a tenth of this; `checkpointOnWorker: false` leaves them to SQLite's automatic checkpoint inside a COMMIT,
-   * on the event loop.
-   */
-  checkpointPages?: number;
-  checkpointOnWorker?: boolean;
 }
 
 const fdatasyncOnThreadPool = (fd: number): Promise<void> =>
@@ -188,19 +179,9 @@ export class SqliteStore implements Store {
   /** Batches committed and the transactions they held (see commitStats). */
   private commits = 0;
   private committedTransactions = 0;
-  /** Copies the WAL into the database off the event loop; started once the WAL is big enough (see checkpointIfDue). */
-  private checkpointer: WalCheckpointer | undefined;
-  private readonly checkpointPages: number;
-  /** WAL file size (bytes) at which the checkpointer starts; undefined when it never does. */
-  private checkpointerFrom: number | undefined;
 
-  constructor(private readonly config: SqliteStoreConfig) {
-    this.checkpointPages = config.checkpointPages ?? 10_000;
-    const onWorker = !config.readonly && config.file !== ':memory:' && (config.checkpointOnWorker ?? true);
-    // On the worker the store's own automatic checkpoint is only a bound on the WAL should the worker fall behind.
-    this.ops = new SqliteOps(config.file, config.readonly ?? false, config.syncWal ?? fdatasyncOnThreadPool, onWorker ? 4 * this.checkpointPages : this.checkpointPages);
-    // A tenth of the threshold: a store that never writes that much (most tests, tools) never starts a thread.
-    if (onWorker) this.checkpointerFrom = Math.ceil(this.checkpointPages / 10) * (this.ops.pageSize + 24);
+  constructor(config: SqliteStoreConfig) {
+    this.ops = new SqliteOps(config.file, config.readonly ?? false, config.syncWal ?? fdatasyncOnThreadPool);
     this.compactAfterFanouts = config.compactAfterFanouts ?? defaultCompactAfterFanouts;
     this.delegate(this, domainMethods);
     this.outcomes = this.delegate({}, outcomeLogMethods) as OutcomeLog;
@@ -244,33 +225,12 @@ export class SqliteStore implements Store {
     return this.call(async () => this.ops.compactOutcomes(maxEntries));
   }
 
-  /**
-   * Checkpoint rounds the worker thread finished, those after which the WAL started over, and the worker's failure
-   * if it failed (SQLite's automatic checkpoint then carries on alone).
-   */
-  get checkpointStats(): { running: boolean; rounds: number; restarts: number; failure: string | undefined } {
-    const c = this.checkpointer;
-    return { running: c !== undefined, rounds: c?.rounds ?? 0, restarts: c?.restarts ?? 0, failure: c?.failure };
-  }
-
-  /** After a COMMIT: starts the checkpointer once the WAL has grown big enough (see SqliteStoreConfig.checkpointPages). */
-  private checkpointIfDue(): void {
-    if (this.checkpointerFrom === undefined || this.ops.walBytes() < this.checkpointerFrom) return;
-    this.checkpointerFrom = undefined;
-    this.checkpointer = new WalCheckpointer(
-      { file: this.config.file, pages: this.checkpointPages },
-      // The worker's final pass runs as a call: the job queue holds every later transaction until it is done.
-      { betweenTransactions: (pass) => this.call(pass) },
-    );
-  }
-
   /** Group commits so far and the transactions they held: `transactions / commits` is the mean batch size. */
   get commitStats(): { commits: number; transactions: number } {
     return { commits: this.commits, transactions: this.committedTransactions };
   }
 
   async close(): Promise<void> {
-    await this.checkpointer?.close();
     await this.call(async () => this.ops.close());
   }
 
@@ -385,7 +345,6 @@ export class SqliteStore implements Store {
     this.commits++;
     this.committedTransactions += applied.length;
     this.compactIfDue();
-    this.checkpointIfDue();
     this.sync().then(
       () => {
         for (const { job, result } of applied) job.resolve(result);
@@ -513,7 +472,6 @@ class SqliteOps implements StoreTx, OutcomeLog, ReplyLog {
   private walFd: number | undefined;
   /** Something was committed since the last sync. */
   unsynced = false;
-  readonly pageSize: number;
 
   // One object plays the three parts: a transaction's `tx.outcomes` and `tx.replies` cost no allocation.
   get outcomes(): OutcomeLog {
@@ -527,12 +485,10 @@ class SqliteOps implements StoreTx, OutcomeLog, ReplyLog {
     file: string,
     readonly: boolean,
     private readonly syncWal: (fd: number) => Promise<void>,
-    autocheckpointPages: number,
   ) {
     this.fileLock = readonly ? new Database(':memory:') : openFileLock(file);
     this.db = new Database(file, { readonly });
     this.db.pragma('busy_timeout = 5000');
-    this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
     // Statement journals (a statement that fails half-way is undone) in memory, not in temporary files.
     this.db.pragma('temp_store = MEMORY');
     // A compaction changes a page per user with outcomes (4 MB for 1,000 users). With the default 2 MB page cache
@@ -543,9 +499,9 @@ class SqliteOps implements StoreTx, OutcomeLog, ReplyLog {
       // FULL while migrating; NORMAL after, with the store's own fdatasync of the WAL after each COMMIT (see sync).
       // A compaction dirties one outcomes page per user; checkpointing every 1,000 WAL pages (the default) copied
       // pages into the database after nearly every round. Every 10,000 pages (≤ ~40 MB of WAL) a page rewritten by
-      // many commits is copied once. The store's worker thread does it (WalCheckpointer); this connection's own
-      // automatic checkpoint is then set four times higher, a bound should the worker fall behind.
-      this.db.pragma(`wal_autocheckpoint = ${autocheckpointPages}`);
+      // many commits is copied once. (A PASSIVE checkpoint on a worker thread's connection was tried: on 2 cores it
+      // competed with the hub for CPU and made the latency tail worse.) Durability is the WAL's fsync at COMMIT.
+      this.db.pragma('wal_autocheckpoint = 10000');
       this.db.pragma('foreign_keys = ON');
       this.db.pragma('synchronous = FULL');
       this.migrate();
@@ -653,11 +609,6 @@ class SqliteOps implements StoreTx, OutcomeLog, ReplyLog {
   /** Moves about `maxEntries` pending outcome entries into the per-user table; true if some are still pending. */
   compactOutcomes(maxEntries: number): boolean {
     return this.atomically(() => this.outcomeLog.compact(maxEntries));
-  }
-
-  /** The -wal file's size in bytes (it never shrinks: SQLite writes over it from the start once it was copied). */
-  walBytes(): number {
-    return this.walFd === undefined ? 0 : fstatSync(this.walFd).size;
   }
 
   close(): void {
