@@ -253,6 +253,22 @@ describe('Mailbox: leases', () => {
     expect([lease.value, lease.deliveries]).toEqual([1, 1]);
   });
 
+  it('a message that came for a receive aborted before it was woken goes to the receiver waiting next', async () => {
+    const mailbox = new Mailbox<number>();
+    const rx = mailbox.receiver();
+    const abort = new AbortController();
+    const cancelled = rx.receive({ signal: abort.signal });
+    const other = rx.clone();
+    let got: Lease<number> | undefined;
+    const next = other.receive().then((lease) => (got = lease));
+    mailbox.trySend(1); // meant for the first receive, woken in a microtask
+    abort.abort(new Error('timed out'));
+    await expect(cancelled).rejects.toThrow('timed out');
+    await settle();
+    expect([got?.value, got?.deliveries, other.held, rx.held]).toEqual([1, 1, 1, 0]);
+    await next;
+  });
+
   it('many abandoned waits (polling with timeouts) do not get in the way of a live one', async () => {
     const mailbox = new Mailbox<number>();
     const rx = mailbox.receiver();
