@@ -155,7 +155,9 @@ export class MailboxReceiver<T> {
       };
       const waiter: ReceiveWaiter<T> = {
         consumer,
-        done: false,
+        // Not registered until `core.wait` (which clears it): the teardown's `cancelWait` must not count a wait
+        // that never was (a stream that found its leases queued never waits).
+        done: true,
         synchronous: true,
         deliver(lease) {
           waiting = false;

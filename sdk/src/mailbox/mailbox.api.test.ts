@@ -360,6 +360,27 @@ describe('Mailbox bookkeeping under churn', () => {
     expect(mailbox.size).toBe(1);
   });
 
+  it('flush waits for backing writes that complete in a later task, as disk and IndexedDB writes do', async () => {
+    const stored = new MemoryMailboxBacking<number>();
+    const later = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+    const backing: MailboxBacking<number> = {
+      load: () => stored.load(),
+      put: (entry) => later().then(() => stored.put(entry)),
+      delete: (id) => later().then(() => stored.delete(id)),
+    };
+    const mailbox = await Mailbox.open({ backing });
+    expect(mailbox.trySend(1)).toBe(true);
+    expect(mailbox.trySend(2)).toBe(true);
+    await mailbox.flush();
+    expect(await stored.load()).toEqual([
+      { id: 1, value: 1, deliveries: 0 },
+      { id: 2, value: 2, deliveries: 0 },
+    ]);
+    mailbox.receiver().tryReceive()!.ack();
+    await mailbox.flush();
+    expect(await stored.load()).toEqual([{ id: 2, value: 2, deliveries: 0 }]);
+  });
+
   it('a send the backing refused frees its room for a waiting sender, and a closed mailbox drains without it', async () => {
     const writes: Array<{ resolve(): void; reject(e: Error): void }> = [];
     const backing: MailboxBacking<number> = {

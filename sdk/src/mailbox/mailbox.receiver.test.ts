@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import { Mailbox, type Lease } from './index.js';
 
+/** Lets every pending microtask (the mailbox's wake-ups) run, to assert what has happened by then. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 describe('MailboxReceiver.process when the work settles the lease itself', () => {
   it('resolves with the result of work that acked its own lease, and does not ack it again', async () => {
     const mailbox = new Mailbox<number>();
@@ -82,6 +85,28 @@ describe('A lease stream waiting on an empty mailbox', () => {
     expect(completed).toBe(false); // the lease is out and may come back
     seen[0]!.ack();
     expect(completed).toBe(true);
+  });
+});
+
+describe('A lease stream unsubscribed while it holds a lease', () => {
+  it('leaves a receiver waiting after it to be woken by the next message, whether it took its lease at once or after waiting', async () => {
+    for (const tookAtOnce of [true, false]) {
+      const mailbox = new Mailbox<number>();
+      const rx = mailbox.receiver();
+      if (tookAtOnce) mailbox.trySend(1); // the stream finds it queued: it never waits
+      const sub = rx.leases().subscribe(() => undefined); // holds its lease, never acks
+      if (!tookAtOnce) mailbox.trySend(1); // the stream waited and was handed it
+      sub.unsubscribe(); // gives 1 back
+      const again = await rx.receive();
+      expect([again.value, again.deliveries]).toEqual([1, 2]);
+      again.ack();
+      let got: number | undefined;
+      const next = rx.receive().then((lease) => (got = lease.value));
+      mailbox.trySend(2);
+      await settle();
+      expect(got).toBe(2);
+      await next;
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // Behaviour of the mailbox a user relies on: backpressure, leases, redelivery order, close,
 // the RxJS face and the persistent backing hook.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { firstValueFrom, lastValueFrom, take, toArray, retry } from 'rxjs';
 import {
   Mailbox,
@@ -193,6 +193,22 @@ describe('Mailbox: leases', () => {
     expect(got).toEqual(['0:a', '1:b', '2:c']);
   });
 
+  it('a receive or a lease stream started while a message waits for an earlier receiver does not take it', async () => {
+    const mailbox = new Mailbox<string>();
+    const rx = mailbox.receiver();
+    const first = rx.receive();
+    mailbox.trySend('a'); // queued for `first`, which is woken in a microtask
+    const second = rx.clone().receive(); // same turn: 'a' is still queued, but `first` waited for it
+    const streamed: string[] = [];
+    const sub = rx.leases().subscribe((lease) => streamed.push(lease.value));
+    expect(streamed).toEqual([]);
+    mailbox.trySend('b');
+    mailbox.trySend('c');
+    expect([(await first).value, (await second).value]).toEqual(['a', 'b']);
+    expect(streamed).toEqual(['c']);
+    sub.unsubscribe();
+  });
+
   it('aborting a receive takes no lease; the message goes to the next receiver', async () => {
     const mailbox = new Mailbox<number>();
     const rx = mailbox.receiver();
@@ -204,6 +220,53 @@ describe('Mailbox: leases', () => {
     const lease = await rx.clone().receive();
     expect(lease.value).toBe(7);
     expect(rx.held).toBe(0);
+  });
+
+  it('a receive aborted after a message came for it, before it was woken, leaves the message queued', async () => {
+    // The wake-up runs in a microtask: an error thrown there would escape to the host (and end a Node process).
+    const escaped: unknown[] = [];
+    const queue = globalThis.queueMicrotask.bind(globalThis);
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) =>
+      queue(() => {
+        try {
+          task();
+        } catch (error) {
+          escaped.push(error);
+        }
+      }),
+    );
+    const mailbox = new Mailbox<number>();
+    const rx = mailbox.receiver();
+    const abort = new AbortController();
+    try {
+      const cancelled = rx.receive({ signal: abort.signal });
+      mailbox.trySend(1); // the waiting receiver is woken in a microtask...
+      abort.abort(new Error('timed out')); // ...but its timeout fires first, in the same turn
+      await expect(cancelled).rejects.toThrow('timed out');
+      await settle();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(escaped).toEqual([]);
+    expect([mailbox.size, mailbox.inFlight, rx.held]).toEqual([1, 0, 0]);
+    const lease = await rx.receive();
+    expect([lease.value, lease.deliveries]).toEqual([1, 1]);
+  });
+
+  it('a message that came for a receive aborted before it was woken goes to the receiver waiting next', async () => {
+    const mailbox = new Mailbox<number>();
+    const rx = mailbox.receiver();
+    const abort = new AbortController();
+    const cancelled = rx.receive({ signal: abort.signal });
+    const other = rx.clone();
+    let got: Lease<number> | undefined;
+    const next = other.receive().then((lease) => (got = lease));
+    mailbox.trySend(1); // meant for the first receive, woken in a microtask
+    abort.abort(new Error('timed out'));
+    await expect(cancelled).rejects.toThrow('timed out');
+    await settle();
+    expect([got?.value, got?.deliveries, other.held, rx.held]).toEqual([1, 1, 1, 0]);
+    await next;
   });
 
   it('many abandoned waits (polling with timeouts) do not get in the way of a live one', async () => {
