@@ -4,76 +4,32 @@
 // reads answer their Err the same way; a domain command's transient Err is not recorded, and one that cannot be
 // recorded is still answered. Also what an operator sees: `pending`, the latency histograms, the closed runner.
 import { describe, expect, it } from 'vitest';
-import { group } from '@stage/sdk';
 import { z } from 'zod';
-import { defineExtension, deviceSession, type Command } from '@stage/sdk/im';
+import { defineExtension, type Command } from '@stage/sdk/im';
 import { commandHandlers, CommandError } from '../src/commands/index.js';
 import type { CommandHandlers } from '../src/commands/CommandContext.js';
 import { defineHubExtension } from '../src/extensions/defineHubExtension.js';
 import { ExtensionRegistry } from '../src/extensions/ExtensionRegistry.js';
-import type { FanoutEntry } from '../src/fanout/Fanout.js';
-import { InProcessFanout } from '../src/fanout/InProcessFanout.js';
-import { CommandRunner } from '../src/hub/CommandRunner.js';
-import { Logger } from '../src/hub/Logger.js';
-import { Metrics, hubMetrics } from '../src/hub/Metrics.js';
-import { SqliteStore } from '../src/store/SqliteStore.js';
 import { StoreUnavailableError, type Store } from '../src/store/Store.js';
+import { RecordingFanout, startRunner, type RunnerHarnessOptions } from './support/runnerHarness.js';
 
-class RecordingFanout extends InProcessFanout {
-  readonly published: FanoutEntry[][] = [];
-  override async publish(entries: FanoutEntry[]): Promise<void> {
-    this.published.push(entries);
-    return super.publish(entries);
-  }
-}
-
-interface Options {
-  handlers?: Partial<CommandHandlers>;
-  fanout?: RecordingFanout;
-  lines?: Array<Record<string, unknown>>;
-  deadlineMs?: number;
+interface Options extends RunnerHarnessOptions {
   /** While set, every transaction of the store fails with it (the plain store still serves reads). */
   failing?: { error: unknown; onlyTransaction?: boolean };
-  workers?: number;
-  extensions?: ExtensionRegistry;
 }
 
-async function setup(options: Options = {}) {
-  const base = new SqliteStore({ file: ':memory:' });
-  await base.insertUser({ id: 'u1', username: 'ann', passwordHash: 'x', createdAt: 0 });
+function setup(options: Options = {}) {
   const failing = options.failing;
-  const store: Store = Object.create(base) as Store;
-  store.transaction = (work, txOptions) => (failing?.error ? Promise.reject(failing.error) : base.transaction(work, txOptions));
-  store.startTransaction = (work, txOptions) =>
-    failing?.error && !failing.onlyTransaction ? { ordered: Promise.resolve(), committed: Promise.reject(failing.error) } : base.startTransaction(work, txOptions);
-  const fanout = options.fanout ?? new RecordingFanout();
-  const observed = { commandSeconds: [] as number[], transactionSeconds: [] as number[] };
-  const counters = {
-    ...hubMetrics(new Metrics()),
-    commandSeconds: { observe: (v: number) => observed.commandSeconds.push(v) },
-    transactionSeconds: { observe: (v: number) => observed.transactionSeconds.push(v) },
-  };
-  const workerCount = options.workers ?? 1;
-  const runner = new CommandRunner({
-    store,
-    fanout,
-    log: options.lines ? new Logger('debug', (line) => options.lines!.push(JSON.parse(line) as Record<string, unknown>)) : new Logger('silent'),
-    counters,
-    workers: workerCount,
-    maxDeliveries: 3,
-    deadlineMs: options.deadlineMs ?? 10_000,
-    handlers: { ...commandHandlers, ...options.handlers } as CommandHandlers,
-    ...(options.extensions ? { extensions: options.extensions } : {}),
+  return startRunner({
+    ...options,
+    wrapStore: (base) => {
+      const store: Store = Object.create(base) as Store;
+      store.transaction = (work, txOptions) => (failing?.error ? Promise.reject(failing.error) : base.transaction(work, txOptions));
+      store.startTransaction = (work, txOptions) =>
+        failing?.error && !failing.onlyTransaction ? { ordered: Promise.resolve(), committed: Promise.reject(failing.error) } : base.startTransaction(work, txOptions);
+      return store;
+    },
   });
-  const workers = group(runner.task(), { size: workerCount, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 } });
-  const run = (command: Command, onOrdered?: () => void) =>
-    runner.run({ userId: 'u1', deviceId: 'd1', session: deviceSession.initial(), command, ...(onOrdered ? { onOrdered } : {}) });
-  const stop = async () => {
-    runner.close();
-    await workers.shutdown();
-    await base.close();
-  };
-  return { base, runner, run, fanout, observed, stop };
 }
 
 const markRead = (traceId: string): Command => ({ type: 'MarkRead', traceId, stream: 'general', topic: 'hello', upTo: 3 });

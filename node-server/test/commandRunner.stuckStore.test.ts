@@ -8,33 +8,20 @@
 // could not be written in time. Also a refused command whose resend was recorded meanwhile (by another hub)
 // answers the recorded reply, which stays as it was.
 import { describe, expect, it, vi } from 'vitest';
-import { group } from '@stage/sdk';
-import { deviceSession, type Command } from '@stage/sdk/im';
 import { commandHandlers, CommandError } from '../src/commands/index.js';
 import type { CommandHandlers } from '../src/commands/CommandContext.js';
-import type { FanoutEntry } from '../src/fanout/Fanout.js';
-import { InProcessFanout } from '../src/fanout/InProcessFanout.js';
-import { CommandRunner, type ReplyFrame } from '../src/hub/CommandRunner.js';
-import { Logger } from '../src/hub/Logger.js';
-import { Metrics, hubMetrics } from '../src/hub/Metrics.js';
-import { SqliteStore } from '../src/store/SqliteStore.js';
+import type { ReplyFrame } from '../src/hub/CommandRunner.js';
+import type { SqliteStore } from '../src/store/SqliteStore.js';
 import { StoreUnavailableError, type Store, type TransactionOptions } from '../src/store/Store.js';
+import { startRunner } from './support/runnerHarness.js';
 
-type Line = Record<string, unknown> & { level: string; msg: string };
+type Line = Record<string, unknown>;
 
 /**
  * How a stuck call fails once its signal aborts: as PostgreSQL waiting for a connection, or running a statement; or
  * (`bug`) at once, with an error that is neither (a bug in the store).
  */
 type Failure = 'reason' | 'dropped' | 'bug';
-
-class RecordingFanout extends InProcessFanout {
-  readonly published: FanoutEntry[] = [];
-  override async publish(entries: FanoutEntry[]): Promise<void> {
-    this.published.push(...entries);
-    return super.publish(entries);
-  }
-}
 
 interface Stuck {
   /** Hangs `startTransaction` (the command's own transaction). */
@@ -44,8 +31,6 @@ interface Stuck {
 }
 
 async function setup(options: { handlers?: Partial<CommandHandlers>; deadlineMs?: number; stuck?: Stuck; beforeTransaction?: (base: SqliteStore) => Promise<void> } = {}) {
-  const base = new SqliteStore({ file: ':memory:' });
-  await base.insertUser({ id: 'u1', username: 'ann', passwordHash: 'x', createdAt: 0 });
   const stuck = options.stuck ?? {};
   /** The calls the store was made to abandon by their signal, in order. */
   const cancelled: string[] = [];
@@ -64,35 +49,24 @@ async function setup(options: { handlers?: Partial<CommandHandlers>; deadlineMs?
         { once: true },
       );
     });
-  const store: Store = Object.create(base) as Store;
-  store.startTransaction = (work, txOptions) =>
-    stuck.start ? { ordered: new Promise<void>(() => undefined), committed: hang('startTransaction', stuck.start, txOptions) } : base.startTransaction(work, txOptions);
-  store.transaction = async (work, txOptions) => {
-    await options.beforeTransaction?.(base);
-    return stuck.transaction ? hang('transaction', stuck.transaction, txOptions) : base.transaction(work, txOptions);
-  };
   const lines: Line[] = [];
-  const fanout = new RecordingFanout();
-  const deadlineMs = options.deadlineMs ?? 30;
-  const runner = new CommandRunner({
-    store,
-    fanout,
-    log: new Logger('debug', (line) => lines.push(JSON.parse(line) as Line)),
-    counters: hubMetrics(new Metrics()),
-    workers: 1,
-    maxDeliveries: 3,
-    deadlineMs,
-    handlers: { ...commandHandlers, ...options.handlers } as CommandHandlers,
+  const harness = await startRunner({
+    ...(options.handlers ? { handlers: options.handlers } : {}),
+    deadlineMs: options.deadlineMs ?? 30,
+    lines,
+    wrapStore: (base) => {
+      const store: Store = Object.create(base) as Store;
+      store.startTransaction = (work, txOptions) =>
+        stuck.start ? { ordered: new Promise<void>(() => undefined), committed: hang('startTransaction', stuck.start, txOptions) } : base.startTransaction(work, txOptions);
+      store.transaction = async (work, txOptions) => {
+        await options.beforeTransaction?.(base);
+        return stuck.transaction ? hang('transaction', stuck.transaction, txOptions) : base.transaction(work, txOptions);
+      };
+      return store;
+    },
   });
-  const workers = group(runner.task(), { size: 1, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 } });
-  const run = (command: Command) => runner.run({ userId: 'u1', deviceId: 'd1', session: deviceSession.initial(), command });
   const logged = (msg: string) => lines.filter((l) => l.msg === msg);
-  const stop = async () => {
-    runner.close();
-    await workers.shutdown();
-    await base.close();
-  };
-  return { base, run, fanout, cancelled, logged, stop };
+  return { ...harness, cancelled, logged };
 }
 
 const timeOut = (traceId: string, command: string, afterMs: number) => ({ type: 'TimeOut', traceId, command, afterMs });
@@ -108,7 +82,7 @@ describe('CommandRunner with a store that stops answering', () => {
     expect(cancelled).toEqual(['startTransaction']);
     expect(logged('command exceeded its deadline and was rolled back')).toHaveLength(1);
     // The TimeOut push is stored and published (its own transaction is not stuck here).
-    await vi.waitFor(() => expect(fanout.published.map((e) => e.outcome)).toEqual([timeOut('s1', 'CreateGroup', 30)]));
+    await vi.waitFor(() => expect(fanout.published.flat().map((e) => e.outcome)).toEqual([timeOut('s1', 'CreateGroup', 30)]));
     expect((await base.outcomes.outcomesAfter('u1', 0, 10)).map((o) => o.body)).toEqual([timeOut('s1', 'CreateGroup', 30)]);
     await stop();
   });
