@@ -55,7 +55,7 @@ const config = {
   maxMinutes: Number(args['max-minutes'] ?? (quick ? 4 : 19)),
   /** The `hubs` shape: only these configurations (sqlite, pg1, pg2, pg4) and loads (streams, room-senders). */
   hubConfigs: args['hub-configs']?.split(','),
-  hubLoads: args['hub-loads']?.split(',') ?? ['streams', 'room-senders'],
+  hubLoads: args['hub-loads']?.split(','),
 };
 for (const s of config.shapes) if (!ALL_SHAPES.includes(s)) throw new Error(`unknown shape ${s}: expected ${ALL_SHAPES.join(', ')}`);
 for (const i of config.impls) if (!IMPLEMENTATIONS.includes(i)) throw new Error(`unknown implementation ${i}: expected ${IMPLEMENTATIONS.join(', ')}`);

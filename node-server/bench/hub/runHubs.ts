@@ -19,6 +19,9 @@ const log = (msg: string) => console.log(`[bench:hub] ${msg}`);
 const databaseUrl = process.env.STAGE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.STAGE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** The loads the shape runs on each configuration. */
+const LOADS = ['streams', 'room-senders'];
+
 /** Hub counts on PostgreSQL + Redis, by configuration label; `sqlite` is one hub on its embedded store. */
 const CONFIGS: Record<string, number> = { sqlite: 1, pg1: 1, pg2: 2, pg4: 4 };
 
@@ -37,9 +40,10 @@ async function openDatabase(): Promise<Database> {
   return { client, schemas: [] };
 }
 
+/** One ANALYZE of every table in `schema`. */
 async function analyzeSchema(db: Database, schema: string): Promise<void> {
   const { rows } = await db.client.query<{ table: string }>('SELECT tablename AS "table" FROM pg_tables WHERE schemaname = $1', [schema]);
-  for (const { table } of rows) await db.client.query(`ANALYZE "${schema}"."${table}"`);
+  if (rows.length > 0) await db.client.query(`ANALYZE ${rows.map(({ table }) => `"${schema}"."${table}"`).join(', ')}`);
 }
 
 async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Database): Promise<Contender> {
@@ -94,9 +98,9 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
 }
 
 /** `configs`: only these configurations (default all); `loads`: only these loads (default streams, room-senders). */
-export async function runHubs(timing: Timing, scale = 1, configs?: readonly string[], loads: readonly string[] = ['streams', 'room-senders']): Promise<HubReport['hubs']> {
+export async function runHubs(timing: Timing, scale = 1, configs?: readonly string[], loads: readonly string[] = LOADS): Promise<HubReport['hubs']> {
   for (const c of configs ?? []) if (!(c in CONFIGS)) throw new Error(`unknown hub configuration ${c}: expected ${Object.keys(CONFIGS).join(', ')}`);
-  for (const l of loads) if (l !== 'streams' && l !== 'room-senders') throw new Error(`unknown hubs load ${l}: expected streams, room-senders`);
+  for (const l of loads) if (!LOADS.includes(l)) throw new Error(`unknown hubs load ${l}: expected ${LOADS.join(', ')}`);
   const out: HubReport['hubs'] = {};
   const db = await openDatabase();
   try {
