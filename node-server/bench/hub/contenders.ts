@@ -23,7 +23,7 @@ export const IMPLEMENTATIONS: readonly ServerKind[] = ['stage', 'socketio', 'soc
  * Sums the counters of several hubs; {} if one does not answer within 15 s: a hub saturated by the load may answer
  * its IPC late, and the window's figures must not wait for it (its counters are then missing from that round).
  */
-async function summed(servers: ServerChild[]): Promise<Record<string, number>> {
+export async function summed(servers: ServerChild[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   try {
     for (const s of servers) for (const [k, v] of Object.entries(await s.stats(15_000))) out[k] = (out[k] ?? 0) + v;

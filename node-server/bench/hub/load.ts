@@ -157,7 +157,11 @@ async function measureWindow(session: Session, probe: Probe, timing: WindowTimin
   const serverCpuByPart = CpuMeter.spentByPart(cpu0, cpu1);
   const serverCpuSeconds = Object.values(serverCpuByPart).reduce((sum, seconds) => sum + seconds, 0);
   const counters: Record<string, number> = {};
-  for (const [k, v] of Object.entries(counters1)) if (k in counters0) counters[k] = v - counters0[k]!;
+  // Counters are differenced; `since_last_` figures (e.g. the hub's event-loop delay) already cover the window.
+  for (const [k, v] of Object.entries(counters1)) {
+    if (k.startsWith('since_last_')) counters[k] = v;
+    else if (k in counters0) counters[k] = v - counters0[k]!;
+  }
   return {
     seconds,
     deliveries,

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { spread } from './percentile.js';
 import { CpuMeter, pidsNamed } from './procCpu.js';
-import type { Contender } from './contenders.js';
+import { summed, type Contender } from './contenders.js';
 import type { HubReport } from './report.js';
 import { runShape, type Timing } from './runShape.js';
 import { spawnServer, type ServerChild } from './serverChild.js';
@@ -57,7 +57,7 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
         label,
         servers,
         target: stageTarget({ label, ports: [server.port], layout: shape.layout, accounts: server.info.accounts as BenchAccount[] }),
-        probe: { cpu: new CpuMeter(() => [server.pid]) },
+        probe: { cpu: new CpuMeter(() => [server.pid]), counters: () => summed(servers) },
         stop,
       };
     }
@@ -88,7 +88,7 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
       label,
       servers,
       target: stageTarget({ label, ports: servers.map((s) => s.port), layout: shape.layout, accounts: servers[0]!.info.accounts as BenchAccount[] }),
-      probe: { cpu: new CpuMeter(async () => ({ hubs: servers.map((s) => s.pid), postgres: await backends(), redis: redisPids })) },
+      probe: { cpu: new CpuMeter(async () => ({ hubs: servers.map((s) => s.pid), postgres: await backends(), redis: redisPids })), counters: () => summed(servers) },
       stop,
     };
   } catch (error) {

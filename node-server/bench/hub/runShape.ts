@@ -53,8 +53,23 @@ function describe(r: WindowResult): string {
     `${fmt(r.deliveriesPerSecond)} deliveries/s, ${fmt(r.deliveriesPerCpuSecond)} per server CPU-s ` +
     `(server ${r.serverCpuSeconds.toFixed(2)} CPU-s${byPart(r)}, client ${r.clientCpuSeconds.toFixed(2)} CPU-s in ${r.seconds.toFixed(1)} s), ` +
     `delivery p50 ${ms(r.p50)} / p99 ${ms(r.p99)} ms, send round trip p50 ${ms(r.rttP50)} ms` +
-    (r.refused > 0 ? `, ${r.refused} sends refused` : '')
+    (r.refused > 0 ? `, ${r.refused} sends refused` : '') +
+    hubCounters(r.counters)
   );
+}
+
+/** The Stage hub's counters that say a window did more than first sends: replays from the store, retransmits, Errs. */
+function hubCounters(c: Record<string, number>): string {
+  const shown = [
+    ['stage_commands_total', 'commands'],
+    ['stage_command_errors_total', 'Err replies'],
+    ['stage_outcomes_replayed_total', 'outcomes replayed from the store'],
+    ['stage_outcomes_retransmitted_total', 'retransmitted'],
+  ] as const;
+  const parts = shown.filter(([key]) => (c[key] ?? 0) > 0).map(([key, name]) => `${c[key]} ${name}`);
+  const max = c.since_last_loop_delay_max_ms;
+  if (max !== undefined) parts.push(`event loop delay p99 ${ms(c.since_last_loop_delay_p99_ms ?? NaN)} / max ${ms(max)} ms`);
+  return parts.length > 0 ? `; hub: ${parts.join(', ')}` : '';
 }
 
 export async function runShape(shape: ShapeSpec, contenders: Contender[], timing: Timing): Promise<ShapeResults> {

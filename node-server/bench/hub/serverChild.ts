@@ -31,7 +31,15 @@ export function killAllServers(): void {
 export async function spawnServer(kind: ServerKind, options: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
   const child: ChildProcess = fork(entry, [kind, JSON.stringify(options)], {
     // STAGE_BENCH_PROFILE=dir writes a V8 CPU profile of each server process there (where does the time go?).
-    execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc', ...(process.env.STAGE_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STAGE_BENCH_PROFILE}`] : [])],
+    // STAGE_BENCH_NODE_ARGS adds V8/Node flags NODE_OPTIONS refuses (e.g. --trace-gc: which collections stall the hub?).
+    execArgv: [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env.STAGE_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STAGE_BENCH_PROFILE}`] : []),
+      ...(process.env.STAGE_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

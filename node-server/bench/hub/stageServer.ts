@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadSecret } from '../../src/auth/loadSecret.js';
 import { TokenSigner } from '../../src/auth/TokenSigner.js';
 import { startHub } from '../../src/hub/startHub.js';
@@ -72,6 +73,10 @@ export async function startStageServer(options: StageServerOptions): Promise<Ben
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
   });
   const accounts = options.fixture ? await loadFixture(hub.store, new TokenSigner({ secret: loadSecret(dataDir, secret) }), options.fixture) : undefined;
+  // How long the hub's event loop was held up (a stall delays every device at once), reset at every stats call: the
+  // figures a window's closing call returns are the window's own (load.ts keeps `since_last_` keys as they are).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   return {
     port: hub.port,
     info: { accounts },
@@ -86,6 +91,9 @@ export async function startStageServer(options: StageServerOptions): Promise<Ben
         counters.store_commits = commits.commits;
         counters.store_committed_transactions = commits.transactions;
       }
+      counters.since_last_loop_delay_max_ms = loopDelay.max / 1e6;
+      counters.since_last_loop_delay_p99_ms = loopDelay.percentile(99) / 1e6;
+      loopDelay.reset();
       return counters;
     },
     close: async () => {
