@@ -41,7 +41,8 @@ export interface HubLimits {
   limiterEntries: number;
   /**
    * How often open connections are checked against sign-outs and password changes made through other hubs (the hub
-   * that takes the sign-out closes its own at once). One store query per check for all connections.
+   * that takes the sign-out closes its own at once). One store query per check for all connections; none on a store
+   * only this hub writes (SQLite: Store.singleWriter).
    */
   revocationCheckMs: number;
 }

@@ -158,6 +158,8 @@ type Applied = { job: TransactionJob; result: unknown };
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- merged with the interface above on purpose
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  /** The file lock (openFileLock) keeps every other writer out: revocations only come through this process. */
+  readonly singleWriter = true;
   readonly outcomes: OutcomeLog;
   readonly replies: ReplyLog;
   private readonly ops: SqliteOps;

@@ -407,6 +407,12 @@ export interface Store extends StoreTx {
   /** Which implementation this is ("sqlite", "postgres"), for logs and metrics. */
   readonly kind: string;
   /**
+   * True when no other process can write this store while it is open (SQLite holds a lock on its file): every
+   * sign-out and password change then goes through this hub, which closes the affected connections itself, so it
+   * does not poll the store for revocations made elsewhere (`revocationCheckMs`). Left out: polled.
+   */
+  readonly singleWriter?: boolean;
+  /**
    * Runs `work` in a transaction; resolves only once its writes are durable (committed). The same as
    * `startTransaction(work, options).committed`, for callers that need no ordering.
    */
