@@ -70,6 +70,8 @@ export interface HubReport {
   ratios: Record<string, Record<string, number>>;
   ratio_ranges: Record<string, Record<string, Range>>;
   commit: Record<string, { mean_tx_per_commit: number; range: Range; rounds: number }>;
+  /** The Stage hub's event-loop delay per shape and phase (median over rounds of each window's p99 and max): stalls. */
+  event_loop: Record<string, Record<string, { p99_ms: number; max_ms: number; range: Record<string, Range>; rounds: number }>>;
   hubs: Record<
     string,
     Record<
@@ -88,7 +90,7 @@ export interface HubReport {
 }
 
 export function emptyReport(notes: Record<string, unknown>): HubReport {
-  return { shapes: {}, ratios: {}, ratio_ranges: {}, commit: {}, hubs: {}, notes };
+  return { shapes: {}, ratios: {}, ratio_ranges: {}, commit: {}, event_loop: {}, hubs: {}, notes };
 }
 
 /** Folds one shape's results into the report: the 'load' phase is the shape's figures; open-loop phases nest. */
@@ -127,6 +129,13 @@ export function addShape(report: HubReport, shape: string, results: ShapeResults
   // How many transactions each SQLite COMMIT held during the window (the hub's group commit).
   const perCommit = spread(stage.map((r) => (r && r.counters.store_commits ? r.counters.store_committed_transactions! / r.counters.store_commits : NaN)));
   if (perCommit.rounds > 0) report.commit[shape] = { mean_tx_per_commit: round(perCommit.median), range: r2(perCommit), rounds: perCommit.rounds };
+  for (const phase of phases) {
+    const windows = results[phase]?.stage ?? [];
+    const p99 = spread(windows.map((r) => r?.counters.since_last_loop_delay_p99_ms ?? NaN));
+    const max = spread(windows.map((r) => r?.counters.since_last_loop_delay_max_ms ?? NaN));
+    if (max.rounds === 0) continue;
+    (report.event_loop[shape] ??= {})[phase] = { p99_ms: round(p99.median), max_ms: round(max.median), range: { p99_ms: r2(p99), max_ms: r2(max) }, rounds: max.rounds };
+  }
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2)) : '-');
