@@ -65,6 +65,9 @@ function hubCounters(c: Record<string, number>): string {
     ['stage_command_errors_total', 'Err replies'],
     ['stage_outcomes_replayed_total', 'outcomes replayed from the store'],
     ['stage_outcomes_retransmitted_total', 'retransmitted'],
+    ['store_retried_deadlock', 'transactions re-run after a deadlock'],
+    ['store_retried_serialization', 'after a serialization failure'],
+    ['store_retried_claimLost', 'after a lost reply claim'],
   ] as const;
   const parts = shown.filter(([key]) => (c[key] ?? 0) > 0).map(([key, name]) => `${c[key]} ${name}`);
   const max = c.since_last_loop_delay_max_ms;

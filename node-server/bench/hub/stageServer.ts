@@ -91,6 +91,9 @@ export async function startStageServer(options: StageServerOptions): Promise<Ben
         counters.store_commits = commits.commits;
         counters.store_committed_transactions = commits.transactions;
       }
+      // PostgreSQL: transactions run again (deadlock, serialization failure, a speculative reply claim lost).
+      const retried = (hub.store as { retried?: Record<string, number> }).retried;
+      if (retried) for (const [why, n] of Object.entries(retried)) counters[`store_retried_${why}`] = n;
       counters.since_last_loop_delay_max_ms = loopDelay.max / 1e6;
       counters.since_last_loop_delay_p99_ms = loopDelay.percentile(99) / 1e6;
       loopDelay.reset();
