@@ -20,13 +20,14 @@ export interface Contender {
 export const IMPLEMENTATIONS: readonly ServerKind[] = ['stage', 'socketio', 'socketio_plain', 'ws'];
 
 /**
- * Sums the counters of several hubs; {} if one does not answer within 15 s: a hub saturated by the load may answer
+ * Sums the counters of several hubs (the worst of them for `since_last_` figures); {} if one does not answer within 15 s: a hub saturated by the load may answer
  * its IPC late, and the window's figures must not wait for it (its counters are then missing from that round).
  */
 export async function summed(servers: ServerChild[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   try {
-    for (const s of servers) for (const [k, v] of Object.entries(await s.stats(15_000))) out[k] = (out[k] ?? 0) + v;
+    // Counts add up; a `since_last_` figure (a hub's worst event-loop delay) is the worst hub's.
+    for (const s of servers) for (const [k, v] of Object.entries(await s.stats(15_000))) out[k] = k.startsWith('since_last_') ? Math.max(out[k] ?? v, v) : (out[k] ?? 0) + v;
     return out;
   } catch {
     return {};
