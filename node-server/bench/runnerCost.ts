@@ -23,8 +23,14 @@ const { CommandRunner } = await import(`${tree}/node-server/src/hub/CommandRunne
 const { Logger } = await import(`${tree}/node-server/src/hub/Logger.ts`);
 const { Metrics, hubMetrics } = await import(`${tree}/node-server/src/hub/Metrics.ts`);
 const { SqliteStore } = await import(`${tree}/node-server/src/store/SqliteStore.ts`);
+const { PostgresStore } = await import(`${tree}/node-server/src/store/postgres/PostgresStore.ts`);
 const dir = mkdtempSync(join(tmpdir(), 'rb-'));
-const store = new SqliteStore({ file: join(dir, 'db.sqlite') });
+// STAGE_RUNNER_COST_DATABASE_URL: the same on PostgreSQL (a schema of its own, analyzed after the fixture, dropped
+// at the end); the CPU printed is still this process's: the hub's side of the store, not PostgreSQL's.
+const databaseUrl = process.env.STAGE_RUNNER_COST_DATABASE_URL;
+const store = databaseUrl
+  ? await PostgresStore.open({ url: databaseUrl, schema: `runner_cost_${randomUUID().replaceAll('-', '').slice(0, 10)}` })
+  : new SqliteStore({ file: join(dir, 'db.sqlite') });
 const rooms = shape === 'streams' ? 1000 : 1, members = shape === 'streams' ? 5 : 1000;
 const text = 'x'.repeat(shape === 'streams' ? 200 : 4096);
 const streams: string[][] = [];
@@ -39,6 +45,7 @@ await store.transaction(async (tx: StoreTx) => {
     streams.push(ms);
   }
 });
+if (databaseUrl) await store.transaction((tx: StoreTx) => (tx as unknown as { run(text: string): Promise<unknown> }).run('ANALYZE users, groups, group_members, streams, stream_groups'));
 const fanout = new InProcessFanout();
 let delivered = 0;
 fanout.entries$.subscribe((entries: readonly unknown[]) => (delivered += entries.length));
@@ -55,9 +62,15 @@ const one = async () => {
   if (!reply.ok) throw new Error(JSON.stringify(reply));
 };
 const loop = async (n: number) => { for (let j = 0; j < n; j++) await one(); };
-await Promise.all(Array.from({ length: 16 }, () => loop(100)));
+// RUNNER_COST_IN_FLIGHT: commands in flight (default 16), e.g. as many as a loaded hub has waiting.
+const inFlight = Number(process.env.RUNNER_COST_IN_FLIGHT ?? 16);
+await Promise.all(Array.from({ length: inFlight }, () => loop(Math.max(1, Math.round(1600 / inFlight)))));
 const cpu0 = process.cpuUsage(); const t0 = performance.now(); delivered = 0;
-await Promise.all(Array.from({ length: 16 }, () => loop(total / 16)));
+await Promise.all(Array.from({ length: inFlight }, () => loop(Math.round(total / inFlight))));
 const cpu = process.cpuUsage(cpu0); const us = cpu.user + cpu.system;
 console.log(JSON.stringify({ tree, shape, ordered, cpu_us_per_command: +(us / total).toFixed(1), deliveries_per_cpu_s: Math.round(delivered / (us / 1e6)), wall_s: +((performance.now() - t0) / 1000).toFixed(1), commits: store.commitStats }));
-runner.close(); await store.close(); rmSync(dir, { recursive: true }); process.exit(0);
+runner.close();
+if (databaseUrl) await store.dropSchemaAndClose();
+else await store.close();
+rmSync(dir, { recursive: true });
+process.exit(0);
