@@ -10,6 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadSecret } from '../../src/auth/loadSecret.js';
 import { TokenSigner } from '../../src/auth/TokenSigner.js';
 import { startHub } from '../../src/hub/startHub.js';
+import type { LogLevel } from '../../src/hub/Logger.js';
 import type { Store } from '../../src/store/Store.js';
 import { connectionsOf, type BenchServer, type Layout } from './protocol.js';
 import type { BenchAccount } from './stageTarget.js';
@@ -67,7 +68,8 @@ export async function startStageServer(options: StageServerOptions): Promise<Ben
     host: '127.0.0.1',
     dataDir,
     secret,
-    logLevel: 'warn',
+    // STAGE_BENCH_HUB_LOG_LEVEL=info shows what the hub logs under load (e.g. outcomes the reconciler had to send).
+    logLevel: (process.env.STAGE_BENCH_HUB_LOG_LEVEL ?? 'warn') as LogLevel,
     scryptCost: { N: 1024, r: 8, p: 1 },
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
