@@ -129,4 +129,34 @@ describe('PostgreSQL outcome log', () => {
       .catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: '22021' }); // invalid byte sequence: the reply's INSERT
   });
+
+  it('the registry\'s reads (replay pages, bounds, newest ids) answer while commands hold every pooled connection', async () => {
+    // Under load the command pool has a queue; a replay read queued behind it held that device's deliveries back
+    // for seconds (docs/SCALE-OUT.md, room-senders on one PG hub). The reads have connections of their own.
+    const store = await openStore();
+    const body = { type: 'Note' };
+    await store.transaction((tx) => tx.outcomes.appendPushes!([{ userIds: ['ann'], body }]));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let holding = 0;
+    let allHeld!: () => void;
+    const held = new Promise<void>((resolve) => (allHeld = resolve));
+    // poolSize 2: two transactions take both command connections and wait for the gate.
+    const commands = [1, 2].map(() =>
+      store.transaction(async () => {
+        if (++holding === 2) allHeld();
+        await gate;
+      }),
+    );
+    try {
+      await held;
+      const reads = Promise.all([store.outcomes.outcomesAfter('ann', 0, 10), store.outcomes.outcomeBounds('ann'), store.outcomes.latestOutcomeIds!(['ann'])]);
+      // Bounded so that the old behaviour (waiting for a command connection) fails with a message instead of hanging.
+      const answered = await Promise.race([reads, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 3000))]);
+      expect(answered).toEqual([[{ id: 1, body }], { first: 1, last: 1 }, new Map([['ann', 1]])]);
+    } finally {
+      release();
+      await Promise.all(commands);
+    }
+  });
 });

@@ -863,11 +863,29 @@ export class PostgresStore extends PgOps implements Store {
    */
   readonly retried = { deadlock: 0, serialization: 0, claimLost: 0 };
   private readonly pool: pg.Pool;
+  /**
+   * A small pool of its own for the registry's reads (replay pages, a joining device's bounds, the reconciler's
+   * newest ids), so that they do not queue behind every command waiting for a pooled connection.
+   */
+  private readonly readPool: pg.Pool;
+  private readonly reader: PgOps;
 
-  private constructor(pool: pg.Pool, schema: string) {
+  private constructor(pool: pg.Pool, readPool: pg.Pool, schema: string) {
     super(runnerOf(pool));
     this.pool = pool;
+    this.readPool = readPool;
+    this.reader = new PgOps(runnerOf(readPool));
     this.schema = schema;
+  }
+
+  override outcomesAfter(userId: string, afterId: number, limit: number): Promise<StoredOutcome[]> {
+    return this.reader.outcomesAfter(userId, afterId, limit);
+  }
+  override outcomeBounds(userId: string): Promise<OutcomeBounds> {
+    return this.reader.outcomeBounds(userId);
+  }
+  override latestOutcomeIds(userIds: readonly string[]): Promise<Map<string, number>> {
+    return this.reader.latestOutcomeIds(userIds);
   }
 
   /** Connects, creates the schema if needed and applies pending migrations (safe with several hubs at once). */
@@ -878,9 +896,9 @@ export class PostgresStore extends PgOps implements Store {
     url.searchParams.delete('schema');
     if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgreSQL schema name "${schema}" is not a plain identifier`);
     const queryTimeoutMs = config.queryTimeoutMs ?? 10_000;
-    const pool = new pg.Pool({
+    const poolConfig = (max: number): pg.PoolConfig => ({
       connectionString: url.toString(),
-      max: config.poolSize ?? 10,
+      max,
       types,
       // Every connection resolves table names in the store's schema. Server side, a statement or an idle
       // transaction left behind by a hub that vanished ends by itself, and dead peers are found by keepalives
@@ -904,14 +922,18 @@ export class PostgresStore extends PgOps implements Store {
       // Statements are sent without waiting for the answers before them (see the header): each is still its own
       // extended-protocol message with its own Sync, so one failing does not swallow the next one's answer.
       pipeline: true,
-    });
+    } as pg.PoolConfig);
+    const pool = new pg.Pool(poolConfig(config.poolSize ?? 10));
+    const readPool = new pg.Pool(poolConfig(2));
     // An idle client losing its server (PostgreSQL restarted) must not crash the hub; the next query reconnects.
     pool.on('error', () => {});
-    const store = new PostgresStore(pool, schema);
+    readPool.on('error', () => {});
+    const store = new PostgresStore(pool, readPool, schema);
     try {
       await store.migrate();
     } catch (e) {
       await pool.end().catch(() => {});
+      await readPool.end().catch(() => {});
       if (isCode(e, 'ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', '28000', '28P01', '3D000') || unavailable(e)) {
         throw new StoreUnavailableError(
           `PostgreSQL at ${describe(config.url)} is unavailable (${(e as Error).message}). ` +
@@ -1097,7 +1119,7 @@ export class PostgresStore extends PgOps implements Store {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.readPool.end()]);
   }
 
   /** Drops the store's schema and everything in it, then closes: for tests that made a schema of their own. */
