@@ -59,7 +59,7 @@ export interface PostgresStoreConfig {
   url: string;
   /** Schema for every table (created if missing); `public` when absent. */
   schema?: string;
-  /** Connections in the pool (default 10). */
+  /** Connections in the command pool (default 10); the reads outside commands have 2 more of their own. */
   poolSize?: number;
   /**
    * Bound on every statement, client side (the call rejects) and server side (`statement_timeout`, so a
