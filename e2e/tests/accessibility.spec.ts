@@ -88,14 +88,12 @@ test('every screen has no serious or critical axe violation and a level-one head
   await bob.page.getByTestId('menu').click();
   const drawer = bob.page.getByRole('navigation', { name: 'Streams and topics' });
   await expect(drawer).toBeInViewport();
-  // In the viewport is not yet in place: a full run once found color-contrast on the drawer's "+ Stream" button,
-  // most likely measured mid-slide (it passes alone). Let the slide-in transition finish before axe looks.
+  // In the viewport is not yet in place: let the slide-in transition finish before axe looks.
   await drawer.evaluate((element) => Promise.all(element.getAnimations({ subtree: true }).map((animation) => animation.finished)));
   await expectClean(bob.page, 'phone drawer');
-  // The CI failure above was the pointer, not the slide: the tap on the menu button can leave the pointer where the
-  // drawer's "+ Stream" button lands, and the generic ghost-button hover (light background) outranked the sidebar's
-  // dark one, leaving light text on a light background. Whether Chromium re-evaluated the hover before axe looked
-  // depended on timing; hovering on purpose makes the check deterministic.
+  // The menu tap can leave the pointer where the drawer's "+ Stream" button lands; a full run once found its hover
+  // failing color contrast (the generic light ghost hover outranked the sidebar's dark one). Whether Chromium had
+  // re-evaluated the hover when axe looked depended on timing: hover on purpose so the check always covers it.
   await drawer.getByTestId('new-stream').hover();
   await expectClean(bob.page, 'phone drawer, "+ Stream" hovered');
   await bob.page.keyboard.press('Escape');

@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { analyzeSchema } from './hub/analyzeSchema.js';
 const tree = process.argv[2] || new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const shape = process.argv[3] ?? 'streams';
 const total = Number(process.argv[4] ?? 12000);
@@ -25,8 +27,8 @@ const { Metrics, hubMetrics } = await import(`${tree}/node-server/src/hub/Metric
 const { SqliteStore } = await import(`${tree}/node-server/src/store/SqliteStore.ts`);
 const { PostgresStore } = await import(`${tree}/node-server/src/store/postgres/PostgresStore.ts`);
 const dir = mkdtempSync(join(tmpdir(), 'rb-'));
-// STAGE_RUNNER_COST_DATABASE_URL: the same on PostgreSQL (a schema of its own, analyzed after the fixture, dropped
-// at the end); the CPU printed is still this process's: the hub's side of the store, not PostgreSQL's.
+// STAGE_RUNNER_COST_DATABASE_URL: the same on PostgreSQL (a schema of its own, analyzed after the fixture as bench:hub
+// does, dropped at the end); the CPU printed is still this process's: the hub's side of the store, not PostgreSQL's.
 const databaseUrl = process.env.STAGE_RUNNER_COST_DATABASE_URL;
 const store = databaseUrl
   ? await PostgresStore.open({ url: databaseUrl, schema: `runner_cost_${randomUUID().replaceAll('-', '').slice(0, 10)}` })
@@ -45,7 +47,12 @@ await store.transaction(async (tx: StoreTx) => {
     streams.push(ms);
   }
 });
-if (databaseUrl) await store.transaction((tx: StoreTx) => (tx as unknown as { run(text: string): Promise<unknown> }).run('ANALYZE users, groups, group_members, streams, stream_groups'));
+if (databaseUrl) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await analyzeSchema(client, store.schema);
+  await client.end();
+}
 const fanout = new InProcessFanout();
 let delivered = 0;
 fanout.entries$.subscribe((entries: readonly unknown[]) => (delivered += entries.length));
@@ -66,9 +73,11 @@ const loop = async (n: number) => { for (let j = 0; j < n; j++) await one(); };
 const inFlight = Number(process.env.RUNNER_COST_IN_FLIGHT ?? 16);
 await Promise.all(Array.from({ length: inFlight }, () => loop(Math.max(1, Math.round(1600 / inFlight)))));
 const cpu0 = process.cpuUsage(); const t0 = performance.now(); delivered = 0;
-await Promise.all(Array.from({ length: inFlight }, () => loop(Math.round(total / inFlight))));
+const perLoop = Math.max(1, Math.round(total / inFlight));
+const measured = perLoop * inFlight;
+await Promise.all(Array.from({ length: inFlight }, () => loop(perLoop)));
 const cpu = process.cpuUsage(cpu0); const us = cpu.user + cpu.system;
-console.log(JSON.stringify({ tree, shape, ordered, cpu_us_per_command: +(us / total).toFixed(1), deliveries_per_cpu_s: Math.round(delivered / (us / 1e6)), wall_s: +((performance.now() - t0) / 1000).toFixed(1), commits: store.commitStats }));
+console.log(JSON.stringify({ tree, shape, ordered, commands: measured, cpu_us_per_command: +(us / measured).toFixed(1), deliveries_per_cpu_s: Math.round(delivered / (us / 1e6)), wall_s: +((performance.now() - t0) / 1000).toFixed(1), commits: store.commitStats }));
 runner.close();
 if (databaseUrl) await store.dropSchemaAndClose();
 else await store.close();

@@ -5,6 +5,7 @@
 // whatever else uses it on this machine, so an upper bound).
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { analyzeSchema } from './analyzeSchema.js';
 import { spread } from './percentile.js';
 import { CpuMeter, pidsNamed } from './procCpu.js';
 import { summed, type Contender } from './contenders.js';
@@ -40,12 +41,6 @@ async function openDatabase(): Promise<Database> {
   return { client, schemas: [] };
 }
 
-/** One ANALYZE of every table in `schema`. */
-async function analyzeSchema(db: Database, schema: string): Promise<void> {
-  const { rows } = await db.client.query<{ table: string }>('SELECT tablename AS "table" FROM pg_tables WHERE schemaname = $1', [schema]);
-  if (rows.length > 0) await db.client.query(`ANALYZE ${rows.map(({ table }) => `"${schema}"."${table}"`).join(', ')}`);
-}
-
 async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Database): Promise<Contender> {
   const servers: ServerChild[] = [];
   const stop = () => Promise.all(servers.map((s) => s.stop())).then(() => undefined);
@@ -77,7 +72,7 @@ async function startConfig(label: string, hubs: number, shape: ShapeSpec, db: Da
     // The fixture was just bulk-loaded: without statistics the planner reads the whole group_members table for
     // every message's audience (a hash join instead of the primary key). PostgreSQL's docs say to ANALYZE after a
     // bulk load; a hub that has been running has them from autovacuum. (Measured: see docs/SCALE-OUT.md.)
-    await analyzeSchema(db, schema);
+    await analyzeSchema(db.client, schema);
     const redisPids = pidsNamed('redis-server');
     if (redisPids.length === 0) log('redis-server not found in /proc: its CPU is not counted');
     const backends = async () => {

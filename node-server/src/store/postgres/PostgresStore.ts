@@ -922,7 +922,7 @@ export class PostgresStore extends PgOps implements Store {
       // Statements are sent without waiting for the answers before them (see the header): each is still its own
       // extended-protocol message with its own Sync, so one failing does not swallow the next one's answer.
       pipeline: true,
-    } as pg.PoolConfig);
+    });
     const pool = new pg.Pool(poolConfig(config.poolSize ?? 10));
     const readPool = new pg.Pool(poolConfig(2));
     // An idle client losing its server (PostgreSQL restarted) must not crash the hub; the next query reconnects.
