@@ -49,7 +49,7 @@ function setup(stored: StoredOutcome[]) {
       onPush = () => pushed.length >= count && resolve();
       onPush();
     });
-  registry.tell({ type: 'Join', link: { userId: 'u', deviceId: 'd', connectionId: 1, writer }, lastOutcomeId: 0 });
+  registry.tell({ type: 'Join', link: { userId: 'u', deviceId: 'd', connectionId: 1, writer, heard: { at: Date.now() } }, lastOutcomeId: 0 });
   const publish = (...ids: number[]) =>
     registry.tell({ type: 'Outcome', entries: ids.map((outcomeId): FanoutEntry => ({ userId: 'u', outcomeId, outcome: { type: 'Note', outcomeId } })) });
   return { registry, reads, pushed, pushes, publish };

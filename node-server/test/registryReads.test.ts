@@ -62,7 +62,7 @@ function setup(store: Store) {
       disconnect: () => undefined,
       ping: () => undefined,
     } as unknown as DeviceWriter;
-    registry.tell({ type: 'Join', link: { userId, deviceId: `${userId}-d`, connectionId: devices.size, writer }, lastOutcomeId });
+    registry.tell({ type: 'Join', link: { userId, deviceId: `${userId}-d`, connectionId: devices.size, writer, heard: { at: Date.now() } }, lastOutcomeId });
   };
   const pushed = (userId: string, count: number) =>
     new Promise<number[]>((resolve) => {

@@ -148,7 +148,8 @@ export class DeviceConnection {
   private rateLimitedFrom: number | undefined;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastPongAt = 0;
+  /** When the peer last sent a frame or a pong; the registry's heartbeat reads it (DeviceLink.heard). */
+  private readonly heard = { at: Date.now() };
   private draining = false;
   /** Set when the chain was refused: the connection is closing (4005), queued commands are not handled. */
   private chainRefused = false;
@@ -178,7 +179,7 @@ export class DeviceConnection {
     this.frames = new TokenBucket(hubLimits.framesPerSecond, hubLimits.frameBurst);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('pong', () => {
-      if (this.counted()) this.alive(true);
+      if (this.counted()) this.heard.at = Date.now();
     });
     // The server does not auto-pong: a peer's ping is a frame like any other, and its pong waits in the writer's
     // bounded queue when the peer does not read.
@@ -223,14 +224,6 @@ export class DeviceConnection {
     this.writer.send(JSON.stringify(frame));
   }
 
-  /** Marks the device alive for the registry's idle check (at most once a second per connection). */
-  private alive(force = false): void {
-    const now = Date.now();
-    if (!force && now - this.lastPongAt < 1000) return;
-    this.lastPongAt = now;
-    if (this.state === 'ready') this.deps.registry.tell({ type: 'Pong', ...this.key() });
-  }
-
   private key() {
     return { userId: this.identity.userId, deviceId: this.identity.deviceId, connectionId: this.connectionId };
   }
@@ -257,7 +250,7 @@ export class DeviceConnection {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     if (!this.counted()) return;
-    this.alive();
+    this.heard.at = Date.now();
     if (isBinary) return this.refuse('binary frames are not part of the protocol', CloseCode.unreadable);
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     const decoded = decodeClientFrame(text, this.deps.limits.maxFrameBytes);
@@ -348,7 +341,7 @@ export class DeviceConnection {
       limits: this.deps.limits,
     });
     this.state = 'ready';
-    this.deps.registry.tell({ type: 'Join', link: { ...this.key(), writer: this.writer }, lastOutcomeId: hello.lastOutcomeId });
+    this.deps.registry.tell({ type: 'Join', link: { ...this.key(), writer: this.writer, heard: this.heard }, lastOutcomeId: hello.lastOutcomeId });
   }
 
   /** Queues a command frame (handled at once if none is in hand); false when the queue is full or closed. */
