@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FanoutEntry } from '../src/fanout/Fanout.js';
 import { openFanout } from '../src/fanout/openFanout.js';
-import { decodeBatch, encodeBatch, RedisFanout } from '../src/fanout/RedisFanout.js';
+import { batchPrefix, decodeBatch, encodeBatch, RedisFanout } from '../src/fanout/RedisFanout.js';
 import { uniqueName } from './store-contract.js';
 import { requireService, testRedisUrl } from './scaleOutServices.js';
 
@@ -67,6 +67,20 @@ describe('Redis fan-out', () => {
     await a.publish([{ userId: 'u1', outcomeId: 7, outcome: { ok: true } }]);
     expect(await got).toEqual([{ userId: 'u1', outcomeId: 7, outcome: { ok: true } }]);
     expect(b.malformed).toBe(2);
+  });
+
+  it('knows its own echo by its first bytes and drops it without parsing it', async () => {
+    const channel = uniqueName('stage-test');
+    const [a, b] = [await hub(channel), await hub(channel)];
+    const raw = (b as unknown as { pub: { publish(c: string, m: string): Promise<number> } }).pub;
+    // Starts as a's batches do and is not even JSON: a parser would count it as malformed.
+    await raw.publish(channel, `${batchPrefix(a.hubId)}"outcomes":[[[`);
+    const marker = firstValueFrom(a.entries$.pipe(take(1)));
+    await b.publish([{ userId: 'u1', outcomeId: 1, outcome: { after: 'echo' } }]);
+    expect(await marker).toEqual([{ userId: 'u1', outcomeId: 1, outcome: { after: 'echo' } }]);
+    expect(a.malformed).toBe(0);
+    // What a publishes starts with that prefix.
+    expect(encodeBatch(a.hubId, [{ userId: 'u1', outcomeId: 2, outcome: {} }]).startsWith(batchPrefix(a.hubId))).toBe(true);
   });
 
   it('keeps delivering locally and answering while Redis is unreachable, and counts what it could not publish', async () => {
