@@ -5,6 +5,7 @@
 //   and the round trip of a send (send → the server's ack; Stage: the reply, after the commit);
 // - open loop: messages offered at a fixed rate, round robin over the members, whatever the acks: send→delivery
 //   p50/p99 at that load (a slow server shows up as latency, not as fewer sends).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CpuMeter } from './procCpu.js';
 import { Samples } from './percentile.js';
 import { nowMicros, type BenchClient, type LoadTarget } from './target.js';
@@ -90,6 +91,12 @@ export interface WindowResult {
   rttP99: number;
   /** Counter increments over the window. */
   counters: Record<string, number>;
+  /**
+   * This process's own event-loop delay over the window, ms: the load clients timestamp deliveries, so a stall
+   * here lengthens the measured latencies of every implementation alike (read it beside a latency tail).
+   */
+  clientLoopDelayP99Ms: number;
+  clientLoopDelayMaxMs: number;
 }
 
 export interface WindowTiming {
@@ -140,6 +147,8 @@ async function measureWindow(session: Session, probe: Probe, timing: WindowTimin
   const acked0 = sends.acked;
   const refused0 = sends.refused;
   const t0 = performance.now();
+  const clientLoop = monitorEventLoopDelay({ resolution: 1 });
+  clientLoop.enable();
   session.deliveryLatency.clear();
   rtt.clear();
   session.recordFrom = nowMicros();
@@ -149,6 +158,7 @@ async function measureWindow(session: Session, probe: Probe, timing: WindowTimin
   const until = t0 + 4 * timing.measureMs;
   while (performance.now() < until && CpuMeter.spent(cpu0, await probe.cpu.sample()) < timing.minCpuSeconds) await sleep(250);
   session.recordUntil = nowMicros();
+  clientLoop.disable();
   const seconds = (performance.now() - t0) / 1000;
   const deliveries = session.delivered() - delivered0;
   const cpu1 = await probe.cpu.sample();
@@ -177,6 +187,8 @@ async function measureWindow(session: Session, probe: Probe, timing: WindowTimin
     rttP50: NaN,
     rttP99: NaN,
     counters,
+    clientLoopDelayP99Ms: clientLoop.percentile(99) / 1e6,
+    clientLoopDelayMaxMs: clientLoop.max / 1e6,
   };
 }
 

@@ -71,7 +71,8 @@ export interface HubReport {
   ratio_ranges: Record<string, Record<string, Range>>;
   commit: Record<string, { mean_tx_per_commit: number; range: Range; rounds: number }>;
   /** The Stage hub's event-loop delay per shape and phase (median over rounds of each window's p99 and max): stalls. */
-  event_loop: Record<string, Record<string, { p99_ms: number; max_ms: number; range: Record<string, Range>; rounds: number }>>;
+  /** The Stage hub's event-loop delay per shape and phase; `client_*`: the load client's own, in the same windows. */
+  event_loop: Record<string, Record<string, { p99_ms: number; max_ms: number; client_p99_ms: number; client_max_ms: number; range: Record<string, Range>; rounds: number }>>;
   hubs: Record<
     string,
     Record<
@@ -134,7 +135,16 @@ export function addShape(report: HubReport, shape: string, results: ShapeResults
     const p99 = spread(windows.map((r) => r?.counters.since_last_loop_delay_p99_ms ?? NaN));
     const max = spread(windows.map((r) => r?.counters.since_last_loop_delay_max_ms ?? NaN));
     if (max.rounds === 0) continue;
-    (report.event_loop[shape] ??= {})[phase] = { p99_ms: round(p99.median), max_ms: round(max.median), range: { p99_ms: r2(p99), max_ms: r2(max) }, rounds: max.rounds };
+    const clientP99 = spread(windows.map((r) => r?.clientLoopDelayP99Ms ?? NaN));
+    const clientMax = spread(windows.map((r) => r?.clientLoopDelayMaxMs ?? NaN));
+    (report.event_loop[shape] ??= {})[phase] = {
+      p99_ms: round(p99.median),
+      max_ms: round(max.median),
+      client_p99_ms: round(clientP99.median),
+      client_max_ms: round(clientMax.median),
+      range: { p99_ms: r2(p99), max_ms: r2(max), client_p99_ms: r2(clientP99), client_max_ms: r2(clientMax) },
+      rounds: max.rounds,
+    };
   }
 }
 

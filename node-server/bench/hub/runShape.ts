@@ -54,7 +54,8 @@ function describe(r: WindowResult): string {
     `(server ${r.serverCpuSeconds.toFixed(2)} CPU-s${byPart(r)}, client ${r.clientCpuSeconds.toFixed(2)} CPU-s in ${r.seconds.toFixed(1)} s), ` +
     `delivery p50 ${ms(r.p50)} / p99 ${ms(r.p99)} ms, send round trip p50 ${ms(r.rttP50)} ms` +
     (r.refused > 0 ? `, ${r.refused} sends refused` : '') +
-    hubCounters(r.counters)
+    hubCounters(r.counters) +
+    `; load client event loop delay p99 ${ms(r.clientLoopDelayP99Ms)} / max ${ms(r.clientLoopDelayMaxMs)} ms`
   );
 }
 
