@@ -152,7 +152,7 @@ function resolveHubLimits(given: Partial<HubLimits> | undefined, limits: Limits)
  * batch are the ones being handled at once (a device's next command starts while the previous one commits). On
  * SQLite, at 32 (the default for both until 2026-12-07) a saturated hub committed ~16 transactions at a time while
  * the rest waited seconds in the runner's mailbox; at 128 its batches fill to the store's cap (64). A/B, `streams`,
- * 4 pairs of 2 rounds: 9.1k (8.5k–10.6k) → 10.9k (9.8k–11.9k) deliveries per CPU-second; `room-senders`, 3 pairs:
+ * 3 pairs of 2 rounds: 9.1k (8.5k–10.6k) → 10.9k (9.8k–11.9k) deliveries per CPU-second; `room-senders`, 3 pairs:
  * 118k → 135k. On PostgreSQL every transaction holds one of the pool's connections, so more workers only queue for
  * them (and the readiness check queues behind them): 32 stays, no difference at 128 in 3 pairs at `--scale 0.2`.
  */
