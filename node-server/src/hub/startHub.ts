@@ -35,7 +35,7 @@ import { SessionIds } from './SessionIds.js';
 import { CommandRunner } from './CommandRunner.js';
 import { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import { DeviceConnection, type ConnectionDeps, type DeviceIdentity } from './DeviceConnection.js';
-import { defaultCommandWorkers, resolveHubConfig, type HubConfig } from './HubConfig.js';
+import { resolveHubConfig, type HubConfig } from './HubConfig.js';
 import { Logger } from './Logger.js';
 import { Metrics, hubMetrics } from './Metrics.js';
 import { Readiness } from './Readiness.js';
@@ -92,14 +92,13 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   fanoutSubscription.add(fanout.missed$.subscribe(() => void reconciler.now()));
   const extensions = config.extensions instanceof ExtensionRegistry ? config.extensions : new ExtensionRegistry(config.extensions ?? []);
   if (extensions.names.length > 0) log.info('extensions loaded', { extensions: extensions.names });
-  const commandWorkers = resolved.commandWorkers ?? defaultCommandWorkers(store);
   const runner = new CommandRunner({
     extensions,
     store,
     fanout,
     log: log.child({ session: 'commands' }),
     counters,
-    workers: commandWorkers,
+    workers: resolved.commandWorkers,
     maxDeliveries: resolved.maxCommandDeliveries,
     deadlineMs: resolved.commandDeadlineMs,
   });
@@ -114,7 +113,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       {
         id: 'commands',
         group: runner.task(),
-        config: { size: commandWorkers, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 }, backoff: { initialDelayMs: 10, maxDelayMs: 1000 } },
+        config: { size: resolved.commandWorkers, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 }, backoff: { initialDelayMs: 10, maxDelayMs: 1000 } },
       },
     ],
   });
