@@ -62,8 +62,6 @@ interface DeviceState {
   sent: number;
   unacked: Unacked[];
   windowFullSince: number | undefined;
-  /** When it joined: a device never heard from since is as silent as that. */
-  joinedAt: number;
   /** Set while a later id arrived before the next one (see gapGraceMs). */
   gapCheck: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -260,7 +258,6 @@ export class Registry {
       sent: lastOutcomeId,
       unacked: [],
       windowFullSince: undefined,
-      joinedAt: this.now(),
       gapCheck: undefined,
       reading: true,
     };
@@ -514,17 +511,18 @@ export class Registry {
       for (const user of this.users.values()) for (const device of user.devices.values()) this.pingRound.push({ user, device });
     }
     const now = this.now();
+    const quiet = quietForPing(this.config.limits);
     const slice = this.pingRound.splice(0, Math.ceil(this.connections / pingSlices));
     for (const { user, device: d } of slice) {
       // Gone or replaced since the round began: nothing to do.
       if (this.users.get(d.link.userId) !== user || user.devices.get(d.link.deviceId) !== d) continue;
       if (this.stalled(user, d)) continue;
-      const silent = now - Math.max(d.joinedAt, d.link.heard.at);
+      const silent = now - d.link.heard.at;
       if (silent > this.config.limits.idleTimeoutMs) {
         this.config.log.info('dead connection closed', { userId: d.link.userId, deviceId: d.link.deviceId });
         this.drop(user, d);
         d.link.writer.disconnect(CloseCode.idle, 'no frame or pong within the idle timeout');
-      } else if (silent >= quietForPing(this.config.limits)) d.link.writer.ping();
+      } else if (silent >= quiet) d.link.writer.ping();
     }
   }
 
