@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendPushes } from '../src/store/appendPushes.js';
 import { postMessage } from '../src/store/postMessage.js';
-import { StoreConflictError, type MessagePost, type NewMessage, type Store } from '../src/store/Store.js';
+import { StoreConflictError, type HistoryQuery, type MessagePost, type NewMessage, type Store } from '../src/store/Store.js';
 
 export interface StoreFactory {
   /** A fresh, migrated, empty store. */
@@ -181,6 +181,28 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         id: 'm6', seq: seqs[6], stream: 'general', topic: 'even', senderId: 'u1', senderName: 'ada',
         content: 'text m6', createdAt: now, editedAt: null, deleted: false,
       });
+    });
+
+    it('cuts a history page at a content budget: the message that passes it and the next older one, no more', async () => {
+      const store = await factory.open();
+      await seed(store);
+      // Newest first: m9 … m0, 1,000 characters each (m5 has 'é's: characters, not bytes, are counted).
+      for (let i = 0; i < 10; i++) await store.insertMessage(message(`m${i}`, { content: (i === 5 ? 'é' : 'x').repeat(1_000) }));
+      const ids = async (maxContentChars: number, more: Partial<HistoryQuery> = {}) =>
+        (await store.history({ stream: 'general', limit: 100, maxContentChars, ...more })).map((m) => m.id);
+      // 2,500 characters: m9, m8 within; m7 passes it; m6 is the one after.
+      expect(await ids(2_500)).toEqual(['m6', 'm7', 'm8', 'm9']);
+      expect(await ids(2_999)).toEqual(['m6', 'm7', 'm8', 'm9']);
+      expect(await ids(3_000)).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);
+      // m9 … m5 hold 5,000 characters (6,000 bytes in UTF-8): m3 is the one after the one that passes 5,000.
+      expect(await ids(5_000)).toEqual(['m3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+      // The newest alone passes the budget: it and the one after it.
+      expect(await ids(10)).toEqual(['m8', 'm9']);
+      // Paging, the topic filter and the limit still apply.
+      expect(await ids(2_500, { before: (await store.messageById('m6'))!.seq })).toEqual(['m2', 'm3', 'm4', 'm5']);
+      expect(await ids(2_500, { topic: 'nope' })).toEqual([]);
+      expect(await ids(100_000, { limit: 3 })).toEqual(['m7', 'm8', 'm9']);
+      expect(await ids(100_000)).toHaveLength(10);
     });
 
     it('returns the inserted message with its sender name and refuses a duplicate message id', async () => {

@@ -80,6 +80,9 @@ export const getHistory: CommandHandler<'GetHistory'> = async (command, ctx, tx)
     ...(command.topic !== undefined ? { topic: command.topic } : {}),
     ...(command.before !== undefined ? { before: command.before } : {}),
     limit: limit + 1,
+    // A message's JSON takes at least as many bytes as its content has characters: the messages past this budget
+    // could not be in the page, so the store does not read them.
+    maxContentChars: historyPageBytes,
     viewer: ctx.userId,
   });
   let hasMore = page.length > limit;

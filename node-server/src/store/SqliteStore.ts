@@ -21,7 +21,7 @@ import Database from 'better-sqlite3';
 import { WorkQueue } from '@stage/sdk';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { afterPromiseJobs, maxBatchMs, maxBatchTransactions } from './groupCommit.js';
-import { messageSelect, toMessage, type MessageRow } from './messageRow.js';
+import { messageSelect, toMessage, withinContentBudget, type MessageRow } from './messageRow.js';
 import { sqliteMigrations } from './migrations.js';
 import { SqliteOutcomeLog } from './SqliteOutcomeLog.js';
 import {
@@ -896,17 +896,11 @@ class SqliteOps implements StoreTx, OutcomeLog, ReplyLog {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
     // A narrowed message is in the page only for the users it is addressed to.
     const readable = query.viewer === undefined ? '' : ` AND (m.narrowed = 0 OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = ?))`;
-    const viewer = query.viewer === undefined ? [] : [query.viewer];
+    const topic = query.topic === undefined ? '' : ' AND m.topic = ?';
+    const page = `${messageSelect} WHERE m.stream = ?${topic} AND m.seq < ?${readable} ORDER BY m.seq DESC LIMIT ?`;
+    const params = [query.stream, ...(query.topic === undefined ? [] : [query.topic]), before, ...(query.viewer === undefined ? [] : [query.viewer]), query.limit];
     const rows = (
-      query.topic === undefined
-        ? this.q(`${messageSelect} WHERE m.stream = ? AND m.seq < ?${readable} ORDER BY m.seq DESC LIMIT ?`).all(query.stream, before, ...viewer, query.limit)
-        : this.q(`${messageSelect} WHERE m.stream = ? AND m.topic = ? AND m.seq < ?${readable} ORDER BY m.seq DESC LIMIT ?`).all(
-            query.stream,
-            query.topic,
-            before,
-            ...viewer,
-            query.limit,
-          )
+      query.maxContentChars === undefined ? this.q(page).all(...params) : this.q(withinContentBudget(page, '?')).all(...params, query.maxContentChars)
     ) as MessageRow[];
     return rows.reverse().map(toMessage);
   }

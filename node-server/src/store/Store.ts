@@ -126,6 +126,13 @@ export interface HistoryQuery {
   /** Page backwards: messages with `seq < before` (newest page when absent). */
   before?: number;
   limit: number;
+  /**
+   * Stop once the page's content passes this many characters, counted newest first: the message that passes it and
+   * the next older one are still returned (so a caller keeping messages within the budget sees one it left out),
+   * no more. A page meant for one frame then reads a few large messages, not `limit` of them only to drop most
+   * (GetHistory of 200 messages of 9,000 characters read 1.8 MB to send 64 KiB). Absent: `limit` alone.
+   */
+  maxContentChars?: number;
   /** Leave out narrowed messages not addressed to this user. Absent: every message (tools and tests only). */
   viewer?: string;
 }

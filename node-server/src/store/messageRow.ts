@@ -18,6 +18,19 @@ export interface MessageRow {
 
 export const messageSelect = 'SELECT m.*, u.username AS sender_name FROM messages m JOIN users u ON u.id = m.sender_id';
 
+/**
+ * A history page (`pageSql`: messageSelect … ORDER BY m.seq DESC LIMIT n) cut once its content passes `budget`
+ * characters (HistoryQuery.maxContentChars). Newest first, a row stays while the rows before the one before it are
+ * within the budget: the message that passes the budget and the one after it are kept, so a caller that fits
+ * messages into the budget always finds one it left out (and says there are more), even when the newest alone
+ * passes it. The running sum is taken over the limited page, and the content of the rows left out never reaches
+ * JavaScript. Same SQL on SQLite and PostgreSQL; `budget` is the parameter's placeholder (`?` or `$n`).
+ */
+export function withinContentBudget(pageSql: string, budget: string): string {
+  return `SELECT * FROM (SELECT p.*, COALESCE(SUM(length(p.content)) OVER (ORDER BY p.seq DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS chars_before
+    FROM (${pageSql}) p) b WHERE b.chars_before <= ${budget} ORDER BY b.seq DESC`;
+}
+
 export const toMessage = (r: MessageRow): MessageRecord => ({
   id: r.id,
   seq: r.seq,

@@ -21,7 +21,7 @@
 //   `work` must act only through its `tx`, which the Store contract already asks.
 // - `?schema=name` in the URL (or `config.schema`) puts every table in that schema (tests use one per run).
 import pg from 'pg';
-import { messageSelect, toMessage, type MessageRow as SharedMessageRow } from '../messageRow.js';
+import { messageSelect, toMessage, withinContentBudget, type MessageRow as SharedMessageRow } from '../messageRow.js';
 import { postgresMigrations } from './migrations.js';
 import {
   StoreConflictError,
@@ -617,17 +617,15 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
     // A narrowed message is in the page only for the users it is addressed to ($viewer NULL: every message).
     const readable = `(NOT m.narrowed OR $VIEWER::text IS NULL OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.user_id = $VIEWER))`;
-    const viewer = query.viewer ?? null;
-    const r =
+    const params: unknown[] = query.topic === undefined ? [query.stream, before, query.limit, query.viewer ?? null] : [query.stream, query.topic, before, query.limit, query.viewer ?? null];
+    const page =
       query.topic === undefined
-        ? await this.run<MessageRow>(
-            `${messageSelect} WHERE m.stream = $1 AND m.seq < $2 AND ${readable.replaceAll('$VIEWER', '$4')} ORDER BY m.seq DESC LIMIT $3`,
-            [query.stream, before, query.limit, viewer],
-          )
-        : await this.run<MessageRow>(
-            `${messageSelect} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 AND ${readable.replaceAll('$VIEWER', '$5')} ORDER BY m.seq DESC LIMIT $4`,
-            [query.stream, query.topic, before, query.limit, viewer],
-          );
+        ? `${messageSelect} WHERE m.stream = $1 AND m.seq < $2 AND ${readable.replaceAll('$VIEWER', '$4')} ORDER BY m.seq DESC LIMIT $3`
+        : `${messageSelect} WHERE m.stream = $1 AND m.topic = $2 AND m.seq < $3 AND ${readable.replaceAll('$VIEWER', '$5')} ORDER BY m.seq DESC LIMIT $4`;
+    const r =
+      query.maxContentChars === undefined
+        ? await this.run<MessageRow>(page, params)
+        : await this.run<MessageRow>(withinContentBudget(page, `$${params.length + 1}`), [...params, query.maxContentChars]);
     return r.rows.reverse().map(toMessage);
   }
   async countUnread(q: UnreadQuery): Promise<number> {
