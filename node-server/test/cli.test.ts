@@ -51,6 +51,8 @@ describe('hub settings', () => {
     expect(errorsOf(['--metrics-listen', '9464'])).toEqual([expect.stringMatching(/^--metrics-listen: .*fix: host:port, e\.g\. 127\.0\.0\.1:9464/)]);
     expect(errorsOf([], { STAGE_METRICS_LISTEN: '127.0.0.1:99999' })).toEqual([expect.stringMatching(/^STAGE_METRICS_LISTEN: the port is at most 65535/)]);
     expect(readHubSettings(['--metrics-listen', '[::1]:9464'], {})).toEqual({ kind: 'settings', settings: { metricsListen: '[::1]:9464' } });
+    expect(errorsOf(['--command-workers', '0'])).toEqual([expect.stringMatching(/^--command-workers: .*\(got 0\); fix: an integer from 1 to 1024/)]);
+    expect(readHubSettings([], { STAGE_COMMAND_WORKERS: '64' })).toEqual({ kind: 'settings', settings: { commandWorkers: 64 } });
   });
 
   it('refuses a weak STAGE_SECRET as a configuration error without echoing it', () => {

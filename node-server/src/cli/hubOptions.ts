@@ -42,6 +42,7 @@ export const hubSettingsSchema = z
     limits: limitOverridesSchema,
     hubLimits: hubLimitOverridesSchema,
     trustProxy: z.number().int().min(0).max(16),
+    commandWorkers: z.number().int().min(1).max(1024),
     metricsToken: z.string().min(16),
     metricsListen: z.string().regex(metricsListenPattern, 'host:port').refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port is at most 65535'),
     // A floor of one second: short lifetimes are legitimate for tests and for hubs in front of a refreshing proxy.
@@ -100,6 +101,7 @@ export const hubOptions: readonly HubOption[] = [
   { key: 'limits', flag: '--limits', value: '<json>', env: 'STAGE_LIMITS', default: '(protocol)', help: 'JSON overrides of the protocol limits', fix: `a JSON object of positive numbers with keys ${Object.keys(limitsSchema.shape).join(', ')}, e.g. {"commandsPerSecond":100}`, fromText: json },
   { key: 'hubLimits', flag: '--hub-limits', value: '<json>', env: 'STAGE_HUB_LIMITS', default: '(safe defaults)', help: 'JSON overrides of the abuse guards (docs/HUB.md "Limits")', fix: `a JSON object of non-negative numbers with keys ${Object.keys(DEFAULT_HUB_LIMITS).join(', ')}, e.g. {"maxConnectionsPerUser":16}`, fromText: json },
   { key: 'trustProxy', flag: '--trust-proxy', value: '<n>', env: 'STAGE_TRUST_PROXY', default: '0', help: 'reverse proxies whose X-Forwarded-For names the client', fix: 'an integer from 0 to 16: the number of proxies in front of the hub', fromText: integer },
+  { key: 'commandWorkers', flag: '--command-workers', value: '<n>', env: 'STAGE_COMMAND_WORKERS', default: '(128 SQLite, 32 PostgreSQL)', help: 'commands handled at once; on SQLite also the most transactions in one group commit (docs/HUB.md)', fix: 'an integer from 1 to 1024', fromText: integer },
   { key: 'metricsToken', flag: '--metrics-token', value: '<s>', env: 'STAGE_METRICS_TOKEN', default: '(loopback only)', help: '/metrics answers only Authorization: Bearer <s>', fix: 'at least 16 characters', secretValue: true },
   { key: 'metricsListen', flag: '--metrics-listen', value: '<host:port>', env: 'STAGE_METRICS_LISTEN', default: '(the hub port)', help: '/metrics on a listener of its own (the hub port then answers it 404); any client reaching it may scrape unless --metrics-token is set', fix: 'host:port, e.g. 127.0.0.1:9464' },
   { key: 'tokenTtlMs', flag: '--token-ttl-ms', value: '<n>', env: 'STAGE_TOKEN_TTL_MS', default: '259200000 (3 days)', help: 'token lifetime; clients refresh it (POST /api/refresh) while valid; an open socket is closed 4001 when its token expires', fix: 'an integer number of milliseconds, at least 1000', fromText: integer },

@@ -36,12 +36,8 @@ export interface HubConfig {
   /** A command not finished after this long is rolled back and answered Err timeout (+ TimeOut push). Default 10 s. */
   commandDeadlineMs?: number;
   /**
-   * Supervised command handlers running concurrently. Default 32. It also bounds a group commit: the commands of a
-   * batch are the ones being handled at once (a device's next command starts while the previous one commits).
-   * 128 was tried (2026-12-07): a saturated SQLite hub's batches grew from ~16 to 64 transactions and `streams` from
-   * 9.1k to 10.9k deliveries per CPU-second (3 pairs), but a device's reads are not ordered, so one client that
-   * stops reading and floods GetHistory ran up to 128 large reads at once: the abuse test's RSS grew 58–83 MB
-   * against ~10 MB at 32 (its bound is 64 MB). Bound a device's concurrent reads before raising this.
+   * Supervised command handlers running concurrently. Default: 128 on SQLite, 32 on PostgreSQL (see
+   * defaultCommandWorkers).
    */
   commandWorkers?: number;
   /** A command whose handler crashed this many times is answered Err internal. Default 3. */
@@ -97,7 +93,8 @@ export interface ResolvedHubConfig {
   limits: Limits;
   windowStallMs: number;
   commandDeadlineMs: number;
-  commandWorkers: number;
+  /** Undefined: the store's default (defaultCommandWorkers). */
+  commandWorkers: number | undefined;
   maxCommandDeliveries: number;
   sessionIdleMs: number;
   retentionSweepMs: number;
@@ -120,7 +117,7 @@ export function resolveHubConfig(config: HubConfig): ResolvedHubConfig {
     limits: { ...DEFAULT_LIMITS, ...config.limits },
     windowStallMs: config.windowStallMs ?? 30_000,
     commandDeadlineMs: config.commandDeadlineMs ?? 10_000,
-    commandWorkers: config.commandWorkers ?? 32,
+    commandWorkers: config.commandWorkers,
     maxCommandDeliveries: config.maxCommandDeliveries ?? 3,
     sessionIdleMs: config.sessionIdleMs ?? 600_000,
     retentionSweepMs: config.retentionSweepMs ?? 60_000,
@@ -148,4 +145,15 @@ function resolveHubLimits(given: Partial<HubLimits> | undefined, limits: Limits)
     userCommandBurst: Math.max(DEFAULT_HUB_LIMITS.userCommandBurst, 4 * limits.commandBurst),
   };
   return { ...DEFAULT_HUB_LIMITS, ...scaled, ...given };
+}
+
+/**
+ * How many commands a hub handles at once unless told. The workers also bound a group commit: the commands of a
+ * batch are the ones being handled at once (a device's next command starts while the previous one commits). On
+ * SQLite at 32 a saturated hub committed ~16 transactions at a time while the rest waited seconds in the runner's
+ * mailbox; at 128 its batches fill to the store's cap (64): docs/HUB.md "Where the slowest 1% wait" has the A/B.
+ * On PostgreSQL every transaction holds one of the pool's connections, so more workers only queue for them: 32.
+ */
+export function defaultCommandWorkers(store: { readonly singleWriter?: boolean }): number {
+  return store.singleWriter ? 128 : 32;
 }

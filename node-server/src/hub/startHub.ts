@@ -35,7 +35,7 @@ import { SessionIds } from './SessionIds.js';
 import { CommandRunner } from './CommandRunner.js';
 import { ExtensionRegistry } from '../extensions/ExtensionRegistry.js';
 import { DeviceConnection, type ConnectionDeps, type DeviceIdentity } from './DeviceConnection.js';
-import { resolveHubConfig, type HubConfig } from './HubConfig.js';
+import { defaultCommandWorkers, resolveHubConfig, type HubConfig } from './HubConfig.js';
 import { Logger } from './Logger.js';
 import { Metrics, hubMetrics } from './Metrics.js';
 import { Readiness } from './Readiness.js';
@@ -92,13 +92,14 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   fanoutSubscription.add(fanout.missed$.subscribe(() => void reconciler.now()));
   const extensions = config.extensions instanceof ExtensionRegistry ? config.extensions : new ExtensionRegistry(config.extensions ?? []);
   if (extensions.names.length > 0) log.info('extensions loaded', { extensions: extensions.names });
+  const commandWorkers = resolved.commandWorkers ?? defaultCommandWorkers(store);
   const runner = new CommandRunner({
     extensions,
     store,
     fanout,
     log: log.child({ session: 'commands' }),
     counters,
-    workers: resolved.commandWorkers,
+    workers: commandWorkers,
     maxDeliveries: resolved.maxCommandDeliveries,
     deadlineMs: resolved.commandDeadlineMs,
   });
@@ -113,7 +114,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       {
         id: 'commands',
         group: runner.task(),
-        config: { size: resolved.commandWorkers, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 }, backoff: { initialDelayMs: 10, maxDelayMs: 1000 } },
+        config: { size: commandWorkers, restart: 'transient', intensity: { maxRestarts: 100, withinMs: 10_000 }, backoff: { initialDelayMs: 10, maxDelayMs: 1000 } },
       },
     ],
   });
@@ -521,7 +522,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : resolved.port;
   const url = `http://${resolved.host === '0.0.0.0' ? '127.0.0.1' : resolved.host}:${port}`;
-  log.info('hub listening', { url, dataDir: resolved.dataDir, store: store.kind, fanout: fanout.kind });
+  log.info('hub listening', { url, dataDir: resolved.dataDir, store: store.kind, fanout: fanout.kind, commandWorkers });
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
