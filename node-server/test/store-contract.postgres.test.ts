@@ -96,6 +96,25 @@ describe('PostgreSQL store: several hubs', () => {
     }
   });
 
+  it('answers the readiness ping while every command connection is busy', async () => {
+    const store = await PostgresStore.open({ url: testDatabaseUrl, schema: uniqueName('ping'), poolSize: 2 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      // Two transactions hold the whole command pool (as a hub under full load does), and a third waits for one.
+      const busy = [0, 1, 2].map(() => store.transaction(async (tx) => {
+        await tx.userById('nobody');
+        await gate;
+      }));
+      await expect(store.ping(1_000)).resolves.toBeUndefined();
+      release();
+      await Promise.all(busy);
+    } finally {
+      release();
+      await store.dropSchemaAndClose();
+    }
+  });
+
   it('says which server is unreachable and how to fix it', async () => {
     await expect(PostgresStore.open('postgres://postgres@127.0.0.1:1/test')).rejects.toThrow(
       /PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/test is unavailable.*STAGE_DATABASE_URL/,

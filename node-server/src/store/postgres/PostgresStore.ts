@@ -1106,13 +1106,22 @@ export class PostgresStore extends PgOps implements Store {
     });
   }
 
-  /** Readiness: `SELECT 1` on a pooled connection within `timeoutMs` (default 2 s). */
+  /**
+   * Readiness: `SELECT 1` within `timeoutMs` (default 2 s), on the read pool. Through the command pool it waited
+   * behind every queued command, so a hub under full load reported PostgreSQL down (and a load balancer would take
+   * away the hub that was working hardest); the read pool is only as busy as the registry's reads.
+   */
   async ping(timeoutMs = 2000): Promise<void> {
-    const signal = AbortSignal.timeout(timeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms`, 'timeout')), timeoutMs);
+    });
     try {
-      await this.transaction((tx) => (tx as PgOps).select1(), { signal });
+      await Promise.race([this.reader.select1(), late]);
     } catch (e) {
       throw unavailable(e) ?? new StoreUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms`, 'timeout', { cause: e });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
