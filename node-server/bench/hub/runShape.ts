@@ -89,7 +89,9 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
   const kept = new Map<string, Session>();
   try {
     for (let round = 0; round < timing.rounds; round++) {
-      if (Date.now() > timing.deadline) {
+      // The budget stops further rounds, never the first: a shape whose setup ran past it would otherwise have
+      // connected every client to measure nothing.
+      if (round > 0 && Date.now() > timing.deadline) {
         log(`${shape.name}: time budget spent, stopping after ${round} round(s)`);
         break;
       }
