@@ -5,7 +5,7 @@
 // PostgreSQL hubs also their backends' CPU and Redis's). Medians over the rounds with their range go to
 // bench-results/hub.json and to a table on stdout.
 //
-//   npm run bench:hub                                   every shape, every implementation, 3 rounds (< 20 min)
+//   npm run bench:hub                                   every shape, every implementation, 3 rounds (no new round after 19 min; 31 min in all on the 2026-12-07 machine)
 //   npm run bench:hub -- --quick                        streams + room-senders (load phases), Stage vs Socket.IO (acks)
 //   npm run bench:hub -- --shapes streams,room --impls stage,socketio --rounds 3 --measure-ms 5000 --warmup-ms 1500
 //   shapes: room, room-senders, streams, audience, size, hubs    impls: stage, socketio, socketio_plain, ws
