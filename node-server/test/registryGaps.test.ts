@@ -1,6 +1,7 @@
 // Live outcomes of one user can reach a hub out of id order (two commits for the same recipient answered on two
 // store connections in the other order, or published by two hubs). The registry must still send them in order,
 // and should not read the store for an id that is about to arrive; an id that never comes is read after a grace.
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '@stage/sdk/im';
 import { group } from '@stage/sdk';
@@ -75,6 +76,29 @@ describe('the registry with outcomes out of order', () => {
     publish(2);
     await pushes(3);
     expect(pushed).toEqual([1, 2, 3]);
+    expect(reads).toEqual([]);
+  });
+
+  it('after an event-loop stall longer than the grace, an id already waiting on a socket is not read from the store', async () => {
+    const { reads, pushed, pushes, publish } = setup([{ id: 1, body: { type: 'Note', outcomeId: 1 } }, { id: 2, body: { type: 'Note', outcomeId: 2 } }]);
+    // The fan-out's socket (Redis, in a hub of several): what arrives on it is published.
+    const server = createServer((socket) => socket.on('data', () => publish(1)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(() => server.close());
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    stops.push(() => client.destroy());
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    publish(2); // 1 overtaken: its grace starts
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(pushed).toEqual([]);
+    // 1 is sent on the socket, then the hub's event loop is held up for longer than the grace (a busy hub's stall).
+    client.write('1');
+    const until = performance.now() + 400;
+    while (performance.now() < until) {
+      // busy: the loop reads no socket and runs no timer meanwhile
+    }
+    await pushes(2);
+    expect(pushed).toEqual([1, 2]);
     expect(reads).toEqual([]);
   });
 

@@ -232,6 +232,18 @@ export class Registry {
     }
   }
 
+  /**
+   * GapCheck for the device after `ms`, told from the check phase that follows the timer (setImmediate), not from
+   * the timer itself. After an event-loop stall longer than `ms` (a busy hub has stalls of 250–370 ms, the grace is
+   * 250) the timer is due before the loop has read its sockets, and the outcome the device waits for may be
+   * sitting in the fan-out's socket (Redis, or a PostgreSQL COMMIT answer) already: checked from the timer, the
+   * gap was read from the store for every device of the fan-out (1,000 reads for a message to a 1,000-member
+   * room) one phase before the outcome itself arrived.
+   */
+  private gapCheckAfter(d: DeviceState, ms: number): void {
+    d.gapCheck ??= setTimeout(() => setImmediate(() => this.tell({ type: 'GapCheck', ...this.keyOf(d) })), ms);
+  }
+
   private keyOf(d: DeviceState): { userId: string; deviceId: string; connectionId: number } {
     return { userId: d.link.userId, deviceId: d.link.deviceId, connectionId: d.link.connectionId };
   }
@@ -359,7 +371,7 @@ export class Registry {
       if (body === undefined) {
         // A live outcome overtook the next one: give it gapGraceMs to arrive before reading the store.
         if (live && user.recent.get(user.latest) !== undefined) {
-          d.gapCheck ??= setTimeout(() => this.tell({ type: 'GapCheck', ...this.keyOf(d) }), gapGraceMs);
+          this.gapCheckAfter(d, gapGraceMs);
           break;
         }
         // The device already waits for its missing id (its grace, or a read's retry): an ack or any other call
@@ -407,7 +419,7 @@ export class Registry {
     if (m.failed !== undefined) {
       // Nothing was sent; the outcomes are in the store. Try again later (through GapCheck), not in a loop.
       this.config.log.warn('reading outcomes to replay failed; retrying', { userId: m.userId, deviceId: m.deviceId, err: m.failed });
-      d.gapCheck ??= setTimeout(() => this.tell({ type: 'GapCheck', ...this.keyOf(d) }), readRetryMs);
+      this.gapCheckAfter(d, readRetryMs);
       return;
     }
     if (d.sent !== m.after) return this.pumpCounted(user, d); // moved on meanwhile (a resync): the page is stale
