@@ -2,7 +2,7 @@
 // store connections in the other order, or published by two hubs). The registry must still send them in order,
 // and should not read the store for an id that is about to arrive; an id that never comes is read after a grace.
 import { createServer, connect, type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS } from '@stage/sdk/im';
 import { group } from '@stage/sdk';
 import type { FanoutEntry } from '../src/fanout/Fanout.js';
@@ -99,6 +99,25 @@ describe('the registry with outcomes out of order', () => {
     }
     await pushes(2);
     expect(pushed).toEqual([1, 2]);
+    expect(reads).toEqual([]);
+  });
+
+  it('a second gap gets a whole grace of its own, not what was left of the first one', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    stops.push(() => vi.useRealTimers());
+    const { reads, pushed, pushes, publish } = setup([]);
+    publish(1);
+    await pushes(1);
+    publish(3); // 2 overtaken: a 250 ms grace
+    await vi.advanceTimersByTimeAsync(10);
+    publish(2); // caught up after 10 ms
+    await pushes(3);
+    await vi.advanceTimersByTimeAsync(140);
+    publish(5); // 4 overtaken at 150 ms: its grace runs to 400 ms
+    await vi.advanceTimersByTimeAsync(150); // 300 ms: the first gap's timer would have fired at 250
+    publish(4);
+    await pushes(5);
+    expect(pushed).toEqual([1, 2, 3, 4, 5]);
     expect(reads).toEqual([]);
   });
 

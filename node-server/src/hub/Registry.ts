@@ -41,7 +41,7 @@ export type RegistryMessage =
   /** The newest outcome ids in the store (OutcomeReconciler): ids this hub never heard of are read and sent. */
   | { type: 'Refresh'; latest: ReadonlyMap<string, number> }
   /** A device's next id was still missing `gapGraceMs` after a later one arrived: read it from the store. */
-  | { type: 'GapCheck'; userId: string; deviceId: string; connectionId: number }
+  | { type: 'GapCheck'; userId: string; deviceId: string; connectionId: number; timer: ReturnType<typeof setTimeout> }
   /** A joining device's outcome bounds, read in the background (see BackgroundReads). */
   | { type: 'Joined'; userId: string; deviceId: string; connectionId: number; bounds: OutcomeBounds }
   /** A page of a device's outcomes after `after`, read in the background; `failed` when the read failed. */
@@ -221,7 +221,8 @@ export class Registry {
         return this.refresh(m.latest);
       case 'GapCheck': {
         const d = this.device(m.userId, m.deviceId, m.connectionId);
-        if (!d) return;
+        // Not the device's current wait (it caught up and a later gap started another): that wait decides.
+        if (!d || d.gapCheck !== m.timer) return;
         d.gapCheck = undefined;
         return this.pumpCounted(this.users.get(m.userId)!, d);
       }
@@ -241,7 +242,9 @@ export class Registry {
    * room) one phase before the outcome itself arrived.
    */
   private gapCheckAfter(d: DeviceState, ms: number): void {
-    d.gapCheck ??= setTimeout(() => setImmediate(() => this.tell({ type: 'GapCheck', ...this.keyOf(d) })), ms);
+    if (d.gapCheck !== undefined) return;
+    const timer = setTimeout(() => setImmediate(() => this.tell({ type: 'GapCheck', ...this.keyOf(d), timer })), ms);
+    d.gapCheck = timer;
   }
 
   private keyOf(d: DeviceState): { userId: string; deviceId: string; connectionId: number } {
@@ -384,6 +387,13 @@ export class Registry {
       }
       this.transmit(d, d.sent + 1, body, now);
       sent++;
+    }
+    if (d.gapCheck !== undefined && d.sent === user.latest) {
+      // Caught up: the wait is over. Left running, its timer cut short the grace of the device's next gap (it
+      // fired on the old one's schedule, and the new missing id was read from the store a few ms after it was
+      // overtaken, not gapGraceMs after).
+      clearTimeout(d.gapCheck);
+      d.gapCheck = undefined;
     }
     this.trackWindow(d);
     return sent;
