@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
 import type { Fanout, FanoutEntry } from './Fanout.js';
+import { withTimeout } from '../withTimeout.js';
 
 export interface RedisFanoutConfig {
   /** `redis://host:port[/db]`; a `channel` query parameter is honoured and removed. */
@@ -92,14 +93,6 @@ function describe(url: string): string {
   } catch {
     return '(unparsable URL)';
   }
-}
-
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 export class RedisFanout implements Fanout {

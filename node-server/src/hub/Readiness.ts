@@ -6,6 +6,7 @@
 import type { Fanout } from '../fanout/Fanout.js';
 import type { Store } from '../store/Store.js';
 import type { Logger } from './Logger.js';
+import { withTimeout } from '../withTimeout.js';
 
 export interface DependencyState {
   ok: boolean;
@@ -43,14 +44,6 @@ function probe(dependency: 'store' | 'fanout', target: Store | Fanout): Promise<
   if (typeof pingable.ping === 'function') return pingable.ping();
   if (dependency === 'store') return (target as Store).userById('readiness-probe');
   return Promise.resolve(); // an in-process fan-out cannot be away
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 export class Readiness {

@@ -23,6 +23,7 @@
 import pg from 'pg';
 import { messageSelect, toMessage, withinContentBudget, type MessageRow as SharedMessageRow } from '../messageRow.js';
 import { postgresMigrations } from './migrations.js';
+import { withTimeout } from '../../withTimeout.js';
 import {
   StoreConflictError,
   StoreUnavailableError,
@@ -1112,16 +1113,10 @@ export class PostgresStore extends PgOps implements Store {
    * away the hub that was working hardest); the read pool is only as busy as the registry's reads.
    */
   async ping(timeoutMs = 2000): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms`, 'timeout')), timeoutMs);
-    });
     try {
-      await Promise.race([this.reader.select1(), late]);
+      await withTimeout(this.reader.select1(), timeoutMs);
     } catch (e) {
       throw unavailable(e) ?? new StoreUnavailableError(`PostgreSQL did not answer within ${timeoutMs} ms`, 'timeout', { cause: e });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
