@@ -466,6 +466,41 @@ describe('SqliteStore', () => {
     await next.close();
   });
 
+  it('keeps the replies of a file written before migration 10 (appended replies) and numbers their users apart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'stage.db');
+    const old = new Database(file);
+    for (const m of sqliteMigrations.filter((m) => m.version <= 9)) old.exec(m.sql);
+    old.pragma('user_version = 9');
+    old.prepare('INSERT INTO outcome_users (no, user_id) VALUES (?, ?)').run(1, 'ann');
+    old.prepare('INSERT INTO outcome_bodies (id, body, refs) VALUES (?, ?, ?)').run(1, JSON.stringify({ n: 1 }), 1);
+    old.prepare('INSERT INTO outcomes (user_no, id, body_id) VALUES (?, ?, ?)').run(1, 1, 1);
+    const reply = old.prepare('INSERT INTO replies (user_id, trace_id, reply) VALUES (?, ?, ?)');
+    reply.run('bob', 't1', JSON.stringify({ ok: true, n: 'bob-1' }));
+    reply.run('ann', 't1', JSON.stringify({ ok: true, n: 'ann-1' }));
+    reply.run('bob', 't2', JSON.stringify({ ok: false }));
+    old.close();
+
+    const store = new SqliteStore({ file });
+    expect(await store.replies.findReply('ann', 't1')).toEqual({ ok: true, n: 'ann-1' });
+    expect(await store.replies.findReply('bob', 't1')).toEqual({ ok: true, n: 'bob-1' });
+    expect(await store.replies.findReply('bob', 't2')).toEqual({ ok: false });
+    expect(await store.replies.findReply('bob', 't3')).toBeUndefined();
+    expect(await store.replies.findReply('carl', 't1')).toBeUndefined();
+    // bob was numbered by the migration (he had replies, no outcomes): his log starts at 1, ann's continues.
+    expect(await store.outcomes.appendOutcomes(['ann', 'bob'], { n: 2 })).toEqual([2, 1]);
+    expect((await store.outcomes.outcomesAfter('bob', 0, 10)).map((o) => o.body)).toEqual([{ n: 2 }]);
+    await store.replies.saveReply('carl', 't1', { ok: true, n: 'carl-1' });
+    await store.close();
+
+    const reopened = new SqliteStore({ file });
+    expect(await reopened.replies.findReply('carl', 't1')).toEqual({ ok: true, n: 'carl-1' });
+    expect(await reopened.replies.findReply('ann', 't1')).toEqual({ ok: true, n: 'ann-1' });
+    expect((await reopened.outcomes.outcomesAfter('ann', 0, 10)).map((o) => o.id)).toEqual([1, 2]);
+    await reopened.close();
+  });
+
   it('counts body references from a file written before migration 3 and prunes them correctly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
     dirs.push(dir);

@@ -247,8 +247,11 @@ export class SqliteOutcomeLog {
     return Buffer.from(packed);
   }
 
-  /** The user's number in outcome_users; with `create`, numbers a user who has none (inside a transaction). */
-  private userNo(userId: string, create: boolean): number | undefined {
+  /**
+   * The user's number in outcome_users; with `create`, numbers a user who has none (inside a transaction). The
+   * reply log keys its index by the same numbers (migration 10).
+   */
+  userNo(userId: string, create: boolean): number | undefined {
     let no = this.userNos.get(userId);
     if (no !== undefined) return no;
     const { q, onRollback } = this.deps;

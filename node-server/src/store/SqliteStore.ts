@@ -954,12 +954,18 @@ class SqliteOps implements StoreTx, OutcomeLog, ReplyLog {
   }
 
   // idempotency
+  // Replies are appended; replies_by_trace finds them by (user number, trace id): see migration 10.
   async findReply(userId: string, traceId: string): Promise<unknown | undefined> {
-    const r = this.q('SELECT reply FROM replies WHERE user_id = ? AND trace_id = ?').get(userId, traceId) as { reply: string } | undefined;
-    return r ? (JSON.parse(r.reply) as unknown) : undefined;
+    const no = this.outcomeLog.userNo(userId, false);
+    if (no === undefined) return undefined;
+    const reply = this.q('SELECT reply FROM replies WHERE user_no = ? AND trace_id = ?').pluck().get(no, traceId) as string | undefined;
+    return reply === undefined ? undefined : (JSON.parse(reply) as unknown);
   }
   async saveReply(userId: string, traceId: string, reply: unknown): Promise<void> {
-    this.q('INSERT OR REPLACE INTO replies (user_id, trace_id, reply) VALUES (?, ?, ?)').run(userId, traceId, JSON.stringify(reply));
+    this.atomically(() => {
+      const no = this.outcomeLog.userNo(userId, true)!;
+      this.q('INSERT OR REPLACE INTO replies (user_no, trace_id, reply) VALUES (?, ?, ?)').run(no, traceId, JSON.stringify(reply));
+    });
   }
   // extensions
   async extensionRecord(extension: string, key: string): Promise<ExtensionRecord | undefined> {
