@@ -120,7 +120,15 @@ export class StageDevice {
     return this.send<D>(type, fields);
   }
 
+  /** The hub closed this connection (not this device's own close). */
+  get lost(): boolean {
+    return !this.closing && this.ws.readyState !== WebSocket.OPEN;
+  }
+
   private send<D>(type: string, fields: Record<string, unknown>): Promise<D> {
+    // A closed socket drops what is sent on it without a word: the reply would never come and the harness would wait
+    // for it to the drain deadline (a whole round measured nothing: bench:hub 2026-12-07, hubs/streams round 2).
+    if (this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`${type} not sent: the connection is closed`));
     const traceId = `b${process.pid}-${++traceCounter}`;
     const body = { type, traceId, ...fields };
     const entry = this.sealer.seal(body);

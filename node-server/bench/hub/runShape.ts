@@ -99,7 +99,18 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
         const contender = contenders[(round + k) % contenders.length]!;
         let session: Session | undefined;
         try {
-          session = kept.get(contender.label) ?? (await connectSession(contender.target, count));
+          session = kept.get(contender.label);
+          // A session kept since the last round may have lost connections meanwhile (the server closed them, e.g.
+          // as idle while this process was too busy connecting another implementation's clients to send their
+          // pings): measured as it is, its round delivered nothing. Connected again, and said so.
+          const lost = session?.clients.filter((c) => c.lost()).length ?? 0;
+          if (session && lost > 0) {
+            log(`${contender.label}: ${lost} of ${session.clients.length} connections were closed by the server since the last round; connecting all again`);
+            kept.delete(contender.label);
+            session.close();
+            session = undefined;
+          }
+          session ??= await connectSession(contender.target, count);
           const keep = keepable.has(contender.label);
           if (keep) kept.set(contender.label, session);
           for (const phase of shape.phases) {

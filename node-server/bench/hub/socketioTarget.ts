@@ -63,6 +63,7 @@ export function socketioTarget(port: number, layout: Layout, label: string): Loa
             socket.send(`42${id}${JSON.stringify(['send', { text: messageText(sentAt, bytes) }])}`);
           }),
         close: () => socket.terminate(),
+        lost: () => socket.readyState !== WebSocket.OPEN,
       };
     },
   };

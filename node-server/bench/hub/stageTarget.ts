@@ -46,6 +46,7 @@ export function stageTarget(config: StageTargetConfig): LoadTarget {
           lastOutcomes.set(index, device.lastOutcomeId);
           device.close();
         },
+        lost: () => device.lost,
       };
     },
   };

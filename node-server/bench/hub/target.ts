@@ -9,6 +9,8 @@ export interface BenchClient {
    */
   send(sentAt: number, bytes: number): Promise<void>;
   close(): void;
+  /** The server closed this connection (the harness did not): a session kept between rounds must reconnect. */
+  readonly lost: () => boolean;
 }
 
 export interface LoadTarget {

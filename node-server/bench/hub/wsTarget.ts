@@ -30,6 +30,7 @@ export function wsTarget(port: number, layout: Layout): LoadTarget {
             ws.send(`${id}|${JSON.stringify({ text: messageText(sentAt, bytes) })}`);
           }),
         close: () => ws.terminate(),
+        lost: () => ws.readyState !== WebSocket.OPEN,
       };
     },
   };
