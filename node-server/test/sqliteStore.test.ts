@@ -9,11 +9,23 @@ import { SqliteStore } from '../src/store/SqliteStore.js';
 import { StoreConflictError } from '../src/store/Store.js';
 
 const dirs: string[] = [];
-function fresh(config: { compactAfterFanouts?: number; syncWal?: (fd: number) => Promise<void> } = {}): { store: SqliteStore; file: string } {
+/** A database file path in a directory of its own, removed after the test. */
+function newFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
   dirs.push(dir);
-  const file = join(dir, 'stage.db');
+  return join(dir, 'stage.db');
+}
+function fresh(config: { compactAfterFanouts?: number; syncWal?: (fd: number) => Promise<void> } = {}): { store: SqliteStore; file: string } {
+  const file = newFile();
   return { store: new SqliteStore({ file, ...config }), file };
+}
+/** A file as an older hub left it: migrations up to `version` applied, open for the test to fill (then close it). */
+function fileAtVersion(version: number): { file: string; old: Database.Database } {
+  const file = newFile();
+  const old = new Database(file);
+  for (const m of sqliteMigrations.filter((m) => m.version <= version)) old.exec(m.sql);
+  old.pragma(`user_version = ${version}`);
+  return { file, old };
 }
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -155,12 +167,7 @@ describe('SqliteStore', () => {
   });
 
   it('keeps the outcomes of a file written before bodies were shared (migration 2)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
-    dirs.push(dir);
-    const file = join(dir, 'stage.db');
-    const old = new Database(file);
-    old.exec(sqliteMigrations.find((m) => m.version === 1)!.sql);
-    old.pragma('user_version = 1');
+    const { file, old } = fileAtVersion(1);
     old.prepare('INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)').run('ann', 2);
     old.prepare('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run('ann', 1, JSON.stringify({ n: 1 }));
     old.prepare('INSERT INTO outcomes (user_id, id, body) VALUES (?, ?, ?)').run('ann', 2, JSON.stringify({ n: 2 }));
@@ -467,12 +474,7 @@ describe('SqliteStore', () => {
   });
 
   it('keeps the replies of a file written before migration 10 (appended replies) and numbers their users apart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
-    dirs.push(dir);
-    const file = join(dir, 'stage.db');
-    const old = new Database(file);
-    for (const m of sqliteMigrations.filter((m) => m.version <= 9)) old.exec(m.sql);
-    old.pragma('user_version = 9');
+    const { file, old } = fileAtVersion(9);
     old.prepare('INSERT INTO outcome_users (no, user_id) VALUES (?, ?)').run(1, 'ann');
     old.prepare('INSERT INTO outcome_bodies (id, body, refs) VALUES (?, ?, ?)').run(1, JSON.stringify({ n: 1 }), 1);
     old.prepare('INSERT INTO outcomes (user_no, id, body_id) VALUES (?, ?, ?)').run(1, 1, 1);
@@ -502,12 +504,7 @@ describe('SqliteStore', () => {
   });
 
   it('counts body references from a file written before migration 3 and prunes them correctly', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stage-store-'));
-    dirs.push(dir);
-    const file = join(dir, 'stage.db');
-    const old = new Database(file);
-    for (const m of sqliteMigrations.filter((m) => m.version <= 2)) old.exec(m.sql);
-    old.pragma('user_version = 2');
+    const { file, old } = fileAtVersion(2);
     old.prepare('INSERT INTO outcome_bodies (id, body) VALUES (?, ?)').run(1, JSON.stringify({ shared: true }));
     old.prepare('INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)').run('ann', 1);
     old.prepare('INSERT INTO outcome_counters (user_id, last_id) VALUES (?, ?)').run('bob', 1);
