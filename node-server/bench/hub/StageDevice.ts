@@ -1,6 +1,6 @@
 // A minimal Stage device for load tests, speaking the wire protocol (docs/PROTOCOL.md) on a plain `ws` socket:
 // hello → welcome, sealed commands with replies by trace id, recall answered from the chain it keeps in memory,
-// cumulative acks (every 32 pushes or after 20 ms idle, as the SDK's ImClient does by default). Pushes are NOT JSON-parsed:
+// cumulative acks (every 32 pushes or 250 ms after the first unacked one, as the SDK's ImClient does by default). Pushes are NOT JSON-parsed:
 // the outcome id is read at its fixed offset in the hub's push frame and handed to `onPush` with the raw frame,
 // so the load clients cost about what the Socket.IO and ws baselines' clients cost.
 // A device keeps to the command rate the hub announces in `welcome.limits` (a token bucket a little slower than the
@@ -12,8 +12,8 @@ import { opened } from './target.js';
 
 const PUSH_PREFIX = Buffer.from('{"kind":"push","outcomeId":');
 const ACK_EVERY = 32;
-/** ImClient's default ackDelayMs (ImClient.ts); this said 5 ms, more acks than the client it stands for sends. */
-const ACK_IDLE_MS = 20;
+/** ImClient's default ackDelayMs (ImClient.ts); keep them equal: the device stands for that client. */
+const ACK_IDLE_MS = 250;
 
 export interface StageDeviceConfig {
   /** ws://host:port */

@@ -84,6 +84,30 @@ describe('ImClient', () => {
     expect(client.state.messages.get('s\u0000t')).toHaveLength(2);
   });
 
+  it('by default acks the pushes of a busy stream together: one ack 250 ms after the first unacked push', async () => {
+    const hub = new FakeHub();
+    const client = await openClient(hub);
+    client.connect();
+    await online(client);
+    const acks = () => hub.received.flatMap((f) => (f.kind === 'ack' ? [f.outcomeId] : []));
+    // Only the ack timer is faked: the connection's own timers were set up before.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      hub.push({ type: 'NewMessage', message: message(1) });
+      await vi.advanceTimersByTimeAsync(100);
+      hub.push({ type: 'NewMessage', message: message(2) });
+      await vi.advanceTimersByTimeAsync(100);
+      hub.push({ type: 'NewMessage', message: message(3) });
+      await vi.advanceTimersByTimeAsync(40);
+      expect(client.lastOutcomeId).toBe(3);
+      expect(acks()).toEqual([]);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(acks()).toEqual([3]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('replays from the last processed outcome on reconnect', async () => {
     const hub = new FakeHub();
     const client = await openClient(hub, { ackDelayMs: 1 });

@@ -253,7 +253,7 @@ export class ImClient {
     this.#inbox = new PushInbox({
       lastOutcomeId: device?.lastOutcomeId ?? 0,
       ackEvery: config.ackEvery ?? 32,
-      ackDelayMs: config.ackDelayMs ?? 20,
+      ackDelayMs: config.ackDelayMs ?? 250,
       take: (outcomeId, outcome) => {
         this.#local.applyPushed(outcome);
         this.#readStatePushes.took(outcomeId, outcome);
