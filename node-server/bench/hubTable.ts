@@ -13,6 +13,7 @@ interface Impl {
   rtt_p50_ms?: number | null;
   rounds: number;
   range: Record<string, Range>;
+  at_10_msg_s?: Impl;
   at_100_msg_s?: Impl;
   at_500_msg_s?: Impl;
 }
@@ -46,6 +47,28 @@ console.log('| shape | Stage | Socket.IO 4, acks | Socket.IO, plain emit | `ws`,
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const [shape, impls] of Object.entries(report.shapes)) {
   console.log(`| \`${shape}\` | ${cell(impls.stage)} | ${cell(impls.socketio)} | ${cell(impls.socketio_plain)} | ${cell(impls.ws)} | ${ratio(shape, 'socketio')} | ${ratio(shape, 'socketio_plain')} |`);
+}
+// The same offered load for every implementation (open loop): where Stage's per-connection rate limit does not cap it.
+const fixedLoads = [
+  ['room', 'at_10_msg_s', '`room` at 10 msg/s offered'],
+  ['streams', 'at_100_msg_s', '`streams` at 100 msg/s offered'],
+  ['streams', 'at_500_msg_s', '`streams` at 500 msg/s offered'],
+] as const;
+const fixedRows = fixedLoads.filter(([shape, phase]) => report.shapes[shape]?.stage?.[phase]);
+if (fixedRows.length > 0) {
+  console.log('\nAt a fixed offered load, deliveries per server CPU-second, median (range); the ratios are of the medians:\n');
+  console.log('| load | Stage | Socket.IO 4, acks | Socket.IO, plain emit | `ws`, pre-framed, corked | Stage / Socket.IO acks | Stage / Socket.IO plain |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const [shape, phase, label] of fixedRows) {
+    const impls = report.shapes[shape]!;
+    const at = (impl: string) => impls[impl]?.[phase];
+    const of = (peer: string) => {
+      const a = at('stage')?.deliveries_per_cpu_s;
+      const b = at(peer)?.deliveries_per_cpu_s;
+      return a && b ? `${(a / b).toFixed(2)}×` : '–';
+    };
+    console.log(`| ${label} | ${cell(at('stage'))} | ${cell(at('socketio'))} | ${cell(at('socketio_plain'))} | ${cell(at('ws'))} | ${of('socketio')} | ${of('socketio_plain')} |`);
+  }
 }
 const latency = (impl: Impl | undefined, key: 'p50_ms' | 'p99_ms') => (impl ? withRange(impl[key], impl.range[key], 1) : '–');
 console.log('\nLatency, ms, median (range):\n');

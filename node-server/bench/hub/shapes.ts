@@ -23,10 +23,15 @@ const PIPELINE = 64;
 export const SHAPES: Record<string, ShapeSpec> = {
   room: {
     name: 'room',
-    describe: '1,000 receivers in one room, one sender pipelining 64',
+    describe: '1,000 receivers in one room: 10 msg/s offered, then one sender pipelining 64',
     layout: { rooms: 1, members: 1000 },
     bytes: 200,
-    phases: [{ name: 'load', kind: 'closed', senders: [0], inFlight: PIPELINE }],
+    // The fixed load first: every implementation at the same rate, below Stage's default per-connection limit
+    // (50 commands/s), which caps Stage's pipelining sender in the 'load' phase but not the others.
+    phases: [
+      { name: 'at_10_msg_s', kind: 'open', rate: 10, senders: [0] },
+      { name: 'load', kind: 'closed', senders: [0], inFlight: PIPELINE },
+    ],
   },
   'room-senders': {
     name: 'room-senders',
