@@ -120,6 +120,18 @@ describe('decodeClientFrame', () => {
     expect(decodeClientFrame(`{"kind":"ack","outcomeId":${'9'.repeat(20)}}`)).toMatchObject({ ok: false });
   });
 
+  it('reads pings written in any form the same way, and refuses malformed ones', () => {
+    const t = 1796667938829;
+    for (const text of [`{"kind":"ping","t":${t}}`, `{ "t": ${t}, "kind": "ping" }`, `{"kind":"ping","t":${t}.0}`]) {
+      expect(decodeClientFrame(text)).toEqual({ ok: true, frame: { kind: 'ping', t } });
+    }
+    for (const text of ['{"kind":"ping"}', '{ "kind": "ping" }']) expect(decodeClientFrame(text)).toEqual({ ok: true, frame: { kind: 'ping' } });
+    expect(decodeClientFrame('{"kind":"ping","t":-5}')).toEqual({ ok: true, frame: { kind: 'ping', t: -5 } });
+    for (const text of ['{"kind":"ping","t":"5"}', '{"kind":"ping","t":5,"x":1}', '{"kind":"ping","t":5x}']) {
+      expect(decodeClientFrame(text), text).toMatchObject({ ok: false, closeCode: 1007 });
+    }
+  });
+
   it('accepts hello, command, ack, chain and ping frames', () => {
     const command = { type: 'GetStreams', traceId: 't' };
     for (const frame of [

@@ -276,11 +276,15 @@ function readableTraceId(frame: Record<string, unknown>): string | undefined {
  * burst of pushes, so it is recognised without JSON.parse and the schema. Anything else takes the full path.
  */
 const plainAck = /^\{"kind":"ack","outcomeId":(0|[1-9][0-9]{0,14})\}$/;
+/** A ping as clients write it (`{ kind: 'ping', t: Date.now() }`): every idle device sends one per heartbeatMs. */
+const plainPing = /^\{"kind":"ping"(?:,"t":(0|[1-9][0-9]{0,14}))?\}$/;
 
 export function decodeClientFrame(text: string, maxBytes: number = MAX_FRAME_BYTES): DecodeResult<ClientFrame> {
   if (text.length <= 48) {
     const ack = plainAck.exec(text);
     if (ack) return { ok: true, frame: { kind: 'ack', outcomeId: Number(ack[1]) } };
+    const ping = plainPing.exec(text);
+    if (ping) return { ok: true, frame: ping[1] === undefined ? { kind: 'ping' } : { kind: 'ping', t: Number(ping[1]) } };
   }
   const read = readObject(text, maxBytes);
   if (!read.ok) return read;
