@@ -3,7 +3,7 @@
 // idleTimeoutMs − 2 × heartbeatMs is not pinged at all (it just showed it is there: under load every device acks),
 // nor one whose own ping came within idleTimeoutMs − heartbeatMs (an idle SDK client pings on its own).
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode, DEFAULT_LIMITS, type Limits } from '@stage/sdk/im';
+import { CloseCode, DEFAULT_LIMITS } from '@stage/sdk/im';
 import { group } from '@stage/sdk';
 import type { DeviceWriter } from '../src/hub/DeviceWriter.js';
 import { Logger } from '../src/hub/Logger.js';
@@ -22,7 +22,7 @@ const defaultTestLimits = { ...DEFAULT_LIMITS, heartbeatMs: 50, idleTimeoutMs: 3
 // pings every heartbeatMs is usually silent for longer than that at its visit; its own pings cover 120 ms.
 const clientLikeLimits = { ...DEFAULT_LIMITS, heartbeatMs: 100, idleTimeoutMs: 220 };
 
-function setup(limits: Limits = defaultTestLimits) {
+function setup(limits: typeof DEFAULT_LIMITS = defaultTestLimits) {
   const store = { outcomes: { outcomeBounds: async () => ({ first: 0, last: 0 }), outcomesAfter: async () => [] } } as unknown as Store;
   const registry = new Registry({ store, limits, windowStallMs: 30_000, log: new Logger('silent'), counters: hubMetrics(new Metrics()) });
   const tasks = group(registry.task(), { size: 1, restart: 'transient', intensity: { maxRestarts: 3, withinMs: 1_000 } });
