@@ -31,7 +31,7 @@ import { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
 import type { HubLimits } from './HubLimits.js';
 import type { HubCounters } from './Metrics.js';
-import type { DeviceLink, Registry } from './Registry.js';
+import type { Registry } from './Registry.js';
 import type { SessionIds } from './SessionIds.js';
 import { TokenBucket } from './TokenBucket.js';
 
@@ -149,7 +149,7 @@ export class DeviceConnection {
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the peer last sent a frame or a pong; the registry's heartbeat reads it (DeviceLink.heard). */
-  private readonly heard: DeviceLink['heard'] = { at: Date.now() };
+  private readonly heard = { at: Date.now() };
   private draining = false;
   /** Set when the chain was refused: the connection is closing (4005), queued commands are not handled. */
   private chainRefused = false;
@@ -292,7 +292,6 @@ export class DeviceConnection {
         this.recalls?.get(frame.recallId)?.push(frame);
         return;
       case 'ping':
-        this.heard.ownPingAt = this.heard.at;
         return this.reply(frame.t === undefined ? { kind: 'pong' } : { kind: 'pong', t: frame.t });
     }
   }

@@ -26,9 +26,8 @@ export interface DeviceLink {
    * When the device was last heard from (any frame, or a WebSocket pong), in ms of the registry's clock (Date.now
    * unless RegistryConfig.now says otherwise); the connection writes it. Read by the heartbeat, not sent as a
    * message: with 5,000 devices a message per pong was 1,000 registry messages a second for one number each.
-   * `ownPingAt`: when the device last sent its own `ping` frame (see coveredByOwnPings), if it ever did.
    */
-  readonly heard: { at: number; ownPingAt?: number };
+  readonly heard: { at: number };
 }
 
 export type RegistryMessage =
@@ -123,19 +122,6 @@ const pingSlices = 10;
  */
 function quietForPing(limits: Limits): number {
   return Math.max(0, limits.idleTimeoutMs - 2 * limits.heartbeatMs);
-}
-/**
- * A device whose own `ping` frame arrived within this much of a heartbeat visit is not pinged by the hub either: its
- * pings already show it is there (the SDK's client pings every heartbeatMs of quiet, and the hub answers each). An
- * idle device then costs one ping and one pong per heartbeatMs instead of two of each: with the SDK's client, 5,000
- * idle devices cost the hub half the CPU. Why idleTimeoutMs − heartbeatMs: a device closed at a visit has been
- * silent for more than idleTimeoutMs, so at the visit before it had been silent for more than this, its own last
- * ping too, and it was pinged there: a device that stopped pinging (a browser tab whose timers are throttled, a
- * frozen process) still gets a WebSocket ping, and a heartbeatMs to answer it, before it is closed. A device that
- * never pings on its own keeps the two pings of quietForPing.
- */
-function coveredByOwnPings(limits: Limits): number {
-  return limits.idleTimeoutMs - limits.heartbeatMs;
 }
 /** A failed background read is tried again after this (through GapCheck); meanwhile the device waits. */
 const readRetryMs = 1_000;
@@ -540,8 +526,7 @@ export class Registry {
   /**
    * Heartbeat tick: the next slice of this round's devices is visited: the ones silent for longer than idleTimeoutMs
    * are closed (4010), the others pinged unless heard from within the last idleTimeoutMs − 2 × heartbeatMs (see
-   * quietForPing) or their own ping came within the last idleTimeoutMs − heartbeatMs (see coveredByOwnPings). A
-   * round starts with every device connected then and takes heartbeatMs.
+   * quietForPing). A round starts with every device connected then and takes heartbeatMs.
    */
   private ping(): void {
     if (this.pingRound.length === 0) {
@@ -549,7 +534,6 @@ export class Registry {
     }
     const now = this.now();
     const quiet = quietForPing(this.config.limits);
-    const covered = coveredByOwnPings(this.config.limits);
     const slice = this.pingRound.splice(0, Math.ceil(this.connections / pingSlices));
     for (const { user, device: d } of slice) {
       // Gone or replaced since the round began: nothing to do.
@@ -560,10 +544,7 @@ export class Registry {
         this.config.log.info('dead connection closed', { userId: d.link.userId, deviceId: d.link.deviceId });
         this.drop(user, d);
         d.link.writer.disconnect(CloseCode.idle, 'no frame or pong within the idle timeout');
-      } else if (silent >= quiet) {
-        const ownPingAt = d.link.heard.ownPingAt;
-        if (ownPingAt === undefined || now - ownPingAt > covered) d.link.writer.ping();
-      }
+      } else if (silent >= quiet) d.link.writer.ping();
     }
   }
 
