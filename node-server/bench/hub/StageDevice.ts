@@ -1,19 +1,16 @@
 // A minimal Stage device for load tests, speaking the wire protocol (docs/PROTOCOL.md) on a plain `ws` socket:
 // hello → welcome, sealed commands with replies by trace id, recall answered from the chain it keeps in memory,
-// cumulative acks (every 32 pushes or 250 ms after the first unacked one, as the SDK's ImClient does by default). Pushes are NOT JSON-parsed:
-// the outcome id is read at its fixed offset in the hub's push frame and handed to `onPush` with the raw frame,
-// so the load clients cost about what the Socket.IO and ws baselines' clients cost.
+// cumulative acks as the SDK's ImClient sends them by default (DEFAULT_ACKS). Pushes are NOT JSON-parsed: the
+// outcome id is read at its fixed offset in the hub's push frame and handed to `onPush` with the raw frame, so the
+// load clients cost about what the Socket.IO and ws baselines' clients cost.
 // A device keeps to the command rate the hub announces in `welcome.limits` (a token bucket a little slower than the
 // hub's), as a well-behaved client must: the benchmark runs the hub with its default limits.
 import { Sealer, type SealedEntry } from '@stage/sdk';
 import { WebSocket } from 'ws';
-import { webSocketProtocols } from '@stage/sdk/im';
+import { DEFAULT_ACKS, webSocketProtocols } from '@stage/sdk/im';
 import { opened } from './target.js';
 
 const PUSH_PREFIX = Buffer.from('{"kind":"push","outcomeId":');
-const ACK_EVERY = 32;
-/** ImClient's default ackDelayMs (ImClient.ts); keep them equal: the device stands for that client. */
-const ACK_IDLE_MS = 250;
 
 export interface StageDeviceConfig {
   /** ws://host:port */
@@ -159,7 +156,7 @@ export class StageDevice {
     if (id <= this.lastOutcome) return this.scheduleAck(); // a retransmit or replay: re-ack, drop
     this.lastOutcome = id;
     this.config.onPush?.(frame, id);
-    if (this.lastOutcome - this.lastAcked >= ACK_EVERY) this.ack();
+    if (this.lastOutcome - this.lastAcked >= DEFAULT_ACKS.every) this.ack();
     else this.scheduleAck();
   }
 
@@ -167,7 +164,7 @@ export class StageDevice {
     this.ackTimer ??= setTimeout(() => {
       this.ackTimer = undefined;
       this.ack();
-    }, ACK_IDLE_MS);
+    }, DEFAULT_ACKS.delayMs);
   }
 
   private ack(): void {

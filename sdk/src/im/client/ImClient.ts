@@ -37,7 +37,7 @@ import { installCommandMethods, type CommandMethods } from './commandMethods.js'
 import { CommandWindow, type CommandOptions, type PendingCommand } from './CommandWindow.js';
 import { HubSocket, type SocketClosed } from './HubSocket.js';
 import { memoryStorage, type DeviceRecord, type ImClientStorage } from './ImClientStorage.js';
-import type { ImClientConfig, SignOutOptions } from './ImClientConfig.js';
+import { DEFAULT_ACKS, type ImClientConfig, type SignOutOptions } from './ImClientConfig.js';
 import { applyOutcome, applyReply, emptyImState, type ImState } from './ImState.js';
 import { checkCommand } from './checkCommand.js';
 import { LocalState, SNAPSHOT_ENTRY } from './LocalState.js';
@@ -252,8 +252,8 @@ export class ImClient {
     });
     this.#inbox = new PushInbox({
       lastOutcomeId: device?.lastOutcomeId ?? 0,
-      ackEvery: config.ackEvery ?? 32,
-      ackDelayMs: config.ackDelayMs ?? 250,
+      ackEvery: config.ackEvery ?? DEFAULT_ACKS.every,
+      ackDelayMs: config.ackDelayMs ?? DEFAULT_ACKS.delayMs,
       take: (outcomeId, outcome) => {
         this.#local.applyPushed(outcome);
         this.#readStatePushes.took(outcomeId, outcome);

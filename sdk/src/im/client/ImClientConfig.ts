@@ -4,6 +4,14 @@ import type { ImClientStorage } from './ImClientStorage.js';
 import type { ReconnectConfig } from './ReconnectConfig.js';
 import type { WebSocketConstructor } from './WebSocketLike.js';
 
+/**
+ * When ImClient acks pushes unless configured otherwise (`ackDelayMs`, `ackEvery`): 250 ms after the first unacked
+ * push, or at once every 32. Acks are cumulative and only stop the hub's retransmit (after 10 s) and free its window
+ * (1,024), so a longer delay costs nothing a user sees and saves both ends a frame per push in a busy room; a
+ * shorter one re-emits fewer outcomes on `outcomes$` after a crash (see the docs' "Across a crash").
+ */
+export const DEFAULT_ACKS = { delayMs: 250, every: 32 } as const;
+
 export interface ImClientConfig {
   /** The hub's base URL, http(s)://host:port. */
   readonly url: string;
@@ -25,12 +33,7 @@ export interface ImClientConfig {
   readonly reconnect?: ReconnectConfig;
   /** Commands on the wire without a reply yet. Default 16. */
   readonly maxInFlight?: number;
-  /**
-   * An ack goes out this long after the first unacked push, or at once every `ackEvery` pushes. Defaults 250 ms, 32.
-   * Acks are cumulative and only stop the hub's retransmit (after 10 s) and free its window (1,024), so a longer
-   * delay costs nothing a user sees and saves both ends a frame per push in a busy room; a shorter one re-emits
-   * fewer outcomes on `outcomes$` after a crash (see the docs' "Across a crash").
-   */
+  /** An ack goes out this long after the first unacked push, or at once every `ackEvery` pushes (DEFAULT_ACKS). */
   readonly ackDelayMs?: number;
   readonly ackEvery?: number;
   /** Fetch streams, groups and session state on the first welcome and after resync. Default true. */

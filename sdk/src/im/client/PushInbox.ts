@@ -1,6 +1,7 @@
 // The push inbox: outcomes the hub pushes, each taken once by its outcome id (a retransmit or replay of one already
-// taken is dropped), and acked in batches — `ackDelayMs` after the first unacked push or every `ackEvery` pushes — once the new
-// high-water mark is stored, so a restarted device asks for what follows it and nothing it took comes again.
+// taken is dropped), and acked in batches — `ackDelayMs` after the first unacked push or every `ackEvery` pushes —
+// once the new high-water mark is stored, so a restarted device asks for what follows it and nothing it took comes
+// again.
 import type { PushFrame } from '../protocol/frames.js';
 import type { Outcome } from '../protocol/outcomes.js';
 import type { HubSocket } from './HubSocket.js';

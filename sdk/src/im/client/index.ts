@@ -13,6 +13,7 @@ export {
   type SignOutOptions,
   type TopicHistory,
 } from './ImClient.js';
+export { DEFAULT_ACKS } from './ImClientConfig.js';
 export type { PendingMessage } from './PendingMessage.js';
 export { memoryStorage, type DeviceRecord, type ImClientStorage, type OutboxItem } from './ImClientStorage.js';
 export { applyOutcome, applyOutcomeInBatch, applyReply, emptyImState, type ImState, type Unpublished } from './ImState.js';
