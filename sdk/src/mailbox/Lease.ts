@@ -1,7 +1,7 @@
 // A lease: one delivery of one message to one consumer. The consumer acks when it is done; until
 // then the message still belongs to the mailbox and comes back if the consumer dies or nacks.
-// The same object is the queue entry before delivery (so the hot path allocates one object per
-// message); a message given back is re-queued as a fresh Lease, so a stale handle stays stale.
+// A message is queued as a bare value and becomes a Lease when delivered (QueuedMessages); a message
+// given back is re-queued as a fresh Lease, so a stale handle stays stale.
 import type { Consumer, MailboxCore } from './MailboxCore.js';
 
 /** `held` until acked; `returned` once the mailbox took it back (nack, consumer death). */

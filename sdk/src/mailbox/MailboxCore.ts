@@ -1,10 +1,11 @@
 // The mailbox's state and algorithms, shared by its faces (Mailbox, MailboxReceiver, Lease).
 // Internal: not exported from the package. The hot paths (room available / a receiver waiting)
-// are synchronous and allocate only the message record and the lease.
+// are synchronous; a queued message is a bare value until delivered, then one Lease (QueuedMessages).
 import { Deque } from '../internal/Deque.js';
 import { Lease } from './Lease.js';
 import type { MailboxBacking, MailboxEntry } from './MailboxBacking.js';
 import { MailboxClosedError, MailboxError } from './MailboxError.js';
+import { QueuedMessages, byId } from './QueuedMessages.js';
 
 /** One consumer: the unacked leases it holds, as a doubly linked list in delivery order. */
 export class Consumer<T> {
@@ -40,14 +41,15 @@ interface SendWaiter<T> {
 
 /** A send whose backing write is in flight; messages enter the queue in id order. */
 interface PersistSlot<T> {
-  readonly message: Lease<T>;
+  readonly id: number;
+  readonly value: T;
   state: 'writing' | 'written' | 'failed';
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 export class MailboxCore<T> {
-  readonly queue = new Deque<Lease<T>>();
+  readonly queue = new QueuedMessages<T>(this);
   private readonly senders = new Deque<SendWaiter<T>>();
   private readonly receivers = new Deque<ReceiveWaiter<T>>();
   private readonly persisting = new Deque<PersistSlot<T>>();
@@ -69,7 +71,7 @@ export class MailboxCore<T> {
   ) {
     let maxId = 0;
     for (const e of recovered) {
-      this.queue.push(new Lease(this, e.id, e.value, e.deliveries));
+      this.queue.pushRecovered(e.id, e.value, e.deliveries);
       if (e.id > maxId) maxId = e.id;
     }
     this.nextId = maxId + 1;
@@ -89,7 +91,7 @@ export class MailboxCore<T> {
   trySend(value: T): boolean {
     if (this.closed) throw new MailboxClosedError(this.name);
     if (this.senders.length > 0 || this.held >= this.capacity) return false;
-    if (this.backing === undefined) this.accept(new Lease(this, this.nextId++, value, 0));
+    if (this.backing === undefined) this.accept(this.nextId++, value);
     else void this.persist(value).catch((error: MailboxError) => this.onBackingError(error));
     return true;
   }
@@ -98,7 +100,7 @@ export class MailboxCore<T> {
     if (this.closed) return Promise.reject(new MailboxClosedError(this.name));
     if (this.senders.length === 0 && this.held < this.capacity) {
       if (this.backing !== undefined) return this.persist(value);
-      this.accept(new Lease(this, this.nextId++, value, 0));
+      this.accept(this.nextId++, value);
       return RESOLVED;
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -135,7 +137,7 @@ export class MailboxCore<T> {
       waiter.done = true;
       waiter.cleanup();
       if (this.backing === undefined) {
-        this.accept(new Lease(this, this.nextId++, waiter.value, 0));
+        this.accept(this.nextId++, waiter.value);
         waiter.resolve();
       } else {
         this.persist(waiter.value).then(waiter.resolve, waiter.reject);
@@ -145,9 +147,9 @@ export class MailboxCore<T> {
 
   /** Writes a new message to the backing; it becomes receivable once written (in id order). */
   private persist(value: T): Promise<void> {
-    const slot: PersistSlot<T> = { message: new Lease(this, this.nextId++, value, 0), state: 'writing' };
+    const slot: PersistSlot<T> = { id: this.nextId++, value, state: 'writing' };
     this.persisting.push(slot);
-    const write = this.backing!.put({ id: slot.message.id, value, deliveries: 0 });
+    const write = this.backing!.put({ id: slot.id, value, deliveries: 0 });
     return this.track(write).then(
       () => {
         slot.state = 'written';
@@ -166,7 +168,7 @@ export class MailboxCore<T> {
   private flushPersisted(): void {
     for (let slot = this.persisting.peek(); slot !== undefined && slot.state !== 'writing'; slot = this.persisting.peek()) {
       this.persisting.shift();
-      if (slot.state === 'written') this.accept(slot.message);
+      if (slot.state === 'written') this.accept(slot.id, slot.value);
     }
   }
 
@@ -175,8 +177,8 @@ export class MailboxCore<T> {
    * inside send/ack: consumer code does not run on the sender's stack, and a producer that keeps
    * sending meanwhile finds the consumer busy, so both stay on their synchronous fast paths.
    */
-  private accept(message: Lease<T>): void {
-    this.queue.push(message);
+  private accept(id: number, value: T): void {
+    this.queue.pushFresh(id, value);
     if (this.waiting === 0) return;
     const head = this.firstReceiver();
     if (head !== undefined && head.synchronous) {
@@ -337,23 +339,11 @@ export class MailboxCore<T> {
     consumer.first = consumer.last = undefined;
     consumer.held = 0;
     back.sort(byId);
-    this.returnToHead(back);
+    this.queue.returnToHead(back);
     if (this.backing !== undefined) {
       for (const m of back) this.backgroundWrite(this.backing.put({ id: m.id, value: m.value, deliveries: m.deliveries }));
     }
     if (this.waiting > 0) this.scheduleWake();
-  }
-
-  /**
-   * Merges sorted `back` into the queue's head so the queue stays in id (send) order. Returned
-   * messages are usually older than everything queued, so this is normally a plain prepend.
-   */
-  private returnToHead(back: Array<Lease<T>>): void {
-    const newest = back[back.length - 1]!.id;
-    const overtaken: Array<Lease<T>> = [];
-    while (this.queue.length > 0 && this.queue.peek()!.id < newest) overtaken.push(this.queue.shift()!);
-    const merged = overtaken.length === 0 ? back : back.concat(overtaken).sort(byId);
-    for (let i = merged.length - 1; i >= 0; i--) this.queue.unshift(merged[i]!);
   }
 
   // ---- closing -------------------------------------------------------------------------------
@@ -394,10 +384,6 @@ export class MailboxCore<T> {
   async flush(): Promise<void> {
     while (this.backingOps.size > 0) await Promise.allSettled([...this.backingOps]);
   }
-}
-
-function byId<T>(a: Lease<T>, b: Lease<T>): number {
-  return a.id - b.id;
 }
 
 function released(name: string): MailboxError {

@@ -94,6 +94,20 @@ describe('Mailbox: sending and backpressure', () => {
 });
 
 describe('Mailbox: leases', () => {
+  it('delivers undefined and null messages like any other, with their ids', async () => {
+    const mailbox = new Mailbox<undefined | null>();
+    for (const v of [undefined, null, undefined]) expect(mailbox.trySend(v)).toBe(true);
+    expect(mailbox.size).toBe(3);
+    const rx = mailbox.receiver();
+    const got: Array<[number, undefined | null]> = [];
+    for (let l = rx.tryReceive(); l !== undefined; l = rx.tryReceive()) {
+      got.push([l.id, l.value]);
+      l.ack();
+    }
+    expect(got).toEqual([[1, undefined], [2, null], [3, undefined]]);
+    expect(mailbox.size + mailbox.inFlight).toBe(0);
+  });
+
   it('gives back a consumer\'s leases in send order even when it took them out of order', async () => {
     const mailbox = await filled([1, 2, 3]);
     const a = mailbox.receiver();
@@ -562,6 +576,25 @@ describe('Mailbox: persistent backing', () => {
     await backing.pending.shift()!.finish(false);
     await expect(sent).rejects.toMatchObject({ code: 'backing_failed' });
     expect(mailbox.size + mailbox.inFlight).toBe(0);
+  });
+
+  it('keeps ids and order across the gap a refused write leaves among queued messages, and after a give-back', async () => {
+    const backing = new ManualBacking<string>();
+    const mailbox = await Mailbox.open({ backing });
+    const sends = ['a', 'b', 'lost', 'c', 'd'].map((v) => mailbox.send(v).then(() => v, () => `refused ${v}`));
+    for (const p of backing.pending.splice(0)) await p.finish(p.id !== 3);
+    expect(await Promise.all(sends)).toEqual(['a', 'b', 'refused lost', 'c', 'd']);
+    expect(mailbox.size).toBe(4);
+    const rx = mailbox.receiver();
+    const first = [rx.tryReceive()!, rx.tryReceive()!, rx.tryReceive()!];
+    expect(first.map((l) => [l.id, l.value])).toEqual([[1, 'a'], [2, 'b'], [4, 'c']]);
+    first[1]!.nack(); // a, b and c go back to the head, ahead of d
+    const again: Array<[number, string, number]> = [];
+    for (let l = rx.tryReceive(); l !== undefined; l = rx.tryReceive()) {
+      again.push([l.id, l.value, l.deliveries]);
+      l.ack();
+    }
+    expect(again).toEqual([[1, 'a', 2], [2, 'b', 2], [4, 'c', 2], [5, 'd', 1]]);
   });
 
   it('recovers unacked messages in order, with delivery counts, after a restart', async () => {
