@@ -1,6 +1,7 @@
 // The registry's heartbeat: a device silent for longer than idleTimeoutMs is closed (4010) after having been pinged
 // at the two visits before; a device that answers its pings stays; a device heard from within the last
 // idleTimeoutMs − 2 × heartbeatMs is not pinged at all (it just showed it is there: under load every device acks).
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, DEFAULT_LIMITS } from '@stage/sdk/im';
 import { group } from '@stage/sdk';
@@ -88,5 +89,28 @@ describe('the registry heartbeat', () => {
     lagging.heard.at = Date.now() - 250;
     await lagging.until(() => lagging.device.pings.length >= 1);
     expect(lagging.device.closedWith).toBeUndefined();
+  });
+
+  it('after an event-loop stall longer than idleTimeoutMs, reads the frames waiting on the sockets before it judges anyone silent', async () => {
+    const { join } = setup();
+    const device = join('behind-a-stall', false);
+    // The device's socket: every frame that arrives on it is "heard", as DeviceConnection does.
+    const server = createServer((socket) => socket.on('data', () => (device.heard.at = Date.now())));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(() => server.close());
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    stops.push(() => client.destroy());
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    device.heard.at = Date.now();
+    // The device sends a frame, then the hub's event loop is held up for longer than idleTimeoutMs (300 ms): the
+    // frame waits in the socket while the heartbeat's timer falls due.
+    client.write('{"kind":"ping"}');
+    const until = performance.now() + 450;
+    while (performance.now() < until) {
+      // busy: the loop reads no socket and runs no timer meanwhile
+    }
+    // The device stays silent after that frame: it is pinged once quiet for 200 ms, and must not be closed before.
+    await device.until(() => device.device.pings.length >= 1 || device.device.closedWith !== undefined);
+    expect(device.device.closedWith).toBeUndefined();
   });
 });

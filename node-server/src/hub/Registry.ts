@@ -148,10 +148,15 @@ export class Registry {
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
-    this.heartbeat = setInterval(() => this.tell({ type: 'Ping' }), Math.max(10, config.limits.heartbeatMs / pingSlices));
+    // Both sweeps judge devices by what was heard from them, so they are told from the check phase that follows their
+    // timer (setImmediate), after the loop has read its sockets, as gapCheckAfter is. After an event-loop stall
+    // longer than idleTimeoutMs (an overloaded machine, a long GC), the timers are due before the frames and pongs
+    // waiting on the sockets are read: told from the timer, the heartbeat closed every device as silent (4010) and
+    // the retransmit sweep sent again what the acks waiting there had confirmed.
+    this.heartbeat = setInterval(() => setImmediate(() => this.tell({ type: 'Ping' })), Math.max(10, config.limits.heartbeatMs / pingSlices));
     this.heartbeat.unref();
     // A quarter of the retransmit timeout: an outcome is sent again 1 to 1.25 timeouts after it was sent.
-    this.retransmitSweep = setInterval(() => this.tell({ type: 'TimeOut' }), Math.max(10, config.limits.retransmitAfterMs / 4));
+    this.retransmitSweep = setInterval(() => setImmediate(() => this.tell({ type: 'TimeOut' })), Math.max(10, config.limits.retransmitAfterMs / 4));
     this.retransmitSweep.unref();
   }
 
