@@ -32,6 +32,7 @@ describe('bench StageDevice', () => {
     expect(device.lost).toBe(false);
     (await hub.connected).close(4010, 'idle');
     await vi.waitFor(() => expect(device.lost).toBe(true));
+    expect(device.closedByHub).toBe(4010); // the harness reports lost connections by close code
     // Before: the command went into the closed socket (ws drops it without an error) and this never settled.
     const settled = await Promise.race([
       device.command('SendMessage', { stream: 's', topic: 't', content: 'x' }).then(

@@ -31,8 +31,8 @@ interface Reply {
 let traceCounter = 0;
 
 export class StageDevice {
-  /** Connections the hub closed while the harness still used them, by close code. */
-  static readonly drops = new Map<number, number>();
+  /** The close code, when the hub closed this connection while the harness still used it. */
+  closedByHub: number | undefined;
   private closing = false;
   private sealer!: Sealer;
   private sessionId = '';
@@ -81,9 +81,9 @@ export class StageDevice {
     ws.send(JSON.stringify({ kind: 'hello', protocol: 1, lastOutcomeId: device.lastOutcome }));
     await welcome;
     ws.once('close', (code, reason) => {
-      // Not reconnecting is deliberate (a load client measures, it does not hide drops): count and report them.
+      // Not reconnecting is deliberate (a load client measures, it does not hide drops): the harness reports them.
       if (device.heartbeat) clearInterval(device.heartbeat);
-      if (!device.closing) StageDevice.drops.set(code, (StageDevice.drops.get(code) ?? 0) + 1);
+      if (!device.closing) device.closedByHub = code;
       for (const done of device.pending.values()) done({ ok: false, error: { code: 'closed', message: `connection closed ${code} ${reason.toString()}` } });
       device.pending.clear();
     });

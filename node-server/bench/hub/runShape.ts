@@ -103,9 +103,16 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
           // A session kept since the last round may have lost connections meanwhile (the server closed them, e.g.
           // as idle while this process was too busy connecting another implementation's clients to send their
           // pings): measured as it is, its round delivered nothing. Connected again, and said so.
-          const lost = session?.clients.filter((c) => c.lost()).length ?? 0;
+          const lostClients = session?.clients.filter((c) => c.lost()) ?? [];
+          const lost = lostClients.length;
           if (session && lost > 0) {
-            log(`${contender.label}: ${lost} of ${session.clients.length} connections were closed by the server since the last round; connecting all again`);
+            const codes = new Map<string, number>();
+            for (const c of lostClients) {
+              const code = String(c.closeCode?.() ?? 'unknown');
+              codes.set(code, (codes.get(code) ?? 0) + 1);
+            }
+            const byCode = [...codes].map(([code, n]) => `${n} with ${code}`).join(', ');
+            log(`${contender.label}: ${lost} of ${session.clients.length} connections were closed by the server since the last round (${byCode}); connecting all again`);
             kept.delete(contender.label);
             session.close();
             session = undefined;

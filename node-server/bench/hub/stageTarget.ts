@@ -47,6 +47,7 @@ export function stageTarget(config: StageTargetConfig): LoadTarget {
           device.close();
         },
         lost: () => device.lost,
+        closeCode: () => device.closedByHub,
       };
     },
   };

@@ -11,6 +11,8 @@ export interface BenchClient {
   close(): void;
   /** The server closed this connection (the harness did not): a session kept between rounds must reconnect. */
   readonly lost: () => boolean;
+  /** The close code the server gave a lost connection, where the protocol has one worth reporting. */
+  readonly closeCode?: () => number | undefined;
 }
 
 export interface LoadTarget {
