@@ -8,7 +8,8 @@ import { build } from 'rolldown';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Bytes of gzip: today's 38,127 (sdk/README.md "Bundle size") plus about 0.5 KB of room. Sealed checkpoints
+ * Bytes of gzip: 38,127 when set (sdk/README.md "Bundle size"; 38,401 since the mailbox's QueuedMessages) plus
+ * room. Sealed checkpoints
  * (verify, keep, compact, answer a recall from one; their frames; the device session's snapshot) added 1,539; the
  * size pass of 2026-12-06 took 1,026 off (39,153 before). `node sdk/scripts/bundle-breakdown.mjs` shows where it goes.
  */
