@@ -84,7 +84,8 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
   // a minute on a busy machine); the others (the last ones listed: ws is the quickest to connect) reconnect.
   const fits = Math.floor(CLIENT_BUDGET / Math.max(1, count));
   // When not all fit, one set of descriptors stays free for the implementations that reconnect in their turn.
-  const keepable = new Set(contenders.slice(0, fits >= contenders.length ? fits : fits - 1).map((c) => c.label));
+  const keepCount = Math.min(fits >= contenders.length ? fits : fits - 1, shape.keepAtMost ?? Infinity);
+  const keepable = new Set(contenders.slice(0, keepCount).map((c) => c.label));
   log(`${shape.name}: ${count} clients per implementation; connected once for all rounds: ${[...keepable].join(', ') || 'none'}`);
   const kept = new Map<string, Session>();
   try {

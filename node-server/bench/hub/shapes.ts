@@ -13,6 +13,11 @@ export interface ShapeSpec {
   bytes: number;
   /** The phase named 'load' gives the shape's deliveries/s and per CPU-second. */
   phases: PhaseSpec[];
+  /**
+   * At most this many implementations stay connected between rounds (default: as many as the descriptors allow);
+   * the others connect again in their turn.
+   */
+  keepAtMost?: number;
 }
 
 const range = (n: number, step = 1) => Array.from({ length: n }, (_, i) => i * step);
