@@ -153,10 +153,10 @@ export class Registry {
     // longer than idleTimeoutMs (an overloaded machine, a long GC), the timers are due before the frames and pongs
     // waiting on the sockets are read: told from the timer, the heartbeat closed every device as silent (4010) and
     // the retransmit sweep sent again what the acks waiting there had confirmed.
-    this.heartbeat = setInterval(() => setImmediate(() => this.tell({ type: 'Ping' })), Math.max(10, config.limits.heartbeatMs / pingSlices));
+    this.heartbeat = setInterval(() => this.tellAfterReads({ type: 'Ping' }), Math.max(10, config.limits.heartbeatMs / pingSlices));
     this.heartbeat.unref();
     // A quarter of the retransmit timeout: an outcome is sent again 1 to 1.25 timeouts after it was sent.
-    this.retransmitSweep = setInterval(() => setImmediate(() => this.tell({ type: 'TimeOut' })), Math.max(10, config.limits.retransmitAfterMs / 4));
+    this.retransmitSweep = setInterval(() => this.tellAfterReads({ type: 'TimeOut' }), Math.max(10, config.limits.retransmitAfterMs / 4));
     this.retransmitSweep.unref();
   }
 
@@ -176,6 +176,11 @@ export class Registry {
   /** Sends a message to the registry; dropped once it is closed (the hub is shutting down). */
   tell(message: RegistryMessage): void {
     if (!this.mailbox.closed) this.mailbox.trySend(message);
+  }
+
+  /** Tells `message` from the check phase (setImmediate): after the loop has read the sockets that were ready. */
+  private tellAfterReads(message: RegistryMessage): void {
+    setImmediate(() => this.tell(message));
   }
 
   /** Devices connected to this hub. */
@@ -248,7 +253,7 @@ export class Registry {
    */
   private gapCheckAfter(d: DeviceState, ms: number): void {
     if (d.gapCheck !== undefined) return;
-    const timer = setTimeout(() => setImmediate(() => this.tell({ type: 'GapCheck', ...this.keyOf(d), timer })), ms);
+    const timer = setTimeout(() => this.tellAfterReads({ type: 'GapCheck', ...this.keyOf(d), timer }), ms);
     d.gapCheck = timer;
   }
 
