@@ -41,6 +41,7 @@ import { Metrics, hubMetrics } from './Metrics.js';
 import { Readiness } from './Readiness.js';
 import { Registry } from './Registry.js';
 import { sweepRetention } from './sweepRetention.js';
+import { BackgroundJobs } from './BackgroundJobs.js';
 import { useEnglishIssueMessages } from './englishIssueMessages.js';
 import { maxLoginLockMs } from './HubLimits.js';
 import { UserQuotas } from './UserQuotas.js';
@@ -146,8 +147,13 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   metrics.gauge('stage_outcomes_unacked', 'Outcomes sent and not yet acked', () => registry.unacked);
   metrics.gauge('stage_commands_pending', 'Commands queued or running', () => runner.pending);
 
-  const retention = setInterval(() => void sweepRetention(store, resolved.limits.retainOutcomes).catch((err: unknown) => log.error('retention sweep failed', { err })), resolved.retentionSweepMs);
-  retention.unref();
+  const jobs = new BackgroundJobs();
+  jobs.every(
+    'retention sweep',
+    resolved.retentionSweepMs,
+    (signal) => sweepRetention(store, resolved.limits.retainOutcomes, signal),
+    (err) => log.error('retention sweep failed', { err }),
+  );
 
   const hubLimits = resolved.hubLimits;
   // Register and login cost an scrypt hash each: a token bucket per client address and a growing lock per username
@@ -372,21 +378,23 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   // Sign-outs and password changes taken by other hubs reach this hub's open connections within revocationCheckMs.
   // A store no other process writes (SQLite) needs no check: every revocation came through this hub, which closed
   // the connections then. (The check reads every open login: 17 ms of event loop per check for 5,000 on SQLite.)
-  const revocationCheck = store.singleWriter ? undefined : setInterval(() => {
-    const open = [...connections].flatMap((c) => {
-      const { loginId, userId, tokenIssuedAt } = c.identity;
-      return loginId !== undefined && tokenIssuedAt !== undefined ? [{ loginId, userId, issuedAt: tokenIssuedAt }] : [];
-    });
-    const sse = [...sseByLogin.entries()].map(([loginId, { userId, issuedAt }]) => ({ loginId, userId, issuedAt }));
-    if (open.length + sse.length === 0) return;
-    void store.revokedAmong([...open, ...sse]).then(
-      (revoked) => {
+  if (!store.singleWriter) {
+    jobs.every(
+      'revocation check',
+      hubLimits.revocationCheckMs,
+      async () => {
+        const open = [...connections].flatMap((c) => {
+          const { loginId, userId, tokenIssuedAt } = c.identity;
+          return loginId !== undefined && tokenIssuedAt !== undefined ? [{ loginId, userId, issuedAt: tokenIssuedAt }] : [];
+        });
+        const sse = [...sseByLogin.entries()].map(([loginId, { userId, issuedAt }]) => ({ loginId, userId, issuedAt }));
+        if (open.length + sse.length === 0) return;
+        const revoked = await store.revokedAmong([...open, ...sse]);
         if (revoked.size > 0) log.info('signed-out logins found; closing their connections', { closed: closeLogins((c) => revoked.has(c.loginId), 'signed out') });
       },
-      (err: unknown) => log.warn('revocation check failed', { err }),
+      (err) => log.warn('revocation check failed', { err }),
     );
-  }, hubLimits.revocationCheckMs);
-  revocationCheck?.unref();
+  }
 
   // autoPong off: a peer's ping is answered by its writer, counted and bounded like any frame (DeviceConnection).
   const wss = new WebSocketServer({
@@ -539,8 +547,8 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
       registry.dispose();
       sessionEvents.unsubscribe();
       sessions.close();
-      clearInterval(retention);
-      clearInterval(revocationCheck);
+      // A sweep or check in flight ends before the store closes under it.
+      await jobs.stop();
       readiness.close();
       wss.close();
       server.closeAllConnections();

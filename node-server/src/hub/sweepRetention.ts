@@ -2,9 +2,12 @@
 // resync (never a silent gap) when it reconnects or while it is being pumped.
 import type { Store } from '../store/Store.js';
 
-export async function sweepRetention(store: Store, retain: number): Promise<void> {
+/** One pass over every user with outcomes. Returns early, between two users, once `signal` is aborted. */
+export async function sweepRetention(store: Store, retain: number, signal?: AbortSignal): Promise<void> {
   for (const userId of await store.outcomes.usersWithOutcomes()) {
+    if (signal?.aborted) return;
     const { first, last } = await store.outcomes.outcomeBounds(userId);
+    if (signal?.aborted) return;
     if (last - retain + 1 > first) await store.outcomes.pruneOutcomes(userId, last - retain + 1);
   }
 }
