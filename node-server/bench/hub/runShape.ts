@@ -3,6 +3,7 @@
 // clients fit in this process's descriptors at once, disconnects. Machine drift (other work on the shared cores)
 // thus hits every implementation alike, and the medians over rounds are compared.
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { closedLoop, connectSession, openLoop, type Session, type WindowResult } from './load.js';
 import { connectionsOf } from './protocol.js';
 import type { Contender } from './contenders.js';
@@ -88,6 +89,8 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
   const keepable = new Set(contenders.slice(0, keepCount).map((c) => c.label));
   log(`${shape.name}: ${count} clients per implementation; connected once for all rounds: ${[...keepable].join(', ') || 'none'}`);
   const kept = new Map<string, Session>();
+  /** This process's event-loop delay while a kept session waits for its next round (see the lost-connections line). */
+  const idleLoops = new Map<string, IntervalHistogram>();
   try {
     for (let round = 0; round < timing.rounds; round++) {
       // The budget stops further rounds, never the first: a shape whose setup ran past it would otherwise have
@@ -113,7 +116,12 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
               codes.set(code, (codes.get(code) ?? 0) + 1);
             }
             const byCode = [...codes].map(([code, n]) => `${n} with ${code}`).join(', ');
-            log(`${contender.label}: ${lost} of ${session.clients.length} connections were closed by the server since the last round (${byCode}); connecting all again`);
+            // Which side stood still (4010 = the server heard nothing for its idle timeout): the server's longest
+            // event-loop stall since its last window, and this process's since the session was kept.
+            const serverStall = (await contender.probe.counters?.())?.since_last_loop_delay_max_ms;
+            const ownStall = idleLoops.get(contender.label)?.max;
+            const stalls = `longest event-loop stall meanwhile: server ${serverStall === undefined ? 'unknown' : `${serverStall.toFixed(0)} ms`}, this process ${ownStall === undefined ? 'unknown' : `${(ownStall / 1e6).toFixed(0)} ms`}`;
+            log(`${contender.label}: ${lost} of ${session.clients.length} connections were closed by the server since the last round (${byCode}; ${stalls}); connecting all again`);
             kept.delete(contender.label);
             session.close();
             session = undefined;
@@ -137,12 +145,21 @@ export async function runShape(shape: ShapeSpec, contenders: Contender[], timing
           session = undefined;
         } finally {
           if (!keepable.has(contender.label)) session?.close();
+          // While a kept session waits for its next round, this process's own stalls are recorded for it.
+          idleLoops.get(contender.label)?.disable();
+          idleLoops.delete(contender.label);
+          if (session && kept.get(contender.label) === session) {
+            const loop = monitorEventLoopDelay({ resolution: 10 });
+            loop.enable();
+            idleLoops.set(contender.label, loop);
+          }
         }
         await sleep(300); // closed sockets settle before the next implementation is measured
       }
     }
   } finally {
     for (const s of kept.values()) s.close();
+    for (const loop of idleLoops.values()) loop.disable();
   }
   return results;
 }
