@@ -150,10 +150,15 @@ describe('PostgreSQL outcome log', () => {
     );
     try {
       await held;
-      const reads = Promise.all([store.outcomes.outcomesAfter('ann', 0, 10), store.outcomes.outcomeBounds('ann'), store.outcomes.latestOutcomeIds!(['ann'])]);
+      const reads = Promise.all([
+        store.outcomes.outcomesAfter('ann', 0, 10),
+        store.outcomes.outcomeBounds('ann'),
+        store.outcomes.latestOutcomeIds!(['ann']),
+        store.outcomes.outcomeBoundsOf!(['ann']),
+      ]);
       // Bounded so that the old behaviour (waiting for a command connection) fails with a message instead of hanging.
       const answered = await Promise.race([reads, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 3000))]);
-      expect(answered).toEqual([[{ id: 1, body }], { first: 1, last: 1 }, new Map([['ann', 1]])]);
+      expect(answered).toEqual([[{ id: 1, body }], { first: 1, last: 1 }, new Map([['ann', 1]]), new Map([['ann', { first: 1, last: 1 }]])]);
     } finally {
       release();
       await Promise.all(commands);

@@ -118,4 +118,31 @@ describe('the registry while a store read is slow', () => {
     slowBounds.release({ first: 1, last: 2 });
     expect(await pushed('slow', 3)).toEqual([1, 2, 3]);
   });
+
+  it('reads the bounds of the devices that join while a bounds read is in flight in one store call (a reconnect storm)', async () => {
+    const firstRead = new HeldRead<Map<string, OutcomeBounds>>();
+    const calls: string[][] = [];
+    const none: OutcomeBounds = { first: 0, last: 0 };
+    const read = (userIds: readonly string[]): Promise<Map<string, OutcomeBounds>> => {
+      calls.push([...userIds]);
+      return calls.length === 1 ? firstRead.read() : Promise.resolve(new Map(userIds.map((u) => [u, none])));
+    };
+    const store = {
+      outcomes: {
+        // Either way of reading bounds is recorded the same: one call, the users it asked for.
+        outcomeBounds: async (userId: string) => (await read([userId])).get(userId)!,
+        outcomeBoundsOf: read,
+        outcomesAfter: async () => [],
+      },
+    } as unknown as Store;
+    const { join, pushed, publish } = setup(store);
+    join('a');
+    await within(firstRead.started, 2_000, 'the first bounds read');
+    for (const userId of ['b', 'c', 'd', 'e']) join(userId);
+    firstRead.release(new Map([['a', none]]));
+    for (const userId of ['a', 'b', 'c', 'd', 'e']) publish(userId, 1);
+    for (const userId of ['a', 'b', 'c', 'd', 'e']) expect(await pushed(userId, 1)).toEqual([1]);
+    // The four joins that came during the first read were read together once it was done.
+    expect(calls).toEqual([['a'], ['b', 'c', 'd', 'e']]);
+  });
 });

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendPushes } from '../src/store/appendPushes.js';
+import { outcomeBoundsOf } from '../src/store/outcomeBoundsOf.js';
 import { postMessage } from '../src/store/postMessage.js';
 import { StoreConflictError, type HistoryQuery, type MessagePost, type NewMessage, type Store } from '../src/store/Store.js';
 
@@ -400,6 +401,20 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
         }),
       ).rejects.toThrow('rolled back');
       expect(await store.outcomes.appendOutcomes(['u3', 'u1'], { after: true })).toEqual([2, 2]);
+    });
+
+    it('reads the outcome bounds of several users at once, as one by one (a reconnect storm of joins)', async () => {
+      const store = await factory.open();
+      for (let i = 0; i < 4; i++) await store.outcomes.appendOutcome('u1', { i });
+      await store.outcomes.appendOutcome('u2', { only: true });
+      await store.outcomes.pruneOutcomes('u1', 3);
+      const users = ['u1', 'u2', 'nobody', 'u1'];
+      const together = await outcomeBoundsOf(store.outcomes, users);
+      expect([...together.keys()].sort()).toEqual(['nobody', 'u1', 'u2']);
+      for (const userId of users) expect(together.get(userId)).toEqual(await store.outcomes.outcomeBounds(userId));
+      expect(together.get('u1')).toEqual({ first: 3, last: 4 });
+      expect(together.get('nobody')).toEqual({ first: 0, last: 0 });
+      expect(await outcomeBoundsOf(store.outcomes, [])).toEqual(new Map());
     });
 
     it('pruning forgets old outcomes but never reuses an id', async () => {

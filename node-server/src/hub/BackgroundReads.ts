@@ -1,7 +1,8 @@
 // Store reads the registry starts and does not wait for. The registry handles one message at a time; when it awaited
 // a store read (a device's replay page, its outcome bounds on join), every other delivery of the hub waited with it,
-// on PostgreSQL behind the commands queued for a pooled connection. Reads now run here, a few lanes at a time (one
-// user's reads stay in order on one lane), and their answers come back to the registry as messages.
+// on PostgreSQL behind the commands queued for a pooled connection. Replay pages now run here, a few lanes at a time
+// (one user's reads stay in order on one lane), and their answers come back to the registry as messages. (Joining
+// devices' bounds are read many users at a time: JoinBounds.)
 import { WorkQueue } from '@stage/sdk';
 
 /** Lanes: reads of different users run side by side up to this many (a PostgreSQL pool serves several at once). */

@@ -8,7 +8,9 @@ import { CloseCode, type Limits } from '@stage/sdk/im';
 import { Mailbox, serveMailbox, type TaskFactory } from '@stage/sdk';
 import type { FanoutEntry } from '../fanout/Fanout.js';
 import type { OutcomeBounds, Store, StoredOutcome } from '../store/Store.js';
+import { outcomeBoundsOf } from '../store/outcomeBoundsOf.js';
 import { BackgroundReads } from './BackgroundReads.js';
+import { JoinBounds } from './JoinBounds.js';
 import type { DeviceWriter } from './DeviceWriter.js';
 import type { Logger } from './Logger.js';
 import { pushBody } from './pushFrame.js';
@@ -145,6 +147,8 @@ export class Registry {
    */
   private pingRound: Array<{ user: UserState; device: DeviceState }> = [];
   private readonly reads = new BackgroundReads((error) => this.config.log.error('registry store read failed', { err: error }));
+  /** Joining devices' bounds, many users per store read (a reconnect storm). */
+  private readonly joinBounds = new JoinBounds((userIds) => outcomeBoundsOf(this.config.store.outcomes, userIds));
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
@@ -291,17 +295,19 @@ export class Registry {
     this.readBounds(this.keyOf(d));
   }
 
-  /** Reads a joining device's outcome bounds in the background (again after readRetryMs if that fails). */
+  /**
+   * Reads a joining device's outcome bounds in the background, with the other joins of the moment (JoinBounds), and
+   * again after readRetryMs if that fails.
+   */
   private readBounds(key: { userId: string; deviceId: string; connectionId: number }): void {
-    this.reads.run(key.userId, async () => {
-      if (this.mailbox.closed || !this.device(key.userId, key.deviceId, key.connectionId)) return;
-      try {
-        this.tell({ type: 'Joined', ...key, bounds: await this.config.store.outcomes.outcomeBounds(key.userId) });
-      } catch (error) {
+    if (this.mailbox.closed || !this.device(key.userId, key.deviceId, key.connectionId)) return;
+    this.joinBounds.of(key.userId).then(
+      (bounds) => this.tell({ type: 'Joined', ...key, bounds }),
+      (error: unknown) => {
         this.config.log.warn("reading a joining device's outcome bounds failed; retrying", { userId: key.userId, deviceId: key.deviceId, err: error });
         setTimeout(() => this.readBounds(key), readRetryMs).unref();
-      }
-    });
+      },
+    );
   }
 
   private joined(userId: string, deviceId: string, connectionId: number, bounds: OutcomeBounds): void {

@@ -352,6 +352,12 @@ export interface OutcomeLog {
    * Hubs poll it to deliver outcomes the fan-out lost; see `latestOutcomeIds()` (./latestOutcomeIds.ts).
    */
   latestOutcomeIds?(userIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Optional: `outcomeBounds` of each of these users in one round trip (every user listed is in the map; one
+   * without a log has { first: 0, last: 0 }). Hubs read joining devices' bounds with it, many at once after a
+   * reconnect storm; see `outcomeBoundsOf()` (./outcomeBoundsOf.ts).
+   */
+  outcomeBoundsOf?(userIds: readonly string[]): Promise<Map<string, OutcomeBounds>>;
 }
 
 /** The reply log (idempotency): the stored reply of each (user, trace id), so a command is applied at most once. */

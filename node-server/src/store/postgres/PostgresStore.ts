@@ -739,6 +739,20 @@ class PgOps implements StoreTx, OutcomeLog, ReplyLog {
     return (await this.run<{ user_id: string }>('SELECT DISTINCT user_id FROM outcomes ORDER BY user_id')).rows.map((r) => r.user_id);
   }
 
+  async outcomeBoundsOf(userIds: readonly string[]): Promise<Map<string, OutcomeBounds>> {
+    const bounds = new Map<string, OutcomeBounds>();
+    if (userIds.length === 0) return bounds;
+    const r = await this.run<{ user_id: string; first: number | null; last: number | null }>(
+      `SELECT u.user_id,
+              (SELECT MIN(id) FROM outcomes o WHERE o.user_id = u.user_id) AS first,
+              (SELECT last_id FROM outcome_counters c WHERE c.user_id = u.user_id) AS last
+         FROM unnest($1::text[]) AS u(user_id)`,
+      [[...new Set(userIds)]],
+    );
+    for (const row of r.rows) bounds.set(row.user_id, { first: row.first ?? 0, last: row.last ?? 0 });
+    return bounds;
+  }
+
   async latestOutcomeIds(userIds: readonly string[]): Promise<Map<string, number>> {
     if (userIds.length === 0) return new Map();
     const r = await this.run<{ user_id: string; last_id: number }>('SELECT user_id, last_id FROM outcome_counters WHERE user_id = ANY($1::text[])', [userIds]);
@@ -885,6 +899,9 @@ export class PostgresStore extends PgOps implements Store {
   }
   override latestOutcomeIds(userIds: readonly string[]): Promise<Map<string, number>> {
     return this.reader.latestOutcomeIds(userIds);
+  }
+  override outcomeBoundsOf(userIds: readonly string[]): Promise<Map<string, OutcomeBounds>> {
+    return this.reader.outcomeBoundsOf(userIds);
   }
 
   /** Connects, creates the schema if needed and applies pending migrations (safe with several hubs at once). */
