@@ -32,12 +32,15 @@ import type { Logger } from './Logger.js';
 import type { HubLimits } from './HubLimits.js';
 import type { HubCounters } from './Metrics.js';
 import type { Registry } from './Registry.js';
+import type { JoinBounds } from './JoinBounds.js';
 import type { SessionIds } from './SessionIds.js';
 import { TokenBucket } from './TokenBucket.js';
 
 export interface ConnectionDeps {
   store: Store;
   registry: Registry;
+  /** The welcome's newest outcome id, read with the other joins of the moment (shared with the registry). */
+  joinBounds: JoinBounds;
   sessions: SessionHandler<DeviceSessionState, Command>;
   /** Issues session ids and recognises the ones this hub issued (a hello with any other id gets a fresh session). */
   sessionIds: SessionIds;
@@ -326,7 +329,7 @@ export class DeviceConnection {
     this.sessionId = resumed ? hello.sessionId! : this.deps.sessionIds.issue(userId, deviceId);
     this.checkpoints = hello.checkpoints === true;
     const key = Buffer.from(this.deps.sessions.keyOf(this.sessionId)).toString('hex');
-    const { last } = await this.deps.store.outcomes.outcomeBounds(userId);
+    const { last } = await this.deps.joinBounds.of(userId);
     if (this.state !== 'welcoming') return; // closed meanwhile
     this.reply({
       kind: 'welcome',

@@ -93,6 +93,11 @@ export interface RegistryConfig {
   log: Logger;
   counters: HubCounters;
   now?: () => number;
+  /**
+   * Reads joining devices' outcome bounds, many users per query; the hub shares one with its connections (each
+   * welcome reads the user's newest id). Default: one of the registry's own over `store`.
+   */
+  joinBounds?: JoinBounds;
 }
 
 /** Live outcomes kept per user for direct sending; older ones are read back from the store. */
@@ -148,10 +153,11 @@ export class Registry {
   private pingRound: Array<{ user: UserState; device: DeviceState }> = [];
   private readonly reads = new BackgroundReads((error) => this.config.log.error('registry store read failed', { err: error }));
   /** Joining devices' bounds, many users per store read (a reconnect storm). */
-  private readonly joinBounds = new JoinBounds((userIds) => outcomeBoundsOf(this.config.store.outcomes, userIds));
+  private readonly joinBounds: JoinBounds;
 
   constructor(private readonly config: RegistryConfig) {
     this.now = config.now ?? Date.now;
+    this.joinBounds = config.joinBounds ?? new JoinBounds((userIds) => outcomeBoundsOf(config.store.outcomes, userIds));
     // Both sweeps judge devices by what was heard from them, so they are told from the check phase that follows their
     // timer (setImmediate), after the loop has read its sockets, as gapCheckAfter is. After an event-loop stall
     // longer than idleTimeoutMs (an overloaded machine, a long GC), the timers are due before the frames and pongs

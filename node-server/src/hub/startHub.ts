@@ -42,6 +42,8 @@ import { Readiness } from './Readiness.js';
 import { Registry } from './Registry.js';
 import { sweepRetention } from './sweepRetention.js';
 import { BackgroundJobs } from './BackgroundJobs.js';
+import { JoinBounds } from './JoinBounds.js';
+import { outcomeBoundsOf } from '../store/outcomeBoundsOf.js';
 import { useEnglishIssueMessages } from './englishIssueMessages.js';
 import { maxLoginLockMs } from './HubLimits.js';
 import { UserQuotas } from './UserQuotas.js';
@@ -81,7 +83,9 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
     ...(config.readinessIntervalMs !== undefined ? { intervalMs: config.readinessIntervalMs } : {}),
   });
 
-  const registry = new Registry({ store, limits: resolved.limits, windowStallMs: resolved.windowStallMs, log: log.child({ session: 'registry' }), counters });
+  // Joins read outcome bounds twice (the welcome's newest id, then the registry's): one batcher serves both.
+  const joinBounds = new JoinBounds((userIds) => outcomeBoundsOf(store.outcomes, userIds));
+  const registry = new Registry({ store, limits: resolved.limits, windowStallMs: resolved.windowStallMs, log: log.child({ session: 'registry' }), counters, joinBounds });
   const fanoutSubscription = fanout.entries$.subscribe((entries) => registry.tell({ type: 'Outcome', entries }));
   const reconciler = new OutcomeReconciler({
     store,
@@ -428,6 +432,7 @@ export async function startHub(config: HubConfig = {}): Promise<RunningHub> {
   const connectionDeps: ConnectionDeps = {
     store,
     registry,
+    joinBounds,
     sessions,
     sessionIds: new SessionIds(secret),
     applied,

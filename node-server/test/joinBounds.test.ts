@@ -1,0 +1,112 @@
+// Joining devices' outcome bounds are read many users at a time (hub/JoinBounds.ts): a reconnect storm on
+// PostgreSQL read them one query per device, twice per device (the welcome's newest id, then the registry's
+// bounds), and on a loaded hub joins waited seconds for their turn.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JoinBounds } from '../src/hub/JoinBounds.js';
+import { SqliteStore } from '../src/store/SqliteStore.js';
+import type { OutcomeBounds, OutcomeLog, Store } from '../src/store/Store.js';
+import { startTestHub } from './support/startTestHub.js';
+import { registerUser, TestClient } from './support/TestClient.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const none: OutcomeBounds = { first: 0, last: 0 };
+
+describe('JoinBounds', () => {
+  it('reads the users asked for during a read together in the next read, and fails only the waiters of a failed read', async () => {
+    const reads: string[][] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const bounds = new JoinBounds(async (userIds) => {
+      reads.push(userIds);
+      if (reads.length === 1) await firstHeld;
+      if (userIds.includes('broken')) throw new Error('store down');
+      return new Map(userIds.map((u, i) => [u, { first: 0, last: i + 1 }]));
+    });
+    const first = bounds.of('a');
+    const later = ['b', 'c', 'b'].map((u) => bounds.of(u));
+    releaseFirst();
+    expect(await first).toEqual({ first: 0, last: 1 });
+    // One read for b and c; both of b's waiters get its answer.
+    expect(await Promise.all(later)).toEqual([
+      { first: 0, last: 1 },
+      { first: 0, last: 2 },
+      { first: 0, last: 1 },
+    ]);
+    expect(reads).toEqual([['a'], ['b', 'c']]);
+
+    await expect(bounds.of('broken')).rejects.toThrow('store down');
+    // The reader goes on after a failed read.
+    expect(await bounds.of('d')).toEqual({ first: 0, last: 1 });
+  });
+
+  it('reads at most 500 users at once', async () => {
+    const sizes: number[] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const bounds = new JoinBounds(async (userIds) => {
+      sizes.push(userIds.length);
+      if (sizes.length === 1) await firstHeld;
+      return new Map(userIds.map((u) => [u, none]));
+    });
+    const all = [bounds.of('first'), ...Array.from({ length: 1_200 }, (_, i) => bounds.of(`u${i}`))];
+    releaseFirst();
+    await Promise.all(all);
+    expect(sizes).toEqual([1, 500, 500, 200]);
+  });
+});
+
+describe('a hub reading joins', () => {
+  it('reads the welcome and the registry bounds through the batched read, never one query per device', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-joins-'));
+    const sqlite = new SqliteStore({ file: join(dir, 'stage.db') });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => sqlite.close());
+    const single: string[] = [];
+    const batched: string[][] = [];
+    // The SQLite store with a batched read (as PostgreSQL has): what the hub asks each one is recorded.
+    const outcomes = new Proxy(sqlite.outcomes, {
+      get(target, prop) {
+        if (prop === 'outcomeBounds') {
+          return (userId: string) => {
+            single.push(userId);
+            return target.outcomeBounds(userId);
+          };
+        }
+        if (prop === 'outcomeBoundsOf') {
+          return async (userIds: readonly string[]) => {
+            batched.push([...userIds]);
+            return new Map(await Promise.all(userIds.map(async (u) => [u, await target.outcomeBounds(u)] as const)));
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as OutcomeLog;
+    const store = new Proxy(sqlite, {
+      get(target, prop) {
+        if (prop === 'outcomes') return outcomes;
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as Store;
+    const hub = await startTestHub({ store });
+    cleanups.push(() => hub.stop());
+    const users = await Promise.all(['ann', 'bob', 'cyd'].map((name) => registerUser(hub.url, name)));
+    const clients = users.map((u) => new TestClient({ baseUrl: hub.url, token: u.token, deviceId: 'phone' }));
+    for (const c of clients) cleanups.push(() => c.close());
+    await Promise.all(clients.map((c) => c.connect()));
+    // Each device is live: the registry has its bounds (a command's reply and its own push arrive).
+    const { group } = await clients[0]!.ok('CreateGroup', { name: 'team' });
+    expect(group.name).toBe('team');
+
+    expect(single).toEqual([]);
+    const asked = batched.flat();
+    for (const u of users) expect(asked.filter((id) => id === u.userId)).toHaveLength(2);
+  });
+});
