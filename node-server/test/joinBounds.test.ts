@@ -19,46 +19,51 @@ afterEach(async () => {
 const none: OutcomeBounds = { first: 0, last: 0 };
 
 describe('JoinBounds', () => {
-  it('reads the users asked for during a read together in the next read, and fails only the waiters of a failed read', async () => {
+  /** A reader whose first `held` reads wait until `release()`; every read's users are recorded. */
+  function heldReader(held: number, answer: (userIds: string[]) => Map<string, OutcomeBounds> = (userIds) => new Map(userIds.map((u) => [u, none]))) {
     const reads: string[][] = [];
-    let releaseFirst!: () => void;
-    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const bounds = new JoinBounds(async (userIds) => {
       reads.push(userIds);
-      if (reads.length === 1) await firstHeld;
-      if (userIds.includes('broken')) throw new Error('store down');
-      return new Map(userIds.map((u, i) => [u, { first: 0, last: i + 1 }]));
+      if (reads.length <= held) await released;
+      return answer(userIds);
     });
-    const first = bounds.of('a');
-    const later = ['b', 'c', 'b'].map((u) => bounds.of(u));
-    releaseFirst();
-    expect(await first).toEqual({ first: 0, last: 1 });
-    // One read for b and c; both of b's waiters get its answer.
+    return { bounds, reads, release };
+  }
+
+  it('reads the users asked for while four reads are in flight together in the next read', async () => {
+    const { bounds, reads, release } = heldReader(4, (userIds) => new Map(userIds.map((u, i) => [u, { first: 0, last: i + 1 }])));
+    const first = ['a', 'b', 'c', 'd'].map((u) => bounds.of(u));
+    const later = ['e', 'f', 'e'].map((u) => bounds.of(u));
+    // Up to four reads run at once (a single one queued welcomes behind replay reads); the rest wait for a turn.
+    expect(reads).toEqual([['a'], ['b'], ['c'], ['d']]);
+    release();
+    await Promise.all(first);
+    // One read for e and f; both of e's waiters get its answer.
     expect(await Promise.all(later)).toEqual([
       { first: 0, last: 1 },
       { first: 0, last: 2 },
       { first: 0, last: 1 },
     ]);
-    expect(reads).toEqual([['a'], ['b', 'c']]);
+    expect(reads.slice(4)).toEqual([['e', 'f']]);
+  });
 
+  it('fails only the waiters of a failed read, and goes on reading', async () => {
+    const bounds = new JoinBounds(async (userIds) => {
+      if (userIds.includes('broken')) throw new Error('store down');
+      return new Map(userIds.map((u) => [u, none]));
+    });
     await expect(bounds.of('broken')).rejects.toThrow('store down');
-    // The reader goes on after a failed read.
-    expect(await bounds.of('d')).toEqual({ first: 0, last: 1 });
+    expect(await bounds.of('d')).toEqual(none);
   });
 
   it('reads at most 500 users at once', async () => {
-    const sizes: number[] = [];
-    let releaseFirst!: () => void;
-    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-    const bounds = new JoinBounds(async (userIds) => {
-      sizes.push(userIds.length);
-      if (sizes.length === 1) await firstHeld;
-      return new Map(userIds.map((u) => [u, none]));
-    });
-    const all = [bounds.of('first'), ...Array.from({ length: 1_200 }, (_, i) => bounds.of(`u${i}`))];
-    releaseFirst();
+    const { bounds, reads, release } = heldReader(4);
+    const all = [...['a', 'b', 'c', 'd'].map((u) => bounds.of(u)), ...Array.from({ length: 1_200 }, (_, i) => bounds.of(`u${i}`))];
+    release();
     await Promise.all(all);
-    expect(sizes).toEqual([1, 500, 500, 200]);
+    expect(reads.map((r) => r.length)).toEqual([1, 1, 1, 1, 500, 500, 200]);
   });
 });
 

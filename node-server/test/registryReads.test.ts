@@ -119,13 +119,14 @@ describe('the registry while a store read is slow', () => {
     expect(await pushed('slow', 3)).toEqual([1, 2, 3]);
   });
 
-  it('reads the bounds of the devices that join while a bounds read is in flight in one store call (a reconnect storm)', async () => {
-    const firstRead = new HeldRead<Map<string, OutcomeBounds>>();
+  it('reads the bounds of the devices that join while bounds reads are in flight in one store call (a reconnect storm)', async () => {
+    const held = ['a', 'b', 'c', 'd'].map(() => new HeldRead<Map<string, OutcomeBounds>>());
     const calls: string[][] = [];
     const none: OutcomeBounds = { first: 0, last: 0 };
     const read = (userIds: readonly string[]): Promise<Map<string, OutcomeBounds>> => {
       calls.push([...userIds]);
-      return calls.length === 1 ? firstRead.read() : Promise.resolve(new Map(userIds.map((u) => [u, none])));
+      const hold = held[calls.length - 1];
+      return hold ? hold.read() : Promise.resolve(new Map(userIds.map((u) => [u, none])));
     };
     const store = {
       outcomes: {
@@ -136,13 +137,15 @@ describe('the registry while a store read is slow', () => {
       },
     } as unknown as Store;
     const { join, pushed, publish } = setup(store);
-    join('a');
-    await within(firstRead.started, 2_000, 'the first bounds read');
-    for (const userId of ['b', 'c', 'd', 'e']) join(userId);
-    firstRead.release(new Map([['a', none]]));
-    for (const userId of ['a', 'b', 'c', 'd', 'e']) publish(userId, 1);
-    for (const userId of ['a', 'b', 'c', 'd', 'e']) expect(await pushed(userId, 1)).toEqual([1]);
-    // The four joins that came during the first read were read together once it was done.
-    expect(calls).toEqual([['a'], ['b', 'c', 'd', 'e']]);
+    const first = ['a', 'b', 'c', 'd'];
+    const later = ['e', 'f', 'g', 'h'];
+    for (const userId of first) join(userId);
+    await within(Promise.all(held.map((h) => h.started)), 2_000, 'four bounds reads');
+    for (const userId of later) join(userId);
+    held.forEach((h, i) => h.release(new Map([[first[i]!, none]])));
+    for (const userId of [...first, ...later]) publish(userId, 1);
+    for (const userId of [...first, ...later]) expect(await pushed(userId, 1)).toEqual([1]);
+    // Four reads at a time; the joins that came while they were in flight were read together after them.
+    expect(calls).toEqual([['a'], ['b'], ['c'], ['d'], later]);
   });
 });

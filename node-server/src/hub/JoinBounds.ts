@@ -2,12 +2,18 @@
 // network blip: thousands of devices saying hello within seconds) read them one query per device on the
 // background lanes; on a loaded PostgreSQL hub 5,000 reconnecting devices waited 7–10 s there for their bounds
 // (measured with throwaway counters in bench:hub's `hubs` shape), and a joining device's live outcomes wait for
-// its bounds. Now the joins that arrive while one batch is being read queue for the next one, as a group commit
-// gathers transactions: a storm costs a few queries, a single join one.
+// its bounds. Now the joins that arrive while the batches in flight are read queue for the next one, as a group
+// commit gathers transactions: a storm costs a few queries, a single join one.
 import type { OutcomeBounds } from '../store/Store.js';
 
 /** Users per query: a storm of 5,000 joins is ten reads; a query's parameter and answer stay small. */
 const maxBatch = 500;
+/**
+ * Reads in flight at once. With one, a storm's welcomes waited their turn behind the replay reads on PostgreSQL's
+ * read pool one batch at a time (5,000 reconnections took twice as long); as many as the replay lanes
+ * (BackgroundReads) share the pool evenly with them.
+ */
+const maxReads = 4;
 
 interface Waiter {
   resolve(bounds: OutcomeBounds): void;
@@ -17,7 +23,7 @@ interface Waiter {
 export class JoinBounds {
   /** Users whose bounds are wanted and not yet being read, in arrival order, with who waits for each. */
   private readonly waiting = new Map<string, Waiter[]>();
-  private reading = false;
+  private reading = 0;
 
   /** `read` answers the bounds of every user it is given (outcomeBoundsOf). */
   constructor(private readonly read: (userIds: string[]) => Promise<Map<string, OutcomeBounds>>) {}
@@ -28,12 +34,13 @@ export class JoinBounds {
       const waiters = this.waiting.get(userId);
       if (waiters) waiters.push({ resolve, reject });
       else this.waiting.set(userId, [{ resolve, reject }]);
-      if (!this.reading) void this.readAll();
+      if (this.reading < maxReads) void this.readAll();
     });
   }
 
+  /** One reader: reads batches until nothing waits. Up to maxReads of them run at once. */
   private async readAll(): Promise<void> {
-    this.reading = true;
+    this.reading++;
     while (this.waiting.size > 0) {
       const batch: Array<[string, Waiter[]]> = [];
       for (const entry of this.waiting) {
@@ -54,6 +61,6 @@ export class JoinBounds {
         for (const [, waiters] of batch) for (const w of waiters) w.reject(error);
       }
     }
-    this.reading = false;
+    this.reading--;
   }
 }
