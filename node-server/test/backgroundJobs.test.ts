@@ -10,6 +10,7 @@ import { sweepRetention } from '../src/hub/sweepRetention.js';
 import { SqliteStore } from '../src/store/SqliteStore.js';
 import type { OutcomeBounds, OutcomeLog, Store } from '../src/store/Store.js';
 import { startTestHub } from './support/startTestHub.js';
+import { withOutcomeLog } from './support/withOutcomeLog.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -27,33 +28,18 @@ function sweepHeldAtFirstUser(store: Store) {
   const released = new Promise<void>((resolve) => (release = resolve));
   let entered!: () => void;
   const inFlight = new Promise<void>((resolve) => (entered = resolve));
-  const outcomes = new Proxy(store.outcomes, {
-    get(target, prop) {
-      if (prop === 'usersWithOutcomes') return () => Promise.resolve(['u1', 'u2']);
-      if (prop === 'outcomeBounds') {
-        return async (userId: string) => {
-          boundsRead.push(userId);
-          if (userId === 'u1') {
-            entered();
-            await released;
-          }
-          return { first: 1, last: 1_000_000 };
-        };
+  const wrapped = withOutcomeLog(store, {
+    usersWithOutcomes: () => Promise.resolve(['u1', 'u2']),
+    outcomeBounds: async (userId: string) => {
+      boundsRead.push(userId);
+      if (userId === 'u1') {
+        entered();
+        await released;
       }
-      if (prop === 'pruneOutcomes') {
-        return async (userId: string) => {
-          pruned.push(userId);
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return { first: 1, last: 1_000_000 };
     },
-  }) as OutcomeLog;
-  const wrapped = new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'outcomes') return outcomes;
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    pruneOutcomes: async (userId: string) => {
+      pruned.push(userId);
     },
   });
   return { store: wrapped, boundsRead, pruned, inFlight, release };

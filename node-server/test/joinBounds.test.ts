@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JoinBounds } from '../src/hub/JoinBounds.js';
 import { SqliteStore } from '../src/store/SqliteStore.js';
-import type { OutcomeBounds, OutcomeLog, Store } from '../src/store/Store.js';
+import type { OutcomeBounds } from '../src/store/Store.js';
 import { startTestHub } from './support/startTestHub.js';
+import { withOutcomeLog } from './support/withOutcomeLog.js';
 import { registerUser, TestClient } from './support/TestClient.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -75,31 +76,16 @@ describe('a hub reading joins', () => {
     const single: string[] = [];
     const batched: string[][] = [];
     // The SQLite store with a batched read (as PostgreSQL has): what the hub asks each one is recorded.
-    const outcomes = new Proxy(sqlite.outcomes, {
-      get(target, prop) {
-        if (prop === 'outcomeBounds') {
-          return (userId: string) => {
-            single.push(userId);
-            return target.outcomeBounds(userId);
-          };
-        }
-        if (prop === 'outcomeBoundsOf') {
-          return async (userIds: readonly string[]) => {
-            batched.push([...userIds]);
-            return new Map(await Promise.all(userIds.map(async (u) => [u, await target.outcomeBounds(u)] as const)));
-          };
-        }
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    const store = withOutcomeLog(sqlite, {
+      outcomeBounds: (userId: string) => {
+        single.push(userId);
+        return sqlite.outcomes.outcomeBounds(userId);
       },
-    }) as OutcomeLog;
-    const store = new Proxy(sqlite, {
-      get(target, prop) {
-        if (prop === 'outcomes') return outcomes;
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      outcomeBoundsOf: async (userIds: readonly string[]) => {
+        batched.push([...userIds]);
+        return new Map(await Promise.all(userIds.map(async (u) => [u, await sqlite.outcomes.outcomeBounds(u)] as const)));
       },
-    }) as Store;
+    });
     const hub = await startTestHub({ store });
     cleanups.push(() => hub.stop());
     const users = await Promise.all(['ann', 'bob', 'cyd'].map((name) => registerUser(hub.url, name)));
